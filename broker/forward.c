@@ -200,6 +200,12 @@ forward_precheck_ms(void)
 	return clock_env_ms("RDEV_FORWARD_PRECHECK_MS", FORWARD_PRECHECK_MS);
 }
 
+int
+forward_target_check_ms(void)
+{
+	return clock_env_ms("RDEV_FORWARD_TARGET_CHECK_MS", FORWARD_TARGET_CHECK_MS);
+}
+
 void
 forward_relay_silent(struct forward *fw, const char *address, int port)
 {
@@ -618,7 +624,7 @@ int
 forward_target_fresh(const struct forward *fw)
 {
 	return fw->have_target &&
-	    clock_now_ms() - fw->checked_ms < FORWARD_TARGET_CHECK_MS;
+	    clock_now_ms() - fw->checked_ms < forward_target_check_ms();
 }
 
 /* The wait for a check is bounded: an agent that is stopped, stuck or
@@ -653,7 +659,7 @@ forward_target_wait(const struct forward *fw, long long now)
 
 	if (!fw->have_target)
 		return -1;
-	if (now - fw->checked_ms < FORWARD_TARGET_CHECK_MS)
+	if (now - fw->checked_ms < forward_target_check_ms())
 		return 0;
 	if (fw->asked_ms == 0)
 		return forward_check_bound(fw);

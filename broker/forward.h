@@ -52,7 +52,7 @@
 /* The most a forwarded connection holds per direction. */
 #define FORWARD_CONN_BUFFER (256u << 10)
 /* A target older than this is checked before a connection uses it
- * (forward_target_fresh). */
+ * (forward_target_fresh); forward_target_check_ms() reads its test setting. */
 #define FORWARD_TARGET_CHECK_MS 1000
 /* A connection that finds its target due for a check waits for the agent's
  * answer at most forward_check_bound (FORWARD_CHECK_WAIT_FACTOR times the
@@ -188,6 +188,10 @@ int forward_relay_status_ms(void);
 /* FORWARD_PRECHECK_MS, or RDEV_FORWARD_PRECHECK_MS from the environment when
  * a positive number of ms (tests: a hung agent's look given up sooner). */
 int forward_precheck_ms(void);
+/* FORWARD_TARGET_CHECK_MS, or RDEV_FORWARD_TARGET_CHECK_MS from the
+ * environment when a positive number of ms (tests: a target due for its
+ * check after a shorter idle). */
+int forward_target_check_ms(void);
 /* A connection to the relay at address (NULL: any) and port got no status
  * byte in time: say so and drop the target when it is that one, without
  * notRelay (the agent's probe decides: a slow relay is kept, a silent

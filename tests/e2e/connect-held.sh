@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # connect-held.sh - a "connect" whose target is due for a check (its
-# forward's target older than 1 s) is held beside the check (broker/
+# forward's target older than 1 s; 0.3 s here, RDEV_FORWARD_TARGET_CHECK_MS,
+# the broker the first rdev starts takes it) is held beside the check (broker/
 # host-forward.c, host_link's hold); a server that speaks first (sshd's
 # banner) sends its bytes while the link is held: the request's answer
 # still comes before them ("after this response the connection carries the
@@ -9,6 +10,7 @@
 rig_require_docker
 
 rig_remote_host ch
+export RDEV_FORWARD_TARGET_CHECK_MS=300
 p=$(rig_ports 1)
 trap 'rig_remote_cleanup ws' EXIT
 on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <<JSON
@@ -29,7 +31,7 @@ ws=$(rdev forward --list --json | jq -r --argjson p "$p" 'map(select(.port == $p
 c() { python3 "$RDEV_SOURCE_DIR/tests/e2e/connect_first.py" "$name" "$ws" "$p" 2>&1; }
 check_eq "a connect answers, then the server's line" "$(c)" "direct hello"
 for i in 1 2 3; do
-	sleep 1.3
-	check_eq "after an idle second ($i): the answer before the server's line" "$(c)" "direct hello"
+	sleep 0.5
+	check_eq "after an idle 0.5 s ($i): the answer before the server's line" "$(c)" "direct hello"
 done
 finish

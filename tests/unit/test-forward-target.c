@@ -204,6 +204,35 @@ TEST(the_relay_status_bound_takes_whole_ms_only)
 	unsetenv("RDEV_FORWARD_RELAY_STATUS_MS");
 }
 
+/* RDEV_FORWARD_TARGET_CHECK_MS (tests: an idle of less than a second makes
+ * a target due) is what freshness and the wait for a check go by. */
+TEST(the_target_check_interval_takes_its_test_setting)
+{
+	struct forward fw;
+	cJSON *res = relay_answer("c1", "172.17.0.2", 40000);
+	long long t;
+
+	unsetenv("RDEV_FORWARD_TARGET_CHECK_MS");
+	ASSERT_INT_EQ(forward_target_check_ms(), FORWARD_TARGET_CHECK_MS);
+	forward_init(&fw, "/home/u/ws", NULL);
+	ASSERT_INT_EQ(forward_take_target(&fw, res), 0);
+	/* 500 ms old: fresh by the default (half a second of margin for a
+	 * loaded machine between here and the clock's read) */
+	t = clock_now_ms();
+	fw.checked_ms = t - 500;
+	ASSERT_TRUE(forward_target_fresh(&fw));
+	ASSERT_TRUE(forward_target_wait(&fw, t) == 0);
+	setenv("RDEV_FORWARD_TARGET_CHECK_MS", "300", 1);
+	ASSERT_INT_EQ(forward_target_check_ms(), 300);
+	ASSERT_FALSE(forward_target_fresh(&fw));
+	ASSERT_TRUE(forward_target_wait(&fw, t) == FORWARD_CHECK_WAIT_MS);
+	setenv("RDEV_FORWARD_TARGET_CHECK_MS", "0.3s", 1);
+	ASSERT_INT_EQ(forward_target_check_ms(), FORWARD_TARGET_CHECK_MS);
+	unsetenv("RDEV_FORWARD_TARGET_CHECK_MS");
+	cJSON_Delete(res);
+	forward_clear(&fw);
+}
+
 TEST(a_check_is_waited_for_a_bounded_time)
 {
 	struct forward fw;
