@@ -67,9 +67,10 @@ echo "     broker RSS $rss0 kB before, at most $rss1 kB over the $wait_s s the r
 check_rss_growth "a reader that stops: the broker holds at most the window more" "$rss0" "$rss1" "$bound"
 
 # Keystroke echo: at least the round trip, and not much more (p50 of 20,
-# the better of two sessions).
+# the best of up to three sessions: a loaded CI machine gave 57.7 and 78.2
+# ms in two in a row, while its other tests ran).
 best=
-for _ in 1 2; do
+for _ in 1 2 3; do
 	out=$(python3 "$RDEV_SOURCE_DIR/tests/e2e/keystroke.py" 20 -- "$RDEV_BIN_DIR/rdev" shell "$name:~/ws")
 	p50=${out%% *}
 	echo "     keystroke echo ms (p50 p99 mean max n): $out"
