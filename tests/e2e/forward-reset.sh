@@ -136,8 +136,11 @@ slow_sank() { [ -s "$TEST_TMP/slow.out" ]; }
 eventually "session: the paused server sees the client's connection end" slow_sank
 check_eq "session: a client that floods a paused server and resets: the server gets all that left the client ($left), then a reset" \
 	"$(cat "$TEST_TMP/slow.out")" "reset $left"
-check_rss_growth "session: the broker's peak RSS while it passed them on" \
-	"$rss0" "$(awk '/^VmHWM/ {print $2}' "/proc/$bpid/status")" 12288
+# (not under ASan: its allocator's quarantine keeps ~100 MB of the freed
+# buffers of this traffic: 111 MB more in a dry run)
+[ "${RDEV_SANITIZE:-0}" = 1 ] ||
+	check_rss_growth "session: the broker's peak RSS while it passed them on" \
+		"$rss0" "$(awk '/^VmHWM/ {print $2}' "/proc/$bpid/status")" 12288
 check_eq "session: the forwards went through streams (status)" \
 	"$(broker status --json | jq -r '.sessions[0].forwarding.tcp')" "not used (RDEV_FORWARD_VIA=session)"
 
