@@ -58,12 +58,29 @@ buf_reserve(struct buf *b, size_t len)
 		if (b->size - b->end >= len)
 			return b->data + b->end;
 	}
-	if (len > (size_t)-1 / 2 - b->end)
+	if (len > (size_t)-1 / 2 - used)
 		fatal("buffer size overflow");
 	want = b->size < 256 ? 256 : b->size;
-	while (want - b->end < len)
-		want *= 2;
-	b->data = xreallocarray(b->data, 1, want);
+	if (b->off == 0 && used > b->size / 2) {
+		/* Mostly held bytes: grow in place where the allocator can. */
+		while (want - b->end < len)
+			want *= 2;
+		b->data = xreallocarray(b->data, 1, want);
+	} else {
+		/* A new block that takes only the held bytes: realloc would copy
+		 * the whole old block, consumed and unused space too. */
+		unsigned char *fresh;
+
+		while (want - used < len)
+			want *= 2;
+		fresh = xmalloc(want);
+		if (used > 0)
+			memcpy(fresh, b->data + b->off, used);
+		free(b->data);
+		b->data = fresh;
+		b->off = 0;
+		b->end = used;
+	}
 	b->size = want;
 	return b->data + b->end;
 }

@@ -53,6 +53,42 @@ TEST(reserve_commit)
 	buf_free(b);
 }
 
+TEST(growth_with_a_consumed_front_keeps_the_held_bytes_in_order)
+{
+	struct buf *b = buf_new();
+	unsigned char pattern[3000], *p;
+	size_t i;
+
+	for (i = 0; i < sizeof pattern; i++)
+		pattern[i] = (unsigned char)(i * 7 + 3);
+	/* 1,000 consumed, 2,000 held (no compaction: less consumed than held),
+	 * then a reservation larger than the whole block: a new block. */
+	buf_append(b, pattern, sizeof pattern);
+	buf_consume(b, 1000);
+	p = buf_reserve(b, 10000);
+	memset(p, 0xab, 10000);
+	buf_commit(b, 10000);
+	ASSERT_INT_EQ(buf_len(b), 12000);
+	ASSERT_MEM_EQ(buf_data(b), pattern + 1000, 2000);
+	ASSERT_INT_EQ(buf_data(b)[11999], 0xab);
+	/* Mostly held from offset 0: grown in place, bytes kept. */
+	buf_consume(b, buf_len(b));
+	buf_append(b, pattern, sizeof pattern);
+	p = buf_reserve(b, 100000);
+	memset(p, 0xcd, 100000);
+	buf_commit(b, 100000);
+	ASSERT_MEM_EQ(buf_data(b), pattern, sizeof pattern);
+	ASSERT_INT_EQ(buf_data(b)[sizeof pattern + 99999], 0xcd);
+	/* Empty, then a reservation past the block: nothing to copy. */
+	buf_consume(b, buf_len(b));
+	p = buf_reserve(b, 1 << 20);
+	memset(p, 0x11, 1 << 20);
+	buf_commit(b, 1 << 20);
+	ASSERT_INT_EQ(buf_len(b), 1 << 20);
+	ASSERT_INT_EQ(buf_data(b)[(1 << 20) - 1], 0x11);
+	buf_free(b);
+}
+
 TEST(take_string_empties_buffer)
 {
 	struct buf *b = buf_new();
