@@ -19,6 +19,7 @@
 #include "atomic-file.h"
 #include "build-failure.h"
 #include "build-run.h"
+#include "compose-cli-cache.h"
 #include "compose-override.h"
 #include "config-merge.h"
 #include "config.h"
@@ -139,32 +140,27 @@ compose_version_before(const struct compose *c, int major, int minor, int patch)
 }
 
 /* `docker compose version --short`, else `docker-compose version --short`,
- * as the reference (0.89.0) tries them. */
+ * as the reference (0.89.0) tries them: 0 with *v2 and *version (new
+ * string), or -1 with *cause. */
 static int
-compose_detect(struct compose *c, char **cause)
+compose_detect_run(int *v2, char **version, char **cause)
 {
-	const char *v2[] = { "docker", "compose", "version", "--short", NULL };
-	const char *v1[] = { "docker-compose", "version", "--short", NULL };
+	const char *v2_argv[] = { "docker", "compose", "version", "--short", NULL };
+	const char *v1_argv[] = { "docker-compose", "version", "--short", NULL };
 	struct spawn_result res;
 	char *ignore = NULL;
 	int which;
 
 	for (which = 0; which < 2; which++) {
-		if (spawn_run(which == 0 ? v2 : v1, NULL, &res, &ignore) != 0) {
+		if (spawn_run(which == 0 ? v2_argv : v1_argv, NULL, &res, &ignore) != 0) {
 			free(ignore);
 			ignore = NULL;
 			continue;
 		}
 		if (spawn_result_status(&res) == 0 && res.out != NULL) {
-			c->version = xstrndup(res.out, strcspn(res.out, "\r\n"));
+			*version = xstrndup(res.out, strcspn(res.out, "\r\n"));
 			spawn_result_free(&res);
-			c->v2 = which == 0;
-			if (compose_parse_version(c->version, c->ver) != 0) {
-				/* Unknown: assume a current one, as the reference does.
-				 */
-				c->ver[0] = 2;
-				c->ver[1] = 99;
-			}
+			*v2 = which == 0;
 			return 0;
 		}
 		spawn_result_free(&res);
@@ -172,6 +168,47 @@ compose_detect(struct compose *c, char **cause)
 	return error_set(cause,
 	    "Docker Compose is not installed on this host: neither "
 	    "`docker compose` nor `docker-compose` works");
+}
+
+/* The Compose CLI and its version, remembered between ups while the files
+ * that decide them stay the same (compose-cli-cache.h). */
+static int
+compose_detect(struct compose *c, char **cause)
+{
+	char *state_dir, *key, *wcause = NULL;
+	int v2 = 0;
+
+	key = compose_cli_key();
+	if ((state_dir = agent_state_dir(&wcause)) == NULL) {
+		log_warn("Compose CLI cache: %s", wcause);
+		free(wcause);
+		wcause = NULL;
+	}
+	if (state_dir != NULL &&
+	    compose_cli_cache_get(state_dir, key, &v2, &c->version) == 0)
+		log_debug("Compose CLI: %s %s (remembered)",
+		    v2 ? "docker compose" : "docker-compose", c->version);
+	else {
+		if (compose_detect_run(&v2, &c->version, cause) != 0) {
+			free(state_dir);
+			free(key);
+			return -1;
+		}
+		if (state_dir != NULL &&
+		    compose_cli_cache_put(state_dir, key, v2, c->version, &wcause) != 0) {
+			log_warn("Compose CLI cache: %s", wcause);
+			free(wcause);
+		}
+	}
+	free(state_dir);
+	free(key);
+	c->v2 = v2;
+	if (compose_parse_version(c->version, c->ver) != 0) {
+		/* Unknown: assume a current one, as the reference does. */
+		c->ver[0] = 2;
+		c->ver[1] = 99;
+	}
+	return 0;
 }
 
 /* The start of every compose command line: the CLI, project, files. */

@@ -1,8 +1,9 @@
 /* compose.h - dev containers from Docker Compose (dockerComposeFile + service).
  *
  * docker compose (v2 plugin) is preferred, docker-compose (v1) supported, both
- * through their CLIs with argv arrays, as the reference CLI (0.89.0,
- * dockerCompose.ts) drives them:
+ * through their CLIs with argv arrays (which one a host has, and its version,
+ * is remembered between ups: compose-cli-cache.h), as the reference CLI
+ * (0.89.0, dockerCompose.ts) drives them:
  *   compose config                 (v2: --profile '*' --format json; v1: YAML)
  *   compose -p P -f ... [-f BUILD] build [--no-cache] [runServices + service]
  *   compose -p P -f ... -f OVERRIDE up -d [--no-recreate] [runServices + service]

@@ -94,6 +94,13 @@ check "an unchanged configuration is not said to have changed" sh -c "! grep -q 
 rdev_agent -vv up "$ws" >/dev/null 2>"$TEST_TMP/up-calls.err" || { cat "$TEST_TMP/up-calls.err"; fail "agent up of the running project failed"; }
 check_eq "an up of a running service lists the project's containers once" \
 	"$(grep -c 'docker: GET [^ ]*/containers/json[^ ]*com.docker.compose.project' "$TEST_TMP/up-calls.err")" 1
+# The Compose CLI and its version, asked at the first up, are remembered
+# (compose-cli-cache.h): no `docker-compose version` run on every up.
+check_eq "the first up remembered the Compose CLI's version" \
+	"$(jq -r .version "$RDEV_STATE_DIR/compose-cli.json")" \
+	"$({ docker compose version --short 2>/dev/null || docker-compose version --short; } | head -n 1)"
+check "a later up takes the Compose CLI from what was remembered" \
+	grep -q 'Compose CLI: .* (remembered)' "$TEST_TMP/up-calls.err"
 printf '    environment:\n      EDITED: "1"\n' >>"$ws/.devcontainer/docker-compose.yml"
 rdev up "$ws" >/dev/null 2>"$TEST_TMP/up4.err"
 check "an edited compose file is said to change the configuration" \
