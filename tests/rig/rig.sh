@@ -640,12 +640,34 @@ rig_down() {
 # has the interpreter's own distutils serve (Python 3.11 and older have one;
 # the output is the same): printed, for the environment of the tests and of
 # the rig hosts' sessions, when docker-compose's interpreter has it.
+# The interpreter's answer (a python3 start, 20 ms of CPU, and every e2e test
+# asks through lib.sh's rig.sh env) is kept in run/compose-env, keyed on the
+# paths and mtimes of docker-compose and its interpreter (a changed install
+# is asked again); an environment that has the setting already (tests/run.sh
+# exports it before the tests) is not asked at all.
 rig_compose_env() {
-	local dc py
+	local dc line py key k a f=$RUN_DIR/compose-env
+	if [ "${SETUPTOOLS_USE_DISTUTILS-}" = stdlib ]; then
+		echo SETUPTOOLS_USE_DISTUTILS=stdlib
+		return 0
+	fi
 	dc=$(command -v docker-compose 2>/dev/null) || return 0
-	py=$(head -c 200 "$dc" | sed -n '1s/^#! *\([^ ]*python3[^ ]*\).*/\1/p')
-	[ -n "$py" ] && "$py" -S -c 'import distutils.spawn' 2>/dev/null || return 0
-	echo SETUPTOOLS_USE_DISTUTILS=stdlib
+	IFS= read -r line <"$dc" || true
+	[[ $line =~ ^\#!\ *([^ ]*python3[^ ]*) ]] || return 0
+	py=${BASH_REMATCH[1]}
+	key=$(stat -L -c '%n %Y' -- "$dc" "$py" 2>/dev/null) || return 0
+	key=${key//$'\n'/ }
+	if [ -s "$f" ] && { IFS= read -r k && IFS= read -r a; } <"$f" && [ "$k" = "$key" ]; then
+		[ "$a" != stdlib ] || echo SETUPTOOLS_USE_DISTUTILS=stdlib
+		return 0
+	fi
+	a=none
+	! "$py" -S -c 'import distutils.spawn' 2>/dev/null || a=stdlib
+	# (written whole, then renamed: a reader never sees half of it)
+	mkdir -p "$RUN_DIR" 2>/dev/null &&
+		printf '%s\n%s\n' "$key" "$a" >"$f.$$" 2>/dev/null &&
+		mv -f "$f.$$" "$f" 2>/dev/null || rm -f "$f.$$"
+	[ "$a" != stdlib ] || echo SETUPTOOLS_USE_DISTUTILS=stdlib
 }
 rig_compose_export() {
 	local e
@@ -673,7 +695,8 @@ rig_env() {
 cmd=${1:-}
 shift || true
 case $cmd in
-up) rig_deps; rig_docker; rig_images; rig_devcontainer_cli; rig_keys; rig_registry >/dev/null ;;
+up) rig_deps; rig_docker; rig_images; rig_devcontainer_cli; rig_keys; rig_registry >/dev/null
+	SETUPTOOLS_USE_DISTUTILS= rig_compose_env >/dev/null ;; # (asked once now, kept)
 registry) rig_registry ;;
 registry-publish) rig_registry_publish "$@" ;;
 deps) rig_deps ;;
