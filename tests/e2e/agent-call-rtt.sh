@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # agent-call-rtt.sh - the broker's own calls to the agent cost one round trip
 # (issue 17): over a link of 80 ms round trips (the rig's delay proxy), the
-# check of a forward's target (the `relay` call a connection after a second
-# idle waits for) has its stream's open and its request sent together, so
+# check of a forward's target (the `relay` call a connection after an idle
+# of 0.5 s waits for: RDEV_FORWARD_TARGET_CHECK_MS=300, below) has its
+# stream's open and its request sent together, so
 # the broker's -vv log times it under 1.5 round trips; the log says which
 # way it went ("the request behind its open"). A check sent to an agent
 # that was killed unnoticed (the link frozen) is asked again of the next

@@ -93,6 +93,7 @@ up_elsewhere() {
 		{ cat "$TEST_TMP/fwd2.err" >&2; fail "rdev forward through another broker failed"; }
 }
 resolving() { grep -c 'link [0-9]*: new -> resolving' "$RDEV_RUNTIME_DIR/broker.log" || true; }
+checks() { grep -c "forward $p: the agent's relay answer (a check)" "$RDEV_RUNTIME_DIR/broker.log" || true; }
 
 rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
@@ -101,12 +102,16 @@ say "$cid" first
 rdev forward "$name:~/ws" "$p" >/dev/null 2>"$TEST_TMP/fwd.err" ||
 	{ cat "$TEST_TMP/fwd.err" >&2; fail "rdev forward failed"; }
 check_eq "the forward answers from the container" "$(line)" first
-r0=$(resolving)
+r0=$(resolving) k0=$(checks)
 sleep "$idle"
 check_eq "after an idle $idle s (the target due for a check)" "$(line)" first
 sleep "$idle"
 check_eq "and again" "$(line)" first
 check_eq "neither waited for the check (no link resolving)" "$(resolving)" "$r0"
+# (without the test setting reaching the broker the target, 1 s, is due at
+# most at one of them)
+check "each found its target due: a check each ($(($(checks) - k0)) of 2)" \
+	test $(($(checks) - k0)) -ge 2
 
 # --- the old address taken by an intruder that speaks first --------------------
 old=$(address "$cid")
