@@ -186,8 +186,8 @@ ref_build() {
 		{ tail -20 "$TEST_TMP/ref-$n.err" >&2; fail "the reference's build ($n) failed"; }
 	meta "ref$tag:$n" >"$TEST_TMP/ref-$n.meta" || fail "the reference's image ref$tag:$n has no metadata label"
 	if [ -n "$REFCACHE" ]; then
-		cp "$TEST_TMP/ref-$n.json" "$REFCACHE/.$n.json.$$" && mv "$REFCACHE/.$n.json.$$" "$REFCACHE/$n.json"
-		cp "$TEST_TMP/ref-$n.meta" "$REFCACHE/.$n.meta.$$" && mv "$REFCACHE/.$n.meta.$$" "$REFCACHE/$n.meta"
+		rig_ref_keep "$REFCACHE/$n.json" <"$TEST_TMP/ref-$n.json" &&
+			rig_ref_keep "$REFCACHE/$n.meta" <"$TEST_TMP/ref-$n.meta"
 	fi
 }
 ref_build df "$ws"

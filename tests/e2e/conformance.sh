@@ -98,6 +98,7 @@ built_images=()
 conformance_cleanup() {
 	local rc=$?
 	set +e # clean up all there is; `(exit $rc)` below must not end the trap
+	rig_ref_end # (a case still running keeps nothing now)
 	# Containers of the container=... cases first: they use the images.
 	docker ps -a --filter label=devcontainer.local_folder --format \
 	    '{{.ID}} {{.Label "devcontainer.local_folder"}}' |
@@ -157,8 +158,9 @@ ref_conf() {
 	(cd "$ws" && "$REF" read-configuration "$@") >"$out.ref.json" 2>"$out.ref.err"
 	rc=$?
 	if [ -n "$REFCACHE" ] && [ -n "$id" ] && { [ $rc -eq 0 ] || [ "${REF_KEEP_FAILED:-}" = 1 ]; }; then
-		cp "$out.ref.json" "$REFCACHE/$id.json" && cp "$out.ref.err" "$REFCACHE/$id.err" &&
-			echo "$rc" >"$REFCACHE/.$id.rc.$$" && mv "$REFCACHE/.$id.rc.$$" "$REFCACHE/$id.rc"
+		rig_ref_keep "$REFCACHE/$id.json" <"$out.ref.json" &&
+			rig_ref_keep "$REFCACHE/$id.err" <"$out.ref.err" &&
+			echo "$rc" | rig_ref_keep "$REFCACHE/$id.rc"
 	fi
 	return $rc
 }
@@ -305,7 +307,7 @@ run_case() {
 	echo "fields $nf documented $nd failed $nfail" >>"$out.log"
 	echo "$status" >"$out.rc"
 }
-export -f compare_outputs make_container remove_containers ref_conf
+export -f compare_outputs make_container remove_containers ref_conf rig_ref_keep
 export -f run_case
 export TEST_TMP RDEV REF conf docs ROOT REFCACHE
 

@@ -180,10 +180,10 @@ if [ -n "$ref_pid" ]; then
 	docker network ls -q --filter "label=com.docker.compose.project=$(project "$WI")" |
 		xargs -r docker network rm >/dev/null
 	if [ -n "$REFCACHE" ]; then
-		printf '%s' "$ref_label" >"$REFCACHE/label"
-		printf '%s' "$ref_env" >"$REFCACHE/env"
-		printf '%s' "$ref_caps" >"$REFCACHE/caps"
-		printf '%s' "$ref_inside" >"$REFCACHE/.inside.$$" && mv "$REFCACHE/.inside.$$" "$REFCACHE/inside"
+		printf '%s' "$ref_label" | rig_ref_keep "$REFCACHE/label" &&
+			printf '%s' "$ref_env" | rig_ref_keep "$REFCACHE/env" &&
+			printf '%s' "$ref_caps" | rig_ref_keep "$REFCACHE/caps" &&
+			printf '%s' "$ref_inside" | rig_ref_keep "$REFCACHE/inside"
 	fi
 fi
 

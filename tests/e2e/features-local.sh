@@ -188,10 +188,10 @@ if [ -n "$ref_pid" ]; then
 	docker rm -f "$ref" >/dev/null
 	mv "$d/devcontainer-lock.json" "$TEST_TMP/ref-lock.json" || fail "the reference's up wrote no lockfile"
 	if [ -n "$REFCACHE" ]; then
-		printf '%s' "$ref_inspect" >"$REFCACHE/inspect"
-		printf '%s' "$ref_caps" >"$REFCACHE/caps"
-		cp "$TEST_TMP/ref-lock.json" "$REFCACHE/lock.json"
-		printf '%s' "$ref_order" >"$REFCACHE/.order.$$" && mv "$REFCACHE/.order.$$" "$REFCACHE/order"
+		printf '%s' "$ref_inspect" | rig_ref_keep "$REFCACHE/inspect" &&
+			printf '%s' "$ref_caps" | rig_ref_keep "$REFCACHE/caps" &&
+			rig_ref_keep "$REFCACHE/lock.json" <"$TEST_TMP/ref-lock.json" &&
+			printf '%s' "$ref_order" | rig_ref_keep "$REFCACHE/order"
 	fi
 fi
 

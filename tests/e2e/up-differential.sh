@@ -155,6 +155,7 @@ diff_images() {
 diff_cleanup() {
 	local rc=$? imgs vols name
 	set +e	# clean up all there is; `(exit $rc)` below must not end the trap
+	rig_ref_end # (a case still running keeps nothing now)
 	diff_cleanup_cases
 	vols=$(docker volume ls -q | grep '^rdevdiff-' || true)
 	[ -z "$vols" ] || docker volume rm $vols >/dev/null 2>&1 || true
@@ -344,8 +345,8 @@ diff_up() {
 	rc=$?
 	echo "  $tool: inspected after $((SECONDS - t0)) s"
 	if [ $rc -eq 0 ] && [ "$tool" = ref ] && [ -n "$REFCACHE" ]; then
-		sed -f "$OUT/fixture-out.sed" "$out.json" >"$REFCACHE/.$name.ref.json.$$" &&
-			mv "$REFCACHE/.$name.ref.json.$$" "$REFCACHE/$name.ref.json"
+		sed -f "$OUT/fixture-out.sed" "$out.json" >"$out.kept" &&
+			rig_ref_keep "$REFCACHE/$name.ref.json" <"$out.kept"
 	fi
 	diff_cleanup_case "$ws"
 	[ -f "$out.json" ] && diff_remove_volumes "$out.json"
@@ -370,7 +371,7 @@ run_case() {
 
 diff_cleanup_cases # (what a killed run of these cases left)
 export -f run_case diff_case diff_up diff_record diff_cleanup_case diff_base_image \
-    diff_remove_volumes
+    diff_remove_volumes rig_ref_keep
 export WS P OUT REF RDEV diffdir documented TEST_TMP ROOT REFCACHE
 # The longest cases first (xargs starts them in this order; the report below
 # keeps the cases' order): a long case started last runs alone at the end.

@@ -48,7 +48,7 @@ tag=rdevflags${key:0:10}
 if [ -n "$REFCACHE" ]; then
 	# (read before written: one pipeline with cat and tee of the same file
 	# could truncate it before cat reads it)
-	[ -s "$REFCACHE/secret" ] || od -An -tx8 -N12 /dev/urandom | tr -d ' \n' >"$REFCACHE/secret"
+	[ -s "$REFCACHE/secret" ] || od -An -tx8 -N12 /dev/urandom | tr -d ' \n' | rig_ref_keep "$REFCACHE/secret"
 	secret="s3cr3t-$(cat "$REFCACHE/secret") it's"
 else
 	secret="s3cr3t-$(od -An -tx8 -N12 /dev/urandom | tr -d ' \n') it's"
@@ -133,12 +133,14 @@ ref_kept() {
 	echo "info the reference's results ($1) kept by an earlier run on this dockerd"
 }
 ref_keep() {
-	local set=$1
+	local set=$1 f
 	shift
 	[ -n "$REFCACHE" ] || return 0
 	mkdir -p "$REFCACHE/$set"
-	cp "$@" "$REFCACHE/$set/"
-	touch "$REFCACHE/$set.kept"
+	for f; do
+		rig_ref_keep "$REFCACHE/$set/${f##*/}" <"$f" || return 0
+	done
+	rig_ref_keep "$REFCACHE/$set.kept" </dev/null
 }
 # The container of workspace folder F.
 cid_of() { docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$1" | head -1; }

@@ -286,8 +286,7 @@ else
 	others=$(yes_no docker exec "$cid" test -e /tmp/ready -a -e /tmp/started)
 	no_attach=$(yes_no docker exec "$cid" test ! -e /tmp/attached)
 	printf '%s\n' "$no_step" "$inits" "$others" "$no_attach" >"$TEST_TMP/ref-flags"
-	[ -z "$REFCACHE" ] ||
-		{ cp "$TEST_TMP/ref-flags" "$REFCACHE/.flags.$$" && mv "$REFCACHE/.flags.$$" "$REFCACHE/flags"; }
+	[ -z "$REFCACHE" ] || rig_ref_keep "$REFCACHE/flags" <"$TEST_TMP/ref-flags"
 fi
 { read -r no_step; read -r inits; read -r others; read -r no_attach; } <"$TEST_TMP/ref-flags"
 check_eq "reference: --skip-post-create ran no in-container step either" "$no_step" yes

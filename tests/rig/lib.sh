@@ -49,6 +49,7 @@ rig_python
 rig_test_cleanup() {
 	local rc=$? h
 	set +e # (exit $rc) below must not end the trap
+	rig_ref_end
 	# (hosts still starting in the background: stopped once started)
 	for h in "${RIG_HOST_BG[@]+"${RIG_HOST_BG[@]}"}"; do
 		wait "${h#*=}" 2>/dev/null
@@ -140,6 +141,16 @@ rig_require_reference() {
 # did not start this dockerd or RDEV_REF_CACHE=0: named after the dockerd's
 # pid and start time too, so results live only as long as that dockerd
 # (in CI, one run of tests/run.sh).
+#   rig_ref_keep "$cache/NAME" <RESULT
+# keeps a result: written whole, then renamed into place (a reader never sees
+# half of it); in a test that took the lock (case workers: export -f
+# rig_ref_keep), only while the run that took it goes on: its pid
+# alive (with the start time it had) and its generation the key's current
+# one (rig_ref_lock starts a new one, rig_ref_end ends it). A test killed
+# mid-case can leave its case workers running; one that ends after the
+# lock went to the next run, or while its own test's exit trap removes what
+# it inspects, would otherwise keep a torn result that later runs reuse.
+# Write the file a reader checks for (the marker) last.
 rig_ref_key() {
 	local cli pkg
 	# (the reference CLI's package.json names its version: `devcontainer
@@ -162,9 +173,53 @@ rig_ref_key() {
 	} | sha256sum | cut -c1-40
 }
 rig_ref_lock() {
-	mkdir -p "$RDEV_RIG_DIR/run/ref-cache"
-	exec {RIG_REF_LOCK_FD}>"$RDEV_RIG_DIR/run/ref-cache/$1.lock"
+	local d=$RDEV_RIG_DIR/run/ref-cache
+	mkdir -p "$d"
+	exec {RIG_REF_LOCK_FD}>"$d/$1.lock"
 	flock "$RIG_REF_LOCK_FD"
+	# (exported: the case workers keep results; the pid's start time tells
+	# a reused pid apart)
+	RIG_REF_GEN="$$ $(awk '{ print $22 }' "/proc/$$/stat") $EPOCHREALTIME"
+	RIG_REF_GEN_FILE=$d/$1.gen
+	export RIG_REF_GEN RIG_REF_GEN_FILE
+	rig_ref_gen_swap "" "$RIG_REF_GEN"
+}
+# rig_ref_gen_swap FROM TO: under the generation file's lock, the key's
+# generation becomes TO when it is FROM now (FROM empty: whatever it is).
+rig_ref_gen_swap() {
+	touch "$RIG_REF_GEN_FILE"
+	(
+		flock 9 || exit 1
+		IFS= read -r g <&9 || g=
+		[ -z "$1" ] || [ "$g" = "$1" ] || exit 0
+		printf '%s\n' "$2" >"$RIG_REF_GEN_FILE"
+	) 9<"$RIG_REF_GEN_FILE"
+}
+# The end of this run's generation (its exit trap, before it removes what
+# its workers may still inspect): nothing it started keeps a result after.
+rig_ref_end() {
+	[ -z "${RIG_REF_GEN_FILE-}" ] || [ "${RIG_REF_GEN%% *}" != $$ ] ||
+		rig_ref_gen_swap "$RIG_REF_GEN" ended
+}
+rig_ref_keep() {
+	local f=$1 tmp
+	tmp=${f%/*}/.${f##*/}.$BASHPID
+	cat >"$tmp" || { rm -f "$tmp"; return 1; }
+	# (a test without the lock keeps results from its own process only)
+	[ -n "${RIG_REF_GEN_FILE-}" ] || { mv -f "$tmp" "$f"; return; }
+	if (
+		flock 9 || exit 1
+		IFS= read -r g <&9 || g=
+		set -- $RIG_REF_GEN
+		[ "$g" = "$RIG_REF_GEN" ] &&
+			[ "$(awk '{ print $22 }' "/proc/$1/stat" 2>/dev/null)" = "$2" ] &&
+			mv -f "$tmp" "$f"
+	) 9<"$RIG_REF_GEN_FILE"; then
+		return 0
+	fi
+	rm -f "$tmp"
+	echo "rig_ref_keep: $f not kept: the run that took its lock (pid ${RIG_REF_GEN%% *}) has ended" >&2
+	return 1
 }
 rig_ref_cache() {
 	local pid start
@@ -175,7 +230,8 @@ rig_ref_cache() {
 	# (those of an earlier dockerd are of no more use)
 	find "$RDEV_RIG_DIR/run/ref-cache" -mindepth 1 -maxdepth 1 -type d ! -name "*-$pid-$start" \
 		-exec rm -rf {} + 2>/dev/null || true
-	find "$RDEV_RIG_DIR/run/ref-cache" -maxdepth 1 -name '*.lock' -mmin +1440 -delete 2>/dev/null || true
+	find "$RDEV_RIG_DIR/run/ref-cache" -maxdepth 1 \( -name '*.lock' -o -name '*.gen' \) -mmin +1440 \
+		-delete 2>/dev/null || true
 	mkdir -p "$RDEV_RIG_DIR/run/ref-cache/$1-$pid-$start"
 	echo "$RDEV_RIG_DIR/run/ref-cache/$1-$pid-$start"
 }
