@@ -73,12 +73,27 @@ def outq(s):
     return struct.unpack("i", fcntl.ioctl(s, termios.TIOCOUTQ, b"\0" * 4))[0]
 
 
+def wait_sent(s):
+    """Wait until s's send queue is empty (all it was given has left)."""
+    while outq(s) > 0:
+        time.sleep(0.01)
+
+
 def reset(s):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
 
 
-def read_end(s):
+def send_reset(s, data):
+    """Send data, wait until it has left, then reset."""
+    s.sendall(data)
+    wait_sent(s)
+    reset(s)
+
+
+def read_to_end(s):
+    """Read s to its end: how it ended ("eof", "reset", "hang") and the
+    bytes read."""
     got, how = 0, "eof"
     try:
         while True:
@@ -90,6 +105,11 @@ def read_end(s):
         how = "hang"
     except ConnectionResetError:
         how = "reset"
+    return how, got
+
+
+def read_end(s):
+    how, got = read_to_end(s)
     s.close()
     return "%s %d" % (how, got)
 
@@ -102,6 +122,34 @@ def listener(addr, port):
     return l
 
 
+def each_connection(addr, port, greet=True, timeout=30):
+    """Accept connections forever, one at a time, yielding each (its
+    reads time out after timeout s; greeted with "!" unless greet is
+    false)."""
+    l = listener(addr, port)
+    while True:
+        c, _ = l.accept()
+        c.settimeout(timeout)
+        if greet:
+            c.sendall(b"!")
+        yield c
+
+
+def record(path, line):
+    with open(path, "a") as f:
+        f.write(line + "\n")
+
+
+def connect(port, greeted=False):
+    """A client of 127.0.0.1:port; with greeted, None unless the server's
+    first byte is "!" (said on stdout)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    if greeted and s.recv(1) != b"!":
+        print("no ! from the server", flush=True)
+        return None
+    return s
+
+
 def main():
     mode = sys.argv[1]
     if mode == "serve":
@@ -110,10 +158,7 @@ def main():
         while True:
             c, _ = l.accept()
             c.recv(1)
-            c.sendall(b"r" * size)
-            while outq(c) > 0:
-                time.sleep(0.01)
-            reset(c)
+            send_reset(c, b"r" * size)
     if mode == "serve-asked":
         l = listener(sys.argv[2], int(sys.argv[3]))
 
@@ -122,10 +167,7 @@ def main():
             while not line.endswith(b"\n"):
                 line += c.recv(1)
             try:
-                c.sendall(b"r" * int(line))
-                while outq(c) > 0:
-                    time.sleep(0.01)
-                reset(c)
+                send_reset(c, b"r" * int(line))
             except OSError:
                 c.close()
 
@@ -133,22 +175,13 @@ def main():
             c, _ = l.accept()
             threading.Thread(target=answer, args=(c,), daemon=True).start()
     if mode == "sink":
-        l = listener(sys.argv[2], int(sys.argv[3]))
         delay = float(sys.argv[5]) if len(sys.argv) > 5 else 0
-        while True:
-            c, _ = l.accept()
-            c.settimeout(30)
-            c.sendall(b"!")
+        for c in each_connection(sys.argv[2], int(sys.argv[3])):
             time.sleep(delay)
-            line = read_end(c)
-            with open(sys.argv[4], "a") as f:
-                f.write(line + "\n")
+            record(sys.argv[4], read_end(c))
     if mode == "slow-sink":
-        l = listener(sys.argv[2], int(sys.argv[3]))
         delay = float(sys.argv[5])
-        while True:
-            c, _ = l.accept()
-            c.settimeout(30)
+        for c in each_connection(sys.argv[2], int(sys.argv[3]), greet=False):
             failed = threading.Event()
 
             def writer(c=c, failed=failed):
@@ -161,32 +194,16 @@ def main():
 
             threading.Thread(target=writer, daemon=True).start()
             time.sleep(delay)
-            got, how = 0, "eof"
-            try:
-                while True:
-                    b = c.recv(65536)
-                    if not b:
-                        break
-                    got += len(b)
-            except ConnectionResetError:
-                how = "reset"
-            except socket.timeout:
-                how = "hang"
+            how, got = read_to_end(c)
             # (not closed yet: a write to a closed socket fails too)
             writes = "failed" if failed.wait(3) else "went on"
             c.close()
-            line = "%s %d" % (how, got)
-            with open(sys.argv[4], "a") as f:
-                f.write("%s, writes %s\n" % (line, writes))
+            record(sys.argv[4], "%s %d, writes %s" % (how, got, writes))
     if mode == "pause":
         # reads FAST bytes, stops reading for DELAY seconds, then sends "?"
         # (a write to the client that reset) and reads to the end
-        l = listener(sys.argv[2], int(sys.argv[3]))
         fast, delay = int(sys.argv[5]), float(sys.argv[6])
-        while True:
-            c, _ = l.accept()
-            c.settimeout(30)
-            c.sendall(b"!")
+        for c in each_connection(sys.argv[2], int(sys.argv[3])):
             n = 0
             while n < fast:
                 b = c.recv(min(65536, fast - n))
@@ -195,16 +212,13 @@ def main():
                 n += len(b)
             time.sleep(delay)
             c.sendall(b"?")
-            how, got = read_end(c).split()
-            with open(sys.argv[4], "a") as f:
-                f.write("%s %d\n" % (how, n + int(got)))
+            how, got = read_to_end(c)
+            c.close()
+            record(sys.argv[4], "%s %d" % (how, n + got))
     if mode == "echo":
         # writes back what it reads, as it reads (blocking), and records
         # how its connection ended and how much it read
-        l = listener(sys.argv[2], int(sys.argv[3]))
-        while True:
-            c, _ = l.accept()
-            c.sendall(b"!")
+        for c in each_connection(sys.argv[2], int(sys.argv[3]), timeout=None):
             n, end, echo = 0, "eof", True
             try:
                 while True:
@@ -224,14 +238,12 @@ def main():
             except OSError as e:
                 end = "error %s" % e
             c.close()
-            with open(sys.argv[4], "a") as f:
-                f.write("%s %d\n" % (end, n))
+            record(sys.argv[4], "%s %d" % (end, n))
     if mode == "flood-reset":
         # sends without reading until its sends stop going, then resets;
         # prints what left its socket
-        s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=30)
-        if s.recv(1) != b"!":
-            print("no ! from the server", flush=True)
+        s = connect(int(sys.argv[2]), greeted=True)
+        if s is None:
             return 1
         s.setblocking(False)
         sent, idle, chunk = 0, 0.0, b"f" * 65536
@@ -247,27 +259,22 @@ def main():
         reset(s)
         return 0
     if mode == "read":
-        s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=30)
+        s = connect(int(sys.argv[2]))
         s.sendall(b"x")
         time.sleep(float(sys.argv[3]) if len(sys.argv) > 3 else 0)
         print(read_end(s), flush=True)
         return 0
     if mode == "reset":
-        s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=30)
-        if s.recv(1) != b"!":
-            print("no ! from the server", flush=True)
+        s = connect(int(sys.argv[2]), greeted=True)
+        if s is None:
             return 1
-        s.sendall(b"u" * int(sys.argv[3]))
-        while outq(s) > 0:
-            time.sleep(0.01)
-        reset(s)
+        send_reset(s, b"u" * int(sys.argv[3]))
         return 0
     if mode == "upload-reset":
-        s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=30)
+        s = connect(int(sys.argv[2]))
         s.sendall(b"u" * int(sys.argv[3]))
         s.shutdown(socket.SHUT_WR)
-        while outq(s) > 0:
-            time.sleep(0.01)
+        wait_sent(s)
         if not s.recv(100):
             print("no reply from the server", flush=True)
             return 1
