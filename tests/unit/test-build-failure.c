@@ -31,96 +31,54 @@ static const char legacy_err[] =
     "The command '/bin/sh -c this-command-does-not-exist' returned a non-zero "
     "code: 127\n";
 
-TEST(legacy_builder_names_the_step_and_its_output_without_the_banner)
-{
-	char *s = build_failure_text(legacy_out, legacy_err, 8);
-
-	ASSERT_STR_EQ(s,
+/* What build_failure_text(out, err, lines) says. */
+static const struct text_case {
+	const char *name, *out, *err;
+	int lines;
+	const char *want;
+} text_cases[] = {
+	{ "legacy_builder_names_the_step_and_its_output_without_the_banner", legacy_out,
+	    legacy_err, 8,
 	    "Step 4/4 : RUN this-command-does-not-exist\n"
 	    "/bin/sh: 1: this-command-does-not-exist: not found\n"
 	    "The command '/bin/sh -c this-command-does-not-exist' returned a "
-	    "non-zero code: 127");
-	free(s);
-}
-
-TEST(only_the_last_lines_of_a_long_step)
-{
-	char *s =
-	    build_failure_text("Step 2/2 : RUN make\nl1\nl2\nl3\nl4\n", "failed: 2\n", 2);
-
-	ASSERT_STR_EQ(s, "Step 2/2 : RUN make\nl3\nl4\nfailed: 2");
-	free(s);
-}
-
-TEST(no_step_output_keeps_stderr_tail)
-{
-	char *s = build_failure_text("Pulling from x\n",
-	    "Error response from daemon: pull access denied for nope\n", 8);
-
-	ASSERT_STR_EQ(s, "Error response from daemon: pull access denied for nope");
-	free(s);
-}
-
-TEST(empty_stderr_falls_back_to_stdout)
-{
-	char *s = build_failure_text("a\nb\n\nc\n", "", 2);
-
-	ASSERT_STR_EQ(s, "b\nc");
-	free(s);
-}
-
-TEST(nothing_at_all_is_empty)
-{
-	char *s = build_failure_text(NULL, NULL, 8);
-
-	ASSERT_STR_EQ(s, "");
-	free(s);
-}
-
-TEST(an_unfinished_escape_at_the_end_is_dropped)
-{
-	char *s = build_failure_text(NULL, "boom\033[9", 8);
-
-	ASSERT_STR_EQ(s, "boom");
-	free(s);
-}
-
-TEST(only_the_builders_step_lines_count_as_steps)
-{
-	char *s = build_failure_text("Step 2/2 : RUN ./ci.sh\nStep 2 of 3: test\n"
-				     "FAIL test_x : expected 1\nStep 3/x : no\n",
-	    "", 8);
-
-	ASSERT_STR_EQ(s,
-	    "Step 2/2 : RUN ./ci.sh\nStep 2 of 3: test\n"
-	    "FAIL test_x : expected 1\nStep 3/x : no");
-	free(s);
-}
-
-TEST(buildkit_disabled_banner_is_dropped)
-{
-	char *s = build_failure_text(NULL,
+	    "non-zero code: 127" },
+	{ "only_the_last_lines_of_a_long_step", "Step 2/2 : RUN make\nl1\nl2\nl3\nl4\n",
+	    "failed: 2\n", 2, "Step 2/2 : RUN make\nl3\nl4\nfailed: 2" },
+	{ "no_step_output_keeps_stderr_tail", "Pulling from x\n",
+	    "Error response from daemon: pull access denied for nope\n", 8,
+	    "Error response from daemon: pull access denied for nope" },
+	{ "empty_stderr_falls_back_to_stdout", "a\nb\n\nc\n", "", 2, "b\nc" },
+	{ "nothing_at_all_is_empty", NULL, NULL, 8, "" },
+	{ "an_unfinished_escape_at_the_end_is_dropped", NULL, "boom\033[9", 8, "boom" },
+	{ "only_the_builders_step_lines_count_as_steps",
+	    "Step 2/2 : RUN ./ci.sh\nStep 2 of 3: test\nFAIL test_x : expected 1\n"
+	    "Step 3/x : no\n",
+	    "", 8,
+	    "Step 2/2 : RUN ./ci.sh\nStep 2 of 3: test\nFAIL test_x : expected 1\n"
+	    "Step 3/x : no" },
+	{ "buildkit_disabled_banner_is_dropped", NULL,
 	    "BuildKit is currently disabled; enable it by removing the "
 	    "DOCKER_BUILDKIT=0\n            environment-variable.\n\nboom\n",
-	    8);
+	    8, "boom" },
+	/* Line counts out of range are clamped. */
+	{ "zero_lines_is_one", "Step 1/1 : RUN x\na\nb\n", "c\nd\n", 0,
+	    "Step 1/1 : RUN x\nb\nd" },
+	{ "negative_lines_is_one", "Step 1/1 : RUN x\na\nb\n", "c\nd\n", -5,
+	    "Step 1/1 : RUN x\nb\nd" },
+	{ "lines_past_the_input_is_all", NULL, "c\nd\n", 1000, "c\nd" },
+};
 
-	ASSERT_STR_EQ(s, "boom");
-	free(s);
-}
-
-TEST(line_counts_out_of_range_are_clamped)
+static void
+text_check(const void *arg)
 {
-	char *s = build_failure_text("Step 1/1 : RUN x\na\nb\n", "c\nd\n", 0);
+	const struct text_case *c = arg;
+	char *s = build_failure_text(c->out, c->err, c->lines);
 
-	ASSERT_STR_EQ(s, "Step 1/1 : RUN x\nb\nd");
-	free(s);
-	s = build_failure_text("Step 1/1 : RUN x\na\nb\n", "c\nd\n", -5);
-	ASSERT_STR_EQ(s, "Step 1/1 : RUN x\nb\nd");
-	free(s);
-	s = build_failure_text(NULL, "c\nd\n", 1000);
-	ASSERT_STR_EQ(s, "c\nd");
+	ASSERT_STR_EQ(s, c->want);
 	free(s);
 }
+TEST_CASES(text_check, text_cases)
 
 /* Arbitrary output (a fixed pseudo-random sequence, built from the pieces the
  * parser looks for) never breaks it (run under ASan in CI) and gives at most

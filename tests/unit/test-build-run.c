@@ -78,91 +78,52 @@ build_run_script(const char *first, const char *second, struct spawn_result *res
 	buf_free(b);
 }
 
-TEST(cache_lost_then_built_runs_twice_and_says_so)
+/* The script's runs (first, then second) and what build_run made of them:
+ * how many ran, whether it said it ran again (the progress's line and the
+ * note), the exit status; out (exact) and err (a part), unless NULL. */
+static const struct run_case {
+	const char *name, *first, *second;
+	int runs, retried, status;
+	const char *out, *err;
+} run_cases[] = {
+	/* (out: the second run's, which got the same stdin) */
+	{ "cache_lost_then_built_runs_twice_and_says_so", "lost", "ok", 2, 1, 0,
+	    "Step 2/9 : USER root\ncontext", NULL },
+	{ "cache_lost_twice_runs_twice_only", "lost", "lost", 2, 1, 1, NULL,
+	    "unable to find image" },
+	{ "cache_lost_then_another_failure_is_the_second", "lost", "fail", 2, 1, 1, NULL,
+	    "returned a non-zero code: 2" },
+	/* A build's own failure, or the words in a step's output: never again. */
+	{ "a_failed_step_runs_once", "fail", "ok", 1, 0, 1, NULL, NULL },
+	{ "the_words_in_a_steps_output_run_once", "stdout", "ok", 1, 0, 1, NULL, NULL },
+	{ "success_runs_once", "ok", "lost", 1, 0, 0, NULL, NULL },
+};
+
+static void
+run_check(const void *arg)
 {
+	const struct run_case *c = arg;
 	struct spawn_result res;
 	int retried, runs;
 	char *shown;
 
-	build_run_script("lost", "ok", &res, &retried, &runs, &shown);
-	ASSERT_INT_EQ(runs, 2);
-	ASSERT_INT_EQ(retried, 1);
-	ASSERT_INT_EQ(spawn_result_status(&res), 0);
-	/* res is the second run's, which got the same stdin */
-	ASSERT_STR_EQ(res.out, "Step 2/9 : USER root\ncontext");
-	ASSERT_STR_EQ(shown, BUILD_RUN_AGAIN "\n");
-	spawn_result_free(&res);
-	free(shown);
-}
-
-TEST(cache_lost_twice_runs_twice_only)
-{
-	struct spawn_result res;
-	int retried, runs;
-	char *shown;
-
-	build_run_script("lost", "lost", &res, &retried, &runs, &shown);
-	ASSERT_INT_EQ(runs, 2);
-	ASSERT_INT_EQ(retried, 1);
-	ASSERT_INT_EQ(spawn_result_status(&res), 1);
-	ASSERT_STR_CONTAINS(res.err, "unable to find image");
-	ASSERT_STR_EQ(shown, BUILD_RUN_AGAIN "\n");
-	ASSERT_STR_CONTAINS(build_run_note(retried), "built twice");
-	spawn_result_free(&res);
-	free(shown);
-}
-
-TEST(cache_lost_then_another_failure_is_the_second)
-{
-	struct spawn_result res;
-	int retried, runs;
-	char *shown;
-
-	build_run_script("lost", "fail", &res, &retried, &runs, &shown);
-	ASSERT_INT_EQ(runs, 2);
-	ASSERT_INT_EQ(retried, 1);
-	ASSERT_INT_EQ(spawn_result_status(&res), 1);
-	ASSERT_STR_CONTAINS(res.err, "returned a non-zero code: 2");
-	spawn_result_free(&res);
-	free(shown);
-}
-
-/* A build's own failure, or the words in a step's output: never again. */
-TEST(other_failures_run_once)
-{
-	static const char *const hows[] = { "fail", "stdout" };
-
-	for (size_t i = 0; i < sizeof hows / sizeof hows[0]; i++) {
-		struct spawn_result res;
-		int retried, runs;
-		char *shown;
-
-		TEST_CASE_NAME("%s", hows[i]);
-		build_run_script(hows[i], "ok", &res, &retried, &runs, &shown);
-		ASSERT_INT_EQ(runs, 1);
-		ASSERT_INT_EQ(retried, 0);
-		ASSERT_INT_EQ(spawn_result_status(&res), 1);
-		ASSERT_STR_EQ(shown, "");
+	build_run_script(c->first, c->second, &res, &retried, &runs, &shown);
+	ASSERT_INT_EQ(runs, c->runs);
+	ASSERT_INT_EQ(retried, c->retried);
+	ASSERT_INT_EQ(spawn_result_status(&res), c->status);
+	ASSERT_STR_EQ(shown, c->retried ? BUILD_RUN_AGAIN "\n" : "");
+	if (c->retried)
+		ASSERT_STR_CONTAINS(build_run_note(retried), "built twice");
+	else
 		ASSERT_STR_EQ(build_run_note(retried), "");
-		spawn_result_free(&res);
-		free(shown);
-	}
-}
-
-TEST(success_runs_once)
-{
-	struct spawn_result res;
-	int retried, runs;
-	char *shown;
-
-	build_run_script("ok", "lost", &res, &retried, &runs, &shown);
-	ASSERT_INT_EQ(runs, 1);
-	ASSERT_INT_EQ(retried, 0);
-	ASSERT_INT_EQ(spawn_result_status(&res), 0);
-	ASSERT_STR_EQ(shown, "");
+	if (c->out != NULL)
+		ASSERT_STR_EQ(res.out, c->out);
+	if (c->err != NULL)
+		ASSERT_STR_CONTAINS(res.err, c->err);
 	spawn_result_free(&res);
 	free(shown);
 }
+TEST_CASES(run_check, run_cases)
 
 TEST(a_program_not_found_is_an_error_not_a_retry)
 {
