@@ -77,7 +77,8 @@ compose_cli_key(void)
 
 	if (path_env == NULL)
 		path_env = "/usr/local/bin:/usr/bin:/bin";
-	buf_appendf(key, "PATH=%s;DOCKER_CONFIG=%s;", path_env, config != NULL ? config : "-");
+	buf_appendf(
+	    key, "PATH=%s;DOCKER_CONFIG=%s;", path_env, config != NULL ? config : "-");
 	key_add_command(key, path_env, "docker");
 	key_add_command(key, path_env, "docker-compose");
 	if (config != NULL && *config != '\0')
@@ -141,8 +142,8 @@ compose_cli_cache_get(const char *state_dir, const char *key, int *v2, char **ve
 }
 
 int
-compose_cli_cache_put(const char *state_dir, const char *key, int v2,
-    const char *version, char **cause)
+compose_cli_cache_put(
+    const char *state_dir, const char *key, int v2, const char *version, char **cause)
 {
 	cJSON *root = cJSON_CreateObject();
 	char *text, *path;

@@ -18,9 +18,10 @@
 char *compose_cli_key(void);
 /* The remembered answer for key in state_dir: 0 with *v2 and *version (a new
  * string, caller frees), or -1 when there is none for key. */
-int compose_cli_cache_get(const char *state_dir, const char *key, int *v2, char **version);
+int compose_cli_cache_get(
+    const char *state_dir, const char *key, int *v2, char **version);
 /* Remember v2 / version for key in state_dir. 0, or -1 with *cause. */
-int compose_cli_cache_put(const char *state_dir, const char *key, int v2,
-    const char *version, char **cause);
+int compose_cli_cache_put(
+    const char *state_dir, const char *key, int v2, const char *version, char **cause);
 
 #endif
