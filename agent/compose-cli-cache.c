@@ -161,3 +161,12 @@ compose_cli_cache_put(
 	free(text);
 	return rc;
 }
+
+void
+compose_cli_cache_forget(const char *state_dir)
+{
+	char *path = cache_path(state_dir);
+
+	unlink(path);
+	free(path);
+}

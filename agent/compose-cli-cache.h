@@ -24,4 +24,7 @@ int compose_cli_cache_get(
 int compose_cli_cache_put(
     const char *state_dir, const char *key, int v2, const char *version, char **cause);
 
+/* Forget what state_dir remembers (a command of the remembered CLI failed). */
+void compose_cli_cache_forget(const char *state_dir);
+
 #endif

@@ -32,6 +32,9 @@ struct compose {
 	const struct progress *p;
 	int v2;	       /* `docker compose` rather than docker-compose */
 	char *version; /* "1.29.2" */
+	/* The state folder whose compose-cli.json gave v2 and version (NULL:
+	 * asked of the CLIs): a compose command that fails forgets it. */
+	char *cli_remembered_in;
 	int ver[3];
 	char **files;	/* absolute compose files, NULL-terminated */
 	char *env_file; /* --env-file, or NULL */

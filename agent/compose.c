@@ -75,6 +75,19 @@ compose_cmd_name(const struct compose *c)
 	return c->v2 ? "docker compose" : "docker-compose";
 }
 
+/* A compose command failed: if the CLI's kind and version came from what
+ * an earlier up remembered, the next up asks the CLIs again (a changed
+ * install that the key missed costs one failed up, not every one). */
+static void
+compose_cli_forget(struct compose *c)
+{
+	if (c->cli_remembered_in == NULL)
+		return;
+	compose_cli_cache_forget(c->cli_remembered_in);
+	free(c->cli_remembered_in);
+	c->cli_remembered_in = NULL;
+}
+
 /* compose_run(), and for a build (build: 1) once more when Docker's build
  * cache lost an image during it (build-run.h). */
 static int
@@ -93,6 +106,8 @@ compose_run_spawn(struct compose *c, const struct compose_argv *a, const char *w
 	}
 	rc = build ? build_run(argv, &opts, c->p, &res, &retried, cause)
 		   : spawn_run(argv, &opts, &res, cause);
+	if (rc != 0 || spawn_result_status(&res) != 0)
+		compose_cli_forget(c);
 	if (rc != 0)
 		return error_prefix(cause, "%s %s", compose_cmd_name(c), what);
 	if (spawn_result_status(&res) != 0) {
@@ -185,10 +200,11 @@ compose_detect(struct compose *c, char **cause)
 		wcause = NULL;
 	}
 	if (state_dir != NULL &&
-	    compose_cli_cache_get(state_dir, key, &v2, &c->version) == 0)
+	    compose_cli_cache_get(state_dir, key, &v2, &c->version) == 0) {
+		c->cli_remembered_in = xstrdup(state_dir);
 		log_debug("Compose CLI: %s %s (remembered)",
 		    v2 ? "docker compose" : "docker-compose", c->version);
-	else {
+	} else {
 		if (compose_detect_run(&v2, &c->version, cause) != 0) {
 			free(state_dir);
 			free(key);
@@ -704,6 +720,7 @@ static void
 compose_clear(struct compose *c)
 {
 	free(c->version);
+	free(c->cli_remembered_in);
 	xstrv_free(c->files);
 	free(c->env_file);
 	cJSON_Delete(c->config);

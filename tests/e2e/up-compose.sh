@@ -101,6 +101,14 @@ check_eq "the first up remembered the Compose CLI's version" \
 	"$({ docker compose version --short 2>/dev/null || docker-compose version --short; } | head -n 1)"
 check "a later up takes the Compose CLI from what was remembered" \
 	grep -q 'Compose CLI: .* (remembered)' "$TEST_TMP/up-calls.err"
+# A remembered answer gone wrong (an install the key did not see change):
+# the up that fails on it forgets it, and the next one asks again.
+jq -c '.v2 = (.v2 | not)' "$RDEV_STATE_DIR/compose-cli.json" >"$TEST_TMP/cli.json"
+mv "$TEST_TMP/cli.json" "$RDEV_STATE_DIR/compose-cli.json"
+if rdev up "$ws" >/dev/null 2>"$TEST_TMP/up-stale.err"; then fail "up with a wrong remembered Compose CLI succeeded"; fi
+check "the failed up forgot the remembered Compose CLI" test ! -e "$RDEV_STATE_DIR/compose-cli.json"
+rdev up "$ws" >/dev/null 2>"$TEST_TMP/up-asked.err" || { cat "$TEST_TMP/up-asked.err"; fail "the up after a forgotten Compose CLI failed"; }
+check "the next up asked the CLIs again" test -s "$RDEV_STATE_DIR/compose-cli.json"
 printf '    environment:\n      EDITED: "1"\n' >>"$ws/.devcontainer/docker-compose.yml"
 rdev up "$ws" >/dev/null 2>"$TEST_TMP/up4.err"
 check "an edited compose file is said to change the configuration" \
