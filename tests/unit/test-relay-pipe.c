@@ -1,0 +1,278 @@
+/* test-relay-pipe.c - a 'C' connection's reset through the real rdev-relay
+ * (relay/relay-pipe.c), run here on this machine: its clients and the server
+ * it connects to on 127.0.0.1 are this test's own sockets. No container is
+ * needed for it: the relay serves whatever listens on the loopback it sees.
+ * Each test starts its own relay (a few ms) and ends it. */
+#include "test.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TOKEN_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+/* The relay a test started (0: none); killed at the next start and at exit,
+ * as a failed assertion leaves its test at once. */
+static pid_t relay_pid;
+static uint16_t relay_port;
+static char relay_dir[64];
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+relay_stop(void)
+{
+	char path[128];
+
+	if (relay_pid > 0) {
+		kill(relay_pid, SIGKILL);
+		waitpid(relay_pid, NULL, 0);
+		relay_pid = 0;
+	}
+	if (relay_dir[0] != '\0') {
+		snprintf(path, sizeof path, "%s/port", relay_dir);
+		unlink(path);
+		rmdir(relay_dir);
+		relay_dir[0] = '\0';
+	}
+}
+
+/* Start the built rdev-relay with a port file in a temporary directory and
+ * wait (5 s at most) for the port it listens on. */
+static void
+relay_start(void)
+{
+	static int registered;
+	char path[128], buf[16];
+	ssize_t n = 0;
+	int fd;
+
+	relay_stop();
+	if (!registered) {
+		atexit(relay_stop);
+		registered = 1;
+	}
+	snprintf(relay_dir, sizeof relay_dir, "/tmp/test-relay-pipe.XXXXXX");
+	ASSERT_NOT_NULL(mkdtemp(relay_dir));
+	snprintf(path, sizeof path, "%s/port", relay_dir);
+	relay_pid = fork();
+	ASSERT_TRUE(relay_pid >= 0);
+	if (relay_pid == 0) {
+		char *argv[] = { RDEV_RELAY_BIN, "--port-file", path, NULL };
+		setenv("RDEV_RELAY_TOKEN", TOKEN_HEX, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		if ((fd = open(path, O_RDONLY)) >= 0) {
+			n = read(fd, buf, sizeof buf - 1);
+			close(fd);
+			if (n > 0)
+				break;
+		}
+		usleep(10000);
+	}
+	ASSERT_TRUE(n > 0);
+	buf[n] = '\0';
+	relay_port = (uint16_t)atoi(buf);
+	ASSERT_TRUE(relay_port != 0);
+}
+
+/* A listener on 127.0.0.1 (backlog: listen's), its port in *port; rcvbuf > 0:
+ * the SO_RCVBUF its connections inherit. */
+static int
+server_listen(int backlog, int rcvbuf, uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_TRUE(fd >= 0);
+	if (rcvbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	ASSERT_INT_EQ(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	ASSERT_INT_EQ(listen(fd, backlog), 0);
+	ASSERT_INT_EQ(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* Connect to 127.0.0.1:port (blocking). */
+static int
+tcp_connect(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(port);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_INT_EQ(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	return fd;
+}
+
+/* A relay client: connected, the 'C' header for target sent (docs/PROTOCOL.md,
+ * "The container relay"); the status byte not read yet. */
+static int
+relay_open(uint16_t target)
+{
+	unsigned char hdr[8 + 32 + 3];
+	int fd = tcp_connect(relay_port);
+
+	memcpy(hdr, "RDEVRLY1", 8);
+	for (int i = 0; i < 32; i++) {
+		unsigned v;
+		sscanf(TOKEN_HEX + 2 * i, "%2x", &v);
+		hdr[8 + i] = (unsigned char)v;
+	}
+	hdr[40] = 'C';
+	hdr[41] = (unsigned char)(target >> 8);
+	hdr[42] = (unsigned char)target;
+	ASSERT_INT_EQ(write(fd, hdr, sizeof hdr), (ssize_t)sizeof hdr);
+	return fd;
+}
+
+/* Accept on lfd, waiting ms at most. */
+static int
+accept_within(int lfd, int ms)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	int fd;
+
+	ASSERT_INT_EQ(poll(&p, 1, ms), 1);
+	fd = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(fd >= 0);
+	return fd;
+}
+
+/* Write to fd (made nonblocking) until nothing more goes for 100 ms: the
+ * peer's window, the relay's buffers and fd's send queue are full. */
+static void
+fill(int fd)
+{
+	static unsigned char b[65536];
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	for (;;) {
+		while (write(fd, b, sizeof b) > 0)
+			continue;
+		ASSERT_TRUE(errno == EAGAIN || errno == EWOULDBLOCK);
+		if (poll(&p, 1, 100) == 0)
+			return;
+	}
+}
+
+/* Close fd with a TCP reset. */
+static void
+reset_close(int fd)
+{
+	struct linger lg = { 1, 0 };
+
+	ASSERT_INT_EQ(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+	close(fd);
+}
+
+/* A client resets while the relay writes the server's bytes to it and holds
+ * its own for a server that writes and never reads: the relay finds the
+ * reset by its failed write, and the client's bytes cannot go on. The pair
+ * is not held for good: the server's connection is reset once they have not
+ * moved for 2 s (SOCK_DRAIN_STALL_MS), not at once (what the client sent
+ * still goes on while it moves). */
+TEST(failed_write_reset_bounded_when_server_never_reads)
+{
+	uint16_t port;
+	int lfd, cfd, sfd, err = 0;
+	socklen_t elen = sizeof err;
+	unsigned char st;
+	struct pollfd p;
+	int64_t t0, dt;
+
+	relay_start();
+	lfd = server_listen(16, 4096, &port);
+	cfd = relay_open(port);
+	sfd = accept_within(lfd, 5000);
+	ASSERT_INT_EQ(read(cfd, &st, 1), 1);
+	ASSERT_INT_EQ(st, 0);
+	fill(sfd); /* (the server writes; the client does not read) */
+	fill(cfd); /* (the client writes; the server never reads) */
+	reset_close(cfd);
+	t0 = now_ms();
+	p = (struct pollfd){ .fd = sfd, .events = 0 }; /* (errors only) */
+	ASSERT_INT_EQ(poll(&p, 1, 4500), 1);
+	dt = now_ms() - t0;
+	fprintf(stderr, "  (the server's connection reset %lld ms after the client's)\n",
+	    (long long)dt);
+	ASSERT_TRUE(p.revents & (POLLERR | POLLHUP));
+	ASSERT_INT_EQ(getsockopt(sfd, SOL_SOCKET, SO_ERROR, &err, &elen), 0);
+	ASSERT_INT_EQ(err, ECONNRESET);
+	ASSERT_TRUE(dt >= 1500);
+	ASSERT_TRUE(dt <= 3500);
+	close(sfd);
+	close(lfd);
+	relay_stop();
+}
+
+/* A client sends 1000 bytes and resets while the relay still connects to the
+ * server (whose accept queue is full: the relay's SYN waits for its
+ * retransmission, about 1 s later): once connected, the relay's status byte
+ * finds the reset, and what the client sent before it still reaches the
+ * server, then the reset. */
+TEST(client_reset_while_connecting_bytes_then_reset)
+{
+	unsigned char sent[1000], got[2000];
+	uint16_t port;
+	int lfd, filler, cfd, sfd;
+	size_t have = 0;
+	ssize_t n;
+	int64_t t0;
+
+	for (size_t i = 0; i < sizeof sent; i++)
+		sent[i] = (unsigned char)(i * 7 + 1);
+	relay_start();
+	lfd = server_listen(0, 0, &port);
+	filler = tcp_connect(port); /* (the accept queue's one place) */
+	cfd = relay_open(port);
+	usleep(100000); /* (the relay reads the header and connects: SYN_SENT) */
+	ASSERT_INT_EQ(write(cfd, sent, sizeof sent), (ssize_t)sizeof sent);
+	usleep(50000);
+	reset_close(cfd);
+	close(accept_within(lfd, 1000)); /* (the filler: the relay's turn) */
+	close(filler);
+	sfd = accept_within(lfd, 4000);
+	t0 = now_ms();
+	for (;;) {
+		struct pollfd p = { .fd = sfd, .events = POLLIN };
+		ASSERT_INT_EQ(poll(&p, 1, 3000), 1);
+		n = read(sfd, got + have, sizeof got - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	fprintf(stderr, "  (the server read %zu bytes, then %s, %lld ms after accept)\n",
+	    have, n == 0 ? "EOF" : strerror(errno), (long long)(now_ms() - t0));
+	ASSERT_INT_EQ(have, sizeof sent);
+	ASSERT_MEM_EQ(got, sent, sizeof sent);
+	ASSERT_INT_EQ(n, -1);
+	ASSERT_INT_EQ(errno, ECONNRESET);
+	close(sfd);
+	close(lfd);
+	relay_stop();
+}
