@@ -103,7 +103,7 @@ relay_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
+void
 relay_die(const char *msg)
 {
 	fprintf(stderr, "rdev-relay: %s\n", msg);
@@ -509,7 +509,7 @@ relay_expire(int64_t now)
 			}
 			if (c->state == CONN_CONNECTING)
 				relay_connect_expire(c);
-			else if (c->rst_wait || c->rst_pending) {
+			else if (c->rst != RELAY_RST_NONE) {
 				/* (put back at the tail, later than now: this
 				 * walk stops at it, also when it was the last,
 				 * whose deadline would else be missed: the next

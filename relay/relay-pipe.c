@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,21 +34,43 @@ relay_pipe_update(struct conn *c)
 	relay_watch(c, 1, m[1]);
 }
 
-/* Reset both sides once side's socket has sent what it holds (a reset
- * throws that away): relay_pipe_reset_check, looked at until then. */
+/* The moves of a connection's reset (relay.h, enum relay_rst): a reset
+ * found by a failed write waits for what its side sent (pending), one read
+ * or whose bytes are all written waits for its socket alone (drain). A
+ * drain starts again when the other side's reset, read in the same pass
+ * of events, finishes too: the later one's socket is waited for. */
+static const unsigned char relay_rst_may[RELAY_RST_N][RELAY_RST_N] = {
+	[RELAY_RST_NONE] = { [RELAY_RST_PENDING] = 1, [RELAY_RST_DRAIN] = 1 },
+	[RELAY_RST_PENDING] = { [RELAY_RST_DRAIN] = 1 },
+	[RELAY_RST_DRAIN] = { [RELAY_RST_DRAIN] = 1 },
+};
+
+static const char *relay_rst_names[RELAY_RST_N] = { "none", "pending", "drain" };
+
+/* Move c's reset to `to`, the bytes going to side (rst_side); a move the
+ * table does not allow is a broken invariant. Its wait starts afresh, on
+ * RELAY_DL_RESET; a drain unwatches both sockets (the one to send takes
+ * nothing more, the reset side's is moot) and is looked at at once. */
 static void
-relay_pipe_reset_wait(struct conn *c, int side)
+relay_pipe_rst_set(struct conn *c, enum relay_rst to, int side)
 {
-	if (c->rst_pending) { /* (its deadline is set again below) */
-		relay_deadline_unlink(c);
-		c->rst_pending = 0;
+	char msg[80];
+
+	if (!relay_rst_may[c->rst][to]) {
+		snprintf(msg, sizeof msg, "connection reset: %s -> %s",
+		    relay_rst_names[c->rst], relay_rst_names[to]);
+		relay_die(msg);
 	}
-	c->rst_wait = 1;
+	c->rst = to;
 	c->rst_side = side;
 	c->rst_drain = (struct sock_drain){ 0 };
-	relay_watch(c, 0, 0);
-	relay_watch(c, 1, 0);
-	relay_pipe_reset_check(c);
+	relay_deadline_unlink(c);
+	if (to == RELAY_RST_DRAIN) {
+		relay_watch(c, 0, 0);
+		relay_watch(c, 1, 0);
+		relay_pipe_reset_check(c);
+	} else
+		relay_deadline_add(c, RELAY_DL_RESET, SOCK_DRAIN_POLL_MS);
 }
 
 /* A write to side s failed with errno. EPIPE or ECONNRESET: s's peer reset
@@ -70,16 +93,10 @@ relay_pipe_write_failed(struct conn *c, int s)
 	to_s->full = 0;
 	to_s->eof = to_s->done = 1;
 	from_s->rst = 1; /* (its end, read or still to come, is this reset) */
-	if (from_s->done && !c->rst_wait)
-		relay_pipe_reset_wait(c, 1 - s); /* (s had closed: only
-						     the socket holds bytes) */
-	else if (!c->rst_wait && !c->rst_pending) {
-		c->rst_pending = 1;
-		c->rst_side = 1 - s;
-		c->rst_drain = (struct sock_drain){ 0 };
-		relay_deadline_unlink(c);
-		relay_deadline_add(c, RELAY_DL_RESET, SOCK_DRAIN_POLL_MS);
-	}
+	/* (done: s had closed, so only rst_side's socket holds its bytes) */
+	if (c->rst == RELAY_RST_NONE)
+		relay_pipe_rst_set(
+		    c, from_s->done ? RELAY_RST_DRAIN : RELAY_RST_PENDING, 1 - s);
 	return 0;
 }
 
@@ -125,7 +142,7 @@ relay_pipe_flush(struct conn *c, int from)
 		 * error, not the end of a whole stream. What the other way
 		 * holds is moot (its reader reset). */
 		d->done = 1;
-		relay_pipe_reset_wait(c, 1 - from);
+		relay_pipe_rst_set(c, RELAY_RST_DRAIN, 1 - from);
 	} else if (d->eof && !d->done) {
 		shutdown(c->fd[1 - from], SHUT_WR);
 		d->done = 1;
@@ -143,7 +160,7 @@ relay_pipe_reset_check(struct conn *c)
 		return;
 	/* (a reset still to read on s: what s sent, held here or still in its
 	 * socket, counts; all of it gone to rst_side, the reset may go) */
-	if (c->rst_pending)
+	if (c->rst == RELAY_RST_PENDING)
 		held = c->dir[s].len + sock_drain_unread(c->fd[s]);
 	if (sock_drain_step(&c->rst_drain, c->fd[c->rst_side], held, relay_now_ms()) !=
 	    SOCK_DRAIN_WAIT) {
@@ -237,10 +254,10 @@ relay_pipe_event(struct conn *c, int side, unsigned events)
 	if ((events & EPOLLOUT) && relay_pipe_flush(c, 1 - side) != 0)
 		goto reset;
 	/* (not once a reset waits: its socket is to take nothing more) */
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->rst_wait &&
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && c->rst != RELAY_RST_DRAIN &&
 	    relay_pipe_pump(c, side) != 0)
 		goto reset;
-	if (c->dead || c->rst_wait)
+	if (c->dead || c->rst == RELAY_RST_DRAIN)
 		return; /* (closed, or its reset waits: relay_pipe_reset_check) */
 	if (c->dir[0].done && c->dir[1].done) {
 		relay_conn_close(c, 0);

@@ -59,6 +59,25 @@ struct dir {
 	int done; /* eof seen, everything written, write side shut */
 };
 
+/* A piped connection's reset, passed from the side that reset to the
+ * other (rst_side) after the bytes it sent before (a reset throws away what
+ * its socket holds). Only relay_pipe_rst_set() changes it, along
+ * relay-pipe.c's table of the moves it may make; in the two waits the
+ * connection is on RELAY_DL_RESET, looked at each SOCK_DRAIN_POLL_MS
+ * (relay_pipe_reset_check), and reset both ways once the bytes have gone or
+ * have not moved for SOCK_DRAIN_STALL_MS (a side that stops reading would
+ * hold the pair for good). */
+enum relay_rst {
+	RELAY_RST_NONE,	   /* no reset known */
+	RELAY_RST_PENDING, /* a side's reset found by a failed write
+			    * (relay_pipe_write_failed) while what it sent is
+			    * still on its way to rst_side: held here, or still
+			    * unread in its socket; both sockets still piped */
+	RELAY_RST_DRAIN,   /* all of it written to rst_side, whose socket is to
+			    * send it: both sockets unwatched */
+	RELAY_RST_N,
+};
+
 struct conn {
 	int fd[2];	  /* 0: the client, 1: the target */
 	unsigned mask[2]; /* epoll interest registered for each fd (0: not registered) */
@@ -80,16 +99,10 @@ struct conn {
 	 * the loop pass. */
 	struct conn *next, *prev;
 	int dead;
-	/* CONN_PIPE: a side reset its connection, and all it sent before is
-	 * written to the other side (rst_side), whose reset waits for its
-	 * socket to send it (a reset throws away what it holds): rst_drain,
-	 * on RELAY_DL_RESET meanwhile, looked at each SOCK_DRAIN_POLL_MS */
-	int rst_wait;
-	/* A side's reset found by a failed write while what it sent is still
-	 * on its way to rst_side (relay_pipe_write_failed): rst_drain's 2 s
-	 * without progress bound runs from then (a target that stops reading
-	 * would hold the pair for good), on RELAY_DL_RESET too. */
-	int rst_pending;
+	/* CONN_PIPE: a side's reset on its way to the other side, rst_side
+	 * (enum relay_rst); rst_side and rst_drain mean something only while
+	 * one is. */
+	enum relay_rst rst;
 	int rst_side;
 	struct sock_drain rst_drain;
 };
@@ -105,6 +118,9 @@ void relay_deadline_unlink(struct conn *c);
  * the same timeout, ms), to be given up ms from now. */
 void relay_deadline_add(struct conn *c, int which, int ms);
 int64_t relay_now_ms(void);
+/* Say msg on stderr and exit 1: bad usage, a setup that failed, or a broken
+ * invariant. */
+void relay_die(const char *msg) __attribute__((noreturn));
 /* Register c's socket on side with epoll for mask (0: take it out). */
 void relay_watch(struct conn *c, int side, unsigned mask);
 /* Close c (reset: with an RST); freed after the loop's pass. */
@@ -124,10 +140,10 @@ void relay_connect_expire(struct conn *c);
 void relay_pipe_start(struct conn *c);
 /* Events on c's socket on side while piping. */
 void relay_pipe_event(struct conn *c, int side, unsigned events);
-/* c's reset waits (rst_wait): reset both sides once rst_side's socket has
- * sent what it holds, or its time is up (2 s without progress); else look
- * again later. rst_pending: the same, what the reset side sent (held here
- * or in its socket) counted too. */
+/* c's reset waits (RELAY_RST_PENDING, RELAY_RST_DRAIN): reset both sides
+ * once what is still to go to rst_side has gone (its socket's send queue;
+ * pending: what the reset side sent, held here or in its socket, too), or
+ * has not moved for 2 s; else look again later. */
 void relay_pipe_reset_check(struct conn *c);
 
 /* relay-stdio.c */
