@@ -16,6 +16,55 @@
 
 static unsigned char relay_scratch[RELAY_BUF];
 
+/* The moves of a direction (relay.h, enum relay_dir_state): its end is read
+ * (a found reset makes it one), then passed on; dropped (its reader reset)
+ * from wherever it is. */
+static const unsigned char relay_dir_may[RELAY_DIR_N][RELAY_DIR_N] = {
+	[RELAY_DIR_OPEN] = { [RELAY_DIR_OPEN_RST] = 1,
+	    [RELAY_DIR_EOF] = 1,
+	    [RELAY_DIR_RST] = 1,
+	    [RELAY_DIR_DONE] = 1 },
+	[RELAY_DIR_OPEN_RST] = { [RELAY_DIR_RST] = 1, [RELAY_DIR_DONE] = 1 },
+	[RELAY_DIR_EOF] = { [RELAY_DIR_RST] = 1, [RELAY_DIR_DONE] = 1 },
+	[RELAY_DIR_RST] = { [RELAY_DIR_DONE] = 1 },
+};
+
+static const char *relay_dir_names[RELAY_DIR_N] = { "open", "open, reset ahead", "eof",
+	"reset", "done" };
+
+/* Move c's direction from to `to`; a move the table does not allow is a
+ * broken invariant. */
+static void
+relay_pipe_dir_set(struct conn *c, int from, enum relay_dir_state to)
+{
+	struct dir *d = &c->dir[from];
+	char msg[80];
+
+	if (!relay_dir_may[d->state][to]) {
+		snprintf(msg, sizeof msg, "connection direction %d: %s -> %s", from,
+		    relay_dir_names[d->state], relay_dir_names[to]);
+		relay_die(msg);
+	}
+	d->state = to;
+}
+
+/* Whether d still reads its source. */
+static int
+relay_dir_reading(const struct dir *d)
+{
+	return d->state == RELAY_DIR_OPEN || d->state == RELAY_DIR_OPEN_RST;
+}
+
+/* Direction from read its source's end: a reset (rst), or end-of-file,
+ * which is a reset too when one was found before (RELAY_DIR_OPEN_RST). */
+static void
+relay_pipe_dir_end(struct conn *c, int from, int rst)
+{
+	relay_pipe_dir_set(c, from,
+	    rst || c->dir[from].state == RELAY_DIR_OPEN_RST ? RELAY_DIR_RST
+							    : RELAY_DIR_EOF);
+}
+
 /* Recompute the epoll interest of both sockets of a piped connection. */
 static void
 relay_pipe_update(struct conn *c)
@@ -24,7 +73,7 @@ relay_pipe_update(struct conn *c)
 
 	for (int from = 0; from < 2; from++) {
 		struct dir *d = &c->dir[from];
-		if (!d->eof &&
+		if (relay_dir_reading(d) &&
 		    (d->pipe[0] >= 0 ? d->len < RELAY_BUF && !d->full : d->len == 0))
 			m[from] |= EPOLLIN;
 		if (d->len > 0)
@@ -91,12 +140,18 @@ relay_pipe_write_failed(struct conn *c, int s)
 	to_s->pend = NULL;
 	to_s->off = to_s->len = 0;
 	to_s->full = 0;
-	to_s->eof = to_s->done = 1;
-	from_s->rst = 1; /* (its end, read or still to come, is this reset) */
+	if (to_s->state != RELAY_DIR_DONE)
+		relay_pipe_dir_set(c, 1 - s, RELAY_DIR_DONE);
+	/* (its end, read or still to come, is this reset) */
+	if (from_s->state == RELAY_DIR_OPEN)
+		relay_pipe_dir_set(c, s, RELAY_DIR_OPEN_RST);
+	else if (from_s->state == RELAY_DIR_EOF)
+		relay_pipe_dir_set(c, s, RELAY_DIR_RST);
 	/* (done: s had closed, so only rst_side's socket holds its bytes) */
 	if (c->rst == RELAY_RST_NONE)
-		relay_pipe_rst_set(
-		    c, from_s->done ? RELAY_RST_DRAIN : RELAY_RST_PENDING, 1 - s);
+		relay_pipe_rst_set(c,
+		    from_s->state == RELAY_DIR_DONE ? RELAY_RST_DRAIN : RELAY_RST_PENDING,
+		    1 - s);
 	return 0;
 }
 
@@ -136,16 +191,16 @@ relay_pipe_flush(struct conn *c, int from)
 	free(d->pend);
 	d->pend = NULL;
 	d->off = 0;
-	if (d->eof && !d->done && d->rst) {
+	if (d->state == RELAY_DIR_RST) {
 		/* A reset passed on as one, once the socket has sent what came
 		 * before it (relay_pipe_reset_check): a reader then sees an
 		 * error, not the end of a whole stream. What the other way
 		 * holds is moot (its reader reset). */
-		d->done = 1;
+		relay_pipe_dir_set(c, from, RELAY_DIR_DONE);
 		relay_pipe_rst_set(c, RELAY_RST_DRAIN, 1 - from);
-	} else if (d->eof && !d->done) {
+	} else if (d->state == RELAY_DIR_EOF) {
 		shutdown(c->fd[1 - from], SHUT_WR);
-		d->done = 1;
+		relay_pipe_dir_set(c, from, RELAY_DIR_DONE);
 	}
 	return 0;
 }
@@ -184,7 +239,8 @@ relay_pipe_pump(struct conn *c, int from)
 		d->nosplice = 1;
 	}
 	for (int rounds = 0;
-	     rounds < 16 && d->pipe[0] >= 0 && !d->eof && d->len < RELAY_BUF; rounds++) {
+	     rounds < 16 && d->pipe[0] >= 0 && relay_dir_reading(d) && d->len < RELAY_BUF;
+	     rounds++) {
 		n = splice(c->fd[from], NULL, d->pipe[1], NULL, RELAY_BUF - d->len,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n < 0 && errno == EINTR)
@@ -203,8 +259,7 @@ relay_pipe_pump(struct conn *c, int from)
 			 * closes with unread input sends: the bytes read
 			 * before it still go on, then the reset:
 			 * tests/e2e/relay.sh) */
-			d->eof = 1;
-			d->rst |= n < 0;
+			relay_pipe_dir_end(c, from, n < 0);
 			break;
 		}
 		int drained = (size_t)n < RELAY_BUF - d->len; /* most likely */
@@ -214,7 +269,8 @@ relay_pipe_pump(struct conn *c, int from)
 		if (drained)
 			break;
 	}
-	for (int rounds = 0; d->pipe[0] < 0 && rounds < 16 && !d->eof && d->len == 0;
+	for (int rounds = 0;
+	     d->pipe[0] < 0 && rounds < 16 && relay_dir_reading(d) && d->len == 0;
 	     rounds++) {
 		n = recv(c->fd[from], relay_scratch, sizeof relay_scratch, 0);
 		if (n < 0 && errno == EINTR)
@@ -224,8 +280,7 @@ relay_pipe_pump(struct conn *c, int from)
 		if (n < 0 && errno != ECONNRESET)
 			return -1;
 		if (n <= 0) { /* (a reset: as above) */
-			d->eof = 1;
-			d->rst |= n < 0;
+			relay_pipe_dir_end(c, from, n < 0);
 			break;
 		}
 		w = send(c->fd[1 - from], relay_scratch, (size_t)n, MSG_NOSIGNAL);
@@ -259,7 +314,7 @@ relay_pipe_event(struct conn *c, int side, unsigned events)
 		goto reset;
 	if (c->dead || c->rst == RELAY_RST_DRAIN)
 		return; /* (closed, or its reset waits: relay_pipe_reset_check) */
-	if (c->dir[0].done && c->dir[1].done) {
+	if (c->dir[0].state == RELAY_DIR_DONE && c->dir[1].state == RELAY_DIR_DONE) {
 		relay_conn_close(c, 0);
 		return;
 	}

@@ -41,6 +41,21 @@ enum conn_state {
 	CONN_LIST,	 /* writing the 'L' answer, then close */
 };
 
+/* Where one direction of a piped connection is: reading its source, then
+ * passing the end it read on once what it holds is written (relay-pipe.c,
+ * relay_pipe_dir_set and its table). */
+enum relay_dir_state {
+	RELAY_DIR_OPEN,	    /* reading */
+	RELAY_DIR_OPEN_RST, /* reading, and its source reset (a write to it
+			     * failed): the end still to read is that reset */
+	RELAY_DIR_EOF,	    /* end-of-file read: what it holds, then a FIN */
+	RELAY_DIR_RST,	    /* a reset read (or the end read after one was
+			     * found): what it holds, then the reset */
+	RELAY_DIR_DONE,	    /* its end passed on, or dropped with what it
+			     * held as moot (its reader reset) */
+	RELAY_DIR_N,
+};
+
 /* One direction of a piped connection: bytes read from fd[from] go to
  * fd[1 - from]. They move with splice() through a pipe made on the first
  * bytes (no copy through user space); without a pipe (out of descriptors)
@@ -53,10 +68,7 @@ struct dir {
 	int full;     /* the pipe took no more while holding bytes */
 	unsigned char *pend;
 	size_t off, len;
-	int eof;  /* read end-of-file from the source */
-	int rst;  /* ... which was a reset, or the source reset after all (a write
-		   * to it failed): passed on as one (relay_pipe_flush) */
-	int done; /* eof seen, everything written, write side shut */
+	enum relay_dir_state state;
 };
 
 /* A piped connection's reset, passed from the side that reset to the
