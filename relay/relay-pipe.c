@@ -55,16 +55,6 @@ relay_dir_reading(const struct dir *d)
 	return d->state == RELAY_DIR_OPEN || d->state == RELAY_DIR_OPEN_RST;
 }
 
-/* Direction from read its source's end: a reset (rst), or end-of-file,
- * which is a reset too when one was found before (RELAY_DIR_OPEN_RST). */
-static void
-relay_pipe_dir_end(struct conn *c, int from, int rst)
-{
-	relay_pipe_dir_set(c, from,
-	    rst || c->dir[from].state == RELAY_DIR_OPEN_RST ? RELAY_DIR_RST
-							    : RELAY_DIR_EOF);
-}
-
 /* Recompute the epoll interest of both sockets of a piped connection. */
 static void
 relay_pipe_update(struct conn *c)
@@ -79,13 +69,17 @@ relay_pipe_update(struct conn *c)
 		if (d->len > 0)
 			m[1 - from] |= EPOLLOUT;
 	}
-	relay_watch(c, 0, m[0]);
-	relay_watch(c, 1, m[1]);
+	/* A socket neither read nor written is still watched for its errors,
+	 * edge-triggered (once, not for as long as it is hung up): its peer's
+	 * reset is found there (relay_pipe_sock_error), which no read (its
+	 * direction full or ended) and no write would find. */
+	relay_watch(c, 0, m[0] != 0 ? m[0] : EPOLLET);
+	relay_watch(c, 1, m[1] != 0 ? m[1] : EPOLLET);
 }
 
 /* The moves of a connection's reset (relay.h, enum relay_rst): a reset
- * found by a failed write waits for what its side sent (pending), one read
- * or whose bytes are all written waits for its socket alone (drain). A
+ * found waits for what its side sent (pending), one whose bytes are all
+ * written for the other side's socket alone (drain). A
  * drain starts again when the other side's reset, read in the same pass
  * of events, finishes too: the later one's socket is waited for. */
 static const unsigned char relay_rst_may[RELAY_RST_N][RELAY_RST_N] = {
@@ -120,6 +114,23 @@ relay_pipe_rst_set(struct conn *c, enum relay_rst to, int side)
 		relay_pipe_reset_check(c);
 	} else
 		relay_deadline_add(c, RELAY_DL_RESET, SOCK_DRAIN_POLL_MS);
+}
+
+/* Direction from read its source's end: a reset (rst), or end-of-file,
+ * which is a reset too when one was found before (RELAY_DIR_OPEN_RST). A
+ * reset read while bytes of its side may still be held for the other is
+ * bounded from then (RELAY_RST_PENDING): a reader that stops would else hold
+ * the pair for good. */
+static void
+relay_pipe_dir_end(struct conn *c, int from, int rst)
+{
+	enum relay_dir_state to = rst || c->dir[from].state == RELAY_DIR_OPEN_RST
+	    ? RELAY_DIR_RST
+	    : RELAY_DIR_EOF;
+
+	relay_pipe_dir_set(c, from, to);
+	if (to == RELAY_DIR_RST && c->rst == RELAY_RST_NONE)
+		relay_pipe_rst_set(c, RELAY_RST_PENDING, 1 - from);
 }
 
 /* A write to side s failed with errno. EPIPE or ECONNRESET: s's peer reset
@@ -302,6 +313,23 @@ relay_pipe_pump(struct conn *c, int from)
 	return relay_pipe_flush(c, from);
 }
 
+/* side's socket reported an error (EPOLLERR) that reading it did not take:
+ * its peer's reset is that side's reset, as a failed write finds it
+ * (relay_pipe_write_failed). (Taking the error ends reads of the socket
+ * with end-of-file: its direction then knows it as the reset.) 0, or -1 for
+ * another error (reset at once). */
+static int
+relay_pipe_sock_error(struct conn *c, int side)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(c->fd[side], SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err == 0)
+		return 0;
+	errno = err;
+	return relay_pipe_write_failed(c, side);
+}
+
 void
 relay_pipe_event(struct conn *c, int side, unsigned events)
 {
@@ -311,6 +339,9 @@ relay_pipe_event(struct conn *c, int side, unsigned events)
 	/* (not once a reset waits: its socket is to take nothing more) */
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && c->rst != RELAY_RST_DRAIN &&
 	    relay_pipe_pump(c, side) != 0)
+		goto reset;
+	if ((events & EPOLLERR) && !c->dead && c->rst != RELAY_RST_DRAIN &&
+	    relay_pipe_sock_error(c, side) != 0)
 		goto reset;
 	if (c->dead || c->rst == RELAY_RST_DRAIN)
 		return; /* (closed, or its reset waits: relay_pipe_reset_check) */

@@ -47,7 +47,8 @@ enum conn_state {
 enum relay_dir_state {
 	RELAY_DIR_OPEN,	    /* reading */
 	RELAY_DIR_OPEN_RST, /* reading, and its source reset (a write to it
-			     * failed): the end still to read is that reset */
+			     * failed, or its socket's error said so): the end
+			     * still to read is that reset */
 	RELAY_DIR_EOF,	    /* end-of-file read: what it holds, then a FIN */
 	RELAY_DIR_RST,	    /* a reset read (or the end read after one was
 			     * found): what it holds, then the reset */
@@ -81,10 +82,11 @@ struct dir {
  * hold the pair for good). */
 enum relay_rst {
 	RELAY_RST_NONE,	   /* no reset known */
-	RELAY_RST_PENDING, /* a side's reset found by a failed write
-			    * (relay_pipe_write_failed) while what it sent is
-			    * still on its way to rst_side: held here, or still
-			    * unread in its socket; both sockets still piped */
+	RELAY_RST_PENDING, /* a side's reset found (read, by a failed write,
+			    * or by its socket's error) while what it sent
+			    * may still be on its way to rst_side: held here,
+			    * or still unread in its socket; both sockets
+			    * still piped */
 	RELAY_RST_DRAIN,   /* all of it written to rst_side, whose socket is to
 			    * send it: both sockets unwatched */
 	RELAY_RST_N,

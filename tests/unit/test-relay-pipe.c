@@ -2,7 +2,11 @@
  * (relay/relay-pipe.c), run here on this machine: its clients and the server
  * it connects to on 127.0.0.1 are this test's own sockets. No container is
  * needed for it: the relay serves whatever listens on the loopback it sees.
- * Each test starts its own relay (a few ms) and ends it. */
+ * Each test starts its own relay (a few ms) and ends it. A reset is passed
+ * on after the bytes before it, and a side that stops taking them does not
+ * hold the pair: 2 s after they last moved both sides are reset, whether
+ * the reset was found by a failed write, read, or by the socket's error
+ * alone (docs/PROTOCOL.md, "The container relay"). */
 #include "test.h"
 
 #include <arpa/inet.h>
@@ -12,6 +16,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -114,9 +119,9 @@ server_listen(int backlog, int rcvbuf, uint16_t *port)
 	return fd;
 }
 
-/* Connect to 127.0.0.1:port (blocking). */
+/* Connect to 127.0.0.1:port (blocking); rcvbuf > 0: with that SO_RCVBUF. */
 static int
-tcp_connect(uint16_t port)
+tcp_connect(uint16_t port, int rcvbuf)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -124,17 +129,20 @@ tcp_connect(uint16_t port)
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	a.sin_port = htons(port);
 	ASSERT_TRUE(fd >= 0);
+	if (rcvbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	ASSERT_INT_EQ(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
 	return fd;
 }
 
-/* A relay client: connected, the 'C' header for target sent (docs/PROTOCOL.md,
- * "The container relay"); the status byte not read yet. */
+/* A relay client (rcvbuf: tcp_connect's): connected, the 'C' header for
+ * target sent (docs/PROTOCOL.md, "The container relay"); the status byte not
+ * read yet. */
 static int
-relay_open(uint16_t target)
+relay_open(uint16_t target, int rcvbuf)
 {
 	unsigned char hdr[8 + 32 + 3];
-	int fd = tcp_connect(relay_port);
+	int fd = tcp_connect(relay_port, rcvbuf);
 
 	memcpy(hdr, "RDEVRLY1", 8);
 	for (int i = 0; i < 32; i++) {
@@ -207,7 +215,7 @@ TEST(failed_write_reset_bounded_when_server_never_reads)
 
 	relay_start();
 	lfd = server_listen(16, 4096, &port);
-	cfd = relay_open(port);
+	cfd = relay_open(port, 0);
 	sfd = accept_within(lfd, 5000);
 	ASSERT_INT_EQ(read(cfd, &st, 1), 1);
 	ASSERT_INT_EQ(st, 0);
@@ -248,8 +256,8 @@ TEST(client_reset_while_connecting_bytes_then_reset)
 		sent[i] = (unsigned char)(i * 7 + 1);
 	relay_start();
 	lfd = server_listen(0, 0, &port);
-	filler = tcp_connect(port); /* (the accept queue's one place) */
-	cfd = relay_open(port);
+	filler = tcp_connect(port, 0); /* (the accept queue's one place) */
+	cfd = relay_open(port, 0);
 	usleep(100000); /* (the relay reads the header and connects: SYN_SENT) */
 	ASSERT_INT_EQ(write(cfd, sent, sizeof sent), (ssize_t)sizeof sent);
 	usleep(50000);
@@ -273,6 +281,141 @@ TEST(client_reset_while_connecting_bytes_then_reset)
 	ASSERT_INT_EQ(n, -1);
 	ASSERT_INT_EQ(errno, ECONNRESET);
 	close(sfd);
+	close(lfd);
+	relay_stop();
+}
+
+/* A client fills the relay's buffers towards a server that neither reads nor
+ * writes, then resets: the relay, not reading the client (its buffer full)
+ * and with nothing to write to it, watches its socket for errors alone and
+ * takes the reset from there; the client's bytes cannot go on, and the
+ * server's connection is reset once they have not moved for 2 s. */
+TEST(unread_reset_bounded_when_server_idle)
+{
+	uint16_t port;
+	int lfd, cfd, sfd, err = 0;
+	socklen_t elen = sizeof err;
+	unsigned char st;
+	struct pollfd p;
+	int64_t t0, dt;
+
+	relay_start();
+	lfd = server_listen(16, 4096, &port);
+	cfd = relay_open(port, 0);
+	sfd = accept_within(lfd, 5000);
+	ASSERT_INT_EQ(read(cfd, &st, 1), 1);
+	ASSERT_INT_EQ(st, 0);
+	fill(cfd); /* (the server neither reads nor writes) */
+	reset_close(cfd);
+	t0 = now_ms();
+	p = (struct pollfd){ .fd = sfd, .events = 0 };
+	ASSERT_INT_EQ(poll(&p, 1, 4500), 1);
+	dt = now_ms() - t0;
+	fprintf(stderr, "  (the server's connection reset %lld ms after the client's)\n",
+	    (long long)dt);
+	ASSERT_INT_EQ(getsockopt(sfd, SOL_SOCKET, SO_ERROR, &err, &elen), 0);
+	ASSERT_INT_EQ(err, ECONNRESET);
+	ASSERT_TRUE(dt >= 1500);
+	ASSERT_TRUE(dt <= 3500);
+	close(sfd);
+	close(lfd);
+	relay_stop();
+}
+
+/* The tx_queue and rx_queue /proc/net/tcp shows for the IPv4 socket from
+ * 127.0.0.1:local to 127.0.0.1:remote (this network namespace's); -1 when
+ * there is none. */
+static int
+tcp_queues(uint16_t local, uint16_t remote, long *tx, long *rx)
+{
+	char line[512];
+	unsigned la, lp, ra, rp;
+	FILE *f = fopen("/proc/net/tcp", "r");
+	int found = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, " %*u: %8x:%x %8x:%x %*x %lx:%lx", &la, &lp, &ra, &rp,
+			tx, rx) == 6 &&
+		    lp == local && rp == remote) {
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static uint16_t
+sock_port(int fd, int peer)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof a;
+
+	if ((peer ? getpeername(fd, (struct sockaddr *)&a, &alen)
+		  : getsockname(fd, (struct sockaddr *)&a, &alen)) != 0)
+		return 0;
+	return ntohs(a.sin_port);
+}
+
+/* A server writes to a client that does not read until the relay holds some
+ * of its bytes itself (its socket to the client full), having read all the
+ * server sent (/proc/net/tcp: the relay's socket to the server has nothing
+ * unread), then resets: the relay reads the reset while it still holds
+ * bytes for the client. The client, which never reads, sees its connection
+ * reset once they have not moved for 2 s. */
+TEST(read_reset_bounded_when_client_never_reads)
+{
+	static unsigned char chunk[16384];
+	uint16_t port, rport;
+	int lfd, cfd, sfd, rcv = 4096, err = 0;
+	socklen_t elen = sizeof err;
+	unsigned char st;
+	long sent = 0, tx0, rx0, tx1, rx1 = -1;
+	int inq;
+	struct pollfd p;
+	int64_t t0, dt;
+	int held = 0;
+
+	relay_start();
+	lfd = server_listen(16, 0, &port);
+	cfd = relay_open(port, rcv);
+	sfd = accept_within(lfd, 5000);
+	ASSERT_INT_EQ(read(cfd, &st, 1), 1);
+	ASSERT_INT_EQ(st, 0);
+	rport = sock_port(sfd, 1); /* (the relay's socket to the server) */
+	for (int i = 0; i < 1024 && !held; i++) {
+		ASSERT_INT_EQ(write(sfd, chunk, sizeof chunk), (ssize_t)sizeof chunk);
+		sent += (long)sizeof chunk;
+		/* (until the relay has read it all: then whatever its socket to
+		 * the client and the client's do not hold, it holds) */
+		for (int k = 0; k < 200; k++) {
+			ASSERT_INT_EQ(tcp_queues(rport, port, &tx1, &rx1), 0);
+			if (rx1 == 0)
+				break;
+			usleep(1000);
+		}
+		ASSERT_INT_EQ(rx1, 0);
+		ASSERT_INT_EQ(tcp_queues(relay_port, sock_port(cfd, 0), &tx0, &rx0), 0);
+		ASSERT_INT_EQ(ioctl(cfd, FIONREAD, &inq), 0);
+		held = sent - tx0 - inq > 0;
+	}
+	ASSERT_TRUE(held);
+	reset_close(sfd);
+	t0 = now_ms();
+	p = (struct pollfd){ .fd = cfd, .events = 0 };
+	ASSERT_INT_EQ(poll(&p, 1, 4500), 1);
+	dt = now_ms() - t0;
+	fprintf(stderr,
+	    "  (%ld bytes sent, the client's connection reset %lld ms after the "
+	    "server's)\n",
+	    sent, (long long)dt);
+	ASSERT_INT_EQ(getsockopt(cfd, SOL_SOCKET, SO_ERROR, &err, &elen), 0);
+	ASSERT_INT_EQ(err, ECONNRESET);
+	ASSERT_TRUE(dt >= 1500);
+	ASSERT_TRUE(dt <= 3500);
+	close(cfd);
 	close(lfd);
 	relay_stop();
 }
