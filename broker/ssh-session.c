@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -26,6 +27,7 @@
 #include "shell-quote.h"
 #include "ssh-ciphers.h"
 #include "ssh-config.h"
+#include "ssh-resolve.h"
 #include "xmalloc.h"
 
 /* With ServerAliveCountMax's default of 3: a silent host is dropped 9 s
@@ -254,22 +256,134 @@ rdev_ssh_fd_connected(int fd)
 	return fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
 }
 
+/* Should libssh be handed hostname's addresses, looked up first in a
+ * lookup its wait can abandon (ssh-resolve.h), instead of resolving the
+ * name itself inside ssh_connect? Not through a ProxyCommand (libssh
+ * resolves nothing then), not for an address (no DNS), not when libssh has
+ * no host (it fails without one), and not when a known_hosts path says %h:
+ * libssh expands it in ssh_connect from the host it is given (there the
+ * name stays libssh's to resolve, as before). */
+static int
+rdev_ssh_resolve_first(struct rdev_ssh *s, const char *hostname, int proxied)
+{
+	struct addrinfo hints, *ai = NULL;
+	char *known, *global, *host;
+	int percent_h, same;
+
+	if (proxied)
+		return 0;
+	host = rdev_ssh_get_option(s->ss, SSH_OPTIONS_HOST);
+	same = host != NULL && strcmp(host, hostname) == 0;
+	free(host);
+	if (!same)
+		return 0;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(hostname, NULL, &hints, &ai) == 0) {
+		freeaddrinfo(ai);
+		return 0;
+	}
+	known = rdev_ssh_get_option(s->ss, SSH_OPTIONS_KNOWNHOSTS);
+	global = rdev_ssh_get_option(s->ss, SSH_OPTIONS_GLOBAL_KNOWNHOSTS);
+	percent_h = (known != NULL && strstr(known, "%h") != NULL) ||
+	    (global != NULL && strstr(global, "%h") != NULL);
+	free(known);
+	free(global);
+	return !percent_h;
+}
+
+/* Wait in o->wait for r's lookup of hostname. 0 with its addresses in *ai
+ * (borrowed from r), or -1 with *cause: the name does not resolve (worded
+ * as libssh words it, so "dns" as before) or the wait was abandoned. */
+static int
+rdev_ssh_resolve_wait(struct rdev_ssh *s, const struct ssh_target_opts *o,
+    struct ssh_resolve *r, const char *hostname, const struct addrinfo **ai, char **cause)
+{
+	int gai_rc;
+
+	while (!ssh_resolve_result(r, &gai_rc, ai)) {
+		if (o->wait(o->wait_arg, ssh_resolve_fd(r), POLLIN, 1000) != 0) {
+			rdev_ssh_set_fail(s, SSH_FAIL_OTHER);
+			return error_set(cause, "%s: connect abandoned", s->prefix);
+		}
+	}
+	if (gai_rc == 0)
+		return 0;
+	rdev_ssh_set_fail(s, SSH_FAIL_DNS);
+	return error_set(cause, "%s: cannot connect: Failed to resolve hostname %s (%s)",
+	    s->prefix, hostname, gai_strerror(gai_rc));
+}
+
+/* libssh's first (nonblocking) ssh_connect step: the options applied, the
+ * socket's nonblocking connect started, nothing read yet (a connecting
+ * socket is polled for POLLOUT only). With addresses (ai), libssh is given
+ * each in turn as its host, the next only when the last failed at once (no
+ * socket, no route, a bind that failed), as its own loop over the lookup's
+ * addresses would; the name is put back before anything else reads it (the
+ * key exchange's host key order from known_hosts, a known_hosts update,
+ * "Timeout connecting to"). libssh does not resolve an address. Returns
+ * ssh_connect's code. */
+static int
+rdev_ssh_connect_step1(
+    struct rdev_ssh *s, const char *hostname, const struct addrinfo *ai)
+{
+	char addr[NI_MAXHOST], host[NI_MAXHOST + 2];
+	int rc = SSH_ERROR;
+
+	if (ai == NULL)
+		return ssh_connect(s->ss);
+	for (; ai != NULL; ai = ai->ai_next) {
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof addr, NULL, 0,
+			NI_NUMERICHOST) != 0)
+			continue;
+		/* (an IPv6 address in brackets: libssh's host option takes
+		 * what follows a last colon for a port) */
+		snprintf(
+		    host, sizeof host, ai->ai_family == AF_INET6 ? "[%s]" : "%s", addr);
+		if (ssh_options_set(s->ss, SSH_OPTIONS_HOST, host) != SSH_OK)
+			continue;
+		rc = ssh_connect(s->ss);
+		if (ssh_options_set(s->ss, SSH_OPTIONS_HOST, hostname) != SSH_OK)
+			fatal("host %s: cannot set libssh's host back", hostname);
+		/* (libssh's loop goes on only when the socket's connect
+		 * failed at once: the session is not in error then, and its
+		 * socket is still unconnected; after a failure seen by the
+		 * poll, e.g. refused, libssh stops) */
+		if (rc != SSH_ERROR || (ssh_get_status(s->ss) & SSH_CLOSED_ERROR))
+			break;
+	}
+	return rc;
+}
+
 /* ssh_connect (TCP, banner, key exchange) within timeout_s, waiting in
  * o->wait between its steps when there is one (ssh-session.h): a stop
- * must not wait for a host that drops our packets. 0, or -1 with *cause. */
+ * must not wait for a host that drops our packets, nor for a DNS server
+ * that does not answer (the name is looked up first, in a lookup the wait
+ * abandons: ssh-resolve.h). 0, or -1 with *cause. */
 static int
-rdev_ssh_handshake(
-    struct rdev_ssh *s, const struct ssh_target_opts *o, long timeout_s, char **cause)
+rdev_ssh_handshake(struct rdev_ssh *s, const struct ssh_target_opts *o,
+    const char *hostname, unsigned int port, int proxied, long timeout_s, char **cause)
 {
 	long long t0 = clock_now_ms(), left;
+	struct ssh_resolve *r = NULL;
+	const struct addrinfo *ai = NULL;
 	short events;
 	int rc, fd;
 
 	if (o->wait == NULL)
 		rc = ssh_connect(s->ss);
 	else {
+		if (rdev_ssh_resolve_first(s, hostname, proxied)) {
+			r = ssh_resolve_start(hostname, port);
+			if (rdev_ssh_resolve_wait(s, o, r, hostname, &ai, cause) != 0) {
+				ssh_resolve_free(r);
+				return -1;
+			}
+		}
 		ssh_set_blocking(s->ss, 0);
-		while ((rc = ssh_connect(s->ss)) == SSH_AGAIN) {
+		rc = rdev_ssh_connect_step1(s, hostname, ai);
+		ssh_resolve_free(r);
+		while (rc == SSH_AGAIN) {
 			left = timeout_s * 1000 - (clock_now_ms() - t0);
 			if (left <= 0) {
 				rdev_ssh_set_fail(s, SSH_FAIL_TIMEOUT);
@@ -291,6 +405,7 @@ rdev_ssh_handshake(
 				return error_set(
 				    cause, "%s: connect abandoned", s->prefix);
 			}
+			rc = ssh_connect(s->ss);
 		}
 		ssh_set_blocking(s->ss, 1);
 	}
@@ -457,7 +572,7 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	    rdev_ssh_proxy_start(s, proxy, hostname, port, user, local_user, cause) != 0)
 		goto fail;
 	t0 = clock_now_ms();
-	if (rdev_ssh_handshake(s, o, timeout, cause) != 0)
+	if (rdev_ssh_handshake(s, o, hostname, port, proxy != NULL, timeout, cause) != 0)
 		goto fail;
 	/* (authentication blocks: an abort shuts the socket down under it) */
 	rdev_ssh_abort_publish(s);

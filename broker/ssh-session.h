@@ -10,7 +10,10 @@
  *     over the config, as on the ssh command line.
  *  2. TCP connect, with TCP keepalive (and TCP_USER_TIMEOUT) set from the
  *     keepalive interval so that a dead peer is noticed by the kernel even
- *     when nothing is being sent.
+ *     when nothing is being sent. With o->wait, the host name is looked up
+ *     first in a lookup the wait can abandon (ssh-resolve.h; libssh's own
+ *     lookup in ssh_connect cannot be), and libssh is given its addresses
+ *     (the name stays its host for everything else).
  *  3. host key check against the user known_hosts file (UserKnownHostsFile,
  *     or ~/.ssh/known_hosts) and the global one (GlobalKnownHostsFile, or
  *     /etc/ssh/ssh_known_hosts), hashed entries included; @revoked keys are
