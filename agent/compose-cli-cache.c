@@ -3,6 +3,7 @@
 #include "compose-cli-cache.h"
 
 #include <cjson/cJSON.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -66,11 +67,56 @@ key_add_command(struct buf *key, const char *path_env, const char *name)
 	buf_appendf(key, "%s=-;", name);
 }
 
+/* Docker's config folder: $DOCKER_CONFIG, else ~/.docker (HOME, else the
+ * account's home, as the docker CLI finds it). New string. */
+static char *
+docker_config_dir(void)
+{
+	const char *config = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (config != NULL && *config != '\0')
+		return xstrdup(config);
+	if ((home == NULL || *home == '\0') && (pw = getpwuid(getuid())) != NULL)
+		home = pw->pw_dir;
+	return xasprintf("%s/.docker", home != NULL ? home : "");
+}
+
+/* config.json's own identity, and docker-compose in each folder its
+ * "cliPluginsExtraDirs" names (the docker CLI looks there first). */
+static void
+key_add_config(struct buf *key, const char *config_json)
+{
+	char *data = NULL, *cause = NULL, *s;
+	const cJSON *dirs, *d;
+	cJSON *root;
+	size_t len;
+
+	key_add_file(key, config_json);
+	if (file_read_all(config_json, COMPOSE_CLI_CACHE_MAX * 16, &data, &len, &cause) !=
+	    0) {
+		free(cause);
+		return;
+	}
+	root = cJSON_ParseWithLength(data, len);
+	free(data);
+	dirs = cJSON_GetObjectItemCaseSensitive(root, "cliPluginsExtraDirs");
+	if (cJSON_IsArray(dirs)) {
+		cJSON_ArrayForEach(d, dirs) {
+			if (!cJSON_IsString(d))
+				continue;
+			s = xasprintf("%s/docker-compose", d->valuestring);
+			key_add_file(key, s);
+			free(s);
+		}
+	}
+	cJSON_Delete(root);
+}
+
 char *
 compose_cli_key(void)
 {
 	const char *path_env = getenv("PATH"), *config = getenv("DOCKER_CONFIG");
-	const char *home = getenv("HOME");
 	struct buf *key = buf_new();
 	char *dir, *s;
 	size_t i;
@@ -81,12 +127,9 @@ compose_cli_key(void)
 	    key, "PATH=%s;DOCKER_CONFIG=%s;", path_env, config != NULL ? config : "-");
 	key_add_command(key, path_env, "docker");
 	key_add_command(key, path_env, "docker-compose");
-	if (config != NULL && *config != '\0')
-		dir = xstrdup(config);
-	else
-		dir = xasprintf("%s/.docker", home != NULL ? home : "");
+	dir = docker_config_dir();
 	s = xasprintf("%s/config.json", dir);
-	key_add_file(key, s);
+	key_add_config(key, s);
 	free(s);
 	s = xasprintf("%s/cli-plugins/docker-compose", dir);
 	key_add_file(key, s);

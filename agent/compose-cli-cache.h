@@ -7,9 +7,14 @@
  * "<state_dir>/compose-cli.json" (0600, replaced atomically) under a key made
  * of what decides it: PATH and DOCKER_CONFIG, and the identity (device, inode,
  * size, mtime, ctime) of `docker` and `docker-compose` as found on PATH, of
- * Docker's config.json (it may name plugin folders) and of docker-compose in
- * each folder the docker CLI takes plugins from. Any change to them asks the
- * CLIs again. A cache that cannot be read or written only costs that.
+ * Docker's config.json and of docker-compose in each folder the docker CLI
+ * takes plugins from (config.json's "cliPluginsExtraDirs", the config
+ * folder's cli-plugins, the system folders). Any change to them asks the
+ * CLIs again; a change the key cannot see (a shim whose target moved) costs
+ * one failed up: a compose command that fails after a remembered answer
+ * forgets it (compose.c). One entry: agents of other environments (another
+ * PATH) replace it, which costs the asking, never a wrong answer. A cache
+ * that cannot be read or written only costs that.
  */
 #ifndef RDEV_COMPOSE_CLI_CACHE_H
 #define RDEV_COMPOSE_CLI_CACHE_H

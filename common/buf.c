@@ -50,17 +50,18 @@ buf_reserve(struct buf *b, size_t len)
 
 	if (b->size - b->end >= len)
 		return b->data + b->end;
-	/* Compact first when at least half of the buffer is consumed space. */
-	if (b->off > 0 && b->off >= used) {
+	/* Compact when at least half of the buffer is consumed space and that
+	 * makes the room (otherwise the growth below moves the bytes once). */
+	if (b->off > 0 && b->off >= used && b->size - used >= len) {
 		memmove(b->data, b->data + b->off, used);
 		b->off = 0;
 		b->end = used;
-		if (b->size - b->end >= len)
-			return b->data + b->end;
+		return b->data + b->end;
 	}
-	if (len > (size_t)-1 / 2 - used)
+	if (len > (size_t)-1 / 4 - used || b->size > (size_t)-1 / 4)
 		fatal("buffer size overflow");
-	want = b->size < 256 ? 256 : b->size;
+	/* At least twice the old size: copies stay amortised O(1) a byte. */
+	want = b->size < 128 ? 256 : b->size * 2;
 	if (b->off == 0 && used > b->size / 2) {
 		/* Mostly held bytes: grow in place where the allocator can. */
 		while (want - b->end < len)

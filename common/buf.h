@@ -30,8 +30,9 @@ void buf_reset(struct buf *b);
  * frees it; *len gets the byte count without the NUL) and empty the buffer. */
 char *buf_take_string(struct buf *b, size_t *len);
 /* Overwrite all the memory b holds (consumed bytes too) with zeros and empty
- * it: for secrets, before buf_free. Copies that growth left behind (realloc)
- * are not reached, so a buffer meant for a secret takes it in one append. */
+ * it: for secrets, before buf_free. Copies that growth left behind (the old
+ * block, freed) are not reached, so a buffer meant for a secret takes it in
+ * one append. */
 void buf_wipe(struct buf *b);
 
 #endif

@@ -51,7 +51,7 @@ remove_tree(const char *dir)
 
 TEST(the_key_follows_docker_compose_on_path)
 {
-	char *dir = make_dir(), *bin, *dc, *k1, *k2, *k3, *k4;
+	char *dir = make_dir(), *bin, *dc, *k1, *k2, *k2b, *k3, *k4;
 	struct timeval times[2] = { { 1000000, 0 }, { 1000000, 0 } };
 
 	bin = malloc(strlen(dir) + 16);
@@ -61,7 +61,7 @@ TEST(the_key_follows_docker_compose_on_path)
 	setenv("DOCKER_CONFIG", dir, 1);
 	k1 = compose_cli_key();
 	/* A docker-compose appears on PATH. */
-	dc = malloc(strlen(bin) + 32);
+	dc = malloc(strlen(bin) + 64);
 	sprintf(dc, "%s/docker-compose", bin);
 	write_exec(dc, "#!/bin/sh\necho 1.29.2\n");
 	k2 = compose_cli_key();
@@ -80,6 +80,26 @@ TEST(the_key_follows_docker_compose_on_path)
 	write_exec(dc, "#!/bin/sh\necho v2.20.2\n");
 	k4 = compose_cli_key();
 	ASSERT_TRUE(strcmp(k3, k4) != 0);
+	free(k1);
+	/* A plugin folder named by config.json's cliPluginsExtraDirs: its
+	 * docker-compose counts once config.json names it. */
+	sprintf(bin, "%s/extra", dir);
+	mkdir(bin, 0755);
+	sprintf(dc, "%s/extra/docker-compose", dir);
+	write_exec(dc, "#!/bin/sh\necho v2.30.0\n");
+	sprintf(dc, "%s/config.json", dir);
+	{
+		FILE *f = fopen(dc, "w");
+
+		fprintf(f, "{\"cliPluginsExtraDirs\": [\"%s\"]}", bin);
+		fclose(f);
+	}
+	k1 = compose_cli_key();
+	sprintf(dc, "%s/extra/docker-compose", dir);
+	write_exec(dc, "#!/bin/sh\necho v2.31.0 upgraded\n");
+	k2b = compose_cli_key();
+	ASSERT_TRUE(strcmp(k1, k2b) != 0);
+	free(k2b);
 	free(k1);
 	free(k2);
 	free(k3);
