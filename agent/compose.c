@@ -23,6 +23,7 @@
 #include "compose-override.h"
 #include "config-merge.h"
 #include "config.h"
+#include "container-removed.h"
 #include "docker.h"
 #include "error.h"
 #include "feature-install.h"
@@ -677,7 +678,7 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 		if (docker_container_remove_if_there(
 			c->d, replace_id, 1, 0, &removed, cause) != 0)
 			goto out;
-		lifecycle_bg_removed(replace_id);
+		container_removed(replace_id);
 	}
 
 	compose_argv_base(c, &a, 1, 1);

@@ -20,10 +20,10 @@
 #include "compose.h"
 #include "config-subst.h"
 #include "config.h"
+#include "container-removed.h"
 #include "docker.h"
 #include "owner.h"
 #include "error.h"
-#include "lifecycle.h"
 #include "log.h"
 #include "mount-spec.h"
 #include "up.h"
@@ -397,7 +397,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	for (char **id = ids; *id != NULL; id++, n++) {
 		if (docker_container_remove(d, *id, 1, volumes, cause) != 0)
 			goto out;
-		lifecycle_bg_removed(*id);
+		container_removed(*id);
 	}
 	out = agent_op_outcome("removed", n);
 	if (ws.left_error != NULL)

@@ -25,6 +25,7 @@
 #include "config-merge.h"
 #include "config-subst.h"
 #include "config.h"
+#include "container-removed.h"
 #include "container-spec.h"
 #include "docker.h"
 #include "env-probe.h"
@@ -352,7 +353,7 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 		if (docker_container_remove_if_there(
 			s->docker, replace_id, 1, 0, &removed, cause) != 0)
 			goto out;
-		lifecycle_bg_removed(replace_id);
+		container_removed(replace_id);
 	}
 	/* Admitted with the host-wide lock held until the container runs, so
 	 * two `up`s at once are counted one after the other. */

@@ -115,7 +115,10 @@ check "an edited compose file is said to change the configuration" \
 	grep -qF "The configuration changed since container ${cid:0:12} was created" "$TEST_TMP/up4.err"
 # Without runServices, up starts every service.
 sed -i 's/"runServices": \["app"\],//' "$ws/.devcontainer/devcontainer.json"
-rdev up "$ws" --recreate >/dev/null 2>&1
+check "the container's userEnvProbe cache is in the agent's state folder" test -e "$RDEV_STATE_DIR/env-probe-$cid.json"
+rdev up "$ws" --recreate >"$TEST_TMP/up-recreate.json" 2>/dev/null
+check "the replaced container's userEnvProbe cache went with it" test ! -e "$RDEV_STATE_DIR/env-probe-$cid.json"
+cid=$(jq -r .containerId "$TEST_TMP/up-recreate.json")
 check_eq "without runServices db runs too" \
 	"$(docker ps -q --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=db" | wc -l)" 1
 # A devcontainer.json that no longer loads (a comma gone) keeps neither stop
@@ -130,6 +133,7 @@ check "and warns, naming the file, line and column" grep -qE "stop: warning: .*d
 rdev down "$ws" --volumes >/dev/null 2>"$TEST_TMP/down-broken.err" || { cat "$TEST_TMP/down-broken.err"; fail "down with a configuration that does not load failed"; }
 check_eq "down with a configuration that does not load removes the project's containers" \
 	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
+check "down removed the container's userEnvProbe cache" test ! -e "$RDEV_STATE_DIR/env-probe-$cid.json"
 check "and warns that the mounts' volumes were kept" grep -qE "down: warning: .*devcontainer.json:[0-9]+:[0-9]+: .*volumes of its mounts were kept" "$TEST_TMP/down-broken.err"
 cp "$TEST_TMP/devcontainer.json.good" "$ws/.devcontainer/devcontainer.json"
 if rdev down "$ws-gone" 2>"$TEST_TMP/down-gone.err"; then fail "down of a workspace folder that does not exist succeeded"; fi
