@@ -130,6 +130,46 @@ config_validate_up_workspace_folder(struct config_validate_ctx *v, const cJSON *
 	    wf->valuestring);
 }
 
+/* workspaceMount without workspaceFolder: both tools start every step and
+ * exec in /workspaces/<folder name>, which a mount elsewhere does not make
+ * (the first step fails: "chdir to cwd ... failed"). Warned of, naming the
+ * target to set, when the mount's target is outside /workspaces/ (one
+ * inside may be that folder: the folder's name is not known here). */
+static void
+config_validate_up_workspace_mount(struct config_validate_ctx *v, const cJSON *root)
+{
+	const cJSON *wm = cJSON_GetObjectItemCaseSensitive(root, "workspaceMount");
+	const char *p, *key, *end;
+	char *target = NULL;
+
+	if (!cJSON_IsString(wm) || wm->valuestring[0] == '\0' ||
+	    cJSON_GetObjectItemCaseSensitive(root, "workspaceFolder") != NULL ||
+	    cJSON_GetObjectItemCaseSensitive(root, "dockerComposeFile") != NULL)
+		return;
+	for (p = wm->valuestring; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		end = p + strcspn(p, ",");
+		key = p;
+		if (strncmp(key, "target=", 7) == 0)
+			p += 7;
+		else if (strncmp(key, "dst=", 4) == 0)
+			p += 4;
+		else if (strncmp(key, "destination=", 12) == 0)
+			p += 12;
+		else
+			continue;
+		free(target);
+		target = xstrndup(p, (size_t)(end - p));
+	}
+	if (target != NULL && strncmp(target, "/workspaces/", 12) != 0 &&
+	    strncmp(target, "${", 2) != 0)
+		config_validate_report_warn(v, wm,
+		    "\"workspaceMount\": mounts at \"%s\" but \"workspaceFolder\" is "
+		    "not set: commands and exec start in /workspaces/<folder name>, "
+		    "which this mount does not make; set \"workspaceFolder\": \"%s\"",
+		    target, target);
+	free(target);
+}
+
 /* An object-form lifecycle command's entry that is an empty array has
  * nothing to run: the reference CLI runs it anyway, and fails (it execs
  * "undefined", status 126) once the container is made. Refused here, at
@@ -312,6 +352,7 @@ config_validate_up(const struct jsonc_doc *doc, int forwards,
 	config_validate_up_shutdown_action(
 	    &v, cJSON_GetObjectItemCaseSensitive(root, "shutdownAction"));
 	config_validate_up_create_env_refs(&v, root);
+	config_validate_up_workspace_mount(&v, root);
 	fp = cJSON_GetObjectItemCaseSensitive(root, "forwardPorts");
 	if (!forwards && cJSON_GetArraySize(fp) > 0)
 		config_validate_report_warn(&v, fp,

@@ -232,6 +232,26 @@ static const struct validate_case validate_cases[] = {
 		"devcontainer.json:5:1: \"forwardPorts\": not forwarded: rdev-agent "
 		"does not forward ports (`rdev up` does); from this machine, reach "
 		"them at the container's address\n" },
+	{ .name = "up_workspace_mount_without_workspace_folder_warned",
+	    .step = VALIDATE_UP,
+	    .text = "{\"image\": \"x\",\n"
+		    "\"workspaceMount\": \"source=${localWorkspaceFolder},"
+		    "target=/src,type=bind\"}",
+	    .warnings = "devcontainer.json:2:1: \"workspaceMount\": mounts at "
+			"\"/src\" but \"workspaceFolder\" is not set: commands and "
+			"exec start in /workspaces/<folder name>, which this mount "
+			"does not make; set \"workspaceFolder\": \"/src\"\n" },
+	{ .name = "up_workspace_mount_with_its_folder_or_under_workspaces_passes",
+	    .step = VALIDATE_UP,
+	    .text =
+		"{\"image\": \"x\", \"workspaceMount\": "
+		"\"type=bind,src=/a,dst=/workspaces/${localWorkspaceFolderBasename}\"}",
+	    .warnings = "" },
+	{ .name = "up_workspace_mount_and_workspace_folder_pass",
+	    .step = VALIDATE_UP,
+	    .text = "{\"image\": \"x\", \"workspaceFolder\": \"/src\", "
+		    "\"workspaceMount\": \"source=/a,target=/src,type=bind\"}",
+	    .warnings = "" },
 	/* elevateIfNeeded is about ports below 1024: on 3000 (a range from 1024
 	 * too) it needs nothing, and is not warned of; a range reaching below
 	 * 1024 is. */
