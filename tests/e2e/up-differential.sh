@@ -172,7 +172,8 @@ diff_cleanup() {
 	# case's. Only this run's cases: the other half's (feature-dockerfile,
 	# e2e/up-differential-features) may be building that moment.
 	for name in "${cases[@]}"; do
-		grep -qs "rdev.diff.fixture=$name\$" "$diffdir/cases/$name/.devcontainer/Dockerfile" &&
+		grep -qs "rdev.diff.fixture=$name\$" "$diffdir/cases/$name/.devcontainer/Dockerfile" \
+		    "$diffdir/cases/$name/Dockerfile" &&
 			docker images -q --filter dangling=true --filter "label=rdev.diff.fixture=$name"
 	done | xargs -r docker image rm -f >/dev/null 2>&1 || true
 	[ "${RDEV_KEEP_TMP:-}" = 1 ] || rm -rf "$ROOT"
@@ -309,6 +310,11 @@ diff_remove_volumes() {
 # it made, remove it.
 diff_up() {
 	local tool=$1 name=$2 ws=$WS/$P-$2 out=$OUT/$2.$1 up rc t0=$SECONDS outcome cid user
+	local config=()
+	# (a case's config.txt: its devcontainer.json, relative to the workspace)
+	if [ -s "$ws/config.txt" ]; then
+		config=(--config "$ws/$(cat "$ws/config.txt")")
+	fi
 	if [ "$tool" = ref ] && [ -n "$REFCACHE" ] && [ -s "$REFCACHE/$name.ref.json" ]; then
 		sed -f "$OUT/fixture-in.sed" "$REFCACHE/$name.ref.json" >"$out.json"
 		echo "  ref: its result kept by an earlier run of these cases on this dockerd"
@@ -320,12 +326,13 @@ diff_up() {
 		# rig_reference_features).
 		if grep -rqs '"features"' "$ws/.devcontainer" "$ws/.devcontainer.json"; then
 			TMPDIR=$ROOT/reftmp rig_reference_features \
-			    "$REF" up --workspace-folder "$ws" >"$out.out" 2>"$out.err"
+			    "$REF" up --workspace-folder "$ws" "${config[@]}" >"$out.out" 2>"$out.err"
 		else
-			TMPDIR=$ROOT/reftmp "$REF" up --workspace-folder "$ws" >"$out.out" 2>"$out.err"
+			TMPDIR=$ROOT/reftmp "$REF" up --workspace-folder "$ws" "${config[@]}" \
+			    >"$out.out" 2>"$out.err"
 		fi
 	else
-		"$RDEV" up "$ws" >"$out.out" 2>"$out.err"
+		"$RDEV" up "${config[@]}" "$ws" >"$out.out" 2>"$out.err"
 	fi
 	rc=$?
 	echo "  $tool: up took $((SECONDS - t0)) s"
