@@ -158,6 +158,16 @@ image_config_path(const char *config_dir, const char *path)
 	return xasprintf("%s/%s", config_dir, path);
 }
 
+/* The folder of path. New string. */
+static char *
+image_dirname(const char *path)
+{
+	char *copy = xstrdup(path), *dir = xstrdup(dirname(copy));
+
+	free(copy);
+	return dir;
+}
+
 /* The --cache-from arguments: cache_from's images, then build.cacheFrom
  * (a string or an array). */
 static void
@@ -241,8 +251,6 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 	context = image_string(build, "context");
 	if (context == NULL)
 		context = image_string(obj, "context");
-	if (context == NULL)
-		context = ".";
 	image_argv_add(&a, "docker");
 	image_argv_add(&a, "build");
 	dockerfile_path = image_config_path(config_dir, dockerfile);
@@ -276,11 +284,18 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(build, "options"))
 		if (cJSON_IsString(e))
 			image_argv_add(&a, e->valuestring);
-	path = image_config_path(config_dir, context);
-	if (rc == 0 && strcmp(context, ".") != 0)
-		rc = image_check_build_path(cfg,
-		    image_string(build, "context") != NULL ? "build" : NULL, "context",
-		    path, 1, cause);
+	/* Without a context (or with ""), the Dockerfile's folder, as the
+	 * reference's getDockerContextPath(): not the spec's "." (the
+	 * devcontainer.json's folder), which is the same folder only when the
+	 * Dockerfile is beside the devcontainer.json. */
+	if (context != NULL && *context != '\0') {
+		path = image_config_path(config_dir, context);
+		if (rc == 0)
+			rc = image_check_build_path(cfg,
+			    image_string(build, "context") != NULL ? "build" : NULL,
+			    "context", path, 1, cause);
+	} else
+		path = image_dirname(dockerfile_path);
 	image_argv_add(&a, path);
 	free(path);
 	if (rc != 0) {

@@ -29,9 +29,10 @@ char *image_build_repo(const struct config *cfg);
 char *image_build_tag(const struct config *cfg, const char *config_hash);
 
 /* docker build for a Dockerfile configuration (build.dockerfile/dockerFile,
- * build.context/context relative to the devcontainer.json's folder,
- * build.args, build.target, build.options), tagged tag, as the reference
- * builds it without BuildKit: no_cache (--rebuild, --build-no-cache) adds
+ * build.context/context relative to the devcontainer.json's folder, without
+ * one the Dockerfile's folder as the reference's, build.args, build.target,
+ * build.options), tagged tag, as the reference builds it without BuildKit:
+ * no_cache (--rebuild, --build-no-cache) adds
  * --no-cache; otherwise cache_from (--cache-from: an array of images, may
  * be NULL) and then build.cacheFrom give --cache-from. The builds here run
  * again once when Docker's build cache lost an image during the first
