@@ -158,7 +158,9 @@ relay_pipe_write_failed(struct conn *c, int s)
 		relay_pipe_dir_set(c, s, RELAY_DIR_OPEN_RST);
 	else if (from_s->state == RELAY_DIR_EOF)
 		relay_pipe_dir_set(c, s, RELAY_DIR_RST);
-	/* (done: s had closed, so only rst_side's socket holds its bytes) */
+	/* (done: s had closed, so only rst_side's socket holds its bytes; a
+	 * reset already pending for the other side stays so: both sides have
+	 * reset, both directions are done, and the pair closes at once) */
 	if (c->rst == RELAY_RST_NONE)
 		relay_pipe_rst_set(c,
 		    from_s->state == RELAY_DIR_DONE ? RELAY_RST_DRAIN : RELAY_RST_PENDING,
@@ -244,7 +246,7 @@ relay_pipe_pump(struct conn *c, int from)
 	struct dir *d = &c->dir[from];
 	ssize_t n, w;
 
-	if (d->pipe[0] < 0 && !d->nosplice &&
+	if (d->pipe[0] < 0 && !d->nosplice && relay_dir_reading(d) &&
 	    pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
 		d->pipe[0] = d->pipe[1] = -1;
 		d->nosplice = 1;
