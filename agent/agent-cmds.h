@@ -62,7 +62,8 @@ cJSON *agent_cmd_request(
 
 /* up's options after TARGET or PATH, for its usage line. */
 #define AGENT_CMD_UP_USAGE \
-	"[--config FILE] [--rebuild] [--recreate] [--skip-non-blocking-commands] " \
+	"[--config FILE] [--rebuild] [--recreate | --remove-existing-container] " \
+	"[--mount-workspace-git-root true|false] [--skip-non-blocking-commands] " \
 	"[--skip-post-create] [--skip-post-attach] [--secrets-file FILE] " \
 	"[--remote-env NAME=VALUE]... [--mount MOUNT]... [--override-config FILE] " \
 	"[--workspace-folder PATH] [--id-label NAME=VALUE]... [--build-no-cache] " \
@@ -71,7 +72,7 @@ cJSON *agent_cmd_request(
 	"[--dotfiles-repository URL [--dotfiles-install-command FILE] " \
 	"[--dotfiles-target-path PATH]] [--idle-stop DURATION] [--log-format " \
 	"text|json] " \
-	"[--json]"
+	"[--include-configuration] [--include-merged-configuration] [--json]"
 
 /* What up's and build's --help say of the lockfile flags. */
 #define AGENT_CMD_LOCKFILE_HELP \
@@ -114,6 +115,16 @@ cJSON *agent_cmd_request(
 	"                  the next up resumes it\n" \
 	"  --recreate      create the container anew (the old one is removed\n" \
 	"                  once its successor's image is ready)\n" \
+	"  --remove-existing-container\n" \
+	"                  the reference's name of --recreate (it removes the old\n" \
+	"                  container before the build: rdev keeps it until the\n" \
+	"                  new image is ready)\n" \
+	"  --mount-workspace-git-root true|false\n" \
+	"                  true (the default): mount the git work tree holding the\n" \
+	"                  workspace and open the workspace inside it; false (or\n" \
+	"                  --no-mount-workspace-git-root): mount the workspace\n" \
+	"                  folder itself at /workspaces/NAME (give the same to\n" \
+	"                  read-configuration)\n" \
 	"  --build-no-cache\n" \
 	"                  build the image with --no-cache (when there is no\n" \
 	"                  container yet)\n" \
@@ -162,8 +173,15 @@ cJSON *agent_cmd_request(
 	"  --log-format text|json\n" \
 	"                  json: progress as the reference's JSON log lines\n" \
 	"                  ({\"type\":\"text\"|\"raw\"|\"progress\",...}, one a line)\n" \
+	"  --include-configuration, --include-merged-configuration\n" \
+	"                  add \"configuration\" and \"mergedConfiguration\" to the\n" \
+	"                  JSON result, as `read-configuration` prints them once\n" \
+	"                  the container is up\n" \
 	"  --json          no progress output (warnings still go to stderr), only\n" \
-	"                  the JSON result\n"
+	"                  the JSON result\n" \
+	"--log-level, --default-user-env-probe and --update-remote-user-uid-default\n" \
+	"take only the reference's defaults (info, loginInteractiveShell, on); any\n" \
+	"other value is a usage error that says what to use instead.\n"
 
 /* The workspace commands' --id-label (exec, shell, stop, down, logs,
  * status, read-configuration): find the container as `up --id-label` made
@@ -302,6 +320,18 @@ int agent_cmd_lockfile_arg(
 /* Is arg an option that takes its value as the next argument ("--config")?
  * For finding TARGET among a command's arguments. */
 int agent_cmd_option_takes_value(const char *arg);
+/* How many arguments after argv[i] are its value: 1 for an option that
+ * takes one (agent_cmd_option_takes_value()) and for one of the
+ * reference's booleans that rdev takes followed by "true" or "false"
+ * (agent_cmd_bool_option()), else 0. For finding TARGET. */
+int agent_cmd_option_skip(int argc, char **argv, int i);
+/* Is argv[*i] the reference's boolean option name ("--include-configuration")
+ * as yargs takes it: NAME alone (true), NAME true|false (*i is advanced),
+ * NAME=true|false, or --no-NAME (false)? 0 no; 1 yes, *value is 0 or 1; -1
+ * it is, with a value neither true nor false (*msg: static text for after
+ * the option's name). */
+int agent_cmd_bool_option(
+    int argc, char **argv, int *i, const char *name, int *value, const char **msg);
 /* Is argv[*i] option name ("--mount")? 0 no; 1 yes, *value is its value
  * ("--mount=V", or the next argument: *i is advanced); -1 it is, but the
  * value is missing. */

@@ -34,7 +34,8 @@ static const struct cmd_entry agent_commands[] = {
 	{ "read-configuration",
 	    "PATH [--config FILE] [--override-config FILE] "
 	    "[--additional-features JSON] "
-	    "[--include-merged-configuration] " AGENT_CMD_ID_LABEL_USAGE,
+	    "[--include-merged-configuration] "
+	    "[--mount-workspace-git-root true|false] " AGENT_CMD_ID_LABEL_USAGE,
 	    "print the workspace's configuration as JSON", CMD_READ_CONFIGURATION_HELP,
 	    agent_read_configuration_exec },
 	{ "exec", "[PATH] " AGENT_CMD_EXEC_USAGE,

@@ -33,6 +33,19 @@ static const char *const agent_cmd_value_options[] = {
 	"--dotfiles-install-command",
 	"--dotfiles-target-path",
 	"--idle-stop",
+	"--log-level",
+	"--default-user-env-probe",
+	"--update-remote-user-uid-default",
+	NULL,
+};
+
+/* The reference CLI's boolean options that rdev takes (yargs booleans: the
+ * bare flag is true, and a "true" or "false" after it is its value). */
+static const char *const agent_cmd_bool_options[] = {
+	"--mount-workspace-git-root",
+	"--remove-existing-container",
+	"--include-configuration",
+	"--include-merged-configuration",
 	NULL,
 };
 
@@ -43,6 +56,50 @@ agent_cmd_option_takes_value(const char *arg)
 		if (strcmp(arg, *o) == 0)
 			return 1;
 	return 0;
+}
+
+int
+agent_cmd_option_skip(int argc, char **argv, int i)
+{
+	if (agent_cmd_option_takes_value(argv[i]))
+		return 1;
+	if (i + 1 >= argc ||
+	    (strcmp(argv[i + 1], "true") != 0 && strcmp(argv[i + 1], "false") != 0))
+		return 0;
+	for (const char *const *o = agent_cmd_bool_options; *o != NULL; o++)
+		if (strcmp(argv[i], *o) == 0)
+			return 1;
+	return 0;
+}
+
+int
+agent_cmd_bool_option(
+    int argc, char **argv, int *i, const char *name, int *value, const char **msg)
+{
+	size_t n = strlen(name);
+	const char *v;
+
+	/* yargs' negation: --no-NAME is NAME false */
+	if (strncmp(argv[*i], "--no-", 5) == 0 && strcmp(argv[*i] + 5, name + 2) == 0) {
+		*value = 0;
+		return 1;
+	}
+	if (strncmp(argv[*i], name, n) != 0 ||
+	    (argv[*i][n] != '\0' && argv[*i][n] != '='))
+		return 0;
+	if (argv[*i][n] == '=')
+		v = argv[*i] + n + 1;
+	else if (*i + 1 < argc &&
+	    (strcmp(argv[*i + 1], "true") == 0 || strcmp(argv[*i + 1], "false") == 0))
+		v = argv[++*i];
+	else
+		v = "true";
+	if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+		*msg = "takes true or false";
+		return -1;
+	}
+	*value = strcmp(v, "true") == 0;
+	return 1;
 }
 
 int

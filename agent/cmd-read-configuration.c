@@ -1,5 +1,5 @@
 /* cmd-read-configuration.c - `read-configuration PATH [--config FILE]
- * [--include-merged-configuration] [--no-mount-workspace-git-root]`: print
+ * [--include-merged-configuration] [--mount-workspace-git-root true|false]`: print
  * the workspace's configuration as one line of JSON in the shape of the
  * reference CLI's `devcontainer read-configuration` (the "read-configuration"
  * operation, op-read-configuration.c, through a backend); its warnings go to
@@ -30,9 +30,9 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv,
     struct cmd_read_configuration_args *a)
 {
-	const char *v;
+	const char *v, *msg;
 	char *error = NULL;
-	int i, r;
+	int i, r, b;
 
 	memset(a, 0, sizeof *a);
 	for (i = 1; i < argc; i++) {
@@ -68,11 +68,19 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
 			if (a->id_labels == NULL)
 				a->id_labels = cJSON_CreateArray();
 			cJSON_AddItemToArray(a->id_labels, cJSON_CreateString(v));
-		} else if (strcmp(argv[i], "--include-merged-configuration") == 0)
-			a->merged = 1;
-		else if (strcmp(argv[i], "--no-mount-workspace-git-root") == 0)
-			a->no_git_root = 1;
-		else if (strcmp(argv[i], "--config") == 0 ||
+		} else if ((r = agent_cmd_bool_option(argc, argv, &i,
+				"--include-merged-configuration", &b, &msg)) != 0) {
+			if (r < 0)
+				return cmd_usage_error(prog, entry,
+				    "--include-merged-configuration %s", msg);
+			a->merged = b;
+		} else if ((r = agent_cmd_bool_option(argc, argv, &i,
+				"--mount-workspace-git-root", &b, &msg)) != 0) {
+			if (r < 0)
+				return cmd_usage_error(
+				    prog, entry, "--mount-workspace-git-root %s", msg);
+			a->no_git_root = !b;
+		} else if (strcmp(argv[i], "--config") == 0 ||
 		    strcmp(argv[i], "--workspace-folder") == 0) {
 			if (i + 1 == argc)
 				return cmd_usage_error(

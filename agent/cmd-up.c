@@ -26,6 +26,9 @@ struct cmd_up_args {
 	const char *dotfiles[3]; /* cmd_up_dotfiles[]'s values; NULL: not given */
 	int rebuild, recreate, skip_non_blocking, skip_post_create, skip_post_attach;
 	int build_no_cache;
+	int no_git_root; /* --mount-workspace-git-root false */
+	/* --include-configuration, --include-merged-configuration */
+	int include_config, include_merged;
 	long idle_stop; /* --idle-stop, seconds; 0: not given */
 	int no_lockfile, frozen_lockfile;
 	int quiet;					     /* --json */
@@ -116,8 +119,73 @@ static const char *const cmd_up_value_options[] = {
 	"--dotfiles-install-command",
 	"--dotfiles-target-path",
 	"--idle-stop",
+	"--log-level",
+	"--default-user-env-probe",
+	"--update-remote-user-uid-default",
 	NULL,
 };
+
+/* The reference's options whose value rdev does not take (its default
+ * apart): which one it has, the one rdev takes, and what to use instead
+ * (for the usage error: never taken in silence). */
+static const struct {
+	const char *option, *choices, *rdev, *instead;
+} cmd_up_defaults_only[] = {
+	{ "--log-level", "info, debug, trace", "info",
+	    "-v (debug) or -vv before the command raise rdev's own log level" },
+	{ "--default-user-env-probe",
+	    "none, loginInteractiveShell, interactiveShell, loginShell",
+	    "loginInteractiveShell", "set \"userEnvProbe\" in devcontainer.json" },
+	{ "--update-remote-user-uid-default", "never, on, off", "on",
+	    "set \"updateRemoteUserUID\": false in devcontainer.json" },
+};
+
+/* Is v one of choices ("a, b, c")? */
+static int
+cmd_up_choice(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+
+	for (const char *c = choices; *c != '\0'; c += strcspn(c, ",") + 1) {
+		c += strspn(c, " ");
+		if (n > 0 && strncmp(c, v, n) == 0 && (c[n] == ',' || c[n] == '\0'))
+			return 1;
+		if (c[strcspn(c, ",")] == '\0')
+			break;
+	}
+	return 0;
+}
+
+/* The reference's boolean options up takes, and where each goes in *a
+ * (--mount-workspace-git-root: its inverse; --remove-existing-container is
+ * --recreate). 0 not one of them, 1 taken, -1 with *msg. */
+static int
+cmd_up_bool(int argc, char **argv, int *i, struct cmd_up_args *a, const char **msg)
+{
+	static const char *const names[] = { "--mount-workspace-git-root",
+		"--remove-existing-container", "--include-configuration",
+		"--include-merged-configuration" };
+	int r = 0, v = 0;
+	size_t k;
+
+	for (k = 0; k < sizeof names / sizeof names[0]; k++)
+		if ((r = agent_cmd_bool_option(argc, argv, i, names[k], &v, msg)) != 0)
+			break;
+	if (r <= 0) {
+		if (r < 0)
+			*msg = names[k];
+		return r;
+	}
+	if (k == 0)
+		a->no_git_root = !v;
+	else if (k == 1)
+		a->recreate |= v;
+	else if (k == 2)
+		a->include_config = v;
+	else
+		a->include_merged = v;
+	return 1;
+}
 
 /* The --dotfiles-* options and their request fields (cmd_up_args's
  * dotfiles[], in this order). */
@@ -188,7 +256,26 @@ cmd_up_take(struct cmd_up_args *a, const char *name, const char *v, const char *
 		agent_cmd_list_add(&a->id_labels, cJSON_CreateString(v));
 	} else if (strcmp(name, "--cache-from") == 0)
 		agent_cmd_list_add(&a->cache_from, cJSON_CreateString(v));
-	else if (strcmp(name, "--log-format") == 0) {
+	else if (strcmp(name, "--log-level") == 0 ||
+	    strcmp(name, "--default-user-env-probe") == 0 ||
+	    strcmp(name, "--update-remote-user-uid-default") == 0) {
+		for (size_t i = 0;
+		     i < sizeof cmd_up_defaults_only / sizeof cmd_up_defaults_only[0];
+		     i++) {
+			if (strcmp(name, cmd_up_defaults_only[i].option) != 0)
+				continue;
+			if (strcmp(v, cmd_up_defaults_only[i].rdev) == 0)
+				break;
+			free(a->error);
+			a->error = cmd_up_choice(cmd_up_defaults_only[i].choices, v)
+			    ? xasprintf("%s %s: rdev takes only %s (the default): %s",
+				  name, v, cmd_up_defaults_only[i].rdev,
+				  cmd_up_defaults_only[i].instead)
+			    : xasprintf("%s must be one of %s", name,
+				  cmd_up_defaults_only[i].choices);
+			return *msg = a->error, -1;
+		}
+	} else if (strcmp(name, "--log-format") == 0) {
 		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
 			return *msg = "--log-format must be text or json", -1;
 		a->log_json = strcmp(v, "json") == 0;
@@ -244,6 +331,11 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 				    prog, entry, "%s needs a value", msg);
 			if (r < 0)
 				return cmd_usage_error(prog, entry, "%s", msg);
+		} else if (strncmp(argv[i], "--", 2) == 0 &&
+		    (r = cmd_up_bool(argc, argv, &i, a, &msg)) != 0) {
+			if (r < 0)
+				return cmd_usage_error(
+				    prog, entry, "%s takes true or false", msg);
 		} else if (strcmp(argv[i], "--rebuild") == 0)
 			a->rebuild = 1;
 		else if (strcmp(argv[i], "--recreate") == 0)
@@ -301,6 +393,8 @@ cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
 	cJSON_AddBoolToObject(req, "skipPostAttach", a->skip_post_attach);
 	if (a->build_no_cache)
 		cJSON_AddTrueToObject(req, "buildNoCache");
+	if (a->no_git_root)
+		cJSON_AddTrueToObject(req, "noGitRoot");
 	if (a->idle_stop > 0)
 		cJSON_AddNumberToObject(req, "idleStop", (double)a->idle_stop);
 	if (a->no_lockfile)
@@ -328,6 +422,61 @@ cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
 		cJSON_AddItemToObject(req, "additionalFeatures", a->additional_features);
 	a->remote_env = a->mounts = a->id_labels = a->cache_from = NULL;
 	a->additional_features = NULL;
+}
+
+/* The read-configuration request whose answer gives up's result its
+ * "configuration" (--include-configuration) and "mergedConfiguration"
+ * (--include-merged-configuration), made once the container is up: then
+ * substituted with the container's values and merged from its metadata
+ * label, as the reference's up gives them. New object (the caller frees),
+ * or NULL when neither is asked for. Call before cmd_up_request_fields(). */
+static cJSON *
+cmd_up_config_request(const char *prog_name, const struct cmd_up_args *a)
+{
+	cJSON *req;
+
+	if (!a->include_config && !a->include_merged)
+		return NULL;
+	req =
+	    agent_cmd_request(prog_name, "read-configuration", a->folder, a->config_file);
+	if (a->id_labels != NULL)
+		cJSON_AddItemToObject(req, "idLabels", cJSON_Duplicate(a->id_labels, 1));
+	cJSON_AddBoolToObject(req, "includeMerged", a->include_merged);
+	if (a->no_git_root)
+		cJSON_AddTrueToObject(req, "noGitRoot");
+	if (a->override_config != NULL)
+		cJSON_AddStringToObject(req, "overrideConfig", a->override_config);
+	if (a->additional_features != NULL)
+		cJSON_AddItemToObject(req, "additionalFeatures",
+		    cJSON_Duplicate(a->additional_features, 1));
+	return req;
+}
+
+/* Add to up's result json what --include-configuration and
+ * --include-merged-configuration ask for: the answer of creq (consumed;
+ * NULL: nothing asked). 0, or -1 with *cause. */
+static int
+cmd_up_include_config(const struct agent_backend *be, const struct cmd_up_args *a,
+    cJSON *creq, cJSON *json, char **cause)
+{
+	cJSON *res = NULL, *item;
+	int rc;
+
+	if (creq == NULL)
+		return 0;
+	if ((rc = be->call(be->ctx, creq, NULL, &res, cause)) == 0) {
+		if (a->include_config &&
+		    (item = cJSON_DetachItemFromObjectCaseSensitive(
+			 res, "configuration")) != NULL)
+			cJSON_AddItemToObject(json, "configuration", item);
+		if (a->include_merged &&
+		    (item = cJSON_DetachItemFromObjectCaseSensitive(
+			 res, "mergedConfiguration")) != NULL)
+			cJSON_AddItemToObject(json, "mergedConfiguration", item);
+	} else
+		error_prefix(cause, "--include-configuration");
+	cJSON_Delete(res);
+	return rc;
 }
 
 /* The failure of up: agent_cmd_failed(), its secrets masked, with the
@@ -370,7 +519,7 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 	struct progress progress = { 0 };
 	struct progress_view *view = NULL;
 	char *cause = NULL, *text;
-	cJSON *json = NULL, *req;
+	cJSON *json = NULL, *req, *creq = NULL;
 	int rc;
 
 	if (ports != NULL)
@@ -390,6 +539,7 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 	}
 	progress.fn = a.quiet ? cmd_up_warnings : agent_cmd_progress_stderr;
 	progress.arg = NULL;
+	creq = cmd_up_config_request(prog->name, &a);
 	req = agent_cmd_request(prog->name, "up", a.folder, a.config_file);
 	cmd_up_request_fields(req, &a);
 	if (!a.quiet && !a.log_json && progress_view_wanted(stderr)) {
@@ -416,12 +566,20 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 	if (lockfile != NULL)
 		*lockfile =
 		    cJSON_DetachItemFromObjectCaseSensitive(json, "workspaceLockfile");
+	rc = cmd_up_include_config(be, &a, creq, json, &cause);
+	creq = NULL;
+	if (rc != 0) {
+		rc = cmd_up_failed(prog, &a, secrets, cause, NULL);
+		cJSON_Delete(json);
+		goto out;
+	}
 	text = cJSON_PrintUnformatted(json);
 	printf("%s\n", text);
 	free(text);
 	cJSON_Delete(json);
 	rc = CMD_EXIT_OK;
 out:
+	cJSON_Delete(creq);
 	secrets_free(secrets);
 	cmd_up_args_clear(&a);
 	return rc;

@@ -24,7 +24,11 @@
 	"  --additional-features JSON      Features besides the configuration's\n" \
 	"                                  (as `up`'s): their metadata join the\n" \
 	"                                  merged configuration\n" \
-	"  --no-mount-workspace-git-root   mount PATH itself, not its git work tree\n" \
+	"  --mount-workspace-git-root true|false\n" \
+	"                                  false (or --no-mount-workspace-git-root):\n" \
+	"                                  mount PATH itself at /workspaces/NAME,\n" \
+	"                                  not the git work tree holding it (the\n" \
+	"                                  default, true); as `up`'s\n" \
 	"  --id-label NAME=VALUE           find the container by these labels\n" \
 	"                                  (repeatable), as `up --id-label` made\n" \
 	"                                  it; they make ${devcontainerId} too\n" \

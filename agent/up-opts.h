@@ -16,7 +16,10 @@ struct up_opts {
 	const char *workspace_folder; /* required */
 	const char *config_file;      /* --config; NULL: discover */
 	int rebuild;		      /* rebuild the image without cache, recreate */
-	int recreate;		      /* remove the container and create it anew */
+	/* --mount-workspace-git-root false: mount the workspace folder
+	 * itself, not its git work tree (config_load_opts' no_git_root). */
+	int no_git_root;
+	int recreate; /* remove the container and create it anew */
 	/* The reference CLI's lifecycle flags (lifecycle.h's LIFECYCLE_SKIP_*):
 	 * return after waitFor, the rest in the background; run none of the
 	 * five in-container steps; do not run postAttachCommand. */

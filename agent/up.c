@@ -686,6 +686,7 @@ up_open(struct up_state *s, const struct up_opts *opts, int build, char **cause)
 	lo.config_file = opts->config_file;
 	lo.override_config = opts->override_config;
 	lo.id_labels = opts->id_labels;
+	lo.no_git_root = opts->no_git_root;
 	if ((s->cfg = config_load(&lo, cause)) == NULL)
 		return -1;
 	for (size_t i = 0; i < config_get_warnings(s->cfg)->count; i++)

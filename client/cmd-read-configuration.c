@@ -38,7 +38,7 @@ const struct cmd_entry cmd_read_configuration_entry = { "read-configuration",
 	"TARGET [--config FILE] [--workspace-folder PATH] [--override-config FILE] "
 	"[--additional-features JSON] "
 	"[--include-merged-configuration] "
-	"[--no-mount-workspace-git-root] " AGENT_CMD_ID_LABEL_USAGE,
+	"[--mount-workspace-git-root true|false] " AGENT_CMD_ID_LABEL_USAGE,
 	"print the configuration as JSON",
 	CMD_READ_CONFIGURATION_HELP "\n" CLIENT_TARGET_HELP,
 	cmd_read_configuration_exec };

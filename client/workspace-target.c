@@ -43,7 +43,7 @@ client_target_index(int argc, char **argv, int command, const char **after_wf)
 			i++;
 			continue;
 		}
-		if (agent_cmd_option_takes_value(argv[i])) {
+		if (agent_cmd_option_skip(argc, argv, i)) {
 			i++;
 			continue;
 		}
@@ -195,7 +195,7 @@ static int
 client_next_positional(int argc, char **argv, int i)
 {
 	for (i++; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (agent_cmd_option_takes_value(argv[i])) {
+		if (agent_cmd_option_skip(argc, argv, i)) {
 			i++;
 			continue;
 		}
