@@ -18,7 +18,14 @@
 #   up --build-no-cache and --cache-from: a Dockerfile step runs again (the
 #   classic builder takes only the images --cache-from names), plain up
 #   reuses it;
-#   unknown flags and malformed values exit 2.
+#   up --mount-workspace-git-root false --include-configuration
+#   --include-merged-configuration --log-level info in the folder sub of a
+#   git work tree: the workspace folder and mount (the folder itself), the
+#   result's configuration and mergedConfiguration as the reference's, and
+#   read-configuration's workspace with the flag (false, and the default);
+#   --remove-existing-container replaces the container;
+#   unknown flags and malformed values exit 2 (the reference's flags rdev
+#   takes only at their default, named).
 # Secrets: a random value (with a space and a quote) is searched for after up
 # and exec, in docker inspect, every file under the agent's and the broker's
 # state folders (RDEV_STATE_DIR, RDEV_RUNTIME_DIR, the host's ~/.rdev and its
@@ -33,6 +40,7 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 command -v jq >/dev/null || fail "jq is needed"
+command -v git >/dev/null || fail "git is needed"
 export RDEV_STATE_DIR=$TEST_TMP/state
 REF=${RDEV_DEVCONTAINER_CLI:-}
 [ -n "$REF" ] && [ -x "$REF" ] || fail "the reference CLI is not installed (tests/rig/rig.sh up)"
@@ -80,8 +88,11 @@ dockerfile_c='FROM '$RDEV_RIG_IMAGE_BOOKWORM'
 LABEL rdevflags.case='$tag'
 RUN date +%s%N > /built
 '
-make_ws() { # DIR: the three workspaces under DIR (an existing folder)
-	mkdir -p "$1/$tag-a/out" "$1/$tag-b" "$1/$tag-c/.devcontainer"
+make_ws() { # DIR: the four workspaces under DIR (an existing folder)
+	mkdir -p "$1/$tag-a/out" "$1/$tag-b" "$1/$tag-c/.devcontainer" "$1/$tag-d/sub"
+	git init -q "$1/$tag-d"
+	jq -n --arg img "$RDEV_RIG_IMAGE_BUSYBOX" '{image: $img,
+	  containerEnv: {WSF: "${containerWorkspaceFolder}"}}' >"$1/$tag-d/sub/.devcontainer.json"
 	chmod 777 "$1/$tag-a/out"
 	config_a >"$1/$tag-a/.devcontainer.json"
 	printf '%s' "$dockerfile_c" >"$1/$tag-c/.devcontainer/Dockerfile"
@@ -112,6 +123,7 @@ cleanup() {
 	for f in "$W" "$home/ws"; do
 		rm_ws_container "$f/$tag-a"
 		rm_ws_container "$f/$tag-c"
+		rm_ws_container "$f/$tag-d/sub"
 	done
 	docker ps -aq --filter "label=rdevflags.case=$tag" | xargs -r docker rm -f >/dev/null
 	docker volume rm "$vol" >/dev/null 2>&1
@@ -389,6 +401,75 @@ check_eq "the reference: plain up reuses the step, --build-no-cache and --cache-
 check_eq "local: the same with rdev" "$(build_cases rdev "$W" "$W/$tag-c")" "$ref_builds"
 check_eq "remote: the same with rdev" "$(build_cases rdev "$home/ws" "$name:~/ws/$tag-c")" "$ref_builds"
 
+# --- --mount-workspace-git-root, --include-*configuration, --remove-existing-container
+
+# norm DIR: the JSON on stdin with DIR in its strings as "DIR", without what
+# differs from run to run or is the reference's alone.
+norm() { jq -c --arg d "$1" 'walk(if type == "string" then split($d) | join("DIR") else . end) |
+	  del(.containerId, .ociAuthDiagnostics)'; }
+# up_d TOOL DIR TARGET OUT: workspace D's sub (DIR/$tag-d/sub, rdev's
+# TARGET): read-configuration's workspace (default, and the git root not
+# mounted), then up with the flags: OUT.* hold them, normalised, and the
+# container's workspace mount; the container stays.
+up_d() {
+	local tool=$1 dir=$2 target=$3 out=$4 cid
+	local flags=(--mount-workspace-git-root false --include-configuration
+		--include-merged-configuration --log-level info)
+	if [ "$tool" = ref ]; then
+		ref read-configuration --workspace-folder "$dir/$tag-d/sub" >"$out.rct" 2>"$out.err"
+		ref read-configuration --workspace-folder "$dir/$tag-d/sub" --mount-workspace-git-root false \
+		    >"$out.rcf" 2>"$out.err"
+		ref up --workspace-folder "$dir/$tag-d/sub" "${flags[@]}" >"$out.up" 2>"$out.err" ||
+			{ tail -5 "$out.err"; fail "ref: up (D) failed"; }
+	else
+		rdev read-configuration "$target" >"$out.rct" 2>"$out.err"
+		# (the flag's value before TARGET: not taken for it)
+		rdev read-configuration --mount-workspace-git-root false "$target" >"$out.rcf" 2>"$out.err" ||
+			{ tail -5 "$out.err"; fail "rdev: read-configuration $target failed"; }
+		rdev up "$target" "${flags[@]}" >"$out.up" 2>"$out.err" ||
+			{ tail -5 "$out.err"; fail "rdev: up $target (D) failed"; }
+	fi
+	cid=$(tail -1 "$out.up" | jq -r .containerId)
+	echo "$cid" >"$out.id"
+	docker inspect "$cid" | jq -r '.[0].Mounts[] | select(.Destination | startswith("/workspaces")) |
+	  "\(.Source) \(.Destination)"' | sed "s|$dir|DIR|" >"$out.mount"
+	jq .workspace "$out.rct" | norm "$dir" >"$out.rct.n"
+	jq .workspace "$out.rcf" | norm "$dir" >"$out.rcf.n"
+	tail -1 "$out.up" | norm "$dir" >"$out.up.n"
+}
+compare_d() { # WHERE REF_OUT RDEV_OUT
+	local where=$1 r=$2 d=$3
+	check_eq "$where: read-configuration: the git root mounted by default (as the reference)" \
+	    "$(cat "$d.rct.n")" "$(cat "$r.rct.n")"
+	check_eq "$where: read-configuration --mount-workspace-git-root false: the folder itself (as the reference)" \
+	    "$(cat "$d.rcf.n")" "$(cat "$r.rcf.n")"
+	check_eq "$where: ... /workspaces/sub" "$(jq -r .workspaceFolder "$d.rcf.n")" /workspaces/sub
+	check_eq "$where: up --mount-workspace-git-root false --include-*: the result as the reference's" \
+	    "$(cat "$d.up.n")" "$(cat "$r.up.n")"
+	check "$where: ... with configuration and mergedConfiguration" \
+	    jq -e '.configuration.containerEnv.WSF == "/workspaces/sub" and
+	      .mergedConfiguration.containerEnv.WSF == "/workspaces/sub"' "$d.up.n"
+	check_eq "$where: ... the folder itself is mounted (as the reference)" "$(cat "$d.mount")" "$(cat "$r.mount")"
+	check_eq "$where: ... at /workspaces/sub" "$(cat "$d.mount")" "DIR/$tag-d/sub /workspaces/sub"
+}
+if ! ref_kept d; then
+	up_d ref "$W" "" "$TEST_TMP/out/d.ref"
+	rm_ws_container "$W/$tag-d/sub"
+	ref_keep d "$TEST_TMP"/out/d.ref.*.n "$TEST_TMP/out/d.ref.mount"
+fi
+up_d rdev "$W" "$W/$tag-d/sub" "$TEST_TMP/out/d.rdev"
+compare_d local "$TEST_TMP/out/d.ref" "$TEST_TMP/out/d.rdev"
+rdev up "$W/$tag-d/sub" --remove-existing-container --json >"$TEST_TMP/out/d.again" 2>"$TEST_TMP/out/d.err" ||
+	{ tail -5 "$TEST_TMP/out/d.err"; fail "rdev: up --remove-existing-container failed"; }
+d1=$(cat "$TEST_TMP/out/d.rdev.id")
+d2=$(jq -r .containerId "$TEST_TMP/out/d.again")
+check "local: up --remove-existing-container: a new container" test "$d2" != "$d1" -a -n "$d2"
+check "... the old one is gone" sh -c "! docker inspect $d1 >/dev/null 2>&1"
+rm_ws_container "$W/$tag-d/sub"
+up_d rdev "$home/ws" "$name:~/ws/$tag-d/sub" "$TEST_TMP/out/rd.rdev"
+compare_d remote "$TEST_TMP/out/d.ref" "$TEST_TMP/out/rd.rdev"
+rm_ws_container "$home/ws/$tag-d/sub"
+
 # --- usage errors ---------------------------------------------------------------
 usage_rc() { set +e; rdev "$@" >/dev/null 2>"$TEST_TMP/out/usage.err"; echo $?; set -e; }
 check_eq "up: an unknown flag exits 2" "$(usage_rc up "$W/$tag-a" --no-such-flag)" 2
@@ -396,6 +477,12 @@ check "up: ... with the usage hint" grep -q 'rdev up --help' "$TEST_TMP/out/usag
 check_eq "up: --mount of another form exits 2" "$(usage_rc up "$W/$tag-a" --mount type=tmpfs,target=/x)" 2
 check_eq "up: --id-label without a value exits 2" "$(usage_rc up "$W/$tag-a" --id-label name=)" 2
 check_eq "up: --log-format xml exits 2" "$(usage_rc up "$W/$tag-a" --log-format xml)" 2
+check_eq "up: --mount-workspace-git-root maybe exits 2" "$(usage_rc up "$W/$tag-a" --mount-workspace-git-root=maybe)" 2
+for f in "--log-level debug" "--default-user-env-probe none" "--update-remote-user-uid-default off"; do
+	# shellcheck disable=SC2086 # (the flag and its value)
+	check_eq "up: $f (not the reference's default) exits 2" "$(usage_rc up "$W/$tag-a" $f)" 2
+	check "... naming it" grep -qF -- "$f:" "$TEST_TMP/out/usage.err"
+done
 check_eq "exec: --remote-env without = exits 2" "$(usage_rc exec "$W/$tag-a" --remote-env X -- true)" 2
 check_eq "exec: an unknown flag exits 2" "$(usage_rc exec "$W/$tag-a" --no-such-flag -- true)" 2
 echo '{"A": 1}' >"$TEST_TMP/bad-secrets.json"
