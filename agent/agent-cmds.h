@@ -27,6 +27,9 @@ struct agent_exec_req {
 	const cJSON *remote_env;       /* {NAME: VALUE}, or NULL */
 	const struct secrets *secrets; /* or NULL */
 	const cJSON *id_labels;	       /* ["NAME=VALUE", ...] (--id-label), or NULL */
+	/* --mount-workspace-git-root false: the workspace folder (where the
+	 * command starts) as such an up made it. */
+	int no_git_root;
 	const char *verb; /* how errors name the command ("shell"); NULL: "exec" */
 };
 #define AGENT_EXEC_VERB(req) ((req)->verb != NULL ? (req)->verb : "exec")
@@ -192,6 +195,13 @@ cJSON *agent_cmd_request(
 	"                  find the container by these labels (repeatable) instead\n" \
 	"                  of the workspace folder's, as `up --id-label` made it\n"
 
+/* exec's and shell's --mount-workspace-git-root, as the reference's exec. */
+#define AGENT_CMD_GIT_ROOT_HELP \
+	"  --mount-workspace-git-root true|false\n" \
+	"                  false: start in the workspace folder of an `up\n" \
+	"                  --mount-workspace-git-root false` (/workspaces/NAME,\n" \
+	"                  not /workspaces/GITROOT/...), as the reference's exec\n"
+
 /* The workspace commands' --config and --workspace-folder (status, logs,
  * stop, down, shell): what --help says of them. */
 #define AGENT_CMD_WORKSPACE_USAGE "[--config FILE] [--workspace-folder PATH]"
@@ -211,7 +221,8 @@ cJSON *agent_cmd_request(
 /* exec's options after TARGET or PATH, and what --help says of them. */
 #define AGENT_CMD_EXEC_USAGE \
 	"[--config FILE] [--workspace-folder PATH] [--remote-env NAME=VALUE]... " \
-	"[--secrets-file FILE] " AGENT_CMD_ID_LABEL_USAGE " [--] COMMAND [ARGS...]"
+	"[--secrets-file FILE] [--mount-workspace-git-root " \
+	"true|false] " AGENT_CMD_ID_LABEL_USAGE " [--] COMMAND [ARGS...]"
 #define AGENT_CMD_EXEC_OPTIONS \
 	"options:\n" AGENT_CMD_WORKSPACE_HELP "  --remote-env NAME=VALUE\n" \
 	"                  set NAME for the command (repeatable; devcontainer.json's\n" \
@@ -221,7 +232,8 @@ cJSON *agent_cmd_request(
 	"                  environment variable of the command, as for up's\n" \
 	"                  lifecycle commands (the reference's exec has no such\n" \
 	"                  option); never stored, masked in rdev's messages (not\n" \
-	"                  in the command's own output)\n" AGENT_CMD_ID_LABEL_HELP
+	"                  in the command's own output)\n" AGENT_CMD_GIT_ROOT_HELP \
+	    AGENT_CMD_ID_LABEL_HELP
 
 #define AGENT_CMD_LOGS_HELP \
 	"The output of the lifecycle steps that `up --skip-non-blocking-commands`\n" \
@@ -253,6 +265,7 @@ struct agent_cmd_args {
 	const char *secrets_file; /* --secrets-file, or NULL */
 	cJSON *remote_env;	  /* --remote-env: {NAME: VALUE}, or NULL */
 	cJSON *id_labels;	  /* --id-label: ["NAME=VALUE", ...], or NULL */
+	int no_git_root;	  /* --mount-workspace-git-root false */
 };
 #define AGENT_ARG_FOLDER 0x01
 #define AGENT_ARG_JSON 0x02
@@ -260,8 +273,9 @@ struct agent_cmd_args {
 #define AGENT_ARG_FOLLOW 0x08
 #define AGENT_ARG_COMMAND 0x10
 #define AGENT_ARG_ALL 0x20
-#define AGENT_ARG_EXEC_ENV 0x40 /* --remote-env, --secrets-file */
-#define AGENT_ARG_ID_LABEL 0x80 /* --id-label: find the container by these */
+#define AGENT_ARG_EXEC_ENV 0x40	 /* --remote-env, --secrets-file */
+#define AGENT_ARG_ID_LABEL 0x80	 /* --id-label: find the container by these */
+#define AGENT_ARG_GIT_ROOT 0x100 /* --mount-workspace-git-root true|false */
 
 /* cmd-args.c: 0, or CMD_EXIT_USAGE after printing the usage error. */
 int agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *entry,

@@ -280,7 +280,7 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
     int argc, char **argv, unsigned allowed, struct agent_cmd_args *a)
 {
 	const char *v = NULL;
-	int i, r;
+	int i, r, git_root;
 
 	memset(a, 0, sizeof *a);
 	for (i = 1; i < argc; i++) {
@@ -292,6 +292,15 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 				agent_cmd_args_clear(a);
 				return cmd_usage_error(prog, entry, "%s", v);
 			}
+		} else if ((allowed & AGENT_ARG_GIT_ROOT) && s[0] == '-' &&
+		    (r = agent_cmd_bool_option(argc, argv, &i,
+			 "--mount-workspace-git-root", &git_root, &v)) != 0) {
+			if (r < 0) {
+				agent_cmd_args_clear(a);
+				return cmd_usage_error(
+				    prog, entry, "--mount-workspace-git-root %s", v);
+			}
+			a->no_git_root = !git_root;
 		} else if (strcmp(s, "--json") == 0 && (allowed & AGENT_ARG_JSON))
 			a->json = 1;
 		else if (strcmp(s, "--volumes") == 0 && (allowed & AGENT_ARG_VOLUMES))

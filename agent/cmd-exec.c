@@ -238,7 +238,7 @@ agent_cmd_exec_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 {
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
 		AGENT_ARG_FOLDER | AGENT_ARG_COMMAND | AGENT_ARG_EXEC_ENV |
-		    AGENT_ARG_ID_LABEL,
+		    AGENT_ARG_ID_LABEL | AGENT_ARG_GIT_ROOT,
 		a) != 0)
 		return CMD_EXIT_USAGE;
 	if (a->ncommand == 0) {
@@ -274,6 +274,7 @@ agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
 	req.ncommand = a.ncommand;
 	req.remote_env = a.remote_env;
 	req.id_labels = a.id_labels;
+	req.no_git_root = a.no_git_root;
 	req.secrets = secrets;
 	rc = be->exec(be->ctx, prog->name, &req);
 	secrets_free(secrets);

@@ -41,7 +41,7 @@ op_logs_locate(const struct agent_op_req *r, const char *up_cmd, char **state_di
 
 	*state_dir = *container_id = NULL;
 	if (workspace_open_existing(
-		r->workspace, r->config, r->id_labels, up_cmd, d, &ws, cause) != 0 ||
+		r->workspace, r->config, r->id_labels, 0, up_cmd, d, &ws, cause) != 0 ||
 	    owner_check(ws.container, cause) != 0)
 		goto out;
 	if ((*state_dir = agent_state_dir(cause)) == NULL)

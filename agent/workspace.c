@@ -74,9 +74,11 @@ workspace_note_project(struct workspace *ws)
 		ws->compose_project = xstrdup(project);
 }
 
-int
-workspace_open(const char *folder, const char *config_file, const cJSON *id_labels,
-    struct docker *d, struct workspace *ws, char **cause)
+/* workspace_open(), the git root not mounted when no_git_root (the
+ * workspace folder it gives is then /workspaces/NAME). */
+static int
+workspace_open_git(const char *folder, const char *config_file, const cJSON *id_labels,
+    int no_git_root, struct docker *d, struct workspace *ws, char **cause)
 {
 	struct config_load_opts lo = { 0 };
 
@@ -84,12 +86,20 @@ workspace_open(const char *folder, const char *config_file, const cJSON *id_labe
 	lo.workspace_folder = folder;
 	lo.config_file = config_file;
 	lo.id_labels = id_labels;
+	lo.no_git_root = no_git_root;
 	if ((ws->cfg = config_load(&lo, cause)) == NULL)
 		return -1;
 	if (workspace_find_container(d, ws->cfg, &ws->container, cause) != 0)
 		return -1;
 	workspace_note_project(ws);
 	return 0;
+}
+
+int
+workspace_open(const char *folder, const char *config_file, const cJSON *id_labels,
+    struct docker *d, struct workspace *ws, char **cause)
+{
+	return workspace_open_git(folder, config_file, id_labels, 0, d, ws, cause);
 }
 
 int
@@ -173,10 +183,11 @@ workspace_folder_container(const char *folder, const cJSON *id_labels, struct do
 
 int
 workspace_open_existing(const char *folder, const char *config_file,
-    const cJSON *id_labels, const char *up_cmd, struct docker *d, struct workspace *ws,
-    char **cause)
+    const cJSON *id_labels, int no_git_root, const char *up_cmd, struct docker *d,
+    struct workspace *ws, char **cause)
 {
-	if (workspace_open(folder, config_file, id_labels, d, ws, cause) != 0)
+	if (workspace_open_git(
+		folder, config_file, id_labels, no_git_root, d, ws, cause) != 0)
 		return -1;
 	if (ws->container == NULL)
 		return error_set(

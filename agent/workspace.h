@@ -56,10 +56,12 @@ int workspace_folder_container(const char *folder, const cJSON *id_labels,
 int workspace_find_container(
     struct docker *d, const struct config *cfg, cJSON **container, char **cause);
 /* workspace_open() for a command that needs the container: no container is
- * -1 with *cause "no dev container for FOLDER (run `UP_CMD` first)". */
+ * -1 with *cause "no dev container for FOLDER (run `UP_CMD` first)".
+ * no_git_root: the configuration's workspace folder as `up
+ * --mount-workspace-git-root false` made it (config_load_opts'). */
 int workspace_open_existing(const char *folder, const char *config_file,
-    const cJSON *id_labels, const char *up_cmd, struct docker *d, struct workspace *ws,
-    char **cause);
+    const cJSON *id_labels, int no_git_root, const char *up_cmd, struct docker *d,
+    struct workspace *ws, char **cause);
 /* The container's id (borrowed), or NULL. */
 const char *workspace_container_id(const struct workspace *ws);
 /* Ids of all containers of ws: the dev container and, for Compose, the rest of

@@ -7,8 +7,8 @@ static int
 cmd_shell_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
     char **argv, struct agent_cmd_args *a)
 {
-	return agent_cmd_args_parse(
-	    prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_ID_LABEL, a);
+	return agent_cmd_args_parse(prog, entry, argc, argv,
+	    AGENT_ARG_FOLDER | AGENT_ARG_ID_LABEL | AGENT_ARG_GIT_ROOT, a);
 }
 
 static int
@@ -32,6 +32,7 @@ cmd_shell_exec(int argc, char **argv)
 			req.folder = a.folder;
 			req.config_file = a.config_file;
 			req.id_labels = a.id_labels;
+			req.no_git_root = a.no_git_root;
 			req.command = shell_cmd;
 			req.ncommand = 3;
 			req.verb = "shell";
@@ -44,10 +45,11 @@ cmd_shell_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_shell_entry = { "shell",
-	"TARGET " AGENT_CMD_WORKSPACE_USAGE " " AGENT_CMD_ID_LABEL_USAGE,
+	"TARGET " AGENT_CMD_WORKSPACE_USAGE
+	" [--mount-workspace-git-root true|false] " AGENT_CMD_ID_LABEL_USAGE,
 	"open an interactive shell in the dev container",
 	"Runs the remote user's shell (from the container's /etc/passwd, else\n"
 	"/bin/sh) as `exec` would. Exit status: the "
-	"shell's.\n\noptions:\n" AGENT_CMD_WORKSPACE_HELP AGENT_CMD_ID_LABEL_HELP
-	"\n" CLIENT_TARGET_HELP,
+	"shell's.\n\noptions:\n" AGENT_CMD_WORKSPACE_HELP AGENT_CMD_GIT_ROOT_HELP
+	    AGENT_CMD_ID_LABEL_HELP "\n" CLIENT_TARGET_HELP,
 	cmd_shell_exec };

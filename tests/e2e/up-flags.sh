@@ -23,6 +23,7 @@
 #   git work tree: the workspace folder and mount (the folder itself), the
 #   result's configuration and mergedConfiguration as the reference's, and
 #   read-configuration's workspace with the flag (false, and the default);
+#   exec and shell --mount-workspace-git-root false start in that folder;
 #   --remove-existing-container replaces the container;
 #   unknown flags and malformed values exit 2 (the reference's flags rdev
 #   takes only at their default, named).
@@ -421,6 +422,8 @@ up_d() {
 		    >"$out.rcf" 2>"$out.err"
 		ref up --workspace-folder "$dir/$tag-d/sub" "${flags[@]}" >"$out.up" 2>"$out.err" ||
 			{ tail -5 "$out.err"; fail "ref: up (D) failed"; }
+		ref exec --workspace-folder "$dir/$tag-d/sub" --mount-workspace-git-root false pwd \
+		    >"$out.pwd.n" 2>"$out.err" || echo failed >>"$out.pwd.n"
 	else
 		rdev read-configuration "$target" >"$out.rct" 2>"$out.err"
 		# (the flag's value before TARGET: not taken for it)
@@ -428,6 +431,10 @@ up_d() {
 			{ tail -5 "$out.err"; fail "rdev: read-configuration $target failed"; }
 		rdev up "$target" "${flags[@]}" >"$out.up" 2>"$out.err" ||
 			{ tail -5 "$out.err"; fail "rdev: up $target (D) failed"; }
+		rdev exec "$target" --mount-workspace-git-root false pwd >"$out.pwd.n" 2>"$out.err" ||
+			echo failed >>"$out.pwd.n"
+		echo pwd | rdev shell --mount-workspace-git-root false "$target" >"$out.shpwd" 2>"$out.err" ||
+			echo failed >>"$out.shpwd"
 	fi
 	cid=$(tail -1 "$out.up" | jq -r .containerId)
 	echo "$cid" >"$out.id"
@@ -451,6 +458,10 @@ compare_d() { # WHERE REF_OUT RDEV_OUT
 	      .mergedConfiguration.containerEnv.WSF == "/workspaces/sub"' "$d.up.n"
 	check_eq "$where: ... the folder itself is mounted (as the reference)" "$(cat "$d.mount")" "$(cat "$r.mount")"
 	check_eq "$where: ... at /workspaces/sub" "$(cat "$d.mount")" "DIR/$tag-d/sub /workspaces/sub"
+	check_eq "$where: exec --mount-workspace-git-root false starts there (as the reference's)" \
+	    "$(cat "$d.pwd.n")" "$(cat "$r.pwd.n")"
+	check_eq "$where: ... /workspaces/sub" "$(cat "$d.pwd.n")" /workspaces/sub
+	check_eq "$where: shell --mount-workspace-git-root false too" "$(cat "$d.shpwd")" /workspaces/sub
 }
 if ! ref_kept d; then
 	up_d ref "$W" "" "$TEST_TMP/out/d.ref"
