@@ -26,6 +26,7 @@
 #define SEEN_HOSTNAME 0x40
 #define SEEN_USER 0x80
 #define SEEN_IDENTITY_AGENT 0x100
+#define SEEN_BIND_ADDRESS 0x200
 
 /* What happens to a keyword. */
 enum ssh_config_kind {
@@ -47,11 +48,10 @@ static const struct {
 	{ "port", KW_LIBSSH }, { "ciphers", KW_LIBSSH }, { "macs", KW_LIBSSH },
 	{ "compression", KW_LIBSSH }, { "userknownhostsfile", KW_LIBSSH },
 	{ "globalknownhostsfile", KW_LIBSSH }, { "proxycommand", KW_LIBSSH },
-	{ "proxyjump", KW_LIBSSH }, { "bindaddress", KW_LIBSSH },
-	{ "loglevel", KW_LIBSSH }, { "hostkeyalgorithms", KW_LIBSSH },
-	{ "kexalgorithms", KW_LIBSSH }, { "gssapiauthentication", KW_LIBSSH },
-	{ "gssapiserveridentity", KW_LIBSSH }, { "gssapiclientidentity", KW_LIBSSH },
-	{ "gssapidelegatecredentials", KW_LIBSSH },
+	{ "proxyjump", KW_LIBSSH }, { "bindaddress", KW_RDEV }, { "loglevel", KW_LIBSSH },
+	{ "hostkeyalgorithms", KW_LIBSSH }, { "kexalgorithms", KW_LIBSSH },
+	{ "gssapiauthentication", KW_LIBSSH }, { "gssapiserveridentity", KW_LIBSSH },
+	{ "gssapiclientidentity", KW_LIBSSH }, { "gssapidelegatecredentials", KW_LIBSSH },
 	{ "kbdinteractiveauthentication", KW_LIBSSH },
 	{ "challengeresponseauthentication", KW_LIBSSH },
 	{ "passwordauthentication", KW_LIBSSH }, { "pubkeyauthentication", KW_LIBSSH },
@@ -114,6 +114,7 @@ ssh_config_host_clear(struct ssh_config_host *h)
 	free(h->hostname);
 	free(h->user);
 	free(h->identity_agent);
+	free(h->bind_address);
 	memset(h, 0, sizeof *h);
 }
 
@@ -519,6 +520,11 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 	if (strcasecmp(kw, "user") == 0) {
 		FIRST(SEEN_USER);
 		h->user = xstrdup(argv[1]);
+		return 0;
+	}
+	if (strcasecmp(kw, "bindaddress") == 0) {
+		FIRST(SEEN_BIND_ADDRESS);
+		h->bind_address = xstrdup(argv[1]);
 		return 0;
 	}
 	if (strcasecmp(kw, "identityagent") == 0) {

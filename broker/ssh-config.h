@@ -4,11 +4,11 @@
  * libssh 0.10 (ssh_options_parse_config) applies HostName, Port, User,
  * ProxyCommand, ProxyJump (by running `ssh -W`), UserKnownHostsFile,
  * GlobalKnownHostsFile, ConnectTimeout, Ciphers, MACs, KexAlgorithms,
- * HostKeyAlgorithms, PubkeyAcceptedAlgorithms, Compression, BindAddress,
- * RekeyLimit, LogLevel, the *Authentication switches, Include
- * and Match (all/host/user/localuser/exec). It ignores the rest, and it keeps
- * its default identities even when IdentityFile is given. This module reads
- * the same files with OpenSSH's rules (first value wins, IdentityFile
+ * HostKeyAlgorithms, PubkeyAcceptedAlgorithms, Compression, BindAddress
+ * (also read here: the broker connects the TCP socket itself), RekeyLimit, LogLevel, the
+ * *Authentication switches, Include and Match (all/host/user/localuser/exec). It ignores
+ * the rest, and it keeps its default identities even when IdentityFile is given. This
+ * module reads the same files with OpenSSH's rules (first value wins, IdentityFile
  * accumulates, Host patterns with * ? and !) for the options rdev applies
  * itself (IdentityFile, IdentitiesOnly, IdentityAgent, BatchMode,
  * ServerAliveInterval, ServerAliveCountMax, ConnectTimeout) and lists, as notes, the
@@ -45,6 +45,8 @@ struct ssh_config_host {
 	int server_alive_interval;	  /* seconds; 0 when unset or off */
 	int server_alive_count_max;	  /* default 3 */
 	int connect_timeout;		  /* seconds; 0 when unset */
+	char *bind_address;		  /* BindAddress (a name or an address), or
+					     NULL */
 	int strict_host_key_checking_off; /* "no"/"off"/"accept-new" was set */
 	char **notes;			  /* "FILE:LINE: ..." per unsupported option */
 	size_t n_notes;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "xmalloc.h"
 
 struct ssh_resolve {
@@ -38,8 +39,10 @@ ssh_resolve_unref(struct ssh_resolve *r)
 		return;
 	if (r->ai != NULL)
 		freeaddrinfo(r->ai);
-	close(r->pipe[0]);
-	close(r->pipe[1]);
+	if (r->pipe[0] >= 0) {
+		close(r->pipe[0]);
+		close(r->pipe[1]);
+	}
 	pthread_mutex_destroy(&r->lock);
 	free(r->host);
 	free(r);
@@ -72,7 +75,7 @@ ssh_resolve_main(void *arg)
 }
 
 struct ssh_resolve *
-ssh_resolve_start(const char *host, unsigned int port)
+ssh_resolve_start(const char *host, unsigned int port, char **cause)
 {
 	struct ssh_resolve *r = xcalloc(1, sizeof *r);
 	pthread_attr_t attr;
@@ -83,14 +86,26 @@ ssh_resolve_start(const char *host, unsigned int port)
 	r->refs = 2;
 	r->host = xstrdup(host);
 	snprintf(r->port, sizeof r->port, "%u", port & 0xffffU);
-	if (pipe2(r->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-		fatal("pipe: %s", strerror(errno));
+	if (pipe2(r->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		error_set_errno(cause, errno, "looking %s up: pipe", host);
+		r->pipe[0] = r->pipe[1] = -1;
+		goto fail;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if ((rc = pthread_create(&t, &attr, ssh_resolve_main, r)) != 0)
-		fatal("pthread_create: %s", strerror(rc));
+	rc = pthread_create(&t, &attr, ssh_resolve_main, r);
 	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		error_set_errno(cause, rc, "looking %s up: a thread", host);
+		goto fail;
+	}
 	return r;
+
+fail:
+	/* (no helper: the caller's reference is the only one) */
+	r->refs = 1;
+	ssh_resolve_unref(r);
+	return NULL;
 }
 
 int

@@ -19,10 +19,11 @@
 
 struct ssh_resolve;
 
-/* Start looking host up for a TCP connect to port, with libssh 0.10's hints
- * (any family, SOCK_STREAM, numeric service). host and port are copied.
- * Never NULL (out of memory or no thread: fatal). */
-struct ssh_resolve *ssh_resolve_start(const char *host, unsigned int port);
+/* Start looking host up for a TCP connect to port (0 for a local address
+ * to bind), with libssh 0.10's hints (any family, SOCK_STREAM, numeric
+ * service). host and port are copied. NULL with *cause when no pipe or no
+ * thread could be had (e.g. out of file descriptors). */
+struct ssh_resolve *ssh_resolve_start(const char *host, unsigned int port, char **cause);
 /* Readable (POLLIN) once the lookup ended; valid until ssh_resolve_free. */
 int ssh_resolve_fd(const struct ssh_resolve *r);
 /* Has the lookup ended? 1 when it has, with getaddrinfo's code in *gai_rc

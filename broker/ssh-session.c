@@ -4,6 +4,7 @@
 #include "ssh-session-internal.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -256,133 +257,229 @@ rdev_ssh_fd_connected(int fd)
 	return fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
 }
 
-/* Should libssh be handed hostname's addresses, looked up first in a
- * lookup its wait can abandon (ssh-resolve.h), instead of resolving the
- * name itself inside ssh_connect? Not through a ProxyCommand (libssh
- * resolves nothing then), not for an address (no DNS), not when libssh has
- * no host (it fails without one), and not when a known_hosts path says %h:
- * libssh expands it in ssh_connect from the host it is given (there the
- * name stays libssh's to resolve, as before). */
+/* Wait in o->wait for the lookup of name (what: "hostname", "bind
+ * address") on port. 0 with r and its addresses in *ai (borrowed from *r,
+ * which the caller frees, also on failure), or -1 with *cause: the name does
+ * not resolve (worded as libssh words it: kind "dns" for the host's name),
+ * the lookup could not start, or the wait was abandoned. */
 static int
-rdev_ssh_resolve_first(struct rdev_ssh *s, const char *hostname, int proxied)
-{
-	struct addrinfo hints, *ai = NULL;
-	char *known, *global, *host;
-	int percent_h, same;
-
-	if (proxied)
-		return 0;
-	host = rdev_ssh_get_option(s->ss, SSH_OPTIONS_HOST);
-	same = host != NULL && strcmp(host, hostname) == 0;
-	free(host);
-	if (!same)
-		return 0;
-	memset(&hints, 0, sizeof hints);
-	hints.ai_flags = AI_NUMERICHOST;
-	if (getaddrinfo(hostname, NULL, &hints, &ai) == 0) {
-		freeaddrinfo(ai);
-		return 0;
-	}
-	known = rdev_ssh_get_option(s->ss, SSH_OPTIONS_KNOWNHOSTS);
-	global = rdev_ssh_get_option(s->ss, SSH_OPTIONS_GLOBAL_KNOWNHOSTS);
-	percent_h = (known != NULL && strstr(known, "%h") != NULL) ||
-	    (global != NULL && strstr(global, "%h") != NULL);
-	free(known);
-	free(global);
-	return !percent_h;
-}
-
-/* Wait in o->wait for r's lookup of hostname. 0 with its addresses in *ai
- * (borrowed from r), or -1 with *cause: the name does not resolve (worded
- * as libssh words it, so "dns" as before) or the wait was abandoned. */
-static int
-rdev_ssh_resolve_wait(struct rdev_ssh *s, const struct ssh_target_opts *o,
-    struct ssh_resolve *r, const char *hostname, const struct addrinfo **ai, char **cause)
+rdev_ssh_lookup(struct rdev_ssh *s, const struct ssh_target_opts *o, const char *name,
+    unsigned int port, const char *what, struct ssh_resolve **r,
+    const struct addrinfo **ai, char **cause)
 {
 	int gai_rc;
 
-	while (!ssh_resolve_result(r, &gai_rc, ai)) {
-		if (o->wait(o->wait_arg, ssh_resolve_fd(r), POLLIN, 1000) != 0) {
+	if ((*r = ssh_resolve_start(name, port, cause)) == NULL) {
+		rdev_ssh_set_fail(s, SSH_FAIL_OTHER);
+		return error_prefix(cause, "%s: cannot connect", s->prefix);
+	}
+	while (!ssh_resolve_result(*r, &gai_rc, ai)) {
+		if (o->wait(o->wait_arg, ssh_resolve_fd(*r), POLLIN, 1000) != 0) {
 			rdev_ssh_set_fail(s, SSH_FAIL_OTHER);
 			return error_set(cause, "%s: connect abandoned", s->prefix);
 		}
 	}
 	if (gai_rc == 0)
 		return 0;
-	rdev_ssh_set_fail(s, SSH_FAIL_DNS);
-	return error_set(cause, "%s: cannot connect: Failed to resolve hostname %s (%s)",
-	    s->prefix, hostname, gai_strerror(gai_rc));
+	rdev_ssh_set_fail(
+	    s, strcmp(what, "hostname") == 0 ? SSH_FAIL_DNS : SSH_FAIL_OTHER);
+	return error_set(cause, "%s: cannot connect: Failed to resolve %s %s (%s)",
+	    s->prefix, what, name, gai_strerror(gai_rc));
 }
 
-/* libssh's first (nonblocking) ssh_connect step: the options applied, the
- * socket's nonblocking connect started, nothing read yet (a connecting
- * socket is polled for POLLOUT only). With addresses (ai), libssh is given
- * each in turn as its host, the next only when the last failed at once (no
- * socket, no route, a bind that failed), as its own loop over the lookup's
- * addresses would; the name is put back before anything else reads it (the
- * key exchange's host key order from known_hosts, a known_hosts update,
- * "Timeout connecting to"). libssh does not resolve an address. Returns
- * ssh_connect's code. */
-static int
-rdev_ssh_connect_step1(
-    struct rdev_ssh *s, const char *hostname, const struct addrinfo *ai)
+/* The kind of a TCP connect's failure, from its errno. */
+static enum ssh_fail
+rdev_ssh_errno_fail(int err)
 {
-	char addr[NI_MAXHOST], host[NI_MAXHOST + 2];
-	int rc = SSH_ERROR;
+	switch (err) {
+	case ECONNREFUSED: return SSH_FAIL_REFUSED;
+	case EHOSTUNREACH:
+	case ENETUNREACH: return SSH_FAIL_UNREACHABLE;
+	case ETIMEDOUT: return SSH_FAIL_TIMEOUT;
+	}
+	return SSH_FAIL_OTHER;
+}
 
-	if (ai == NULL)
-		return ssh_connect(s->ss);
-	for (; ai != NULL; ai = ai->ai_next) {
-		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof addr, NULL, 0,
-			NI_NUMERICHOST) != 0)
-			continue;
-		/* (an IPv6 address in brackets: libssh's host option takes
-		 * what follows a last colon for a port) */
-		snprintf(
-		    host, sizeof host, ai->ai_family == AF_INET6 ? "[%s]" : "%s", addr);
-		if (ssh_options_set(s->ss, SSH_OPTIONS_HOST, host) != SSH_OK)
-			continue;
-		rc = ssh_connect(s->ss);
-		if (ssh_options_set(s->ss, SSH_OPTIONS_HOST, hostname) != SSH_OK)
-			fatal("host %s: cannot set libssh's host back", hostname);
-		/* (libssh's loop goes on only when the socket's connect
-		 * failed at once: the session is not in error then, and its
-		 * socket is still unconnected; after a failure seen by the
-		 * poll, e.g. refused, libssh stops) */
-		if (rc != SSH_ERROR || (ssh_get_status(s->ss) & SSH_CLOSED_ERROR))
+#define RDEV_TCP_ABANDONED (-1)
+#define RDEV_TCP_DEADLINE (-2)
+
+/* Connect fd (nonblocking) to a, waiting in o->wait for its end until
+ * timeout_s after t0. 0 when connected, the errno of its failure, or
+ * RDEV_TCP_ABANDONED / RDEV_TCP_DEADLINE. */
+static int
+rdev_ssh_tcp_wait(const struct ssh_target_opts *o, int fd, const struct addrinfo *a,
+    long long t0, long timeout_s)
+{
+	struct pollfd p;
+	long long left;
+	socklen_t len;
+	int err;
+
+	if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return errno;
+	for (;;) {
+		left = timeout_s * 1000 - (clock_now_ms() - t0);
+		if (left <= 0)
+			return RDEV_TCP_DEADLINE;
+		if (o->wait(o->wait_arg, fd, POLLOUT, left > 1000 ? 1000 : (int)left) !=
+		    0)
+			return RDEV_TCP_ABANDONED;
+		/* (the wait also returns for its caller's own events) */
+		p.fd = fd;
+		p.events = POLLOUT;
+		if (poll(&p, 1, 0) > 0)
 			break;
 	}
-	return rc;
+	len = sizeof err;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		return errno;
+	return err;
+}
+
+/* The TCP connect to hostname:port, done here rather than in ssh_connect
+ * (libssh 0.10 looks the name up there, where nothing can abandon it): the
+ * name, and BindAddress when the config gives one, are looked up in
+ * lookups o->wait abandons (ssh-resolve.h); each address is then tried in
+ * the lookup's order as OpenSSH does, going on to the next after any
+ * failure (libssh stopped at a refusal), within timeout_s after t0. The
+ * socket is nonblocking, close-on-exec, without Nagle (libssh sets
+ * TCP_NODELAY only on a socket it connects) and bound to BindAddress.
+ * Returns the connected socket (the caller's), or -1 with *cause and the
+ * failure's kind in the report: the last address's error. */
+static int
+rdev_ssh_tcp_connect(struct rdev_ssh *s, const struct ssh_target_opts *o,
+    const char *hostname, unsigned int port, long long t0, long timeout_s, char **cause)
+{
+	struct ssh_resolve *r = NULL, *rb = NULL;
+	const struct addrinfo *ai = NULL, *bai = NULL, *a, *b;
+	char addr[NI_MAXHOST], *last = NULL;
+	int fd = -1, rc, one = 1;
+
+	if (rdev_ssh_lookup(s, o, hostname, port, "hostname", &r, &ai, cause) != 0)
+		goto out;
+	if (s->cfg.bind_address != NULL &&
+	    rdev_ssh_lookup(
+		s, o, s->cfg.bind_address, 0, "bind address", &rb, &bai, cause) != 0)
+		goto out;
+	rdev_ssh_set_fail(s, SSH_FAIL_OTHER);
+	for (a = ai; a != NULL && fd < 0; a = a->ai_next) {
+		if (getnameinfo(a->ai_addr, a->ai_addrlen, addr, sizeof addr, NULL, 0,
+			NI_NUMERICHOST) != 0)
+			snprintf(addr, sizeof addr, "%s", hostname);
+		free(last);
+		last = NULL;
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    a->ai_protocol);
+		if (fd < 0) {
+			error_set_errno(&last, errno, "%s port %u: socket", addr, port);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		rc = -1;
+		for (b = bai; b != NULL && rc != 0; b = b->ai_next) {
+			if ((rc = bind(fd, b->ai_addr, b->ai_addrlen)) != 0) {
+				free(last);
+				error_set_errno(&last, errno, "%s port %u: binding to %s",
+				    addr, port, s->cfg.bind_address);
+			}
+		}
+		if (bai != NULL && rc != 0) {
+			if (last == NULL)
+				error_set(&last, "%s port %u: no address of %s to bind",
+				    addr, port, s->cfg.bind_address);
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		rc = rdev_ssh_tcp_wait(o, fd, a, t0, timeout_s);
+		if (rc == 0)
+			break;
+		close(fd);
+		fd = -1;
+		if (rc == RDEV_TCP_ABANDONED) {
+			rdev_ssh_set_fail(s, SSH_FAIL_OTHER);
+			error_set(cause, "%s: connect abandoned", s->prefix);
+			goto out;
+		}
+		if (rc == RDEV_TCP_DEADLINE) {
+			rdev_ssh_set_fail(s, SSH_FAIL_TIMEOUT);
+			error_set(cause, "%s: cannot connect: Timeout connecting to %s",
+			    s->prefix, o->host);
+			goto out;
+		}
+		rdev_ssh_set_fail(s, rdev_ssh_errno_fail(rc));
+		error_set(&last, "%s port %u: %s", addr, port, strerror(rc));
+	}
+	if (fd < 0)
+		error_set(cause, "%s: cannot connect: %s", s->prefix,
+		    last != NULL ? last : "the name has no address");
+	else
+		rdev_ssh_set_fail(s, SSH_FAIL_NONE);
+out:
+	free(last);
+	ssh_resolve_free(rb);
+	ssh_resolve_free(r);
+	return fd;
+}
+
+/* Give libssh fd, connected, for the ssh_connect that follows: it closes it
+ * at ssh_free once ssh_connect took it (ssh_get_fd), which it does but when
+ * it fails before (options it cannot apply): see rdev_ssh_fd_untaken. */
+static void
+rdev_ssh_fd_give(struct rdev_ssh *s, int fd, struct stat *st)
+{
+	if (fstat(fd, st) != 0)
+		memset(st, 0, sizeof *st);
+	ssh_options_set(s->ss, SSH_OPTIONS_FD, &fd);
+}
+
+/* After the first ssh_connect: close fd if libssh never took it (it does
+ * not at ssh_free then). fd is ours only while it is still the socket st
+ * describes: once libssh took and closed it, its number may be another
+ * thread's. */
+static void
+rdev_ssh_fd_untaken(struct rdev_ssh *s, int fd, const struct stat *st)
+{
+	struct stat now;
+
+	if (ssh_get_fd(s->ss) == fd)
+		return;
+	if (fstat(fd, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino)
+		close(fd);
 }
 
 /* ssh_connect (TCP, banner, key exchange) within timeout_s, waiting in
  * o->wait between its steps when there is one (ssh-session.h): a stop
  * must not wait for a host that drops our packets, nor for a DNS server
- * that does not answer (the name is looked up first, in a lookup the wait
- * abandons: ssh-resolve.h). 0, or -1 with *cause. */
+ * that does not answer. Then the TCP connect is ours (rdev_ssh_tcp_connect)
+ * and libssh is given its socket, as through a ProxyCommand; its host stays
+ * the name, for known_hosts, the key exchange and messages. 0, or -1 with
+ * *cause. */
 static int
 rdev_ssh_handshake(struct rdev_ssh *s, const struct ssh_target_opts *o,
     const char *hostname, unsigned int port, int proxied, long timeout_s, char **cause)
 {
 	long long t0 = clock_now_ms(), left;
-	struct ssh_resolve *r = NULL;
-	const struct addrinfo *ai = NULL;
+	struct stat st;
 	short events;
-	int rc, fd;
+	int rc, fd = -1;
 
 	if (o->wait == NULL)
 		rc = ssh_connect(s->ss);
 	else {
-		if (rdev_ssh_resolve_first(s, hostname, proxied)) {
-			r = ssh_resolve_start(hostname, port);
-			if (rdev_ssh_resolve_wait(s, o, r, hostname, &ai, cause) != 0) {
-				ssh_resolve_free(r);
+		if (!proxied) {
+			fd = rdev_ssh_tcp_connect(
+			    s, o, hostname, port, t0, timeout_s, cause);
+			if (fd < 0)
 				return -1;
-			}
+			rdev_ssh_fd_give(s, fd, &st);
 		}
 		ssh_set_blocking(s->ss, 0);
-		rc = rdev_ssh_connect_step1(s, hostname, ai);
-		ssh_resolve_free(r);
+		rc = ssh_connect(s->ss);
+		if (!proxied && rc == SSH_ERROR)
+			rdev_ssh_fd_untaken(s, fd, &st);
 		while (rc == SSH_AGAIN) {
 			left = timeout_s * 1000 - (clock_now_ms() - t0);
 			if (left <= 0) {
