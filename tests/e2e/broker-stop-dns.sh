@@ -7,7 +7,8 @@
 # The broker runs in a mount namespace of its own whose /etc/resolv.conf
 # names this test's DNS server (dns_silent.py, on a loopback address of its
 # own: NXDOMAIN for nx-* names, silence for the others) and whose /etc/hosts
-# names a rig host. Before the stop, names work as before: the host's name
+# names a rig host. A known_hosts path with %h and a BindAddress given as a
+# name no longer leave the lookup to libssh. Before the stop, names work as before: the host's name
 # connects (libssh is handed its address), its host key checked under the
 # name (known_hosts has the name only; an unknown key accepted is recorded
 # under the name), and a name that does not exist fails
@@ -39,6 +40,15 @@ sed -e "s/^Host .*/Host named/" -e "s/^  HostName .*/  HostName named.rdev-test/
 sed -e "s/^Host .*/Host fresh/" -e "s/^  HostName .*/  HostName named.rdev-test/" \
 	-e "s|^  UserKnownHostsFile .*|  UserKnownHostsFile $TEST_TMP/known_hosts.fresh|" "$cfg" \
 	>>"$TEST_TMP/ssh_config"
+# (%h in a known_hosts path: expanded from the name, not an address)
+mkdir -p "$TEST_TMP/kh"
+cp "$TEST_TMP/known_hosts" "$TEST_TMP/kh/named.rdev-test"
+sed -e "s/^Host .*/Host pct/" -e "s/^  HostName .*/  HostName named.rdev-test/" \
+	-e "s|^  UserKnownHostsFile .*|  UserKnownHostsFile $TEST_TMP/kh/%h|" "$cfg" \
+	>>"$TEST_TMP/ssh_config"
+sed -e "s/^Host .*/Host bound/" -e "s/^  HostName .*/  HostName named.rdev-test/" \
+	-e "s|^  UserKnownHostsFile .*|  UserKnownHostsFile $TEST_TMP/known_hosts\n  BindAddress named.rdev-test|" \
+	"$cfg" >>"$TEST_TMP/ssh_config"
 cat >>"$TEST_TMP/ssh_config" <<EOC
 Host nx
   HostName nx-nosuch.rdev-test.invalid
@@ -46,6 +56,16 @@ Host nx
   BatchMode yes
 Host silent
   HostName nosuch.rdev-test.invalid
+  ConnectTimeout 3
+  BatchMode yes
+Host silentpct
+  HostName pct-nosuch.rdev-test.invalid
+  UserKnownHostsFile $TEST_TMP/kh/%h
+  ConnectTimeout 3
+  BatchMode yes
+Host silentbind
+  HostName named.rdev-test
+  BindAddress bind-nosuch.rdev-test.invalid
   ConnectTimeout 3
   BatchMode yes
 EOC
@@ -67,6 +87,14 @@ check "its key checked under the name (known_hosts has the name only)" \
 	bash -c "! grep -qi 'host key' '$TEST_TMP/named.err'"
 check "an unknown key accepted" rdev ls fresh:~ --accept-new-host-key
 check "is recorded under the name" grep -q "^\[named.rdev-test\]:$port " "$TEST_TMP/known_hosts.fresh"
+st=0
+rdev exec pct:~/nows -- true >/dev/null 2>"$TEST_TMP/pct.err" || st=$?
+check_eq "a known_hosts path with %h: exec gets past the connect (125)" "$st" 125
+check "its key checked in the file named after the name" \
+	grep -qF 'run `rdev up pct:~/nows` first' "$TEST_TMP/pct.err"
+st=0
+rdev exec bound:~/nows -- true >/dev/null 2>"$TEST_TMP/bound.err" || st=$?
+check_eq "BindAddress given as a name: exec gets past the connect (125)" "$st" 125
 check "the host had no DNS lookup (/etc/hosts)" bash -c "! grep -q named '$TEST_TMP/queries'"
 start=$(date +%s%N)
 st=0
@@ -81,8 +109,14 @@ check "asked to our DNS server" grep -q "^nx-nosuch.rdev-test.invalid$" "$TEST_T
 # --- the stop -----------------------------------------------------------------
 rdev exec silent:/tmp -- true >/dev/null 2>"$TEST_TMP/exec.err" &
 exec_pid=$!
-asked() { grep -q "^nosuch.rdev-test.invalid$" "$TEST_TMP/queries"; }
-eventually "the broker's first connect waits for its DNS lookup" asked
+rdev exec silentpct:/tmp -- true >/dev/null 2>"$TEST_TMP/exec.pct.err" &
+pct_pid=$!
+rdev exec silentbind:/tmp -- true >/dev/null 2>"$TEST_TMP/exec.bind.err" &
+bind_pid=$!
+asked() { grep -q "^$1$" "$TEST_TMP/queries"; }
+eventually "the broker's first connect waits for its DNS lookup" asked nosuch.rdev-test.invalid
+eventually "so does one whose known_hosts path says %h" asked pct-nosuch.rdev-test.invalid
+eventually "and one whose BindAddress is a name" asked bind-nosuch.rdev-test.invalid
 broker_stop_timed
 check_eq "rdev-broker stop exits 0" "$stop_st" 0
 check "and does not wait for the DNS lookup (< 2 s)" test "$stop_ms" -lt 2000
@@ -91,5 +125,8 @@ st=0
 wait "$exec_pid" || st=$?
 check "the waiting client fails" test "$st" -ne 0
 check "told the broker is stopping" grep -q "the broker is stopping" "$TEST_TMP/exec.err"
+for p in "$pct_pid" "$bind_pid"; do wait "$p" || true; done
+check "so is the %h one" grep -q "the broker is stopping" "$TEST_TMP/exec.pct.err"
+check "and the BindAddress one" grep -q "the broker is stopping" "$TEST_TMP/exec.bind.err"
 check "its socket is removed (a clean end)" test ! -e "$RDEV_RUNTIME_DIR/broker.sock"
 finish
