@@ -10,10 +10,11 @@
  *     over the config, as on the ssh command line.
  *  2. TCP connect, with TCP keepalive (and TCP_USER_TIMEOUT) set from the
  *     keepalive interval so that a dead peer is noticed by the kernel even
- *     when nothing is being sent. With o->wait, the host name is looked up
- *     first in a lookup the wait can abandon (ssh-resolve.h; libssh's own
- *     lookup in ssh_connect cannot be), and libssh is given its addresses
- *     (the name stays its host for everything else).
+ *     when nothing is being sent. With o->wait, the TCP connect is rdev's:
+ *     the host name (and a BindAddress name) looked up first in a lookup
+ *     the wait can abandon (ssh-resolve.h; libssh's own lookup in
+ *     ssh_connect cannot be), each address tried in turn, and libssh given
+ *     the connected socket (SSH_OPTIONS_FD; its host stays the name).
  *  3. host key check against the user known_hosts file (UserKnownHostsFile,
  *     or ~/.ssh/known_hosts) and the global one (GlobalKnownHostsFile, or
  *     /etc/ssh/ssh_known_hosts), hashed entries included; @revoked keys are

@@ -9,7 +9,7 @@
 # own: NXDOMAIN for nx-* names, silence for the others) and whose /etc/hosts
 # names a rig host. A known_hosts path with %h and a BindAddress given as a
 # name no longer leave the lookup to libssh. Before the stop, names work as before: the host's name
-# connects (libssh is handed its address), its host key checked under the
+# connects (libssh is handed a socket connected to its address), its host key checked under the
 # name (known_hosts has the name only; an unknown key accepted is recorded
 # under the name), and a name that does not exist fails
 # as a DNS failure in libssh's words.
