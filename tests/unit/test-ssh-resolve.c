@@ -85,9 +85,9 @@ TEST(left_while_running)
 		ssh_resolve_free(r);
 	}
 	ssh_resolve_free(NULL);
-	for (waited = 0; open_fds() != before && waited < 10000; waited += 20)
+	for (waited = 0; open_fds() > before && waited < 10000; waited += 20)
 		usleep(20 * 1000);
-	ASSERT_INT_EQ(open_fds(), before);
+	ASSERT_TRUE(open_fds() <= before);
 }
 
 TEST(no_fd_is_an_error_not_an_exit)
