@@ -23,6 +23,9 @@ struct lifecycle_step_def {
 	const char *name;
 	const char *merged_key;
 	int marker; /* 0 none, 1 Created time, 2 StartedAt */
+	/* The reference CLI's marker in the remote user's home, or NULL
+	 * (lifecycle-marker.c) */
+	const char *ref_marker;
 };
 extern const struct lifecycle_step_def lifecycle_steps[LIFECYCLE_NSTEPS];
 
@@ -33,6 +36,14 @@ struct lifecycle_state {
 	char *started_at;
 	int markers_read;
 	char *markers[LIFECYCLE_NSTEPS]; /* contents; NULL when absent */
+	/* The reference CLI's markers, read when rdev's own do not say a step
+	 * is done: ref_read 1 once tried (ref_dir NULL: they could not be
+	 * read); ref_todo the steps run here whose marker it must still
+	 * write (lifecycle_ref_markers_write()). */
+	int ref_read;
+	char *ref_dir;
+	char *ref_markers[LIFECYCLE_NSTEPS];
+	unsigned ref_todo;
 };
 
 /* lifecycle.c */
@@ -86,8 +97,20 @@ int lifecycle_state_load(
     const struct lifecycle_ctx *ctx, struct lifecycle_state *st, char **cause);
 /* Has step's marker the value of this container (or this start)? st loaded. */
 int lifecycle_marker_done(const struct lifecycle_state *st, enum lifecycle_step step);
-/* Write step's marker in the container and in st. 0, or -1 with *cause. */
+/* Write step's marker in the container and in st, and mark the reference
+ * CLI's marker of step, if it has one, to be written by
+ * lifecycle_ref_markers_write(). 0, or -1 with *cause. */
 int lifecycle_marker_write(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
     enum lifecycle_step step, char **cause);
+/* Did the reference CLI mark step done for this container (this start)?
+ * Reads its markers as ctx->user on first use (one exec); markers it
+ * cannot read count as absent (logged). st loaded. */
+int lifecycle_ref_marker_done(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
+    enum lifecycle_step step);
+/* Write the reference CLI's markers of the steps run (st->ref_todo), as
+ * ctx->user, in one exec; a failure is logged, not returned (the
+ * reference then runs those steps again). */
+void lifecycle_ref_markers_write(
+    const struct lifecycle_ctx *ctx, struct lifecycle_state *st);
 
 #endif

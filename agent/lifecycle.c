@@ -12,12 +12,13 @@
 #include "xmalloc.h"
 
 const struct lifecycle_step_def lifecycle_steps[LIFECYCLE_NSTEPS] = {
-	{ "onCreateCommand", "onCreateCommands", 1 },
-	{ "updateContentCommand", "updateContentCommands", 1 },
-	{ "postCreateCommand", "postCreateCommands", 1 },
-	{ "dotfiles", NULL, 1 },
-	{ "postStartCommand", "postStartCommands", 2 },
-	{ "postAttachCommand", "postAttachCommands", 0 },
+	{ "onCreateCommand", "onCreateCommands", 1, ".onCreateCommandMarker" },
+	{ "updateContentCommand", "updateContentCommands", 1,
+	    ".updateContentCommandMarker" },
+	{ "postCreateCommand", "postCreateCommands", 1, ".postCreateCommandMarker" },
+	{ "dotfiles", NULL, 1, NULL },
+	{ "postStartCommand", "postStartCommands", 2, ".postStartCommandMarker" },
+	{ "postAttachCommand", "postAttachCommands", 0, NULL },
 };
 
 struct lifecycle_pending {
@@ -175,7 +176,8 @@ lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
 			    cause != NULL ? *cause : NULL);
 			goto out;
 		}
-		if (lifecycle_marker_done(st, step)) {
+		if (lifecycle_marker_done(st, step) ||
+		    lifecycle_ref_marker_done(ctx, st, step)) {
 			lifecycle_event(ctx, name, LIFECYCLE_EVENT_SKIP,
 			    lifecycle_steps[step].marker == 1
 				? "already ran in this container"
@@ -273,7 +275,8 @@ lifecycle_run(const struct lifecycle_ctx *ctx, const cJSON *merged, unsigned fla
 		if (lifecycle_steps[i].marker != 0) {
 			if (lifecycle_state_load(ctx, &st, cause) != 0)
 				goto out;
-			if (lifecycle_marker_done(&st, i))
+			if (lifecycle_marker_done(&st, i) ||
+			    lifecycle_ref_marker_done(ctx, &st, i))
 				continue;
 		}
 		if (p == NULL)
@@ -287,6 +290,7 @@ lifecycle_run(const struct lifecycle_ctx *ctx, const cJSON *merged, unsigned fla
 	p = NULL;
 	rc = 0;
 out:
+	lifecycle_ref_markers_write(ctx, &st);
 	lifecycle_pending_free(p);
 	lifecycle_state_clear(&st);
 	return rc;
@@ -305,6 +309,7 @@ lifecycle_run_pending(const struct lifecycle_ctx *ctx,
 	for (size_t i = 0; i < pending->n && rc == 0; i++)
 		rc = lifecycle_step_run(
 		    ctx, &st, pending->steps[i], pending->commands[i], cause);
+	lifecycle_ref_markers_write(ctx, &st);
 	lifecycle_state_clear(&st);
 	return rc;
 }

@@ -56,6 +56,20 @@
  * later). Markers are read with one exec per lifecycle_run() call.
  * postAttachCommand has no marker and runs on every call.
  *
+ * The reference CLI's markers (~/.devcontainer/.onCreateCommandMarker ...
+ * of the remote user; lifecycle-marker.c has their rules): a step with no
+ * marker of rdev's for this container (start) is also skipped when the
+ * reference's says it ran, so `up` on a container the reference (VS Code)
+ * made or started runs its steps no second time. They are read with one
+ * more exec, as ctx->user, only when rdev's do not say a step with commands
+ * is done. After the steps ran, the reference's markers of those that
+ * succeeded are written, as ctx->user, with one exec at the end of the
+ * call, so the reference does not run them again either. rdev's own
+ * markers decide first: where they say done, the reference's are not
+ * read; a step that failed under rdev writes neither and is tried again;
+ * one that failed under the reference (which writes its marker first) is
+ * not. The dotfiles step's (.dotfilesMarker) is neither read nor written.
+ *
  * Which steps run, and when (struct lifecycle_plan, from the flags of `up`,
  * which are the reference CLI's): by default lifecycle_run() runs all five
  * before it returns, as the reference does. LIFECYCLE_SKIP_NON_BLOCKING: it
@@ -323,11 +337,13 @@ char *lifecycle_bg_notice(
     const char *state_dir, const char *container_id, const char *follow_cmd);
 
 /* Which steps the markers in the running container say have run for it
- * (postStartCommand: for this start): done[step] 1 or 0; postAttachCommand
- * leaves no marker (it runs at every attach): always 0. created_at and
- * started_at as inspect shows them (NULL: inspected). One exec. 0, or -1 with
+ * (postStartCommand: for this start), rdev's or the reference CLI's of user
+ * (the remote user; NULL: the container's): done[step] 1 or 0;
+ * postAttachCommand leaves no marker (it runs at every attach): always 0.
+ * created_at and started_at as inspect shows them (NULL: inspected). One
+ * exec, two when rdev's do not say every step is done. 0, or -1 with
  * *cause. */
-int lifecycle_markers_read(struct docker *d, const char *container_id,
+int lifecycle_markers_read(struct docker *d, const char *container_id, const char *user,
     const char *created_at, const char *started_at, int done[LIFECYCLE_NSTEPS],
     char **cause);
 

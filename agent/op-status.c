@@ -71,13 +71,17 @@ op_status_steps(struct docker *d, const struct workspace *ws, const char *create
 	int done[LIFECYCLE_NSTEPS];
 	cJSON *steps, *s, *merged = NULL;
 	const char *state;
+	char *user = NULL;
 
 	if (up_merged_for_container(ws->cfg, ws->container, &merged, cause) != 0 ||
-	    lifecycle_markers_read(
-		d, workspace_container_id(ws), created, started, done, cause) != 0) {
+	    (user = up_remote_user(merged, ws->container)) == NULL ||
+	    lifecycle_markers_read(d, workspace_container_id(ws), user, created, started,
+		done, cause) != 0) {
+		free(user);
 		cJSON_Delete(merged);
 		return NULL;
 	}
+	free(user);
 	steps = cJSON_CreateArray();
 	for (int i = 0; i < LIFECYCLE_NSTEPS; i++) {
 		s = cJSON_CreateObject();

@@ -284,6 +284,10 @@ TEST(failing_entry_fails_the_step)
 	"for f in oncreate update postcreate poststart postattach; do " \
 	"printf '%s ' $(wc -l < /tmp/n-$f); done"
 
+/* A container whose steps never ran: rdev's markers and the reference CLI's
+ * (root's home in busybox) removed. */
+#define FORGET_MARKERS "rm -rf " LIFECYCLE_MARKER_DIR " /root/.devcontainer"
+
 TEST(markers_run_create_steps_once_and_post_start_per_start)
 {
 	struct lifecycle_ctx ctx;
@@ -348,6 +352,63 @@ TEST(failed_post_create_is_retried)
 	s = sh(id, "wc -l < /tmp/n-oncreate; wc -l < /tmp/n-pc");
 	ASSERT_STR_EQ(s, "1\n1");
 	free(s);
+	collect_free(&c);
+	free(id);
+}
+
+/* The reference CLI's markers (lifecycle-marker.c): one holding this
+ * container's Created time or nothing at all says done, another time not;
+ * rdev writes the reference's markers of the steps it ran, not of those it
+ * skipped for them, and writes its own only for those it ran. */
+TEST(reference_markers_are_honoured_and_written)
+{
+	struct lifecycle_ctx ctx;
+	struct collect c;
+	char *id = container_new(RIG_BUSYBOX, NULL), *cause = NULL, *s, *script;
+	const cJSON *created, *started;
+	cJSON *info = NULL;
+
+	ctx_init(&ctx, &c, id);
+	if (docker_container_inspect(rig_docker(), id, &info, &cause) != 0 ||
+	    info == NULL)
+		TEST_FAIL("inspect: %s", cause);
+	created = cJSON_GetObjectItemCaseSensitive(info, "Created");
+	started = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(info, "State"), "StartedAt");
+	ASSERT_TRUE(cJSON_IsString(created) && cJSON_IsString(started));
+	script =
+	    xasprintf("touch /tmp/n-oncreate /tmp/n-update /tmp/n-postcreate "
+		      "/tmp/n-poststart /tmp/n-postattach && mkdir /root/.devcontainer "
+		      "&& cd /root/.devcontainer && : >.onCreateCommandMarker && "
+		      "echo 2001-01-01T00:00:00Z >.updateContentCommandMarker && "
+		      "echo '%s' >.postCreateCommandMarker && "
+		      "echo '%s' >.postStartCommandMarker",
+		created->valuestring, "2001-01-01T00:00:00Z");
+	free(sh(id, script));
+	free(script);
+	if (run(&ctx, COUNTERS_MERGED, NULL, &cause) != 0)
+		TEST_FAIL("run: %s", cause);
+	s = sh(id, COUNTERS_SH);
+	ASSERT_STR_EQ(s, "0 1 0 1 1 ");
+	free(s);
+	s = sh(id,
+	    "cd /root/.devcontainer && for f in .*Marker; do echo \"$f=$(cat $f)\"; "
+	    "done; ls " LIFECYCLE_MARKER_DIR);
+	script = xasprintf(".onCreateCommandMarker=\n.postCreateCommandMarker=%s\n"
+			   ".postStartCommandMarker=%s\n.updateContentCommandMarker=%s\n"
+			   "postStartCommand\nupdateContentCommand",
+	    created->valuestring, started->valuestring, created->valuestring);
+	ASSERT_STR_EQ(s, script);
+	free(s);
+	free(script);
+	/* And the next run, on rdev's and the reference's markers: only
+	 * postAttach. */
+	if (run(&ctx, COUNTERS_MERGED, NULL, &cause) != 0)
+		TEST_FAIL("run 2: %s", cause);
+	s = sh(id, COUNTERS_SH);
+	ASSERT_STR_EQ(s, "0 1 0 1 2 ");
+	free(s);
+	cJSON_Delete(info);
 	collect_free(&c);
 	free(id);
 }
@@ -444,7 +505,7 @@ TEST(wait_for_leaves_later_steps_pending)
 	lifecycle_pending_free(p);
 
 	/* waitFor initializeCommand: everything pending. */
-	free(sh(id, "rm -rf " LIFECYCLE_MARKER_DIR));
+	free(sh(id, FORGET_MARKERS));
 	if (run(&ctx,
 		"{\"waitFor\": \"initializeCommand\","
 		"\"onCreateCommands\": [\"true\"], \"postStartCommands\": [\"true\"]}",
@@ -487,7 +548,7 @@ TEST(every_step_runs_before_up_returns_unless_asked)
 	s = sh(id, COUNTERS_SH);
 	ASSERT_STR_EQ(s, "1 1 1 1 1 ");
 	free(s);
-	free(sh(id, "rm -rf " LIFECYCLE_MARKER_DIR));
+	free(sh(id, FORGET_MARKERS));
 	if (run_flags(&ctx,
 		"{\"waitFor\": \"onCreateCommand\","
 		"\"postStartCommands\": [\"true\"], \"postAttachCommands\": [\"true\"]}",
@@ -499,7 +560,7 @@ TEST(every_step_runs_before_up_returns_unless_asked)
 	lifecycle_pending_free(p);
 	p = NULL;
 	/* --skip-post-create: none of the five, not even pending. */
-	free(sh(id, "rm -rf " LIFECYCLE_MARKER_DIR));
+	free(sh(id, FORGET_MARKERS));
 	if (run_flags(&ctx, COUNTERS_MERGED,
 		LIFECYCLE_SKIP_POST_CREATE | LIFECYCLE_SKIP_NON_BLOCKING, &p,
 		&cause) != 0)
