@@ -3,6 +3,7 @@
 #include "compose-cli-cache.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "atomic-file.h"
 #include "buf.h"
+#include "log.h"
 #include "xmalloc.h"
 
 #define COMPOSE_CLI_CACHE_MAX 65536
@@ -210,6 +212,8 @@ compose_cli_cache_forget(const char *state_dir)
 {
 	char *path = cache_path(state_dir);
 
-	unlink(path);
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("%s: %s (remove it: it may name a Compose CLI that is gone)",
+		    path, strerror(errno));
 	free(path);
 }

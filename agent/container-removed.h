@@ -5,6 +5,8 @@
  * holds the remote user's probed environment. A container removed by other
  * means (docker rm) leaves them until a later rdev removal of the same id,
  * which never comes: they are small, 0600, and named by the container's id.
+ * So does a probe cache an `exec` that raced the removal writes after it
+ * (the probe ran to its end just before the container went).
  */
 #ifndef RDEV_CONTAINER_REMOVED_H
 #define RDEV_CONTAINER_REMOVED_H

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "config-validate-internal.h"
@@ -134,7 +135,8 @@ config_validate_up_workspace_folder(struct config_validate_ctx *v, const cJSON *
  * exec in /workspaces/<folder name>, which a mount elsewhere does not make
  * (the first step fails: "chdir to cwd ... failed"). Warned of, naming the
  * target to set, when the mount's target is outside /workspaces/ (one
- * inside may be that folder: the folder's name is not known here). */
+ * inside may be that folder: the folder's name is not known here) and is not
+ * ${containerWorkspaceFolder}. Keys as Docker reads them (any case). */
 static void
 config_validate_up_workspace_mount(struct config_validate_ctx *v, const cJSON *root)
 {
@@ -149,11 +151,11 @@ config_validate_up_workspace_mount(struct config_validate_ctx *v, const cJSON *r
 	for (p = wm->valuestring; *p != '\0'; p = *end == ',' ? end + 1 : end) {
 		end = p + strcspn(p, ",");
 		key = p;
-		if (strncmp(key, "target=", 7) == 0)
+		if (strncasecmp(key, "target=", 7) == 0)
 			p += 7;
-		else if (strncmp(key, "dst=", 4) == 0)
+		else if (strncasecmp(key, "dst=", 4) == 0)
 			p += 4;
-		else if (strncmp(key, "destination=", 12) == 0)
+		else if (strncasecmp(key, "destination=", 12) == 0)
 			p += 12;
 		else
 			continue;
@@ -161,7 +163,7 @@ config_validate_up_workspace_mount(struct config_validate_ctx *v, const cJSON *r
 		target = xstrndup(p, (size_t)(end - p));
 	}
 	if (target != NULL && strncmp(target, "/workspaces/", 12) != 0 &&
-	    strncmp(target, "${", 2) != 0)
+	    strncmp(target, "${containerWorkspaceFolder}", 27) != 0)
 		config_validate_report_warn(v, wm,
 		    "\"workspaceMount\": mounts at \"%s\" but \"workspaceFolder\" is "
 		    "not set: commands and exec start in /workspaces/<folder name>, "

@@ -116,9 +116,11 @@ check "an edited compose file is said to change the configuration" \
 # Without runServices, up starts every service.
 sed -i 's/"runServices": \["app"\],//' "$ws/.devcontainer/devcontainer.json"
 check "the container's userEnvProbe cache is in the agent's state folder" test -e "$RDEV_STATE_DIR/env-probe-$cid.json"
-rdev up "$ws" --recreate >"$TEST_TMP/up-recreate.json" 2>/dev/null
+rdev up "$ws" --recreate >"$TEST_TMP/up-recreate.json" 2>"$TEST_TMP/up-recreate.err" ||
+	{ cat "$TEST_TMP/up-recreate.err"; fail "up --recreate failed"; }
 check "the replaced container's userEnvProbe cache went with it" test ! -e "$RDEV_STATE_DIR/env-probe-$cid.json"
 cid=$(jq -r .containerId "$TEST_TMP/up-recreate.json")
+check "the new container has its own" test -e "$RDEV_STATE_DIR/env-probe-$cid.json"
 check_eq "without runServices db runs too" \
 	"$(docker ps -q --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=db" | wc -l)" 1
 # A devcontainer.json that no longer loads (a comma gone) keeps neither stop

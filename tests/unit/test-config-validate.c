@@ -247,6 +247,15 @@ static const struct validate_case validate_cases[] = {
 		"{\"image\": \"x\", \"workspaceMount\": "
 		"\"type=bind,src=/a,dst=/workspaces/${localWorkspaceFolderBasename}\"}",
 	    .warnings = "" },
+	{ .name = "up_workspace_mount_at_the_host_path_warned_any_key_case",
+	    .step = VALIDATE_UP,
+	    .text = "{\"image\": \"x\", \"workspaceMount\": "
+		    "\"type=bind,Source=/a,Target=${localWorkspaceFolder}\"}",
+	    .warnings = "devcontainer.json:1:16: \"workspaceMount\": mounts at "
+			"\"${localWorkspaceFolder}\" but \"workspaceFolder\" is not "
+			"set: commands and exec start in /workspaces/<folder name>, "
+			"which this mount does not make; set \"workspaceFolder\": "
+			"\"${localWorkspaceFolder}\"\n" },
 	{ .name = "up_workspace_mount_and_workspace_folder_pass",
 	    .step = VALIDATE_UP,
 	    .text = "{\"image\": \"x\", \"workspaceFolder\": \"/src\", "
