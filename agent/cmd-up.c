@@ -454,17 +454,19 @@ cmd_up_config_request(const char *prog_name, const struct cmd_up_args *a)
 
 /* Add to up's result json what --include-configuration and
  * --include-merged-configuration ask for: the answer of creq (consumed;
- * NULL: nothing asked). 0, or -1 with *cause. */
-static int
-cmd_up_include_config(const struct agent_backend *be, const struct cmd_up_args *a,
-    cJSON *creq, cJSON *json, char **cause)
+ * NULL: nothing asked). The container is up either way: a read-back that
+ * fails (the devcontainer.json changed meanwhile and no longer loads) is a
+ * warning on stderr, and up's result goes out without those members. */
+static void
+cmd_up_include_config(const struct cmd_program *prog, const struct agent_backend *be,
+    const struct cmd_up_args *a, cJSON *creq, cJSON *json)
 {
 	cJSON *res = NULL, *item;
-	int rc;
+	char *cause = NULL;
 
 	if (creq == NULL)
-		return 0;
-	if ((rc = be->call(be->ctx, creq, NULL, &res, cause)) == 0) {
+		return;
+	if (be->call(be->ctx, creq, NULL, &res, &cause) == 0) {
 		if (a->include_config &&
 		    (item = cJSON_DetachItemFromObjectCaseSensitive(
 			 res, "configuration")) != NULL)
@@ -474,9 +476,15 @@ cmd_up_include_config(const struct agent_backend *be, const struct cmd_up_args *
 			 res, "mergedConfiguration")) != NULL)
 			cJSON_AddItemToObject(json, "mergedConfiguration", item);
 	} else
-		error_prefix(cause, "--include-configuration");
+		fprintf(stderr,
+		    "%s: up: warning: %s: the configuration could not be read back "
+		    "once the container was up (left out of the result): %s\n",
+		    prog->name,
+		    a->include_config ? "--include-configuration"
+				      : "--include-merged-configuration",
+		    cause != NULL ? cause : "unknown error");
+	free(cause);
 	cJSON_Delete(res);
-	return rc;
 }
 
 /* The failure of up: agent_cmd_failed(), its secrets masked, with the
@@ -566,13 +574,8 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 	if (lockfile != NULL)
 		*lockfile =
 		    cJSON_DetachItemFromObjectCaseSensitive(json, "workspaceLockfile");
-	rc = cmd_up_include_config(be, &a, creq, json, &cause);
+	cmd_up_include_config(prog, be, &a, creq, json);
 	creq = NULL;
-	if (rc != 0) {
-		rc = cmd_up_failed(prog, &a, secrets, cause, NULL);
-		cJSON_Delete(json);
-		goto out;
-	}
 	text = cJSON_PrintUnformatted(json);
 	printf("%s\n", text);
 	free(text);

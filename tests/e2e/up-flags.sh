@@ -476,6 +476,16 @@ d1=$(cat "$TEST_TMP/out/d.rdev.id")
 d2=$(jq -r .containerId "$TEST_TMP/out/d.again")
 check "local: up --remove-existing-container: a new container" test "$d2" != "$d1" -a -n "$d2"
 check "... the old one is gone" sh -c "! docker inspect $d1 >/dev/null 2>&1"
+# A read-back that fails once the container is up (its postCreateCommand
+# breaks the file here) is a warning: up's result and exit status stand.
+mkdir -p "$W/$tag-e"
+printf '{"image":"%s","runArgs":["--label","rdevflags.case=%s"],"postCreateCommand":"echo { broken > .devcontainer.json"}\n' \
+	"$RDEV_RIG_IMAGE_BUSYBOX" "$tag" >"$W/$tag-e/.devcontainer.json"
+rdev up "$W/$tag-e" --include-configuration --json >"$TEST_TMP/out/e.json" 2>"$TEST_TMP/out/e.err" ||
+	{ tail -5 "$TEST_TMP/out/e.err"; fail "up --include-configuration whose read-back fails failed"; }
+check_eq "up --include-configuration, its read-back failing: up's result stands" \
+	"$(jq -r '.outcome + " " + (.configuration == null | tostring)' "$TEST_TMP/out/e.json")" "success true"
+check "... and stderr says why" grep -q 'warning: --include-configuration: the configuration could not be read back' "$TEST_TMP/out/e.err"
 rm_ws_container "$W/$tag-d/sub"
 up_d rdev "$home/ws" "$name:~/ws/$tag-d/sub" "$TEST_TMP/out/rd.rdev"
 compare_d remote "$TEST_TMP/out/d.ref" "$TEST_TMP/out/rd.rdev"
