@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <sys/types.h>
+
 #include <libssh/libssh.h>
 
 #include "ssh-config.h"
@@ -41,6 +43,13 @@ struct rdev_ssh {
 	/* The ProxyCommand we run ourselves (ssh-proxy-command.h; its socket
 	 * is given to libssh), or none */
 	struct ssh_proxy_command proxy;
+	/* The TCP socket we connected and gave libssh (SSH_OPTIONS_FD), or -1,
+	 * with its identity: libssh never closes a socket given so (its
+	 * ssh_disconnect leaves it, then forgets it), so rdev_ssh_free closes
+	 * it after ssh_free, if the number is still that socket. */
+	int tcp_fd;
+	dev_t tcp_dev;
+	ino_t tcp_ino;
 	struct rdev_ssh_abort *abort; /* the connect's (borrowed), or NULL */
 };
 

@@ -424,30 +424,38 @@ out:
 	return fd;
 }
 
-/* Give libssh fd, connected, for the ssh_connect that follows: it closes it
- * at ssh_free once ssh_connect took it (ssh_get_fd), which it does but when
- * it fails before (options it cannot apply): see rdev_ssh_fd_untaken. */
+/* Give libssh fd, connected, for the ssh_connect that follows. libssh never
+ * closes a socket given so (ssh_disconnect leaves it, ssh_free forgets it):
+ * it is s's to close (rdev_ssh_tcp_close, at rdev_ssh_free). */
 static void
-rdev_ssh_fd_give(struct rdev_ssh *s, int fd, struct stat *st)
+rdev_ssh_fd_give(struct rdev_ssh *s, int fd)
 {
-	if (fstat(fd, st) != 0)
-		memset(st, 0, sizeof *st);
+	struct stat st;
+
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return;
+	}
+	s->tcp_fd = fd;
+	s->tcp_dev = st.st_dev;
+	s->tcp_ino = st.st_ino;
 	ssh_options_set(s->ss, SSH_OPTIONS_FD, &fd);
 }
 
-/* After the first ssh_connect: close fd if libssh never took it (it does
- * not at ssh_free then). fd is ours only while it is still the socket st
- * describes: once libssh took and closed it, its number may be another
- * thread's. */
+/* Close the socket rdev_ssh_fd_give gave libssh, if its number is still
+ * that socket (libssh may have closed it on an error, and the number be
+ * another thread's since). */
 static void
-rdev_ssh_fd_untaken(struct rdev_ssh *s, int fd, const struct stat *st)
+rdev_ssh_tcp_close(struct rdev_ssh *s)
 {
 	struct stat now;
 
-	if (ssh_get_fd(s->ss) == fd)
+	if (s->tcp_fd < 0)
 		return;
-	if (fstat(fd, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino)
-		close(fd);
+	if (fstat(s->tcp_fd, &now) == 0 && now.st_dev == s->tcp_dev &&
+	    now.st_ino == s->tcp_ino)
+		close(s->tcp_fd);
+	s->tcp_fd = -1;
 }
 
 /* ssh_connect (TCP, banner, key exchange) within timeout_s, waiting in
@@ -462,7 +470,6 @@ rdev_ssh_handshake(struct rdev_ssh *s, const struct ssh_target_opts *o,
     const char *hostname, unsigned int port, int proxied, long timeout_s, char **cause)
 {
 	long long t0 = clock_now_ms(), left;
-	struct stat st;
 	short events;
 	int rc, fd = -1;
 
@@ -474,12 +481,10 @@ rdev_ssh_handshake(struct rdev_ssh *s, const struct ssh_target_opts *o,
 			    s, o, hostname, port, t0, timeout_s, cause);
 			if (fd < 0)
 				return -1;
-			rdev_ssh_fd_give(s, fd, &st);
+			rdev_ssh_fd_give(s, fd);
 		}
 		ssh_set_blocking(s->ss, 0);
 		rc = ssh_connect(s->ss);
-		if (!proxied && rc == SSH_ERROR)
-			rdev_ssh_fd_untaken(s, fd, &st);
 		while (rc == SSH_AGAIN) {
 			left = timeout_s * 1000 - (clock_now_ms() - t0);
 			if (left <= 0) {
@@ -613,6 +618,7 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 
 	s = xcalloc(1, sizeof *s);
 	ssh_proxy_command_init(&s->proxy);
+	s->tcp_fd = -1;
 	if ((s->report = o->report) != NULL)
 		memset(s->report, 0, sizeof *s->report);
 	s->home = xstrdup(home);
@@ -727,6 +733,7 @@ rdev_ssh_free(struct rdev_ssh *s)
 			ssh_disconnect(s->ss);
 		ssh_free(s->ss);
 	}
+	rdev_ssh_tcp_close(s);
 	ssh_proxy_command_close(&s->proxy);
 	/* (its socket closed with the session) */
 	/* (a stop during its SIGTERM grace kills it at once) */
