@@ -373,6 +373,7 @@ rdev_ssh_tcp_connect(struct rdev_ssh *s, const struct ssh_target_opts *o,
 		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		    a->ai_protocol);
 		if (fd < 0) {
+			free(last);
 			error_set_errno(&last, errno, "%s port %u: socket", addr, port);
 			continue;
 		}
@@ -410,6 +411,7 @@ rdev_ssh_tcp_connect(struct rdev_ssh *s, const struct ssh_target_opts *o,
 			goto out;
 		}
 		rdev_ssh_set_fail(s, rdev_ssh_errno_fail(rc));
+		free(last);
 		error_set(&last, "%s port %u: %s", addr, port, strerror(rc));
 	}
 	if (fd < 0)
