@@ -150,6 +150,28 @@ lifecycle_step_feature_failed(
 		    ctx, name, LIFECYCLE_EVENT_FEATURE_FAILED, id->valuestring);
 }
 
+/* Has step (one with a marker) run for this container, by rdev's record or
+ * by the reference CLI's marker? One the reference marked done is recorded
+ * as rdev's too, so later ups read rdev's record alone (no exec more). */
+static int
+lifecycle_step_done(
+    const struct lifecycle_ctx *ctx, struct lifecycle_state *st, enum lifecycle_step step)
+{
+	char *wcause = NULL;
+
+	if (lifecycle_marker_done(st, step))
+		return 1;
+	if (!lifecycle_ref_marker_done(ctx, st, step))
+		return 0;
+	if (lifecycle_marker_write(ctx, st, step, &wcause) != 0) {
+		log_warn("container %.12s: %s", ctx->container_id, wcause);
+		free(wcause);
+	}
+	/* (the reference's own marker stays as it wrote it) */
+	st->ref_todo &= ~(1u << step);
+	return 1;
+}
+
 static int
 lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
     enum lifecycle_step step, const cJSON *array, char **cause)
@@ -176,8 +198,7 @@ lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
 			    cause != NULL ? *cause : NULL);
 			goto out;
 		}
-		if (lifecycle_marker_done(st, step) ||
-		    lifecycle_ref_marker_done(ctx, st, step)) {
+		if (lifecycle_step_done(ctx, st, step)) {
 			lifecycle_event(ctx, name, LIFECYCLE_EVENT_SKIP,
 			    lifecycle_steps[step].marker == 1
 				? "already ran in this container"
@@ -275,8 +296,7 @@ lifecycle_run(const struct lifecycle_ctx *ctx, const cJSON *merged, unsigned fla
 		if (lifecycle_steps[i].marker != 0) {
 			if (lifecycle_state_load(ctx, &st, cause) != 0)
 				goto out;
-			if (lifecycle_marker_done(&st, i) ||
-			    lifecycle_ref_marker_done(ctx, &st, i))
+			if (lifecycle_step_done(ctx, &st, i))
 				continue;
 		}
 		if (p == NULL)

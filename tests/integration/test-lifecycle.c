@@ -396,7 +396,8 @@ TEST(reference_markers_are_honoured_and_written)
 	    "done; ls " LIFECYCLE_MARKER_DIR);
 	script = xasprintf(".onCreateCommandMarker=\n.postCreateCommandMarker=%s\n"
 			   ".postStartCommandMarker=%s\n.updateContentCommandMarker=%s\n"
-			   "postStartCommand\nupdateContentCommand",
+			   "onCreateCommand\npostCreateCommand\npostStartCommand\n"
+			   "updateContentCommand",
 	    created->valuestring, started->valuestring, created->valuestring);
 	ASSERT_STR_EQ(s, script);
 	free(s);
