@@ -48,19 +48,21 @@ trap 'kill $silent_pid 2>/dev/null; rig_test_cleanup' EXIT
 rdev exec slow:/tmp -- true >/dev/null 2>&1 || true
 bpid=$(broker status --json | jq -r .pid)
 fds() { ls "/proc/$bpid/fd" | wc -l; }
-before=$(fds)
-for _ in 1 2 3; do
-	rdev exec slow:/tmp -- true >/dev/null 2>"$TEST_TMP/exec.err" || true
-done
+# three_timeouts HOST: three sessions to HOST, each ending in a timeout;
+# before is the broker's descriptor count before them.
+three_timeouts() {
+	before=$(fds)
+	for _ in 1 2 3; do
+		rdev exec "$1:/tmp" -- true >/dev/null 2>"$TEST_TMP/exec.err" || true
+	done
+}
+three_timeouts slow
 check "the connects timed out" grep -q "Timeout connecting" "$TEST_TMP/exec.err"
 check_eq "the broker is the same" "$(broker status --json | jq -r .pid)" "$bpid"
 check_eq "no descriptor left by three sessions through a ProxyCommand" "$(fds)" "$before"
 
 rdev exec silent:/tmp -- true >/dev/null 2>&1 || true
-before=$(fds)
-for _ in 1 2 3; do
-	rdev exec silent:/tmp -- true >/dev/null 2>"$TEST_TMP/exec.err" || true
-done
+three_timeouts silent
 check "the direct connects timed out at the banner" grep -q "Timeout connecting" "$TEST_TMP/exec.err"
 check_eq "no descriptor left by three sessions over a socket the broker connected" "$(fds)" "$before"
 

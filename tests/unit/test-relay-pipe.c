@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xmalloc.h"
+
 #define TOKEN_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 /* The relay a test started (0: none); killed at the next start and at exit,
@@ -204,6 +206,42 @@ reset_close(int fd)
 	close(fd);
 }
 
+/* The relay started, a listener on 127.0.0.1 (rcvbuf: server_listen's), a
+ * client through the relay to it (client_rcv: relay_open's) whose status
+ * byte said connected, and the server's end: into *lfd, *cfd, *sfd. */
+static void
+pair_open(int rcvbuf, int client_rcv, uint16_t *port, int *lfd, int *cfd, int *sfd)
+{
+	unsigned char st;
+
+	relay_start();
+	*lfd = server_listen(16, rcvbuf, port);
+	*cfd = relay_open(*port, client_rcv);
+	*sfd = accept_within(*lfd, 5000);
+	ASSERT_INT_EQ(read(*cfd, &st, 1), 1);
+	ASSERT_INT_EQ(st, 0);
+}
+
+/* fd's connection is reset 1.5 to 3.5 s after now (the relay's 2 s without
+ * progress): what's names the two sides, for the line printed. */
+static void
+reset_within_bound(int fd, const char *whats)
+{
+	struct pollfd p = { .fd = fd, .events = 0 }; /* (errors only) */
+	socklen_t elen = sizeof(int);
+	int64_t t0 = now_ms(), dt;
+	int err = 0;
+
+	ASSERT_INT_EQ(poll(&p, 1, 4500), 1);
+	dt = now_ms() - t0;
+	fprintf(stderr, "  (%s: %lld ms)\n", whats, (long long)dt);
+	ASSERT_TRUE(p.revents & (POLLERR | POLLHUP));
+	ASSERT_INT_EQ(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen), 0);
+	ASSERT_INT_EQ(err, ECONNRESET);
+	ASSERT_TRUE(dt >= 1500);
+	ASSERT_TRUE(dt <= 3500);
+}
+
 /* A client resets while the relay writes the server's bytes to it and holds
  * its own for a server that writes and never reads: the relay finds the
  * reset by its failed write, and the client's bytes cannot go on. The pair
@@ -213,32 +251,13 @@ reset_close(int fd)
 TEST(failed_write_reset_bounded_when_server_never_reads)
 {
 	uint16_t port;
-	int lfd, cfd, sfd, err = 0;
-	socklen_t elen = sizeof err;
-	unsigned char st;
-	struct pollfd p;
-	int64_t t0, dt;
+	int lfd, cfd, sfd;
 
-	relay_start();
-	lfd = server_listen(16, 4096, &port);
-	cfd = relay_open(port, 0);
-	sfd = accept_within(lfd, 5000);
-	ASSERT_INT_EQ(read(cfd, &st, 1), 1);
-	ASSERT_INT_EQ(st, 0);
+	pair_open(4096, 0, &port, &lfd, &cfd, &sfd);
 	fill(sfd); /* (the server writes; the client does not read) */
 	fill(cfd); /* (the client writes; the server never reads) */
 	reset_close(cfd);
-	t0 = now_ms();
-	p = (struct pollfd){ .fd = sfd, .events = 0 }; /* (errors only) */
-	ASSERT_INT_EQ(poll(&p, 1, 4500), 1);
-	dt = now_ms() - t0;
-	fprintf(stderr, "  (the server's connection reset %lld ms after the client's)\n",
-	    (long long)dt);
-	ASSERT_TRUE(p.revents & (POLLERR | POLLHUP));
-	ASSERT_INT_EQ(getsockopt(sfd, SOL_SOCKET, SO_ERROR, &err, &elen), 0);
-	ASSERT_INT_EQ(err, ECONNRESET);
-	ASSERT_TRUE(dt >= 1500);
-	ASSERT_TRUE(dt <= 3500);
+	reset_within_bound(sfd, "the server's connection reset after the client's");
 	close(sfd);
 	close(lfd);
 	relay_stop();
@@ -299,30 +318,12 @@ TEST(client_reset_while_connecting_bytes_then_reset)
 TEST(unread_reset_bounded_when_server_idle)
 {
 	uint16_t port;
-	int lfd, cfd, sfd, err = 0;
-	socklen_t elen = sizeof err;
-	unsigned char st;
-	struct pollfd p;
-	int64_t t0, dt;
+	int lfd, cfd, sfd;
 
-	relay_start();
-	lfd = server_listen(16, 4096, &port);
-	cfd = relay_open(port, 0);
-	sfd = accept_within(lfd, 5000);
-	ASSERT_INT_EQ(read(cfd, &st, 1), 1);
-	ASSERT_INT_EQ(st, 0);
+	pair_open(4096, 0, &port, &lfd, &cfd, &sfd);
 	fill(cfd); /* (the server neither reads nor writes) */
 	reset_close(cfd);
-	t0 = now_ms();
-	p = (struct pollfd){ .fd = sfd, .events = 0 };
-	ASSERT_INT_EQ(poll(&p, 1, 4500), 1);
-	dt = now_ms() - t0;
-	fprintf(stderr, "  (the server's connection reset %lld ms after the client's)\n",
-	    (long long)dt);
-	ASSERT_INT_EQ(getsockopt(sfd, SOL_SOCKET, SO_ERROR, &err, &elen), 0);
-	ASSERT_INT_EQ(err, ECONNRESET);
-	ASSERT_TRUE(dt >= 1500);
-	ASSERT_TRUE(dt <= 3500);
+	reset_within_bound(sfd, "the server's connection reset after the client's");
 	close(sfd);
 	close(lfd);
 	relay_stop();
@@ -375,21 +376,13 @@ TEST(read_reset_bounded_when_client_never_reads)
 {
 	static unsigned char chunk[16384];
 	uint16_t port, rport;
-	int lfd, cfd, sfd, rcv = 4096, err = 0;
-	socklen_t elen = sizeof err;
-	unsigned char st;
+	int lfd, cfd, sfd;
 	long sent = 0, tx0, rx0, tx1, rx1 = -1;
 	int inq;
-	struct pollfd p;
-	int64_t t0, dt;
 	int held = 0;
+	char *what;
 
-	relay_start();
-	lfd = server_listen(16, 0, &port);
-	cfd = relay_open(port, rcv);
-	sfd = accept_within(lfd, 5000);
-	ASSERT_INT_EQ(read(cfd, &st, 1), 1);
-	ASSERT_INT_EQ(st, 0);
+	pair_open(0, 4096, &port, &lfd, &cfd, &sfd);
 	rport = sock_port(sfd, 1); /* (the relay's socket to the server) */
 	for (int i = 0; i < 1024 && !held; i++) {
 		ASSERT_INT_EQ(write(sfd, chunk, sizeof chunk), (ssize_t)sizeof chunk);
@@ -409,18 +402,11 @@ TEST(read_reset_bounded_when_client_never_reads)
 	}
 	ASSERT_TRUE(held);
 	reset_close(sfd);
-	t0 = now_ms();
-	p = (struct pollfd){ .fd = cfd, .events = 0 };
-	ASSERT_INT_EQ(poll(&p, 1, 4500), 1);
-	dt = now_ms() - t0;
-	fprintf(stderr,
-	    "  (%ld bytes sent, the client's connection reset %lld ms after the "
-	    "server's)\n",
-	    sent, (long long)dt);
-	ASSERT_INT_EQ(getsockopt(cfd, SOL_SOCKET, SO_ERROR, &err, &elen), 0);
-	ASSERT_INT_EQ(err, ECONNRESET);
-	ASSERT_TRUE(dt >= 1500);
-	ASSERT_TRUE(dt <= 3500);
+	what = xasprintf("%ld bytes sent, the client's connection reset after the "
+			 "server's",
+	    sent);
+	reset_within_bound(cfd, what);
+	free(what);
 	close(cfd);
 	close(lfd);
 	relay_stop();
