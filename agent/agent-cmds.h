@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "workspace.h"
 
 struct progress;
 struct secrets;
@@ -27,9 +28,9 @@ struct agent_exec_req {
 	const cJSON *remote_env;       /* {NAME: VALUE}, or NULL */
 	const struct secrets *secrets; /* or NULL */
 	const cJSON *id_labels;	       /* ["NAME=VALUE", ...] (--id-label), or NULL */
-	/* --mount-workspace-git-root false: the workspace folder (where the
-	 * command starts) as such an up made it. */
-	int no_git_root;
+	/* --mount-workspace-git-root as given: where the command starts (the
+	 * workspace folder); not given, as the container's up made it. */
+	enum workspace_git_root git_root;
 	const char *verb; /* how errors name the command ("shell"); NULL: "exec" */
 };
 #define AGENT_EXEC_VERB(req) ((req)->verb != NULL ? (req)->verb : "exec")
@@ -262,10 +263,10 @@ struct agent_cmd_args {
 	int all;
 	char **command; /* borrowed from argv; NULL if none */
 	int ncommand;
-	const char *secrets_file; /* --secrets-file, or NULL */
-	cJSON *remote_env;	  /* --remote-env: {NAME: VALUE}, or NULL */
-	cJSON *id_labels;	  /* --id-label: ["NAME=VALUE", ...], or NULL */
-	int no_git_root;	  /* --mount-workspace-git-root false */
+	const char *secrets_file;	  /* --secrets-file, or NULL */
+	cJSON *remote_env;		  /* --remote-env: {NAME: VALUE}, or NULL */
+	cJSON *id_labels;		  /* --id-label: ["NAME=VALUE", ...], or NULL */
+	enum workspace_git_root git_root; /* --mount-workspace-git-root */
 };
 #define AGENT_ARG_FOLDER 0x01
 #define AGENT_ARG_JSON 0x02
@@ -339,6 +340,19 @@ int agent_cmd_option_takes_value(const char *arg);
  * reference's booleans that rdev takes followed by "true" or "false"
  * (agent_cmd_bool_option()), else 0. For finding TARGET. */
 int agent_cmd_option_skip(int argc, char **argv, int i);
+/* The reference CLI's boolean options that rdev takes (yargs booleans: the
+ * bare flag is true, and a "true" or "false" after it is its value), as
+ * indexes of agent_cmd_bool_options[]: one table for finding TARGET
+ * (agent_cmd_option_skip()) and for up's parse of them. */
+enum agent_cmd_bool {
+	AGENT_BOOL_GIT_ROOT,	    /* --mount-workspace-git-root */
+	AGENT_BOOL_REMOVE_EXISTING, /* --remove-existing-container */
+	AGENT_BOOL_INCLUDE_CONFIG,  /* --include-configuration */
+	AGENT_BOOL_INCLUDE_MERGED,  /* --include-merged-configuration */
+	AGENT_BOOL_COUNT
+};
+/* Their names, by enum agent_cmd_bool. */
+extern const char *const agent_cmd_bool_options[AGENT_BOOL_COUNT];
 /* Is argv[*i] the reference's boolean option name ("--include-configuration")
  * as yargs takes it: NAME alone (true), NAME true|false (*i is advanced),
  * NAME=true|false, or --no-NAME (false)? 0 no; 1 yes, *value is 0 or 1; -1

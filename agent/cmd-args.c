@@ -39,14 +39,11 @@ static const char *const agent_cmd_value_options[] = {
 	NULL,
 };
 
-/* The reference CLI's boolean options that rdev takes (yargs booleans: the
- * bare flag is true, and a "true" or "false" after it is its value). */
-static const char *const agent_cmd_bool_options[] = {
-	"--mount-workspace-git-root",
-	"--remove-existing-container",
-	"--include-configuration",
-	"--include-merged-configuration",
-	NULL,
+const char *const agent_cmd_bool_options[AGENT_BOOL_COUNT] = {
+	[AGENT_BOOL_GIT_ROOT] = "--mount-workspace-git-root",
+	[AGENT_BOOL_REMOVE_EXISTING] = "--remove-existing-container",
+	[AGENT_BOOL_INCLUDE_CONFIG] = "--include-configuration",
+	[AGENT_BOOL_INCLUDE_MERGED] = "--include-merged-configuration",
 };
 
 int
@@ -66,8 +63,8 @@ agent_cmd_option_skip(int argc, char **argv, int i)
 	if (i + 1 >= argc ||
 	    (strcmp(argv[i + 1], "true") != 0 && strcmp(argv[i + 1], "false") != 0))
 		return 0;
-	for (const char *const *o = agent_cmd_bool_options; *o != NULL; o++)
-		if (strcmp(argv[i], *o) == 0)
+	for (size_t k = 0; k < AGENT_BOOL_COUNT; k++)
+		if (strcmp(argv[i], agent_cmd_bool_options[k]) == 0)
 			return 1;
 	return 0;
 }
@@ -294,13 +291,15 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 			}
 		} else if ((allowed & AGENT_ARG_GIT_ROOT) && s[0] == '-' &&
 		    (r = agent_cmd_bool_option(argc, argv, &i,
-			 "--mount-workspace-git-root", &git_root, &v)) != 0) {
+			 agent_cmd_bool_options[AGENT_BOOL_GIT_ROOT], &git_root, &v)) !=
+			0) {
 			if (r < 0) {
 				agent_cmd_args_clear(a);
 				return cmd_usage_error(
 				    prog, entry, "--mount-workspace-git-root %s", v);
 			}
-			a->no_git_root = !git_root;
+			a->git_root = git_root ? WORKSPACE_GIT_ROOT_MOUNTED
+					       : WORKSPACE_GIT_ROOT_NOT_MOUNTED;
 		} else if (strcmp(s, "--json") == 0 && (allowed & AGENT_ARG_JSON))
 			a->json = 1;
 		else if (strcmp(s, "--volumes") == 0 && (allowed & AGENT_ARG_VOLUMES))

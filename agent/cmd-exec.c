@@ -274,7 +274,7 @@ agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
 	req.ncommand = a.ncommand;
 	req.remote_env = a.remote_env;
 	req.id_labels = a.id_labels;
-	req.no_git_root = a.no_git_root;
+	req.git_root = a.git_root;
 	req.secrets = secrets;
 	rc = be->exec(be->ctx, prog->name, &req);
 	secrets_free(secrets);

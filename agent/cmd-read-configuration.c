@@ -20,8 +20,8 @@ struct cmd_read_configuration_args {
 	const char *override_config; /* --override-config, or NULL */
 	cJSON *additional_features;  /* --additional-features, or NULL */
 	int merged;
-	int no_git_root;
-	cJSON *id_labels; /* --id-label's, or NULL */
+	enum workspace_git_root git_root; /* --mount-workspace-git-root */
+	cJSON *id_labels;		  /* --id-label's, or NULL */
 };
 
 /* Parse argv; returns 0 or an exit code (after printing a usage error). */
@@ -79,7 +79,8 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
 			if (r < 0)
 				return cmd_usage_error(
 				    prog, entry, "--mount-workspace-git-root %s", msg);
-			a->no_git_root = !b;
+			a->git_root = b ? WORKSPACE_GIT_ROOT_MOUNTED
+					: WORKSPACE_GIT_ROOT_NOT_MOUNTED;
 		} else if (strcmp(argv[i], "--config") == 0 ||
 		    strcmp(argv[i], "--workspace-folder") == 0) {
 			if (i + 1 == argc)
@@ -146,8 +147,7 @@ agent_cmd_read_configuration(const struct agent_backend *be,
 	if (a.id_labels != NULL)
 		cJSON_AddItemToObject(req, "idLabels", a.id_labels);
 	cJSON_AddBoolToObject(req, "includeMerged", a.merged);
-	if (a.no_git_root)
-		cJSON_AddBoolToObject(req, "noGitRoot", 1);
+	workspace_git_root_add(req, a.git_root);
 	if (a.override_config != NULL)
 		cJSON_AddStringToObject(req, "overrideConfig", a.override_config);
 	if (a.additional_features != NULL)

@@ -26,7 +26,7 @@ struct cmd_up_args {
 	const char *dotfiles[3]; /* cmd_up_dotfiles[]'s values; NULL: not given */
 	int rebuild, recreate, skip_non_blocking, skip_post_create, skip_post_attach;
 	int build_no_cache;
-	int no_git_root; /* --mount-workspace-git-root false */
+	enum workspace_git_root git_root; /* --mount-workspace-git-root */
 	/* --include-configuration, --include-merged-configuration */
 	int include_config, include_merged;
 	long idle_stop; /* --idle-stop, seconds; 0: not given */
@@ -156,34 +156,34 @@ cmd_up_choice(const char *choices, const char *v)
 	return 0;
 }
 
-/* The reference's boolean options up takes, and where each goes in *a
- * (--mount-workspace-git-root: its inverse; --remove-existing-container is
- * --recreate). 0 not one of them, 1 taken, -1 with *msg. */
+/* The reference's boolean options up takes (agent_cmd_bool_options[]), and
+ * where each goes in *a (--remove-existing-container is --recreate). 0 not
+ * one of them, 1 taken, -1 with *msg. */
 static int
 cmd_up_bool(int argc, char **argv, int *i, struct cmd_up_args *a, const char **msg)
 {
-	static const char *const names[] = { "--mount-workspace-git-root",
-		"--remove-existing-container", "--include-configuration",
-		"--include-merged-configuration" };
+	enum agent_cmd_bool k;
 	int r = 0, v = 0;
-	size_t k;
 
-	for (k = 0; k < sizeof names / sizeof names[0]; k++)
-		if ((r = agent_cmd_bool_option(argc, argv, i, names[k], &v, msg)) != 0)
+	for (k = 0; k < AGENT_BOOL_COUNT; k++)
+		if ((r = agent_cmd_bool_option(
+			 argc, argv, i, agent_cmd_bool_options[k], &v, msg)) != 0)
 			break;
 	if (r <= 0) {
 		if (r < 0)
-			*msg = names[k];
+			*msg = agent_cmd_bool_options[k];
 		return r;
 	}
-	if (k == 0)
-		a->no_git_root = !v;
-	else if (k == 1)
-		a->recreate |= v;
-	else if (k == 2)
-		a->include_config = v;
-	else
-		a->include_merged = v;
+	switch (k) {
+	case AGENT_BOOL_GIT_ROOT:
+		a->git_root =
+		    v ? WORKSPACE_GIT_ROOT_MOUNTED : WORKSPACE_GIT_ROOT_NOT_MOUNTED;
+		break;
+	case AGENT_BOOL_REMOVE_EXISTING: a->recreate |= v; break;
+	case AGENT_BOOL_INCLUDE_CONFIG: a->include_config = v; break;
+	case AGENT_BOOL_INCLUDE_MERGED: a->include_merged = v; break;
+	case AGENT_BOOL_COUNT: break;
+	}
 	return 1;
 }
 
@@ -393,8 +393,7 @@ cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
 	cJSON_AddBoolToObject(req, "skipPostAttach", a->skip_post_attach);
 	if (a->build_no_cache)
 		cJSON_AddTrueToObject(req, "buildNoCache");
-	if (a->no_git_root)
-		cJSON_AddTrueToObject(req, "noGitRoot");
+	workspace_git_root_add(req, a->git_root);
 	if (a->idle_stop > 0)
 		cJSON_AddNumberToObject(req, "idleStop", (double)a->idle_stop);
 	if (a->no_lockfile)
@@ -442,8 +441,7 @@ cmd_up_config_request(const char *prog_name, const struct cmd_up_args *a)
 	if (a->id_labels != NULL)
 		cJSON_AddItemToObject(req, "idLabels", cJSON_Duplicate(a->id_labels, 1));
 	cJSON_AddBoolToObject(req, "includeMerged", a->include_merged);
-	if (a->no_git_root)
-		cJSON_AddTrueToObject(req, "noGitRoot");
+	workspace_git_root_add(req, a->git_root);
 	if (a->override_config != NULL)
 		cJSON_AddStringToObject(req, "overrideConfig", a->override_config);
 	if (a->additional_features != NULL)

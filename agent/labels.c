@@ -206,6 +206,21 @@ labels_add_placement(cJSON *labels, const struct up_opts *opts, const cJSON *mer
 }
 
 void
+labels_add_git_root(cJSON *labels, int no_git_root)
+{
+	if (no_git_root)
+		cJSON_AddStringToObject(labels, LABELS_NO_GIT_ROOT, "false");
+}
+
+int
+labels_no_git_root(const cJSON *container)
+{
+	const char *v = image_label(container, LABELS_NO_GIT_ROOT);
+
+	return v != NULL && strcmp(v, "false") == 0;
+}
+
+void
 labels_note_changed(
     const cJSON *container, const char *config_hash, const struct progress *p)
 {

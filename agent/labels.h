@@ -21,6 +21,12 @@ struct up_opts;
  * (config_merge_ports()). Containers made before rdev wrote it have none. */
 #define LABELS_IMAGE_PORTS "dev.rdev.image_ports_attributes"
 
+/* The label of a container made by `up --mount-workspace-git-root false`
+ * ("false"; none otherwise): its workspace folder is the folder itself, not
+ * where it lies in its git work tree, and later commands that do not say
+ * otherwise use that one (workspace.h's WORKSPACE_GIT_ROOT_AS_MADE). */
+#define LABELS_NO_GIT_ROOT "dev.rdev.mount-workspace-git-root"
+
 /* The id labels (config_get_id_labels(): --id-label's replace the default
  * two), the metadata label (metadata_label: the JSON text of the merged
  * metadata entries), LABELS_IMAGE_PORTS of image_entries (the image's and
@@ -78,6 +84,14 @@ int labels_ports_check(
  * user@host) and, from the merged configuration's hostRequirements
  * (config_merge()'s form), the cpus, memory and storage it holds. */
 void labels_add_placement(cJSON *labels, const struct up_opts *opts, const cJSON *merged);
+
+/* LABELS_NO_GIT_ROOT on labels when the container about to be made does not
+ * mount its git root (no_git_root). */
+void labels_add_git_root(cJSON *labels, int no_git_root);
+
+/* Was container (its inspect) made without its git root mounted
+ * (LABELS_NO_GIT_ROOT "false")? */
+int labels_no_git_root(const cJSON *container);
 
 /* Say on p, when container (its inspect) was made from another
  * configuration than config_hash, that it is used as it is. */

@@ -5,8 +5,9 @@
  * "includeMerged": true)}, plus "warnings": the messages to show the user (a
  * JSON array of strings), and with "includePorts": true "ports", the ports
  * rdev forwards (config_merge_ports(): never printed). "noGitRoot": true mounts the
- * folder itself, not its git work tree. The image's devcontainer.metadata label is read
- * from this host's Docker when the merged configuration is asked for. */
+ * folder itself, not its git work tree; absent, as the workspace's container
+ * was made (workspace.h's WORKSPACE_GIT_ROOT_AS_MADE). The image's devcontainer.metadata
+ * label is read from this host's Docker when the merged configuration is asked for. */
 #include "agent-ops.h"
 
 #include <stdarg.h>
@@ -230,20 +231,21 @@ op_read_configuration_features(
 }
 
 /* The workspace's container, as the reference looks for it on every
- * read-configuration; NULL when there is none, or (after a warning) when
- * Docker cannot be asked. */
+ * read-configuration; NULL when there is none, or when Docker cannot be
+ * asked (then *warning says so: new string, caller frees). */
 static cJSON *
-op_read_configuration_container(const struct config *cfg, cJSON *warnings)
+op_read_configuration_container(const struct config *cfg, char **warning)
 {
 	struct docker *d = docker_new(NULL);
 	cJSON *container = NULL;
 	char *cause = NULL;
 
 	if (workspace_find_container(d, cfg, &container, &cause) != 0) {
-		op_read_configuration_warn(warnings,
-		    "cannot look for the workspace's container (%s); "
-		    "${devcontainerId} and ${containerEnv:...} are left as written",
-		    cause);
+		*warning =
+		    xasprintf("cannot look for the workspace's container (%s); "
+			      "${devcontainerId} and ${containerEnv:...} are left as "
+			      "written",
+			cause);
 		free(cause);
 	}
 	docker_free(d);
@@ -415,7 +417,10 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 	const struct config_warnings *w;
 	struct config *cfg;
 	cJSON *out, *warnings, *container;
+	char *container_warning = NULL;
 	const cJSON *additional;
+	enum workspace_git_root git_root =
+	    workspace_git_root_of(cJSON_GetObjectItemCaseSensitive(r->json, "noGitRoot"));
 	int merged = agent_op_req_bool(r, "includeMerged"),
 	    ports = agent_op_req_bool(r, "includePorts"), rc = 0;
 
@@ -427,10 +432,23 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 	opts.config_file = r->config;
 	opts.override_config = agent_op_req_string(r, "overrideConfig");
 	opts.id_labels = r->id_labels;
-	opts.no_git_root = agent_op_req_bool(r, "noGitRoot");
+	opts.no_git_root = git_root == WORKSPACE_GIT_ROOT_NOT_MOUNTED;
 	opts.keep_devcontainer_id = 1;
 	if ((cfg = config_load(&opts, cause)) == NULL)
 		return -1;
+	container = op_read_configuration_container(cfg, &container_warning);
+	/* Made by up --mount-workspace-git-root false: its workspace folder,
+	 * as exec and shell take it (the id labels that found it are the
+	 * same either way). */
+	if (!opts.no_git_root && workspace_no_git_root(git_root, container)) {
+		config_free(cfg);
+		opts.no_git_root = 1;
+		if ((cfg = config_load(&opts, cause)) == NULL) {
+			cJSON_Delete(container);
+			free(container_warning);
+			return -1;
+		}
+	}
 	out = cJSON_CreateObject();
 	warnings = cJSON_CreateArray();
 	if (out == NULL || warnings == NULL)
@@ -438,7 +456,11 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 	w = config_get_warnings(cfg);
 	for (size_t i = 0; i < w->count; i++)
 		cJSON_AddItemToArray(warnings, cJSON_CreateString(w->items[i]));
-	if ((container = op_read_configuration_container(cfg, warnings)) != NULL)
+	if (container_warning != NULL) {
+		cJSON_AddItemToArray(warnings, cJSON_CreateString(container_warning));
+		free(container_warning);
+	}
+	if (container != NULL)
 		rc = op_read_configuration_with_container(
 		    cfg, container, merged, ports, r->config == NULL, out, cause);
 	else

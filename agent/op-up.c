@@ -106,7 +106,8 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	opts.config_file = r->config;
 	opts.rebuild = agent_op_req_bool(r, "rebuild");
 	opts.recreate = agent_op_req_bool(r, "recreate");
-	opts.no_git_root = agent_op_req_bool(r, "noGitRoot");
+	opts.git_root =
+	    workspace_git_root_of(cJSON_GetObjectItemCaseSensitive(r->json, "noGitRoot"));
 	opts.skip_non_blocking = agent_op_req_bool(r, "skipNonBlockingCommands");
 	opts.skip_post_create = agent_op_req_bool(r, "skipPostCreate");
 	opts.skip_post_attach = agent_op_req_bool(r, "skipPostAttach");

@@ -22,6 +22,7 @@ struct up_state {
 	const struct up_opts *opts;
 	const struct progress *p;
 	struct config *cfg;
+	int no_git_root; /* cfg loaded without the git root mounted */
 	struct docker *docker;
 	char *state_dir;
 	char *config_hash;

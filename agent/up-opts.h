@@ -8,6 +8,7 @@
 
 #include "feature-lock.h"
 #include "progress.h"
+#include "workspace.h"
 
 struct secrets;
 struct host_policy;
@@ -16,9 +17,10 @@ struct up_opts {
 	const char *workspace_folder; /* required */
 	const char *config_file;      /* --config; NULL: discover */
 	int rebuild;		      /* rebuild the image without cache, recreate */
-	/* --mount-workspace-git-root false: mount the workspace folder
-	 * itself, not its git work tree (config_load_opts' no_git_root). */
-	int no_git_root;
+	/* --mount-workspace-git-root: false mounts the workspace folder
+	 * itself, not its git work tree (config_load_opts' no_git_root); not
+	 * given, a container reused keeps what it was made with. */
+	enum workspace_git_root git_root;
 	int recreate; /* remove the container and create it anew */
 	/* The reference CLI's lifecycle flags (lifecycle.h's LIFECYCLE_SKIP_*):
 	 * return after waitFor, the rest in the background; run none of the

@@ -333,6 +333,7 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 
 	labels = labels_make(s->cfg, s->config_hash, img.label, img.entries);
 	labels_add_placement(labels, s->opts, s->merged);
+	labels_add_git_root(labels, s->no_git_root);
 	in.image = uid_image != NULL ? uid_image : img.name;
 	in.merged = s->merged;
 	in.config = obj;
@@ -670,6 +671,43 @@ up_check_metadata_honoured(const struct up_state *s)
 	config_warnings_clear(&w);
 }
 
+/* A plain up (no --mount-workspace-git-root) that reuses a container made
+ * with --mount-workspace-git-root false: load the configuration again
+ * without the git root, so that its workspace folder (postAttachCommand's,
+ * the answer's remoteWorkspaceFolder) is the one that container has.
+ * Asked of Docker only for a folder inside a git work tree other than its
+ * root, where the choice changes anything; Compose ignores it. 0, or -1
+ * with *cause. */
+static int
+up_git_root_as_made(struct up_state *s, struct config_load_opts *lo, char **cause)
+{
+	const char *folder = config_get_local_folder(s->cfg);
+	char *root;
+	cJSON *container = NULL;
+	int differs;
+
+	if (s->opts->git_root != WORKSPACE_GIT_ROOT_AS_MADE || s->opts->rebuild ||
+	    s->opts->recreate || config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE)
+		return 0;
+	root = config_discover_git_root(folder);
+	differs = root != NULL && strcmp(root, folder) != 0;
+	free(root);
+	if (!differs)
+		return 0;
+	if (up_find_container(s, &container, cause) != 0)
+		return -1;
+	if (container != NULL && labels_no_git_root(container)) {
+		config_free(s->cfg);
+		lo->no_git_root = s->no_git_root = 1;
+		if ((s->cfg = config_load(lo, cause)) == NULL) {
+			cJSON_Delete(container);
+			return -1;
+		}
+	}
+	cJSON_Delete(container);
+	return 0;
+}
+
 /* What up and build begin with: load the configuration (its warnings to
  * progress), check it, take the workspace's lock, hash it. 0, or -1 with
  * *cause; s is cleared with up_state_clear() either way. */
@@ -686,8 +724,12 @@ up_open(struct up_state *s, const struct up_opts *opts, int build, char **cause)
 	lo.config_file = opts->config_file;
 	lo.override_config = opts->override_config;
 	lo.id_labels = opts->id_labels;
-	lo.no_git_root = opts->no_git_root;
+	lo.no_git_root = s->no_git_root =
+	    opts->git_root == WORKSPACE_GIT_ROOT_NOT_MOUNTED;
 	if ((s->cfg = config_load(&lo, cause)) == NULL)
+		return -1;
+	s->docker = docker_new(NULL);
+	if (!build && up_git_root_as_made(s, &lo, cause) != 0)
 		return -1;
 	for (size_t i = 0; i < config_get_warnings(s->cfg)->count; i++)
 		progress_line(s->p, "warning: %s", config_get_warnings(s->cfg)->items[i]);
@@ -703,7 +745,6 @@ up_open(struct up_state *s, const struct up_opts *opts, int build, char **cause)
 	    up_on_lock_wait, (void *)s->p, cause);
 	if (s->lock_fd < 0)
 		return -1;
-	s->docker = docker_new(NULL);
 	s->config_hash = up_config_hash(s->cfg, opts->additional_features, s->features);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include "docker.h"
 #include "error.h"
 #include "image.h"
+#include "labels.h"
 #include "log.h"
 #include "owner.h"
 #include "up.h"
@@ -74,11 +75,39 @@ workspace_note_project(struct workspace *ws)
 		ws->compose_project = xstrdup(project);
 }
 
-/* workspace_open(), the git root not mounted when no_git_root (the
- * workspace folder it gives is then /workspaces/NAME). */
+enum workspace_git_root
+workspace_git_root_of(const cJSON *no_git_root)
+{
+	if (!cJSON_IsBool(no_git_root))
+		return WORKSPACE_GIT_ROOT_AS_MADE;
+	return cJSON_IsTrue(no_git_root) ? WORKSPACE_GIT_ROOT_NOT_MOUNTED
+					 : WORKSPACE_GIT_ROOT_MOUNTED;
+}
+
+void
+workspace_git_root_add(cJSON *req, enum workspace_git_root git_root)
+{
+	if (git_root != WORKSPACE_GIT_ROOT_AS_MADE)
+		cJSON_AddBoolToObject(
+		    req, "noGitRoot", git_root == WORKSPACE_GIT_ROOT_NOT_MOUNTED);
+}
+
+int
+workspace_no_git_root(enum workspace_git_root git_root, const cJSON *container)
+{
+	if (git_root != WORKSPACE_GIT_ROOT_AS_MADE)
+		return git_root == WORKSPACE_GIT_ROOT_NOT_MOUNTED;
+	return container != NULL && labels_no_git_root(container);
+}
+
+/* workspace_open() with --mount-workspace-git-root as git_root. The
+ * configuration is loaded again when the container found says its up did
+ * not mount the git root: the id labels that find it do not depend on that
+ * choice, only the workspace folder and mount do. */
 static int
 workspace_open_git(const char *folder, const char *config_file, const cJSON *id_labels,
-    int no_git_root, struct docker *d, struct workspace *ws, char **cause)
+    enum workspace_git_root git_root, struct docker *d, struct workspace *ws,
+    char **cause)
 {
 	struct config_load_opts lo = { 0 };
 
@@ -86,11 +115,17 @@ workspace_open_git(const char *folder, const char *config_file, const cJSON *id_
 	lo.workspace_folder = folder;
 	lo.config_file = config_file;
 	lo.id_labels = id_labels;
-	lo.no_git_root = no_git_root;
+	lo.no_git_root = git_root == WORKSPACE_GIT_ROOT_NOT_MOUNTED;
 	if ((ws->cfg = config_load(&lo, cause)) == NULL)
 		return -1;
 	if (workspace_find_container(d, ws->cfg, &ws->container, cause) != 0)
 		return -1;
+	if (!lo.no_git_root && workspace_no_git_root(git_root, ws->container)) {
+		config_free(ws->cfg);
+		lo.no_git_root = 1;
+		if ((ws->cfg = config_load(&lo, cause)) == NULL)
+			return -1;
+	}
 	workspace_note_project(ws);
 	return 0;
 }
@@ -99,7 +134,8 @@ int
 workspace_open(const char *folder, const char *config_file, const cJSON *id_labels,
     struct docker *d, struct workspace *ws, char **cause)
 {
-	return workspace_open_git(folder, config_file, id_labels, 0, d, ws, cause);
+	return workspace_open_git(
+	    folder, config_file, id_labels, WORKSPACE_GIT_ROOT_AS_MADE, d, ws, cause);
 }
 
 int
@@ -183,11 +219,11 @@ workspace_folder_container(const char *folder, const cJSON *id_labels, struct do
 
 int
 workspace_open_existing(const char *folder, const char *config_file,
-    const cJSON *id_labels, int no_git_root, const char *up_cmd, struct docker *d,
-    struct workspace *ws, char **cause)
+    const cJSON *id_labels, enum workspace_git_root git_root, const char *up_cmd,
+    struct docker *d, struct workspace *ws, char **cause)
 {
-	if (workspace_open_git(
-		folder, config_file, id_labels, no_git_root, d, ws, cause) != 0)
+	if (workspace_open_git(folder, config_file, id_labels, git_root, d, ws, cause) !=
+	    0)
 		return -1;
 	if (ws->container == NULL)
 		return error_set(

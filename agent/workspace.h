@@ -13,6 +13,26 @@
 struct config;
 struct docker;
 
+/* --mount-workspace-git-root as a command gives it. Not given, a workspace
+ * with a container takes what its up did (LABELS_NO_GIT_ROOT): a later
+ * plain exec, shell, ssh-proxy or up must start in the folder that
+ * container has. A request's "noGitRoot" carries it: true NOT_MOUNTED,
+ * false MOUNTED, absent AS_MADE (workspace_git_root_of()). */
+enum workspace_git_root {
+	WORKSPACE_GIT_ROOT_AS_MADE = 0, /* not given: as the container was made */
+	WORKSPACE_GIT_ROOT_MOUNTED,	/* true: the git work tree is mounted */
+	WORKSPACE_GIT_ROOT_NOT_MOUNTED, /* false: the folder itself */
+};
+
+/* The choice a request's "noGitRoot" member (may be NULL) carries. */
+enum workspace_git_root workspace_git_root_of(const cJSON *no_git_root);
+/* Add "noGitRoot" to req for git_root (nothing when AS_MADE). */
+void workspace_git_root_add(cJSON *req, enum workspace_git_root git_root);
+/* Is the git root left unmounted, for a workspace whose container (its
+ * inspect; NULL: none) is container: git_root when given, else what the
+ * container's LABELS_NO_GIT_ROOT says (mounted when it has none). */
+int workspace_no_git_root(enum workspace_git_root git_root, const cJSON *container);
+
 struct workspace {
 	struct config *cfg;    /* NULL after workspace_open_tolerant()'s fallback */
 	cJSON *container;      /* inspect of the dev container; NULL if none */
@@ -28,8 +48,9 @@ struct workspace {
 
 /* Load the configuration of folder (config_file: --config or NULL) and find
  * its container by its id labels (id_labels: --id-label's ["NAME=VALUE",
- * ...], which replace the default ones, or NULL). 0 (ws->container may be NULL: no
- * container) or -1 with *cause. Clear with workspace_clear(). */
+ * ...], which replace the default ones, or NULL); the workspace folder is
+ * the one that container was made with (WORKSPACE_GIT_ROOT_AS_MADE). 0 (ws->container may
+ * be NULL: no container) or -1 with *cause. Clear with workspace_clear(). */
 int workspace_open(const char *folder, const char *config_file, const cJSON *id_labels,
     struct docker *d, struct workspace *ws, char **cause);
 /* workspace_open() for the commands that must still reach a container whose
@@ -57,11 +78,11 @@ int workspace_find_container(
     struct docker *d, const struct config *cfg, cJSON **container, char **cause);
 /* workspace_open() for a command that needs the container: no container is
  * -1 with *cause "no dev container for FOLDER (run `UP_CMD` first)".
- * no_git_root: the configuration's workspace folder as `up
- * --mount-workspace-git-root false` made it (config_load_opts'). */
+ * git_root: --mount-workspace-git-root as given (the workspace folder is
+ * then the one such an up made). */
 int workspace_open_existing(const char *folder, const char *config_file,
-    const cJSON *id_labels, int no_git_root, const char *up_cmd, struct docker *d,
-    struct workspace *ws, char **cause);
+    const cJSON *id_labels, enum workspace_git_root git_root, const char *up_cmd,
+    struct docker *d, struct workspace *ws, char **cause);
 /* The container's id (borrowed), or NULL. */
 const char *workspace_container_id(const struct workspace *ws);
 /* Ids of all containers of ws: the dev container and, for Compose, the rest of

@@ -32,7 +32,7 @@ cmd_shell_exec(int argc, char **argv)
 			req.folder = a.folder;
 			req.config_file = a.config_file;
 			req.id_labels = a.id_labels;
-			req.no_git_root = a.no_git_root;
+			req.git_root = a.git_root;
 			req.command = shell_cmd;
 			req.ncommand = 3;
 			req.verb = "shell";

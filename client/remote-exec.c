@@ -407,8 +407,7 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 	if (er->remote_env != NULL)
 		cJSON_AddItemToObject(
 		    req, "remoteEnv", cJSON_Duplicate(er->remote_env, 1));
-	if (er->no_git_root)
-		cJSON_AddTrueToObject(req, "noGitRoot");
+	workspace_git_root_add(req, er->git_root);
 	if (er->secrets != NULL)
 		cJSON_AddItemToObject(req, "secrets", secrets_to_json(er->secrets));
 	cJSON_AddBoolToObject(req, "tty", x.tty);

@@ -24,6 +24,9 @@
 #   result's configuration and mergedConfiguration as the reference's, and
 #   read-configuration's workspace with the flag (false, and the default);
 #   exec and shell --mount-workspace-git-root false start in that folder;
+#   so do a later plain exec, shell, ssh through ssh-proxy, up (its
+#   remoteWorkspaceFolder) and read-configuration (the container's label),
+#   while exec --mount-workspace-git-root true still goes by the flag;
 #   --remove-existing-container replaces the container;
 #   unknown flags and malformed values exit 2 (the reference's flags rdev
 #   takes only at their default, named).
@@ -435,6 +438,18 @@ up_d() {
 			echo failed >>"$out.pwd.n"
 		echo pwd | rdev shell --mount-workspace-git-root false "$target" >"$out.shpwd" 2>"$out.err" ||
 			echo failed >>"$out.shpwd"
+		# Without the flag: as that up made the container (its label);
+		# the flag given still wins.
+		rdev exec "$target" pwd >"$out.plain.exec" 2>"$out.err" || echo failed >>"$out.plain.exec"
+		echo pwd | rdev shell "$target" >"$out.plain.shell" 2>"$out.err" ||
+			echo failed >>"$out.plain.shell"
+		rdev exec "$target" --mount-workspace-git-root true pwd >"$out.true.exec" 2>"$out.err" ||
+			echo failed >>"$out.true.exec"
+		rdev up "$target" --json >"$out.plain.up" 2>"$out.err" || echo failed >>"$out.plain.up"
+		rdev read-configuration "$target" >"$out.plain.rc" 2>"$out.err" || echo failed >>"$out.plain.rc"
+		rdev ssh-config "$target" --host-alias "rdev-$tag-d" >"$out.sshcfg" 2>"$out.err" &&
+			ssh -F "$out.sshcfg" -o BatchMode=yes "rdev-$tag-d" pwd >"$out.plain.ssh" 2>"$out.err" ||
+			echo failed >>"$out.plain.ssh"
 	fi
 	cid=$(tail -1 "$out.up" | jq -r .containerId)
 	echo "$cid" >"$out.id"
@@ -462,6 +477,16 @@ compare_d() { # WHERE REF_OUT RDEV_OUT
 	    "$(cat "$d.pwd.n")" "$(cat "$r.pwd.n")"
 	check_eq "$where: ... /workspaces/sub" "$(cat "$d.pwd.n")" /workspaces/sub
 	check_eq "$where: shell --mount-workspace-git-root false too" "$(cat "$d.shpwd")" /workspaces/sub
+	check_eq "$where: then a plain exec starts there too (the container's label)" \
+	    "$(cat "$d.plain.exec")" /workspaces/sub
+	check_eq "$where: ... a plain shell" "$(cat "$d.plain.shell")" /workspaces/sub
+	check_eq "$where: ... ssh through ssh-proxy" "$(cat "$d.plain.ssh")" /workspaces/sub
+	check_eq "$where: ... a plain up reuses it there" \
+	    "$(jq -r '.outcome + " " + .remoteWorkspaceFolder' "$d.plain.up" 2>&1)" "success /workspaces/sub"
+	check_eq "$where: ... a plain read-configuration says so" \
+	    "$(jq -r .workspace.workspaceFolder "$d.plain.rc" 2>&1)" /workspaces/sub
+	check_eq "$where: ... exec --mount-workspace-git-root true still wins (no such folder: 126)" \
+	    "$(tail -1 "$d.true.exec")" failed
 }
 if ! ref_kept d; then
 	up_d ref "$W" "" "$TEST_TMP/out/d.ref"
