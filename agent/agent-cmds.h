@@ -201,7 +201,8 @@ cJSON *agent_cmd_request(
 	"  --mount-workspace-git-root true|false\n" \
 	"                  false: start in the workspace folder of an `up\n" \
 	"                  --mount-workspace-git-root false` (/workspaces/NAME,\n" \
-	"                  not /workspaces/GITROOT/...), as the reference's exec\n"
+	"                  not /workspaces/GITROOT/...), as the reference's exec;\n" \
+	"                  not given: as the container's up made it\n"
 
 /* The workspace commands' --config and --workspace-folder (status, logs,
  * stop, down, shell): what --help says of them. */

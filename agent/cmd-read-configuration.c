@@ -69,13 +69,15 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
 				a->id_labels = cJSON_CreateArray();
 			cJSON_AddItemToArray(a->id_labels, cJSON_CreateString(v));
 		} else if ((r = agent_cmd_bool_option(argc, argv, &i,
-				"--include-merged-configuration", &b, &msg)) != 0) {
+				agent_cmd_bool_options[AGENT_BOOL_INCLUDE_MERGED], &b,
+				&msg)) != 0) {
 			if (r < 0)
 				return cmd_usage_error(prog, entry,
 				    "--include-merged-configuration %s", msg);
 			a->merged = b;
 		} else if ((r = agent_cmd_bool_option(argc, argv, &i,
-				"--mount-workspace-git-root", &b, &msg)) != 0) {
+				agent_cmd_bool_options[AGENT_BOOL_GIT_ROOT], &b, &msg)) !=
+		    0) {
 			if (r < 0)
 				return cmd_usage_error(
 				    prog, entry, "--mount-workspace-git-root %s", msg);

@@ -216,3 +216,26 @@ TEST(ports_check_refuses_bad_image_entry)
 	cJSON_Delete(good);
 	config_free(cfg);
 }
+
+/* The git root choice made by up --mount-workspace-git-root false is read
+ * back from the container's labels: only "false" says it, none (a default
+ * up, an older rdev) mounts the git root. */
+TEST(git_root_label_round_trip)
+{
+	cJSON *c = test_labels_container("NAME=web", NULL);
+	cJSON *labels = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(c, "Config"), "Labels");
+
+	ASSERT_INT_EQ(labels_no_git_root(c), 0);
+	labels_add_git_root(labels, 0);
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(labels, LABELS_NO_GIT_ROOT));
+	labels_add_git_root(labels, 1);
+	ASSERT_STR_EQ(cJSON_GetStringValue(
+			  cJSON_GetObjectItemCaseSensitive(labels, LABELS_NO_GIT_ROOT)),
+	    "false");
+	ASSERT_INT_EQ(labels_no_git_root(c), 1);
+	cJSON_ReplaceItemInObjectCaseSensitive(
+	    labels, LABELS_NO_GIT_ROOT, cJSON_CreateString("true"));
+	ASSERT_INT_EQ(labels_no_git_root(c), 0);
+	cJSON_Delete(c);
+}
