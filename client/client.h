@@ -165,6 +165,11 @@ struct client_target_hook {
 #define CLIENT_TARGET_SEND_KEEP_HOST \
 	0x400 /* ... a two-way sync follows: a host file changed since the \
 		 last sync is kept as its conflict file (keepHostChanges) */
+#define CLIENT_TARGET_EXEC \
+	0x800 /* exec, shell: a target that could not be reached or found \
+		 (its host's SSH connection lost, the broker gone, a pool's \
+		 host) is AGENT_EXIT_EXEC_FAILED (125), not CMD_EXIT_FAILURE: \
+		 docs/CLI.md's exit codes (the command could not be run) */
 /* Find name's TARGET in argv (the value of --workspace-folder, else the
  * first non-option) and open its backend. `@POOL SOURCE [--host NAME]`
  * resolves to a host of the pool (pool-target.h; with CLIENT_TARGET_PLACE

@@ -11,7 +11,8 @@ cmd_exec_exec(int argc, char **argv)
 	int rc;
 
 	if ((rc = client_target_open_hook("exec", argc, argv,
-		 CLIENT_TARGET_QUIET | CLIENT_TARGET_COMMAND, &hook, &ct)) == CMD_EXIT_OK)
+		 CLIENT_TARGET_QUIET | CLIENT_TARGET_COMMAND | CLIENT_TARGET_EXEC, &hook,
+		 &ct)) == CMD_EXIT_OK)
 		rc = agent_cmd_exec(
 		    &ct.be, &client_program, &cmd_exec_entry, ct.argc, ct.argv);
 	client_target_close(&ct);

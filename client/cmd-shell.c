@@ -23,8 +23,8 @@ cmd_shell_exec(int argc, char **argv)
 	struct agent_exec_req req = { 0 };
 	int rc;
 
-	if ((rc = client_target_open_hook(
-		 "shell", argc, argv, CLIENT_TARGET_QUIET, &hook, &ct)) == CMD_EXIT_OK) {
+	if ((rc = client_target_open_hook("shell", argc, argv,
+		 CLIENT_TARGET_QUIET | CLIENT_TARGET_EXEC, &hook, &ct)) == CMD_EXIT_OK) {
 		if (cmd_shell_parse(
 			&client_program, &cmd_shell_entry, ct.argc, ct.argv, &a) != 0)
 			rc = CMD_EXIT_USAGE;
@@ -49,7 +49,7 @@ const struct cmd_entry cmd_shell_entry = { "shell",
 	" [--mount-workspace-git-root true|false] " AGENT_CMD_ID_LABEL_USAGE,
 	"open an interactive shell in the dev container",
 	"Runs the remote user's shell (from the container's /etc/passwd, else\n"
-	"/bin/sh) as `exec` would. Exit status: the "
-	"shell's.\n\noptions:\n" AGENT_CMD_WORKSPACE_HELP AGENT_CMD_GIT_ROOT_HELP
-	    AGENT_CMD_ID_LABEL_HELP "\n" CLIENT_TARGET_HELP,
+	"/bin/sh) as `exec` would. Exit status: the shell's, or 125 when it\n"
+	"could not be run or the connection broke.\n\noptions:\n" AGENT_CMD_WORKSPACE_HELP
+	    AGENT_CMD_GIT_ROOT_HELP AGENT_CMD_ID_LABEL_HELP "\n" CLIENT_TARGET_HELP,
 	cmd_shell_exec };

@@ -464,8 +464,8 @@ client_target_open(
 	return client_target_open_hook(name, argc, argv, flags, NULL, ct);
 }
 
-int
-client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
+static int
+client_target_open_any(const char *name, int argc, char **argv, unsigned flags,
     const struct client_target_hook *hook, struct client_target *ct)
 {
 	struct remote_opts ro = { 0 };
@@ -587,6 +587,18 @@ client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
 	ct->argv[n] = NULL;
 	ct->argc = n;
 	return CMD_EXIT_OK;
+}
+
+int
+client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
+    const struct client_target_hook *hook, struct client_target *ct)
+{
+	int rc = client_target_open_any(name, argc, argv, flags, hook, ct);
+
+	/* (exec's script cannot tell rdev's 1 from its command's) */
+	if (rc == CMD_EXIT_FAILURE && (flags & CLIENT_TARGET_EXEC))
+		rc = AGENT_EXIT_EXEC_FAILED;
+	return rc;
 }
 
 char *

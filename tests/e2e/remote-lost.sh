@@ -31,6 +31,14 @@ check_eq "the session is connected" "$(state)" connected
 
 bash "$RIG" host-link "$name" down
 start=$(date +%s%N)
+# Meanwhile an exec and a shell of a HOST: SOURCE find its folder on the
+# host over the silent link: the keepalive's loss is rdev's failure, 125
+# (it was 1, the command's own status as a script reads it).
+mkdir -p "$TEST_TMP/app"
+rdev exec "$name:" "$TEST_TMP/app" -- true </dev/null >/dev/null 2>"$TEST_TMP/exec-lost.err" &
+lost_pids=$!
+rdev shell "$name:" "$TEST_TMP/app" </dev/null >/dev/null 2>"$TEST_TMP/shell-lost.err" &
+lost_pids="$lost_pids $!"
 lost=
 for _ in $(seq 1 120); do
 	case $(state) in lost | reconnecting) lost=1; break ;; esac
@@ -42,6 +50,16 @@ check "the broker declares the session lost within 10 s of the cut (12 s slack)"
 	test -n "$lost" -a "$elapsed_ms" -le 12000
 check_eq "then a connection to its forward is closed, not held" \
 	"$(python3 "$client" closed "$port")" closed
+set -- $lost_pids
+for verb in exec shell; do
+	st=0
+	wait "$1" || st=$?
+	shift
+	[ "$st" = 125 ] || cat "$TEST_TMP/$verb-lost.err" >&2
+	check_eq "$verb HOST: SOURCE over the lost link exits 125, rdev's failure" "$st" 125
+	check "... saying the SSH connection was lost" \
+		grep -q "lost the SSH connection" "$TEST_TMP/$verb-lost.err"
+done
 # Now a host that drops every packet (the link back, sshd's port dropped in
 # the host's namespace): the reconnect's connect waits for ConnectTimeout;
 # connections meanwhile are closed too.
@@ -94,5 +112,5 @@ check "its saved state keeps the forwards (and not the one stopped)" jq -e \
 	"$state_file"
 st=0
 wait "$exec_pid" || st=$?
-check "the waiting client was answered (it failed)" test "$st" -ne 0
+check_eq "the waiting client was answered (it failed: rdev's 125)" "$st" 125
 finish
