@@ -272,9 +272,42 @@ forward_set_last_error(struct forward *fw, const char *cause,
 	if (lock != NULL)
 		pthread_mutex_lock(lock);
 	fw->last_error_from = from;
+	fw->last_error_conn = 0;
 	forward_set_string_locked(&fw->last_error, cause, NULL);
 	if (lock != NULL)
 		pthread_mutex_unlock(lock);
+}
+
+void
+forward_connection_failed(
+    struct forward *fw, const char *label, const char *why, pthread_mutex_t *lock)
+{
+	/* (only this thread writes last_error: read without lock) */
+	int again = fw->last_error_conn && fw->last_error != NULL &&
+	    strcmp(fw->last_error, why) == 0;
+
+	if (fw->fd4 < 0 && fw->fd6 < 0) {
+		log_info("%s: connect to port %d of %s: %s", label, fw->port,
+		    fw->workspace, why);
+		return;
+	}
+	if (again)
+		log_info(
+		    "forward %d (%s, port %d): %s", fw->local_port, label, fw->port, why);
+	else
+		log_warn("forward %d (%s, port %d): a connection failed: %s",
+		    fw->local_port, label, fw->port, why);
+	if (again)
+		return;
+	forward_set_last_error(fw, why, FORWARD_ERROR_CONNECTION, lock);
+	fw->last_error_conn = 1;
+}
+
+void
+forward_connection_ok(struct forward *fw, pthread_mutex_t *lock)
+{
+	if (fw->last_error_conn)
+		forward_set_last_error(fw, NULL, FORWARD_ERROR_CONNECTION, lock);
 }
 
 void

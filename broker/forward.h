@@ -93,6 +93,10 @@ struct forward {
 	 * forward goes to another container; NULL: none. */
 	char *last_error;
 	enum forward_error_from last_error_from;
+	/* last_error is a connection's failure at the container's end
+	 * (forward_connection_failed): a connection that gets through clears
+	 * it (forward_connection_ok) */
+	int last_error_conn;
 	int fd4, fd6; /* listeners; -1: none */
 	/* Where to connect (from the agent's relay op), for the container
 	 * container_id: checked when stale (forward_target_fresh), asked for
@@ -208,6 +212,21 @@ int forward_open(struct forward *fw, const char *ws, const char *config,
  * under lock when there is one (forward_set_auto_action's reason). */
 void forward_set_last_error(struct forward *fw, const char *cause,
     enum forward_error_from from, pthread_mutex_t *lock);
+/* A connection to fw's port failed at the container's end (why: nothing
+ * listens on the port, as the relay's status 1 says, or the target cannot
+ * be reached): why becomes fw's last_error (FORWARD_ERROR_CONNECTION, under
+ * lock when there is one: shown by --list as "its last connection
+ * failed"), and is logged, a warning naming label (the host) and the
+ * forward; the same failure again only at info level (a client that tries
+ * again and again does not fill the log). fw without a listener (a
+ * `connect`'s: its client is answered with why) is logged at info level
+ * alone. */
+void forward_connection_failed(
+    struct forward *fw, const char *label, const char *why, pthread_mutex_t *lock);
+/* A connection to fw's port got through: a last_error that
+ * forward_connection_failed set is cleared (under lock when there is
+ * one). */
+void forward_connection_ok(struct forward *fw, pthread_mutex_t *lock);
 /* Close fw's listeners, free its strings, wipe its token. */
 void forward_clear(struct forward *fw);
 /* Which container of a workspace a request names: its "workspace", its

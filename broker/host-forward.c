@@ -410,6 +410,7 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 			pthread_mutex_lock(&h->lock);
 			f->fw.direct++;
 			pthread_mutex_unlock(&h->lock);
+			forward_connection_ok(&f->fw, &h->lock);
 			host_connect_answer(l, "direct", NULL);
 			host_link_set_state(l, HOST_LINK_OPEN);
 			return;
@@ -474,6 +475,15 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 				return;
 			}
 		}
+	}
+	if (!l->open_direct) {
+		/* (the agent's target, asked again, not reached either:
+		 * --list's lastError and the log say so) */
+		char *text = xasprintf(
+		    "cannot reach %s:%d (%s)", l->open_address, l->open_port, why);
+
+		forward_connection_failed(&f->fw, h->label, text, &h->lock);
+		free(text);
 	}
 	free(why);
 	/* the client sees its connection closed */

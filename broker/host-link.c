@@ -524,13 +524,15 @@ host_link_take(struct host_link *l, const unsigned char *data, size_t len)
 			return len;
 		}
 		if (data[0] != 0) {
-			log_info("%s: forward %d to port %d: %s", l->h->label,
-			    l->fwd->fw.local_port, l->fwd->fw.port,
-			    forward_relay_status_error(data[0]));
+			/* (--list's lastError and the log say why: the
+			 * client saw only its connection closed) */
+			forward_connection_failed(&l->fwd->fw, l->h->label,
+			    forward_relay_status_error(data[0]), &l->h->lock);
 			host_connect_answer(l, NULL, forward_relay_status_error(data[0]));
 			host_link_set_state(l, HOST_LINK_DEAD);
 			return len;
 		}
+		forward_connection_ok(&l->fwd->fw, &l->h->lock);
 		host_connect_answer(l, "relay", NULL);
 		host_link_set_state(l, HOST_LINK_OPEN);
 	}

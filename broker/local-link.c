@@ -264,12 +264,14 @@ local_link_on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		if (status != 0) {
-			log_info("%s: forward %d to port %d: %s", LOCAL_HOST_LABEL,
-			    l->f->fw.local_port, l->f->fw.port,
-			    forward_relay_status_error(status));
+			/* (--list's lastError and the log say why: the
+			 * client saw only its connection closed) */
+			forward_connection_failed(&l->f->fw, LOCAL_HOST_LABEL,
+			    forward_relay_status_error(status), NULL);
 			local_link_kill(l);
 			return;
 		}
+		forward_connection_ok(&l->f->fw, NULL);
 		bufferevent_set_timeouts(bev, NULL, NULL); /* (the status byte's) */
 		local_link_set_state(l, LOCAL_LINK_OPEN);
 	}
@@ -366,6 +368,7 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 		bufferevent_enable(l->up, EV_READ);
 		if (l->direct || fw->service != NULL) {
 			fw->direct++;
+			forward_connection_ok(fw, NULL);
 			local_link_set_state(l, LOCAL_LINK_OPEN);
 		} else {
 			struct timeval status = { forward_relay_status_ms() / 1000,
@@ -453,6 +456,13 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 	    fw->address, fw->target_port, l->retried ? "" : "; asking the agent again");
 	fw->have_target = 0; /* container restarted, relay gone: ask again */
 	if (l->retried) {
+		/* (the agent's target, asked again, not reached either:
+		 * --list's lastError and the log say so) */
+		char *text = xasprintf("cannot reach %s:%d (%s)", fw->address,
+		    fw->target_port, strerror(err));
+
+		forward_connection_failed(fw, LOCAL_HOST_LABEL, text, NULL);
+		free(text);
 		local_link_kill(l);
 		return;
 	}

@@ -28,10 +28,11 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
-base=$(rig_ports 18)
+base=$(rig_ports 19)
 p_any=$base p_lo=$((base + 1)) p_add=$((base + 2)) p_busy=$((base + 3)) p_id=$((base + 4)) p_auto=$((base + 5)) p_auto2=$((base + 6)) p_move=$((base + 7)) p_exp=$((base + 8)) p_ig=$((base + 9))
 p_r1=$((base + 10)) p_r2=$((base + 11)) p_r3=$((base + 12)) p_fp=$((base + 13))
 p_o1=$((base + 14)) p_o2=$((base + 15)) p_o3=$((base + 16)) p_o4=$((base + 17))
+p_nl=$((base + 18))
 ws=$TEST_TMP/ws
 mkdir -p "$ws"
 cat >"$ws/.devcontainer.json" <<JSON
@@ -185,6 +186,19 @@ check "P again, with both there: the one at P is the answer (not Q's)" \
 	grep -q "^  localhost:$pq *-> container port $pq\b" "$TEST_TMP/pq2.err"
 for p in "$pq" "$((pq + 1))"; do rdev forward --stop "$p" >/dev/null 2>&1 || true; done
 kill "$busy_pid"; busy_pid=
+
+# --- a port nothing listens on in the container ---------------------------------
+# The client sees an empty reply (as ssh -L's): why is the forward's
+# lastError and in the broker's log.
+rdev forward "$ws" "$p_nl" 2>"$TEST_TMP/nl.err" || { cat "$TEST_TMP/nl.err"; fail "forward $p_nl"; }
+curl -sf --max-time 20 "http://127.0.0.1:$p_nl/q" >/dev/null && fail "a port nothing listens on answered"
+check_eq "nothing listens: lastError says so" "$(fwd "$p_nl" lastError)" \
+	"nothing listens on that port in the container"
+check_eq "... met by a connection" "$(fwd "$p_nl" lastErrorFrom)" connection
+check "nothing listens: the broker's log warns of it" \
+	grep -q "warning: forward $p_nl (local, port $p_nl): a connection failed: nothing listens" \
+	"$RDEV_RUNTIME_DIR/broker.log"
+rdev forward --stop "$p_nl" >/dev/null 2>&1 || fail "forward --stop $p_nl"
 
 # --- a killed broker ---------------------------------------------------------
 pid=$("$RDEV_BIN_DIR/rdev-broker" status --json | jq .pid)

@@ -145,6 +145,26 @@ check "killed container: the connection is closed once the agent says it is not 
 check "killed container: --list says why" sh -c \
 	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e --argjson p $p_stop 'map(select(.local == \$p))[0].lastError | test(\"is not running\")' >/dev/null"
 
+# --- a running container's port where nothing listens --------------------------
+# (p_none: no forward and no server since (b)) The client sees an empty
+# reply, as ssh -L's: why is the forward's lastError and in the broker's log.
+rdev forward "$name:~/ws" "$p_none" >/dev/null 2>"$TEST_TMP/nl.err" ||
+	{ cat "$TEST_TMP/nl.err" >&2; fail "rdev forward ~/ws $p_none"; }
+curl -sf -m 20 "http://127.0.0.1:$p_none/q" >/dev/null && fail "a port nothing listens on answered"
+check "nothing listens: lastError says so, met by a connection" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e --argjson p $p_none 'map(select(.local == \$p))[0] |
+	 (.lastError | test(\"nothing listens on that port\")) and .lastErrorFrom == \"connection\"' >/dev/null"
+check "nothing listens: --list says why its connection failed" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list | grep -A1 -- '^  localhost:$p_none ' |
+	 grep -q 'its last connection failed: nothing listens on that port in the container'"
+check "nothing listens: the broker's log warns of it" \
+	grep -q "warning: forward $p_none .*a connection failed: nothing listens" "$RDEV_RUNTIME_DIR/broker.log"
+docker exec "$cid" sh -c "mkdir -p /www2 && echo now-answers >/www2/q && busybox httpd -p 0.0.0.0:$p_none -h /www2"
+check_eq "nothing listens: the forward answers once a server does" \
+	"$(curl -sf -m 20 "http://127.0.0.1:$p_none/q")" now-answers
+check_eq "and --list's error is gone" \
+	"$(rdev forward --list --json | jq -r --argjson p "$p_none" 'map(select(.local == $p))[0].lastError')" null
+
 # --- a Compose service's port of a workspace that is no Compose one ------------
 rc=0
 rdev forward "$name:~/ws" "db:$p_miss" 2>"$TEST_TMP/svc.err" || rc=$?

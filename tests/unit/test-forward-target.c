@@ -783,6 +783,43 @@ TEST(a_last_error_says_what_met_it_and_goes_with_its_container)
 	cJSON_Delete(other);
 }
 
+/* A connection that met nothing listening (the relay's status 1) is the
+ * forward's lastError, met by a connection, until one gets through; a
+ * connect's forward (no listener: its client is answered) keeps none, and
+ * a connection that gets through leaves another kind of error alone. */
+TEST(a_connection_s_failure_is_the_last_error_until_one_gets_through)
+{
+	struct forward fw;
+	char *s;
+
+	forward_init(&fw, "/w", NULL);
+	fw.port = 3000;
+	fw.local_port = 13000;
+	fw.fd4 = 1000; /* (a listener, never used: not closed below) */
+	forward_connection_failed(&fw, "h", forward_relay_status_error(1), NULL);
+	ASSERT_STR_EQ(s = last_error_of(&fw),
+	    "nothing listens on that port in the container/connection");
+	free(s);
+	/* the same again (logged at info level): kept */
+	forward_connection_failed(&fw, "h", forward_relay_status_error(1), NULL);
+	ASSERT_STR_EQ(s = last_error_of(&fw),
+	    "nothing listens on that port in the container/connection");
+	free(s);
+	forward_connection_ok(&fw, NULL);
+	ASSERT_STR_EQ(s = last_error_of(&fw), "-/-");
+	free(s);
+	forward_set_last_error(&fw, "not running", FORWARD_ERROR_CHECK, NULL);
+	forward_connection_ok(&fw, NULL);
+	ASSERT_STR_EQ(s = last_error_of(&fw), "not running/check");
+	free(s);
+	fw.fd4 = -1;
+	forward_set_last_error(&fw, NULL, FORWARD_ERROR_CONNECTION, NULL);
+	forward_connection_failed(&fw, "h", forward_relay_status_error(1), NULL);
+	ASSERT_STR_EQ(s = last_error_of(&fw), "-/-");
+	free(s);
+	forward_clear(&fw);
+}
+
 TEST(a_connect_with_a_check_in_flight_outlives_its_idle_time)
 {
 	struct host_forward f;
