@@ -458,8 +458,11 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 	if (l->retried) {
 		/* (the agent's target, asked again, not reached either:
 		 * --list's lastError and the log say so) */
-		char *text = xasprintf("cannot reach %s:%d (%s)", fw->address,
-		    fw->target_port, strerror(err));
+		char *text =
+		    xasprintf("cannot reach %s:%d (%s)", fw->address, fw->target_port,
+			(what & BEV_EVENT_TIMEOUT) ? "timed out"
+			    : err != 0		   ? strerror(err)
+						   : "closed");
 
 		forward_connection_failed(fw, LOCAL_HOST_LABEL, text, NULL);
 		free(text);
