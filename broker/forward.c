@@ -282,9 +282,7 @@ void
 forward_connection_failed(
     struct forward *fw, const char *label, const char *why, pthread_mutex_t *lock)
 {
-	/* (only this thread writes last_error: read without lock) */
-	int again = fw->last_error_conn && fw->last_error != NULL &&
-	    strcmp(fw->last_error, why) == 0;
+	int again = fw->warned != NULL && strcmp(fw->warned, why) == 0;
 
 	if (fw->fd4 < 0 && fw->fd6 < 0) {
 		log_info("%s: connect to port %d of %s: %s", label, fw->port,
@@ -294,11 +292,12 @@ forward_connection_failed(
 	if (again)
 		log_info(
 		    "forward %d (%s, port %d): %s", fw->local_port, label, fw->port, why);
-	else
+	else {
 		log_warn("forward %d (%s, port %d): a connection failed: %s",
 		    fw->local_port, label, fw->port, why);
-	if (again)
-		return;
+		free(fw->warned);
+		fw->warned = xstrdup(why);
+	}
 	forward_set_last_error(fw, why, FORWARD_ERROR_CONNECTION, lock);
 	fw->last_error_conn = 1;
 }
@@ -306,6 +305,8 @@ forward_connection_failed(
 void
 forward_connection_ok(struct forward *fw, pthread_mutex_t *lock)
 {
+	free(fw->warned);
+	fw->warned = NULL;
 	if (fw->last_error_conn)
 		forward_set_last_error(fw, NULL, FORWARD_ERROR_CONNECTION, lock);
 }
@@ -327,6 +328,7 @@ forward_clear(struct forward *fw)
 	free(fw->label);
 	free(fw->auto_action);
 	free(fw->last_error);
+	free(fw->warned);
 	free(fw->address);
 	free(fw->container_id);
 	sodium_memzero(fw->token, sizeof fw->token);

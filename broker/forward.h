@@ -97,6 +97,10 @@ struct forward {
 	 * (forward_connection_failed): a connection that gets through clears
 	 * it (forward_connection_ok) */
 	int last_error_conn;
+	/* the last connection failure warned of in the log (only this
+	 * thread: no lock), until a connection gets through: the same one
+	 * again is logged at info level; owned, or NULL */
+	char *warned;
 	int fd4, fd6; /* listeners; -1: none */
 	/* Where to connect (from the agent's relay op), for the container
 	 * container_id: checked when stale (forward_target_fresh), asked for
