@@ -278,6 +278,10 @@ agent_bundle_open(const char *dir, char **cause)
 	b = xcalloc(1, sizeof *b);
 	b->dir = xstrdup(dir);
 	path = xasprintf("%s/MANIFEST", dir);
+	/* (before the read: a MANIFEST replaced between the two makes the
+	 * bundle stale at once, never one that looks current) */
+	if (stat(path, &b->manifest_st) != 0)
+		memset(&b->manifest_st, 0, sizeof b->manifest_st);
 	if (file_read_all(path, AGENT_MANIFEST_MAX, &manifest, &mlen, cause) != 0) {
 		free(path);
 		error_prefix(cause, "agent bundle %s", dir);
@@ -317,6 +321,21 @@ fail:
 	free(hashfile);
 	agent_bundle_free(b);
 	return NULL;
+}
+
+int
+agent_bundle_stale(const struct agent_bundle *b)
+{
+	const struct stat *was = &b->manifest_st;
+	struct stat sb;
+	char *path = xasprintf("%s/MANIFEST", b->dir);
+	int rc;
+
+	rc = stat(path, &sb);
+	free(path);
+	return rc != 0 || sb.st_dev != was->st_dev || sb.st_ino != was->st_ino ||
+	    sb.st_size != was->st_size || sb.st_mtim.tv_sec != was->st_mtim.tv_sec ||
+	    sb.st_mtim.tv_nsec != was->st_mtim.tv_nsec;
 }
 
 struct agent_bundle *

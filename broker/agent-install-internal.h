@@ -10,6 +10,7 @@
 #ifndef RDEV_AGENT_INSTALL_INTERNAL_H
 #define RDEV_AGENT_INSTALL_INTERNAL_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <stddef.h>
@@ -40,6 +41,7 @@ struct agent_bundle {
 						  and bundle.hash */
 	size_t nfiles;
 	uint64_t size;
+	struct stat manifest_st; /* MANIFEST's, taken before it was read */
 };
 
 /* How the files reach the host: SFTP, or, where sshd has no sftp subsystem,

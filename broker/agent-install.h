@@ -58,6 +58,9 @@ struct agent_bundle *agent_bundle_find(char **cause);
 struct agent_bundle *agent_bundle_open(const char *dir, char **cause);
 /* NULL is a no-op. */
 void agent_bundle_free(struct agent_bundle *b);
+/* 1 if b's MANIFEST is no longer the file it read (replaced, changed or
+ * gone: a package upgrade, a rebuild), else 0: one stat(2). */
+int agent_bundle_stale(const struct agent_bundle *b);
 /* The bundle's version, directory, arch and BLAKE2b-256 (64 hex digits);
  * valid until agent_bundle_free. */
 const char *agent_bundle_version(const struct agent_bundle *b);

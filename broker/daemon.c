@@ -51,6 +51,11 @@ struct broker {
 	time_t started;
 	struct agent_bundle *bundle; /* NULL: bundle_error says why */
 	char *bundle_error;
+	/* bundles replaced by a newer one: host sessions borrow theirs for
+	 * their life, so they are freed at the stop */
+	struct agent_bundle **old_bundles;
+	size_t nold_bundles;
+	cJSON *unrestored;	/* saved host entries waiting for a bundle */
 	const char *agent_path; /* $RDEV_BROKER_AGENT_PATH (tests) */
 	LIST_HEAD(, broker_host) hosts;
 	/* ended, their threads still finishing (a ProxyCommand's end): joined
@@ -194,33 +199,149 @@ broker_local_new(struct broker *b)
 	free(agent);
 }
 
-/* Start a session for every saved host entry, which re-creates its forwards
+/* Start a session for saved host entry e, which re-creates its forwards
  * and watches (host-session.h). */
+static void
+broker_restore_host(struct broker *b, const cJSON *e)
+{
+	struct host_session_params p;
+	char *key;
+
+	broker_host_params(b, e, &p);
+	p.restore = e;
+	key = host_session_key(&p.ssh);
+	broker_host_add(b, &p, key);
+	free(key);
+}
+
+/* Restore the saved host entries kept while there was no bundle (now there
+ * is), before any request can make a session of their host. */
+static void
+broker_restore_waiting(struct broker *b)
+{
+	const cJSON *e;
+
+	if (b->unrestored == NULL)
+		return;
+	log_info(
+	    "restoring the saved forwards of %d hosts (the agent bundle is here now)",
+	    cJSON_GetArraySize(b->unrestored));
+	cJSON_ArrayForEach(e, b->unrestored)
+		broker_restore_host(b, e);
+	cJSON_Delete(b->unrestored);
+	b->unrestored = NULL;
+}
+
+/* Is there an agent for new sessions? The bundle is (re)loaded here, when
+ * needed: it may have been missing when the broker started (a package
+ * upgrade's window, a build dir being rebuilt) and be back, or have been
+ * replaced by a newer one since it was read. 0, or -1 with *cause naming
+ * the path and the fix. */
+static int
+broker_bundle_ready(struct broker *b, char **cause)
+{
+	struct agent_bundle *nb;
+	char *err = NULL, *agent;
+
+	if (b->agent_path != NULL ||
+	    (b->bundle != NULL && !agent_bundle_stale(b->bundle)))
+		return 0;
+	if ((nb = agent_bundle_find(&err)) == NULL) {
+		if (b->bundle != NULL) {
+			/* being replaced (an upgrade's window): the one read
+			 * serves until the new one can be read whole */
+			log_debug("agent bundle %s changed, not read: %s",
+			    agent_bundle_dir(b->bundle), err);
+			free(err);
+			return 0;
+		}
+		if (b->bundle_error == NULL || strcmp(err, b->bundle_error) != 0) {
+			log_warn("%s", err);
+			free(b->bundle_error);
+			b->bundle_error = err;
+			if (b->local != NULL)
+				local_host_set_agent(b->local, NULL, b->bundle_error);
+		} else
+			free(err);
+		return error_set(cause, "%s; " BROKER_BUNDLE_FIX, b->bundle_error);
+	}
+	if (b->bundle != NULL) {
+		log_info("agent bundle %s: replaced, now version %s",
+		    agent_bundle_dir(nb), agent_bundle_version(nb));
+		b->old_bundles = xreallocarray(
+		    b->old_bundles, b->nold_bundles + 1, sizeof *b->old_bundles);
+		b->old_bundles[b->nold_bundles++] = b->bundle;
+	} else if (b->bundle_error != NULL)
+		log_info("agent bundle %s: loaded, version %s", agent_bundle_dir(nb),
+		    agent_bundle_version(nb));
+	b->bundle = nb;
+	free(b->bundle_error);
+	b->bundle_error = NULL;
+	if (b->local != NULL) {
+		agent = xasprintf("%s/rdev-agent", agent_bundle_dir(nb));
+		local_host_set_agent(b->local, agent, NULL);
+		free(agent);
+	}
+	broker_restore_waiting(b);
+	return 0;
+}
+
+/* Start a session for every saved host entry; without an agent bundle an
+ * entry waits (listed with the error in status, still saved) until one is
+ * loaded. */
 static void
 broker_restore(struct broker *b)
 {
-	struct host_session_params p;
 	cJSON *hosts = broker_state_snapshot(b->saved);
 	const cJSON *e;
-	char *key;
+	char *cause = NULL;
+	int ready = broker_bundle_ready(b, &cause) == 0;
 
 	cJSON_ArrayForEach(e, hosts) {
 		if (local_host_is_for(e)) {
 			local_host_restore(b->local, e);
 			continue;
 		}
-		broker_host_params(b, e, &p);
-		if (b->bundle == NULL && b->agent_path == NULL) {
-			log_warn("host %s: saved forwards not restored: %s", p.ssh.host,
-			    b->bundle_error);
+		if (ready) {
+			broker_restore_host(b, e);
 			continue;
 		}
-		p.restore = e;
-		key = host_session_key(&p.ssh);
-		broker_host_add(b, &p, key);
-		free(key);
+		log_warn("host %s: saved forwards not restored yet: %s",
+		    json_get_string(e, "host"), b->bundle_error);
+		if (b->unrestored == NULL)
+			b->unrestored = cJSON_CreateArray();
+		cJSON_AddItemToArray(b->unrestored, cJSON_Duplicate(e, 1));
 	}
+	free(cause);
 	cJSON_Delete(hosts);
+}
+
+/* The forwards of the saved host entries that wait for a bundle, as status
+ * lists them (with their "host" and "error"), added to forwards. */
+static void
+broker_status_unrestored(struct broker *b, cJSON *forwards)
+{
+	const cJSON *e, *fw;
+	const char *user;
+	cJSON *o;
+	char *host, *cause;
+
+	if (b->unrestored == NULL)
+		return;
+	cause = xasprintf(
+	    "%s; " BROKER_BUNDLE_FIX ", and then restores this forward", b->bundle_error);
+	cJSON_ArrayForEach(e, b->unrestored) {
+		user = json_get_string(e, "user");
+		host = xasprintf("%s%s%s", user != NULL ? user : "",
+		    user != NULL ? "@" : "", json_get_string(e, "host"));
+		cJSON_ArrayForEach(fw, cJSON_GetObjectItemCaseSensitive(e, "forwards")) {
+			o = forward_restore_error(fw, cause);
+			cJSON_AddStringToObject(o, "host", host);
+			cJSON_AddItemToArray(forwards, o);
+		}
+		free(host);
+	}
+	free(cause);
 }
 
 /* Hand fd (made blocking: the host session sets what it needs itself, at
@@ -243,8 +364,10 @@ broker_host_submit(struct broker *b, const cJSON *req, int connect_timeout_s, in
 	p.ssh.connect_timeout_s = connect_timeout_s;
 	if (p.ssh.host == NULL)
 		return error_set(cause, "no host given");
-	if (b->bundle == NULL && b->agent_path == NULL)
-		return error_set(cause, "%s", b->bundle_error);
+	if (broker_bundle_ready(b, cause) != 0)
+		return -1;
+	broker_host_params(b, req, &p); /* (its bundle: maybe just loaded) */
+	p.ssh.connect_timeout_s = connect_timeout_s;
 	broker_reap(b);
 	key = host_session_key(&p.ssh);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -443,8 +566,9 @@ broker_status_add(cJSON *sessions, cJSON *forwards, cJSON *st)
 static cJSON *
 broker_status(struct broker *b)
 {
-	cJSON *o = cJSON_CreateObject(), *arr, *fw, *st;
+	cJSON *o = cJSON_CreateObject(), *arr, *fw, *st, *ab;
 	struct broker_host *h;
+	char *cause = NULL;
 
 	broker_reap(b);
 	cJSON_AddNumberToObject(o, "pid", getpid());
@@ -457,6 +581,15 @@ broker_status(struct broker *b)
 		broker_status_add(arr, fw, host_session_status(h->session));
 	if ((st = local_host_status(b->local)) != NULL)
 		broker_status_add(arr, fw, st);
+	if (broker_bundle_ready(b, &cause) != 0) {
+		cJSON_AddStringToObject(o, "agentBundleError", b->bundle_error);
+		free(cause);
+	} else if (b->bundle != NULL) {
+		ab = cJSON_AddObjectToObject(o, "agentBundle");
+		cJSON_AddStringToObject(ab, "dir", agent_bundle_dir(b->bundle));
+		cJSON_AddStringToObject(ab, "version", agent_bundle_version(b->bundle));
+	}
+	broker_status_unrestored(b, fw);
 	cJSON_AddItemToObject(o, "syncs", broker_syncs_status(b->syncs, NULL));
 	return o;
 }
@@ -638,9 +771,13 @@ static void
 broker_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct broker *b = arg;
+	char *cause = NULL;
 
 	broker_reap(b);
 	local_host_tick(b->local);
+	if (b->unrestored != NULL)
+		broker_bundle_ready(b, &cause); /* restores them once it can */
+	free(cause);
 }
 
 /* --- start -------------------------------------------------------------- */
@@ -889,7 +1026,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	b.agent_path = env != NULL && *env == '/' ? env : NULL;
 	if (b.agent_path == NULL &&
 	    (b.bundle = agent_bundle_find(&b.bundle_error)) == NULL)
-		log_warn("%s", b.bundle_error);
+		log_warn("%s", b.bundle_error); /* (tried again when needed) */
 	b.saved = broker_state_open(state_path, &warning);
 	if (warning != NULL) {
 		log_warn("%s", warning);
@@ -910,7 +1047,11 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	broker_state_free(b.saved);
 	event_base_free(b.base);
 	agent_bundle_free(b.bundle);
+	while (b.nold_bundles > 0)
+		agent_bundle_free(b.old_bundles[--b.nold_bundles]);
+	free(b.old_bundles);
 	free(b.bundle_error);
+	cJSON_Delete(b.unrestored);
 	close(lock_fd);
 	broker_daemon_paths_free(&b, lock_path, log_path, state_path, sync_path);
 	ssh_finalize();

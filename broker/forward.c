@@ -1234,6 +1234,23 @@ forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
 	free(failed);
 }
 
+cJSON *
+forward_restore_error(const cJSON *saved, const char *cause)
+{
+	cJSON *o;
+	char *text;
+
+	o = forward_json_head(cJSON_GetObjectItemCaseSensitive(saved, "local")->valueint,
+	    json_get_string(saved, "service"),
+	    cJSON_GetObjectItemCaseSensitive(saved, "port")->valueint,
+	    json_get_string(saved, "workspace"));
+	forward_add_string(o, "label", json_get_string(saved, "label"));
+	text = xasprintf("not restored: %s", cause);
+	cJSON_AddStringToObject(o, "error", text);
+	free(text);
+	return o;
+}
+
 int
 forward_restore(const cJSON *list, const char *label, forward_make_fn make, void *arg,
     pthread_mutex_t *lock, cJSON **errors)
@@ -1241,7 +1258,7 @@ forward_restore(const cJSON *list, const char *label, forward_make_fn make, void
 	const cJSON *e;
 	struct forward_spec s;
 	struct forward *fw;
-	char *cause = NULL, *text;
+	char *cause = NULL;
 	cJSON *o;
 	int i, failed = 0;
 
@@ -1266,12 +1283,7 @@ forward_restore(const cJSON *list, const char *label, forward_make_fn make, void
 		}
 		log_warn("%s: saved forward of %s not restored: %s", label,
 		    json_get_string(e, "workspace"), cause);
-		o = forward_json_head(
-		    s.local_port, s.service, s.port, json_get_string(e, "workspace"));
-		forward_add_string(o, "label", s.label);
-		text = xasprintf("not restored: %s", cause);
-		cJSON_AddStringToObject(o, "error", text);
-		free(text);
+		o = forward_restore_error(e, cause);
 		free(cause);
 		cause = NULL;
 		if (*errors == NULL)

@@ -423,6 +423,10 @@ const char *forward_status_pick(
  * (what it stopped was a saved forward that was not re-created:
  * forward_status_pick). */
 cJSON *forward_stopped_answer(int id, int n, const cJSON *req);
+/* The entry status lists for saved forward saved (an element of a saved
+ * host entry's "forwards") that could not be re-created, with its "error"
+ * ("not restored: CAUSE"). New. */
+cJSON *forward_restore_error(const cJSON *saved, const char *cause);
 /* Re-create a saved host entry's "forwards" with make at their own local
  * ports, last first (each goes to the head of its host's list, as it was
  * made); each that cannot be is logged (naming label) and added to

@@ -528,6 +528,15 @@ local_host_new(struct event_base *base, const char *agent, const char *agent_err
 }
 
 void
+local_host_set_agent(struct local_host *lh, const char *agent, const char *agent_error)
+{
+	free(lh->agent_path);
+	free(lh->agent_error);
+	lh->agent_path = agent != NULL ? xstrdup(agent) : NULL;
+	lh->agent_error = agent_error != NULL ? xstrdup(agent_error) : NULL;
+}
+
+void
 local_host_free(struct local_host *lh)
 {
 	struct local_forward *f;

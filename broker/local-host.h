@@ -35,6 +35,11 @@ struct local_host;
  * outlives the host), or NULL. */
 struct local_host *local_host_new(struct event_base *base, const char *agent,
     const char *agent_error, struct broker_state *saved);
+/* The rdev-agent to run from now on (a bundle loaded after the start, or
+ * replaced), as local_host_new's agent and agent_error; an agent child
+ * already running goes on. */
+void local_host_set_agent(
+    struct local_host *lh, const char *agent, const char *agent_error);
 /* Close every forward and connection, stop the agent. NULL: nothing. */
 void local_host_free(struct local_host *lh);
 /* Is o (a request or a saved host entry) about the local engine? */

@@ -15,6 +15,7 @@
 #include "broker-client.h"
 #include "error.h"
 #include "docker.h"
+#include "json-get.h"
 #include "pool-file.h"
 #include "pool-probe.h"
 #include "xmalloc.h"
@@ -26,6 +27,7 @@ doctor_local_broker(struct doctor_report *r)
 	struct proto_conn *c;
 	cJSON *req, *st = NULL;
 	const cJSON *sw, *pid;
+	const char *err;
 	char *cause = NULL;
 	int not_running = 0;
 
@@ -68,6 +70,9 @@ doctor_local_broker(struct doctor_report *r)
 		    "starts this version's",
 		    "running %s, but this rdev is " RDEV_VERSION,
 		    cJSON_IsString(sw) ? sw->valuestring : "(unknown version)");
+	if ((err = json_get_string(st, "agentBundleError")) != NULL)
+		doctor_add(r, "agent bundle", DOCTOR_FAIL, BROKER_BUNDLE_FIX,
+		    "the broker has none, so no host works: %s", err);
 	cJSON_Delete(st);
 }
 

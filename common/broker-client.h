@@ -19,6 +19,12 @@
 /* The saved forwards and watches (broker/broker-state.h); there only while
  * some are saved. */
 #define BROKER_STATE_NAME "state.json"
+/* What to do when the broker has no agent bundle (its "agentBundleError" in
+ * status; the error of each command that needs one). */
+#define BROKER_BUNDLE_FIX \
+	"put the bundle back or rebuild it (make agent-bundle, or " \
+	"deploy/agent-bundle.sh): the broker loads it at the next command, no " \
+	"restart needed"
 
 /* Connect and do the handshake; software names us ("rdev 0.1.0"). 0 and *c,
  * -1 with *cause; *not_running (may be NULL) is set when no broker answered
