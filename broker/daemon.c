@@ -588,6 +588,7 @@ broker_status(struct broker *b)
 		ab = cJSON_AddObjectToObject(o, "agentBundle");
 		cJSON_AddStringToObject(ab, "dir", agent_bundle_dir(b->bundle));
 		cJSON_AddStringToObject(ab, "version", agent_bundle_version(b->bundle));
+		cJSON_AddStringToObject(ab, "hash", agent_bundle_hash(b->bundle));
 	}
 	broker_status_unrestored(b, fw);
 	cJSON_AddItemToObject(o, "syncs", broker_syncs_status(b->syncs, NULL));

@@ -64,6 +64,19 @@ restored() {
 }
 eventually "the saved forward is restored (listed without an error)" restored
 check "it listens" sh -c 'ss -Hltn "sport = :$1" | grep -q .' _ "$local_port"
+
+# A package upgrade replaces the bundle (a new dir renamed over the old): the
+# next command's broker runs the new one.
+cp -a "$bundle" "$bundle.new"
+echo "note: upgraded" >>"$bundle.new/MANIFEST"
+hash=$(b2sum -l 256 "$bundle.new/MANIFEST" | cut -d' ' -f1)
+printf '%s  MANIFEST\n' "$hash" >"$bundle.new/bundle.hash"
+check "the broker ran the first bundle" \
+	test "$(broker status --json | jq -r .agentBundle.hash)" != "$hash"
+mv "$bundle" "$bundle.old" && mv "$bundle.new" "$bundle"
+check_eq "after an upgrade, the next command's broker runs the new bundle" \
+	"$(broker status --json | jq -r .agentBundle.hash)" "$hash"
+check_eq "still the same broker" "$(broker status --json | jq -r .pid)" "$pid"
 rc=0
 out=$(rdev doctor 2>&1) || rc=$?
 check "rdev doctor: no agent bundle failure now ($out)" bash -c '! grep -q "agent bundle" <<<"$1"' _ "$out"
