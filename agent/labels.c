@@ -208,8 +208,11 @@ labels_add_placement(cJSON *labels, const struct up_opts *opts, const cJSON *mer
 void
 labels_add_git_root(cJSON *labels, int no_git_root)
 {
-	if (no_git_root)
-		cJSON_AddStringToObject(labels, LABELS_NO_GIT_ROOT, "false");
+	/* (always written: the container's own value hides one its image
+	 * carries, as a committed dev container's image does) */
+	cJSON_DeleteItemFromObjectCaseSensitive(labels, LABELS_NO_GIT_ROOT);
+	cJSON_AddStringToObject(
+	    labels, LABELS_NO_GIT_ROOT, no_git_root ? "false" : "true");
 }
 
 int

@@ -85,8 +85,9 @@ int labels_ports_check(
  * (config_merge()'s form), the cpus, memory and storage it holds. */
 void labels_add_placement(cJSON *labels, const struct up_opts *opts, const cJSON *merged);
 
-/* LABELS_NO_GIT_ROOT on labels when the container about to be made does not
- * mount its git root (no_git_root). */
+/* LABELS_NO_GIT_ROOT on labels of the container about to be made: "false"
+ * when it does not mount its git root (no_git_root), else "true" (always
+ * written, so that a label its image carries does not decide). */
 void labels_add_git_root(cJSON *labels, int no_git_root);
 
 /* Was container (its inspect) made without its git root mounted

@@ -123,8 +123,12 @@ workspace_open_git(const char *folder, const char *config_file, const cJSON *id_
 	if (!lo.no_git_root && workspace_no_git_root(git_root, ws->container)) {
 		config_free(ws->cfg);
 		lo.no_git_root = 1;
-		if ((ws->cfg = config_load(&lo, cause)) == NULL)
+		if ((ws->cfg = config_load(&lo, cause)) == NULL) {
+			/* (a tolerant caller looks the container up again) */
+			cJSON_Delete(ws->container);
+			ws->container = NULL;
 			return -1;
+		}
 	}
 	workspace_note_project(ws);
 	return 0;

@@ -443,8 +443,8 @@ up_d() {
 		rdev exec "$target" pwd >"$out.plain.exec" 2>"$out.err" || echo failed >>"$out.plain.exec"
 		echo pwd | rdev shell "$target" >"$out.plain.shell" 2>"$out.err" ||
 			echo failed >>"$out.plain.shell"
-		rdev exec "$target" --mount-workspace-git-root true pwd >"$out.true.exec" 2>"$out.err" ||
-			echo failed >>"$out.true.exec"
+		rdev exec "$target" --mount-workspace-git-root true pwd >"$out.true.exec" 2>"$out.true.err" ||
+			echo "failed $?" >>"$out.true.exec"
 		rdev up "$target" --json >"$out.plain.up" 2>"$out.err" || echo failed >>"$out.plain.up"
 		rdev read-configuration "$target" >"$out.plain.rc" 2>"$out.err" || echo failed >>"$out.plain.rc"
 		rdev ssh-config "$target" --host-alias "rdev-$tag-d" >"$out.sshcfg" 2>"$out.err" &&
@@ -486,7 +486,8 @@ compare_d() { # WHERE REF_OUT RDEV_OUT
 	check_eq "$where: ... a plain read-configuration says so" \
 	    "$(jq -r .workspace.workspaceFolder "$d.plain.rc" 2>&1)" /workspaces/sub
 	check_eq "$where: ... exec --mount-workspace-git-root true still wins (no such folder: 126)" \
-	    "$(tail -1 "$d.true.exec")" failed
+	    "$(tail -1 "$d.true.exec")" "failed 126"
+	check "$where: ... its error names the git root's folder" grep -q 'chdir to cwd.*/workspaces/.*/sub' "$d.true.err"
 }
 if ! ref_kept d; then
 	up_d ref "$W" "" "$TEST_TMP/out/d.ref"
