@@ -86,6 +86,9 @@ forward_set_container(struct forward *fw, const char *config, const cJSON *id_la
 		 * recreate; only this thread writes it: read without lock) */
 		if (fw->last_error != NULL)
 			forward_set_last_error(fw, NULL, FORWARD_ERROR_CONNECTION, lock);
+		/* (the new container's first failure is warned of again) */
+		free(fw->warned);
+		fw->warned = NULL;
 	}
 	free(fw->config);
 	fw->config = forward_strdup(config);
@@ -276,6 +279,17 @@ forward_set_last_error(struct forward *fw, const char *cause,
 	forward_set_string_locked(&fw->last_error, cause, NULL);
 	if (lock != NULL)
 		pthread_mutex_unlock(lock);
+}
+
+void
+forward_check_answered(struct forward *fw, const char *cause,
+    enum forward_error_from from, pthread_mutex_t *lock)
+{
+	/* (a target confirmed says nothing of the connection that failed:
+	 * only one that gets through clears it) */
+	if (cause == NULL && fw->last_error_conn)
+		return;
+	forward_set_last_error(fw, cause, from, lock);
 }
 
 void

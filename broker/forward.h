@@ -216,6 +216,13 @@ int forward_open(struct forward *fw, const char *ws, const char *config,
  * under lock when there is one (forward_set_auto_action's reason). */
 void forward_set_last_error(struct forward *fw, const char *cause,
     enum forward_error_from from, pthread_mutex_t *lock);
+/* A target check (or a full relay answer) ended with cause (NULL: the
+ * target confirmed): cause becomes fw's last_error as
+ * forward_set_last_error(), but a confirmed target keeps an error a
+ * connection met (forward_connection_failed): only forward_connection_ok
+ * clears that. */
+void forward_check_answered(struct forward *fw, const char *cause,
+    enum forward_error_from from, pthread_mutex_t *lock);
 /* A connection to fw's port failed at the container's end (why: nothing
  * listens on the port, as the relay's status 1 says, or the target cannot
  * be reached): why becomes fw's last_error (FORWARD_ERROR_CONNECTION, under

@@ -135,7 +135,7 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 		    : xasprintf("%s: the agent's relay answer is incomplete", h->label);
 	/* (shown by --list: a forward listed that does not answer says why) */
 	if (a == FORWARD_ANSWER_TARGET || a == FORWARD_ANSWER_FAILED)
-		forward_set_last_error(&f->fw, cause, from, &h->lock);
+		forward_check_answered(&f->fw, cause, from, &h->lock);
 	if (cause != NULL) {
 		if (f->fw.fd4 >= 0 || f->fw.fd6 >= 0)
 			log_warn("forward %d: %s", f->fw.local_port, cause);

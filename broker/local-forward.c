@@ -227,7 +227,7 @@ local_forward_resolved(
 			  "%s: the agent's relay answer is incomplete", LOCAL_HOST_LABEL);
 	/* (shown by --list: a forward listed that does not answer says why) */
 	if (a == FORWARD_ANSWER_TARGET || a == FORWARD_ANSWER_FAILED)
-		forward_set_last_error(&f->fw, cause, from, NULL);
+		forward_check_answered(&f->fw, cause, from, NULL);
 	if (cause != NULL) {
 		log_warn("forward %d: %s", f->fw.local_port, cause);
 		/* (stopped: not the forward's failure; it answers once the

@@ -805,6 +805,19 @@ TEST(a_connection_s_failure_is_the_last_error_until_one_gets_through)
 	ASSERT_STR_EQ(s = last_error_of(&fw),
 	    "nothing listens on that port in the container/connection");
 	free(s);
+	/* a check's answer that confirms the target, late: still kept */
+	forward_check_answered(&fw, NULL, FORWARD_ERROR_CHECK, NULL);
+	ASSERT_STR_EQ(s = last_error_of(&fw),
+	    "nothing listens on that port in the container/connection");
+	free(s);
+	/* a check that fails says so */
+	forward_check_answered(&fw, "gone", FORWARD_ERROR_CHECK, NULL);
+	ASSERT_STR_EQ(s = last_error_of(&fw), "gone/check");
+	free(s);
+	forward_check_answered(&fw, NULL, FORWARD_ERROR_CHECK, NULL);
+	ASSERT_STR_EQ(s = last_error_of(&fw), "-/-");
+	free(s);
+	forward_connection_failed(&fw, "h", forward_relay_status_error(1), NULL);
 	forward_connection_ok(&fw, NULL);
 	ASSERT_STR_EQ(s = last_error_of(&fw), "-/-");
 	free(s);
