@@ -13,6 +13,7 @@
 
 #include "atomic-file.h"
 #include "error.h"
+#include "quote.h"
 #include "xmalloc.h"
 
 #define SYNC_IGNORE_MAX (1u << 20)
@@ -37,17 +38,31 @@ sync_entry_cmp(const void *a, const void *b)
 	    ((const struct sync_entry *)a)->path, ((const struct sync_entry *)b)->path);
 }
 
+static int sync_path_inside(const char *);
+
 int
 sync_path_ok(const char *path)
 {
-	const char *p = path, *slash;
-	size_t len;
+	const char *p = path;
 
 	if (*path == '\0' || strlen(path) > SYNC_PATH_MAX)
 		return 0;
 	for (; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return 0;
+	return sync_path_inside(path);
+}
+
+/* Does path name something under the folder: relative, no empty, "." or
+ * ".." component (sync_path_ok without its checks of the name's bytes)? */
+static int
+sync_path_inside(const char *path)
+{
+	const char *p, *slash;
+	size_t len;
+
+	if (*path == '\0')
+		return 0;
 	for (p = path;; p = slash + 1) {
 		slash = strchr(p, '/');
 		len = slash == NULL ? strlen(p) : (size_t)(slash - p);
@@ -509,6 +524,7 @@ sync_scan_under(const char *root, const char *rel, const struct sync_ignore *ig,
 {
 	struct sync_walk w = { ig, prev, xcalloc(1, sizeof *w.s), 0 };
 	const char *leaf = NULL;
+	char *q;
 	int dfd = -1, rc;
 
 	*out = NULL;
@@ -516,9 +532,15 @@ sync_scan_under(const char *root, const char *rel, const struct sync_ignore *ig,
 		sync_scan_free(w.s);
 		return sync_scan(root, ig, prev, out, cause);
 	}
-	if (!sync_path_ok(rel)) {
+	/* (a name a sync does not carry, a control character in it, is walked
+	 * to and skipped as sync_scan skips it: a watch must not stop at a
+	 * macOS "Icon\r"; only a path that could leave root is an error) */
+	if (!sync_path_inside(rel)) {
 		sync_scan_free(w.s);
-		return error_set(cause, "%s: not a path inside the folder", rel);
+		q = quote_string(rel, 0);
+		error_set(cause, "%s: not a path inside the folder", q);
+		free(q);
+		return -1;
 	}
 	if ((rc = sync_scan_parent(root, rel, ig, &dfd, &leaf, cause)) < 0) {
 		sync_scan_free(w.s);

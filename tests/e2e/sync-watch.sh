@@ -99,6 +99,16 @@ visible "a file after ignored changes" has last.txt last
 check "an ignored file stays home" in_ctr test ! -e x.log
 check "... and .git" in_ctr test ! -e .git
 check "nothing of the atomic save's temporary file is left" in_ctr test ! -e src/.main.c.swp
+# A name no sync carries (a control character: macOS's "Icon\r", one with a
+# line break) made while watching is skipped as the first upload skips it,
+# not an error that ended the watch (it exited 1, "not a path inside the
+# folder", raw CR in the message); later files still arrive.
+touch "$app/$(printf 'Icon\r')" "$app/src/$(printf 'nl\nx')"
+echo cc >"$app/z-cc.txt"
+visible "a file after names with control characters" has z-cc.txt cc
+check "... the watcher still runs" kill -0 "$watcher"
+check "... those names stay home" in_ctr sh -c 'test -z "$(find . -name "*[[:cntrl:]]*")"'
+rm "$app/$(printf 'Icon\r')" "$app/src/$(printf 'nl\nx')" # (for the trees' hashes below)
 # Another file into the root-made folder, now while watching: it fails
 # alone too, named on stderr with why and what to do (the folder quoted for
 # a shell); the rest lands; the retries leave the watcher idle (no spin);

@@ -160,6 +160,35 @@ TEST(git_left_out_unless_asked_and_gitignore_files)
 	    sync_scan_under("rdev-test-git", "gone/x", ig, NULL, &s, &cause), 0);
 	ASSERT_INT_EQ(s->n, 0);
 	sync_scan_free(s);
+	/* A name no sync carries (macOS's "Icon\r") is skipped and counted,
+	 * as the full scan does, not an error that stops a watch; one under
+	 * a folder left out is not counted; only a path that could leave
+	 * the folder is an error, its control characters quoted. */
+	ASSERT_INT_EQ(system("echo i >'rdev-test-git/sub/Icon\r' && "
+			     "echo i >'rdev-test-git/dist/Icon\r'"),
+	    0);
+	ASSERT_INT_EQ(
+	    sync_scan_under("rdev-test-git", "sub/Icon\r", ig, NULL, &s, &cause), 0);
+	ASSERT_INT_EQ(s->n, 0);
+	ASSERT_INT_EQ(s->skipped, 1);
+	sync_scan_free(s);
+	ASSERT_INT_EQ(sync_scan_under("rdev-test-git", "sub", ig, NULL, &s, &cause), 0);
+	ASSERT_INT_EQ(s->n, 2);
+	ASSERT_INT_EQ(s->skipped, 1);
+	sync_scan_free(s);
+	ASSERT_INT_EQ(
+	    sync_scan_under("rdev-test-git", "dist/Icon\r", ig, NULL, &s, &cause), 0);
+	ASSERT_INT_EQ(s->n + s->skipped, 0);
+	sync_scan_free(s);
+	ASSERT_INT_EQ(
+	    sync_scan_under("rdev-test-git", "gone\n", ig, NULL, &s, &cause), 0);
+	ASSERT_INT_EQ(s->n + s->skipped, 0);
+	sync_scan_free(s);
+	ASSERT_INT_EQ(
+	    sync_scan_under("rdev-test-git", "sub/../x\r", ig, NULL, &s, &cause), -1);
+	ASSERT_STR_EQ(cause, "\"sub/../x\\u000d\": not a path inside the folder");
+	free(cause);
+	cause = NULL;
 	sync_ignore_free(ig);
 	ASSERT_INT_EQ(system("rm -rf rdev-test-git"), 0);
 }
