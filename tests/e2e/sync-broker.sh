@@ -73,7 +73,16 @@ sync_json() { rdev status "$name:" "$app" --json | jq -c .sync; }
 # (the container has the edit while its batch runs: the sync is "sending"
 # until the batch ends, and the broker counts it then)
 sync_watching() { [ "$(sync_json | jq -r .state)" = watching ]; }
+# A name no sync carries (a line break in it) made while the sync runs is
+# skipped, as up's upload skips one: the sync stays watching, with no
+# error, and later files land (it went to "error" for good: "not a path
+# inside the folder", the raw line break in status and the log).
+touch "$app/src/$(printf 'nl\nx')"
+echo cc >"$app/z-cc.txt"
+EVENTUALLY_SECONDS=30 eventually "a file after a name with a line break arrives" has z-cc.txt cc
+check "... that name stays home" in_ctr sh -c 'test -z "$(find . -name "*[[:cntrl:]]*")"'
 eventually "rdev status shows the sync watching" sync_watching
+check_eq "... with no error" "$(sync_json | jq -r .lastError)" null
 check "... with what it sent" test "$(sync_json | jq .sent)" -ge 1
 check "... and the last change" test "$(sync_json | jq -r .lastChange)" != null
 check_eq "rdev-broker status lists it" \
