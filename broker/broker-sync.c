@@ -20,6 +20,7 @@
 #include "json-get.h"
 #include "log.h"
 #include "proto-conn.h"
+#include "quote.h"
 #include "sync-pace.h"
 #include "sync-scan.h"
 #include "sync-watch.h"
@@ -151,6 +152,8 @@ broker_sync_set_error(struct broker_sync *s, const char *why)
 static void
 broker_sync_queue(struct broker_sync *s, const char *why)
 {
+	struct quote_kept k = { 0 };
+
 	broker_sync_set_state(s, BROKER_SYNC_QUEUED);
 	broker_sync_set_error(s, why);
 	s->resend = 1;
@@ -158,18 +161,23 @@ broker_sync_queue(struct broker_sync *s, const char *why)
 	if (s->retry_ms > BROKER_SYNC_RETRY_MAX_MS)
 		s->retry_ms = BROKER_SYNC_RETRY_MAX_MS;
 	s->retry_at = clock_now_ms() + s->retry_ms;
+	/* (a path in why may hold a line break: quoted, one log line) */
 	log_warn("sync %s -> %s: %s (queued, tried again in %lld ms)", s->path, s->label,
-	    why, s->retry_ms);
+	    quote_shown(&k, why), s->retry_ms);
+	quote_kept_free(&k);
 }
 
 /* The folder went away, or the watch failed: the sync ends here. */
 void
 broker_sync_fail(struct broker_sync *s, const char *why)
 {
+	struct quote_kept k = { 0 };
+
 	broker_sync_set_state(s, BROKER_SYNC_ERROR);
 	broker_sync_set_error(s, why);
 	broker_sync_unwatch(s);
-	log_warn("sync %s -> %s: %s (stopped)", s->path, s->label, why);
+	log_warn("sync %s -> %s: %s (stopped)", s->path, s->label, quote_shown(&k, why));
+	quote_kept_free(&k);
 }
 
 /* Log each path of paths (a batch's hostKeptPaths when kept, else its

@@ -12,6 +12,7 @@
 #include "broker-stale.h"
 #include "daemon.h"
 #include "error.h"
+#include "quote.h"
 #include "runtime-dir.h"
 #include "xmalloc.h"
 
@@ -150,6 +151,7 @@ broker_cmd_status(int argc, char **argv)
 {
 	const struct cmd_entry *e = cmd_lookup(&broker_program, "status");
 	cJSON *r = NULL, *s;
+	struct quote_kept k = { 0 };
 	char *cause = NULL, *text;
 	int json = 0, rc, i;
 
@@ -231,15 +233,20 @@ broker_cmd_status(int argc, char **argv)
 		const char *err = cJSON_GetStringValue(
 		    cJSON_GetObjectItemCaseSensitive(s, "lastError"));
 
+		/* (the folder and a path in the error: quoted when they hold
+		 * a line break, quote_shown()) */
 		printf("  %s -> %s: %s, %.0f sent (%.0f bytes)%s%s\n",
-		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "path")),
+		    quote_shown(&k,
+			cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(s, "path"))),
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "host")),
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "state")),
 		    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "sent")),
 		    cJSON_GetNumberValue(
 			cJSON_GetObjectItemCaseSensitive(s, "sentBytes")),
-		    err != NULL ? ": " : "", err != NULL ? err : "");
+		    err != NULL ? ": " : "", err != NULL ? quote_shown(&k, err) : "");
 	}
+	quote_kept_free(&k);
 	cJSON_Delete(r);
 	return CMD_EXIT_OK;
 }

@@ -138,6 +138,6 @@ sync_kept_print(FILE *out, const cJSON *st)
 		    sync_kept_number(st, "conflicts"),
 		    conflict != NULL ? quote_shown(&k, conflict) : "?");
 	if (err != NULL)
-		fprintf(out, "  error     %s\n", err);
+		fprintf(out, "  error     %s\n", quote_shown(&k, err));
 	quote_kept_free(&k);
 }

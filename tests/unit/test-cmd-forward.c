@@ -1,6 +1,7 @@
 /* test-cmd-forward.c - client/cmd-forward.c's table of forwards (`rdev
  * forward --list`, `rdev ls`, `rdev status`): one line per forward, names
- * with a line break or an escape quoted. */
+ * with a line break or an escape quoted; and client/sync-kept.c's lines of
+ * a kept sync in `rdev status`, quoted the same way. */
 #include "test.h"
 
 #include <stdio.h>
@@ -44,4 +45,25 @@ TEST(names_with_line_breaks_are_quoted)
 	    "  localhost:3000  -> container port 3000 of /w/app on h "
 	    "(Web \"x\")\n");
 	free(t);
+}
+
+/* A kept sync's error names a path that may hold a line break (it printed
+ * "src/nl", then "x: not a path..." as a line of its own): quoted. */
+TEST(a_kept_syncs_error_is_quoted)
+{
+	cJSON *st =
+	    cJSON_Parse("{\"state\":\"error\",\"path\":\"/w/app\","
+			"\"lastError\":\"src/nl\\nx: not a path inside the folder\"}");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	ASSERT_NOT_NULL(st);
+	ASSERT_NOT_NULL(out);
+	sync_kept_print(out, st);
+	fclose(out);
+	cJSON_Delete(st);
+	ASSERT_STR_CONTAINS(
+	    text, "\n  error     \"src/nl\\u000ax: not a path inside the folder\"\n");
+	free(text);
 }
