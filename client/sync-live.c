@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "error.h"
+#include "quote.h"
 #include "remote.h"
 #include "source-send.h"
 #include "sync-back.h"
@@ -329,8 +330,9 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	struct sync_ignore *ig;
 	struct sync_delta *d;
 	long long t0 = clock_now_ms();
-	char *err = NULL;
+	char *err = NULL, *quoted;
 	int rc = 0, retry_due;
+	size_t i;
 
 	sync_watch_take(l->w, &b);
 	all |= b.all;
@@ -365,6 +367,16 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 		sync_watch_batch_clear(&b);
 		return -1;
 	}
+	/* (a name no sync carries, skipped as the upload skips it: told, quoted,
+	 * the watch goes on) */
+	for (i = 0; !all && fresh->skipped > 0 && i < b.nroots; i++)
+		if (sync_scan_name_skipped(l->s->path, b.roots[i])) {
+			quoted = quote_string(b.roots[i], 0);
+			fprintf(stderr,
+			    "rdev: sync: %s: skipped (" SYNC_SCAN_SKIPPED_WHY ")\n",
+			    quoted);
+			free(quoted);
+		}
 	d = sync_delta_new(&l->state, all ? everything : b.roots, all ? 1 : b.nroots,
 	    fresh, b.moves, b.nmoves);
 	st.host_changed_paths = cJSON_CreateArray();

@@ -554,6 +554,21 @@ sync_scan_under(const char *root, const char *rel, const struct sync_ignore *ig,
 }
 
 int
+sync_scan_name_skipped(const char *root, const char *rel)
+{
+	struct stat sb;
+	char *path;
+	int there;
+
+	if (sync_path_ok(rel) || !sync_path_inside(rel))
+		return 0;
+	path = xasprintf("%s/%s", root, rel);
+	there = lstat(path, &sb) == 0;
+	free(path);
+	return there;
+}
+
+int
 sync_scan_roots(const char *root, char *const *roots, size_t n,
     const struct sync_ignore *ig, const struct sync_scan *prev, struct sync_scan **out,
     char **cause)

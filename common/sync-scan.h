@@ -81,6 +81,14 @@ int sync_scan(const char *root, const struct sync_ignore *ig,
  * new *out, or -1 with *cause. */
 int sync_scan_under(const char *root, const char *rel, const struct sync_ignore *ig,
     const struct sync_scan *prev, struct sync_scan **out, char **cause);
+/* Is rel (a path a watch saw change under root) an entry there whose name
+ * no sync carries (a control character, too long: sync_path_ok fails), so
+ * that sync_scan_under skipped it? For a warning that names it (quoted),
+ * checked only when a scan's skipped count says something was skipped. */
+int sync_scan_name_skipped(const char *root, const char *rel);
+/* Why, in that warning. */
+#define SYNC_SCAN_SKIPPED_WHY \
+	"a control character in its name, or a path over 4095 bytes: not synced"
 /* sync_scan_under of each of roots (n paths) into one scan (entries under
  * overlapping roots may come twice: sync_delta_new drops them). 0 and a
  * new *out, or -1 with *cause. */

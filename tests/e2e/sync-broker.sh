@@ -81,6 +81,7 @@ touch "$app/src/$(printf 'nl\nx')"
 echo cc >"$app/z-cc.txt"
 EVENTUALLY_SECONDS=30 eventually "a file after a name with a line break arrives" has z-cc.txt cc
 check "... that name stays home" in_ctr sh -c 'test -z "$(find . -name "*[[:cntrl:]]*")"'
+check "... named in the broker's log, quoted" grep -qF '"src/nl\u000ax": skipped (a control character' "$RDEV_RUNTIME_DIR/broker.log"
 eventually "rdev status shows the sync watching" sync_watching
 check_eq "... with no error" "$(sync_json | jq -r .lastError)" null
 check "... with what it sent" test "$(sync_json | jq .sent)" -ge 1
