@@ -81,8 +81,13 @@ check "an ignored path stays on the host" test ! -e "$app/build"
 sent=$(sync_json | jq .sent)
 in_ctr rm gone.txt
 EVENTUALLY_SECONDS=30 eventually "a delete in the container removes the local file" test ! -e "$app/gone.txt"
-in_ctr sh -c 'echo x2 >gen/gen.txt'
+# (with a name no sync carries made beside it: the pull skips it, as the
+# upload does a local one, and the sync goes on)
+in_ctr sh -c 'touch "gen/$(printf "nl\nx")" && echo x2 >gen/gen.txt'
 EVENTUALLY_SECONDS=30 eventually "a change in the container comes back" here gen/gen.txt x2
+check "... a name with a line break made beside it stays on the host" \
+	sh -c "test -z \"\$(find '$app' -name '*[[:cntrl:]]*')\""
+check_eq "... and the sync has no error" "$(sync_json | jq -r .lastError)" null
 check_eq "what came back is not sent again" "$(sync_json | jq .sent)" "$sent"
 
 # 1,100 files under cache/ (ignored here, not on the host), then a change
