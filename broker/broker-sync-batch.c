@@ -96,7 +96,6 @@ broker_sync_work(void *arg)
 	struct sync_delta *d;
 	long long t0 = clock_now_ms();
 	char *cause = NULL, *quoted;
-	size_t i;
 	int all, id0;
 
 	if (j->setup && broker_sync_setup(s, &cause) != 0) {
@@ -146,13 +145,13 @@ broker_sync_work(void *arg)
 	}
 	/* (a name no sync carries, skipped as up's upload skips it: logged,
 	 * quoted, the sync goes on) */
-	for (i = 0; !all && fresh->skipped > 0 && i < j->b.nroots; i++)
-		if (sync_scan_name_skipped(s->path, j->b.roots[i])) {
-			quoted = quote_string(j->b.roots[i], 0);
-			log_warn("sync %s -> %s: %s: skipped (" SYNC_SCAN_SKIPPED_WHY ")",
-			    s->path, s->label, quoted);
-			free(quoted);
-		}
+	if (!all && fresh->skipped > 0 &&
+	    (quoted = sync_scan_skipped_names(s->path, j->b.roots, j->b.nroots)) !=
+		NULL) {
+		log_warn("sync %s -> %s: %s: skipped (" SYNC_SCAN_SKIPPED_WHY ")",
+		    s->path, s->label, quoted);
+		free(quoted);
+	}
 	id0 = s->next_id;
 	d = sync_delta_new(&s->sent, all ? everything : j->b.roots, all ? 1 : j->b.nroots,
 	    fresh, j->b.moves, j->b.nmoves);

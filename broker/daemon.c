@@ -21,6 +21,7 @@
 #include "agent-install.h"
 #include "atomic-file.h"
 #include "broker-client.h"
+#include "clock.h"
 #include "broker-probe.h"
 #include "broker-stale.h"
 #include "broker-state.h"
@@ -55,6 +56,9 @@ struct broker {
 	 * their life, so they are freed at the stop */
 	struct agent_bundle **old_bundles;
 	size_t nold_bundles;
+	/* A changed bundle that could not be read is tried again from then on
+	 * (each try reads and hashes it whole), the old one serving meanwhile */
+	long long bundle_retry_ms;
 	cJSON *unrestored;	/* saved host entries waiting for a bundle */
 	const char *agent_path; /* $RDEV_BROKER_AGENT_PATH (tests) */
 	LIST_HEAD(, broker_host) hosts;
@@ -246,13 +250,18 @@ broker_bundle_ready(struct broker *b, char **cause)
 	if (b->agent_path != NULL ||
 	    (b->bundle != NULL && !agent_bundle_stale(b->bundle)))
 		return 0;
+	if (b->bundle != NULL && clock_now_ms() < b->bundle_retry_ms)
+		return 0;
 	if ((nb = agent_bundle_find(&err)) == NULL) {
 		if (b->bundle != NULL) {
 			/* being replaced (an upgrade's window): the one read
-			 * serves until the new one can be read whole */
-			log_debug("agent bundle %s changed, not read: %s",
+			 * serves until the new one can be read whole, tried
+			 * again every 5 s */
+			log_info("agent bundle %s changed, not read (the one read "
+				 "before serves): %s",
 			    agent_bundle_dir(b->bundle), err);
 			free(err);
+			b->bundle_retry_ms = clock_now_ms() + 5000;
 			return 0;
 		}
 		if (b->bundle_error == NULL || strcmp(err, b->bundle_error) != 0) {
@@ -569,6 +578,7 @@ broker_status(struct broker *b)
 	cJSON *o = cJSON_CreateObject(), *arr, *fw, *st, *ab;
 	struct broker_host *h;
 	char *cause = NULL;
+	int ready;
 
 	broker_reap(b);
 	cJSON_AddNumberToObject(o, "pid", getpid());
@@ -577,11 +587,14 @@ broker_status(struct broker *b)
 	cJSON_AddStringToObject(o, "software", "rdev-broker " RDEV_VERSION);
 	arr = cJSON_AddArrayToObject(o, "sessions");
 	fw = cJSON_AddArrayToObject(o, "forwards");
+	/* (first: a bundle loaded now restores the waiting forwards, which
+	 * the lists below then show) */
+	ready = broker_bundle_ready(b, &cause);
 	LIST_FOREACH(h, &b->hosts, entry)
 		broker_status_add(arr, fw, host_session_status(h->session));
 	if ((st = local_host_status(b->local)) != NULL)
 		broker_status_add(arr, fw, st);
-	if (broker_bundle_ready(b, &cause) != 0) {
+	if (ready != 0) {
 		cJSON_AddStringToObject(o, "agentBundleError", b->bundle_error);
 		free(cause);
 	} else if (b->bundle != NULL) {

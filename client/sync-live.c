@@ -332,7 +332,6 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	long long t0 = clock_now_ms();
 	char *err = NULL, *quoted;
 	int rc = 0, retry_due;
-	size_t i;
 
 	sync_watch_take(l->w, &b);
 	all |= b.all;
@@ -369,14 +368,13 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	}
 	/* (a name no sync carries, skipped as the upload skips it: told, quoted,
 	 * the watch goes on) */
-	for (i = 0; !all && fresh->skipped > 0 && i < b.nroots; i++)
-		if (sync_scan_name_skipped(l->s->path, b.roots[i])) {
-			quoted = quote_string(b.roots[i], 0);
-			fprintf(stderr,
-			    "rdev: sync: %s: skipped (" SYNC_SCAN_SKIPPED_WHY ")\n",
-			    quoted);
-			free(quoted);
-		}
+	if (!all && fresh->skipped > 0 &&
+	    (quoted = sync_scan_skipped_names(l->s->path, b.roots, b.nroots)) != NULL) {
+		fprintf(stderr,
+		    "rdev: sync: %s: %s: skipped (" SYNC_SCAN_SKIPPED_WHY ")\n",
+		    l->o->host, quoted);
+		free(quoted);
+	}
 	d = sync_delta_new(&l->state, all ? everything : b.roots, all ? 1 : b.nroots,
 	    fresh, b.moves, b.nmoves);
 	st.host_changed_paths = cJSON_CreateArray();

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "atomic-file.h"
+#include "buf.h"
 #include "error.h"
 #include "quote.h"
 #include "xmalloc.h"
@@ -566,6 +567,32 @@ sync_scan_name_skipped(const char *root, const char *rel)
 	there = lstat(path, &sb) == 0;
 	free(path);
 	return there;
+}
+
+char *
+sync_scan_skipped_names(const char *root, char *const *roots, size_t n)
+{
+	struct buf *text = buf_new();
+	size_t i, named = 0, more = 0;
+	char *quoted, *s;
+
+	for (i = 0; i < n; i++) {
+		if (!sync_scan_name_skipped(root, roots[i]))
+			continue;
+		if (named == SYNC_SCAN_SKIPPED_SHOWN) {
+			more++;
+			continue;
+		}
+		quoted = quote_string(roots[i], 0);
+		buf_appendf(text, "%s%s", named > 0 ? ", " : "", quoted);
+		free(quoted);
+		named++;
+	}
+	if (more > 0)
+		buf_appendf(text, " and %zu more", more);
+	s = named > 0 ? buf_take_string(text, NULL) : NULL;
+	buf_free(text);
+	return s;
 }
 
 int

@@ -89,6 +89,11 @@ int sync_scan_name_skipped(const char *root, const char *rel);
 /* Why, in that warning. */
 #define SYNC_SCAN_SKIPPED_WHY \
 	"a control character in its name, or a path over 4095 bytes: not synced"
+/* The roots (n paths under root) that sync_scan_name_skipped finds, for one
+ * warning line a batch: the first SYNC_SCAN_SKIPPED_SHOWN quoted, then
+ * "and N more"; a new string (the caller frees), or NULL when none. */
+#define SYNC_SCAN_SKIPPED_SHOWN 5
+char *sync_scan_skipped_names(const char *root, char *const *roots, size_t n);
 /* sync_scan_under of each of roots (n paths) into one scan (entries under
  * overlapping roots may come twice: sync_delta_new drops them). 0 and a
  * new *out, or -1 with *cause. */

@@ -53,6 +53,12 @@ check "the saved forward is still saved" \
 pid=$(broker status --json | jq -r .pid)
 
 mv "$bundle.x" "$bundle"
+# (the first command after: the list made after the bundle loads and
+# restores the forward, which must be in it)
+rdev forward --list --json >"$TEST_TMP/list2.json"
+check "at once, the forward --list that loads the bundle lists the saved forward" \
+	jq -e --argjson l "$local_port" '[.[] | select(.local == $l)] | length == 1' \
+	"$TEST_TMP/list2.json" >/dev/null
 out=$(rdev read-configuration "$name:~/ws" --accept-new-host-key 2>"$TEST_TMP/rc.err") ||
 	fail "read-configuration with the bundle back: $(cat "$TEST_TMP/rc.err")"
 check_eq "with the bundle back, the next remote command works" \

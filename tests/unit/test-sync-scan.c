@@ -447,3 +447,28 @@ TEST(scan_of_a_live_tree)
 	ASSERT_INT_EQ(system(cmd), 0);
 	free(cmd);
 }
+
+TEST(skipped_names_one_line_a_batch)
+{
+	char dir[] = "/tmp/rdev-test-skipped.XXXXXX", *cmd, *text;
+	char *roots[] = { "a\r1", "ok", "a\r2", "a\r3", "a\r4", "a\r5", "a\r6", "a\r7",
+		"gone\r", NULL };
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	cmd = xasprintf("cd %s && for i in 1 2 3 4 5 6 7; do : >\"a$(printf '\\r')$i\"; "
+			"done && : >ok",
+	    dir);
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+	/* (the first five quoted, the rest counted; a plain name and one gone
+	 * are not among them) */
+	text = sync_scan_skipped_names(dir, roots, 9);
+	ASSERT_STR_EQ(text,
+	    "\"a\\u000d1\", \"a\\u000d2\", \"a\\u000d3\", \"a\\u000d4\", "
+	    "\"a\\u000d5\" and 2 more");
+	free(text);
+	ASSERT_NULL(sync_scan_skipped_names(dir, roots + 1, 1));
+	cmd = xasprintf("rm -rf %s", dir);
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+}
