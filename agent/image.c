@@ -149,6 +149,20 @@ image_string(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+void
+image_dockerfile_keys(
+    const cJSON *obj, const char **dockerfile, const char **context, int *legacy)
+{
+	const cJSON *build = cJSON_GetObjectItemCaseSensitive(obj, "build");
+	int old = cJSON_GetObjectItemCaseSensitive(obj, "dockerFile") != NULL;
+
+	*dockerfile =
+	    old ? image_string(obj, "dockerFile") : image_string(build, "dockerfile");
+	*context = old ? image_string(obj, "context") : image_string(build, "context");
+	if (legacy != NULL)
+		*legacy = old;
+}
+
 /* A path from devcontainer.json, relative to its folder. New string. */
 static char *
 image_config_path(const char *config_dir, const char *path)
@@ -241,23 +255,16 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 	char *file_copy = xstrdup(config_get_file(cfg)), *config_dir, *path, *kv;
 	char *dockerfile_path;
 	struct image_argv a = { NULL, 0 };
-	int rc;
+	int rc, legacy;
 
 	config_dir = dirname(file_copy);
 	build = cJSON_GetObjectItemCaseSensitive(obj, "build");
-	dockerfile = image_string(build, "dockerfile");
-	if (dockerfile == NULL)
-		dockerfile = image_string(obj, "dockerFile");
-	context = image_string(build, "context");
-	if (context == NULL)
-		context = image_string(obj, "context");
+	image_dockerfile_keys(obj, &dockerfile, &context, &legacy);
 	image_argv_add(&a, "docker");
 	image_argv_add(&a, "build");
 	dockerfile_path = image_config_path(config_dir, dockerfile);
-	rc = image_check_build_path(cfg,
-	    image_string(build, "dockerfile") != NULL ? "build" : NULL,
-	    image_string(build, "dockerfile") != NULL ? "dockerfile" : "dockerFile",
-	    dockerfile_path, 0, cause);
+	rc = image_check_build_path(cfg, legacy ? NULL : "build",
+	    legacy ? "dockerFile" : "dockerfile", dockerfile_path, 0, cause);
 	image_argv_add(&a, "-f");
 	image_argv_add(&a, dockerfile_path);
 	image_argv_add(&a, "-t");
@@ -291,9 +298,8 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 	if (context != NULL && *context != '\0') {
 		path = image_config_path(config_dir, context);
 		if (rc == 0)
-			rc = image_check_build_path(cfg,
-			    image_string(build, "context") != NULL ? "build" : NULL,
-			    "context", path, 1, cause);
+			rc = image_check_build_path(
+			    cfg, legacy ? NULL : "build", "context", path, 1, cause);
 	} else
 		path = image_dirname(dockerfile_path);
 	image_argv_add(&a, path);

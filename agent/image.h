@@ -60,6 +60,14 @@ int image_set_metadata_label(const char *from, const char *const *tags,
  * frees; NULL with *cause for a malformed label. */
 cJSON *image_metadata_entries(const cJSON *inspect, char **cause);
 
+/* The Dockerfile and context of a Dockerfile configuration (obj,
+ * devcontainer.json's object), as the reference picks them: the legacy
+ * top-level "dockerFile" and "context" when "dockerFile" is there, else
+ * "build"."dockerfile" and "build"."context" (one set, never mixed); each
+ * borrowed, NULL when not a string. *legacy (may be NULL) says which. */
+void image_dockerfile_keys(
+    const cJSON *obj, const char **dockerfile, const char **context, int *legacy);
+
 /* A label of an inspected image or container; borrowed, NULL if none. */
 const char *image_label(const cJSON *inspect, const char *name);
 

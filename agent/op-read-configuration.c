@@ -96,18 +96,15 @@ op_read_configuration_image_label(const char *image, int *failed, char **cause)
 static char *
 op_read_configuration_dockerfile_path(const struct config *cfg)
 {
-	const cJSON *obj = config_get_object(cfg), *build, *name;
 	const char *file = config_get_file(cfg), *slash = strrchr(file, '/');
+	const char *name, *context;
 
-	build = cJSON_GetObjectItemCaseSensitive(obj, "build");
-	name = cJSON_GetObjectItemCaseSensitive(obj, "dockerFile");
-	if (!cJSON_IsString(name))
-		name = cJSON_GetObjectItemCaseSensitive(build, "dockerfile");
-	if (!cJSON_IsString(name))
+	image_dockerfile_keys(config_get_object(cfg), &name, &context, NULL);
+	if (name == NULL)
 		return NULL;
-	if (name->valuestring[0] == '/')
-		return xstrdup(name->valuestring);
-	return xasprintf("%.*s/%s", (int)(slash - file), file, name->valuestring);
+	if (name[0] == '/')
+		return xstrdup(name);
+	return xasprintf("%.*s/%s", (int)(slash - file), file, name);
 }
 
 /* The base image of a Dockerfile configuration, or NULL after a warning. */

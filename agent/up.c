@@ -79,23 +79,19 @@ up_config_hash(const struct config *cfg, const cJSON *additional_features,
 	unsigned char h[16];
 	char hex[33], *text, *dir;
 	crypto_generichash_state st;
-	const cJSON *obj = config_get_object(cfg), *build, *df;
+	const cJSON *obj = config_get_object(cfg);
+	const char *df, *context;
 
 	crypto_generichash_init(&st, NULL, 0, sizeof h);
 	if ((text = config_read_text(config_get_source_file(cfg), NULL)) != NULL) {
 		crypto_generichash_update(&st, (unsigned char *)text, strlen(text));
 		free(text);
 	}
-	build = cJSON_GetObjectItemCaseSensitive(obj, "build");
-	df = cJSON_GetObjectItemCaseSensitive(build, "dockerfile");
-	if (!cJSON_IsString(df))
-		df = cJSON_GetObjectItemCaseSensitive(obj, "dockerFile");
-	if (cJSON_IsString(df)) {
+	image_dockerfile_keys(obj, &df, &context, NULL);
+	if (df != NULL) {
 		dir = xstrdup(config_get_file(cfg));
 		*strrchr(dir, '/') = '\0';
-		char *path = df->valuestring[0] == '/'
-		    ? xstrdup(df->valuestring)
-		    : xasprintf("%s/%s", dir, df->valuestring);
+		char *path = df[0] == '/' ? xstrdup(df) : xasprintf("%s/%s", dir, df);
 		if ((text = config_read_text(path, NULL)) != NULL) {
 			crypto_generichash_update(
 			    &st, (unsigned char *)text, strlen(text));
