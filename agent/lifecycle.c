@@ -164,7 +164,9 @@ lifecycle_step_done(
 	if (!lifecycle_ref_marker_done(ctx, st, step))
 		return 0;
 	if (lifecycle_marker_write(ctx, st, step, &wcause) != 0) {
-		log_warn("container %.12s: %s", ctx->container_id, wcause);
+		/* (harmless: the reference's marker still says so; a read-only
+		 * /var/lib fails this on every up) */
+		log_info("container %.12s: %s", ctx->container_id, wcause);
 		free(wcause);
 	}
 	/* (the reference's own marker stays as it wrote it) */
