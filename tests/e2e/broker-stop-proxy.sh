@@ -37,7 +37,7 @@ check "and does not wait for the ProxyCommand (< 2 s)" test "$stop_ms" -lt 2000
 gone() { ! pid_alive "$1"; }
 eventually "the ProxyCommand is gone" gone "$proxy"
 eventually "its child is gone" gone "$child"
-check "the broker is gone" gone "$bpid"
+eventually "the broker is gone" gone "$bpid"
 st=0
 wait "$exec_pid" || st=$?
 check "the waiting client fails" test "$st" -ne 0
