@@ -13,6 +13,7 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "log.h"
+#include "path-which.h"
 #include "xmalloc.h"
 
 #define COMPOSE_CLI_CACHE_MAX 65536
@@ -43,30 +44,18 @@ key_add_file(struct buf *key, const char *path)
 	    (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 }
 
-/* The first executable name on PATH (as execvp finds it), added as a file;
+/* The program name as found on PATH (path_which), added as a file;
  * "name=-;" when there is none. */
 static void
-key_add_command(struct buf *key, const char *path_env, const char *name)
+key_add_command(struct buf *key, const char *name)
 {
-	const char *p = path_env, *end;
+	char *path = path_which(name);
 
-	while (p != NULL && *p != '\0') {
-		size_t n;
-		char *candidate;
-
-		end = strchr(p, ':');
-		n = end != NULL ? (size_t)(end - p) : strlen(p);
-		candidate = n == 0 ? xasprintf("./%s", name)
-				   : xasprintf("%.*s/%s", (int)n, p, name);
-		if (access(candidate, X_OK) == 0) {
-			key_add_file(key, candidate);
-			free(candidate);
-			return;
-		}
-		free(candidate);
-		p = end != NULL ? end + 1 : NULL;
-	}
-	buf_appendf(key, "%s=-;", name);
+	if (path != NULL)
+		key_add_file(key, path);
+	else
+		buf_appendf(key, "%s=-;", name);
+	free(path);
 }
 
 /* Docker's config folder: $DOCKER_CONFIG, else ~/.docker (HOME, else the
@@ -127,8 +116,8 @@ compose_cli_key(void)
 		path_env = "/usr/local/bin:/usr/bin:/bin";
 	buf_appendf(
 	    key, "PATH=%s;DOCKER_CONFIG=%s;", path_env, config != NULL ? config : "-");
-	key_add_command(key, path_env, "docker");
-	key_add_command(key, path_env, "docker-compose");
+	key_add_command(key, "docker");
+	key_add_command(key, "docker-compose");
 	dir = docker_config_dir();
 	s = xasprintf("%s/config.json", dir);
 	key_add_config(key, s);

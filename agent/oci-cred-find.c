@@ -3,6 +3,7 @@
  * from PATH (`docker-credential-NAME get`, the registry on stdin, no shell,
  * a time limit; what they print is wiped). */
 #include "oci.h"
+#include "path-which.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -20,31 +21,6 @@
 /* The helper's answer is one small JSON object. */
 #define OCI_CRED_HELPER_MAX (64u << 10)
 
-/* prog's path in $PATH (the executable regular file execvp would run), or
- * NULL. New string. */
-static char *
-oci_cred_which(const char *prog)
-{
-	const char *path = getenv("PATH"), *p, *end;
-	struct stat st;
-
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; *p != '\0'; p = *end == ':' ? end + 1 : end) {
-		char *full;
-
-		end = p + strcspn(p, ":");
-		if (end == p)
-			continue;
-		full = xasprintf("%.*s/%s", (int)(end - p), p, prog);
-		if (stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(full, X_OK) == 0)
-			return full;
-		free(full);
-	}
-	return NULL;
-}
-
 /* Run `docker-credential-<name> get` for registry (oci_cred_sources.helper):
  * 1 with *out, 0 (not installed, nothing stored) or -1 (failed) with *why. */
 static int
@@ -58,7 +34,7 @@ oci_cred_find_helper(
 	int rc = -1;
 
 	(void)arg;
-	if ((path = oci_cred_which(prog)) == NULL) {
+	if ((path = path_which(prog)) == NULL) {
 		*why = xstrdup("is not installed (not on PATH)");
 		log_debug("registry %s: %s is not installed: going on without it",
 		    registry, prog);
@@ -146,7 +122,7 @@ oci_cred_find(const char *config_path, const char *registry, struct oci_cred *ou
 		s.config_error = err;
 	s.github_token = getenv("GITHUB_TOKEN");
 	s.github_host = getenv("GITHUB_HOST");
-	if ((pass = oci_cred_which("pass")) != NULL)
+	if ((pass = path_which("pass")) != NULL)
 		s.pass_on_path = 1;
 	free(pass);
 	s.helper = oci_cred_find_helper;
