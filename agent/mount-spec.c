@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "mount-string.h"
 #include "xmalloc.h"
 
 /* Largest integer a JSON number (a double) carries exactly. */
@@ -69,26 +70,6 @@ mount_spec_lower(const char *s)
 	return l;
 }
 
-static int
-mount_spec_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-/* Go's strings.TrimSpace for ASCII: a new string. */
-static char *
-mount_spec_trim(const char *s)
-{
-	size_t len;
-
-	while (mount_spec_is_space(*s))
-		s++;
-	len = strlen(s);
-	while (len > 0 && mount_spec_is_space(s[len - 1]))
-		len--;
-	return xstrndup(s, len);
-}
-
 /* Set key=value in a map object (a later value for a key replaces it). */
 static void
 mount_spec_map_set(cJSON **map, const char *kv)
@@ -106,105 +87,6 @@ mount_spec_map_set(cJSON **map, const char *kv)
 	cJSON_DeleteItemFromObjectCaseSensitive(*map, k);
 	cJSON_AddStringToObject(*map, k, eq != NULL ? eq + 1 : "");
 	free(k);
-}
-
-/*
- * Split one CSV record as Go's encoding/csv reads it with default settings:
- * fields separated by commas; a field that starts with a double quote runs to
- * the closing quote ("" inside stands for one quote) and must be followed by
- * a comma or the end; a quote anywhere in an unquoted field is an error. A
- * line break outside quotes is refused (Go would stop reading there).
- * Returns a NULL-terminated array (caller frees each and the array).
- */
-static char **
-mount_spec_csv(const char *s, char **cause)
-{
-	char **fields = NULL;
-	size_t n = 0, len, cap = 0;
-	char *field = NULL;
-	const char *p = s;
-
-	for (;;) {
-		field = xmalloc(strlen(p) + 1);
-		len = 0;
-		if (*p == '"') {
-			for (p++;; p++) {
-				if (*p == '\0') {
-					error_set(
-					    cause, "missing closing \" in quoted field");
-					goto fail;
-				}
-				if (*p == '\r' && p[1] == '\n')
-					continue;
-				if (*p == '"') {
-					if (p[1] == '"') {
-						field[len++] = '"';
-						p++;
-						continue;
-					}
-					p++;
-					break;
-				}
-				field[len++] = *p;
-			}
-			if (*p != ',' && *p != '\0' && *p != '\n' &&
-			    !(*p == '\r' && p[1] == '\n')) {
-				error_set(cause,
-				    "text after the closing \" of a quoted field "
-				    "(quote whole fields: \"source=/a,b\")");
-				goto fail;
-			}
-		} else {
-			for (; *p != ',' && *p != '\0' && *p != '\n'; p++) {
-				if (*p == '"') {
-					error_set(cause,
-					    "\" inside an unquoted field (quote "
-					    "whole fields: \"source=/a,b\")");
-					goto fail;
-				}
-				if (*p == '\r' && p[1] == '\n')
-					continue;
-				field[len++] = *p;
-			}
-		}
-		if (*p == '\r' && p[1] == '\n')
-			p++;
-		if (*p == '\n') {
-			error_set(cause, "line break in mount string");
-			goto fail;
-		}
-		field[len] = '\0';
-		if (n + 2 > cap) {
-			cap = cap == 0 ? 8 : cap * 2;
-			fields = xreallocarray(fields, cap, sizeof *fields);
-		}
-		fields[n++] = field;
-		field = NULL;
-		if (*p == '\0')
-			break;
-		p++; /* the comma */
-	}
-	fields[n] = NULL;
-	return fields;
-
-fail:
-	free(field);
-	while (n > 0)
-		free(fields[--n]);
-	free(fields);
-	return NULL;
-}
-
-static void
-mount_spec_fields_free(char **fields)
-{
-	size_t i;
-
-	if (fields == NULL)
-		return;
-	for (i = 0; fields[i] != NULL; i++)
-		free(fields[i]);
-	free(fields);
 }
 
 /* Go's strconv.ParseFloat restricted to plain decimal notation. */
@@ -329,40 +211,13 @@ mount_spec_check_relative(const char *source, char **cause)
 	return 0;
 }
 
-/* Apply one key[=value] field, as docker's MountOpt.Set does. */
+/* Apply one field, as docker's MountOpt.Set does: key lowercased, val
+ * NULL for a bare key (mount_string_field). */
 static int
-mount_spec_field(struct mount_spec *m, const char *field, char **cause)
+mount_spec_field(struct mount_spec *m, const char *key, const char *val, char **cause)
 {
-	const char *eq = strchr(field, '='), *val = eq != NULL ? eq + 1 : NULL;
-	char *raw_key, *key, *trimmed;
 	unsigned long long ull;
 	char *end;
-	int rc = -1;
-
-	raw_key = eq != NULL ? xstrndup(field, (size_t)(eq - field)) : xstrdup(field);
-	trimmed = mount_spec_trim(raw_key);
-	if (strcmp(trimmed, raw_key) != 0) {
-		error_set(cause, "key \"%s\" has spaces around it", raw_key);
-		free(trimmed);
-		free(raw_key);
-		return -1;
-	}
-	free(trimmed);
-	if (val != NULL) {
-		trimmed = mount_spec_trim(val);
-		if (*trimmed == '\0')
-			error_set(cause, "empty value for \"%s\"", raw_key);
-		else if (strcmp(trimmed, val) != 0)
-			error_set(cause, "value of \"%s\" has spaces around it", raw_key);
-		if (*trimmed == '\0' || strcmp(trimmed, val) != 0) {
-			free(trimmed);
-			free(raw_key);
-			return -1;
-		}
-		free(trimmed);
-	}
-	key = mount_spec_lower(raw_key);
-	free(raw_key);
 
 	if (val == NULL && strcmp(key, "readonly") != 0 && strcmp(key, "ro") != 0 &&
 	    strcmp(key, "volume-nocopy") != 0 && strcmp(key, "bind-nonrecursive") != 0 &&
@@ -377,7 +232,7 @@ mount_spec_field(struct mount_spec *m, const char *field, char **cause)
 			error_set(cause, "\"%s\" needs a value (%s=...)", key, key);
 		else
 			error_set(cause, "unknown key \"%s\"", key);
-		goto out;
+		return -1;
 	}
 
 	if (strcmp(key, "type") == 0) {
@@ -385,14 +240,14 @@ mount_spec_field(struct mount_spec *m, const char *field, char **cause)
 		m->type = mount_spec_lower(val);
 	} else if (strcmp(key, "source") == 0 || strcmp(key, "src") == 0) {
 		if (mount_spec_check_relative(val, cause) != 0)
-			goto out;
+			return -1;
 		mount_spec_replace(&m->source, val);
 	} else if (strcmp(key, "target") == 0 || strcmp(key, "dst") == 0 ||
 	    strcmp(key, "destination") == 0) {
 		mount_spec_replace(&m->target, val);
 	} else if (strcmp(key, "readonly") == 0 || strcmp(key, "ro") == 0) {
 		if (mount_spec_bool(key, val, &m->readonly, cause) != 0)
-			goto out;
+			return -1;
 	} else if (strcmp(key, "consistency") == 0) {
 		/* Accepted for compatibility; Docker on Linux ignores it. */
 	} else if (strcmp(key, "bind-propagation") == 0) {
@@ -403,7 +258,7 @@ mount_spec_field(struct mount_spec *m, const char *field, char **cause)
 		error_set(cause,
 		    "bind-nonrecursive is deprecated, use "
 		    "bind-recursive=disabled instead");
-		goto out;
+		return -1;
 	} else if (strcmp(key, "bind-recursive") == 0) {
 		m->bind = 1;
 		if (strcmp(val, "enabled") == 0)
@@ -419,20 +274,20 @@ mount_spec_field(struct mount_spec *m, const char *field, char **cause)
 			    "invalid value \"%s\" for \"bind-recursive\" "
 			    "(enabled, disabled, writable or readonly)",
 			    val);
-			goto out;
+			return -1;
 		}
 	} else if (strcmp(key, "bind-create-src") == 0) {
 		error_set(cause,
 		    "\"bind-create-src\" is not supported by rdev (create "
 		    "the source directory first, e.g. in initializeCommand)");
-		goto out;
+		return -1;
 	} else if (strcmp(key, "volume-subpath") == 0) {
 		m->volume = 1;
 		mount_spec_replace(&m->subpath, val);
 	} else if (strcmp(key, "volume-nocopy") == 0) {
 		m->volume = 1;
 		if (mount_spec_bool(key, val, &m->nocopy, cause) != 0)
-			goto out;
+			return -1;
 	} else if (strcmp(key, "volume-label") == 0) {
 		m->volume = 1;
 		mount_spec_map_set(&m->labels, val);
@@ -446,7 +301,7 @@ mount_spec_field(struct mount_spec *m, const char *field, char **cause)
 		m->tmpfs = 1;
 		if (mount_spec_parse_bytes(val, &m->tmpfs_size, NULL) != 0) {
 			error_set(cause, "invalid value for tmpfs-size: %s", val);
-			goto out;
+			return -1;
 		}
 	} else if (strcmp(key, "tmpfs-mode") == 0) {
 		m->tmpfs = 1;
@@ -455,20 +310,17 @@ mount_spec_field(struct mount_spec *m, const char *field, char **cause)
 		if (*end != '\0' || !isdigit((unsigned char)*val) || errno == ERANGE ||
 		    ull > 0xffffffffULL) {
 			error_set(cause, "invalid value for tmpfs-mode: %s", val);
-			goto out;
+			return -1;
 		}
 		m->tmpfs_mode = (uint32_t)ull;
 	} else if (strcmp(key, "image-subpath") == 0) {
 		error_set(cause, "\"image-subpath\" is not supported by rdev");
-		goto out;
+		return -1;
 	} else {
 		error_set(cause, "unknown key \"%s\"", key);
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	free(key);
-	return rc;
+	return 0;
 }
 
 /* The checks docker makes after parsing (validateMountOptions), plus those
@@ -587,23 +439,21 @@ mount_spec_json(struct mount_spec *m)
 static int
 mount_spec_parse_into(struct mount_spec *m, const char *s, char **cause)
 {
-	char *value, **fields;
+	char **fields, *key;
+	const char *val;
 	size_t i;
 	int rc = 0;
 
 	m->type = xstrdup("volume");
-	value = mount_spec_trim(s);
-	if (*value == '\0') {
-		free(value);
-		return error_set(cause, "value is empty");
-	}
-	fields = mount_spec_csv(value, cause);
-	free(value);
-	if (fields == NULL)
+	if ((fields = mount_string_split(s, cause)) == NULL)
 		return -1;
-	for (i = 0; fields[i] != NULL && rc == 0; i++)
-		rc = mount_spec_field(m, fields[i], cause);
-	mount_spec_fields_free(fields);
+	for (i = 0; fields[i] != NULL && rc == 0; i++) {
+		if ((rc = mount_string_field(fields[i], &key, &val, cause)) != 0)
+			break;
+		rc = mount_spec_field(m, key, val, cause);
+		free(key);
+	}
+	mount_string_fields_free(fields);
 	return rc;
 }
 

@@ -3,7 +3,8 @@
  * A mount (an entry of `mounts`, or `workspaceMount`) is either a `--mount`
  * string, parsed exactly as `docker run --mount` parses it (docker/cli
  * opts/mount.go: one CSV record, whole fields may be quoted as in
- * "\"source=/a,b\",target=/c"), or a spec object {"type", "source", "target"}.
+ * "\"source=/a,b\",target=/c"; the syntax is common/mount-string.h's), or a
+ * spec object {"type", "source", "target"}.
  * The result is what the docker CLI would send in HostConfig.Mounts:
  *   {"Type","Source","Target","ReadOnly","BindOptions":{...},
  *    "VolumeOptions":{...},"TmpfsOptions":{...}}

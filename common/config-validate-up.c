@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "buf.h"
 #include "config-validate-internal.h"
 #include "forward-spec.h"
+#include "mount-string.h"
 #include "xmalloc.h"
 
 /* The member names of an object, ", "-separated, skipping skip (may be
@@ -136,32 +136,18 @@ config_validate_up_workspace_folder(struct config_validate_ctx *v, const cJSON *
  * (the first step fails: "chdir to cwd ... failed"). Warned of, naming the
  * target to set, when the mount's target is outside /workspaces/ (one
  * inside may be that folder: the folder's name is not known here) and is not
- * ${containerWorkspaceFolder}. Keys as Docker reads them (any case). */
+ * ${containerWorkspaceFolder}. The target as Docker reads it (mount-string.h). */
 static void
 config_validate_up_workspace_mount(struct config_validate_ctx *v, const cJSON *root)
 {
 	const cJSON *wm = cJSON_GetObjectItemCaseSensitive(root, "workspaceMount");
-	const char *p, *key, *end;
-	char *target = NULL;
+	char *target;
 
 	if (!cJSON_IsString(wm) || wm->valuestring[0] == '\0' ||
 	    cJSON_GetObjectItemCaseSensitive(root, "workspaceFolder") != NULL ||
 	    cJSON_GetObjectItemCaseSensitive(root, "dockerComposeFile") != NULL)
 		return;
-	for (p = wm->valuestring; *p != '\0'; p = *end == ',' ? end + 1 : end) {
-		end = p + strcspn(p, ",");
-		key = p;
-		if (strncasecmp(key, "target=", 7) == 0)
-			p += 7;
-		else if (strncasecmp(key, "dst=", 4) == 0)
-			p += 4;
-		else if (strncasecmp(key, "destination=", 12) == 0)
-			p += 12;
-		else
-			continue;
-		free(target);
-		target = xstrndup(p, (size_t)(end - p));
-	}
+	target = mount_string_target(wm->valuestring);
 	if (target != NULL && strncmp(target, "/workspaces/", 12) != 0 &&
 	    strncmp(target, "${containerWorkspaceFolder}", 27) != 0)
 		config_validate_report_warn(v, wm,

@@ -256,6 +256,15 @@ static const struct validate_case validate_cases[] = {
 			"set: commands and exec start in /workspaces/<folder name>, "
 			"which this mount does not make; set \"workspaceFolder\": "
 			"\"${localWorkspaceFolder}\"\n" },
+	/* The target as docker reads it (mount-string.h): a quoted field. */
+	{ .name = "up_workspace_mount_quoted_target_warned",
+	    .step = VALIDATE_UP,
+	    .text = "{\"image\": \"x\", \"workspaceMount\": "
+		    "\"type=bind,source=/a,\\\"dst=/src,b\\\"\"}",
+	    .warnings = "devcontainer.json:1:16: \"workspaceMount\": mounts at "
+			"\"/src,b\" but \"workspaceFolder\" is not set: commands and "
+			"exec start in /workspaces/<folder name>, which this mount "
+			"does not make; set \"workspaceFolder\": \"/src,b\"\n" },
 	{ .name = "up_workspace_mount_and_workspace_folder_pass",
 	    .step = VALIDATE_UP,
 	    .text = "{\"image\": \"x\", \"workspaceFolder\": \"/src\", "
