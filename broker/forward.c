@@ -275,7 +275,6 @@ forward_set_last_error(struct forward *fw, const char *cause,
 	if (lock != NULL)
 		pthread_mutex_lock(lock);
 	fw->last_error_from = from;
-	fw->last_error_conn = 0;
 	forward_set_string_locked(&fw->last_error, cause, NULL);
 	if (lock != NULL)
 		pthread_mutex_unlock(lock);
@@ -287,7 +286,8 @@ forward_check_answered(struct forward *fw, const char *cause,
 {
 	/* (a target confirmed says nothing of the connection that failed:
 	 * only one that gets through clears it) */
-	if (cause == NULL && fw->last_error_conn)
+	if (cause == NULL && fw->last_error != NULL &&
+	    fw->last_error_from == FORWARD_ERROR_CONNECTION_FAILED)
 		return;
 	forward_set_last_error(fw, cause, from, lock);
 }
@@ -312,8 +312,7 @@ forward_connection_failed(
 		free(fw->warned);
 		fw->warned = xstrdup(why);
 	}
-	forward_set_last_error(fw, why, FORWARD_ERROR_CONNECTION, lock);
-	fw->last_error_conn = 1;
+	forward_set_last_error(fw, why, FORWARD_ERROR_CONNECTION_FAILED, lock);
 }
 
 void
@@ -321,7 +320,8 @@ forward_connection_ok(struct forward *fw, pthread_mutex_t *lock)
 {
 	free(fw->warned);
 	fw->warned = NULL;
-	if (fw->last_error_conn)
+	if (fw->last_error != NULL &&
+	    fw->last_error_from == FORWARD_ERROR_CONNECTION_FAILED)
 		forward_set_last_error(fw, NULL, FORWARD_ERROR_CONNECTION, lock);
 }
 

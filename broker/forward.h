@@ -66,10 +66,15 @@
 #define FORWARD_CHECK_WAIT_MAX_MS 2000
 #define FORWARD_CHECK_WAIT_FACTOR 4
 
-/* What met a forward's last_error. */
+/* What met a forward's last_error. Both connection kinds are
+ * "lastErrorFrom": "connection" (forward_json). */
 enum forward_error_from {
 	FORWARD_ERROR_CONNECTION, /* a connection's look-up of the target */
 	FORWARD_ERROR_CHECK,	  /* a "forward" request's check (up, forward) */
+	/* a connection failed at the container's end
+	 * (forward_connection_failed): a confirmed target keeps it, only a
+	 * connection that gets through clears it (forward_connection_ok) */
+	FORWARD_ERROR_CONNECTION_FAILED,
 };
 
 struct forward {
@@ -93,10 +98,6 @@ struct forward {
 	 * forward goes to another container; NULL: none. */
 	char *last_error;
 	enum forward_error_from last_error_from;
-	/* last_error is a connection's failure at the container's end
-	 * (forward_connection_failed): a connection that gets through clears
-	 * it (forward_connection_ok) */
-	int last_error_conn;
 	/* the last connection failure warned of in the log (only this
 	 * thread: no lock), until a connection gets through: the same one
 	 * again is logged at info level; owned, or NULL */
@@ -225,7 +226,7 @@ void forward_check_answered(struct forward *fw, const char *cause,
     enum forward_error_from from, pthread_mutex_t *lock);
 /* A connection to fw's port failed at the container's end (why: nothing
  * listens on the port, as the relay's status 1 says, or the target cannot
- * be reached): why becomes fw's last_error (FORWARD_ERROR_CONNECTION, under
+ * be reached): why becomes fw's last_error (FORWARD_ERROR_CONNECTION_FAILED, under
  * lock when there is one: shown by --list as "its last connection
  * failed"), and is logged, a warning naming label (the host) and the
  * forward; the same failure again only at info level (a client that tries

@@ -800,6 +800,8 @@ TEST(a_connection_s_failure_is_the_last_error_until_one_gets_through)
 	ASSERT_STR_EQ(s = last_error_of(&fw),
 	    "nothing listens on that port in the container/connection");
 	free(s);
+	/* (told apart from a look-up's error, shown alike) */
+	ASSERT_INT_EQ(fw.last_error_from, FORWARD_ERROR_CONNECTION_FAILED);
 	/* the same again (logged at info level): kept */
 	forward_connection_failed(&fw, "h", forward_relay_status_error(1), NULL);
 	ASSERT_STR_EQ(s = last_error_of(&fw),
@@ -824,6 +826,12 @@ TEST(a_connection_s_failure_is_the_last_error_until_one_gets_through)
 	forward_set_last_error(&fw, "not running", FORWARD_ERROR_CHECK, NULL);
 	forward_connection_ok(&fw, NULL);
 	ASSERT_STR_EQ(s = last_error_of(&fw), "not running/check");
+	free(s);
+	/* a connection's look-up that failed is not a failed connection: a
+	 * confirmed target clears it */
+	forward_set_last_error(&fw, "gone", FORWARD_ERROR_CONNECTION, NULL);
+	forward_check_answered(&fw, NULL, FORWARD_ERROR_CHECK, NULL);
+	ASSERT_STR_EQ(s = last_error_of(&fw), "-/-");
 	free(s);
 	fw.fd4 = -1;
 	forward_set_last_error(&fw, NULL, FORWARD_ERROR_CONNECTION, NULL);
