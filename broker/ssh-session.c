@@ -428,20 +428,33 @@ out:
 
 /* Give libssh fd, connected, for the ssh_connect that follows. libssh never
  * closes a socket given so (ssh_disconnect leaves it, ssh_free forgets it):
- * it is s's to close (rdev_ssh_tcp_close, at rdev_ssh_free). */
-static void
-rdev_ssh_fd_give(struct rdev_ssh *s, int fd)
+ * it is s's to close (rdev_ssh_tcp_close, at rdev_ssh_free). 0, or -1 with
+ * *cause and fd closed: libssh must not be left without a socket, or its
+ * ssh_connect makes its own, with its own DNS look-up, which no stop can
+ * interrupt (the reason the connect is rdev's, rdev_ssh_handshake). */
+static int
+rdev_ssh_fd_give(struct rdev_ssh *s, int fd, char **cause)
 {
 	struct stat st;
+	int errnum;
 
 	if (fstat(fd, &st) != 0) {
+		errnum = errno;
 		close(fd);
-		return;
+		rdev_ssh_set_fail(s, SSH_FAIL_OTHER);
+		return error_set_errno(
+		    cause, errnum, "%s: cannot connect: fstat of its socket", s->prefix);
 	}
 	s->tcp_fd = fd;
 	s->tcp_dev = st.st_dev;
 	s->tcp_ino = st.st_ino;
-	ssh_options_set(s->ss, SSH_OPTIONS_FD, &fd);
+	if (ssh_options_set(s->ss, SSH_OPTIONS_FD, &fd) != 0) {
+		rdev_ssh_set_fail(s, SSH_FAIL_OTHER);
+		return error_set(cause,
+		    "%s: cannot connect: giving libssh its socket: %s", s->prefix,
+		    ssh_get_error(s->ss));
+	}
+	return 0;
 }
 
 /* Close the socket rdev_ssh_fd_give gave libssh, if its number is still
@@ -481,9 +494,8 @@ rdev_ssh_handshake(struct rdev_ssh *s, const struct ssh_target_opts *o,
 		if (!proxied) {
 			fd = rdev_ssh_tcp_connect(
 			    s, o, hostname, port, t0, timeout_s, cause);
-			if (fd < 0)
+			if (fd < 0 || rdev_ssh_fd_give(s, fd, cause) != 0)
 				return -1;
-			rdev_ssh_fd_give(s, fd);
 		}
 		ssh_set_blocking(s->ss, 0);
 		rc = ssh_connect(s->ss);
