@@ -15,7 +15,11 @@
 #   rdev up: postCreate is tried again (rdev's documented retry), then
 #   reference up: only postAttach; a restart, reference up: postStart and
 #   postAttach (it could rewrite the marker rdev wrote); rdev up: only
-#   postAttach (the reference's marker of this start).
+#   postAttach (the reference's marker of this start);
+#   rdev up --recreate --skip-non-blocking-commands: postCreate, postStart
+#   (and postAttach) run in the background, whose end writes the
+#   reference's markers of them (rdev's values, as dev); reference up: only
+#   postAttach.
 # Fails without the fix: the second tool ran every step again.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -100,4 +104,24 @@ check_eq "reference up after a restart: postStart again (it rewrote rdev's marke
 rdev up "$ws" >/dev/null 2>&1 || fail "rdev up after the reference's failed"
 check_eq "rdev up: not postStart of the start the reference ran it for" \
 	"$(order)" "$create postCreate postStart postAttach postAttach postStart postAttach postAttach"
+
+# --- rdev's background steps, then the reference ---------------------------------
+rdev up "$ws" --recreate --skip-non-blocking-commands >/dev/null 2>"$TEST_TMP/bg.err" ||
+	{ cat "$TEST_TMP/bg.err" >&2; fail "rdev up --recreate --skip-non-blocking-commands failed"; }
+rdev logs -f "$ws" >/dev/null 2>"$TEST_TMP/bg-logs.err" ||
+	{ cat "$TEST_TMP/bg-logs.err" >&2; fail "the background steps failed"; }
+check "rdev up --skip-non-blocking-commands: postCreate and postStart left to the background" \
+	grep -q "continue in the background.*postCreateCommand, postStartCommand" "$TEST_TMP/bg.err"
+check_eq "and they ran there (postAttach too)" "$(order)" "$create postStart postAttach"
+created=$(docker inspect -f '{{.Created}}' "$(cid)")
+started=$(docker inspect -f '{{.State.StartedAt}}' "$(cid)")
+check_eq "the background run wrote the reference's markers of its steps, as dev, with rdev's values" \
+	"$(docker exec "$(cid)" sh -c 'cd /home/dev/.devcontainer && for m in .[a-z]*Marker; do echo "$(stat -c %U "$m") $m $(cat "$m")"; done')" \
+	"dev .onCreateCommandMarker $created
+dev .postCreateCommandMarker $created
+dev .postStartCommandMarker $started
+dev .updateContentCommandMarker $created"
+ref_up >/dev/null || { cat "$TEST_TMP/ref.err" >&2; fail "reference up after rdev's background steps failed"; }
+check_eq "reference up after rdev's background steps: only postAttach" \
+	"$(order)" "$create postStart postAttach postAttach"
 finish
