@@ -2,7 +2,8 @@
  *
  * If the input parses as JSON (cJSON_ParseWithLength) it is used as runArgs
  * on a body that already has fields (as the agent's has), and each element
- * (or the value itself) goes through mount_spec_to_api and mount_spec_target.
+ * (or the value itself) goes through mount_spec_to_api and mount_spec_target
+ * (and a string through mount_string_target: the same target).
  * Whatever the input, its bytes up to the first NUL are also used as a
  * --mount string and a size, and its lines as a runArgs list, so the
  * fuzzer reaches the option parsers without having to write JSON.
@@ -14,6 +15,7 @@
 
 #include "fuzz.h"
 #include "mount-spec.h"
+#include "mount-string.h"
 #include "run-args.h"
 
 static const char fuzz_body[] =
@@ -69,6 +71,14 @@ fuzz_mount(const cJSON *m)
 		if (!cJSON_IsString(t) || target == NULL ||
 		    strcmp(t->valuestring, target) != 0)
 			abort();
+		/* ... which the config checks read too (mount-string.h). */
+		if (cJSON_IsString(m)) {
+			char *st = mount_string_target(m->valuestring);
+
+			if (st == NULL || strcmp(st, target) != 0)
+				abort();
+			free(st);
+		}
 	}
 	free(target);
 	cJSON_Delete(api);
