@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,12 +25,25 @@
  * next to it, and sun_path has 108 bytes). */
 #define AGENT_DIR_HASH_HEX 16
 
+struct agent_bundle_slot {
+	pthread_mutex_t lock;
+	struct agent_bundle *b; /* one reference, or NULL */
+};
+
+struct agent_bundle *
+agent_bundle_ref(struct agent_bundle *b)
+{
+	if (b != NULL)
+		atomic_fetch_add(&b->refs, 1);
+	return b;
+}
+
 void
 agent_bundle_free(struct agent_bundle *b)
 {
 	size_t i;
 
-	if (b == NULL)
+	if (b == NULL || atomic_fetch_sub(&b->refs, 1) > 1)
 		return;
 	for (i = 0; i < b->nfiles; i++)
 		free(b->files[i].name);
@@ -276,6 +290,7 @@ agent_bundle_open(const char *dir, char **cause)
 	if (sodium_init() < 0)
 		fatal("sodium_init failed");
 	b = xcalloc(1, sizeof *b);
+	atomic_init(&b->refs, 1);
 	b->dir = xstrdup(dir);
 	path = xasprintf("%s/MANIFEST", dir);
 	/* (before the read: a MANIFEST replaced between the two makes the
@@ -396,5 +411,50 @@ agent_bundle_find(char **cause)
 	free(cands[0]);
 	free(cands[1]);
 	free(name);
+	return b;
+}
+
+struct agent_bundle_slot *
+agent_bundle_slot_new(void)
+{
+	struct agent_bundle_slot *s = xcalloc(1, sizeof *s);
+
+	pthread_mutex_init(&s->lock, NULL);
+	return s;
+}
+
+void
+agent_bundle_slot_free(struct agent_bundle_slot *s)
+{
+	if (s == NULL)
+		return;
+	agent_bundle_free(s->b);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void
+agent_bundle_slot_set(struct agent_bundle_slot *s, struct agent_bundle *b)
+{
+	struct agent_bundle *old;
+
+	pthread_mutex_lock(&s->lock);
+	old = s->b;
+	s->b = b;
+	pthread_mutex_unlock(&s->lock);
+	/* (after the unlock: a session's reference may keep it anyway) */
+	agent_bundle_free(old);
+}
+
+struct agent_bundle *
+agent_bundle_slot_take(struct agent_bundle_slot *s)
+{
+	struct agent_bundle *b;
+
+	/* (the ref under the lock: a set between the read and the ref could
+	 * free it) */
+	pthread_mutex_lock(&s->lock);
+	b = agent_bundle_ref(s->b);
+	pthread_mutex_unlock(&s->lock);
 	return b;
 }

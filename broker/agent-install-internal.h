@@ -3,7 +3,8 @@
  * files over SFTP or exec channels) and agent-install.c (the procedure on
  * the host, agent-install.h).
  *
- * Ownership: a struct agent_bundle is agent_bundle_open's (agent_bundle_free);
+ * Ownership: a struct agent_bundle is its references' (agent_bundle_open
+ * makes the first, agent_bundle_ref adds one, agent_bundle_free drops one);
  * the others read it. A struct agent_xfer is its caller's, on the stack,
  * from agent_xfer_open to agent_xfer_close.
  */
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +44,7 @@ struct agent_bundle {
 	size_t nfiles;
 	uint64_t size;
 	struct stat manifest_st; /* MANIFEST's, taken before it was read */
+	atomic_int refs;
 };
 
 /* How the files reach the host: SFTP, or, where sshd has no sftp subsystem,

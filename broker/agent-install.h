@@ -56,7 +56,11 @@ struct agent_bundle *agent_bundle_find(char **cause);
 /* Open and check the bundle in dir (reads and hashes every file, a few ms).
  * NULL with *cause ("agent bundle DIR: ...") when it is missing or damaged. */
 struct agent_bundle *agent_bundle_open(const char *dir, char **cause);
-/* NULL is a no-op. */
+/* A bundle is reference counted (atomically: host session threads hold
+ * theirs): agent_bundle_find and agent_bundle_open return it with one
+ * reference, agent_bundle_ref adds one (returns b), agent_bundle_free
+ * drops one and frees b with the last. NULL is a no-op. */
+struct agent_bundle *agent_bundle_ref(struct agent_bundle *b);
 void agent_bundle_free(struct agent_bundle *b);
 /* 1 if b's MANIFEST is no longer the file it read (replaced, changed or
  * gone: a package upgrade, a rebuild), else 0: one stat(2). */
@@ -72,6 +76,22 @@ const char *agent_bundle_hash(const struct agent_bundle *b);
 const char *agent_bundle_install_name(const struct agent_bundle *b);
 /* Sum of the sizes of the files uploaded. */
 uint64_t agent_bundle_size(const struct agent_bundle *b);
+
+/* The current bundle, in a slot of its own lock: the broker's loop replaces
+ * it (a package upgrade), and a host session takes the current one when it
+ * installs, not the one current when it was made, whose files on disk may
+ * be the new bundle's by then. A bundle replaced is freed when the last
+ * session that took it lets it go. */
+struct agent_bundle_slot;
+/* An empty slot; agent_bundle_slot_free drops the reference it holds. */
+struct agent_bundle_slot *agent_bundle_slot_new(void);
+void agent_bundle_slot_free(struct agent_bundle_slot *s);
+/* Make b (NULL: none) current: the slot takes the caller's reference and
+ * drops the one of the bundle it replaces. */
+void agent_bundle_slot_set(struct agent_bundle_slot *s, struct agent_bundle *b);
+/* The current bundle with a new reference (the caller's: agent_bundle_free),
+ * or NULL when there is none. Safe from any thread. */
+struct agent_bundle *agent_bundle_slot_take(struct agent_bundle_slot *s);
 
 /* Make sure bundle b is installed on the host behind s (see the top of this
  * file). On success *agent_path is the absolute remote path of rdev-agent

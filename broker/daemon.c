@@ -50,12 +50,13 @@ struct broker {
 	char *socket_path;
 	char *pid_path; /* RUNTIME/broker.pid (broker-stale.h) */
 	time_t started;
-	struct agent_bundle *bundle; /* NULL: bundle_error says why */
+	/* The current bundle: one reference the slot's, one more each host
+	 * session's that installed it (a replaced bundle is freed with the
+	 * last). bundle is the slot's, read on this thread alone (which alone
+	 * replaces it); NULL: bundle_error says why. */
+	struct agent_bundle_slot *bundles;
+	struct agent_bundle *bundle;
 	char *bundle_error;
-	/* bundles replaced by a newer one: host sessions borrow theirs for
-	 * their life, so they are freed at the stop */
-	struct agent_bundle **old_bundles;
-	size_t nold_bundles;
 	/* A changed bundle that could not be read is tried again from then on
 	 * (each try reads and hashes it whole), the old one serving meanwhile */
 	long long bundle_retry_ms;
@@ -172,7 +173,7 @@ broker_host_params(struct broker *b, const cJSON *o, struct host_session_params 
 	p->ssh.auth_sock = json_get_string(o, "authSock");
 	if (p->ssh.auth_sock != NULL && p->ssh.auth_sock[0] != '/')
 		p->ssh.auth_sock = NULL;
-	p->bundle = b->bundle;
+	p->bundles = b->bundles;
 	p->idle_timeout_s = b->opts.idle_timeout_s;
 	p->agent_path = b->agent_path;
 	p->saved = b->saved;
@@ -277,12 +278,12 @@ broker_bundle_ready(struct broker *b, char **cause)
 	if (b->bundle != NULL) {
 		log_info("agent bundle %s: replaced, now version %s",
 		    agent_bundle_dir(nb), agent_bundle_version(nb));
-		b->old_bundles = xreallocarray(
-		    b->old_bundles, b->nold_bundles + 1, sizeof *b->old_bundles);
-		b->old_bundles[b->nold_bundles++] = b->bundle;
 	} else if (b->bundle_error != NULL)
 		log_info("agent bundle %s: loaded, version %s", agent_bundle_dir(nb),
 		    agent_bundle_version(nb));
+	/* (the one replaced: freed now, or by the last session that
+	 * installed it) */
+	agent_bundle_slot_set(b->bundles, nb);
 	b->bundle = nb;
 	free(b->bundle_error);
 	b->bundle_error = NULL;
@@ -1038,9 +1039,11 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	b.base = event_base_new();
 	env = getenv("RDEV_BROKER_AGENT_PATH");
 	b.agent_path = env != NULL && *env == '/' ? env : NULL;
+	b.bundles = agent_bundle_slot_new();
 	if (b.agent_path == NULL &&
 	    (b.bundle = agent_bundle_find(&b.bundle_error)) == NULL)
 		log_warn("%s", b.bundle_error); /* (tried again when needed) */
+	agent_bundle_slot_set(b.bundles, b.bundle);
 	b.saved = broker_state_open(state_path, &warning);
 	if (warning != NULL) {
 		log_warn("%s", warning);
@@ -1060,10 +1063,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	broker_serve(&b, lfd);
 	broker_state_free(b.saved);
 	event_base_free(b.base);
-	agent_bundle_free(b.bundle);
-	while (b.nold_bundles > 0)
-		agent_bundle_free(b.old_bundles[--b.nold_bundles]);
-	free(b.old_bundles);
+	agent_bundle_slot_free(b.bundles); /* (the sessions are freed) */
 	free(b.bundle_error);
 	cJSON_Delete(b.unrestored);
 	close(lock_fd);

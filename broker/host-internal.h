@@ -400,7 +400,7 @@ struct host_session {
 	 * (host_session_stop; its own lock) */
 	struct rdev_ssh_abort connect_abort;
 	char *opt_host, *opt_user, *opt_config, *opt_known, *opt_auth_sock;
-	const struct agent_bundle *bundle;
+	struct agent_bundle_slot *bundles; /* borrowed (host-session.h) */
 	int idle_timeout_s;
 	int connect_idle_ms; /* HOST_CONNECT_IDLE_MS or its test setting */
 	char *fixed_agent;
@@ -436,6 +436,11 @@ struct host_session {
 	 * out of it, as at connect time. */
 	ssh_event ev;
 	char *agent_path;
+	/* The bundle installed at agent_path (its hashes check the install
+	 * before a new agent process), a reference taken at the install
+	 * (host_install) and held until the next one or the session's free:
+	 * never the slot's current one read later. NULL before. */
+	struct agent_bundle *bundle;
 	/* The host's long-lived agent (host-agent.c): `rdev-agent serve
 	 * --listen` on agent_ch, listening on agent_socket (agent_state says
 	 * which of these are set). Clients reach it

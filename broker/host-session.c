@@ -18,6 +18,7 @@
 #include "agent-install.h"
 #include "buf.h"
 #include "clock.h"
+#include "error.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -164,16 +165,30 @@ host_ssh_connect(struct host_session *h, char **cause)
 	return s;
 }
 
-/* Make sure the agent is on the host (h->agent_path). */
+/* Make sure the agent is on the host (h->agent_path, of h->bundle). The
+ * bundle is the current one now, not the one current when the session was
+ * made: a package upgrade since has put the new bundle's files where the old
+ * one's were, and they would fail the old one's hashes. */
 static int
 host_install(struct host_session *h, char **cause)
 {
+	struct agent_bundle *b;
+	int rc;
+
 	if (h->fixed_agent != NULL) {
 		h->agent_path = xstrdup(h->fixed_agent);
 		return 0;
 	}
-	return agent_install_ensure(
-	    h->ssh, h->bundle, &h->agent_path, host_progress_all, h, cause);
+	if ((b = agent_bundle_slot_take(h->bundles)) == NULL)
+		return error_set(cause, "%s: no agent bundle", h->label);
+	rc = agent_install_ensure(h->ssh, b, &h->agent_path, host_progress_all, h, cause);
+	if (rc != 0) {
+		agent_bundle_free(b);
+		return rc;
+	}
+	agent_bundle_free(h->bundle);
+	h->bundle = b;
+	return 0;
 }
 
 /* h->ssh has just connected: the session's name as the connect made it
@@ -814,7 +829,7 @@ host_session_new(const struct host_session_params *p)
 	h->opts.wait_arg = h;
 	rdev_ssh_abort_init(&h->connect_abort);
 	h->opts.abort = &h->connect_abort;
-	h->bundle = p->bundle;
+	h->bundles = p->bundles;
 	h->idle_timeout_s = p->idle_timeout_s;
 	h->connect_idle_ms =
 	    clock_env_ms("RDEV_HOST_CONNECT_IDLE_MS", HOST_CONNECT_IDLE_MS);
@@ -960,6 +975,7 @@ host_session_free(struct host_session *h)
 	free(h->auth_sock);
 	free(h->fixed_agent);
 	free(h->agent_path);
+	agent_bundle_free(h->bundle);
 	free(h->agent_start_error);
 	free(h->label);
 	free(h->error);

@@ -37,7 +37,7 @@
 #define HOST_LINK_BUFFER (1u << 20)
 
 struct host_session;
-struct agent_bundle;
+struct agent_bundle_slot;
 struct broker_state;
 
 /* Where to connect; copied. */
@@ -45,7 +45,9 @@ struct host_session_params {
 	struct ssh_target_opts ssh;	   /* (accept_new_host_key: unused; a connect
 					      attempt takes it from the clients
 					      waiting for it, host_session_submit) */
-	const struct agent_bundle *bundle; /* borrowed; outlives the session */
+	struct agent_bundle_slot *bundles; /* the current bundle, taken at
+					      each install (borrowed; outlives
+					      the session) */
 	int idle_timeout_s;
 	const char *agent_path;	    /* non-NULL: run this agent (tests), no install */
 	struct broker_state *saved; /* where forwards and watches are saved

@@ -3,9 +3,12 @@
 # (a package upgrade's window, a bundle dir moved away) is not broken for
 # good: meanwhile a remote command fails naming the bundle's path and the
 # fix, the saved forwards are listed with that error (and stay saved), and
-# `rdev doctor` fails on it; once the bundle is back the next command works
-# and the saved forwards are restored, with no broker restart. No Docker: the
-# host's agent answers read-configuration alone.
+# `rdev doctor` fails on it; once the bundle is back the next command
+# works and the saved forwards are restored, with no broker restart. A
+# bundle upgraded in place while a host session has not installed its agent
+# yet: the session installs the new one (it takes the current bundle at the
+# install, not the one current when it was made). No Docker: the host's
+# agent answers read-configuration alone.
 . "$(dirname "$0")/../rig/lib.sh"
 
 rig_remote_host bb
@@ -86,4 +89,65 @@ check_eq "still the same broker" "$(broker status --json | jq -r .pid)" "$pid"
 rc=0
 out=$(rdev doctor 2>&1) || rc=$?
 check "rdev doctor: no agent bundle failure now ($out)" bash -c '! grep -q "agent bundle" <<<"$1"' _ "$out"
+
+# An upgrade in place before a host session installs its agent. The session
+# is held between its making and its install by its ProxyCommand, which
+# connects to the host only once the test says so ($TEST_TMP/go): the
+# session is made (bundle A current), the bundle is upgraded in place (a
+# file and MANIFEST rewritten in the same dir), the broker loads it (status),
+# and only then does the session connect and install. (Another ssh config:
+# another session than bb's above, which has installed its agent.)
+cat >"$TEST_TMP/held.py" <<'PY'
+import os, socket, sys, threading, time
+open(sys.argv[3], "w").close()
+while not os.path.exists(sys.argv[4]):
+    time.sleep(0.05)
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+def up():
+    while True:
+        d = os.read(0, 65536)
+        if not d:
+            s.shutdown(socket.SHUT_WR)
+            return
+        s.sendall(d)
+threading.Thread(target=up, daemon=True).start()
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    os.write(1, d)
+PY
+{
+	echo "Host held"
+	sed -n 's/^ *\(HostName\|Port\|User\|IdentityFile\|IdentitiesOnly\|UserKnownHostsFile\|GlobalKnownHostsFile\|StrictHostKeyChecking\|BatchMode\) /  \1 /p' "$cfg"
+	echo "  ProxyCommand python3 $TEST_TMP/held.py %h %p $TEST_TMP/held.started $TEST_TMP/go"
+} >"$TEST_TMP/held_config"
+# (A, the bundle current now, has never been installed on the host: an
+# install of it reads its files, which fails once they are B's.)
+hash_a=$(broker status --json | jq -r .agentBundle.hash)
+RDEV_SSH_CONFIG=$TEST_TMP/held_config rdev read-configuration held:~/ws \
+	--accept-new-host-key >"$TEST_TMP/held.out" 2>"$TEST_TMP/held.err" &
+held_pid=$!
+eventually "the session's connect waits in its ProxyCommand" test -e "$TEST_TMP/held.started"
+# B: a file changed and a new MANIFEST, written over A's in the same dir.
+f=licenses/libbrotli1.copyright
+echo "upgraded in place" >>"$bundle/$f"
+fhash=$(b2sum -l 256 "$bundle/$f" | cut -d' ' -f1)
+sed -e "s|^[0-9a-f]*  $f\$|$fhash  $f|" -e '$a note: upgraded in place' \
+	"$bundle/MANIFEST" >"$TEST_TMP/MANIFEST.b"
+mv "$TEST_TMP/MANIFEST.b" "$bundle/MANIFEST"
+hash_b=$(b2sum -l 256 "$bundle/MANIFEST" | cut -d' ' -f1)
+printf '%s  MANIFEST\n' "$hash_b" >"$bundle/bundle.hash"
+check_eq "the broker loads bundle B while the session waits" \
+	"$(broker status --json | jq -r .agentBundle.hash)" "$hash_b"
+touch "$TEST_TMP/go"
+st=0
+wait "$held_pid" || st=$?
+check_eq "the session made under bundle A installs and runs (exit $st: $(cat "$TEST_TMP/held.err"))" \
+	"$st" 0
+check_eq "its answer" "$(jq -r .configuration.name "$TEST_TMP/held.out")" bundle-ws
+installed=$(on_host 'ls ~/.rdev/agent')
+check "bundle B is installed on the host ($installed)" grep -q -- "-${hash_b:0:16}\$" <<<"$installed"
+check "bundle A is not" bash -c '! grep -q -- "-${1:0:16}\$" <<<"$2"' _ "$hash_a" "$installed"
+check_eq "still the same broker" "$(broker status --json | jq -r .pid)" "$pid"
 finish
