@@ -420,6 +420,65 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 	return 0;
 }
 
+/* Stop the forward at local port local of a saved host entry waiting for a
+ * bundle (status lists it with its error): it is forgotten, from the entry
+ * and from the saved file, as a restored one's stop would. Returns 1 if
+ * answered here (a forward was there), 0 if there is none. */
+static int
+broker_unforward_unrestored(struct broker_conn *c, int id, long local)
+{
+	struct broker *b = c->b;
+	cJSON *e, *fws, *fw, *req, *resp;
+	const char *user;
+	char *host, *cause = NULL;
+	long port;
+	int i;
+
+	cJSON_ArrayForEach(e, b->unrestored) {
+		fws = cJSON_GetObjectItemCaseSensitive(e, "forwards");
+		for (i = 0; (fw = cJSON_GetArrayItem(fws, i)) != NULL; i++) {
+			if (json_get_int(fw, "local", 1, 65535, &port) == 0 &&
+			    port == local)
+				break;
+		}
+		if (fw == NULL)
+			continue;
+		user = json_get_string(e, "user");
+		host = xasprintf("%s%s%s", user != NULL ? user : "",
+		    user != NULL ? "@" : "", json_get_string(e, "host"));
+		req = cJSON_CreateObject();
+		cJSON_AddStringToObject(req, "target", json_get_string(fw, "workspace"));
+		cJSON_AddStringToObject(req, "targetHost", host);
+		cJSON_AddBoolToObject(req, "notRestored", 1);
+		log_info("stop of local port %ld: the saved forward of %s on %s, "
+			 "waiting for the agent bundle",
+		    local, json_get_string(fw, "workspace"), host);
+		cJSON_DeleteItemFromArray(fws, i);
+		/* (an entry left with no forwards and no watches is removed) */
+		if (broker_state_put(b->saved, cJSON_Duplicate(e, 1), &cause) != 0) {
+			log_warn("host %s: %s", host, cause);
+			free(cause);
+		}
+		if (cJSON_GetArraySize(fws) == 0 &&
+		    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(e, "autos")) == 0)
+			cJSON_DetachItemViaPointer(b->unrestored, e);
+		else
+			e = NULL;
+		cJSON_Delete(e);
+		if (cJSON_GetArraySize(b->unrestored) == 0) {
+			cJSON_Delete(b->unrestored);
+			b->unrestored = NULL;
+		}
+		resp = forward_stopped_answer(id, 1, req);
+		broker_conn_send(c, PROTO_CONTROL, resp);
+		cJSON_Delete(resp);
+		cJSON_Delete(req);
+		free(host);
+		return 1;
+	}
+	return 0;
+}
+
 /* An "unforward" of a local port on whichever target has it ("anyTarget":
  * `rdev forward --stop PORT` with no TARGET): handed to that host's
  * session (or the local host) as the unforward of that port in its
@@ -447,6 +506,8 @@ broker_op_unforward_port(struct broker_conn *c, int id, const cJSON *req)
 		cJSON_AddItemToArray(sts, st);
 	if ((ws = forward_status_pick(sts, (int)local, &at, &not_restored)) == NULL) {
 		cJSON_Delete(sts);
+		if (broker_unforward_unrestored(c, id, local))
+			return 1;
 		err = xasprintf("no forward at local port %ld", local);
 		broker_conn_reply(c, id, NULL, err);
 		free(err);

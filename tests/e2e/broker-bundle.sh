@@ -3,7 +3,8 @@
 # (a package upgrade's window, a bundle dir moved away) is not broken for
 # good: meanwhile a remote command fails naming the bundle's path and the
 # fix, the saved forwards are listed with that error (and stay saved), and
-# `rdev doctor` fails on it; once the bundle is back the next command
+# `rdev doctor` fails on it, and `rdev forward --stop PORT` forgets one (not
+# restored later, not kept saved); once the bundle is back the next command
 # works and the saved forwards are restored, with no broker restart. A
 # bundle upgraded in place while a host session has not installed its agent
 # yet: the session installs the new one (it takes the current bundle at the
@@ -14,7 +15,8 @@
 rig_remote_host bb
 export XDG_CONFIG_HOME=$TEST_TMP/xdg # (no pool: doctor probes no other host)
 state=$RDEV_RUNTIME_DIR/state.json
-local_port=$(rig_ports 1)
+local_port=$(rig_ports 2) # (and the next one)
+stop_port=$((local_port + 1))
 
 bundle=$TEST_TMP/bundle
 cp -a "$RDEV_BIN_DIR"/agent-bundle/rdev-agent-*-linux-"$(uname -m)" "$bundle"
@@ -25,7 +27,8 @@ JSON
 # A forward saved by an earlier broker (broker-state.h's format).
 cat >"$state" <<JSON
 {"version":1,"hosts":[{"host":"$name","sshConfig":"$cfg",
-  "forwards":[{"workspace":"$home/ws","port":3000,"local":$local_port}]}]}
+  "forwards":[{"workspace":"$home/ws","port":3000,"local":$local_port},
+              {"workspace":"$home/ws","port":3001,"local":$stop_port}]}]}
 JSON
 chmod 600 "$state"
 
@@ -40,6 +43,22 @@ err=$(jq -r --argjson l "$local_port" '.[] | select(.local == $l) | .error // ""
 check "its error names the bundle's MANIFEST ($err)" grep -qF "$bundle/MANIFEST" <<<"$err"
 check "its error says it is restored once the bundle is loaded" \
 	grep -qF "put the bundle back or rebuild it (make agent-bundle, or deploy/agent-bundle.sh): the broker loads it at the next command, no restart needed, and then restores this forward" <<<"$err"
+# A forward waiting for the bundle is stopped by its local port, as listed.
+listed() { # PORT: how many forwards --list shows at local port PORT
+	rdev forward --list --json | jq --argjson l "$1" '[.[] | select(.local == $l)] | length'
+}
+rc=0
+rdev forward --stop "$stop_port" 2>"$TEST_TMP/stop.err" || rc=$?
+check_eq "rdev forward --stop PORT of a forward waiting for the bundle exits 0 ($(cat "$TEST_TMP/stop.err"))" \
+	"$rc" 0
+check "it says it forgot the saved forward, naming its workspace and host" \
+	grep -qF "forgot the saved forward at localhost:$stop_port of $home/ws on $name (it was not restored)" \
+	"$TEST_TMP/stop.err"
+check_eq "--list no longer shows it" "$(listed "$stop_port")" 0
+check "it is no longer saved (a broker restart does not restore it)" \
+	jq -e --argjson l "$stop_port" '[.hosts[].forwards[] | select(.local == $l)] | length == 0' \
+	"$state" >/dev/null
+check_eq "the other is still listed" "$(listed "$local_port")" 1
 rc=0
 out=$(rdev doctor 2>&1) || rc=$?
 check "rdev doctor fails (exit $rc)" test "$rc" -ne 0
@@ -73,6 +92,8 @@ restored() {
 }
 eventually "the saved forward is restored (listed without an error)" restored
 check "it listens" sh -c 'ss -Hltn "sport = :$1" | grep -q .' _ "$local_port"
+check_eq "the one stopped while waiting is not restored" "$(listed "$stop_port")" 0
+check "and does not listen" sh -c '! ss -Hltn "sport = :$1" | grep -q .' _ "$stop_port"
 
 # A package upgrade replaces the bundle (a new dir renamed over the old): the
 # next command's broker runs the new one.
@@ -150,4 +171,9 @@ installed=$(on_host 'ls ~/.rdev/agent')
 check "bundle B is installed on the host ($installed)" grep -q -- "-${hash_b:0:16}\$" <<<"$installed"
 check "bundle A is not" bash -c '! grep -q -- "-${1:0:16}\$" <<<"$2"' _ "$hash_a" "$installed"
 check_eq "still the same broker" "$(broker status --json | jq -r .pid)" "$pid"
+
+# A broker restart restores the saved forward, not the one stopped.
+broker stop >/dev/null
+check_eq "after a broker restart the saved forward is listed" "$(listed "$local_port")" 1
+check_eq "and the one stopped while waiting for the bundle is not" "$(listed "$stop_port")" 0
 finish
