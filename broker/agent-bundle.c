@@ -458,3 +458,35 @@ agent_bundle_slot_take(struct agent_bundle_slot *s)
 	pthread_mutex_unlock(&s->lock);
 	return b;
 }
+
+struct agent_bundle *
+agent_bundle_slot_take_fresh(struct agent_bundle_slot *s)
+{
+	struct agent_bundle *b, *nb, *drop;
+	char *cause = NULL;
+
+	if ((b = agent_bundle_slot_take(s)) == NULL || !agent_bundle_stale(b))
+		return b;
+	if ((nb = agent_bundle_open(b->dir, &cause)) == NULL) {
+		/* (being replaced, not whole yet: b serves, as on the
+		 * broker's loop; an install of it may fail its hashes) */
+		free(cause);
+		return b;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s->b == b) {
+		/* (still the stale one: nb replaces it, the slot's
+		 * reference now nb's) */
+		s->b = agent_bundle_ref(nb);
+		drop = b;
+	} else {
+		/* (another was set meanwhile: that one is the current) */
+		drop = nb;
+		nb = agent_bundle_ref(s->b);
+	}
+	pthread_mutex_unlock(&s->lock);
+	/* (the slot's reference to b, or the nb not kept; then ours to b) */
+	agent_bundle_free(drop);
+	agent_bundle_free(b);
+	return nb;
+}

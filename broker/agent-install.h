@@ -92,6 +92,14 @@ void agent_bundle_slot_set(struct agent_bundle_slot *s, struct agent_bundle *b);
 /* The current bundle with a new reference (the caller's: agent_bundle_free),
  * or NULL when there is none. Safe from any thread. */
 struct agent_bundle *agent_bundle_slot_take(struct agent_bundle_slot *s);
+/* agent_bundle_slot_take, but a current bundle found stale (its MANIFEST
+ * changed since it was read: an upgrade in place the broker's loop has not
+ * loaded yet, as no command reached it) is read again here, on the caller's
+ * thread (a few ms), and the one read made current in the slot, unless
+ * another was made current meanwhile (then that one is returned). One that
+ * cannot be read whole yet (an upgrade's window) leaves the stale one
+ * current, and returned. */
+struct agent_bundle *agent_bundle_slot_take_fresh(struct agent_bundle_slot *s);
 
 /* Make sure bundle b is installed on the host behind s (see the top of this
  * file). On success *agent_path is the absolute remote path of rdev-agent

@@ -52,8 +52,11 @@ struct broker {
 	time_t started;
 	/* The current bundle: one reference the slot's, one more each host
 	 * session's that installed it (a replaced bundle is freed with the
-	 * last). bundle is the slot's, read on this thread alone (which alone
-	 * replaces it); NULL: bundle_error says why. */
+	 * last). bundle is this thread's own reference to the one it last
+	 * saw current: a host session that finds the slot's stale (an upgrade
+	 * in place no command has loaded yet) reads it again and makes that
+	 * one current (agent_bundle_slot_take_fresh), which
+	 * broker_bundle_ready then takes here; NULL: bundle_error says why. */
 	struct agent_bundle_slot *bundles;
 	struct agent_bundle *bundle;
 	char *bundle_error;
@@ -248,8 +251,20 @@ broker_bundle_ready(struct broker *b, char **cause)
 	struct agent_bundle *nb;
 	char *err = NULL, *agent;
 
-	if (b->agent_path != NULL ||
-	    (b->bundle != NULL && !agent_bundle_stale(b->bundle)))
+	if (b->agent_path != NULL)
+		return 0;
+	/* (read again by a host session about to install, meanwhile:
+	 * agent_bundle_slot_take_fresh) */
+	nb = b->bundle != NULL ? agent_bundle_slot_take(b->bundles) : NULL;
+	if (nb != NULL && nb != b->bundle) {
+		log_info("agent bundle %s: replaced, now version %s (read by a "
+			 "host session)",
+		    agent_bundle_dir(nb), agent_bundle_version(nb));
+		agent_bundle_free(b->bundle);
+		b->bundle = nb;
+	} else
+		agent_bundle_free(nb);
+	if (b->bundle != NULL && !agent_bundle_stale(b->bundle))
 		return 0;
 	if (b->bundle != NULL && clock_now_ms() < b->bundle_retry_ms)
 		return 0;
@@ -283,7 +298,8 @@ broker_bundle_ready(struct broker *b, char **cause)
 		    agent_bundle_version(nb));
 	/* (the one replaced: freed now, or by the last session that
 	 * installed it) */
-	agent_bundle_slot_set(b->bundles, nb);
+	agent_bundle_slot_set(b->bundles, agent_bundle_ref(nb));
+	agent_bundle_free(b->bundle);
 	b->bundle = nb;
 	free(b->bundle_error);
 	b->bundle_error = NULL;
@@ -1104,7 +1120,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	if (b.agent_path == NULL &&
 	    (b.bundle = agent_bundle_find(&b.bundle_error)) == NULL)
 		log_warn("%s", b.bundle_error); /* (tried again when needed) */
-	agent_bundle_slot_set(b.bundles, b.bundle);
+	agent_bundle_slot_set(b.bundles, agent_bundle_ref(b.bundle));
 	b.saved = broker_state_open(state_path, &warning);
 	if (warning != NULL) {
 		log_warn("%s", warning);
@@ -1125,6 +1141,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	broker_state_free(b.saved);
 	event_base_free(b.base);
 	agent_bundle_slot_free(b.bundles); /* (the sessions are freed) */
+	agent_bundle_free(b.bundle);
 	free(b.bundle_error);
 	cJSON_Delete(b.unrestored);
 	close(lock_fd);

@@ -380,9 +380,8 @@ static void
 host_start_ended(struct host_session *h)
 {
 	struct host_agent_start *st = h->starting;
-	char *path = NULL, *cause = NULL;
+	char *cause = NULL;
 	ssh_session ss = rdev_ssh_session(h->ssh);
-	struct agent_bundle *nb;
 
 	st->err[strcspn(st->err, "\n")] = '\0';
 	if (!(st->verify && st->status == 2)) {
@@ -400,15 +399,7 @@ host_start_ended(struct host_session *h)
 	if (h->ev != NULL)
 		ssh_event_remove_session(h->ev, ss);
 	/* (the current bundle, as at a first install: host_install) */
-	if ((nb = agent_bundle_slot_take(h->bundles)) == NULL)
-		cause = xasprintf("%s: no agent bundle", h->label);
-	else if (agent_install_ensure(h->ssh, nb, &path, NULL, NULL, &cause) == 0) {
-		free(h->agent_path);
-		h->agent_path = path;
-		agent_bundle_free(h->bundle);
-		h->bundle = nb;
-	} else
-		agent_bundle_free(nb);
+	host_install_current(h, &h->agent_path, NULL, &cause);
 	if (h->ev != NULL)
 		ssh_event_add_session(h->ev, ss);
 	if (cause != NULL) {

@@ -591,6 +591,16 @@ void host_send_failure(int fd, int id, const char *error, enum ssh_fail fail);
 /* A progress line (arg: the host_session) to every client waiting on the
  * connect and install (h->jobs). */
 void host_progress_all(void *arg, const char *line);
+/* Install the current agent bundle on h's host (agent_install_ensure):
+ * the slot's current one, read again if it is stale (an upgrade in place
+ * not loaded by the broker's loop yet: agent_bundle_slot_take_fresh), and
+ * installed once more, read again, if it failed and was changed meanwhile
+ * (an upgrade landing during the install fails the hashes of the one read).
+ * On success *agent_path (freed first) is its rdev-agent's path and
+ * h->bundle the bundle installed; -1 with *cause. progress: as
+ * agent_install_ensure's, with h as its arg. On h's thread. */
+int host_install_current(struct host_session *h, char **agent_path,
+    void (*progress)(void *arg, const char *line), char **cause);
 /* ssh_target_opts.ask (arg: the host_session): the prompt goes to the first
  * waiting client, whose answer lands in buf. 0, or -1 when none came. */
 int host_ask(void *arg, const char *prompt, int echo, char *buf, size_t len);

@@ -165,6 +165,42 @@ host_ssh_connect(struct host_session *h, char **cause)
 	return s;
 }
 
+int
+host_install_current(struct host_session *h, char **agent_path,
+    void (*progress)(void *arg, const char *line), char **cause)
+{
+	struct agent_bundle *b;
+	char *path = NULL, *err = NULL;
+	int again = 0;
+
+	for (;;) {
+		if ((b = agent_bundle_slot_take_fresh(h->bundles)) == NULL) {
+			free(err);
+			return error_set(cause, "%s: no agent bundle", h->label);
+		}
+		if (agent_install_ensure(h->ssh, b, &path, progress, h, &err) == 0)
+			break;
+		if (again || !agent_bundle_stale(b)) {
+			agent_bundle_free(b);
+			return error_set(
+			    cause, "%s", err != NULL ? err : "install failed");
+		}
+		agent_bundle_free(b);
+		log_info("%s: the agent bundle changed during its install (%s): "
+			 "installing the new one",
+		    h->label, err);
+		free(err);
+		err = NULL;
+		again = 1;
+	}
+	free(err);
+	free(*agent_path);
+	*agent_path = path;
+	agent_bundle_free(h->bundle);
+	h->bundle = b;
+	return 0;
+}
+
 /* Make sure the agent is on the host (h->agent_path, of h->bundle). The
  * bundle is the current one now, not the one current when the session was
  * made: a package upgrade since has put the new bundle's files where the old
@@ -172,23 +208,11 @@ host_ssh_connect(struct host_session *h, char **cause)
 static int
 host_install(struct host_session *h, char **cause)
 {
-	struct agent_bundle *b;
-	int rc;
-
 	if (h->fixed_agent != NULL) {
 		h->agent_path = xstrdup(h->fixed_agent);
 		return 0;
 	}
-	if ((b = agent_bundle_slot_take(h->bundles)) == NULL)
-		return error_set(cause, "%s: no agent bundle", h->label);
-	rc = agent_install_ensure(h->ssh, b, &h->agent_path, host_progress_all, h, cause);
-	if (rc != 0) {
-		agent_bundle_free(b);
-		return rc;
-	}
-	agent_bundle_free(h->bundle);
-	h->bundle = b;
-	return 0;
+	return host_install_current(h, &h->agent_path, host_progress_all, cause);
 }
 
 /* h->ssh has just connected: the session's name as the connect made it

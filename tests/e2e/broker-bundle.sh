@@ -115,13 +115,17 @@ check "rdev doctor: no agent bundle failure now ($out)" bash -c '! grep -q "agen
 # is held between its making and its install by its ProxyCommand, which
 # connects to the host only once the test says so ($TEST_TMP/go): the
 # session is made (bundle A current), the bundle is upgraded in place (a
-# file and MANIFEST rewritten in the same dir), the broker loads it (status),
-# and only then does the session connect and install. (Another ssh config:
-# another session than bb's above, which has installed its agent.)
+# file and MANIFEST rewritten in the same dir), and with no command to the
+# broker in between (none loads B) the session connects and installs: it
+# finds A stale and reads B. (Another ssh config: another session than bb's
+# above, which has installed its agent. held.py gives up after 60 s.)
 cat >"$TEST_TMP/held.py" <<'PY'
 import os, socket, sys, threading, time
 open(sys.argv[3], "w").close()
+deadline = time.monotonic() + 60
 while not os.path.exists(sys.argv[4]):
+    if time.monotonic() > deadline:
+        sys.exit(1)
     time.sleep(0.05)
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
 def up():
@@ -159,10 +163,18 @@ sed -e "s|^[0-9a-f]*  $f\$|$fhash  $f|" -e '$a note: upgraded in place' \
 mv "$TEST_TMP/MANIFEST.b" "$bundle/MANIFEST"
 hash_b=$(b2sum -l 256 "$bundle/MANIFEST" | cut -d' ' -f1)
 printf '%s  MANIFEST\n' "$hash_b" >"$bundle/bundle.hash"
-check_eq "the broker loads bundle B while the session waits" \
-	"$(broker status --json | jq -r .agentBundle.hash)" "$hash_b"
+# (no command reaches the broker between the upgrade and the install: the
+# session finds the bundle it would install stale and reads it again)
 touch "$TEST_TMP/go"
 st=0
+for _ in $(seq 600); do
+	kill -0 "$held_pid" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$held_pid" 2>/dev/null; then
+	kill "$held_pid"
+	fail "the held session's command still runs after 60 s"
+fi
 wait "$held_pid" || st=$?
 check_eq "the session made under bundle A installs and runs (exit $st: $(cat "$TEST_TMP/held.err"))" \
 	"$st" 0
@@ -171,6 +183,8 @@ installed=$(on_host 'ls ~/.rdev/agent')
 check "bundle B is installed on the host ($installed)" grep -q -- "-${hash_b:0:16}\$" <<<"$installed"
 check "bundle A is not" bash -c '! grep -q -- "-${1:0:16}\$" <<<"$2"' _ "$hash_a" "$installed"
 check_eq "still the same broker" "$(broker status --json | jq -r .pid)" "$pid"
+check_eq "and it runs bundle B, as the session read it" \
+	"$(broker status --json | jq -r .agentBundle.hash)" "$hash_b"
 
 # A broker restart restores the saved forward, not the one stopped.
 broker stop >/dev/null

@@ -1,7 +1,8 @@
 /* test-agent-bundle-slot.c - unit tests for the agent bundle's references
  * and the slot of the current one (broker/agent-bundle.c): a bundle
  * replaced in the slot lives while a session holds it, and is freed with
- * its last reference (ASan: no use after free, no leak). */
+ * its last reference (ASan: no use after free, no leak); a stale one is
+ * read again by agent_bundle_slot_take_fresh. */
 #include "test.h"
 
 #include <pthread.h>
@@ -175,4 +176,76 @@ TEST(threads_take_while_replaced)
 	agent_bundle_slot_free(s);
 	remove_bundle(da);
 	remove_bundle(db);
+}
+
+/* Move dir from's MANIFEST and bundle.hash over dir to's: to's bundle is
+ * upgraded in place (the same files, a new MANIFEST), from is emptied. */
+static void
+upgrade_in_place(const char *to, const char *from)
+{
+	static const char *const names[] = { "MANIFEST", "bundle.hash" };
+	char *src, *dst;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		src = xasprintf("%s/%s", from, names[i]);
+		dst = xasprintf("%s/%s", to, names[i]);
+		if (rename(src, dst) != 0)
+			TEST_FAIL("rename %s %s", src, dst);
+		free(src);
+		free(dst);
+	}
+}
+
+/* A session about to install, with no command to the broker since an
+ * upgrade in place: it gets the bundle read again, not the stale one, and
+ * that one is made current for the next. */
+TEST(take_fresh_reads_a_stale_bundle_again)
+{
+	char *da = make_bundle("a"), *db = make_bundle("b");
+	struct agent_bundle_slot *s = agent_bundle_slot_new();
+	struct agent_bundle *a = open_bundle(da), *b = open_bundle(db), *got, *now;
+	char want_b[AGENT_HASH_LEN * 2 + 1];
+
+	snprintf(want_b, sizeof want_b, "%s", agent_bundle_hash(b));
+	agent_bundle_free(b);
+	agent_bundle_slot_set(s, a);
+	got = agent_bundle_slot_take_fresh(s); /* (not stale: a itself) */
+	ASSERT_TRUE(got == a);
+	agent_bundle_free(got);
+	upgrade_in_place(da, db);
+	got = agent_bundle_slot_take_fresh(s);
+	ASSERT_TRUE(got != NULL && got != a);
+	ASSERT_STR_EQ(agent_bundle_hash(got), want_b);
+	ASSERT_STR_EQ(agent_bundle_dir(got), da);
+	now = agent_bundle_slot_take(s); /* (made current) */
+	ASSERT_TRUE(now == got);
+	agent_bundle_free(now);
+	agent_bundle_free(got);
+	agent_bundle_slot_free(s); /* (a was freed with the slot's reference) */
+	remove_bundle(da);
+	remove_bundle(db);
+}
+
+/* Stale, but the new one is not whole yet (an upgrade's window): the one
+ * read serves. */
+TEST(take_fresh_keeps_a_stale_bundle_not_readable)
+{
+	char *da = make_bundle("a");
+	struct agent_bundle_slot *s = agent_bundle_slot_new();
+	struct agent_bundle *a = open_bundle(da), *got;
+	char *manifest = xasprintf("%s/MANIFEST", da);
+
+	agent_bundle_slot_set(s, a);
+	if (unlink(manifest) != 0)
+		TEST_FAIL("unlink %s", manifest);
+	got = agent_bundle_slot_take_fresh(s);
+	ASSERT_TRUE(got == a);
+	agent_bundle_free(got);
+	got = agent_bundle_slot_take(s);
+	ASSERT_TRUE(got == a);
+	agent_bundle_free(got);
+	agent_bundle_slot_free(s);
+	free(manifest);
+	remove_bundle(da);
 }
