@@ -342,13 +342,29 @@ broker_restore(struct broker *b)
 	cJSON_Delete(hosts);
 }
 
+/* The host of saved host entry e as its forwards are labelled while they
+ * wait for a bundle: [USER@]HOST as a session not connected yet names it
+ * (host_session_new), and :PORT when the entry names a port (a connected
+ * session's label, USER@HOST:PORT, has it always). The caller's to free. */
+static char *
+broker_entry_label(const cJSON *e)
+{
+	const char *user = json_get_string(e, "user");
+	long port;
+
+	if (json_get_int(e, "port", 1, 65535, &port) == 0)
+		return xasprintf("%s%s%s:%ld", user != NULL ? user : "",
+		    user != NULL ? "@" : "", json_get_string(e, "host"), port);
+	return xasprintf("%s%s%s", user != NULL ? user : "", user != NULL ? "@" : "",
+	    json_get_string(e, "host"));
+}
+
 /* The forwards of the saved host entries that wait for a bundle, as status
  * lists them (with their "host" and "error"), added to forwards. */
 static void
 broker_status_unrestored(struct broker *b, cJSON *forwards)
 {
 	const cJSON *e, *fw;
-	const char *user;
 	cJSON *o;
 	char *host, *cause;
 
@@ -357,9 +373,7 @@ broker_status_unrestored(struct broker *b, cJSON *forwards)
 	cause = xasprintf(
 	    "%s; " BROKER_BUNDLE_FIX ", and then restores this forward", b->bundle_error);
 	cJSON_ArrayForEach(e, b->unrestored) {
-		user = json_get_string(e, "user");
-		host = xasprintf("%s%s%s", user != NULL ? user : "",
-		    user != NULL ? "@" : "", json_get_string(e, "host"));
+		host = broker_entry_label(e);
 		cJSON_ArrayForEach(fw, cJSON_GetObjectItemCaseSensitive(e, "forwards")) {
 			o = forward_restore_error(fw, cause);
 			cJSON_AddStringToObject(o, "host", host);
@@ -444,9 +458,8 @@ static int
 broker_unforward_unrestored(struct broker_conn *c, int id, long local)
 {
 	struct broker *b = c->b;
-	cJSON *e, *fws, *fw, *req, *resp;
-	const char *user;
-	char *host, *cause = NULL;
+	cJSON *e, *fws, *fw, *req, *resp, *saved;
+	char *host, *err, *cause = NULL, *cause2 = NULL;
 	long port;
 	int i;
 
@@ -459,9 +472,29 @@ broker_unforward_unrestored(struct broker_conn *c, int id, long local)
 		}
 		if (fw == NULL)
 			continue;
-		user = json_get_string(e, "user");
-		host = xasprintf("%s%s%s", user != NULL ? user : "",
-		    user != NULL ? "@" : "", json_get_string(e, "host"));
+		host = broker_entry_label(e);
+		/* (saved first: a forward forgotten here but still in the
+		 * file would come back at the broker's restart) */
+		saved = cJSON_Duplicate(e, 1);
+		cJSON_DeleteItemFromArray(
+		    cJSON_GetObjectItemCaseSensitive(saved, "forwards"), i);
+		/* (an entry left with no forwards and no watches is removed) */
+		if (broker_state_put(b->saved, saved, &cause) != 0) {
+			err = xasprintf("cannot forget the saved forward at "
+					"localhost:%ld of %s on %s: %s",
+			    local, json_get_string(fw, "workspace"), host, cause);
+			log_warn("%s", err);
+			/* (the store keeps the entry put in memory: the one
+			 * still waiting, as before) */
+			if (broker_state_put(b->saved, cJSON_Duplicate(e, 1), &cause2) !=
+			    0)
+				free(cause2);
+			broker_conn_reply(c, id, NULL, err);
+			free(err);
+			free(cause);
+			free(host);
+			return 1;
+		}
 		req = cJSON_CreateObject();
 		cJSON_AddStringToObject(req, "target", json_get_string(fw, "workspace"));
 		cJSON_AddStringToObject(req, "targetHost", host);
@@ -470,11 +503,6 @@ broker_unforward_unrestored(struct broker_conn *c, int id, long local)
 			 "waiting for the agent bundle",
 		    local, json_get_string(fw, "workspace"), host);
 		cJSON_DeleteItemFromArray(fws, i);
-		/* (an entry left with no forwards and no watches is removed) */
-		if (broker_state_put(b->saved, cJSON_Duplicate(e, 1), &cause) != 0) {
-			log_warn("host %s: %s", host, cause);
-			free(cause);
-		}
 		if (cJSON_GetArraySize(fws) == 0 &&
 		    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(e, "autos")) == 0)
 			cJSON_DetachItemViaPointer(b->unrestored, e);

@@ -47,6 +47,19 @@ check "its error says it is restored once the bundle is loaded" \
 listed() { # PORT: how many forwards --list shows at local port PORT
 	rdev forward --list --json | jq --argjson l "$1" '[.[] | select(.local == $l)] | length'
 }
+# A stop that cannot be saved (state.json made a directory: the rename over
+# it fails) fails and forgets nothing (else a broker restart would bring it
+# back after "forgot").
+cp -p "$state" "$TEST_TMP/state.keep"
+rm "$state" && mkdir -p "$state/x"
+rc=0
+rdev forward --stop "$stop_port" 2>"$TEST_TMP/stop.err" || rc=$?
+check_eq "a stop whose save fails exits 1 ($(cat "$TEST_TMP/stop.err"))" "$rc" 1
+check "it says it could not forget it" \
+	grep -qF "cannot forget the saved forward at localhost:$stop_port of $home/ws on $name" \
+	"$TEST_TMP/stop.err"
+rm -r "$state" && mv "$TEST_TMP/state.keep" "$state"
+check_eq "--list still shows it" "$(listed "$stop_port")" 1
 rc=0
 rdev forward --stop "$stop_port" 2>"$TEST_TMP/stop.err" || rc=$?
 check_eq "rdev forward --stop PORT of a forward waiting for the bundle exits 0 ($(cat "$TEST_TMP/stop.err"))" \
