@@ -31,6 +31,7 @@ struct agent_exec_req {
 	/* --mount-workspace-git-root as given: where the command starts (the
 	 * workspace folder); not given, as the container's up made it. */
 	enum workspace_git_root git_root;
+	enum workspace_common_dir common_dir; /* --mount-git-worktree-common-dir */
 	const char *verb; /* how errors name the command ("shell"); NULL: "exec" */
 };
 #define AGENT_EXEC_VERB(req) ((req)->verb != NULL ? (req)->verb : "exec")
@@ -268,6 +269,7 @@ struct agent_cmd_args {
 	cJSON *remote_env;		  /* --remote-env: {NAME: VALUE}, or NULL */
 	cJSON *id_labels;		  /* --id-label: ["NAME=VALUE", ...], or NULL */
 	enum workspace_git_root git_root; /* --mount-workspace-git-root */
+	enum workspace_common_dir common_dir; /* --mount-git-worktree-common-dir */
 };
 #define AGENT_ARG_FOLDER 0x01
 #define AGENT_ARG_JSON 0x02
@@ -350,6 +352,7 @@ enum agent_cmd_bool {
 	AGENT_BOOL_REMOVE_EXISTING, /* --remove-existing-container */
 	AGENT_BOOL_INCLUDE_CONFIG,  /* --include-configuration */
 	AGENT_BOOL_INCLUDE_MERGED,  /* --include-merged-configuration */
+	AGENT_BOOL_COMMON_DIR,	    /* --mount-git-worktree-common-dir */
 	AGENT_BOOL_COUNT
 };
 /* Their names, by enum agent_cmd_bool. */

@@ -266,7 +266,7 @@ agent_exec_start(const char *up_cmd, const struct agent_exec_req *req, int tty,
 	x->tty = tty;
 	x->docker = docker_new(NULL);
 	if (workspace_open_existing(req->folder, req->config_file, req->id_labels,
-		req->git_root, up_cmd, x->docker, &ws, cause) != 0 ||
+		req->git_root, req->common_dir, up_cmd, x->docker, &ws, cause) != 0 ||
 	    owner_check(ws.container, cause) != 0)
 		goto out;
 	if (!docker_container_running(ws.container)) {

@@ -44,6 +44,7 @@ const char *const agent_cmd_bool_options[AGENT_BOOL_COUNT] = {
 	[AGENT_BOOL_REMOVE_EXISTING] = "--remove-existing-container",
 	[AGENT_BOOL_INCLUDE_CONFIG] = "--include-configuration",
 	[AGENT_BOOL_INCLUDE_MERGED] = "--include-merged-configuration",
+	[AGENT_BOOL_COMMON_DIR] = "--mount-git-worktree-common-dir",
 };
 
 int
@@ -300,6 +301,17 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 			}
 			a->git_root = git_root ? WORKSPACE_GIT_ROOT_MOUNTED
 					       : WORKSPACE_GIT_ROOT_NOT_MOUNTED;
+		} else if ((allowed & AGENT_ARG_GIT_ROOT) && s[0] == '-' &&
+		    (r = agent_cmd_bool_option(argc, argv, &i,
+			 agent_cmd_bool_options[AGENT_BOOL_COMMON_DIR], &git_root, &v)) !=
+			0) {
+			if (r < 0) {
+				agent_cmd_args_clear(a);
+				return cmd_usage_error(
+				    prog, entry, "--mount-git-worktree-common-dir %s", v);
+			}
+			a->common_dir = git_root ? WORKSPACE_COMMON_DIR_MOUNTED
+						 : WORKSPACE_COMMON_DIR_NOT_MOUNTED;
 		} else if (strcmp(s, "--json") == 0 && (allowed & AGENT_ARG_JSON))
 			a->json = 1;
 		else if (strcmp(s, "--volumes") == 0 && (allowed & AGENT_ARG_VOLUMES))

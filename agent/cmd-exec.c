@@ -275,6 +275,7 @@ agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
 	req.remote_env = a.remote_env;
 	req.id_labels = a.id_labels;
 	req.git_root = a.git_root;
+	req.common_dir = a.common_dir;
 	req.secrets = secrets;
 	rc = be->exec(be->ctx, prog->name, &req);
 	secrets_free(secrets);

@@ -20,8 +20,9 @@ struct cmd_read_configuration_args {
 	const char *override_config; /* --override-config, or NULL */
 	cJSON *additional_features;  /* --additional-features, or NULL */
 	int merged;
-	enum workspace_git_root git_root; /* --mount-workspace-git-root */
-	cJSON *id_labels;		  /* --id-label's, or NULL */
+	enum workspace_git_root git_root;     /* --mount-workspace-git-root */
+	enum workspace_common_dir common_dir; /* --mount-git-worktree-common-dir */
+	cJSON *id_labels;		      /* --id-label's, or NULL */
 };
 
 /* Parse argv; returns 0 or an exit code (after printing a usage error). */
@@ -83,6 +84,14 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
 				    prog, entry, "--mount-workspace-git-root %s", msg);
 			a->git_root = b ? WORKSPACE_GIT_ROOT_MOUNTED
 					: WORKSPACE_GIT_ROOT_NOT_MOUNTED;
+		} else if ((r = agent_cmd_bool_option(argc, argv, &i,
+				agent_cmd_bool_options[AGENT_BOOL_COMMON_DIR], &b,
+				&msg)) != 0) {
+			if (r < 0)
+				return cmd_usage_error(prog, entry,
+				    "--mount-git-worktree-common-dir %s", msg);
+			a->common_dir = b ? WORKSPACE_COMMON_DIR_MOUNTED
+					  : WORKSPACE_COMMON_DIR_NOT_MOUNTED;
 		} else if (strcmp(argv[i], "--config") == 0 ||
 		    strcmp(argv[i], "--workspace-folder") == 0) {
 			if (i + 1 == argc)
@@ -150,6 +159,7 @@ agent_cmd_read_configuration(const struct agent_backend *be,
 		cJSON_AddItemToObject(req, "idLabels", a.id_labels);
 	cJSON_AddBoolToObject(req, "includeMerged", a.merged);
 	workspace_git_root_add(req, a.git_root);
+	workspace_common_dir_add(req, a.common_dir);
 	if (a.override_config != NULL)
 		cJSON_AddStringToObject(req, "overrideConfig", a.override_config);
 	if (a.additional_features != NULL)

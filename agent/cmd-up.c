@@ -26,7 +26,8 @@ struct cmd_up_args {
 	const char *dotfiles[3]; /* cmd_up_dotfiles[]'s values; NULL: not given */
 	int rebuild, recreate, skip_non_blocking, skip_post_create, skip_post_attach;
 	int build_no_cache;
-	enum workspace_git_root git_root; /* --mount-workspace-git-root */
+	enum workspace_git_root git_root;     /* --mount-workspace-git-root */
+	enum workspace_common_dir common_dir; /* --mount-git-worktree-common-dir */
 	/* --include-configuration, --include-merged-configuration */
 	int include_config, include_merged;
 	long idle_stop; /* --idle-stop, seconds; 0: not given */
@@ -182,6 +183,10 @@ cmd_up_bool(int argc, char **argv, int *i, struct cmd_up_args *a, const char **m
 	case AGENT_BOOL_REMOVE_EXISTING: a->recreate |= v; break;
 	case AGENT_BOOL_INCLUDE_CONFIG: a->include_config = v; break;
 	case AGENT_BOOL_INCLUDE_MERGED: a->include_merged = v; break;
+	case AGENT_BOOL_COMMON_DIR:
+		a->common_dir =
+		    v ? WORKSPACE_COMMON_DIR_MOUNTED : WORKSPACE_COMMON_DIR_NOT_MOUNTED;
+		break;
 	case AGENT_BOOL_COUNT: break;
 	}
 	return 1;
@@ -394,6 +399,7 @@ cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
 	if (a->build_no_cache)
 		cJSON_AddTrueToObject(req, "buildNoCache");
 	workspace_git_root_add(req, a->git_root);
+	workspace_common_dir_add(req, a->common_dir);
 	if (a->idle_stop > 0)
 		cJSON_AddNumberToObject(req, "idleStop", (double)a->idle_stop);
 	if (a->no_lockfile)
@@ -442,6 +448,7 @@ cmd_up_config_request(const char *prog_name, const struct cmd_up_args *a)
 		cJSON_AddItemToObject(req, "idLabels", cJSON_Duplicate(a->id_labels, 1));
 	cJSON_AddBoolToObject(req, "includeMerged", a->include_merged);
 	workspace_git_root_add(req, a->git_root);
+	workspace_common_dir_add(req, a->common_dir);
 	if (a->override_config != NULL)
 		cJSON_AddStringToObject(req, "overrideConfig", a->override_config);
 	if (a->additional_features != NULL)

@@ -293,6 +293,14 @@ container_spec_create_body(
 		if (rc != 0)
 			goto fail;
 	}
+	if (in->worktree_mount != NULL) {
+		cJSON *s = cJSON_CreateString(in->worktree_mount);
+		int rc = container_spec_add_mount(
+		    mounts, s, "--mount-git-worktree-common-dir", &mount_cause);
+		cJSON_Delete(s);
+		if (rc != 0)
+			goto fail;
+	}
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(merged, "mounts")) {
 		what = xasprintf("mounts[%d]", i++);
 		if (container_spec_add_mount(mounts, e, what, &mount_cause) != 0) {

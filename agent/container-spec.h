@@ -20,6 +20,7 @@ struct container_spec_input {
 	const cJSON *merged;	     /* merged configuration (config-merge.h) */
 	const cJSON *config;	     /* the configuration (for runArgs, appPort) */
 	const char *workspace_mount; /* --mount string; NULL: none */
+	const char *worktree_mount;  /* the git common dir's, after it; or NULL */
 	int override_command;	     /* config_override_command() */
 	const cJSON *image_config; /* the image's inspect "Config" (Entrypoint, Cmd); may
 				      be NULL */

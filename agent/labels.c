@@ -206,13 +206,15 @@ labels_add_placement(cJSON *labels, const struct up_opts *opts, const cJSON *mer
 }
 
 void
-labels_add_git_root(cJSON *labels, int no_git_root)
+labels_add_git_root(cJSON *labels, int no_git_root, int common_dir)
 {
 	/* (always written: the container's own value hides one its image
 	 * carries, as a committed dev container's image does) */
 	cJSON_DeleteItemFromObjectCaseSensitive(labels, LABELS_NO_GIT_ROOT);
 	cJSON_AddStringToObject(
 	    labels, LABELS_NO_GIT_ROOT, no_git_root ? "false" : "true");
+	cJSON_DeleteItemFromObjectCaseSensitive(labels, LABELS_COMMON_DIR);
+	cJSON_AddStringToObject(labels, LABELS_COMMON_DIR, common_dir ? "true" : "false");
 }
 
 int
@@ -221,6 +223,14 @@ labels_no_git_root(const cJSON *container)
 	const char *v = image_label(container, LABELS_NO_GIT_ROOT);
 
 	return v != NULL && strcmp(v, "false") == 0;
+}
+
+int
+labels_common_dir(const cJSON *container)
+{
+	const char *v = image_label(container, LABELS_COMMON_DIR);
+
+	return v != NULL && strcmp(v, "true") == 0;
 }
 
 void

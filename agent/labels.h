@@ -26,6 +26,10 @@ struct up_opts;
  * where it lies in its git work tree, and later commands that do not say
  * otherwise use that one (workspace.h's WORKSPACE_GIT_ROOT_AS_MADE). */
 #define LABELS_NO_GIT_ROOT "dev.rdev.mount-workspace-git-root"
+/* The label of a container made by `up --mount-git-worktree-common-dir`
+ * ("true"; "false" otherwise): later commands that do not say otherwise
+ * use its workspace folder (workspace.h's WORKSPACE_COMMON_DIR_AS_MADE). */
+#define LABELS_COMMON_DIR "dev.rdev.mount-git-worktree-common-dir"
 
 /* The id labels (config_get_id_labels(): --id-label's replace the default
  * two), the metadata label (metadata_label: the JSON text of the merged
@@ -86,13 +90,17 @@ int labels_ports_check(
 void labels_add_placement(cJSON *labels, const struct up_opts *opts, const cJSON *merged);
 
 /* LABELS_NO_GIT_ROOT on labels of the container about to be made: "false"
- * when it does not mount its git root (no_git_root), else "true" (always
+ * when it does not mount its git root (no_git_root), else "true"; and
+ * LABELS_COMMON_DIR "true" or "false" for common_dir (both always
  * written, so that a label its image carries does not decide). */
-void labels_add_git_root(cJSON *labels, int no_git_root);
+void labels_add_git_root(cJSON *labels, int no_git_root, int common_dir);
 
 /* Was container (its inspect) made without its git root mounted
  * (LABELS_NO_GIT_ROOT "false")? */
 int labels_no_git_root(const cJSON *container);
+/* Was container made with --mount-git-worktree-common-dir
+ * (LABELS_COMMON_DIR "true")? */
+int labels_common_dir(const cJSON *container);
 
 /* Say on p, when container (its inspect) was made from another
  * configuration than config_hash, that it is used as it is. */

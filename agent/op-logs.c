@@ -41,7 +41,8 @@ op_logs_locate(const struct agent_op_req *r, const char *up_cmd, char **state_di
 
 	*state_dir = *container_id = NULL;
 	if (workspace_open_existing(r->workspace, r->config, r->id_labels,
-		WORKSPACE_GIT_ROOT_AS_MADE, up_cmd, d, &ws, cause) != 0 ||
+		WORKSPACE_GIT_ROOT_AS_MADE, WORKSPACE_COMMON_DIR_AS_MADE, up_cmd, d, &ws,
+		cause) != 0 ||
 	    owner_check(ws.container, cause) != 0)
 		goto out;
 	if ((*state_dir = agent_state_dir(cause)) == NULL)

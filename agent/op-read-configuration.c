@@ -418,6 +418,8 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 	const cJSON *additional;
 	enum workspace_git_root git_root =
 	    workspace_git_root_of(cJSON_GetObjectItemCaseSensitive(r->json, "noGitRoot"));
+	enum workspace_common_dir common_dir = workspace_common_dir_of(
+	    cJSON_GetObjectItemCaseSensitive(r->json, "gitWorktreeCommonDir"));
 	int merged = agent_op_req_bool(r, "includeMerged"),
 	    ports = agent_op_req_bool(r, "includePorts"), rc = 0;
 
@@ -430,6 +432,7 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 	opts.override_config = agent_op_req_string(r, "overrideConfig");
 	opts.id_labels = r->id_labels;
 	opts.no_git_root = git_root == WORKSPACE_GIT_ROOT_NOT_MOUNTED;
+	opts.git_worktree_common_dir = common_dir == WORKSPACE_COMMON_DIR_MOUNTED;
 	opts.keep_devcontainer_id = 1;
 	if ((cfg = config_load(&opts, cause)) == NULL)
 		return -1;
@@ -437,9 +440,8 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 	/* Made by up --mount-workspace-git-root false: its workspace folder,
 	 * as exec and shell take it (the id labels that found it are the
 	 * same either way). */
-	if (!opts.no_git_root && workspace_no_git_root(git_root, container)) {
+	if (workspace_mount_as_made(git_root, common_dir, container, &opts)) {
 		config_free(cfg);
-		opts.no_git_root = 1;
 		if ((cfg = config_load(&opts, cause)) == NULL) {
 			cJSON_Delete(container);
 			free(container_warning);

@@ -108,6 +108,8 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	opts.recreate = agent_op_req_bool(r, "recreate");
 	opts.git_root =
 	    workspace_git_root_of(cJSON_GetObjectItemCaseSensitive(r->json, "noGitRoot"));
+	opts.common_dir = workspace_common_dir_of(
+	    cJSON_GetObjectItemCaseSensitive(r->json, "gitWorktreeCommonDir"));
 	opts.skip_non_blocking = agent_op_req_bool(r, "skipNonBlockingCommands");
 	opts.skip_post_create = agent_op_req_bool(r, "skipPostCreate");
 	opts.skip_post_attach = agent_op_req_bool(r, "skipPostAttach");

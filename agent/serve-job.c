@@ -344,6 +344,8 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	req.remote_env = cJSON_GetObjectItemCaseSensitive(j->req, "remoteEnv");
 	req.git_root =
 	    workspace_git_root_of(cJSON_GetObjectItemCaseSensitive(j->req, "noGitRoot"));
+	req.common_dir = workspace_common_dir_of(
+	    cJSON_GetObjectItemCaseSensitive(j->req, "gitWorktreeCommonDir"));
 	if (agent_op_id_labels(j->req, &req.id_labels, &cause) != 0) {
 		serve_job_error(j, cause, AGENT_EXIT_EXEC_FAILED);
 		secrets_free(secrets);

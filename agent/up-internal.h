@@ -23,6 +23,7 @@ struct up_state {
 	const struct progress *p;
 	struct config *cfg;
 	int no_git_root; /* cfg loaded without the git root mounted */
+	int common_dir;	 /* cfg loaded with --mount-git-worktree-common-dir */
 	struct docker *docker;
 	char *state_dir;
 	char *config_hash;

@@ -21,6 +21,9 @@ struct up_opts {
 	 * itself, not its git work tree (config_load_opts' no_git_root); not
 	 * given, a container reused keeps what it was made with. */
 	enum workspace_git_root git_root;
+	/* --mount-git-worktree-common-dir (config_load_opts'
+	 * git_worktree_common_dir); not given: as a reused container's up. */
+	enum workspace_common_dir common_dir;
 	int recreate; /* remove the container and create it anew */
 	/* The reference CLI's lifecycle flags (lifecycle.h's LIFECYCLE_SKIP_*):
 	 * return after waitFor, the rest in the background; run none of the

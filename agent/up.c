@@ -329,11 +329,12 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 
 	labels = labels_make(s->cfg, s->config_hash, img.label, img.entries);
 	labels_add_placement(labels, s->opts, s->merged);
-	labels_add_git_root(labels, s->no_git_root);
+	labels_add_git_root(labels, s->no_git_root, s->common_dir);
 	in.image = uid_image != NULL ? uid_image : img.name;
 	in.merged = s->merged;
 	in.config = obj;
 	in.workspace_mount = config_get_workspace_mount(s->cfg);
+	in.worktree_mount = config_get_worktree_mount(s->cfg);
 	in.override_command = config_override_command(config_get_kind(s->cfg), s->merged);
 	in.image_config = cJSON_GetObjectItemCaseSensitive(img.inspect, "Config");
 	in.labels = labels;
@@ -667,13 +668,14 @@ up_check_metadata_honoured(const struct up_state *s)
 	config_warnings_clear(&w);
 }
 
-/* A plain up (no --mount-workspace-git-root) that reuses a container made
- * with --mount-workspace-git-root false: load the configuration again
- * without the git root, so that its workspace folder (postAttachCommand's,
- * the answer's remoteWorkspaceFolder) is the one that container has.
- * Asked of Docker only for a folder inside a git work tree other than its
- * root, where the choice changes anything; Compose ignores it. 0, or -1
- * with *cause. */
+/* A plain up (no --mount-workspace-git-root or no
+ * --mount-git-worktree-common-dir) that reuses a container made with
+ * another choice: load the configuration again as that container was made,
+ * so that its workspace folder (postAttachCommand's, the answer's
+ * remoteWorkspaceFolder) is the one that container has. Asked of Docker
+ * only in a git work tree where the choice changes anything (a folder
+ * below its root, or a root whose .git is a file); Compose ignores it. 0,
+ * or -1 with *cause. */
 static int
 up_git_root_as_made(struct up_state *s, struct config_load_opts *lo, char **cause)
 {
@@ -682,19 +684,31 @@ up_git_root_as_made(struct up_state *s, struct config_load_opts *lo, char **caus
 	cJSON *container = NULL;
 	int differs;
 
-	if (s->opts->git_root != WORKSPACE_GIT_ROOT_AS_MADE || s->opts->rebuild ||
-	    s->opts->recreate || config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE)
+	if ((s->opts->git_root != WORKSPACE_GIT_ROOT_AS_MADE &&
+		s->opts->common_dir != WORKSPACE_COMMON_DIR_AS_MADE) ||
+	    s->opts->rebuild || s->opts->recreate ||
+	    config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE)
 		return 0;
 	root = config_discover_git_root(folder);
 	differs = root != NULL && strcmp(root, folder) != 0;
+	if (root != NULL && !differs) {
+		char *dotgit = xasprintf("%s/.git", root);
+		struct stat sb;
+
+		differs = stat(dotgit, &sb) == 0 && S_ISREG(sb.st_mode);
+		free(dotgit);
+	}
 	free(root);
 	if (!differs)
 		return 0;
 	if (up_find_container(s, &container, cause) != 0)
 		return -1;
-	if (container != NULL && labels_no_git_root(container)) {
+	if (container != NULL &&
+	    workspace_mount_as_made(
+		s->opts->git_root, s->opts->common_dir, container, lo)) {
 		config_free(s->cfg);
-		lo->no_git_root = s->no_git_root = 1;
+		s->no_git_root = lo->no_git_root;
+		s->common_dir = lo->git_worktree_common_dir;
 		if ((s->cfg = config_load(lo, cause)) == NULL) {
 			cJSON_Delete(container);
 			return -1;
@@ -722,6 +736,8 @@ up_open(struct up_state *s, const struct up_opts *opts, int build, char **cause)
 	lo.id_labels = opts->id_labels;
 	lo.no_git_root = s->no_git_root =
 	    opts->git_root == WORKSPACE_GIT_ROOT_NOT_MOUNTED;
+	lo.git_worktree_common_dir = s->common_dir =
+	    opts->common_dir == WORKSPACE_COMMON_DIR_MOUNTED;
 	if ((s->cfg = config_load(&lo, cause)) == NULL)
 		return -1;
 	s->docker = docker_new(NULL);

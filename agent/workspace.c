@@ -100,14 +100,49 @@ workspace_no_git_root(enum workspace_git_root git_root, const cJSON *container)
 	return container != NULL && labels_no_git_root(container);
 }
 
+enum workspace_common_dir
+workspace_common_dir_of(const cJSON *v)
+{
+	if (!cJSON_IsBool(v))
+		return WORKSPACE_COMMON_DIR_AS_MADE;
+	return cJSON_IsTrue(v) ? WORKSPACE_COMMON_DIR_MOUNTED
+			       : WORKSPACE_COMMON_DIR_NOT_MOUNTED;
+}
+
+void
+workspace_common_dir_add(cJSON *req, enum workspace_common_dir common_dir)
+{
+	if (common_dir != WORKSPACE_COMMON_DIR_AS_MADE)
+		cJSON_AddBoolToObject(req, "gitWorktreeCommonDir",
+		    common_dir == WORKSPACE_COMMON_DIR_MOUNTED);
+}
+
+int
+workspace_mount_as_made(enum workspace_git_root git_root,
+    enum workspace_common_dir common_dir, const cJSON *container,
+    struct config_load_opts *lo)
+{
+	int no_git_root = workspace_no_git_root(git_root, container), common;
+
+	if (common_dir != WORKSPACE_COMMON_DIR_AS_MADE)
+		common = common_dir == WORKSPACE_COMMON_DIR_MOUNTED;
+	else
+		common = container != NULL && labels_common_dir(container);
+	if (no_git_root == lo->no_git_root && common == lo->git_worktree_common_dir)
+		return 0;
+	lo->no_git_root = no_git_root;
+	lo->git_worktree_common_dir = common;
+	return 1;
+}
+
 /* workspace_open() with --mount-workspace-git-root as git_root. The
  * configuration is loaded again when the container found says its up did
  * not mount the git root: the id labels that find it do not depend on that
  * choice, only the workspace folder and mount do. */
 static int
 workspace_open_git(const char *folder, const char *config_file, const cJSON *id_labels,
-    enum workspace_git_root git_root, struct docker *d, struct workspace *ws,
-    char **cause)
+    enum workspace_git_root git_root, enum workspace_common_dir common_dir,
+    struct docker *d, struct workspace *ws, char **cause)
 {
 	struct config_load_opts lo = { 0 };
 
@@ -116,13 +151,13 @@ workspace_open_git(const char *folder, const char *config_file, const cJSON *id_
 	lo.config_file = config_file;
 	lo.id_labels = id_labels;
 	lo.no_git_root = git_root == WORKSPACE_GIT_ROOT_NOT_MOUNTED;
+	lo.git_worktree_common_dir = common_dir == WORKSPACE_COMMON_DIR_MOUNTED;
 	if ((ws->cfg = config_load(&lo, cause)) == NULL)
 		return -1;
 	if (workspace_find_container(d, ws->cfg, &ws->container, cause) != 0)
 		return -1;
-	if (!lo.no_git_root && workspace_no_git_root(git_root, ws->container)) {
+	if (workspace_mount_as_made(git_root, common_dir, ws->container, &lo)) {
 		config_free(ws->cfg);
-		lo.no_git_root = 1;
 		if ((ws->cfg = config_load(&lo, cause)) == NULL) {
 			/* (a tolerant caller looks the container up again) */
 			cJSON_Delete(ws->container);
@@ -138,8 +173,8 @@ int
 workspace_open(const char *folder, const char *config_file, const cJSON *id_labels,
     struct docker *d, struct workspace *ws, char **cause)
 {
-	return workspace_open_git(
-	    folder, config_file, id_labels, WORKSPACE_GIT_ROOT_AS_MADE, d, ws, cause);
+	return workspace_open_git(folder, config_file, id_labels,
+	    WORKSPACE_GIT_ROOT_AS_MADE, WORKSPACE_COMMON_DIR_AS_MADE, d, ws, cause);
 }
 
 int
@@ -223,11 +258,12 @@ workspace_folder_container(const char *folder, const cJSON *id_labels, struct do
 
 int
 workspace_open_existing(const char *folder, const char *config_file,
-    const cJSON *id_labels, enum workspace_git_root git_root, const char *up_cmd,
-    struct docker *d, struct workspace *ws, char **cause)
+    const cJSON *id_labels, enum workspace_git_root git_root,
+    enum workspace_common_dir common_dir, const char *up_cmd, struct docker *d,
+    struct workspace *ws, char **cause)
 {
-	if (workspace_open_git(folder, config_file, id_labels, git_root, d, ws, cause) !=
-	    0)
+	if (workspace_open_git(
+		folder, config_file, id_labels, git_root, common_dir, d, ws, cause) != 0)
 		return -1;
 	if (ws->container == NULL)
 		return error_set(

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 struct config;
+struct config_load_opts;
 struct docker;
 
 /* --mount-workspace-git-root as a command gives it. Not given, a workspace
@@ -32,6 +33,28 @@ void workspace_git_root_add(cJSON *req, enum workspace_git_root git_root);
  * inspect; NULL: none) is container: git_root when given, else what the
  * container's LABELS_NO_GIT_ROOT says (mounted when it has none). */
 int workspace_no_git_root(enum workspace_git_root git_root, const cJSON *container);
+
+/* --mount-git-worktree-common-dir as a command gives it, kept as
+ * LABELS_COMMON_DIR as --mount-workspace-git-root is kept (a request's
+ * "gitWorktreeCommonDir": true MOUNTED, false NOT_MOUNTED, absent AS_MADE). */
+enum workspace_common_dir {
+	WORKSPACE_COMMON_DIR_AS_MADE = 0,
+	WORKSPACE_COMMON_DIR_MOUNTED,
+	WORKSPACE_COMMON_DIR_NOT_MOUNTED,
+};
+
+/* The choice a request's "gitWorktreeCommonDir" member (may be NULL) carries. */
+enum workspace_common_dir workspace_common_dir_of(const cJSON *v);
+/* Add "gitWorktreeCommonDir" to req for common_dir (nothing when AS_MADE). */
+void workspace_common_dir_add(cJSON *req, enum workspace_common_dir common_dir);
+/* Set lo's no_git_root and git_worktree_common_dir to the choices as given,
+ * a choice not given as container's labels say (container NULL: the
+ * defaults, git root mounted, no common dir). 1 when lo changed (load the
+ * configuration again: the id labels that found container do not depend on
+ * either), else 0. */
+int workspace_mount_as_made(enum workspace_git_root git_root,
+    enum workspace_common_dir common_dir, const cJSON *container,
+    struct config_load_opts *lo);
 
 struct workspace {
 	struct config *cfg;    /* NULL after workspace_open_tolerant()'s fallback */
@@ -78,11 +101,13 @@ int workspace_find_container(
     struct docker *d, const struct config *cfg, cJSON **container, char **cause);
 /* workspace_open() for a command that needs the container: no container is
  * -1 with *cause "no dev container for FOLDER (run `UP_CMD` first)".
- * git_root: --mount-workspace-git-root as given (the workspace folder is
- * then the one such an up made). */
+ * git_root, common_dir: --mount-workspace-git-root and
+ * --mount-git-worktree-common-dir as given (the workspace folder is then
+ * the one such an up made). */
 int workspace_open_existing(const char *folder, const char *config_file,
-    const cJSON *id_labels, enum workspace_git_root git_root, const char *up_cmd,
-    struct docker *d, struct workspace *ws, char **cause);
+    const cJSON *id_labels, enum workspace_git_root git_root,
+    enum workspace_common_dir common_dir, const char *up_cmd, struct docker *d,
+    struct workspace *ws, char **cause);
 /* The container's id (borrowed), or NULL. */
 const char *workspace_container_id(const struct workspace *ws);
 /* Ids of all containers of ws: the dev container and, for Compose, the rest of

@@ -33,6 +33,7 @@ cmd_shell_exec(int argc, char **argv)
 			req.config_file = a.config_file;
 			req.id_labels = a.id_labels;
 			req.git_root = a.git_root;
+			req.common_dir = a.common_dir;
 			req.command = shell_cmd;
 			req.ncommand = 3;
 			req.verb = "shell";

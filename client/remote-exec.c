@@ -408,6 +408,7 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 		cJSON_AddItemToObject(
 		    req, "remoteEnv", cJSON_Duplicate(er->remote_env, 1));
 	workspace_git_root_add(req, er->git_root);
+	workspace_common_dir_add(req, er->common_dir);
 	if (er->secrets != NULL)
 		cJSON_AddItemToObject(req, "secrets", secrets_to_json(er->secrets));
 	cJSON_AddBoolToObject(req, "tty", x.tty);

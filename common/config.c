@@ -34,6 +34,7 @@ struct config {
 	struct config_subst_ctx ctx;
 	char *workspace_folder;
 	char *workspace_mount;
+	char *worktree_mount; /* --mount-git-worktree-common-dir's, or NULL */
 };
 
 /* Read a whole file (up to CONFIG_MAX_SIZE); caller frees. Sized by fstat()
@@ -328,6 +329,96 @@ config_default_workspace_mount(const char *mount_folder)
 	return s;
 }
 
+/* The X of the first line "gitdir: X" of mount_folder's .git when that is
+ * a file (a linked work tree's), as the reference's /^gitdir:\s*(.+)$/m
+ * reads it; new string, or NULL. */
+static char *
+config_worktree_gitdir(const char *mount_folder)
+{
+	char *path = xasprintf("%s/.git", mount_folder), *text, *cause = NULL, *p, *end;
+	char *gitdir = NULL;
+	struct stat sb;
+	size_t len;
+
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (text = config_read_file(path, &len, &cause)) == NULL) {
+		free(cause);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	for (p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'), p += p != NULL) {
+		if (strncmp(p, "gitdir:", 7) != 0)
+			continue;
+		p += 7;
+		p += strspn(p, " \t\r\n\v\f");
+		end = p + strcspn(p, "\n");
+		if (end > p) {
+			gitdir = xstrndup(p, end - p);
+			break;
+		}
+	}
+	free(text);
+	return gitdir;
+}
+
+/* The reference's --mount-git-worktree-common-dir: mount_folder is a work
+ * tree made with relative paths (`git worktree add --relative-paths`), its
+ * .git a file "gitdir: X" with X relative. The common dir C (X/../..) is
+ * mounted where X/../.. points from the workspace mount's target, and that
+ * target is /workspaces/ + mount_folder's components below the deepest
+ * folder holding C, so the relative paths hold inside the container too.
+ * Sets *target (new) and cfg->worktree_mount; 0, or -1 when it does not
+ * apply (mount_folder's default target stays). */
+static int
+config_worktree_defaults(struct config *cfg, const char *mount_folder, char **target)
+{
+	char *gitdir = config_worktree_gitdir(mount_folder), *rel, *common, *dir;
+	char *up, *inner, *cause = NULL, *slash;
+	struct buf *b;
+	size_t n;
+
+	if (gitdir == NULL || gitdir[0] == '/') {
+		free(gitdir);
+		return -1;
+	}
+	rel = xasprintf("%s/../..", gitdir);
+	if ((common = config_discover_resolve(mount_folder, rel, &cause)) == NULL) {
+		free(cause);
+		free(rel);
+		free(gitdir);
+		return -1;
+	}
+	/* The deepest ancestor of mount_folder that holds common. */
+	dir = xstrdup(mount_folder);
+	for (;;) {
+		n = strlen(dir);
+		if (strcmp(dir, "/") == 0 ||
+		    (strncmp(common, dir, n) == 0 && common[n] == '/'))
+			break;
+		slash = strrchr(dir, '/');
+		slash[slash == dir] = '\0';
+	}
+	*target = xasprintf("/workspaces%s",
+	    strcmp(dir, "/") == 0 ? mount_folder : mount_folder + strlen(dir));
+	up = xasprintf("%s/%s", *target, rel);
+	inner = config_discover_normal(up);
+	b = buf_new();
+	buf_appendf(b, "type=bind,");
+	config_mount_field(b, "source", common);
+	buf_appendf(b, ",");
+	config_mount_field(b, "target", inner);
+	cfg->worktree_mount = buf_take_string(b, NULL);
+	buf_free(b);
+	free(inner);
+	free(up);
+	free(dir);
+	free(common);
+	free(rel);
+	free(gitdir);
+	return 0;
+}
+
 /* A string property of obj if it is a non-empty string, else NULL. */
 static const char *
 config_nonempty_string(const cJSON *obj, const char *name)
@@ -342,23 +433,53 @@ config_nonempty_string(const cJSON *obj, const char *name)
 /* The workspace folder and mount before substitution, as the reference's
  * getWorkspaceConfiguration() works them out. */
 static void
-config_workspace_defaults(struct config *cfg, int no_git_root)
+config_workspace_defaults(struct config *cfg, const struct config_load_opts *opts)
 {
 	const char *wsf = config_nonempty_string(cfg->raw, "workspaceFolder");
-	char *mount_folder = NULL;
+	char *mount_folder = NULL, *target = NULL;
+	int has_mount =
+	    cJSON_GetObjectItemCaseSensitive(cfg->raw, "workspaceMount") != NULL;
+	struct buf *b;
 
 	if (cfg->kind == CONFIG_KIND_COMPOSE) {
 		cfg->container_folder_raw = xstrdup(wsf != NULL ? wsf : "/");
 		return;
 	}
-	if (!no_git_root)
+	if (!opts->no_git_root)
 		mount_folder = config_discover_git_root(cfg->local_folder);
 	if (mount_folder == NULL)
 		mount_folder = xstrdup(cfg->local_folder);
+	if (wsf != NULL && has_mount) {
+		cfg->container_folder_raw = xstrdup(wsf);
+		free(mount_folder);
+		return;
+	}
+	if (!opts->no_git_root && opts->git_worktree_common_dir &&
+	    config_worktree_defaults(cfg, mount_folder, &target) == 0) {
+		/* The local folder's place below its git root, below target. */
+		cfg->container_folder_raw = wsf != NULL
+		    ? xstrdup(wsf)
+		    : xasprintf("%s%s", target,
+			  cfg->local_folder +
+			      (strcmp(mount_folder, "/") == 0 ? 0
+							      : strlen(mount_folder)));
+		if (!has_mount) {
+			b = buf_new();
+			buf_appendf(b, "type=bind,");
+			config_mount_field(b, "source", mount_folder);
+			buf_appendf(b, ",");
+			config_mount_field(b, "target", target);
+			cfg->workspace_mount = buf_take_string(b, NULL);
+			buf_free(b);
+		}
+		free(target);
+		free(mount_folder);
+		return;
+	}
 	cfg->container_folder_raw = wsf != NULL
 	    ? xstrdup(wsf)
 	    : config_default_workspace_folder(mount_folder, cfg->local_folder);
-	if (cJSON_GetObjectItemCaseSensitive(cfg->raw, "workspaceMount") == NULL)
+	if (!has_mount)
 		cfg->workspace_mount = config_default_workspace_mount(mount_folder);
 	free(mount_folder);
 }
@@ -414,7 +535,7 @@ config_load(const struct config_load_opts *opts, char **cause)
 	config_update_legacy(cfg->raw);
 	config_set_id_labels(cfg, opts->id_labels);
 	cfg->devcontainer_id = config_devcontainer_id_labels(cfg->id_labels);
-	config_workspace_defaults(cfg, opts->no_git_root);
+	config_workspace_defaults(cfg, opts);
 	if (config_substitute(cfg, opts, cause) != 0)
 		goto fail;
 	return cfg;
@@ -440,6 +561,7 @@ config_free(struct config *cfg)
 	free(cfg->container_folder_raw);
 	free(cfg->workspace_folder);
 	free(cfg->workspace_mount);
+	free(cfg->worktree_mount);
 	free(cfg);
 }
 
@@ -527,6 +649,12 @@ config_get_workspace_mount(const struct config *cfg)
 	return cfg->workspace_mount;
 }
 
+const char *
+config_get_worktree_mount(const struct config *cfg)
+{
+	return cfg->worktree_mount;
+}
+
 cJSON *
 config_workspace_json(const struct config *cfg)
 {
@@ -538,6 +666,8 @@ config_workspace_json(const struct config *cfg)
 		cJSON_AddStringToObject(ws, "workspaceFolder", cfg->workspace_folder);
 	if (cfg->workspace_mount != NULL)
 		cJSON_AddStringToObject(ws, "workspaceMount", cfg->workspace_mount);
+	if (cfg->worktree_mount != NULL)
+		cJSON_AddStringToObject(ws, "additionalMountString", cfg->worktree_mount);
 	return ws;
 }
 

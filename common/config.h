@@ -30,6 +30,12 @@ struct config_load_opts {
 	/* Mount the workspace folder itself rather than its git work tree (the
 	 * reference CLI's --mount-workspace-git-root=false). */
 	int no_git_root;
+	/* --mount-git-worktree-common-dir: when the mounted git root is a work
+	 * tree made with relative paths (its .git a file "gitdir: RELATIVE"),
+	 * mount it below /workspaces as its path from the folder holding the
+	 * common dir, and that common dir beside it (config_get_worktree_mount()),
+	 * as the reference does; no effect with no_git_root. */
+	int git_worktree_common_dir;
 	/* Leave ${devcontainerId} as written (config_get_object() and the
 	 * substitution context), as the reference's read-configuration does
 	 * until a container exists; config_get_devcontainer_id() still has it. */
@@ -114,6 +120,9 @@ const char *config_get_workspace_folder(const struct config *cfg);
 /* The workspace mount (a --mount string): workspaceMount, or the default bind
  * mount for image and Dockerfile; NULL for Compose unless set. */
 const char *config_get_workspace_mount(const struct config *cfg);
+/* The mount of a work tree's git common dir (a --mount string), as
+ * config_load_opts' git_worktree_common_dir makes it, or NULL. Borrowed. */
+const char *config_get_worktree_mount(const struct config *cfg);
 
 /* The reference CLI's "workspace" object: {"workspaceFolder", "workspaceMount"}
  * as it prints them (keys whose value is unset are left out). New object;

@@ -527,6 +527,96 @@ TEST(git_root_is_mounted)
 	free(cmd);
 }
 
+/* --mount-git-worktree-common-dir on a work tree made with relative paths
+ * (<dir>/wts/feature/.git: "gitdir: ../../repo/.git/worktrees/feature"):
+ * the work tree goes to /workspaces/wts/feature (its path below <dir>,
+ * which holds the common dir), the common dir <dir>/repo/.git to
+ * /workspaces/repo/.git; as devcontainer 0.89.0's read-configuration gives
+ * them. An absolute gitdir, or the flag off, keeps the default. */
+TEST(git_worktree_common_dir_is_mounted)
+{
+	char dir[] = "/tmp/rdev-test-config.XXXXXX", *path, *cmd, *want, *cause = NULL;
+	struct config_load_opts opts;
+	struct config *cfg;
+	FILE *f;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	cmd = xasprintf("mkdir -p %s/repo/.git/worktrees/feature "
+			"%s/wts/feature/sub/.devcontainer %s/wts/feature/.devcontainer",
+	    dir, dir, dir);
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+	cmd = xasprintf("echo '{\"image\": \"x\"}' | tee "
+			"%s/wts/feature/.devcontainer/devcontainer.json "
+			"%s/wts/feature/sub/.devcontainer/devcontainer.json >/dev/null",
+	    dir, dir);
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+	path = xasprintf("%s/wts/feature/.git", dir);
+	f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	fputs("gitdir: ../../repo/.git/worktrees/feature\n", f);
+	fclose(f);
+	free(path);
+	memset(&opts, 0, sizeof opts);
+	opts.git_worktree_common_dir = 1;
+	path = xasprintf("%s/wts/feature", dir);
+	opts.workspace_folder = path;
+	cfg = config_load(&opts, &cause);
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_STR_EQ(config_get_workspace_folder(cfg), "/workspaces/wts/feature");
+	want = xasprintf("type=bind,source=%s,target=/workspaces/wts/feature", path);
+	ASSERT_STR_EQ(config_get_workspace_mount(cfg), want);
+	free(want);
+	want =
+	    xasprintf("type=bind,source=%s/repo/.git,target=/workspaces/repo/.git", dir);
+	ASSERT_STR_EQ(config_get_worktree_mount(cfg), want);
+	free(want);
+	config_free(cfg);
+	free(path);
+	/* a subfolder keeps its place below the work tree */
+	path = xasprintf("%s/wts/feature/sub", dir);
+	opts.workspace_folder = path;
+	cfg = config_load(&opts, &cause);
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_STR_EQ(config_get_workspace_folder(cfg), "/workspaces/wts/feature/sub");
+	config_free(cfg);
+	/* the flag off, or the git root not mounted: the default */
+	opts.git_worktree_common_dir = 0;
+	cfg = config_load(&opts, &cause);
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_STR_EQ(config_get_workspace_folder(cfg), "/workspaces/feature/sub");
+	ASSERT_NULL(config_get_worktree_mount(cfg));
+	config_free(cfg);
+	opts.git_worktree_common_dir = 1;
+	opts.no_git_root = 1;
+	cfg = config_load(&opts, &cause);
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_STR_EQ(config_get_workspace_folder(cfg), "/workspaces/sub");
+	ASSERT_NULL(config_get_worktree_mount(cfg));
+	config_free(cfg);
+	free(path);
+	/* an absolute gitdir (a work tree made without --relative-paths) */
+	opts.no_git_root = 0;
+	path = xasprintf("%s/wts/feature/.git", dir);
+	f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	fprintf(f, "gitdir: %s/repo/.git/worktrees/feature\n", dir);
+	fclose(f);
+	free(path);
+	path = xasprintf("%s/wts/feature", dir);
+	opts.workspace_folder = path;
+	cfg = config_load(&opts, &cause);
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_STR_EQ(config_get_workspace_folder(cfg), "/workspaces/feature");
+	ASSERT_NULL(config_get_worktree_mount(cfg));
+	config_free(cfg);
+	free(path);
+	cmd = xasprintf("rm -rf %s", dir);
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+}
+
 TEST(update_legacy_cases)
 {
 	static const struct {

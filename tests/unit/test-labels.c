@@ -227,14 +227,16 @@ TEST(git_root_label_round_trip)
 	    cJSON_GetObjectItemCaseSensitive(c, "Config"), "Labels");
 
 	ASSERT_INT_EQ(labels_no_git_root(c), 0);
-	labels_add_git_root(labels, 0);
+	labels_add_git_root(labels, 0, 0);
 	ASSERT_STR_EQ(cJSON_GetStringValue(
 			  cJSON_GetObjectItemCaseSensitive(labels, LABELS_NO_GIT_ROOT)),
 	    "true");
 	ASSERT_INT_EQ(labels_no_git_root(c), 0);
 	/* (the container's own value replaces one its image gave: one label) */
-	labels_add_git_root(labels, 1);
-	ASSERT_INT_EQ(cJSON_GetArraySize(labels), 1);
+	ASSERT_INT_EQ(labels_common_dir(c), 0);
+	labels_add_git_root(labels, 1, 1);
+	ASSERT_INT_EQ(cJSON_GetArraySize(labels), 2);
+	ASSERT_INT_EQ(labels_common_dir(c), 1);
 	ASSERT_STR_EQ(cJSON_GetStringValue(
 			  cJSON_GetObjectItemCaseSensitive(labels, LABELS_NO_GIT_ROOT)),
 	    "false");
