@@ -107,6 +107,17 @@ int lifecycle_marker_write(const struct lifecycle_ctx *ctx, struct lifecycle_sta
  * cannot read count as absent (logged). st loaded. */
 int lifecycle_ref_marker_done(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
     enum lifecycle_step step);
+/* The script that reads the reference CLI's markers, run as the remote
+ * user with that user's name and the marker file names: "dir=DIR", then
+ * "NAME=CONTENT" for each marker file that can be read (its content as
+ * $(cat) gives it: trailing newlines dropped), or "NAME" alone when that
+ * content holds a newline. */
+extern const char lifecycle_ref_read_script[];
+/* Take that script's output (out, modified) into st->ref_dir and
+ * st->ref_markers: a marker of more than one line is "\n", which never
+ * counts as done, as the reference compares the whole content with the one
+ * line it writes. */
+void lifecycle_ref_markers_parse(struct lifecycle_state *st, char *out);
 /* Write the reference CLI's markers of the steps run (st->ref_todo), as
  * ctx->user, in one exec; a failure is logged, not returned (the
  * reference then runs those steps again). */

@@ -203,7 +203,7 @@ lifecycle_marker_write(const struct lifecycle_ctx *ctx, struct lifecycle_state *
  * step then.) rdev writes the same files after a step succeeds, so a step
  * that failed under rdev is tried again by either tool.
  */
-static const char ref_read_script[] =
+const char lifecycle_ref_read_script[] =
     "u=${1:-$(id -un)}; u=${u%%:*}; pw=\n"
     "if command -v getent >/dev/null 2>&1; then\n"
     "  pw=$(getent passwd \"$u\" | { IFS=: read -r n x i g c h s; echo \"$h\"; })\n"
@@ -219,18 +219,49 @@ static const char ref_read_script[] =
     "d=${h%/}/.devcontainer\n"
     "printf 'dir=%s\\n' \"$d\"\n"
     "shift\n"
+    "nl='\n'\n"
     "for f in \"$@\"; do\n"
-    "  [ -f \"$d/$f\" ] && c=$(cat \"$d/$f\" 2>/dev/null) && printf '%s=%s\\n' \"$f\" "
-    "\"$c\"\n"
+    "  [ -f \"$d/$f\" ] && c=$(cat \"$d/$f\" 2>/dev/null) || continue\n"
+    "  case $c in\n"
+    "  *\"$nl\"*) printf '%s\\n' \"$f\" ;;\n"
+    "  *) printf '%s=%s\\n' \"$f\" \"$c\" ;;\n"
+    "  esac\n"
     "done\n"
     "exit 0\n";
+
+void
+lifecycle_ref_markers_parse(struct lifecycle_state *st, char *out)
+{
+	char *line, *p, *eq, *value;
+
+	for (p = out; (line = strsep(&p, "\n")) != NULL;) {
+		/* (a name alone: a marker of more than one line, which is never
+		 * the one line the reference compares the whole file with) */
+		value = "\n";
+		if ((eq = strchr(line, '=')) != NULL) {
+			*eq = '\0';
+			value = eq + 1;
+		}
+		if (eq != NULL && strcmp(line, "dir") == 0 && st->ref_dir == NULL) {
+			st->ref_dir = xstrdup(value);
+			continue;
+		}
+		for (int i = 0; i < LIFECYCLE_NSTEPS; i++) {
+			if (lifecycle_steps[i].ref_marker != NULL &&
+			    strcmp(line, lifecycle_steps[i].ref_marker) == 0) {
+				free(st->ref_markers[i]);
+				st->ref_markers[i] = xstrdup(value);
+			}
+		}
+	}
+}
 
 /* Read the reference's markers into st (see above). */
 static void
 lifecycle_ref_markers_read(const struct lifecycle_ctx *ctx, struct lifecycle_state *st)
 {
 	const char *args[LIFECYCLE_NSTEPS + 2];
-	char *out = NULL, *cause = NULL, *line, *p, *eq;
+	char *out = NULL, *cause = NULL;
 	size_t n = 0;
 
 	st->ref_read = 1;
@@ -239,29 +270,15 @@ lifecycle_ref_markers_read(const struct lifecycle_ctx *ctx, struct lifecycle_sta
 		if (lifecycle_steps[i].ref_marker != NULL)
 			args[n++] = lifecycle_steps[i].ref_marker;
 	args[n] = NULL;
-	if (lifecycle_sh(ctx, ctx->user, ref_read_script, args, &out, &cause) != 0) {
+	if (lifecycle_sh(ctx, ctx->user, lifecycle_ref_read_script, args, &out, &cause) !=
+	    0) {
 		log_info("container %.12s: the devcontainer CLI's lifecycle markers "
 			 "not read: %s",
 		    ctx->container_id, cause);
 		free(cause);
 		return;
 	}
-	for (p = out; (line = strsep(&p, "\n")) != NULL;) {
-		if ((eq = strchr(line, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		if (strcmp(line, "dir") == 0 && st->ref_dir == NULL) {
-			st->ref_dir = xstrdup(eq + 1);
-			continue;
-		}
-		for (int i = 0; i < LIFECYCLE_NSTEPS; i++) {
-			if (lifecycle_steps[i].ref_marker != NULL &&
-			    strcmp(line, lifecycle_steps[i].ref_marker) == 0) {
-				free(st->ref_markers[i]);
-				st->ref_markers[i] = xstrdup(eq + 1);
-			}
-		}
-	}
+	lifecycle_ref_markers_parse(st, out);
 	free(out);
 }
 

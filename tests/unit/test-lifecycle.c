@@ -1367,3 +1367,67 @@ TEST(initialize_failure_names_the_command)
 		free(cause);
 	}
 }
+
+/* The reference's marker read (lifecycle_ref_read_script, run here by
+ * /bin/sh with HOME a temporary folder) and its parse: a marker counts as
+ * done when its whole content is this container's time (trailing newlines
+ * dropped, as $(cat) gives it) or empty, as the reference's
+ * "${CONTENT:-T}" != T compares it; one whose first line is the time but
+ * which goes on is not done (it was, when only the first line was read). */
+TEST(ref_marker_compares_the_whole_file)
+{
+	char dir[] = "/tmp/rdev-test-lifecycle.XXXXXX", *cmd, *out = NULL;
+	struct lifecycle_ctx ctx;
+	struct lifecycle_state st;
+	struct buf *b;
+	FILE *p;
+	char chunk[256];
+	size_t n;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	cmd = xasprintf("mkdir %s/.devcontainer && cd %s/.devcontainer && "
+			"printf 'T1\\n' >.onCreateCommandMarker && "
+			"printf 'T1\\nT1\\n' >.updateContentCommandMarker && "
+			": >.postCreateCommandMarker && "
+			"printf 'S1\\n\\n' >.postStartCommandMarker",
+	    dir, dir);
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+	cmd = xasprintf("%s/read.sh", dir);
+	p = fopen(cmd, "w");
+	ASSERT_NOT_NULL(p);
+	fputs(lifecycle_ref_read_script, p);
+	fclose(p);
+	free(cmd);
+	cmd = xasprintf("HOME=%s /bin/sh %s/read.sh \"$(id -un)\" "
+			".onCreateCommandMarker .updateContentCommandMarker "
+			".postCreateCommandMarker .postStartCommandMarker",
+	    dir, dir);
+	p = popen(cmd, "r");
+	ASSERT_NOT_NULL(p);
+	b = buf_new();
+	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+		buf_append(b, chunk, n);
+	ASSERT_INT_EQ(pclose(p), 0);
+	free(cmd);
+	out = buf_take_string(b, NULL);
+	buf_free(b);
+	memset(&ctx, 0, sizeof ctx);
+	memset(&st, 0, sizeof st);
+	st.created_at = xstrdup("T1");
+	st.started_at = xstrdup("S1");
+	lifecycle_ref_markers_parse(&st, out);
+	st.ref_read = 1;
+	free(out);
+	cmd = xasprintf("%s/.devcontainer", dir);
+	ASSERT_STR_EQ(st.ref_dir, cmd);
+	free(cmd);
+	ASSERT_INT_EQ(lifecycle_ref_marker_done(&ctx, &st, LIFECYCLE_ON_CREATE), 1);
+	ASSERT_INT_EQ(lifecycle_ref_marker_done(&ctx, &st, LIFECYCLE_UPDATE_CONTENT), 0);
+	ASSERT_INT_EQ(lifecycle_ref_marker_done(&ctx, &st, LIFECYCLE_POST_CREATE), 1);
+	ASSERT_INT_EQ(lifecycle_ref_marker_done(&ctx, &st, LIFECYCLE_POST_START), 1);
+	lifecycle_state_clear(&st);
+	cmd = xasprintf("rm -rf %s", dir);
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+}
