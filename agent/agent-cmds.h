@@ -68,7 +68,8 @@ cJSON *agent_cmd_request(
 /* up's options after TARGET or PATH, for its usage line. */
 #define AGENT_CMD_UP_USAGE \
 	"[--config FILE] [--rebuild] [--recreate | --remove-existing-container] " \
-	"[--mount-workspace-git-root true|false] [--skip-non-blocking-commands] " \
+	"[--mount-workspace-git-root true|false] [--mount-git-worktree-common-dir] " \
+	"[--skip-non-blocking-commands] " \
 	"[--skip-post-create] [--skip-post-attach] [--secrets-file FILE] " \
 	"[--remote-env NAME=VALUE]... [--mount MOUNT]... [--override-config FILE] " \
 	"[--workspace-folder PATH] [--id-label NAME=VALUE]... [--build-no-cache] " \
@@ -130,6 +131,13 @@ cJSON *agent_cmd_request(
 	"                  --no-mount-workspace-git-root): mount the workspace\n" \
 	"                  folder itself at /workspaces/NAME (give the same to\n" \
 	"                  read-configuration)\n" \
+	"  --mount-git-worktree-common-dir\n" \
+	"                  for a git work tree made with relative paths (`git\n" \
+	"                  worktree add --relative-paths`): mount it at\n" \
+	"                  /workspaces/ and its path below the folder holding the\n" \
+	"                  repository's common git dir, and that dir beside it, so\n" \
+	"                  that git works inside (kept on the container, as\n" \
+	"                  --mount-workspace-git-root false is)\n" \
 	"  --build-no-cache\n" \
 	"                  build the image with --no-cache (when there is no\n" \
 	"                  container yet)\n" \
@@ -184,9 +192,11 @@ cJSON *agent_cmd_request(
 	"                  the container is up\n" \
 	"  --json          no progress output (warnings still go to stderr), only\n" \
 	"                  the JSON result\n" \
-	"--log-level, --default-user-env-probe and --update-remote-user-uid-default\n" \
-	"take only the reference's defaults (info, loginInteractiveShell, on); any\n" \
-	"other value is a usage error that says what to use instead.\n"
+	"--log-level, --default-user-env-probe, --update-remote-user-uid-default,\n" \
+	"--oci-auth-hardening, --workspace-mount-consistency,\n" \
+	"--expect-existing-container and --prebuild take only the reference's\n" \
+	"defaults (info, loginInteractiveShell, on, false, cached, false, false);\n" \
+	"any other value is a usage error that says what to use instead.\n"
 
 /* The workspace commands' --id-label (exec, shell, stop, down, logs,
  * status, read-configuration): find the container as `up --id-label` made
@@ -203,6 +213,9 @@ cJSON *agent_cmd_request(
 	"                  false: start in the workspace folder of an `up\n" \
 	"                  --mount-workspace-git-root false` (/workspaces/NAME,\n" \
 	"                  not /workspaces/GITROOT/...), as the reference's exec;\n" \
+	"                  not given: as the container's up made it\n" \
+	"  --mount-git-worktree-common-dir true|false\n" \
+	"                  as up's: start where such an up put the work tree;\n" \
 	"                  not given: as the container's up made it\n"
 
 /* The workspace commands' --config and --workspace-folder (status, logs,
@@ -225,6 +238,7 @@ cJSON *agent_cmd_request(
 #define AGENT_CMD_EXEC_USAGE \
 	"[--config FILE] [--workspace-folder PATH] [--remote-env NAME=VALUE]... " \
 	"[--secrets-file FILE] [--mount-workspace-git-root " \
+	"true|false] [--mount-git-worktree-common-dir " \
 	"true|false] " AGENT_CMD_ID_LABEL_USAGE " [--] COMMAND [ARGS...]"
 #define AGENT_CMD_EXEC_OPTIONS \
 	"options:\n" AGENT_CMD_WORKSPACE_HELP "  --remote-env NAME=VALUE\n" \
@@ -236,7 +250,10 @@ cJSON *agent_cmd_request(
 	"                  lifecycle commands (the reference's exec has no such\n" \
 	"                  option); never stored, masked in rdev's messages (not\n" \
 	"                  in the command's own output)\n" AGENT_CMD_GIT_ROOT_HELP \
-	    AGENT_CMD_ID_LABEL_HELP
+	    AGENT_CMD_ID_LABEL_HELP \
+	"--oci-auth-hardening, --log-level and --log-format take only the\n" \
+	"reference's defaults (false, info, text); any other value is a usage\n" \
+	"error that says what to use instead.\n"
 
 #define AGENT_CMD_LOGS_HELP \
 	"The output of the lifecycle steps that `up --skip-non-blocking-commands`\n" \
@@ -280,6 +297,9 @@ struct agent_cmd_args {
 #define AGENT_ARG_EXEC_ENV 0x40	 /* --remote-env, --secrets-file */
 #define AGENT_ARG_ID_LABEL 0x80	 /* --id-label: find the container by these */
 #define AGENT_ARG_GIT_ROOT 0x100 /* --mount-workspace-git-root true|false */
+/* the reference exec's options rdev takes at their default only
+ * (agent_cmd_default_only(), AGENT_REF_EXEC) */
+#define AGENT_ARG_REF_EXEC 0x200
 
 /* cmd-args.c: 0, or CMD_EXIT_USAGE after printing the usage error. */
 int agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
@@ -364,6 +384,18 @@ extern const char *const agent_cmd_bool_options[AGENT_BOOL_COUNT];
  * the option's name). */
 int agent_cmd_bool_option(
     int argc, char **argv, int *i, const char *name, int *value, const char **msg);
+/* The reference's commands, for agent_cmd_default_only(). */
+#define AGENT_REF_UP 0x1u
+#define AGENT_REF_EXEC 0x2u
+#define AGENT_REF_READ_CONFIGURATION 0x4u
+#define AGENT_REF_BUILD 0x8u
+/* Is argv[*i] one of the reference's options of its command cmd
+ * (AGENT_REF_*) that rdev takes at the reference's default only
+ * (--oci-auth-hardening false, exec's --log-level info, ...: what rdev does
+ * anyway)? 0 no; 1 yes, at that default (*i past its value); -1 it is, with
+ * another value: *msg (new string, the caller frees) names the option, the
+ * value rdev takes and what to use instead, so it is never ignored. */
+int agent_cmd_default_only(int argc, char **argv, int *i, unsigned cmd, char **msg);
 /* Is argv[*i] option name ("--mount")? 0 no; 1 yes, *value is its value
  * ("--mount=V", or the next argument: *i is advanced); -1 it is, but the
  * value is missing. */

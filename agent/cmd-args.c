@@ -47,12 +47,86 @@ const char *const agent_cmd_bool_options[AGENT_BOOL_COUNT] = {
 	[AGENT_BOOL_COMMON_DIR] = "--mount-git-worktree-common-dir",
 };
 
+/* The reference's options that rdev takes at their default only (see
+ * agent_cmd_default_only()): choices NULL for a boolean; value the
+ * reference's default, which is what rdev does; instead what to use for
+ * another value; cmds the AGENT_REF_* commands of the reference that have
+ * it (up's --log-level and friends are cmd-up.c's). */
+static const struct {
+	const char *option, *choices, *value, *instead;
+	unsigned cmds;
+} agent_cmd_defaults[] = {
+	{ "--oci-auth-hardening", NULL, "false",
+	    "rdev always sends registry credentials to a token endpoint only over "
+	    "HTTPS or on localhost, and has no other hardening to turn on",
+	    AGENT_REF_UP | AGENT_REF_EXEC | AGENT_REF_READ_CONFIGURATION |
+		AGENT_REF_BUILD },
+	{ "--log-level", "info, debug, trace", "info",
+	    "-v (debug) or -vv before the command raise rdev's own log level",
+	    AGENT_REF_EXEC | AGENT_REF_READ_CONFIGURATION | AGENT_REF_BUILD },
+	{ "--log-format", "text, json", "text",
+	    "rdev prints no progress log here (`up` and `build` take json)",
+	    AGENT_REF_EXEC | AGENT_REF_READ_CONFIGURATION },
+	{ "--workspace-mount-consistency", "consistent, cached, delegated", "cached",
+	    "set \"workspaceMount\" in devcontainer.json (the reference adds the "
+	    "consistency only on macOS and Windows)",
+	    AGENT_REF_UP },
+	{ "--expect-existing-container", NULL, "false",
+	    "`rdev status` says whether the dev container exists", AGENT_REF_UP },
+	{ "--prebuild", NULL, "false",
+	    "rdev has no prebuild mode; `rdev build` makes the image", AGENT_REF_UP },
+	{ "--push", NULL, "false",
+	    "push the --image-name tags with `docker push` after the build",
+	    AGENT_REF_BUILD },
+	{ "--include-features-configuration", NULL, "false",
+	    "rdev's read-configuration has no featuresConfiguration",
+	    AGENT_REF_READ_CONFIGURATION },
+};
+#define AGENT_CMD_NDEFAULTS (sizeof agent_cmd_defaults / sizeof agent_cmd_defaults[0])
+
 int
 agent_cmd_option_takes_value(const char *arg)
 {
 	for (const char *const *o = agent_cmd_value_options; *o != NULL; o++)
 		if (strcmp(arg, *o) == 0)
 			return 1;
+	for (size_t k = 0; k < AGENT_CMD_NDEFAULTS; k++)
+		if (agent_cmd_defaults[k].choices != NULL &&
+		    strcmp(arg, agent_cmd_defaults[k].option) == 0)
+			return 1;
+	return 0;
+}
+
+int
+agent_cmd_default_only(int argc, char **argv, int *i, unsigned cmd, char **msg)
+{
+	const char *v = NULL, *m = NULL;
+	int r, b;
+
+	for (size_t k = 0; k < AGENT_CMD_NDEFAULTS; k++) {
+		if (!(agent_cmd_defaults[k].cmds & cmd))
+			continue;
+		if (agent_cmd_defaults[k].choices == NULL) {
+			r = agent_cmd_bool_option(
+			    argc, argv, i, agent_cmd_defaults[k].option, &b, &m);
+			v = r > 0 ? (b ? "true" : "false") : NULL;
+		} else
+			r = agent_cmd_option(
+			    argc, argv, i, agent_cmd_defaults[k].option, &v);
+		if (r == 0)
+			continue;
+		if (r < 0) {
+			*msg = xasprintf("%s %s", agent_cmd_defaults[k].option,
+			    m != NULL ? m : "needs a value");
+			return -1;
+		}
+		if (strcmp(v, agent_cmd_defaults[k].value) == 0)
+			return 1;
+		*msg = xasprintf("%s %s: rdev takes only %s (the default): %s",
+		    agent_cmd_defaults[k].option, v, agent_cmd_defaults[k].value,
+		    agent_cmd_defaults[k].instead);
+		return -1;
+	}
 	return 0;
 }
 
@@ -66,6 +140,9 @@ agent_cmd_option_skip(int argc, char **argv, int i)
 		return 0;
 	for (size_t k = 0; k < AGENT_BOOL_COUNT; k++)
 		if (strcmp(argv[i], agent_cmd_bool_options[k]) == 0)
+			return 1;
+	for (size_t k = 0; k < AGENT_CMD_NDEFAULTS; k++)
+		if (strcmp(argv[i], agent_cmd_defaults[k].option) == 0)
 			return 1;
 	return 0;
 }
@@ -278,6 +355,7 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
     int argc, char **argv, unsigned allowed, struct agent_cmd_args *a)
 {
 	const char *v = NULL;
+	char *msg = NULL;
 	int i, r, git_root;
 
 	memset(a, 0, sizeof *a);
@@ -325,6 +403,15 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 			a->command = argv + i + 1;
 			a->ncommand = argc - i - 1;
 			break;
+		} else if ((allowed & AGENT_ARG_REF_EXEC) && s[0] == '-' && s[1] == '-' &&
+		    (r = agent_cmd_default_only(argc, argv, &i, AGENT_REF_EXEC, &msg)) !=
+			0) {
+			if (r < 0) {
+				agent_cmd_args_clear(a);
+				r = cmd_usage_error(prog, entry, "%s", msg);
+				free(msg);
+				return r;
+			}
 		} else if (s[0] == '-' && s[1] != '\0') {
 			agent_cmd_args_clear(a);
 			return cmd_usage_error(prog, entry, "unknown option %s", s);

@@ -238,7 +238,7 @@ agent_cmd_exec_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 {
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
 		AGENT_ARG_FOLDER | AGENT_ARG_COMMAND | AGENT_ARG_EXEC_ENV |
-		    AGENT_ARG_ID_LABEL | AGENT_ARG_GIT_ROOT,
+		    AGENT_ARG_ID_LABEL | AGENT_ARG_GIT_ROOT | AGENT_ARG_REF_EXEC,
 		a) != 0)
 		return CMD_EXIT_USAGE;
 	if (a->ncommand == 0) {

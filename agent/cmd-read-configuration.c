@@ -112,6 +112,14 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
 				return cmd_usage_error(
 				    prog, entry, AGENT_CMD_EMPTY("--config", "file"));
 			a->config_file = argv[i] + 9;
+		} else if (strncmp(argv[i], "--", 2) == 0 &&
+		    (r = agent_cmd_default_only(
+			 argc, argv, &i, AGENT_REF_READ_CONFIGURATION, &error)) != 0) {
+			if (r < 0) {
+				r = cmd_usage_error(prog, entry, "%s", error);
+				free(error);
+				return r;
+			}
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
 		else if (a->folder != NULL)

@@ -359,6 +359,11 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 			     argv[i], &a->no_lockfile, &a->frozen_lockfile, &warning)) {
 			if (warning != NULL && warn)
 				fprintf(stderr, "%s\n", warning);
+		} else if (strncmp(argv[i], "--", 2) == 0 &&
+		    (r = agent_cmd_default_only(
+			 argc, argv, &i, AGENT_REF_UP, &a->error)) != 0) {
+			if (r < 0)
+				return cmd_usage_error(prog, entry, "%s", a->error);
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
 		else if (a->folder == NULL)

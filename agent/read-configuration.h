@@ -29,9 +29,17 @@
 	"                                  mount PATH itself at /workspaces/NAME,\n" \
 	"                                  not the git work tree holding it (the\n" \
 	"                                  default, true); as `up`'s\n" \
+	"  --mount-git-worktree-common-dir true|false\n" \
+	"                                  as `up`'s (the workspace then has\n" \
+	"                                  \"additionalMountString\", the common\n" \
+	"                                  git dir's mount)\n" \
 	"  --id-label NAME=VALUE           find the container by these labels\n" \
 	"                                  (repeatable), as `up --id-label` made\n" \
 	"                                  it; they make ${devcontainerId} too\n" \
+	"--oci-auth-hardening, --log-level, --log-format and\n" \
+	"--include-features-configuration take only the reference's defaults\n" \
+	"(false, info, text, false); any other value is a usage error that says\n" \
+	"what to use instead.\n" \
 	"\n" \
 	"The output matches `devcontainer read-configuration` of the reference\n" \
 	"CLI where both print the same thing. As there, ${devcontainerId} and\n" \

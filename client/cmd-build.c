@@ -105,6 +105,12 @@ cmd_build_parse(int argc, char **argv, struct cmd_build_args *a, int warn)
 			     argv[i], &a->no_lockfile, &a->frozen_lockfile, &warning)) {
 			if (warning != NULL && warn)
 				fprintf(stderr, "%s\n", warning);
+		} else if (strncmp(argv[i], "--", 2) == 0 &&
+		    (r = agent_cmd_default_only(
+			 argc, argv, &i, AGENT_REF_BUILD, &a->error)) != 0) {
+			if (r < 0)
+				return cmd_usage_error(
+				    &client_program, &cmd_build_entry, "%s", a->error);
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(&client_program, &cmd_build_entry,
 			    "unknown option %s", argv[i]);
@@ -237,5 +243,8 @@ const struct cmd_entry cmd_build_entry = { "build",
 	"                  install these Features too, as `up` does\n"
 	"  --log-format text|json\n"
 	"                  json: progress as the reference's JSON log lines\n"
+	"--oci-auth-hardening, --log-level and --push take only the reference's\n"
+	"defaults (false, info, false); any other value is a usage error that\n"
+	"says what to use instead.\n"
 	"\n" CLIENT_TARGET_HELP,
 	cmd_build_exec };

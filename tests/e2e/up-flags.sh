@@ -29,7 +29,9 @@
 #   while exec --mount-workspace-git-root true still goes by the flag;
 #   --remove-existing-container replaces the container;
 #   unknown flags and malformed values exit 2 (the reference's flags rdev
-#   takes only at their default, named).
+#   takes only at their default, named: up's, exec's, read-configuration's
+#   and build's --oci-auth-hardening, --log-level, --log-format, ...; at
+#   the default they are taken).
 # Secrets: a random value (with a space and a quote) is searched for after up
 # and exec, in docker inspect, every file under the agent's and the broker's
 # state folders (RDEV_STATE_DIR, RDEV_RUNTIME_DIR, the host's ~/.rdev and its
@@ -529,6 +531,30 @@ for f in "--log-level debug" "--default-user-env-probe none" "--update-remote-us
 	# shellcheck disable=SC2086 # (the flag and its value)
 	check_eq "up: $f (not the reference's default) exits 2" "$(usage_rc up "$W/$tag-a" $f)" 2
 	check "... naming it" grep -qF -- "$f:" "$TEST_TMP/out/usage.err"
+done
+# The reference's flags rdev takes at their default only (the sweep of its
+# `up`, `exec`, `read-configuration` and `build` --help): another value exits
+# 2 naming it; the default is taken (exec runs, the others reach the folder).
+for cf in "up --oci-auth-hardening" "up --workspace-mount-consistency delegated" \
+	"up --expect-existing-container" "up --prebuild" "exec --oci-auth-hardening=true" \
+	"exec --log-level debug" "exec --log-format json" "read-configuration --oci-auth-hardening" \
+	"read-configuration --log-level trace" "read-configuration --log-format json" \
+	"read-configuration --include-features-configuration" "build --oci-auth-hardening" \
+	"build --log-level debug" "build --push"; do
+	# shellcheck disable=SC2086 # (the command, the flag and its value)
+	check_eq "$cf (not the reference's default) exits 2" "$(usage_rc $cf "$W/$tag-a" -- true)" 2
+	f=${cf#* }
+	check "... naming it" grep -qE -- "${f/=/ } ?[a-z]*: rdev takes only" "$TEST_TMP/out/usage.err"
+done
+check_eq "exec at the reference's defaults (--oci-auth-hardening false --log-level info --log-format text): as without them" \
+	"$(usage_rc exec --oci-auth-hardening false --log-level info --log-format=text "$W/$tag-a" -- true)" \
+	"$(usage_rc exec "$W/$tag-a" -- true)"
+for c in "up --workspace-mount-consistency cached --expect-existing-container false --prebuild=false" \
+	"read-configuration --include-features-configuration false --log-format text" \
+	"build --push false --log-level info --oci-auth-hardening false"; do
+	# shellcheck disable=SC2086 # (the command and its flags)
+	check_eq "${c%% *} at the reference's defaults: taken (fails on the missing folder, exit 1)" \
+		"$(usage_rc $c "$W/no-such-folder")" 1
 done
 check_eq "exec: --remote-env without = exits 2" "$(usage_rc exec "$W/$tag-a" --remote-env X -- true)" 2
 check_eq "exec: an unknown flag exits 2" "$(usage_rc exec "$W/$tag-a" --no-such-flag -- true)" 2
