@@ -429,7 +429,8 @@ out:
 /* Give libssh fd, connected, for the ssh_connect that follows. libssh never
  * closes a socket given so (ssh_disconnect leaves it, ssh_free forgets it):
  * it is s's to close (rdev_ssh_tcp_close, at rdev_ssh_free). 0, or -1 with
- * *cause and fd closed: libssh must not be left without a socket, or its
+ * *cause: fd closed here when fstat fails, else s's already (closed at
+ * rdev_ssh_free). libssh must not be left without a socket, or its
  * ssh_connect makes its own, with its own DNS look-up, which no stop can
  * interrupt (the reason the connect is rdev's, rdev_ssh_handshake). */
 static int

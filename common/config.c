@@ -352,7 +352,7 @@ config_worktree_gitdir(const char *mount_folder)
 			continue;
 		p += 7;
 		p += strspn(p, " \t\r\n\v\f");
-		end = p + strcspn(p, "\n");
+		end = p + strcspn(p, "\r\n"); /* as the reference's (.+)$ */
 		if (end > p) {
 			gitdir = xstrndup(p, end - p);
 			break;

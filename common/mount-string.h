@@ -28,7 +28,9 @@ int mount_string_field(const char *field, char **key, const char **value, char *
 
 /* The target as docker reads it: the value of the last target=, dst= or
  * destination= field. NULL when there is none, or the string or one of its
- * fields does not parse (docker refuses the whole mount). New string, caller
+ * fields does not parse as syntax (CSV, key=value spacing: docker refuses the
+ * whole mount); a field docker refuses for its meaning ("target" with no
+ * value, an empty field) still leaves the target found. New string, caller
  * frees. */
 char *mount_string_target(const char *s);
 

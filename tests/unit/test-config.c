@@ -596,8 +596,26 @@ TEST(git_worktree_common_dir_is_mounted)
 	ASSERT_NULL(config_get_worktree_mount(cfg));
 	config_free(cfg);
 	free(path);
-	/* an absolute gitdir (a work tree made without --relative-paths) */
+	/* a CRLF line: the gitdir ends before the \r (the reference's (.+)$),
+	 * else ".../feature/\r/../.." would be the worktrees folder */
 	opts.no_git_root = 0;
+	path = xasprintf("%s/wts/feature/.git", dir);
+	f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	fputs("gitdir: ../../repo/.git/worktrees/feature/\r\n", f);
+	fclose(f);
+	free(path);
+	path = xasprintf("%s/wts/feature", dir);
+	opts.workspace_folder = path;
+	cfg = config_load(&opts, &cause);
+	ASSERT_NOT_NULL(cfg);
+	want =
+	    xasprintf("type=bind,source=%s/repo/.git,target=/workspaces/repo/.git", dir);
+	ASSERT_STR_EQ(config_get_worktree_mount(cfg), want);
+	free(want);
+	config_free(cfg);
+	free(path);
+	/* an absolute gitdir (a work tree made without --relative-paths) */
 	path = xasprintf("%s/wts/feature/.git", dir);
 	f = fopen(path, "w");
 	ASSERT_NOT_NULL(f);
