@@ -312,19 +312,30 @@ config_mount_field(struct buf *b, const char *name, const char *value)
 	buf_append(b, "\"", 1);
 }
 
-char *
-config_default_workspace_mount(const char *mount_folder)
+/* "type=bind,source=SOURCE,target=TARGET", each field quoted when it must be
+ * (config_mount_field). New string, caller frees. */
+static char *
+config_bind_mount(const char *source, const char *target)
 {
-	const char *base = config_basename(mount_folder);
 	struct buf *b = buf_new();
-	char *target = xasprintf("/workspaces%s%s", *base == '\0' ? "" : "/", base), *s;
+	char *s;
 
 	buf_appendf(b, "type=bind,");
-	config_mount_field(b, "source", mount_folder);
+	config_mount_field(b, "source", source);
 	buf_appendf(b, ",");
 	config_mount_field(b, "target", target);
 	s = buf_take_string(b, NULL);
 	buf_free(b);
+	return s;
+}
+
+char *
+config_default_workspace_mount(const char *mount_folder)
+{
+	const char *base = config_basename(mount_folder);
+	char *target = xasprintf("/workspaces%s%s", *base == '\0' ? "" : "/", base), *s;
+
+	s = config_bind_mount(mount_folder, target);
 	free(target);
 	return s;
 }
@@ -375,7 +386,6 @@ config_worktree_defaults(struct config *cfg, const char *mount_folder, char **ta
 {
 	char *gitdir = config_worktree_gitdir(mount_folder), *rel, *common, *dir;
 	char *up, *inner, *cause = NULL, *slash;
-	struct buf *b;
 	size_t n;
 
 	if (gitdir == NULL || gitdir[0] == '/') {
@@ -403,13 +413,7 @@ config_worktree_defaults(struct config *cfg, const char *mount_folder, char **ta
 	    strcmp(dir, "/") == 0 ? mount_folder : mount_folder + strlen(dir));
 	up = xasprintf("%s/%s", *target, rel);
 	inner = config_discover_normal(up);
-	b = buf_new();
-	buf_appendf(b, "type=bind,");
-	config_mount_field(b, "source", common);
-	buf_appendf(b, ",");
-	config_mount_field(b, "target", inner);
-	cfg->worktree_mount = buf_take_string(b, NULL);
-	buf_free(b);
+	cfg->worktree_mount = config_bind_mount(common, inner);
 	free(inner);
 	free(up);
 	free(dir);
@@ -439,7 +443,6 @@ config_workspace_defaults(struct config *cfg, const struct config_load_opts *opt
 	char *mount_folder = NULL, *target = NULL;
 	int has_mount =
 	    cJSON_GetObjectItemCaseSensitive(cfg->raw, "workspaceMount") != NULL;
-	struct buf *b;
 
 	if (cfg->kind == CONFIG_KIND_COMPOSE) {
 		cfg->container_folder_raw = xstrdup(wsf != NULL ? wsf : "/");
@@ -463,15 +466,8 @@ config_workspace_defaults(struct config *cfg, const struct config_load_opts *opt
 			  cfg->local_folder +
 			      (strcmp(mount_folder, "/") == 0 ? 0
 							      : strlen(mount_folder)));
-		if (!has_mount) {
-			b = buf_new();
-			buf_appendf(b, "type=bind,");
-			config_mount_field(b, "source", mount_folder);
-			buf_appendf(b, ",");
-			config_mount_field(b, "target", target);
-			cfg->workspace_mount = buf_take_string(b, NULL);
-			buf_free(b);
-		}
+		if (!has_mount)
+			cfg->workspace_mount = config_bind_mount(mount_folder, target);
 		free(target);
 		free(mount_folder);
 		return;
