@@ -6,7 +6,8 @@
  * hostRequirements hold), "hostId", the policy's limits, and Docker's
  * version, with "dockerError" when Docker cannot be reached (not a failure:
  * the facts are still worth having; "dockerProblem" says which kind:
- * "permission", "down" or "other"). For `rdev doctor` also the user it
+ * "permission", "down" or "other"; "dockerHost": DOCKER_HOST, when set, which
+ * names the socket tried). For `rdev doctor` also the user it
  * runs as, the host's clock ("time", ms since the epoch) and Docker's root
  * folder with the space free there. A malformed policy file is a failure:
  * the host cannot admit anything until it is fixed. */
@@ -109,8 +110,14 @@ op_info_docker(
 	if (have_usage)
 		host_usage_clear(&u);
 	if (derr != NULL) {
+		const char *env = getenv("DOCKER_HOST");
+
 		cJSON_AddStringToObject(o, "dockerError", derr);
 		cJSON_AddStringToObject(o, "dockerProblem", op_info_docker_problem(derr));
+		/* (set by the account's shell startup files: the daemon may well
+		 * run, on its usual socket, while this one names another) */
+		if (env != NULL && *env != '\0')
+			cJSON_AddStringToObject(o, "dockerHost", env);
 	}
 	free(derr);
 	docker_free(d);

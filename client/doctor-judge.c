@@ -262,6 +262,7 @@ doctor_judge_info(struct doctor_report *r, const char *host, const cJSON *info,
 	const char *user = doctor_str(info, "user", "the SSH user");
 	const char *derr = doctor_str(info, "dockerError", NULL);
 	const char *problem = doctor_str(info, "dockerProblem", "other");
+	const char *dhost = doctor_str(info, "dockerHost", NULL);
 	const char *software = doctor_str(info, "software", "?");
 	const char *v =
 	    strncmp(software, "rdev-agent ", 11) == 0 ? software + 11 : software;
@@ -276,8 +277,24 @@ doctor_judge_info(struct doctor_report *r, const char *host, const cJSON *info,
 			q = doctor_quote(user);
 			fix = xasprintf("add %s to the docker group on %s (sudo usermod "
 					"-aG docker %s), then rdev-broker stop (its "
-					"SSH session still has the old groups)",
-			    user, host, q);
+					"SSH session still has the old groups)%s%s%s",
+			    user, host, q, dhost != NULL ? "; or DOCKER_HOST=" : "",
+			    dhost != NULL ? dhost : "",
+			    dhost != NULL ? ", set for it there, names the wrong socket"
+					  : "");
+			free(q);
+		} else if (dhost != NULL) {
+			/* (the socket tried is DOCKER_HOST's: "start Docker"
+			 * would send the user to a daemon that may well run) */
+			q = doctor_quote(user);
+			fix =
+			    xasprintf("DOCKER_HOST=%s is set for %s on %s (in its "
+				      "shell startup files, e.g. ~/.bashrc): point it "
+				      "at the running daemon's socket "
+				      "(unix:///var/run/docker.sock) or unset it, then "
+				      "rdev-broker stop; if Docker is not running, start "
+				      "it (sudo systemctl start docker)",
+				dhost, q, host);
 			free(q);
 		} else if (strcmp(problem, "down") == 0)
 			fix = xasprintf("start Docker on %s (sudo systemctl start "

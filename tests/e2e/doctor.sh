@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # doctor.sh - `rdev doctor` against real rig hosts: a healthy host (all ok,
-# exit 0, JSON that parses, the agent's version), a locked-down host (no
+# exit 0, JSON that parses, the agent's version; its DOCKER_HOST naming
+# another socket: the fix names it), a locked-down host (no
 # forwarding, no sftp: warnings with their fixes, exit 1), an account that is
 # not in group docker (FAIL naming the fix, exit 2; its ~/.bashrc is slow: a
 # warning with the time), a closed port (FAIL,
@@ -108,6 +109,21 @@ check "not in group docker: FAIL with the fix" \
 check "a slow ~/.bashrc: a warning with the time measured and the fix" \
 	grep -Eq '^warn  login shell +a command takes (1[2-9]|[2-9][0-9])[0-9]{2} ms .*fix: make ~/.bashrc return early' \
 	<<<"$(line 'login shell')"
+
+# --- DOCKER_HOST naming another socket (set by the account's ~/.bashrc) -------------
+# (the fix names it and its value: "start Docker" sent the user to a daemon
+# that runs; a new session, after the broker's stop, has the new env)
+hrc=$(dirname "$healthy_cfg")/home/.bashrc
+cp "$hrc" "$TEST_TMP/bashrc.healthy"
+echo "export DOCKER_HOST=unix:///tmp/rdev-no-docker-$$.sock" >>"$hrc"
+broker stop >/dev/null
+doctor "$healthy"
+want_rc "a wrong DOCKER_HOST: exit 2" 2
+check "a wrong DOCKER_HOST: FAIL, the fix names it and its value" \
+	grep -q "^FAIL  docker .*fix: DOCKER_HOST=unix:///tmp/rdev-no-docker-$$.sock is set for rdev-$healthy on $healthy" \
+	<<<"$(line docker)"
+cp "$TEST_TMP/bashrc.healthy" "$hrc"
+broker stop >/dev/null
 
 # --- a closed port -------------------------------------------------------------------
 port=$(rig_ports 1)
