@@ -243,6 +243,27 @@ TEST(docker_down_and_version_mismatch)
 	cJSON_Delete(i);
 }
 
+/* The agent's DOCKER_HOST named: the socket tried is its, not the daemon's
+ * usual one ("start Docker" sent the user to a daemon that may run). */
+TEST(docker_host_set)
+{
+	struct doctor_report r;
+	cJSON *i =
+	    parse("{\"software\":\"rdev-agent 0.1.0\",\"user\":\"bob\",\"time\":100000,"
+		  "\"dockerError\":\"cannot connect to Docker: /tmp/x.sock does not "
+		  "exist (is the Docker daemon running?)\",\"dockerProblem\":\"down\","
+		  "\"dockerHost\":\"unix:///tmp/x.sock\",\"workspaceRoot\":\"/w\","
+		  "\"actual\":{\"storage\":1e12}}");
+
+	doctor_report_init(&r);
+	doctor_judge_info(&r, "b", i, 100500, "0.1.0", NULL);
+	ASSERT_INT_EQ(find(&r, "docker")->status, DOCTOR_FAIL);
+	ASSERT_STR_CONTAINS(find(&r, "docker")->fix,
+	    "DOCKER_HOST=unix:///tmp/x.sock is set for bob on b");
+	doctor_report_clear(&r);
+	cJSON_Delete(i);
+}
+
 TEST(session_over_the_agent_stream)
 {
 	struct doctor_report r;
