@@ -120,6 +120,10 @@ struct client_target {
 	 * end with, " (SOURCE is not on that host yet: `rdev up ...` puts it
 	 * there)"; owned, or NULL */
 	char *missing;
+	/* HOST:PATH whose PATH is a folder here too: what an error saying
+	 * the host has no such folder ends with (remote_opts' missing_note);
+	 * owned, or NULL */
+	char *here_note;
 };
 /* HOST: SOURCE as forward listings show it: host_arg ("buildbox:") and a
  * local SOURCE's absolute folder, or a git SOURCE as typed. New string. */

@@ -443,9 +443,13 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 	secrets_mask_inplace(er->secrets, &x.error);
 	if (x.error != NULL && x.error_named) /* (the broker's words) */
 		fprintf(stderr, "%s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er), x.error);
-	else if (x.error != NULL) /* (the agent's: named by host, as calls are) */
-		fprintf(stderr, "%s: %s: %s: %s%s\n", prog_name, AGENT_EXEC_VERB(er),
-		    remote_host(r), x.error, remote_error_note(r));
+	else if (x.error != NULL) { /* (the agent's: named by host, as calls are) */
+		char *text = remote_error_text(r, x.error);
+
+		fprintf(stderr, "%s: %s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er),
+		    remote_host(r), text);
+		free(text);
+	}
 	free(x.error);
 	return x.status;
 }

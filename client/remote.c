@@ -1,6 +1,10 @@
 /* remote.c - a remote target's agent through the broker (remote.h). */
 #include "remote.h"
 
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -390,6 +394,61 @@ remote_error_note(const struct remote *r)
 	return r->o.error_note != NULL ? r->o.error_note : "";
 }
 
+void
+remote_set_copy(struct remote *r, const char *host_copy, const char *local_copy)
+{
+	r->o.host_copy = host_copy;
+	r->o.local_copy = local_copy;
+}
+
+/* cause with its first "HOST_COPY/REL:LINE" naming LOCAL_COPY/REL instead
+ * (a file here: the user edits that one, and the next upload replaces the
+ * host's), the host's path after the message. New string, or NULL: none. */
+static char *
+remote_local_names(const struct remote *r, const char *cause)
+{
+	const char *at, *end;
+	char *rel, *local, *out = NULL;
+	size_t n;
+	struct stat st;
+
+	if (r->o.host_copy == NULL || r->o.local_copy == NULL)
+		return NULL;
+	n = strlen(r->o.host_copy);
+	for (at = strstr(cause, r->o.host_copy); at != NULL && out == NULL;
+	     at = strstr(at + 1, r->o.host_copy)) {
+		if (at[n] != '/')
+			continue;
+		end = at + n + strcspn(at + n, ":\n");
+		if (*end != ':' || !isdigit((unsigned char)end[1]))
+			continue;
+		rel = xstrndup(at + n, (size_t)(end - (at + n)));
+		local = xasprintf("%s%s", r->o.local_copy, rel);
+		if (stat(local, &st) == 0 && S_ISREG(st.st_mode))
+			out = xasprintf("%.*s%s%s (the host's copy: %.*s)",
+			    (int)(at - cause), cause, local, end, (int)(end - at), at);
+		free(local);
+		free(rel);
+	}
+	return out;
+}
+
+char *
+remote_error_text(const struct remote *r, const char *cause)
+{
+	char *mapped = remote_local_names(r, cause), *out;
+	const char *text = mapped != NULL ? mapped : cause;
+	/* (config_discover's words for a folder the host does not have) */
+	int missing = r->o.missing_note != NULL &&
+	    strstr(text, "workspace folder ") != NULL &&
+	    strstr(text, strerror(ENOENT)) != NULL;
+
+	out = xasprintf(
+	    "%s%s%s", text, missing ? r->o.missing_note : "", remote_error_note(r));
+	free(mapped);
+	return out;
+}
+
 /* --- the backend -------------------------------------------------------- */
 
 char *
@@ -454,8 +513,8 @@ remote_be_call(
 	}
 	if (remote_request(ctx, req, p, result, NULL, cause) == 0)
 		return 0;
-	if (cause != NULL && *cause != NULL && *remote_error_note(ctx) != '\0') {
-		noted = xasprintf("%s%s", *cause, remote_error_note(ctx));
+	if (cause != NULL && *cause != NULL) {
+		noted = remote_error_text(ctx, *cause);
 		free(*cause);
 		*cause = noted;
 	}

@@ -44,6 +44,17 @@ struct remote_opts {
 	 * backend's calls' and execs' and forward's (" (./app is not on
 	 * that host yet: ...)"; borrowed, outlives the remote), or NULL */
 	const char *error_note;
+	/* HOST:PATH whose PATH names a folder here too: what an error saying
+	 * the host has no such workspace folder ends with (" (./app exists
+	 * here: to upload it use `rdev up HOST: ./app`)"; borrowed, outlives
+	 * the remote), or NULL */
+	const char *missing_note;
+	/* HOST: SOURCE (a local folder) this command uploaded: the host's
+	 * copy and the folder here it copies; an error naming a file of the
+	 * host's copy at a line (devcontainer.json:4:19:) names the user's
+	 * file instead, the host's after it (borrowed, outlive the remote), or
+	 * NULL */
+	const char *host_copy, *local_copy;
 };
 
 struct remote *remote_new(const struct target *t, const struct remote_opts *o);
@@ -55,6 +66,12 @@ const char *remote_shown(const struct remote *r);
  * none). */
 void remote_set_error_note(struct remote *r, const char *note);
 const char *remote_error_note(const struct remote *r);
+/* r's remote_opts' host_copy and local_copy: set (borrowed, outlive r). */
+void remote_set_copy(struct remote *r, const char *host_copy, const char *local_copy);
+/* An agent's error cause as the user is shown it: a file of the host's copy
+ * named as the local one, the missing_note when it says the workspace
+ * folder is missing, then the error_note. New string (caller frees). */
+char *remote_error_text(const struct remote *r, const char *cause);
 /* Connect (once; later calls return 0 at once). -1 with *cause. */
 int remote_connect(struct remote *r, char **cause);
 /* Drop the connection (broken): the next remote_connect makes a new one. */

@@ -1,6 +1,7 @@
 /* source-send.c - a SOURCE's workspace on a remote host (source-send.h). */
 #include "source-send.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -100,6 +101,82 @@ source_cache_save(const char *path, const struct sync_scan *scan)
 	free(dir);
 }
 
+/* Record src's folder beside its cache (cache: source_cache_path's), for
+ * source_gone (best effort, as the cache). */
+static void
+source_origin_save(const char *cache, const struct source *src)
+{
+	char *path, *text = NULL, *want;
+	size_t len, n;
+
+	if (cache == NULL || (n = strlen(cache)) < 5)
+		return;
+	path = xasprintf("%.*s.from", (int)(n - 5), cache);
+	want = xasprintf("%s\n", src->path);
+	if (file_read_all(path, 1 << 16, &text, &len, NULL) != 0 ||
+	    strcmp(text, want) != 0)
+		atomic_file_write(path, want, strlen(want), 0600, NULL);
+	free(text);
+	free(want);
+	free(path);
+}
+
+void
+source_gone(char ***names, char ***origins, size_t *n)
+{
+	char *cause = NULL, *state = agent_state_dir(&cause), *dir, *path, *text;
+	struct dirent *de;
+	struct stat st;
+	size_t len, k;
+	DIR *d;
+
+	*names = *origins = NULL;
+	*n = 0;
+	free(cause);
+	if (state == NULL)
+		return;
+	dir = xasprintf("%s/sources", state);
+	free(state);
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		k = strlen(de->d_name);
+		if (k <= 5 || strcmp(de->d_name + k - 5, ".from") != 0)
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		text = NULL;
+		if (file_read_all(path, 1 << 16, &text, &len, NULL) == 0 && len > 1 &&
+		    text[len - 1] == '\n') {
+			text[len - 1] = '\0';
+			if (stat(text, &st) != 0 || !S_ISDIR(st.st_mode)) {
+				*names = xreallocarray(*names, *n + 1, sizeof **names);
+				*origins =
+				    xreallocarray(*origins, *n + 1, sizeof **origins);
+				(*names)[*n] = xstrndup(de->d_name, k - 5);
+				(*origins)[(*n)++] = text;
+				text = NULL;
+			}
+		}
+		free(text);
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+}
+
+void
+source_gone_free(char **names, char **origins, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		free(names[k]);
+		free(origins[k]);
+	}
+	free(names);
+	free(origins);
+}
+
 /* The "sync" request for scan (del NULL: the whole folder; else a batch
  * of a live sync, del the paths deleted), over r's agent connection. */
 static int
@@ -135,6 +212,7 @@ source_send_upload(struct remote *r, const struct source *src,
 	st->skipped = (long long)scan->skipped;
 	if (source_send_request(r, src, scan, NULL, 0, folder, st, cause) != 0)
 		goto out;
+	source_origin_save(cache, src);
 	/* (unchanged when every hash was lent and no entry came or went) */
 	if (prev == NULL || scan->hashed > 0 || prev->n != scan->n)
 		source_cache_save(cache, scan);

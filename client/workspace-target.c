@@ -4,14 +4,18 @@
  * (remote.h). */
 #include "client.h"
 
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "config-discover.h"
 #include "pool-target.h"
 #include "remote.h"
 #include "shell-quote.h"
+#include "source-send.h"
 #include "sync-scan.h"
 #include "xmalloc.h"
 
@@ -288,6 +292,39 @@ client_target_backend(struct client_target *ct, const struct remote_opts *ro)
 	ct->be.shown = ro->target;
 }
 
+/* HOST:PATH (arg, parsed into t) whose PATH is a folder here too, the
+ * user's perhaps, meant to be uploaded: what an error saying the host has
+ * no such folder ends with, the command that uploads it. New string, or
+ * NULL (none here; ~ and ssh:// name the host's paths only). */
+static char *
+client_target_here_note(const char *arg, const struct target *t)
+{
+	const char *words[5];
+	char *host, *q, *note;
+	size_t n, m;
+	struct stat st;
+
+	if (t->kind != TARGET_SSH || t->path == NULL || t->path[0] == '~' ||
+	    strncmp(arg, "ssh://", 6) == 0 || stat(t->path, &st) != 0 ||
+	    !S_ISDIR(st.st_mode))
+		return NULL;
+	n = strlen(arg);
+	m = strlen(t->path);
+	if (n <= m || strcmp(arg + n - m, t->path) != 0 || arg[n - m - 1] != ':')
+		return NULL;
+	host = xstrndup(arg, n - m);
+	words[0] = "rdev";
+	words[1] = "up";
+	words[2] = host;
+	words[3] = t->path;
+	words[4] = NULL;
+	q = shell_quote_argv(words, SHELL_QUOTE_HINT);
+	note = xasprintf(" (%s exists here: to upload it use `%s`)", t->path, q);
+	free(q);
+	free(host);
+	return note;
+}
+
 /* A remote TARGET at argv[i]: parse it into ct->t; a pool's (@POOL SOURCE,
  * SOURCE at *source_i) resolved to its host. 0, or an exit code after
  * printing why not. */
@@ -358,6 +395,62 @@ client_target_map_config(struct client_target *ct, const char *folder)
 		free(real);
 		return;
 	}
+}
+
+/* HOST: SOURCE (a local folder) that is not on the host: the host's
+ * workspaces of folders this machine uploaded and no longer has (moved or
+ * renamed: the same folder's new path names another), each with where it
+ * came from and the command (as name, with HOST:FOLDER) that reaches it:
+ * "; on that host, uploads of folders no longer here: ...". New string, or
+ * NULL (none). */
+static char *
+client_target_gone(const char *name, struct client_target *ct, const char *host_arg)
+{
+	struct source s = { .kind = SOURCE_LOCAL };
+	char **names, **origins, *folder, *cause, *cmd, *q;
+	const char *words[4];
+	struct buf *b = NULL;
+	char *out = NULL;
+	size_t n;
+	int exists, shown = 0;
+
+	if (ct->src.kind != SOURCE_LOCAL)
+		return NULL;
+	source_gone(&names, &origins, &n);
+	for (size_t k = 0; k < n; k++) {
+		s.name = names[k];
+		folder = cause = NULL;
+		exists = 0;
+		if (strcmp(names[k], ct->src.name) == 0 ||
+		    source_folder(ct->remote, &s, &folder, &exists, &cause) != 0 ||
+		    !exists) {
+			free(folder);
+			free(cause);
+			continue;
+		}
+		if (b == NULL) {
+			b = buf_new();
+			buf_appendf(b,
+			    "; on that host, uploads of folders no "
+			    "longer here:");
+		}
+		cmd = xasprintf("%s%s", host_arg, folder);
+		words[0] = "rdev";
+		words[1] = name;
+		words[2] = cmd;
+		words[3] = NULL;
+		q = shell_quote_argv(words, SHELL_QUOTE_HINT);
+		buf_appendf(b, "%s %s from %s (`%s`)", shown++ > 0 ? "," : "", folder,
+		    origins[k], q);
+		free(q);
+		free(cmd);
+		free(folder);
+	}
+	source_gone_free(names, origins, n);
+	if (b != NULL)
+		out = buf_take_string(b, NULL);
+	buf_free(b);
+	return out;
 }
 
 /* HOST: SOURCE at argv[i] and the SOURCE after it: parse the source, send
@@ -438,10 +531,15 @@ client_target_source(const char *name, struct client_target *ct, int i,
 		return CMD_EXIT_FAILURE;
 	}
 	ct->t.path = folder;
+	if (send && ct->src.kind == SOURCE_LOCAL)
+		remote_set_copy(ct->remote, folder, ct->src.path);
 	if (!send && !exists) {
+		char *gone = client_target_gone(name, ct, ct->argv[i]);
+
 		ct->missing = xasprintf(" (%s is not on that host yet: `rdev up "
-					"%s` puts it there)",
-		    ct->src.text, ct->typed_q);
+					"%s` puts it there%s)",
+		    ct->src.text, ct->typed_q, gone != NULL ? gone : "");
+		free(gone);
 		/* (the remote's calls and execs end their errors with it) */
 		remote_set_error_note(ct->remote, ct->missing);
 	}
@@ -572,6 +670,9 @@ client_target_open_any(const char *name, int argc, char **argv, unsigned flags,
 	}
 	ro.target = ct->typed != NULL ? ct->typed : argv[i];
 	ct->target_arg = argv[i];
+	if (ct->pool_host == NULL)
+		ro.missing_note = ct->here_note =
+		    client_target_here_note(argv[i], &ct->t);
 	client_target_backend(ct, &ro);
 	/* The command on the remote side: the target's entry is the host's
 	 * folder, or gone for a command that takes none; a pool's SOURCE
@@ -619,6 +720,7 @@ client_target_close(struct client_target *ct)
 	free(ct->typed);
 	free(ct->typed_q);
 	free(ct->missing);
+	free(ct->here_note);
 	free(ct->local_folder);
 	free(ct->argv);
 	free(ct->config_on_host);

@@ -7,7 +7,10 @@
 # (a file made on the host is not), symlinks go as links (one pointing out of
 # the tree is not followed), a manifest streamed (a limit lowered) works as
 # an inline one, and up + exec with `HOST: ./app` reach the
-# uploaded workspace; the agent's sync state of a workspace whose folder was
+# uploaded workspace (`HOST:./app`'s error, ./app here only, says how to
+# upload it; an uploaded devcontainer.json's error names the local file; a
+# folder moved here since its upload: `down` of its new path lists the old
+# one's host workspace); the agent's sync state of a workspace whose folder was
 # removed on the host goes at the next sync's start.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -145,6 +148,41 @@ for args in "--json --log-format json" "--dotfiles-target-path /d"; do
 	check "... found before the upload: no entries sent" sh -c "! grep -q 'entries sent' '$TEST_TMP/fresh.err'"
 	check_eq "... nothing of it on the host" "$(on_host 'ls ~/rdev/workspaces' | grep -c '^fresh-' || true)" 0
 done
+# HOST:./app (a path on the host, none there) while ./app is here: the
+# error says how to upload it.
+set +e
+rdev up "$name:./app" >/dev/null 2>"$TEST_TMP/hp.err"
+set -e
+check "up HOST:./app, no such folder there but here: the error says how to upload it" \
+	grep -qF "(./app exists here: to upload it use \`rdev up $name: ./app\`)" "$TEST_TMP/hp.err"
+# An uploaded folder's devcontainer.json error names the local file (the
+# user's), at its line, the host's copy after it.
+mkdir -p "$TEST_TMP/badcfg"
+printf '{\n  "image": "%s",\n  "forwardPorts": "x"\n}\n' "$RDEV_RIG_IMAGE_BOOKWORM_DEV" \
+	>"$TEST_TMP/badcfg/.devcontainer.json"
+set +e
+rdev up "$name:" ./badcfg >"$TEST_TMP/bad.out" 2>"$TEST_TMP/bad.err"
+set -e
+bad_local="$(realpath "$TEST_TMP")/badcfg/.devcontainer.json:3:19: \"forwardPorts\""
+check "up HOST: ./badcfg: a config error names the local file, line and property" \
+	grep -qF "$name: $bad_local" "$TEST_TMP/bad.err"
+check "... the host's copy after it" \
+	grep -qE "\\(the host's copy: $home/rdev/workspaces/badcfg-[0-9a-f]{12}/.devcontainer.json\\)" "$TEST_TMP/bad.err"
+check "... --json's message too" sh -c "jq -r .message '$TEST_TMP/bad.out' | grep -qF '$bad_local'"
+# The uploaded folder moved here: its new path names another workspace;
+# the error lists the host's workspace of the old one with the command that
+# reaches it, which works.
+cp "$app/.devcontainer.json" "$TEST_TMP/badcfg/"
+rdev sync "$name:" ./badcfg >/dev/null 2>&1 || fail "rdev sync $name: ./badcfg"
+mv "$TEST_TMP/badcfg" "$TEST_TMP/moved"
+set +e
+rdev down "$name:" ./moved >/dev/null 2>"$TEST_TMP/moved.err"
+set -e
+bad_host=$(on_host 'ls -d ~/rdev/workspaces/badcfg-*')
+check "down HOST: ./moved (moved here since its upload): the error lists the old folder's host workspace and how to remove it" \
+	grep -qF "$bad_host from $(realpath "$TEST_TMP")/badcfg (\`rdev down $name:$bad_host\`)" "$TEST_TMP/moved.err"
+check "... and that command works" rdev down "$name:$bad_host"
+on_host rm -rf "$bad_host" # (the root's entries matter below)
 rdev logs "$name:" ./app >/dev/null
 echo "ok   logs HOST: ./app"
 rdev ssh-config "$name:" ./app >"$TEST_TMP/ssh.cfg"
