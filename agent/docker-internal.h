@@ -33,6 +33,7 @@ struct docker {
 	long long deadline_ms;
 	int budget_ms;
 	char *bad_host;	  /* why DOCKER_HOST cannot be used */
+	char *env_host;	  /* the DOCKER_HOST d was made from, or NULL */
 	char *api_prefix; /* "/v1.41" once assumed or negotiated */
 	int api_checked;  /* the daemon accepted api_prefix (or it was negotiated) */
 	/* The newest API version the daemon announced (its Api-Version header,

@@ -29,6 +29,7 @@ docker_new(const char *socket_path)
 	if (socket_path != NULL)
 		d->socket_path = xstrdup(socket_path);
 	else if ((host = getenv("DOCKER_HOST")) != NULL && *host != '\0') {
+		d->env_host = xstrdup(host);
 		if (strncmp(host, "unix://", 7) == 0 && host[7] != '\0')
 			d->socket_path = xstrdup(host + 7);
 		else
@@ -46,6 +47,7 @@ docker_free(struct docker *d)
 		return;
 	free(d->socket_path);
 	free(d->bad_host);
+	free(d->env_host);
 	free(d->api_prefix);
 	free(d);
 }
@@ -54,6 +56,12 @@ const char *
 docker_socket_path(const struct docker *d)
 {
 	return d->socket_path;
+}
+
+const char *
+docker_host_env(const struct docker *d)
+{
+	return d->env_host;
 }
 
 /* Percent-encode s, keeping unreserved characters and those in keep. */

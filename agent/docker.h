@@ -65,6 +65,10 @@ void docker_set_deadline(struct docker *d, int ms);
 /* The socket path in use (borrowed, valid until docker_free()); NULL if
  * DOCKER_HOST named something other than a unix socket. */
 const char *docker_socket_path(const struct docker *d);
+/* The DOCKER_HOST d was made from (its socket, or why none: tcp://), or
+ * NULL (a socket_path given, or DOCKER_HOST unset: the default socket);
+ * borrowed, valid until docker_free(). */
+const char *docker_host_env(const struct docker *d);
 
 /* Low level: send METHOD on PATH (the API path with its query, without the
  * version prefix, e.g. "/containers/json?all=1"), with body (NULL for none)

@@ -6,11 +6,11 @@
  * hostRequirements hold), "hostId", the policy's limits, and Docker's
  * version, with "dockerError" when Docker cannot be reached (not a failure:
  * the facts are still worth having; "dockerProblem" says which kind:
- * "permission", "down" or "other"; "dockerHost": DOCKER_HOST, when set, which
- * names the socket tried). For `rdev doctor` also the user it
- * runs as, the host's clock ("time", ms since the epoch) and Docker's root
- * folder with the space free there. A malformed policy file is a failure:
- * the host cannot admit anything until it is fixed. */
+ * "permission", "down" or "other"; "dockerHost": DOCKER_HOST, when set: the
+ * daemon asked is its, a unix:// socket, or none, rdev using no other). For `rdev doctor`
+ * also the user it runs as, the host's clock ("time", ms since the epoch) and Docker's
+ * root folder with the space free there. A malformed policy file is a failure: the host
+ * cannot admit anything until it is fixed. */
 #include "agent-ops.h"
 
 #include <pwd.h>
@@ -110,13 +110,13 @@ op_info_docker(
 	if (have_usage)
 		host_usage_clear(&u);
 	if (derr != NULL) {
-		const char *env = getenv("DOCKER_HOST");
+		const char *env = docker_host_env(d);
 
 		cJSON_AddStringToObject(o, "dockerError", derr);
 		cJSON_AddStringToObject(o, "dockerProblem", op_info_docker_problem(derr));
 		/* (set by the account's shell startup files: the daemon may well
 		 * run, on its usual socket, while this one names another) */
-		if (env != NULL && *env != '\0')
+		if (env != NULL)
 			cJSON_AddStringToObject(o, "dockerHost", env);
 	}
 	free(derr);

@@ -278,23 +278,26 @@ doctor_judge_info(struct doctor_report *r, const char *host, const cJSON *info,
 			fix = xasprintf("add %s to the docker group on %s (sudo usermod "
 					"-aG docker %s), then rdev-broker stop (its "
 					"SSH session still has the old groups)%s%s%s",
-			    user, host, q, dhost != NULL ? "; or DOCKER_HOST=" : "",
+			    user, host, q,
+			    dhost != NULL ? "; the socket is DOCKER_HOST's, " : "",
 			    dhost != NULL ? dhost : "",
-			    dhost != NULL ? ", set for it there, names the wrong socket"
+			    dhost != NULL ? ", set for the account there: if that is not "
+					    "the daemon's, unset it or point it there"
 					  : "");
 			free(q);
-		} else if (dhost != NULL) {
-			/* (the socket tried is DOCKER_HOST's: "start Docker"
-			 * would send the user to a daemon that may well run) */
+		} else if (strcmp(problem, "down") == 0 && dhost != NULL) {
+			/* (DOCKER_HOST names the socket tried: rootless Docker's
+			 * (agent-install's hint sets it), or a mistake; either
+			 * may be, "start Docker" alone would not say which) */
 			q = doctor_quote(user);
-			fix =
-			    xasprintf("DOCKER_HOST=%s is set for %s on %s (in its "
-				      "shell startup files, e.g. ~/.bashrc): point it "
-				      "at the running daemon's socket "
-				      "(unix:///var/run/docker.sock) or unset it, then "
-				      "rdev-broker stop; if Docker is not running, start "
-				      "it (sudo systemctl start docker)",
-				dhost, q, host);
+			fix = xasprintf(
+			    "the socket tried is DOCKER_HOST's, %s, set for %s on %s "
+			    "(its shell startup files, e.g. ~/.bashrc): if that is "
+			    "rootless Docker, start it (systemctl --user start docker; "
+			    "and loginctl enable-linger %s, so that it runs without a "
+			    "login); else unset it or point it at the daemon's socket "
+			    "(unix:///var/run/docker.sock), then rdev-broker stop",
+			    dhost, user, host, q);
 			free(q);
 		} else if (strcmp(problem, "down") == 0)
 			fix = xasprintf("start Docker on %s (sudo systemctl start "
@@ -302,8 +305,10 @@ doctor_judge_info(struct doctor_report *r, const char *host, const cJSON *info,
 					"docker.io)",
 			    host);
 		else
-			fix = xasprintf(
-			    "check Docker on %s as %s (docker info)", host, user);
+			fix =
+			    xasprintf("check Docker on %s as %s (docker info)%s%s", host,
+				user, dhost != NULL ? "; DOCKER_HOST is set there: " : "",
+				dhost != NULL ? dhost : "");
 		doctor_add(r, "docker", DOCTOR_FAIL, fix, "%s: %s", user, derr);
 		free(fix);
 	}

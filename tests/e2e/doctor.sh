@@ -111,8 +111,9 @@ check "a slow ~/.bashrc: a warning with the time measured and the fix" \
 	<<<"$(line 'login shell')"
 
 # --- DOCKER_HOST naming another socket (set by the account's ~/.bashrc) -------------
-# (the fix names it and its value: "start Docker" sent the user to a daemon
-# that runs; a new session, after the broker's stop, has the new env)
+# (the fix names it and its value, rootless Docker's or a mistake: "start
+# Docker" sent the user to a daemon that runs; a new session, after the
+# broker's stop, has the new env)
 hrc=$(dirname "$healthy_cfg")/home/.bashrc
 cp "$hrc" "$TEST_TMP/bashrc.healthy"
 echo "export DOCKER_HOST=unix:///tmp/rdev-no-docker-$$.sock" >>"$hrc"
@@ -120,7 +121,7 @@ broker stop >/dev/null
 doctor "$healthy"
 want_rc "a wrong DOCKER_HOST: exit 2" 2
 check "a wrong DOCKER_HOST: FAIL, the fix names it and its value" \
-	grep -q "^FAIL  docker .*fix: DOCKER_HOST=unix:///tmp/rdev-no-docker-$$.sock is set for rdev-$healthy on $healthy" \
+	grep -q "^FAIL  docker .*fix: the socket tried is DOCKER_HOST's, unix:///tmp/rdev-no-docker-$$.sock, set for rdev-$healthy on $healthy .*if that is rootless Docker, start it" \
 	<<<"$(line docker)"
 cp "$TEST_TMP/bashrc.healthy" "$hrc"
 broker stop >/dev/null

@@ -243,8 +243,8 @@ TEST(docker_down_and_version_mismatch)
 	cJSON_Delete(i);
 }
 
-/* The agent's DOCKER_HOST named: the socket tried is its, not the daemon's
- * usual one ("start Docker" sent the user to a daemon that may run). */
+/* The agent's DOCKER_HOST named, not assumed the mistake: the socket
+ * tried is its (rootless Docker's, perhaps: how to start that too). */
 TEST(docker_host_set)
 {
 	struct doctor_report r;
@@ -259,7 +259,35 @@ TEST(docker_host_set)
 	doctor_judge_info(&r, "b", i, 100500, "0.1.0", NULL);
 	ASSERT_INT_EQ(find(&r, "docker")->status, DOCTOR_FAIL);
 	ASSERT_STR_CONTAINS(find(&r, "docker")->fix,
-	    "DOCKER_HOST=unix:///tmp/x.sock is set for bob on b");
+	    "the socket tried is DOCKER_HOST's, unix:///tmp/x.sock, set for bob on b");
+	ASSERT_STR_CONTAINS(find(&r, "docker")->fix,
+	    "if that is rootless Docker, start it (systemctl --user start docker; "
+	    "and loginctl enable-linger bob");
+	ASSERT_STR_CONTAINS(find(&r, "docker")->fix, "else unset it or point it");
+	doctor_report_clear(&r);
+	cJSON_Delete(i);
+}
+
+/* Another kind of failure with DOCKER_HOST set stays what it is (a
+ * timeout, an API error): not blamed on DOCKER_HOST, which is named. */
+TEST(docker_host_set_other_problem)
+{
+	struct doctor_report r;
+	cJSON *i = parse(
+	    "{\"software\":\"rdev-agent 0.1.0\",\"user\":\"bob\",\"time\":100000,"
+	    "\"dockerError\":\"Docker did not answer within 3000 ms\","
+	    "\"dockerProblem\":\"other\",\"dockerHost\":\"unix:///run/user/1000/"
+	    "docker.sock\",\"workspaceRoot\":\"/w\",\"actual\":{\"storage\":1e12}}");
+	const char *fix;
+
+	doctor_report_init(&r);
+	doctor_judge_info(&r, "b", i, 100500, "0.1.0", NULL);
+	ASSERT_INT_EQ(find(&r, "docker")->status, DOCTOR_FAIL);
+	fix = find(&r, "docker")->fix;
+	ASSERT_STR_CONTAINS(fix, "check Docker on b as bob (docker info)");
+	ASSERT_STR_CONTAINS(
+	    fix, "DOCKER_HOST is set there: unix:///run/user/1000/docker.sock");
+	ASSERT_TRUE(strstr(fix, "unset it") == NULL);
 	doctor_report_clear(&r);
 	cJSON_Delete(i);
 }
