@@ -120,11 +120,19 @@ struct client_target {
 	 * end with, " (SOURCE is not on that host yet: `rdev up ...` puts it
 	 * there)"; owned, or NULL */
 	char *missing;
+	/* The same, when it is wanted, with client_target_gone's listing:
+	 * the command's name (borrowed) and HOST: as given (owned) */
+	const char *gone_name;
+	char *gone_host_arg;
 	/* HOST:PATH whose PATH is a folder here too: what an error saying
 	 * the host has no such folder ends with (remote_opts' missing_note);
 	 * owned, or NULL */
 	char *here_note;
 };
+/* HOST:PATH (arg, parsed into t) whose PATH is a folder here too: what an
+ * error saying the host has no such folder ends with, the command that
+ * uploads it (remote_opts' missing_note). New string, or NULL. */
+char *client_target_here_note(const char *arg, const struct target *t);
 /* HOST: SOURCE as forward listings show it: host_arg ("buildbox:") and a
  * local SOURCE's absolute folder, or a git SOURCE as typed. New string. */
 char *client_source_shown(const char *host_arg, const struct source *src);

@@ -165,6 +165,17 @@ cmd_forward_holder_hint(const char *error)
 	cJSON_Delete(res);
 }
 
+/* "rdev: forward: CAUSE" as a remote's errors are shown (remote_error_text:
+ * HOST:./app's hint, a file of the host's copy named as the one here). */
+static void
+cmd_forward_error(struct remote *r, const char *cause)
+{
+	char *text = r != NULL ? remote_error_text(r, cause) : NULL;
+
+	fprintf(stderr, "rdev: forward: %s\n", text != NULL ? text : cause);
+	free(text);
+}
+
 /* Ask the broker for forwards of workspace on r's host; prints the table
  * (unless quiet) and the errors. 0, or 1 if any forward failed. */
 static int
@@ -202,8 +213,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	if (auto_attrs != NULL)
 		cJSON_AddItemToObject(fields, "auto", auto_attrs);
 	if (remote_broker_call(r, "forward", fields, &res, &cause) != 0) {
-		fprintf(stderr, "rdev: forward: %s%s\n", cause,
-		    r != NULL ? remote_error_note(r) : "");
+		cmd_forward_error(r, cause);
 		free(cause);
 		return 1;
 	}
@@ -229,8 +239,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	cJSON_ArrayForEach(e, errors) {
 		/* (HOST: SOURCE never sent: " (./app is not on that host
 		 * yet: ...)") */
-		fprintf(stderr, "rdev: forward: %s%s\n", e->valuestring,
-		    r != NULL ? remote_error_note(r) : "");
+		cmd_forward_error(r, e->valuestring);
 		cmd_forward_holder_hint(e->valuestring);
 		rc = 1;
 	}
@@ -800,6 +809,7 @@ cmd_forward_exec(int argc, char **argv)
 	const char *config, *workspace;
 	char *local_ws = NULL, *local_config = NULL, *pool_host = NULL;
 	char *source_ws = NULL, *shown = NULL, *missing = NULL, *typed = NULL;
+	char *here_note = NULL;
 	const char *typed_words[3] = { NULL, NULL, NULL };
 	struct agent_backend be;
 	struct target t;
@@ -880,6 +890,10 @@ cmd_forward_exec(int argc, char **argv)
 			ro.target = typed;
 			ro.target_words = typed_words;
 		}
+		/* (HOST:./app missing there, a folder here: how to upload it) */
+		if (pool_host == NULL && a.source == NULL)
+			ro.missing_note = here_note =
+			    client_target_here_note(a.target, &t);
 		r = remote_new(&t, &ro);
 		remote_backend(r, &be);
 		workspace = t.path;
@@ -916,6 +930,7 @@ out:
 	free(source_ws);
 	free(shown);
 	free(missing);
+	free(here_note);
 	free(typed);
 	return rc;
 }

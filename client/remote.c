@@ -32,6 +32,10 @@ struct remote {
 	struct remote_opts o;
 	struct proto_conn *conn;
 	int next_id;
+	/* remote_set_error_note_fn's, until called; what it made (owned) */
+	char *(*note_fn)(void *arg);
+	void *note_arg;
+	char *note_made;
 };
 
 struct remote *
@@ -56,6 +60,7 @@ remote_free(struct remote *r)
 		return;
 	proto_conn_free(r->conn);
 	target_clear(&r->t);
+	free(r->note_made);
 	free(r);
 }
 
@@ -388,9 +393,26 @@ remote_set_error_note(struct remote *r, const char *note)
 	r->o.error_note = note;
 }
 
-const char *
-remote_error_note(const struct remote *r)
+void
+remote_set_error_note_fn(struct remote *r, char *(*fn)(void *arg), void *arg)
 {
+	r->note_fn = fn;
+	r->note_arg = arg;
+}
+
+const char *
+remote_error_note(struct remote *r)
+{
+	char *(*fn)(void *) = r->note_fn;
+
+	/* (once, and not again from a request fn makes) */
+	if (fn != NULL) {
+		r->note_fn = NULL;
+		free(r->note_made);
+		r->note_made = fn(r->note_arg);
+		if (r->note_made != NULL)
+			r->o.error_note = r->note_made;
+	}
 	return r->o.error_note != NULL ? r->o.error_note : "";
 }
 
@@ -434,7 +456,7 @@ remote_local_names(const struct remote *r, const char *cause)
 }
 
 char *
-remote_error_text(const struct remote *r, const char *cause)
+remote_error_text(struct remote *r, const char *cause)
 {
 	char *mapped = remote_local_names(r, cause), *out;
 	const char *text = mapped != NULL ? mapped : cause;

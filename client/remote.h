@@ -65,13 +65,17 @@ const char *remote_shown(const struct remote *r);
 /* r's remote_opts' error_note: set (borrowed, outlives r) and read ("" when
  * none). */
 void remote_set_error_note(struct remote *r, const char *note);
-const char *remote_error_note(const struct remote *r);
+/* The note made by fn(arg) the first time an error wants it, not before
+ * (a listing that costs requests: only a failing command pays): new string
+ * (r owns it) or NULL (the error_note set, if any, stays). */
+void remote_set_error_note_fn(struct remote *r, char *(*fn)(void *arg), void *arg);
+const char *remote_error_note(struct remote *r);
 /* r's remote_opts' host_copy and local_copy: set (borrowed, outlive r). */
 void remote_set_copy(struct remote *r, const char *host_copy, const char *local_copy);
 /* An agent's error cause as the user is shown it: a file of the host's copy
  * named as the local one, the missing_note when it says the workspace
  * folder is missing, then the error_note. New string (caller frees). */
-char *remote_error_text(const struct remote *r, const char *cause);
+char *remote_error_text(struct remote *r, const char *cause);
 /* Connect (once; later calls return 0 at once). -1 with *cause. */
 int remote_connect(struct remote *r, char **cause);
 /* Drop the connection (broken): the next remote_connect makes a new one. */

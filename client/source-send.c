@@ -101,33 +101,99 @@ source_cache_save(const char *path, const struct sync_scan *scan)
 	free(dir);
 }
 
-/* Record src's folder beside its cache (cache: source_cache_path's), for
- * source_gone (best effort, as the cache). */
-static void
-source_origin_save(const char *cache, const struct source *src)
+/* STATE/sources/NAME.from (cache: source_cache_path's, NAME.json). New
+ * string, or NULL. */
+static char *
+source_origin_path(const char *cache)
 {
-	char *path, *text = NULL, *want;
-	size_t len, n;
+	size_t n;
 
 	if (cache == NULL || (n = strlen(cache)) < 5)
-		return;
-	path = xasprintf("%.*s.from", (int)(n - 5), cache);
+		return NULL;
+	return xasprintf("%.*s.from", (int)(n - 5), cache);
+}
+
+/* Whether the record text (its folder's line, then one line per host)
+ * lists host. */
+static int
+source_origin_has(const char *text, const char *host)
+{
+	const char *line = strchr(text, '\n');
+	size_t n = strlen(host);
+
+	while (line != NULL && line[1] != '\0') {
+		line++;
+		if (strncmp(line, host, n) == 0 && line[n] == '\n')
+			return 1;
+		line = strchr(line, '\n');
+	}
+	return 0;
+}
+
+/* Record src's folder beside its cache (cache: source_cache_path's), and
+ * host among the hosts it was uploaded to, for source_gone: NAME.from, the
+ * folder's line then one line per host. 0, or -1 with *cause (the upload
+ * is done: the caller warns). */
+static int
+source_origin_save(
+    const char *cache, const struct source *src, const char *host, char **cause)
+{
+	char *path = source_origin_path(cache), *text = NULL, *want, *dir, *slash;
+	size_t len;
+	int rc = 0;
+
+	if (path == NULL || host == NULL || strchr(host, '\n') != NULL ||
+	    strchr(src->path, '\n') != NULL) {
+		free(path);
+		return 0;
+	}
 	want = xasprintf("%s\n", src->path);
-	if (file_read_all(path, 1 << 16, &text, &len, NULL) != 0 ||
-	    strcmp(text, want) != 0)
-		atomic_file_write(path, want, strlen(want), 0600, NULL);
+	if (file_read_all(path, 1 << 16, &text, &len, NULL) == 0 &&
+	    strncmp(text, want, strlen(want)) == 0) {
+		if (source_origin_has(text, host))
+			goto out;
+		free(want);
+		want = xasprintf("%s%s\n", text, host);
+	} else {
+		free(want);
+		want = xasprintf("%s\n%s\n", src->path, host);
+	}
+	/* (the first upload from this machine: STATE/sources/ is new) */
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	rc = agent_state_mkdir_parents(dir, 0700, cause);
+	free(dir);
+	if (rc == 0)
+		rc = atomic_file_write(path, want, strlen(want), 0600, cause);
+out:
 	free(text);
 	free(want);
 	free(path);
+	return rc;
+}
+
+struct source_gone_rec {
+	char *name, *origin;
+	time_t mtime;
+};
+
+static int
+source_gone_newer(const void *a, const void *b)
+{
+	const struct source_gone_rec *x = a, *y = b;
+
+	return x->mtime > y->mtime ? -1 : x->mtime < y->mtime;
 }
 
 void
-source_gone(char ***names, char ***origins, size_t *n)
+source_gone(const char *host, size_t max, char ***names, char ***origins, size_t *n)
 {
-	char *cause = NULL, *state = agent_state_dir(&cause), *dir, *path, *text;
+	char *cause = NULL, *state = agent_state_dir(&cause), *dir, *path, *text, *nl;
+	struct source_gone_rec *recs = NULL;
 	struct dirent *de;
-	struct stat st;
-	size_t len, k;
+	struct stat st, fst;
+	size_t len, k, nrec = 0;
 	DIR *d;
 
 	*names = *origins = NULL;
@@ -147,15 +213,16 @@ source_gone(char ***names, char ***origins, size_t *n)
 			continue;
 		path = xasprintf("%s/%s", dir, de->d_name);
 		text = NULL;
-		if (file_read_all(path, 1 << 16, &text, &len, NULL) == 0 && len > 1 &&
-		    text[len - 1] == '\n') {
-			text[len - 1] = '\0';
+		if (stat(path, &fst) == 0 &&
+		    file_read_all(path, 1 << 16, &text, &len, NULL) == 0 && len > 1 &&
+		    text[len - 1] == '\n' && (nl = strchr(text, '\n')) != NULL &&
+		    source_origin_has(text, host)) {
+			*nl = '\0';
 			if (stat(text, &st) != 0 || !S_ISDIR(st.st_mode)) {
-				*names = xreallocarray(*names, *n + 1, sizeof **names);
-				*origins =
-				    xreallocarray(*origins, *n + 1, sizeof **origins);
-				(*names)[*n] = xstrndup(de->d_name, k - 5);
-				(*origins)[(*n)++] = text;
+				recs = xreallocarray(recs, nrec + 1, sizeof *recs);
+				recs[nrec].name = xstrndup(de->d_name, k - 5);
+				recs[nrec].origin = text;
+				recs[nrec++].mtime = fst.st_mtime;
 				text = NULL;
 			}
 		}
@@ -164,6 +231,21 @@ source_gone(char ***names, char ***origins, size_t *n)
 	}
 	closedir(d);
 	free(dir);
+	/* (the newest max: one request each) */
+	if (nrec > 0)
+		qsort(recs, nrec, sizeof *recs, source_gone_newer);
+	for (k = 0; k < nrec; k++) {
+		if (k >= max) {
+			free(recs[k].name);
+			free(recs[k].origin);
+			continue;
+		}
+		*names = xreallocarray(*names, *n + 1, sizeof **names);
+		*origins = xreallocarray(*origins, *n + 1, sizeof **origins);
+		(*names)[*n] = recs[k].name;
+		(*origins)[(*n)++] = recs[k].origin;
+	}
+	free(recs);
 }
 
 void
@@ -175,6 +257,40 @@ source_gone_free(char **names, char **origins, size_t n)
 	}
 	free(names);
 	free(origins);
+}
+
+void
+source_gone_forget(const char *name, const char *host)
+{
+	struct source s = { .kind = SOURCE_LOCAL, .name = (char *)name };
+	char *cache = source_cache_path(&s), *path = source_origin_path(cache);
+	char *text = NULL, *out, *line, *next, *more;
+	size_t len, n = strlen(host);
+	int left = 0;
+
+	if (path == NULL || file_read_all(path, 1 << 16, &text, &len, NULL) != 0 ||
+	    (line = strchr(text, '\n')) == NULL)
+		goto done;
+	out = xstrndup(text, (size_t)(line - text) + 1);
+	for (line++; *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		next = next != NULL ? next + 1 : line + strlen(line);
+		if (strncmp(line, host, n) == 0 && line[n] == '\n')
+			continue;
+		left = 1;
+		more = xasprintf("%s%.*s", out, (int)(next - line), line);
+		free(out);
+		out = more;
+	}
+	if (left)
+		atomic_file_write(path, out, strlen(out), 0600, NULL);
+	else
+		unlink(path);
+	free(out);
+done:
+	free(text);
+	free(path);
+	free(cache);
 }
 
 /* The "sync" request for scan (del NULL: the whole folder; else a batch
@@ -201,7 +317,7 @@ source_send_upload(struct remote *r, const struct source *src,
 {
 	struct sync_ignore *ig = NULL;
 	struct sync_scan *scan = NULL, *prev;
-	char *cache = source_cache_path(src);
+	char *cache = source_cache_path(src), *oc = NULL;
 	int rc = -1;
 
 	prev = source_cache_load(cache);
@@ -212,7 +328,12 @@ source_send_upload(struct remote *r, const struct source *src,
 	st->skipped = (long long)scan->skipped;
 	if (source_send_request(r, src, scan, NULL, 0, folder, st, cause) != 0)
 		goto out;
-	source_origin_save(cache, src);
+	if (source_origin_save(cache, src, remote_host(r), &oc) != 0) {
+		/* (only a later error's listing of moved folders misses it) */
+		fprintf(stderr, "rdev: warning: recording where %s came from: %s\n",
+		    src->path, oc);
+		free(oc);
+	}
 	/* (unchanged when every hash was lent and no entry came or went) */
 	if (prev == NULL || scan->hashed > 0 || prev->n != scan->n)
 		source_cache_save(cache, scan);

@@ -76,13 +76,17 @@ void source_send_warn_host_changes(const char *host, const struct source_send_st
  * *folder (new) and *exists, or -1 with *cause. */
 int source_folder(
     struct remote *r, const struct source *s, char **folder, int *exists, char **cause);
-/* The folders this machine uploaded (each upload records its folder here
- * beside the client's cache, STATE/sources/NAME.from) that are gone here
- * now (moved, renamed or deleted since): their host folder names in
- * *names and those folders in *origins, *n of each (new arrays of new
+/* The folders this machine uploaded to host (each upload records its
+ * folder and the hosts it went to beside the client's cache,
+ * STATE/sources/NAME.from) that are gone here now (moved, renamed or
+ * deleted since), the max most recently recorded: their host folder names
+ * in *names and those folders in *origins, *n of each (new arrays of new
  * strings: source_gone_free). Never fails: no record, none. */
-void source_gone(char ***names, char ***origins, size_t *n);
+void source_gone(const char *host, size_t max, char ***names, char ***origins, size_t *n);
 void source_gone_free(char **names, char **origins, size_t n);
+/* Drop host from NAME's record (its folder there is gone too); the record
+ * goes with its last host. Best effort. */
+void source_gone_forget(const char *name, const char *host);
 /* st as JSON (`rdev sync --json`). New object. */
 cJSON *source_send_stats_json(const struct source_send_stats *st, const char *folder);
 

@@ -19,6 +19,9 @@
 #include "sync-scan.h"
 #include "xmalloc.h"
 
+/* client_target_gone lists the newest this many uploads (a request each) */
+#define CLIENT_TARGET_GONE_MAX 20
+
 /* Index of the TARGET: the value of --workspace-folder, else the first
  * argument that is neither an option nor an option's value, before any
  * "--". -1 if none; -2 if both are given (an argument before
@@ -296,7 +299,7 @@ client_target_backend(struct client_target *ct, const struct remote_opts *ro)
  * user's perhaps, meant to be uploaded: what an error saying the host has
  * no such folder ends with, the command that uploads it. New string, or
  * NULL (none here; ~ and ssh:// name the host's paths only). */
-static char *
+char *
 client_target_here_note(const char *arg, const struct target *t)
 {
 	const char *words[5];
@@ -406,8 +409,9 @@ client_target_map_config(struct client_target *ct, const char *folder)
 static char *
 client_target_gone(const char *name, struct client_target *ct, const char *host_arg)
 {
+	const char *host = remote_host(ct->remote);
 	struct source s = { .kind = SOURCE_LOCAL };
-	char **names, **origins, *folder, *cause, *cmd, *q;
+	char **names, **origins, *folder, *cause, *cmd, *q, *oq;
 	const char *words[4];
 	struct buf *b = NULL;
 	char *out = NULL;
@@ -416,7 +420,9 @@ client_target_gone(const char *name, struct client_target *ct, const char *host_
 
 	if (ct->src.kind != SOURCE_LOCAL)
 		return NULL;
-	source_gone(&names, &origins, &n);
+	/* (one request each: the newest few; rdev's records are pruned as
+	 * their host folders go) */
+	source_gone(host, CLIENT_TARGET_GONE_MAX, &names, &origins, &n);
 	for (size_t k = 0; k < n; k++) {
 		s.name = names[k];
 		folder = cause = NULL;
@@ -424,6 +430,9 @@ client_target_gone(const char *name, struct client_target *ct, const char *host_
 		if (strcmp(names[k], ct->src.name) == 0 ||
 		    source_folder(ct->remote, &s, &folder, &exists, &cause) != 0 ||
 		    !exists) {
+			/* (gone here and there: nothing to list, ever) */
+			if (cause == NULL && folder != NULL && !exists)
+				source_gone_forget(names[k], host);
 			free(folder);
 			free(cause);
 			continue;
@@ -440,8 +449,12 @@ client_target_gone(const char *name, struct client_target *ct, const char *host_
 		words[2] = cmd;
 		words[3] = NULL;
 		q = shell_quote_argv(words, SHELL_QUOTE_HINT);
-		buf_appendf(b, "%s %s from %s (`%s`)", shown++ > 0 ? "," : "", folder,
-		    origins[k], q);
+		words[0] = origins[k];
+		words[1] = NULL;
+		oq = shell_quote_argv(words, SHELL_QUOTE_HINT);
+		buf_appendf(
+		    b, "%s %s from %s (`%s`)", shown++ > 0 ? "," : "", folder, oq, q);
+		free(oq);
 		free(q);
 		free(cmd);
 		free(folder);
@@ -451,6 +464,23 @@ client_target_gone(const char *name, struct client_target *ct, const char *host_
 		out = buf_take_string(b, NULL);
 	buf_free(b);
 	return out;
+}
+
+/* remote_set_error_note_fn's for ct (HOST: SOURCE not on the host): its
+ * missing note with client_target_gone's listing. New string, or NULL
+ * (nothing to list: the note as it is). */
+static char *
+client_target_missing_note(void *arg)
+{
+	struct client_target *ct = arg;
+	char *gone = client_target_gone(ct->gone_name, ct, ct->gone_host_arg), *note;
+
+	if (gone == NULL)
+		return NULL;
+	note = xasprintf(" (%s is not on that host yet: `rdev up %s` puts it there%s)",
+	    ct->src.text, ct->typed_q, gone);
+	free(gone);
+	return note;
 }
 
 /* HOST: SOURCE at argv[i] and the SOURCE after it: parse the source, send
@@ -534,14 +564,15 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	if (send && ct->src.kind == SOURCE_LOCAL)
 		remote_set_copy(ct->remote, folder, ct->src.path);
 	if (!send && !exists) {
-		char *gone = client_target_gone(name, ct, ct->argv[i]);
-
 		ct->missing = xasprintf(" (%s is not on that host yet: `rdev up "
-					"%s` puts it there%s)",
-		    ct->src.text, ct->typed_q, gone != NULL ? gone : "");
-		free(gone);
-		/* (the remote's calls and execs end their errors with it) */
+					"%s` puts it there)",
+		    ct->src.text, ct->typed_q);
+		/* (the remote's calls and execs end their errors with it; the
+		 * listing of moved folders costs requests: made only then) */
 		remote_set_error_note(ct->remote, ct->missing);
+		ct->gone_name = name;
+		ct->gone_host_arg = xstrdup(ct->argv[i]);
+		remote_set_error_note_fn(ct->remote, client_target_missing_note, ct);
 	}
 	client_target_map_config(ct, folder);
 	for (int k = n = 0; k < ct->argc; k++) {
@@ -720,6 +751,7 @@ client_target_close(struct client_target *ct)
 	free(ct->typed);
 	free(ct->typed_q);
 	free(ct->missing);
+	free(ct->gone_host_arg);
 	free(ct->here_note);
 	free(ct->local_folder);
 	free(ct->argv);

@@ -10,7 +10,8 @@
 # uploaded workspace (`HOST:./app`'s error, ./app here only, says how to
 # upload it; an uploaded devcontainer.json's error names the local file; a
 # folder moved here since its upload: `down` of its new path lists the old
-# one's host workspace); the agent's sync state of a workspace whose folder was
+# one's host workspace, the first upload's record too; the record goes with
+# the host folder); the agent's sync state of a workspace whose folder was
 # removed on the host goes at the next sync's start.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -172,8 +173,13 @@ check "... --json's message too" sh -c "jq -r .message '$TEST_TMP/bad.out' | gre
 # The uploaded folder moved here: its new path names another workspace;
 # the error lists the host's workspace of the old one with the command that
 # reaches it, which works.
+# (its upload the first from this machine: STATE/sources/ made for the
+# record too, not only the cache)
 cp "$app/.devcontainer.json" "$TEST_TMP/badcfg/"
-rdev sync "$name:" ./badcfg >/dev/null 2>&1 || fail "rdev sync $name: ./badcfg"
+rm -rf "$RDEV_STATE_DIR/sources"
+rdev sync "$name:" ./badcfg >/dev/null 2>"$TEST_TMP/badsync.err" ||
+	{ cat "$TEST_TMP/badsync.err" >&2; fail "rdev sync $name: ./badcfg"; }
+check "... no warning" sh -c "! grep -q warning '$TEST_TMP/badsync.err'"
 mv "$TEST_TMP/badcfg" "$TEST_TMP/moved"
 set +e
 rdev down "$name:" ./moved >/dev/null 2>"$TEST_TMP/moved.err"
@@ -183,6 +189,13 @@ check "down HOST: ./moved (moved here since its upload): the error lists the old
 	grep -qF "$bad_host from $(realpath "$TEST_TMP")/badcfg (\`rdev down $name:$bad_host\`)" "$TEST_TMP/moved.err"
 check "... and that command works" rdev down "$name:$bad_host"
 on_host rm -rf "$bad_host" # (the root's entries matter below)
+# Gone here and there: the record goes (listed no more, asked no more).
+check "... its record is there" sh -c "ls '$RDEV_STATE_DIR'/sources/badcfg-*.from"
+set +e
+rdev down "$name:" ./moved >/dev/null 2>"$TEST_TMP/moved2.err"
+set -e
+check "... its host folder removed: not listed" sh -c "! grep -q 'no longer here' '$TEST_TMP/moved2.err'"
+check "... and its record dropped" sh -c "! ls '$RDEV_STATE_DIR'/sources/badcfg-*.from 2>/dev/null"
 rdev logs "$name:" ./app >/dev/null
 echo "ok   logs HOST: ./app"
 rdev ssh-config "$name:" ./app >"$TEST_TMP/ssh.cfg"
