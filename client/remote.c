@@ -460,10 +460,12 @@ remote_error_text(struct remote *r, const char *cause)
 {
 	char *mapped = remote_local_names(r, cause), *out;
 	const char *text = mapped != NULL ? mapped : cause;
-	/* (config_discover's words for a folder the host does not have) */
+	/* (config_discover's words for a folder the host does not have, or
+	 * a forward's, relay-install's) */
 	int missing = r->o.missing_note != NULL &&
 	    strstr(text, "workspace folder ") != NULL &&
-	    strstr(text, strerror(ENOENT)) != NULL;
+	    (strstr(text, strerror(ENOENT)) != NULL ||
+		strstr(text, " does not exist") != NULL);
 
 	out = xasprintf(
 	    "%s%s%s", text, missing ? r->o.missing_note : "", remote_error_note(r));

@@ -156,6 +156,11 @@ rdev up "$name:./app" >/dev/null 2>"$TEST_TMP/hp.err"
 set -e
 check "up HOST:./app, no such folder there but here: the error says how to upload it" \
 	grep -qF "(./app exists here: to upload it use \`rdev up $name: ./app\`)" "$TEST_TMP/hp.err"
+set +e
+rdev forward "$name:./app" 3000 >/dev/null 2>"$TEST_TMP/hpf.err"
+set -e
+check "... forward HOST:./app's too" \
+	grep -qF "(./app exists here: to upload it use \`rdev up $name: ./app\`)" "$TEST_TMP/hpf.err"
 # An uploaded folder's devcontainer.json error names the local file (the
 # user's), at its line, the host's copy after it.
 mkdir -p "$TEST_TMP/badcfg"
