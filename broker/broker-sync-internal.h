@@ -41,6 +41,8 @@
 /* Backoff between tries after a batch failed. */
 #define BROKER_SYNC_RETRY_MIN_MS 250
 #define BROKER_SYNC_RETRY_MAX_MS 5000
+/* How often a sync whose folder went away looks for it again. */
+#define BROKER_SYNC_AWAY_MS 500
 /* The request id of the "agent" request that opens a connection. */
 #define BROKER_SYNC_AGENT_ID 1
 /* How long the host's session may take to give us its agent. */
@@ -62,17 +64,20 @@
 
 /* A sync's life, through broker_sync_set_state:
  *
- *   sending  -> watching (sent), queued (failed: tried again), error
- *   watching -> sending, queued (no connection to begin with), error
- *   queued   -> sending, error
+ *   sending  -> watching (sent), queued (failed: tried again), away, error
+ *   watching -> sending, queued (no connection to begin with), away, error
+ *   queued   -> sending, away, error
+ *   away     -> queued (the folder is back: sent whole, watched anew)
  *
- * error (the folder went away, inotify failed) is the end: the sync stays
- * listed, with its error, until stopped. A new sync starts in sending (its
- * first batch is the whole folder). */
+ * away: the local folder went (removed, or renamed away); it is looked for
+ * every BROKER_SYNC_AWAY_MS. error (inotify failed, an agent too old) is
+ * the end: the sync stays listed, with its error, until stopped. A new
+ * sync starts in sending (its first batch is the whole folder). */
 enum broker_sync_state {
 	BROKER_SYNC_SENDING,
 	BROKER_SYNC_WATCHING,
 	BROKER_SYNC_QUEUED,
+	BROKER_SYNC_AWAY,
 	BROKER_SYNC_ERROR,
 };
 
@@ -115,6 +120,8 @@ struct broker_sync {
 	long long retry_at, retry_ms;
 	int dead;	   /* stopped while its batch runs: freed when it ends */
 	char *watch_error; /* the watch failed while a batch ran */
+	int watch_gone;	   /* ... because the folder went away */
+	int watch_renew;   /* watch_ev is of a watch since freed (away) */
 	int reread;	   /* the ignore files changed: read them again */
 	/* The batch's thread's while it runs, the loop's otherwise. */
 	pthread_t thread;
@@ -201,6 +208,10 @@ void broker_sync_add(struct broker_syncs *ss, struct broker_sync *s);
 void broker_sync_kick(struct broker_sync *s);
 /* The sync ends in error (why, copied): no more batches. */
 void broker_sync_fail(struct broker_sync *s, const char *why);
+/* The watch or a batch failed (why, copied): when the folder went away
+ * (gone: the watch said so; else it is no folder now), the sync waits for
+ * it to come back (away); else it ends in error. */
+void broker_sync_lost(struct broker_sync *s, const char *why, int gone);
 
 /* broker-sync-batch.c: the thread of s's batch (s->job). */
 void *broker_sync_work(void *arg);

@@ -11,6 +11,7 @@ broker_sync_state_name(enum broker_sync_state st)
 	case BROKER_SYNC_SENDING: return "sending";
 	case BROKER_SYNC_WATCHING: return "watching";
 	case BROKER_SYNC_QUEUED: return "queued";
+	case BROKER_SYNC_AWAY: return "away";
 	case BROKER_SYNC_ERROR: return "error";
 	}
 	return "?";

@@ -32,8 +32,9 @@ broker_sync_on_watch(evutil_socket_t fd, short what, void *arg)
 			event_del(s->watch_ev);
 			free(s->watch_error);
 			s->watch_error = cause;
+			s->watch_gone = n == -2;
 		} else {
-			broker_sync_fail(s, cause);
+			broker_sync_lost(s, cause, n == -2);
 			free(cause);
 		}
 		return;
@@ -52,6 +53,13 @@ broker_sync_on_watch(evutil_socket_t fd, short what, void *arg)
 void
 broker_sync_watch_resume(struct broker_sync *s)
 {
+	if (s->watch_renew && s->watch_ev != NULL) {
+		/* (of the watch freed when the folder went: the new one's
+		 * descriptor may differ) */
+		event_free(s->watch_ev);
+		s->watch_ev = NULL;
+	}
+	s->watch_renew = 0;
 	if (s->watch_ev == NULL) {
 		s->watch_ev = event_new(s->ss->base, sync_watch_fd(s->w),
 		    EV_READ | EV_PERSIST, broker_sync_on_watch, s);

@@ -37,6 +37,7 @@ broker_sync_set_state(struct broker_sync *s, enum broker_sync_state to)
 	case BROKER_SYNC_SENDING: ok = to != BROKER_SYNC_SENDING; break;
 	case BROKER_SYNC_WATCHING: ok = 1; break;
 	case BROKER_SYNC_QUEUED: ok = to != BROKER_SYNC_WATCHING; break;
+	case BROKER_SYNC_AWAY: ok = to == BROKER_SYNC_QUEUED; break;
 	default: ok = 0; break;
 	}
 	if (!ok)
@@ -167,7 +168,7 @@ broker_sync_queue(struct broker_sync *s, const char *why)
 	quote_kept_free(&k);
 }
 
-/* The folder went away, or the watch failed: the sync ends here. */
+/* The watch failed, or the agent is too old: the sync ends here. */
 void
 broker_sync_fail(struct broker_sync *s, const char *why)
 {
@@ -178,6 +179,41 @@ broker_sync_fail(struct broker_sync *s, const char *why)
 	broker_sync_unwatch(s);
 	log_warn("sync %s -> %s: %s (stopped)", s->path, s->label, quote_shown(&k, why));
 	quote_kept_free(&k);
+}
+
+/* Is the local folder path gone (nothing there, or no folder)? */
+static int
+broker_sync_folder_gone(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) != 0 ? errno == ENOENT || errno == ENOTDIR
+				    : !S_ISDIR(sb.st_mode);
+}
+
+void
+broker_sync_lost(struct broker_sync *s, const char *why, int gone)
+{
+	struct quote_kept k = { 0 };
+
+	if (!gone && !broker_sync_folder_gone(s->path)) {
+		broker_sync_fail(s, why);
+		return;
+	}
+	broker_sync_set_state(s, BROKER_SYNC_AWAY);
+	free(s->error);
+	s->error = xasprintf("%s (the sync resumes when it is back)", why);
+	/* (a renamed folder is still watched where it went: never followed
+	 * there; the folder back at its path gets a new watch and is sent
+	 * whole, what changed meanwhile with it) */
+	broker_sync_unwatch(s);
+	s->watch_renew = 1;
+	s->resend = 1;
+	s->retry_ms = 0;
+	log_warn("sync %s -> %s: %s (waiting for it to come back)", s->path, s->label,
+	    quote_shown(&k, why));
+	quote_kept_free(&k);
+	broker_sync_kick(s);
 }
 
 /* Log each path of paths (a batch's hostKeptPaths when kept, else its
@@ -432,13 +468,18 @@ broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
 	if (j->changes > 0 || j->back.pulled > 0 || j->back.removed > 0 ||
 	    j->back.conflicts > 0 || j->st.kept > 0)
 		s->last_change = time(NULL);
-	if (j->rc == -2) {
-		broker_sync_fail(s, j->error != NULL ? j->error : "scan failed");
-		return;
-	}
 	if (s->watch_error != NULL) {
 		/* (what the batch sent is counted; the watch is lost) */
-		broker_sync_fail(s, s->watch_error);
+		char *why = s->watch_error;
+
+		s->watch_error = NULL;
+		broker_sync_lost(s, why, s->watch_gone);
+		free(why);
+		return;
+	}
+	if (j->rc == -2) {
+		/* (the folder gone under the scan: away too) */
+		broker_sync_lost(s, j->error != NULL ? j->error : "scan failed", 0);
 		return;
 	}
 	if (j->rc != 0) {
@@ -485,6 +526,18 @@ broker_sync_kick(struct broker_sync *s)
 	if (s->working || s->dead || s->state == BROKER_SYNC_ERROR ||
 	    broker_sync_replacing(s))
 		return;
+	if (s->state == BROKER_SYNC_AWAY) {
+		if (broker_sync_folder_gone(s->path)) {
+			tv.tv_sec = 0;
+			tv.tv_usec = BROKER_SYNC_AWAY_MS * 1000;
+			evtimer_add(s->timer_ev, &tv);
+			return;
+		}
+		log_info("sync %s -> %s: the folder is back: sending it whole", s->path,
+		    s->label);
+		broker_sync_set_state(s, BROKER_SYNC_QUEUED);
+		s->retry_at = now;
+	}
 	if (s->resend)
 		due = s->retry_at; /* (what changed meanwhile goes with it) */
 	else if (s->w != NULL && sync_watch_pending(s->w)) {

@@ -176,6 +176,7 @@ sync_watch_add_root(struct sync_watch *w, const char *path)
 	w->roots[w->nroots++] = xstrdup(path);
 }
 
+/* One event: 0, -1 with *cause, or -2 with *cause (the folder went away). */
 static int
 sync_watch_event(struct sync_watch *w, const struct inotify_event *ev, char **cause)
 {
@@ -197,8 +198,10 @@ sync_watch_event(struct sync_watch *w, const struct inotify_event *ev, char **ca
 	}
 	if (ev->len == 0 || ev->name[0] == '\0') {
 		/* The folder itself. */
-		if (*dir == '\0' && (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)))
-			return error_set(cause, "%s: the folder went away", w->root);
+		if (*dir == '\0' && (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))) {
+			error_set(cause, "%s: the folder went away", w->root);
+			return -2;
+		}
 		if (*dir != '\0' && (ev->mask & IN_ATTRIB))
 			sync_watch_add_root(w, dir);
 		return 0;
@@ -316,7 +319,7 @@ sync_watch_read(struct sync_watch *w, char **cause)
 		}
 	}
 	free(buf);
-	return rc == 0 ? events : -1;
+	return rc == 0 ? events : rc;
 }
 
 int

@@ -40,8 +40,10 @@ int sync_watch_new(const char *root, const struct sync_ignore *ig,
 void sync_watch_free(struct sync_watch *w);
 /* The descriptor to poll for reading. */
 int sync_watch_fd(const struct sync_watch *w);
-/* Read what the kernel has (never blocks). The number of events read, or
- * -1 with *cause (the folder itself went away). */
+/* Read what the kernel has (never blocks). The number of events read; -2
+ * with *cause when the folder itself went away (removed, or renamed: the
+ * watch is of no use now, a new one is needed once it is back); -1 with
+ * *cause when the watch failed (the limit of watches). */
 int sync_watch_read(struct sync_watch *w, char **cause);
 /* Has anything changed since the last batch? */
 int sync_watch_pending(const struct sync_watch *w);

@@ -335,6 +335,41 @@ kill -CONT $stopped
 EVENTUALLY_SECONDS=20 eventually "... and once it is back the edit arrives" has hung.txt hung
 eventually "... and the sync watches again" watching
 
+# The folder goes away (renamed): the sync waits for it, saying so in
+# status (it stayed in "error" for good: the folder back, nothing more
+# was sent); renamed back, it is sent whole and watched again. Removed and
+# made again at the same path: the same.
+bstate() { broker status --json | jq -r '.syncs[0].state'; }
+berror() { broker status --json | jq -r '.syncs[0].lastError'; }
+away() { [ "$(bstate)" = away ]; }
+mv "$app" "$app.gone"
+undo='[ -e "$app" ] || mv "$app.gone" "$app"'
+eventually "a folder renamed away leaves the sync away" away
+check "... saying so" sh -c "'$RDEV_BIN_DIR/rdev-broker' status --json | jq -r '.syncs[0].lastError' | grep -qF '$app: the folder went away (the sync resumes when it is back)'"
+echo renamed >"$app.gone/renamed.txt"
+echo back >"$app.gone/f1.txt"
+mv "$app.gone" "$app"
+undo=
+EVENTUALLY_SECONDS=30 eventually "... renamed back: what changed meanwhile arrives" has f1.txt back
+eventually "... with the file made while away" has renamed.txt renamed
+eventually "... and the sync watches again" watching
+check_eq "... with no error" "$(berror)" null
+echo after >"$app/after.txt"
+EVENTUALLY_SECONDS=30 eventually "... and an edit after it arrives (watched anew)" has after.txt after
+cp -a "$app" "$TEST_TMP/app-copy"
+rm -rf "$app"
+undo='[ -e "$app" ] || mv "$TEST_TMP/app-copy" "$app"'
+eventually "a folder removed leaves the sync away" away
+mkdir "$app"
+cp -a "$TEST_TMP/app-copy/." "$app/"
+undo=
+rm -rf "$TEST_TMP/app-copy"
+echo again >"$app/again.txt"
+rm "$app/after.txt"
+EVENTUALLY_SECONDS=30 eventually "... made again: its differences arrive" has again.txt again
+eventually "... a deletion too" in_ctr test ! -e after.txt
+eventually "... and the sync watches again" watching
+
 # sync --stop ends it: a later edit stays here.
 rdev sync --stop "$name:" "$app" 2>"$TEST_TMP/stop.err"
 check "sync --stop says so" grep -q "stopped the sync of $app" "$TEST_TMP/stop.err"
