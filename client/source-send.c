@@ -17,6 +17,7 @@
 #include "error.h"
 #include "progress.h"
 #include "proto.h"
+#include "quote.h"
 #include "remote.h"
 #include "sync-back.h"
 #include "sync-scan.h"
@@ -317,7 +318,7 @@ source_send_upload(struct remote *r, const struct source *src,
 {
 	struct sync_ignore *ig = NULL;
 	struct sync_scan *scan = NULL, *prev;
-	char *cache = source_cache_path(src), *oc = NULL;
+	char *cache = source_cache_path(src), *oc = NULL, *names;
 	int rc = -1;
 
 	prev = source_cache_load(cache);
@@ -326,6 +327,19 @@ source_send_upload(struct remote *r, const struct source *src,
 		goto out;
 	st->files = (long long)scan->n;
 	st->skipped = (long long)scan->skipped;
+	/* (one warning, the first names quoted, as a live sync names those
+	 * it sees change: never just a count) */
+	if ((names = sync_scan_bad_names(scan)) != NULL) {
+		struct quote_kept k = { 0 };
+
+		fprintf(stderr,
+		    "rdev: warning: %s: %zu name%s skipped: %s (" SYNC_SCAN_SKIPPED_WHY
+		    ")\n",
+		    quote_shown(&k, src->path), scan->bad_names,
+		    scan->bad_names == 1 ? "" : "s", names);
+		quote_kept_free(&k);
+		free(names);
+	}
 	if (source_send_request(r, src, scan, NULL, 0, folder, st, cause) != 0)
 		goto out;
 	if (source_origin_save(cache, src, remote_host(r), &oc) != 0) {

@@ -179,6 +179,8 @@ sync_delta_new(struct sync_scan **state, char *const *roots, size_t n,
 	for (i = 0; i < next->n; i++)
 		if (next->v[i].type == 'f')
 			next->bytes += next->v[i].size;
+	sync_scan_bad_clear(old);
+	sync_scan_bad_clear(fresh);
 	free(old->v);
 	free(old);
 	free(fresh->v);

@@ -346,6 +346,35 @@ sync_walk_file(struct sync_walk *w, int dfd, const char *name, struct sync_entry
 
 static int sync_walk_dir(struct sync_walk *, int, const char *, char **);
 
+/* Count a bad name (path, taken) in s, kept when among the first by
+ * strcmp: a warning names the same ones whatever order readdir gave. */
+static void
+sync_scan_note_bad(struct sync_scan *s, char *path)
+{
+	size_t i;
+
+	s->bad_names++;
+	if (s->nbad_shown == SYNC_SCAN_SKIPPED_SHOWN) {
+		if (strcmp(path, s->bad_shown[s->nbad_shown - 1]) >= 0) {
+			free(path);
+			return;
+		}
+		free(s->bad_shown[--s->nbad_shown]);
+	}
+	for (i = s->nbad_shown; i > 0 && strcmp(path, s->bad_shown[i - 1]) < 0; i--)
+		s->bad_shown[i] = s->bad_shown[i - 1];
+	s->bad_shown[i] = path;
+	s->nbad_shown++;
+}
+
+void
+sync_scan_bad_clear(struct sync_scan *s)
+{
+	for (size_t i = 0; i < s->nbad_shown; i++)
+		free(s->bad_shown[i]);
+	s->nbad_shown = 0;
+}
+
 /* The entry name (in the open folder dfd) whose relative path is path
  * (taken), and for a folder everything under it. A name gone meanwhile is
  * left out. */
@@ -371,8 +400,12 @@ sync_walk_entry(struct sync_walk *w, int dfd, const char *name, char *path, char
 		free(path);
 		return 0;
 	}
-	if (!sync_path_ok(path) ||
-	    !(S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode) || S_ISLNK(sb.st_mode))) {
+	if (!sync_path_ok(path)) {
+		w->s->skipped++;
+		sync_scan_note_bad(w->s, path); /* (taken) */
+		return 0;
+	}
+	if (!(S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode) || S_ISLNK(sb.st_mode))) {
 		w->s->skipped++;
 		free(path);
 		return 0;
@@ -595,6 +628,27 @@ sync_scan_skipped_names(const char *root, char *const *roots, size_t n)
 	return s;
 }
 
+char *
+sync_scan_bad_names(const struct sync_scan *s)
+{
+	struct buf *text;
+	char *quoted, *out;
+
+	if (s->nbad_shown == 0)
+		return NULL;
+	text = buf_new();
+	for (size_t i = 0; i < s->nbad_shown; i++) {
+		quoted = quote_string(s->bad_shown[i], 0);
+		buf_appendf(text, "%s%s", i > 0 ? ", " : "", quoted);
+		free(quoted);
+	}
+	if (s->bad_names > s->nbad_shown)
+		buf_appendf(text, " and %zu more", s->bad_names - s->nbad_shown);
+	out = buf_take_string(text, NULL);
+	buf_free(text);
+	return out;
+}
+
 int
 sync_scan_roots(const char *root, char *const *roots, size_t n,
     const struct sync_ignore *ig, const struct sync_scan *prev, struct sync_scan **out,
@@ -614,6 +668,9 @@ sync_scan_roots(const char *root, char *const *roots, size_t n,
 		all->n += one->n;
 		all->skipped += one->skipped;
 		all->hashed += one->hashed;
+		for (size_t k = 0; k < one->nbad_shown; k++)
+			sync_scan_note_bad(all, one->bad_shown[k]);
+		all->bad_names += one->bad_names - one->nbad_shown;
 		free(one->v);
 		free(one);
 	}
@@ -643,6 +700,7 @@ sync_scan_free(struct sync_scan *s)
 		return;
 	for (size_t i = 0; i < s->n; i++)
 		sync_entry_clear(&s->v[i]);
+	sync_scan_bad_clear(s);
 	free(s->v);
 	free(s);
 }
@@ -656,6 +714,8 @@ sync_scan_copy(const struct sync_scan *s)
 	c->v = xcalloc(s->n + 1, sizeof *c->v);
 	for (size_t i = 0; i < s->n; i++)
 		sync_entry_copy(&c->v[i], &s->v[i]);
+	for (size_t i = 0; i < s->nbad_shown; i++)
+		c->bad_shown[i] = xstrdup(s->bad_shown[i]);
 	return c;
 }
 
@@ -872,6 +932,8 @@ sync_scan_apply(
 	for (i = 0; i < k; i++)
 		if (next->v[i].type == 'f')
 			next->bytes += next->v[i].size;
+	sync_scan_bad_clear(old);
+	sync_scan_bad_clear(put);
 	free(old->v);
 	free(old);
 	free(put->v);

@@ -40,11 +40,21 @@ struct sync_entry {
 	char hash[SYNC_HASH_HEX + 1]; /* 'f' */
 };
 
-/* A folder's entries in path order (strcmp); owned by the struct. */
+/* Of a scan's skipped entries, the names no sync carries shown in a
+ * warning: the first this many (by strcmp), then how many more. */
+#define SYNC_SCAN_SKIPPED_SHOWN 5
+
+/* A folder's entries in path order (strcmp); owned by the struct, as are
+ * the bad names' strings. */
 struct sync_scan {
 	struct sync_entry *v;
 	size_t n;
-	size_t skipped;	 /* entries of another type, not sent */
+	size_t skipped; /* entries of another type or name, not sent */
+	/* Of skipped: names no sync carries (a control character, a path
+	 * too long), and the first of them by strcmp (raw, relative). */
+	size_t bad_names;
+	char *bad_shown[SYNC_SCAN_SKIPPED_SHOWN];
+	size_t nbad_shown;
 	size_t hashed;	 /* files read to hash (not lent by prev) */
 	long long bytes; /* total size of the files */
 };
@@ -92,8 +102,14 @@ int sync_scan_name_skipped(const char *root, const char *rel);
 /* The roots (n paths under root) that sync_scan_name_skipped finds, for one
  * warning line a batch: the first SYNC_SCAN_SKIPPED_SHOWN quoted, then
  * "and N more"; a new string (the caller frees), or NULL when none. */
-#define SYNC_SCAN_SKIPPED_SHOWN 5
 char *sync_scan_skipped_names(const char *root, char *const *roots, size_t n);
+/* The bad names a scan skipped, in the same form ("a", "b" and N more,
+ * each quoted as quote_string does): a new string (the caller frees), or
+ * NULL when none. */
+char *sync_scan_bad_names(const struct sync_scan *s);
+/* Free s's bad names (bad_shown; the count stays): for a caller that frees
+ * a scan's parts itself, not with sync_scan_free. */
+void sync_scan_bad_clear(struct sync_scan *s);
 /* sync_scan_under of each of roots (n paths) into one scan (entries under
  * overlapping roots may come twice: sync_delta_new drops them). 0 and a
  * new *out, or -1 with *cause. */

@@ -80,6 +80,24 @@ check_eq "one changed file: one entry sent" "$(jq .sent "$TEST_TMP/s3.json")" 1
 check_eq "... its bytes only" "$(jq .sentBytes "$TEST_TMP/s3.json")" 8
 check_eq "the change arrives" "$(on_host cat "$folder/src/main.c")" "main v2"
 
+# Names no sync carries (a control character) stay home, and one warning
+# names the first five (sorted, quoted as a live sync names them) and how
+# many (it only counted them, in --json's "skipped"); a FIFO is counted,
+# not named.
+mkdir "$app/weird"
+for i in 7 6 5 4 3 2 1; do
+	touch "$app/weird/$(printf 'n%s\nx' "$i")"
+done
+mkfifo "$app/weird/fifo"
+sync >"$TEST_TMP/s-bad.json" 2>"$TEST_TMP/s-bad.err" ||
+	{ cat "$TEST_TMP/s-bad.err" >&2; fail "sync with bad names"; }
+check_eq "bad names and a FIFO: counted as skipped" "$(jq .skipped "$TEST_TMP/s-bad.json")" 8
+check_eq "... one warning" "$(grep -c 'skipped' "$TEST_TMP/s-bad.err")" 1
+check "... naming the first five, quoted, and how many more" grep -qF "rdev: warning: $app: 7 names skipped: \"weird/n1\\u000ax\", \"weird/n2\\u000ax\", \"weird/n3\\u000ax\", \"weird/n4\\u000ax\", \"weird/n5\\u000ax\" and 2 more (a control character" "$TEST_TMP/s-bad.err"
+check "... and they stay home" on_host "test -d '$folder/weird' && test -z \"\$(ls -A '$folder/weird')\""
+rm -rf "$app/weird"
+sync >/dev/null 2>&1 || fail "the sync after the bad names"
+
 # A deleted file (and folder) is deleted there; a file made there stays.
 on_host "echo made-on-host >'$folder/src/host-made.txt'"
 rm "$app/src/deep/x.txt"
