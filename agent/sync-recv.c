@@ -16,6 +16,7 @@
 #include "atomic-file.h"
 #include "error.h"
 #include "log.h"
+#include "quote.h"
 #include "shell-quote.h"
 #include "sync-aside.h"
 #include "sync-back.h"
@@ -935,11 +936,19 @@ sync_recv_wanted(struct sync_recv *r, const struct tar_entry *t, char **cause)
 {
 	const struct sync_entry *e;
 
-	if (!sync_path_ok(t->path))
-		return error_set(cause,
-		    "'%s': not a path inside the workspace (absolute, '..' or "
-		    "empty components): refused",
-		    t->path);
+	char *quoted;
+
+	if (!sync_path_ok(t->path)) {
+		/* (a peer's bytes: a line break or an ESC in them would split
+		 * the log's line or drive the terminal that shows the error) */
+		quoted = quote_string(t->path, 256);
+		error_set(cause,
+		    "%s: not a path a sync carries (absolute, '..' or empty "
+		    "components, a control character, over 4095 bytes): refused",
+		    quoted);
+		free(quoted);
+		return -1;
+	}
 	e = sync_scan_find(r->want, t->path);
 	if (e == NULL || !r->host[e - r->want->v].needed)
 		return error_set(cause, "'%s': not asked for: refused", t->path);

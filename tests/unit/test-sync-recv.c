@@ -1853,3 +1853,25 @@ TEST(the_failures_past_the_list_are_named_by_their_folders)
 	free(m);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
+
+/* A stream's entry whose path no sync carries is refused with the path
+ * quoted: a line break or an ESC in it must not reach the log or the
+ * terminal raw (it was printed as it came). */
+TEST(a_refused_path_is_quoted_in_the_error)
+{
+	static const char bad[] = "x\n\033[31mred";
+	struct buf *tar;
+	char *cause = NULL;
+	cJSON *res;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR "/ws"), 0);
+	tar = buf_new();
+	tar_file(tar, bad);
+	res = sync_tar("[[\"d\",\"x\",493]]", tar, 0, &cause);
+	ASSERT_TRUE(res == NULL);
+	ASSERT_TRUE(cause != NULL);
+	ASSERT_TRUE(strpbrk(cause, "\n\033") == NULL);
+	ASSERT_TRUE(strstr(cause, "\"x\\u000a\\u001b[31mred\": not a path") != NULL);
+	free(cause);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
