@@ -472,3 +472,57 @@ TEST(skipped_names_one_line_a_batch)
 	ASSERT_INT_EQ(system(cmd), 0);
 	free(cmd);
 }
+
+/* A whole scan keeps the first five bad names by strcmp (whatever order
+ * readdir gives them) and counts them all: an upload names them in one
+ * warning. A FIFO is skipped, not named; a copy and a scan of roots keep
+ * them too. */
+TEST(a_scan_keeps_the_first_bad_names)
+{
+	char dir[] = "/tmp/rdev-test-badnames.XXXXXX", *cmd, *text;
+	char *roots[] = { "d", "e" };
+	struct sync_scan *s, *c;
+	char *cause = NULL;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	cmd = xasprintf("cd %s && mkdir d e && for i in 7 3 6 1 5 2 4; do "
+			": >\"d/$(printf 'n\\n%%s' $i)\"; done && : >d/ok && "
+			"mkfifo d/p && : >\"e/$(printf '\\033')x\"",
+	    dir);
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+	if (sync_scan(dir, NULL, NULL, &s, &cause) != 0)
+		TEST_FAIL("scan: %s", cause);
+	ASSERT_INT_EQ(s->skipped, 9);
+	ASSERT_INT_EQ(s->bad_names, 8);
+	text = sync_scan_bad_names(s);
+	ASSERT_STR_EQ(text,
+	    "\"d/n\\u000a1\", \"d/n\\u000a2\", \"d/n\\u000a3\", \"d/n\\u000a4\", "
+	    "\"d/n\\u000a5\" and 3 more");
+	free(text);
+	c = sync_scan_copy(s);
+	sync_scan_free(s);
+	text = sync_scan_bad_names(c);
+	ASSERT_NOT_NULL(strstr(text, "and 3 more"));
+	free(text);
+	sync_scan_free(c);
+	/* (the roots' scans merged: e's name is among the first five) */
+	if (sync_scan_roots(dir, roots + 1, 1, NULL, NULL, &s, &cause) != 0)
+		TEST_FAIL("scan: %s", cause);
+	text = sync_scan_bad_names(s);
+	ASSERT_STR_EQ(text, "\"e/\\u001bx\"");
+	free(text);
+	sync_scan_free(s);
+	if (sync_scan_roots(dir, roots, 2, NULL, NULL, &s, &cause) != 0)
+		TEST_FAIL("scan: %s", cause);
+	ASSERT_INT_EQ(s->bad_names, 8);
+	text = sync_scan_bad_names(s);
+	ASSERT_STR_EQ(text,
+	    "\"d/n\\u000a1\", \"d/n\\u000a2\", \"d/n\\u000a3\", \"d/n\\u000a4\", "
+	    "\"d/n\\u000a5\" and 3 more");
+	free(text);
+	sync_scan_free(s);
+	cmd = xasprintf("rm -rf %s", dir);
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+}
