@@ -2,11 +2,13 @@
 #include "broker-sync-internal.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "error.h"
 #include "log.h"
 #include "proto-conn.h"
 #include "quote.h"
@@ -41,13 +43,14 @@ broker_sync_connect(struct broker_sync *s, int fd, char **cause)
 
 /* Read the ignore files and watch the folder, or (a file changed) watch
  * what they let in now: a walk of the whole tree, in the batch's thread.
- * 0, or -1 with *cause. */
+ * 0, -2 with *cause when the folder is not there or not a folder, or -1
+ * with *cause. */
 static int
 broker_sync_setup(struct broker_sync *s, char **cause)
 {
 	struct sync_ignore *ig = NULL;
-
 	long long swept;
+	int rc;
 
 	if (sync_scan_ignore(s->path, s->flags, &ig, cause) != 0)
 		return -1;
@@ -55,12 +58,12 @@ broker_sync_setup(struct broker_sync *s, char **cause)
 	if (s->w == NULL && (swept = sync_back_sweep(s->path, ig)) > 0)
 		log_info("sync %s: %lld temporary files of a killed sync removed",
 		    s->path, swept);
-	if (s->w == NULL ? sync_watch_new(s->path, ig, &s->w, cause) != 0
-			 : sync_watch_set_ignore(s->w, ig, cause) != 0) {
+	if ((rc = s->w == NULL ? sync_watch_new(s->path, ig, &s->w, cause)
+			       : sync_watch_set_ignore(s->w, ig, cause)) != 0) {
 		sync_watch_free(s->w); /* (it may borrow ig) */
 		s->w = NULL;
 		sync_ignore_free(ig);
-		return -1;
+		return rc == -2 ? -2 : -1;
 	}
 	sync_ignore_free(s->ig);
 	s->ig = ig;
@@ -86,6 +89,35 @@ broker_sync_pull(struct broker_sync *s, char **cause)
 	return 0;
 }
 
+/* The folder back (away), watched now: wait until no change was seen in it
+ * for BROKER_SYNC_SETTLE_MS (a clone still filling it is not sent half
+ * there), BROKER_SYNC_SETTLE_MAX_MS at most. What changed meanwhile is in
+ * the whole scan that follows: the watch's batch is dropped. 0, or -2 with
+ * *cause (gone again) or -1 with *cause. */
+static int
+broker_sync_settle(struct broker_sync *s, char **cause)
+{
+	struct sync_watch_batch b;
+	long long end = clock_now_ms() + BROKER_SYNC_SETTLE_MAX_MS;
+	struct pollfd p = { .fd = sync_watch_fd(s->w), .events = POLLIN };
+	int n;
+
+	while (clock_now_ms() < end) {
+		n = poll(&p, 1, BROKER_SYNC_SETTLE_MS);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			break; /* quiet */
+		if (n < 0)
+			return error_set_errno(cause, errno, "poll");
+		if ((n = sync_watch_read(s->w, cause)) < 0)
+			return n;
+	}
+	sync_watch_take(s->w, &b);
+	sync_watch_batch_clear(&b);
+	return 0;
+}
+
 void *
 broker_sync_work(void *arg)
 {
@@ -98,10 +130,20 @@ broker_sync_work(void *arg)
 	char *cause = NULL, *quoted;
 	int all, id0;
 
-	if (j->setup && broker_sync_setup(s, &cause) != 0) {
+	if (j->setup && (j->rc = broker_sync_setup(s, &cause)) != 0) {
+		j->gone = j->rc == -2;
 		j->rc = -2;
 		j->error = cause;
 		goto out;
+	}
+	if (s->settle && s->w != NULL) {
+		s->settle = 0;
+		if ((j->rc = broker_sync_settle(s, &cause)) != 0) {
+			j->gone = j->rc == -2;
+			j->rc = -2;
+			j->error = cause;
+			goto out;
+		}
 	}
 	all = j->b.all || j->setup;
 	j->rc = 0;

@@ -43,6 +43,12 @@
 #define BROKER_SYNC_RETRY_MAX_MS 5000
 /* How often a sync whose folder went away looks for it again. */
 #define BROKER_SYNC_AWAY_MS 500
+/* The folder back, it is sent once no change was seen in it for this long
+ * (a clone or an unpack still filling it is not sent half there: the host's
+ * files not in it would be deleted), or after the most (a folder always
+ * changing). */
+#define BROKER_SYNC_SETTLE_MS 1000
+#define BROKER_SYNC_SETTLE_MAX_MS 10000
 /* The request id of the "agent" request that opens a connection. */
 #define BROKER_SYNC_AGENT_ID 1
 /* How long the host's session may take to give us its agent. */
@@ -95,6 +101,7 @@ struct broker_sync_job {
 	int all_sent;	/* the whole folder went (every retry with it) */
 	size_t retry_n; /* entries still to go again */
 	int rc;		/* 0 sent (or nothing to send), -1 failed, -2 fatal */
+	int gone;	/* -2: the folder is not there, or not a folder */
 	char *error;
 	struct sync_send_stats st;
 	struct sync_back_stats back; /* two-way: what came from the host */
@@ -123,6 +130,7 @@ struct broker_sync {
 	int watch_gone;	   /* ... because the folder went away */
 	int watch_renew;   /* watch_ev is of a watch since freed (away) */
 	int reread;	   /* the ignore files changed: read them again */
+	int settle;	   /* back from away: wait for the folder to be quiet */
 	/* The batch's thread's while it runs, the loop's otherwise. */
 	pthread_t thread;
 	int working;
@@ -199,9 +207,14 @@ struct broker_syncs {
 /* A sync's identity, from a request's members (new). */
 char *broker_sync_key(const cJSON *req);
 struct broker_sync *broker_sync_find(struct broker_syncs *ss, const char *key);
-/* A new sync of req (not listed yet): 0, or -1 with *cause. */
-int broker_sync_new(
-    struct broker_syncs *ss, const cJSON *req, struct broker_sync **out, char **cause);
+/* A new sync of req (not listed yet): 0, or -1 with *cause. restored: a
+ * saved sync whose folder is not there (or not a folder) is made away,
+ * waiting for it, not refused. */
+int broker_sync_new(struct broker_syncs *ss, const cJSON *req, int restored,
+    struct broker_sync **out, char **cause);
+/* Why path is not a live sync's folder (a static string), or NULL when it
+ * is one. Never follows a symbolic link (the watch does not). */
+const char *broker_sync_not_folder(const char *path);
 /* List s (replacing a sync of the same key) and begin its first batch. */
 void broker_sync_add(struct broker_syncs *ss, struct broker_sync *s);
 /* What now: a batch when one is due, else the timer set for when it is. */
@@ -209,8 +222,8 @@ void broker_sync_kick(struct broker_sync *s);
 /* The sync ends in error (why, copied): no more batches. */
 void broker_sync_fail(struct broker_sync *s, const char *why);
 /* The watch or a batch failed (why, copied): when the folder went away
- * (gone: the watch said so; else it is no folder now), the sync waits for
- * it to come back (away); else it ends in error. */
+ * (gone: the watch or the batch said so; else it is no folder now), the
+ * sync waits for it to come back (away); else it ends in error. */
 void broker_sync_lost(struct broker_sync *s, const char *why, int gone);
 
 /* broker-sync-batch.c: the thread of s's batch (s->job). */

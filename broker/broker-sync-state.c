@@ -66,7 +66,7 @@ broker_syncs_restore(struct broker_syncs *ss)
 			if (strcmp(m->string, "host") != 0)
 				cJSON_AddItemToObject(
 				    req, m->string, cJSON_Duplicate(m, 1));
-		if (broker_sync_new(ss, req, &s, &cause) != 0) {
+		if (broker_sync_new(ss, req, 1, &s, &cause) != 0) {
 			log_warn("saved sync not resumed: %s", cause);
 			free(cause);
 			cause = NULL;

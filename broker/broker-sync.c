@@ -181,14 +181,16 @@ broker_sync_fail(struct broker_sync *s, const char *why)
 	quote_kept_free(&k);
 }
 
-/* Is the local folder path gone (nothing there, or no folder)? */
-static int
-broker_sync_folder_gone(const char *path)
+const char *
+broker_sync_not_folder(const char *path)
 {
 	struct stat sb;
 
-	return stat(path, &sb) != 0 ? errno == ENOENT || errno == ENOTDIR
-				    : !S_ISDIR(sb.st_mode);
+	if (lstat(path, &sb) != 0)
+		return errno == ENOENT || errno == ENOTDIR ? "no folder there" : NULL;
+	if (S_ISLNK(sb.st_mode))
+		return "a symbolic link, not a folder (never followed)";
+	return S_ISDIR(sb.st_mode) ? NULL : "not a folder";
 }
 
 void
@@ -196,7 +198,7 @@ broker_sync_lost(struct broker_sync *s, const char *why, int gone)
 {
 	struct quote_kept k = { 0 };
 
-	if (!gone && !broker_sync_folder_gone(s->path)) {
+	if (!gone && broker_sync_not_folder(s->path) == NULL) {
 		broker_sync_fail(s, why);
 		return;
 	}
@@ -478,8 +480,16 @@ broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (j->rc == -2) {
-		/* (the folder gone under the scan: away too) */
-		broker_sync_lost(s, j->error != NULL ? j->error : "scan failed", 0);
+		/* (the folder gone under the scan: away too; its watch, when it
+		 * has one, says so even if a folder is back already) */
+		int gone = j->gone;
+		char *ignored = NULL;
+
+		if (!gone && s->w != NULL) {
+			gone = sync_watch_read(s->w, &ignored) == -2;
+			free(ignored);
+		}
+		broker_sync_lost(s, j->error != NULL ? j->error : "scan failed", gone);
 		return;
 	}
 	if (j->rc != 0) {
@@ -527,16 +537,27 @@ broker_sync_kick(struct broker_sync *s)
 	    broker_sync_replacing(s))
 		return;
 	if (s->state == BROKER_SYNC_AWAY) {
-		if (broker_sync_folder_gone(s->path)) {
+		const char *why = broker_sync_not_folder(s->path);
+
+		if (why != NULL) {
+			/* (a link or a file there: said, still waiting) */
+			if (strcmp(why, "no folder there") != 0) {
+				free(s->error);
+				s->error = xasprintf("%s: %s (the sync resumes when "
+						     "a folder is back)",
+				    s->path, why);
+			}
 			tv.tv_sec = 0;
 			tv.tv_usec = BROKER_SYNC_AWAY_MS * 1000;
 			evtimer_add(s->timer_ev, &tv);
 			return;
 		}
-		log_info("sync %s -> %s: the folder is back: sending it whole", s->path,
-		    s->label);
+		log_info("sync %s -> %s: the folder is back: sending it whole once it "
+			 "is quiet",
+		    s->path, s->label);
 		broker_sync_set_state(s, BROKER_SYNC_QUEUED);
 		s->retry_at = now;
+		s->settle = 1;
 	}
 	if (s->resend)
 		due = s->retry_at; /* (what changed meanwhile goes with it) */
@@ -573,8 +594,8 @@ broker_sync_on_timer(evutil_socket_t fd, short what, void *arg)
 /* A new sync (not listed yet): watch the folder and send it whole first. 0,
  * or -1 with *cause. */
 int
-broker_sync_new(
-    struct broker_syncs *ss, const cJSON *req, struct broker_sync **out, char **cause)
+broker_sync_new(struct broker_syncs *ss, const cJSON *req, int restored,
+    struct broker_sync **out, char **cause)
 {
 	const char *path = json_get_string(req, "path");
 	const char *name = json_get_string(req, "name");
@@ -582,16 +603,15 @@ broker_sync_new(
 	const char *host = json_get_string(req, "host");
 	const cJSON *flags = cJSON_GetObjectItemCaseSensitive(req, "flags");
 	struct broker_sync *s;
-	struct stat sb;
+	const char *away;
 
 	if (host == NULL || path == NULL || name == NULL || path[0] != '/')
 		return error_set(cause,
 		    "a sync needs a host, a workspace name and an "
 		    "absolute local folder");
-	if (stat(path, &sb) != 0)
-		return error_set_errno(cause, errno, "%s", path);
-	if (!S_ISDIR(sb.st_mode))
-		return error_set(cause, "%s: not a folder", path);
+	/* (the client names the folder itself, links resolved) */
+	if ((away = broker_sync_not_folder(path)) != NULL && !restored)
+		return error_set(cause, "%s: %s", path, away);
 	s = xcalloc(1, sizeof *s);
 	s->ss = ss;
 	/* (the base pause until a pull's cost sets it: not due at once) */
@@ -622,6 +642,13 @@ broker_sync_new(
 	s->state = BROKER_SYNC_QUEUED;
 	s->resend = 1;
 	s->retry_at = clock_now_ms();
+	if (away != NULL) {
+		/* (saved while away, or gone while no broker ran: waited for) */
+		s->state = BROKER_SYNC_AWAY;
+		s->error = xasprintf(
+		    "%s: %s (the sync resumes when a folder is back)", path, away);
+		log_warn("sync %s -> %s: %s: waiting for it", path, s->label, away);
+	}
 	*out = s;
 	return 0;
 }
@@ -707,7 +734,7 @@ broker_syncs_start(
 	struct broker_sync *s;
 
 	*result = NULL;
-	if (broker_sync_new(ss, req, &s, cause) != 0)
+	if (broker_sync_new(ss, req, 0, &s, cause) != 0)
 		return -1;
 	broker_sync_add(ss, s);
 	broker_syncs_save(ss);

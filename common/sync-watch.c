@@ -92,6 +92,13 @@ sync_watch_add_tree(
 		int e = errno;
 
 		free(full);
+		if (*rel == '\0' && (e == ENOENT || e == ENOTDIR)) {
+			/* (the root itself: nothing to watch, or not a folder, a
+			 * symbolic link one among them: IN_DONT_FOLLOW) */
+			error_set(cause, "%s: %s", w->root,
+			    e == ENOENT ? "no such folder" : "not a folder");
+			return -2;
+		}
 		if (e == ENOENT || e == ENOTDIR)
 			return 0; /* gone meanwhile: its parent's event says so */
 		if (e == ENOSPC)
@@ -246,6 +253,7 @@ sync_watch_new(
     const char *root, const struct sync_ignore *ig, struct sync_watch **out, char **cause)
 {
 	struct sync_watch *w = xcalloc(1, sizeof *w);
+	int rc;
 
 	*out = NULL;
 	w->root = xstrdup(root);
@@ -256,9 +264,9 @@ sync_watch_new(
 		sync_watch_free(w);
 		return -1;
 	}
-	if (sync_watch_add_tree(w, "", 0, 0, cause) != 0) {
+	if ((rc = sync_watch_add_tree(w, "", 0, 0, cause)) != 0) {
 		sync_watch_free(w);
-		return -1;
+		return rc;
 	}
 	*out = w;
 	return 0;

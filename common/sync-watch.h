@@ -33,8 +33,9 @@ struct sync_watch_batch {
 };
 
 /* Watch root and its folders (ig may be NULL). 0 and a new *out
- * (sync_watch_free), or -1 with *cause (no inotify, or the limit of
- * watches: fs.inotify.max_user_watches). */
+ * (sync_watch_free); -2 with *cause when root is not there or is not a
+ * folder (a symbolic link is not one: never followed); -1 with *cause (no
+ * inotify, or the limit of watches: fs.inotify.max_user_watches). */
 int sync_watch_new(const char *root, const struct sync_ignore *ig,
     struct sync_watch **out, char **cause);
 void sync_watch_free(struct sync_watch *w);

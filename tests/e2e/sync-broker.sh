@@ -345,7 +345,8 @@ away() { [ "$(bstate)" = away ]; }
 mv "$app" "$app.gone"
 undo='[ -e "$app" ] || mv "$app.gone" "$app"'
 eventually "a folder renamed away leaves the sync away" away
-check "... saying so" sh -c "'$RDEV_BIN_DIR/rdev-broker' status --json | jq -r '.syncs[0].lastError' | grep -qF '$app: the folder went away (the sync resumes when it is back)'"
+berror_has() { berror | grep -qF -- "$1"; }
+check "... saying so" berror_has "$app: the folder went away (the sync resumes when it is back)"
 echo renamed >"$app.gone/renamed.txt"
 echo back >"$app.gone/f1.txt"
 mv "$app.gone" "$app"
@@ -369,6 +370,43 @@ rm "$app/after.txt"
 EVENTUALLY_SECONDS=30 eventually "... made again: its differences arrive" has again.txt again
 eventually "... a deletion too" in_ctr test ! -e after.txt
 eventually "... and the sync watches again" watching
+
+# A symbolic link back at the folder's path is not the folder (the watch
+# never follows one): the sync stays away, saying why (it resumed,
+# "watching" no folder, so no later edit went, and sent the link's target).
+mv "$app" "$TEST_TMP/app-real"
+ln -s "$TEST_TMP/app-real" "$app"
+undo='rm -f "$app"; [ -e "$app" ] || mv "$TEST_TMP/app-real" "$app"'
+eventually "a symbolic link at the folder's path: away, saying so" \
+	berror_has "$app: a symbolic link, not a folder"
+sleep 1
+check "... and it stays away" away
+# A new broker while the folder is away keeps the sync, away (it dropped
+# it for good: "saved sync not resumed").
+rm "$app"
+kill -KILL "$(broker status --json | jq -r .pid)"
+broker start || fail "rdev-broker start"
+eventually "a new broker keeps the sync away" away
+check "... saying why" berror_has "$app: no folder there"
+# The folder back bit by bit (a clone filling it) is sent once it has been
+# quiet for a second, so the host's files it does not hold yet are not
+# deleted meanwhile (sent at once, its first entry alone deleted the rest
+# on the host: counted in "deleted").
+deleted0=$(broker status --json | jq '.syncs[0].deleted')
+mkdir "$app"
+undo='for e in "$TEST_TMP/app-real"/* "$TEST_TMP/app-real"/.[!.]*; do [ -e "$e" ] && mv "$e" "$app/"; done'
+for e in "$TEST_TMP/app-real"/* "$TEST_TMP/app-real"/.[!.]*; do
+	[ -e "$e" ] || continue
+	mv "$e" "$app/"
+	sleep 0.3
+done
+undo=
+rmdir "$TEST_TMP/app-real"
+echo filled >"$app/filled.txt"
+EVENTUALLY_SECONDS=30 eventually "... back: it arrives" has filled.txt filled
+eventually "... and the sync watches again" watching
+check_eq "... no host file deleted meanwhile" "$(broker status --json | jq '.syncs[0].deleted')" "$deleted0"
+check "... the others still there" has f1.txt back
 
 # sync --stop ends it: a later edit stays here.
 rdev sync --stop "$name:" "$app" 2>"$TEST_TMP/stop.err"
