@@ -93,3 +93,30 @@ TEST(changes_new_folders_moves_and_ignored_paths)
 	sync_ignore_free(ig);
 	ASSERT_INT_EQ(system("rm -rf rdev-test-watch"), 0);
 }
+
+/* The root is watched or the watch fails: -2 when it is not there or not a
+ * folder, a symbolic link to one among them (never followed: it watched no
+ * folder, and said 0). */
+TEST(a_root_that_is_no_folder_is_refused)
+{
+	struct sync_watch *w = NULL;
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(system("rm -rf rdev-test-watch-root rdev-test-watch-link && "
+			     "mkdir rdev-test-watch-root && "
+			     "ln -s rdev-test-watch-root rdev-test-watch-link"),
+	    0);
+	ASSERT_INT_EQ(sync_watch_new("rdev-test-watch-link", NULL, &w, &cause), -2);
+	ASSERT_NULL(w);
+	ASSERT_STR_CONTAINS(cause, "rdev-test-watch-link: not a folder");
+	free(cause);
+	cause = NULL;
+	ASSERT_INT_EQ(sync_watch_new("rdev-test-watch-none", NULL, &w, &cause), -2);
+	ASSERT_STR_CONTAINS(cause, "rdev-test-watch-none: no such folder");
+	free(cause);
+	cause = NULL;
+	ASSERT_INT_EQ(sync_watch_new("rdev-test-watch-root", NULL, &w, &cause), 0);
+	ASSERT_INT_EQ(sync_watch_count(w), 1);
+	sync_watch_free(w);
+	ASSERT_INT_EQ(system("rm -rf rdev-test-watch-root rdev-test-watch-link"), 0);
+}
