@@ -950,11 +950,21 @@ sync_recv_wanted(struct sync_recv *r, const struct tar_entry *t, char **cause)
 		return -1;
 	}
 	e = sync_scan_find(r->want, t->path);
-	if (e == NULL || !r->host[e - r->want->v].needed)
-		return error_set(cause, "'%s': not asked for: refused", t->path);
+	/* (a path sync_path_ok let through: quoted all the same, as the
+	 * refused one, its length cut) */
+	if (e == NULL || !r->host[e - r->want->v].needed) {
+		quoted = quote_string(t->path, 256);
+		error_set(cause, "%s: not asked for: refused", quoted);
+		free(quoted);
+		return -1;
+	}
 	if (e->type != t->type ||
-	    (e->type == 'l' && strcmp(e->link, t->link != NULL ? t->link : "") != 0))
-		return error_set(cause, "'%s': not the entry announced", t->path);
+	    (e->type == 'l' && strcmp(e->link, t->link != NULL ? t->link : "") != 0)) {
+		quoted = quote_string(t->path, 256);
+		error_set(cause, "%s: not the entry announced", quoted);
+		free(quoted);
+		return -1;
+	}
 	return (long)(e - r->want->v);
 }
 

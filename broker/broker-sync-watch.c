@@ -7,8 +7,11 @@
 #include "clock.h"
 #include "log.h"
 
-/* Stop watching (an error, or stopped): no more batches. The events are
- * freed with s (this may run in watch_ev's own callback). */
+/* Stop watching (an error, stopped, or the folder away: its batch then
+ * sets up a new watch once the folder is back, watch_renew). The timer is
+ * stopped too; watch_ev is kept (freed with s, or by
+ * broker_sync_watch_resume when renewed: this may run in its own
+ * callback). */
 void
 broker_sync_unwatch(struct broker_sync *s)
 {

@@ -69,7 +69,7 @@ int broker_syncs_start(
 int broker_syncs_stop(struct broker_syncs *ss, const cJSON *req, cJSON **result);
 /* "sync-status" {host...,"name"}: {"sync":STATUS} or {"sync":null}; req
  * NULL: every sync, as an array of STATUS: {"host","path","name","state":
- * "watching|sending|queued|error","folders","files","sent","sentBytes",
+ * "watching|sending|queued|away|error","folders","files","sent","sentBytes",
  * "deleted","batches","lastChange","lastError"}. New. */
 cJSON *broker_syncs_status(struct broker_syncs *ss, const cJSON *req);
 /* Forget the saved syncs (`rdev-broker stop --forget`). */

@@ -44,13 +44,11 @@ static int sync_path_inside(const char *);
 int
 sync_path_ok(const char *path)
 {
-	const char *p = path;
-
-	if (*path == '\0' || strlen(path) > SYNC_PATH_MAX)
+	/* (a control character as quote.h takes it: C0, DEL, and C1 as
+	 * UTF-8 encodes it, U+0080-U+009F, which a terminal may act on too:
+	 * what a message would show escaped is never a synced name) */
+	if (*path == '\0' || strlen(path) > SYNC_PATH_MAX || quote_needed(path))
 		return 0;
-	for (; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return 0;
 	return sync_path_inside(path);
 }
 
@@ -638,7 +636,7 @@ sync_scan_bad_names(const struct sync_scan *s)
 		return NULL;
 	text = buf_new();
 	for (size_t i = 0; i < s->nbad_shown; i++) {
-		quoted = quote_string(s->bad_shown[i], 0);
+		quoted = quote_string(s->bad_shown[i], 256); /* (each cut) */
 		buf_appendf(text, "%s%s", i > 0 ? ", " : "", quoted);
 		free(quoted);
 	}

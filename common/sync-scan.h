@@ -146,7 +146,8 @@ int sync_path_cmp(const void *a, const void *b);
 int sync_entry_cmp(const void *a, const void *b);
 
 /* Is path one a sync may name: relative, '/'-separated, no empty, "." or
- * ".." component, no control characters, at most 4095 bytes? */
+ * ".." component, no control characters (C0, DEL, C1 in UTF-8: quote.h's),
+ * at most 4095 bytes? */
 int sync_path_ok(const char *path);
 
 /* The manifest of s as the sync request carries it: [["f",PATH,HASH,MODE,

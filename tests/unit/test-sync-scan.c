@@ -28,6 +28,14 @@ TEST(paths_a_sync_may_name)
 	ASSERT_FALSE(sync_path_ok("a/../b"));
 	ASSERT_FALSE(sync_path_ok(".."));
 	ASSERT_FALSE(sync_path_ok("a\nb"));
+	ASSERT_FALSE(sync_path_ok("a\x7f"));
+	/* (C1 as UTF-8 encodes it, U+009B a CSI: quote.h's control too) */
+	ASSERT_FALSE(sync_path_ok("a/\xc2\x9b"
+				  "31m"));
+	ASSERT_FALSE(sync_path_ok("\xc2\x80"));
+	/* (a letter beside them is not one: U+00A0, U+00E9) */
+	ASSERT_TRUE(sync_path_ok("a\xc2\xa0\xc3\xa9"
+				 "b"));
 }
 
 TEST(scan_ignore_links_and_manifest)
