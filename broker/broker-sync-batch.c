@@ -91,28 +91,38 @@ broker_sync_pull(struct broker_sync *s, char **cause)
 
 /* The folder back (away), watched now: wait until no change was seen in it
  * for BROKER_SYNC_SETTLE_MS (a clone still filling it is not sent half
- * there), BROKER_SYNC_SETTLE_MAX_MS at most. What changed meanwhile is in
- * the whole scan that follows: the watch's batch is dropped. 0, or -2 with
+ * there), BROKER_SYNC_SETTLE_MAX_MS at most, or until the loop cancels (s
+ * stopped: its stop or the broker's is not held by the wait; polled in
+ * slices of BROKER_SYNC_SETTLE_SLICE_MS). What changed meanwhile is in the
+ * whole scan that follows: the watch's batch is dropped. 0, or -2 with
  * *cause (gone again) or -1 with *cause. */
 static int
 broker_sync_settle(struct broker_sync *s, char **cause)
 {
 	struct sync_watch_batch b;
-	long long end = clock_now_ms() + BROKER_SYNC_SETTLE_MAX_MS;
+	long long now = clock_now_ms(), end = now + BROKER_SYNC_SETTLE_MAX_MS;
+	long long quiet_at = now + BROKER_SYNC_SETTLE_MS;
 	struct pollfd p = { .fd = sync_watch_fd(s->w), .events = POLLIN };
 	int n;
 
-	while (clock_now_ms() < end) {
-		n = poll(&p, 1, BROKER_SYNC_SETTLE_MS);
+	while (
+	    (now = clock_now_ms()) < end && now < quiet_at && !atomic_load(&s->cancel)) {
+		n = poll(&p, 1,
+		    (int)(quiet_at - now < BROKER_SYNC_SETTLE_SLICE_MS
+			    ? quiet_at - now
+			    : BROKER_SYNC_SETTLE_SLICE_MS));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n == 0)
-			break; /* quiet */
 		if (n < 0)
 			return error_set_errno(cause, errno, "poll");
+		if (n == 0)
+			continue;
 		if ((n = sync_watch_read(s->w, cause)) < 0)
 			return n;
+		quiet_at = clock_now_ms() + BROKER_SYNC_SETTLE_MS;
 	}
+	if (atomic_load(&s->cancel))
+		return error_set(cause, "stopped");
 	sync_watch_take(s->w, &b);
 	sync_watch_batch_clear(&b);
 	return 0;

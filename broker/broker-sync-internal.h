@@ -21,6 +21,7 @@
 #ifndef RDEV_BROKER_SYNC_INTERNAL_H
 #define RDEV_BROKER_SYNC_INTERNAL_H
 
+#include <stdatomic.h>
 #include <sys/queue.h>
 
 #include <pthread.h>
@@ -49,6 +50,7 @@
  * changing). */
 #define BROKER_SYNC_SETTLE_MS 1000
 #define BROKER_SYNC_SETTLE_MAX_MS 10000
+#define BROKER_SYNC_SETTLE_SLICE_MS 100
 /* The request id of the "agent" request that opens a connection. */
 #define BROKER_SYNC_AGENT_ID 1
 /* How long the host's session may take to give us its agent. */
@@ -131,6 +133,9 @@ struct broker_sync {
 	int watch_renew;   /* watch_ev is of a watch since freed (away) */
 	int reread;	   /* the ignore files changed: read them again */
 	int settle;	   /* back from away: wait for the folder to be quiet */
+	/* Set by the loop when s is stopped or freed: the batch's thread ends
+	 * its wait for the folder to be quiet (broker_sync_settle) at once. */
+	atomic_int cancel;
 	/* The batch's thread's while it runs, the loop's otherwise. */
 	pthread_t thread;
 	int working;

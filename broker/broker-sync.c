@@ -99,6 +99,7 @@ broker_sync_free(struct broker_sync *s)
 	if (s == NULL)
 		return;
 	if (s->working) {
+		atomic_store(&s->cancel, 1);
 		pthread_join(s->thread, NULL);
 		s->working = 0;
 	}
@@ -708,6 +709,7 @@ broker_sync_stop(struct broker_sync *s)
 		return;
 	}
 	s->dead = 1;
+	atomic_store(&s->cancel, 1);
 	if (s->watch_ev != NULL)
 		event_del(s->watch_ev); /* (the watch goes with s: the thread may
 					   be setting it up) */
