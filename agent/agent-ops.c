@@ -17,6 +17,7 @@ const struct agent_op *const agent_ops[] = {
 	&agent_op_read_configuration,
 	&agent_op_up,
 	&agent_op_build,
+	&agent_op_run_user_commands,
 	&agent_op_upgrade,
 	&agent_op_stop,
 	&agent_op_down,

@@ -106,6 +106,8 @@ extern const struct agent_op agent_op_info;		  /* host facts */
 extern const struct agent_op agent_op_read_configuration; /* the configuration */
 extern const struct agent_op agent_op_up;		  /* create or resume */
 extern const struct agent_op agent_op_build;		  /* the image, no container */
+/* the lifecycle steps not run yet */
+extern const struct agent_op agent_op_run_user_commands;
 extern const struct agent_op agent_op_upgrade;	     /* devcontainer-lock.json anew */
 extern const struct agent_op agent_op_stop;	     /* stop, keep */
 extern const struct agent_op agent_op_down;	     /* remove */

@@ -14,7 +14,7 @@ int agent_cmd_connect(int argc, char **argv);
 /* The operations `serve` answers, for its help: every row of agent_ops[]
  * (agent-ops.h; test-agent-ops checks the list). */
 #define AGENT_SERVE_OPS \
-	"info, read-configuration, up, build, upgrade,\n" \
+	"info, read-configuration, up, build, run-user-commands, upgrade,\n" \
 	"stop, down, ls, logs, status, exec (on a channel), relay,\n" \
 	"sync (on a channel), sync-pull, clone and source-folder"
 

@@ -174,9 +174,10 @@ lifecycle_step_done(
 	return 1;
 }
 
+/* Run step's commands (array), unless its marker says it ran and !rerun. */
 static int
 lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
-    enum lifecycle_step step, const cJSON *array, char **cause)
+    enum lifecycle_step step, const cJSON *array, int rerun, char **cause)
 {
 	const char *name = lifecycle_steps[step].name;
 	struct lifecycle_group *groups;
@@ -195,12 +196,14 @@ lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
 		goto out;
 	}
 	if (lifecycle_steps[step].marker != 0) {
+		/* (loaded for a rerun too: the marker written after it holds
+		 * the container's time) */
 		if (lifecycle_state_load(ctx, st, cause) != 0) {
 			lifecycle_event(ctx, name, LIFECYCLE_EVENT_FAILED,
 			    cause != NULL ? *cause : NULL);
 			goto out;
 		}
-		if (lifecycle_step_done(ctx, st, step)) {
+		if (!rerun && lifecycle_step_done(ctx, st, step)) {
 			lifecycle_event(ctx, name, LIFECYCLE_EVENT_SKIP,
 			    lifecycle_steps[step].marker == 1
 				? "already ran in this container"
@@ -259,6 +262,15 @@ lifecycle_plan_make(const cJSON *wait_for, unsigned flags, struct lifecycle_plan
 {
 	plan->steps = (1u << LIFECYCLE_NSTEPS) - 1;
 	plan->last_foreground = LIFECYCLE_NSTEPS - 1;
+	plan->rerun = 0;
+	if (flags & LIFECYCLE_PREBUILD) {
+		plan->steps =
+		    (1u << LIFECYCLE_ON_CREATE) | (1u << LIFECYCLE_UPDATE_CONTENT);
+		plan->rerun = 1u << LIFECYCLE_UPDATE_CONTENT;
+	}
+	if (flags & LIFECYCLE_STOP_FOR_PERSONALIZATION)
+		plan->steps &=
+		    ~((1u << LIFECYCLE_POST_START) | (1u << LIFECYCLE_POST_ATTACH));
 	if (flags & LIFECYCLE_SKIP_POST_CREATE)
 		plan->steps = 0;
 	if (flags & LIFECYCLE_SKIP_POST_ATTACH)
@@ -285,7 +297,8 @@ lifecycle_run(const struct lifecycle_ctx *ctx, const cJSON *merged, unsigned fla
 		if (!(plan.steps & (1u << i)))
 			continue;
 		array = lifecycle_step_commands(ctx, merged, i);
-		if (lifecycle_step_run(ctx, &st, i, array, cause) != 0)
+		if (lifecycle_step_run(
+			ctx, &st, i, array, (plan.rerun >> i) & 1, cause) != 0)
 			goto out;
 	}
 	for (; i < LIFECYCLE_NSTEPS; i++) {
@@ -330,7 +343,7 @@ lifecycle_run_pending(const struct lifecycle_ctx *ctx,
 	lifecycle_state_init(ctx, &st);
 	for (size_t i = 0; i < pending->n && rc == 0; i++)
 		rc = lifecycle_step_run(
-		    ctx, &st, pending->steps[i], pending->commands[i], cause);
+		    ctx, &st, pending->steps[i], pending->commands[i], 0, cause);
 	lifecycle_ref_markers_write(ctx, &st);
 	lifecycle_state_clear(&st);
 	return rc;

@@ -214,15 +214,23 @@ struct lifecycle_ctx {
 struct lifecycle_pending;
 
 /* Flags of lifecycle_run(): `up`'s --skip-non-blocking-commands,
- * --skip-post-create, --skip-post-attach. */
+ * --skip-post-create, --skip-post-attach; and run-user-commands'
+ * --prebuild (onCreateCommand and updateContentCommand only, the latter run
+ * again even when its marker says it ran: a prebuild refreshes the
+ * content) and --stop-for-personalization (nothing after the dotfiles:
+ * neither postStartCommand nor postAttachCommand), as the reference's
+ * runLifecycleHooks stops for them. */
 #define LIFECYCLE_SKIP_NON_BLOCKING 0x01
 #define LIFECYCLE_SKIP_POST_CREATE 0x02
 #define LIFECYCLE_SKIP_POST_ATTACH 0x04
+#define LIFECYCLE_PREBUILD 0x08
+#define LIFECYCLE_STOP_FOR_PERSONALIZATION 0x10
 
 /* Which steps lifecycle_run() runs, and which of them before it returns. */
 struct lifecycle_plan {
 	unsigned steps;	     /* bit (1u << step) for each step to run */
 	int last_foreground; /* later steps are pending: -1 (none before) .. 5 */
+	unsigned rerun;	     /* bit (1u << step): run it whatever its marker says */
 };
 
 /* The step's name as in devcontainer.json ("postCreateCommand", "dotfiles")

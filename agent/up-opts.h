@@ -31,6 +31,10 @@ struct up_opts {
 	int skip_non_blocking;
 	int skip_post_create;
 	int skip_post_attach;
+	/* run-user-commands' --prebuild and --stop-for-personalization
+	 * (LIFECYCLE_PREBUILD, LIFECYCLE_STOP_FOR_PERSONALIZATION) */
+	int prebuild;
+	int stop_for_personalization;
 	/* The caller forwards the ports (the remote client): agent_op_up adds
 	 * "ports" to the result for it; else forwardPorts are warned about as
 	 * not forwarded. */

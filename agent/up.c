@@ -40,6 +40,7 @@
 #include "secrets.h"
 #include "tree-hash.h"
 #include "uid-sync.h"
+#include "workspace.h"
 #include "xmalloc.h"
 
 /* Add to st what the Features are: a local one's folder (its tree, as
@@ -984,6 +985,97 @@ out:
 	free(ignore);
 	free(replace_id);
 	cJSON_Delete(replaced);
+	up_state_clear(&s);
+	return rc;
+}
+
+/* Where the reference's runLifecycleHooks stops for opts, given waitFor:
+ * its answer's "result". (Its order: a waitFor step up to
+ * updateContentCommand, then --prebuild, then postCreateCommand as waitFor,
+ * then --stop-for-personalization, then postStartCommand as waitFor.) */
+static const char *
+up_user_commands_result(const struct up_opts *opts, const cJSON *merged)
+{
+	int last =
+	    lifecycle_wait_for_last(cJSON_GetObjectItemCaseSensitive(merged, "waitFor"));
+	int skip = opts->skip_non_blocking;
+
+	if (skip && last <= LIFECYCLE_UPDATE_CONTENT)
+		return "skipNonBlocking";
+	if (opts->prebuild)
+		return "prebuild";
+	if (skip && last == LIFECYCLE_POST_CREATE)
+		return "skipNonBlocking";
+	if (opts->stop_for_personalization)
+		return "stopForPersonalization";
+	if (skip && last == LIFECYCLE_POST_START)
+		return "skipNonBlocking";
+	return "done";
+}
+
+int
+up_user_commands(const struct up_opts *opts, const char *up_cmd, const char **result,
+    char **description, char **cause)
+{
+	struct up_state s;
+	struct workspace ws;
+	char *id = NULL;
+	int rc = -1;
+
+	*result = NULL;
+	*description = NULL;
+	memset(&s, 0, sizeof s);
+	memset(&ws, 0, sizeof ws);
+	s.opts = opts;
+	s.p = &opts->progress;
+	s.lock_fd = -1;
+	s.docker = docker_new(NULL);
+	if (workspace_open_existing(opts->workspace_folder, opts->config_file,
+		opts->id_labels, opts->git_root, up_cmd, s.docker, &ws, cause) != 0)
+		goto out;
+	s.cfg = ws.cfg;
+	ws.cfg = NULL;
+	id = xstrdup(workspace_container_id(&ws));
+	workspace_clear(&ws);
+	/* As up: one workspace's steps run by one process at a time (an up,
+	 * its background steps, another run-user-commands). */
+	if ((s.state_dir = agent_state_dir(cause)) == NULL ||
+	    (s.lock_fd =
+		    agent_lock_acquire(s.state_dir, config_get_devcontainer_id(s.cfg),
+			up_on_lock_wait, (void *)s.p, cause)) < 0)
+		goto out;
+	if (docker_container_inspect(s.docker, id, &s.container, cause) != 0)
+		goto out;
+	if (s.container == NULL) {
+		error_set(cause, "container %.12s vanished (run `%s`)", id, up_cmd);
+		goto out;
+	}
+	if (owner_check(s.container, cause) != 0)
+		goto out;
+	/* Nothing is started here (the reference's finds no container to run
+	 * in either): a stopped one is up's to start. */
+	if (!docker_container_running(s.container)) {
+		error_set(cause,
+		    "the dev container of %s is not running (run `%s`: it starts "
+		    "it and runs the steps)",
+		    opts->workspace_folder, up_cmd);
+		goto out;
+	}
+	if (up_merged_for_container_meta(
+		s.cfg, s.container, &s.merged, &s.metadata, &s.nmetadata, cause) != 0)
+		goto out;
+	s.remote_user = up_remote_user(s.merged, s.container);
+	if (up_lifecycle_run(&s, cause) != 0) {
+		up_explain_not_running(&s, cause);
+		*description = s.failed_description;
+		s.failed_description = NULL;
+		goto out;
+	}
+	*result = up_user_commands_result(opts, s.merged);
+	rc = 0;
+out:
+	free(id);
+	workspace_clear(&ws);
 	up_state_clear(&s);
 	return rc;
 }

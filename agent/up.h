@@ -72,6 +72,18 @@ cJSON *up_result_error_json(const struct up_result *res);
 int up_build(
     const struct up_opts *opts, const cJSON *image_names, cJSON **result, char **cause);
 
+/* `run-user-commands`: the lifecycle steps of the workspace's running dev
+ * container (opts: workspace_folder, config_file, id_labels, git_root, the
+ * lifecycle flags, remote_env, secrets, dotfiles_*, progress), as up runs
+ * them on a container it reuses (its markers say which ran), nothing
+ * created or started. up_cmd: what a "no container" message tells to run.
+ * 0 with *result the reference's word for where it stopped ("done",
+ * "skipNonBlocking", "prebuild", "stopForPersonalization"; static), or -1
+ * with *cause and *description (new, or NULL) the reference's for a failed
+ * step ("postCreateCommand from devcontainer.json failed."). */
+int up_user_commands(const struct up_opts *opts, const char *up_cmd, const char **result,
+    char **description, char **cause);
+
 struct config;
 struct docker;
 /* The merged configuration of an existing container: its devcontainer.metadata

@@ -31,6 +31,7 @@ extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_down_entry;
 extern const struct cmd_entry cmd_read_configuration_entry;
+extern const struct cmd_entry cmd_run_user_commands_entry;
 extern const struct cmd_entry cmd_hosts_entry;
 extern const struct cmd_entry cmd_sync_entry;
 extern const struct cmd_entry cmd_ssh_config_entry;

@@ -15,6 +15,7 @@ static const struct cmd_entry *const client_commands[] = {
 	&cmd_stop_entry,
 	&cmd_down_entry,
 	&cmd_read_configuration_entry,
+	&cmd_run_user_commands_entry,
 	&cmd_hosts_entry,
 	&cmd_sync_entry,
 	&cmd_ssh_config_entry,

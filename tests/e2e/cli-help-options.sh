@@ -25,7 +25,7 @@ mkdir -p -m 700 "$TEST_TMP/rt"
 lite=0
 [ "${RDEV_SANITIZE:-0}" != 1 ] || lite=1
 missing= crashed= runs=0
-for c in up build upgrade exec shell status logs stop down read-configuration ls ssh-config; do
+for c in up build upgrade exec shell status logs stop down read-configuration run-user-commands ls ssh-config; do
 	help=$("$RDEV_BIN_DIR/rdev" "$c" --help)
 	list="$opts -f"
 	if [ $lite = 1 ]; then

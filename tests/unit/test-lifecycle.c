@@ -166,6 +166,12 @@ TEST(plan_runs_everything_unless_told)
 		{ "\"postStartCommand\"",
 		    LIFECYCLE_SKIP_NON_BLOCKING | LIFECYCLE_SKIP_POST_ATTACH, 0x1f,
 		    LIFECYCLE_POST_START },
+		/* run-user-commands' --prebuild: onCreate and updateContent
+		 * only; --stop-for-personalization: up to the dotfiles */
+		{ NULL, LIFECYCLE_PREBUILD, 0x03, LIFECYCLE_POST_ATTACH },
+		{ NULL, LIFECYCLE_STOP_FOR_PERSONALIZATION, 0x0f, LIFECYCLE_POST_ATTACH },
+		{ NULL, LIFECYCLE_PREBUILD | LIFECYCLE_SKIP_POST_CREATE, 0,
+		    LIFECYCLE_POST_ATTACH },
 	};
 	struct lifecycle_plan plan;
 	cJSON *v;
@@ -177,6 +183,12 @@ TEST(plan_runs_everything_unless_told)
 			TEST_FAIL("case %zu: steps %#x last %d, want %#x %d", i,
 			    plan.steps, plan.last_foreground, cases[i].steps,
 			    cases[i].last);
+		/* (only --prebuild's updateContentCommand ignores its marker) */
+		if (plan.rerun !=
+		    ((cases[i].flags & LIFECYCLE_PREBUILD)
+			    ? 1u << LIFECYCLE_UPDATE_CONTENT
+			    : 0))
+			TEST_FAIL("case %zu: rerun %#x", i, plan.rerun);
 		cJSON_Delete(v);
 	}
 }

@@ -1,0 +1,92 @@
+/* op-run-user-commands.c - the "run-user-commands" operation: the lifecycle
+ * steps of the workspace's running dev container that have not run in it
+ * yet, as up runs them on a container it reuses (up_user_commands(), up.h:
+ * the same runner, the same markers), nothing created or started. Answers
+ * the reference CLI's {"outcome":"success","result":"done"} ("result":
+ * where it stopped: "done", "skipNonBlocking", "prebuild",
+ * "stopForPersonalization"); on failure, with the error,
+ * {"description":...}, the reference's field of its error result besides
+ * the message. The request's fields are docs/PROTOCOL.md's
+ * ("run-user-commands"). */
+#include "agent-ops.h"
+
+#include <stdlib.h>
+
+#include "error.h"
+#include "secrets.h"
+#include "up.h"
+
+/* The request's fields into opts (opts->secrets is new: the caller frees
+ * it). 0, or -1 with *cause naming the field. */
+static int
+op_run_user_commands_opts(
+    const struct agent_op_req *r, struct up_opts *opts, char **cause)
+{
+	const cJSON *remote_env = cJSON_GetObjectItemCaseSensitive(r->json, "remoteEnv");
+	struct secrets *check = NULL;
+
+	opts->workspace_folder = r->workspace;
+	opts->config_file = r->config;
+	opts->id_labels = r->id_labels;
+	opts->git_root =
+	    workspace_git_root_of(cJSON_GetObjectItemCaseSensitive(r->json, "noGitRoot"));
+	opts->skip_non_blocking = agent_op_req_bool(r, "skipNonBlockingCommands");
+	opts->skip_post_attach = agent_op_req_bool(r, "skipPostAttach");
+	opts->prebuild = agent_op_req_bool(r, "prebuild");
+	opts->stop_for_personalization = agent_op_req_bool(r, "stopForPersonalization");
+	opts->dotfiles_repository = agent_op_req_string(r, "dotfilesRepository");
+	opts->dotfiles_install_command = agent_op_req_string(r, "dotfilesInstallCommand");
+	opts->dotfiles_target_path = agent_op_req_string(r, "dotfilesTargetPath");
+	opts->progress = *r->progress;
+	if (remote_env != NULL && secrets_from_json(remote_env, &check, NULL) != 0)
+		return error_set(cause, "\"remoteEnv\": expected an object of strings");
+	secrets_free(check);
+	opts->remote_env = remote_env;
+	if (agent_op_req_log_format(r, &opts->progress, cause) != 0)
+		return -1;
+	if (secrets_from_json(cJSON_GetObjectItemCaseSensitive(r->json, "secrets"),
+		&opts->secrets, cause) != 0)
+		return -1;
+	/* (as up's: the background process the steps may fork keeps no
+	 * other copy of them) */
+	secrets_request_wipe((cJSON *)r->json);
+	return 0;
+}
+
+static int
+op_run_user_commands_run(const struct agent_op_req *r, cJSON **result, char **cause)
+{
+	struct up_opts opts = { 0 };
+	const char *word;
+	char *description = NULL, *up_cmd = NULL;
+	int rc = -1;
+
+	*result = NULL;
+	if (op_run_user_commands_opts(r, &opts, cause) != 0)
+		goto out;
+	opts.progress.mask = opts.secrets;
+	up_cmd = agent_op_req_up_cmd(r, r->prog_name);
+	if (up_user_commands(&opts, up_cmd, &word, &description, cause) != 0) {
+		secrets_mask_inplace(opts.secrets, cause);
+		*result = cJSON_CreateObject();
+		cJSON_AddStringToObject(*result, "description",
+		    description != NULL
+			? description
+			: "An error occurred running user commands in the "
+			  "container.");
+		goto out;
+	}
+	*result = cJSON_CreateObject();
+	cJSON_AddStringToObject(*result, "outcome", "success");
+	cJSON_AddStringToObject(*result, "result", word);
+	rc = 0;
+out:
+	free(description);
+	free(up_cmd);
+	secrets_free(opts.secrets);
+	return rc;
+}
+
+const struct agent_op agent_op_run_user_commands = { "run-user-commands",
+	AGENT_OP_WORKSPACE, op_run_user_commands_run,
+	"run the lifecycle steps of the running dev container not run yet" };

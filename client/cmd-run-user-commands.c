@@ -1,0 +1,381 @@
+/* cmd-run-user-commands.c - `rdev run-user-commands TARGET`: run the
+ * lifecycle steps of TARGET's running dev container that have not run in it
+ * yet (the agent's "run-user-commands" operation, on TARGET's backend), as
+ * the reference CLI's `devcontainer run-user-commands` after `up
+ * --skip-post-create` in a prebuild. Prints the reference's
+ * {"outcome":"success","result":"done"}, or its error object (exit 1). */
+#include "client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "progress.h"
+#include "secrets.h"
+#include "xmalloc.h"
+
+/* What the command line asks for, before it becomes the request. */
+struct cmd_ruc_args {
+	const char *folder;
+	const char *config_file;
+	const char *secrets_file;
+	const char *dotfiles[3]; /* cmd_ruc_dotfiles[]'s values; NULL: not given */
+	int skip_non_blocking, prebuild, stop_for_personalization, skip_post_attach;
+	enum workspace_git_root git_root; /* --mount-workspace-git-root */
+	int quiet, log_json;		  /* --json, --log-format json */
+	cJSON *remote_env, *id_labels;	  /* NULL: none given */
+};
+
+/* The --dotfiles-* options and their request fields. */
+static const struct {
+	const char *option, *field;
+} cmd_ruc_dotfiles[] = {
+	{ "--dotfiles-repository", "dotfilesRepository" },
+	{ "--dotfiles-install-command", "dotfilesInstallCommand" },
+	{ "--dotfiles-target-path", "dotfilesTargetPath" },
+};
+#define CMD_RUC_NDOTFILES (sizeof cmd_ruc_dotfiles / sizeof cmd_ruc_dotfiles[0])
+
+/* The reference's options (0.89.0) that rdev does not take, and why: each
+ * is a usage error naming it, never ignored in silence. */
+static const struct {
+	const char *option, *why;
+} cmd_ruc_refused[] = {
+	{ "--container-id",
+	    "rdev finds the container by its workspace (TARGET, --id-label)" },
+	{ "--override-config", "not taken by run-user-commands yet" },
+	{ "--user-data-folder", "rdev keeps its state in the agent's folder" },
+	{ "--docker-path", "the agent talks to the Docker socket itself" },
+	{ "--docker-compose-path", "the agent finds docker compose itself" },
+	{ "--container-data-folder", "rdev keeps its markers in the container" },
+	{ "--container-system-data-folder", "rdev keeps its markers in the container" },
+	{ "--container-session-data-folder",
+	    "rdev caches the probed environment in the agent's folder" },
+	{ "--terminal-columns", "the steps' output is not a terminal" },
+	{ "--terminal-rows", "the steps' output is not a terminal" },
+	{ "--mount-git-worktree-common-dir", "not taken by rdev" },
+	{ "--oci-auth-hardening", "run-user-commands fetches no Features" },
+	{ "--allow-cross-origin-auth-host", "run-user-commands fetches no Features" },
+};
+
+/* The reference's options whose value rdev takes only as its default. */
+static const struct {
+	const char *option, *value;
+} cmd_ruc_defaults_only[] = {
+	{ "--log-level", "info" },
+	{ "--default-user-env-probe", "loginInteractiveShell" },
+};
+
+static void
+cmd_ruc_args_clear(struct cmd_ruc_args *a)
+{
+	cJSON_Delete(a->remote_env);
+	cJSON_Delete(a->id_labels);
+	memset(a, 0, sizeof *a);
+}
+
+/* A refused option at arg ("--container-id", "--container-id=X"): its
+ * table index, or -1. */
+static int
+cmd_ruc_refused_at(const char *arg)
+{
+	size_t n = strcspn(arg, "=");
+
+	for (size_t k = 0; k < sizeof cmd_ruc_refused / sizeof cmd_ruc_refused[0]; k++)
+		if (strlen(cmd_ruc_refused[k].option) == n &&
+		    strncmp(cmd_ruc_refused[k].option, arg, n) == 0)
+			return (int)k;
+	return -1;
+}
+
+/* One option with a value at argv[*i] into *a: 1 taken, 0 not one of
+ * these, or CMD_EXIT_USAGE after printing why. */
+static int
+cmd_ruc_value(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv, int *i, struct cmd_ruc_args *a)
+{
+	static const char *const names[] = { "--config", "--workspace-folder",
+		"--secrets-file", "--remote-env", "--id-label", "--log-format",
+		"--dotfiles-repository", "--dotfiles-install-command",
+		"--dotfiles-target-path", "--log-level", "--default-user-env-probe",
+		NULL };
+	const char *const *o;
+	const char *v = NULL;
+	int r = 0;
+
+	for (o = names; *o != NULL; o++)
+		if ((r = agent_cmd_option(argc, argv, i, *o, &v)) != 0)
+			break;
+	if (*o == NULL)
+		return 0;
+	if (r < 0)
+		return cmd_usage_error(prog, entry, "%s needs a value", *o);
+	if (*v == '\0' && strcmp(*o, "--remote-env") != 0 &&
+	    strcmp(*o, "--id-label") != 0)
+		return cmd_usage_error(prog, entry, "%s is empty (\"\")", *o);
+	if (strcmp(*o, "--config") == 0)
+		a->config_file = v;
+	else if (strcmp(*o, "--workspace-folder") == 0) {
+		if (a->folder != NULL)
+			return cmd_usage_error(prog, entry,
+			    "one workspace only (a TARGET or --workspace-folder)");
+		a->folder = v;
+	} else if (strcmp(*o, "--secrets-file") == 0)
+		a->secrets_file = v;
+	else if (strcmp(*o, "--remote-env") == 0) {
+		if (a->remote_env == NULL)
+			a->remote_env = cJSON_CreateObject();
+		if (agent_cmd_remote_env_add(a->remote_env, v) != 0)
+			return cmd_usage_error(
+			    prog, entry, "--remote-env must be NAME=VALUE");
+	} else if (strcmp(*o, "--id-label") == 0) {
+		if (!agent_cmd_id_label_ok(v))
+			return cmd_usage_error(
+			    prog, entry, "--id-label must be NAME=VALUE");
+		agent_cmd_list_add(&a->id_labels, cJSON_CreateString(v));
+	} else if (strcmp(*o, "--log-format") == 0) {
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+			return cmd_usage_error(
+			    prog, entry, "--log-format must be text or json");
+		a->log_json = strcmp(v, "json") == 0;
+	}
+	for (size_t k = 0;
+	     k < sizeof cmd_ruc_defaults_only / sizeof cmd_ruc_defaults_only[0]; k++)
+		if (strcmp(*o, cmd_ruc_defaults_only[k].option) == 0 &&
+		    strcmp(v, cmd_ruc_defaults_only[k].value) != 0)
+			return cmd_usage_error(prog, entry,
+			    "%s %s: rdev takes only %s (the default)", *o, v,
+			    cmd_ruc_defaults_only[k].value);
+	for (size_t k = 0; k < CMD_RUC_NDOTFILES; k++)
+		if (strcmp(*o, cmd_ruc_dotfiles[k].option) == 0)
+			a->dotfiles[k] = v;
+	return 1;
+}
+
+/* Parse argv into *a (cleared with cmd_ruc_args_clear() either way). 0, or
+ * CMD_EXIT_USAGE after printing why. */
+static int
+cmd_ruc_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv, struct cmd_ruc_args *a)
+{
+	const char *msg = NULL;
+	int i, k, r, v;
+
+	memset(a, 0, sizeof *a);
+	for (i = 1; i < argc; i++) {
+		if ((k = cmd_ruc_refused_at(argv[i])) >= 0)
+			return cmd_usage_error(prog, entry,
+			    "%s (the reference CLI's) is not taken: %s",
+			    cmd_ruc_refused[k].option, cmd_ruc_refused[k].why);
+		if ((r = cmd_ruc_value(prog, entry, argc, argv, &i, a)) != 0) {
+			if (r != 1)
+				return r;
+		} else if ((r = agent_cmd_bool_option(argc, argv, &i,
+				"--mount-workspace-git-root", &v, &msg)) != 0) {
+			if (r < 0)
+				return cmd_usage_error(
+				    prog, entry, "--mount-workspace-git-root %s", msg);
+			a->git_root = v ? WORKSPACE_GIT_ROOT_MOUNTED
+					: WORKSPACE_GIT_ROOT_NOT_MOUNTED;
+		} else if (strcmp(argv[i], "--skip-non-blocking-commands") == 0)
+			a->skip_non_blocking = 1;
+		else if (strcmp(argv[i], "--prebuild") == 0)
+			a->prebuild = 1;
+		else if (strcmp(argv[i], "--stop-for-personalization") == 0)
+			a->stop_for_personalization = 1;
+		else if (strcmp(argv[i], "--skip-post-attach") == 0)
+			a->skip_post_attach = 1;
+		else if (strcmp(argv[i], "--json") == 0)
+			a->quiet = 1;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
+		else if (a->folder == NULL)
+			a->folder = argv[i];
+		else
+			return cmd_usage_error(
+			    prog, entry, "one workspace only (got %s)", argv[i]);
+	}
+	if (a->quiet && a->log_json)
+		return cmd_usage_error(prog, entry,
+		    "--json (no progress) and --log-format json (progress as JSON "
+		    "lines) are mutually exclusive");
+	for (i = 1; i < (int)CMD_RUC_NDOTFILES; i++)
+		if (a->dotfiles[i] != NULL && a->dotfiles[0] == NULL)
+			return cmd_usage_error(prog, entry,
+			    "%s needs --dotfiles-repository", cmd_ruc_dotfiles[i].option);
+	if (a->folder != NULL && *a->folder == '\0')
+		return cmd_usage_error(prog, entry, AGENT_CMD_EMPTY_FOLDER);
+	if (a->folder == NULL)
+		a->folder = ".";
+	return 0;
+}
+
+/* The request for *a (its lists handed over). New object. */
+static cJSON *
+cmd_ruc_request(struct cmd_ruc_args *a)
+{
+	cJSON *req = agent_cmd_request(
+	    client_program.name, "run-user-commands", a->folder, a->config_file);
+
+	cJSON_AddBoolToObject(req, "skipNonBlockingCommands", a->skip_non_blocking);
+	cJSON_AddBoolToObject(req, "prebuild", a->prebuild);
+	cJSON_AddBoolToObject(req, "stopForPersonalization", a->stop_for_personalization);
+	cJSON_AddBoolToObject(req, "skipPostAttach", a->skip_post_attach);
+	workspace_git_root_add(req, a->git_root);
+	if (a->log_json)
+		cJSON_AddStringToObject(req, "logFormat", "json");
+	for (size_t k = 0; k < CMD_RUC_NDOTFILES; k++)
+		if (a->dotfiles[k] != NULL)
+			cJSON_AddStringToObject(
+			    req, cmd_ruc_dotfiles[k].field, a->dotfiles[k]);
+	if (a->remote_env != NULL)
+		cJSON_AddItemToObject(req, "remoteEnv", a->remote_env);
+	if (a->id_labels != NULL)
+		cJSON_AddItemToObject(req, "idLabels", a->id_labels);
+	a->remote_env = a->id_labels = NULL;
+	return req;
+}
+
+/* Usage errors, before a remote TARGET's host is reached (client_target_hook). */
+static int
+cmd_ruc_check(int argc, char **argv, void *arg)
+{
+	struct cmd_ruc_args a;
+	int rc;
+
+	(void)arg;
+	rc = cmd_ruc_parse(&client_program, &cmd_run_user_commands_entry, argc, argv, &a);
+	cmd_ruc_args_clear(&a);
+	return rc == 0 ? CMD_EXIT_OK : rc;
+}
+
+/* Run it through be, print the reference's result; the exit code. */
+static int
+cmd_ruc_run(const struct agent_backend *be, int argc, char **argv)
+{
+	struct cmd_ruc_args a;
+	struct secrets *secrets = NULL;
+	struct progress progress = { .fn = agent_cmd_progress_stderr };
+	cJSON *req, *json = NULL, *details;
+	char *cause = NULL, *text;
+	int rc;
+
+	if ((rc = cmd_ruc_parse(
+		 &client_program, &cmd_run_user_commands_entry, argc, argv, &a)) != 0) {
+		cmd_ruc_args_clear(&a);
+		return rc;
+	}
+	/* Read here, where the user is: the values travel in the request. */
+	if (a.secrets_file != NULL &&
+	    secrets_read_file(a.secrets_file, &secrets, &cause) != 0) {
+		rc = agent_cmd_failed(
+		    &client_program, "run-user-commands", a.log_json, cause);
+		cmd_ruc_args_clear(&a);
+		return rc;
+	}
+	/* --json: the result alone (the steps' output is not shown) */
+	if (a.quiet)
+		progress.fn = NULL;
+	req = cmd_ruc_request(&a);
+	if (secrets != NULL)
+		cJSON_AddItemToObject(req, "secrets", secrets_to_json(secrets));
+	rc = be->call(be->ctx, req, a.quiet ? NULL : &progress, &json, &cause);
+	if (rc != 0) {
+		details = cJSON_IsObject(json) ? cJSON_Duplicate(json, 1)
+					       : cJSON_CreateObject();
+		if (!cJSON_HasObjectItem(details, "description"))
+			cJSON_AddStringToObject(details, "description",
+			    "An error occurred running user commands in the "
+			    "container.");
+		secrets_mask_inplace(secrets, &cause);
+		rc = agent_cmd_failed_details(
+		    &client_program, "run-user-commands", a.log_json, cause, details);
+		cJSON_Delete(details);
+	} else {
+		text = cJSON_PrintUnformatted(json);
+		printf("%s\n", text);
+		free(text);
+		rc = CMD_EXIT_OK;
+	}
+	cJSON_Delete(json);
+	secrets_free(secrets);
+	cmd_ruc_args_clear(&a);
+	return rc;
+}
+
+static int
+cmd_run_user_commands_exec(int argc, char **argv)
+{
+	static const struct client_target_hook hook = { .check = cmd_ruc_check };
+	struct client_target ct;
+	int rc;
+
+	/* (first: a refused option's value is never taken for TARGET) */
+	if ((rc = cmd_ruc_check(argc, argv, NULL)) != CMD_EXIT_OK)
+		return rc;
+	if ((rc = client_target_open_hook("run-user-commands", argc, argv,
+		 CLIENT_TARGET_QUIET, &hook, &ct)) == CMD_EXIT_OK)
+		rc = cmd_ruc_run(&ct.be, ct.argc, ct.argv);
+	client_target_close(&ct);
+	return rc;
+}
+
+const struct cmd_entry cmd_run_user_commands_entry = { "run-user-commands",
+	"TARGET [--config FILE] [--workspace-folder PATH] "
+	"[--skip-non-blocking-commands] [--prebuild] [--stop-for-personalization] "
+	"[--skip-post-attach] [--remote-env NAME=VALUE]... [--secrets-file FILE] "
+	"[--dotfiles-repository URL [--dotfiles-install-command FILE] "
+	"[--dotfiles-target-path PATH]] [--mount-workspace-git-root true|false] "
+	"[--log-format text|json] [--json] " AGENT_CMD_ID_LABEL_USAGE,
+	"run the lifecycle steps of the running dev container not run yet",
+	"Runs onCreateCommand, updateContentCommand, postCreateCommand, the\n"
+	"dotfiles, postStartCommand and postAttachCommand in TARGET's running dev\n"
+	"container, as `up` does on a container it reuses: a step its marker says\n"
+	"ran in this container (postStartCommand: since it started; rdev's or the\n"
+	"reference CLI's markers) is skipped, postAttachCommand runs every time.\n"
+	"Nothing is created or started (the prebuild flow: `up --skip-post-create`,\n"
+	"then run-user-commands). The steps' output goes to stderr; the last line\n"
+	"on stdout is the reference's {\"outcome\":\"success\",\"result\":\"done\"}\n"
+	"(result: where it stopped, done, skipNonBlocking, prebuild or\n"
+	"stopForPersonalization); a step that fails ends it with exit 1 and\n"
+	"{\"outcome\":\"error\",\"message\":...,\"description\":...}, the message\n"
+	"naming the step.\n"
+	"\n"
+	"options (the reference CLI's, `devcontainer "
+	"run-user-commands`):\n" AGENT_CMD_WORKSPACE_HELP
+	"  --skip-non-blocking-commands\n"
+	"                  return after the waitFor step (default\n"
+	"                  updateContentCommand); the later ones continue in the\n"
+	"                  background, as up's (`logs -f` follows them; the\n"
+	"                  reference runs them not at all)\n"
+	"  --prebuild      run onCreateCommand and updateContentCommand only, the\n"
+	"                  latter again even when it ran before\n"
+	"  --stop-for-personalization\n"
+	"                  stop after postCreateCommand and the dotfiles (no\n"
+	"                  postStartCommand, no postAttachCommand)\n"
+	"  --skip-post-attach\n"
+	"                  do not run postAttachCommand\n"
+	"  --remote-env NAME=VALUE\n"
+	"                  set NAME for the steps (repeatable; devcontainer.json's\n"
+	"                  remoteEnv wins)\n"
+	"  --secrets-file FILE\n"
+	"                  a JSON object of strings, read here: each becomes an\n"
+	"                  environment variable of the steps; masked in output\n"
+	"  --dotfiles-repository URL, --dotfiles-install-command FILE,\n"
+	"  --dotfiles-target-path PATH\n"
+	"                  the dotfiles step, as up's (once per container)\n"
+	"  --mount-workspace-git-root true|false\n"
+	"                  as the container's up was given (not given: as made)\n"
+	"  --log-format text|json\n"
+	"                  json: progress as the reference's JSON log lines\n"
+	"  --json          no progress output, only the JSON "
+	"result\n" AGENT_CMD_ID_LABEL_HELP
+	"--log-level and --default-user-env-probe take only the reference's\n"
+	"defaults (info, loginInteractiveShell). The reference's --container-id,\n"
+	"--override-config, --user-data-folder, --docker-path,\n"
+	"--docker-compose-path, --container-data-folder,\n"
+	"--container-system-data-folder, --container-session-data-folder,\n"
+	"--terminal-columns, --terminal-rows, --mount-git-worktree-common-dir,\n"
+	"--oci-auth-hardening and --allow-cross-origin-auth-host are usage errors\n"
+	"(exit 2) that say why.\n\n" CLIENT_TARGET_HELP,
+	cmd_run_user_commands_exec };

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# run-user-commands.sh - `rdev run-user-commands`, the reference CLI's
+# prebuild flow: a container made by `up --skip-post-create` has run no
+# lifecycle step; run-user-commands runs onCreate..postAttach once, with the
+# reference's JSON result; a second call runs only postAttach (the markers
+# say the rest ran); --prebuild runs updateContentCommand again and stops
+# there; a failing step is exit 1 naming it, with the reference's error
+# object; a reference option rdev does not take is a usage error naming it;
+# a stopped container is not started. A remote TARGET (HOST:PATH, through
+# the broker to the host's agent) runs the steps the same way. Each step
+# appends its name to /tmp/order; remoteUser `dev`.
+# Fails without the fix: rdev had no run-user-commands.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+command -v jq >/dev/null || fail "jq is needed"
+# (the remote host starts meanwhile: taken at the end)
+rig_host_bg "$(rig_host_name u)"
+
+ws=$TEST_TMP/ws-ruc
+mkdir -p "$ws"
+cat >"$ws/.devcontainer.json" <<JSON
+{
+  "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV",
+  "remoteUser": "dev",
+  "updateRemoteUserUID": false,
+  "onCreateCommand": "echo onCreate >> /tmp/order",
+  "updateContentCommand": "echo updateContent >> /tmp/order",
+  "postCreateCommand": "echo postCreate >> /tmp/order",
+  "postStartCommand": "echo postStart >> /tmp/order",
+  "postAttachCommand": "echo postAttach >> /tmp/order; [ ! -e fail ]"
+}
+JSON
+cleanup() {
+	local rc=$?
+	set +e
+	docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f >/dev/null
+	(exit $rc)
+	if [ -n "${home:-}" ]; then
+		rig_remote_cleanup rws
+	else
+		rig_test_cleanup
+	fi
+}
+trap cleanup EXIT
+
+cid() { docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$ws"; }
+order() { docker exec "$(cid)" sh -c 'cat /tmp/order 2>/dev/null' | tr '\n' ' ' | sed 's/ $//'; }
+all="onCreate updateContent postCreate postStart postAttach"
+
+rdev up "$ws" --skip-post-create >/dev/null 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up --skip-post-create failed"; }
+check_eq "up --skip-post-create: no step ran" "$(order)" ""
+
+# --- the steps, once --------------------------------------------------------------
+out=$(rdev run-user-commands "$ws" --json 2>"$TEST_TMP/ruc1.err") ||
+	{ cat "$TEST_TMP/ruc1.err" >&2; fail "run-user-commands failed"; }
+check_eq "run-user-commands: the reference's result" "$out" '{"outcome":"success","result":"done"}'
+check_eq "run-user-commands: every step, in order" "$(order)" "$all"
+check_eq "and the reference's markers, so it would not run them again" \
+	"$(docker exec "$(cid)" sh -c 'cd /home/dev/.devcontainer && ls -A' | tr '\n' ' ')" \
+	".onCreateCommandMarker .postCreateCommandMarker .postStartCommandMarker .updateContentCommandMarker "
+
+rdev run-user-commands "$ws" >"$TEST_TMP/ruc2.out" 2>"$TEST_TMP/ruc2.err" ||
+	{ cat "$TEST_TMP/ruc2.err" >&2; fail "a second run-user-commands failed"; }
+check_eq "a second call: only postAttach (the markers say the rest ran)" "$(order)" "$all postAttach"
+check_eq "its result on stdout's last line" "$(tail -n 1 "$TEST_TMP/ruc2.out")" \
+	'{"outcome":"success","result":"done"}'
+grep -q "Running the postAttachCommand" "$TEST_TMP/ruc2.err" ||
+	fail "the steps' progress is not on stderr: $(cat "$TEST_TMP/ruc2.err")"
+
+# --- --prebuild: updateContentCommand again, and nothing after it ---------------------
+out=$(rdev run-user-commands "$ws" --prebuild --json 2>"$TEST_TMP/ruc3.err") ||
+	{ cat "$TEST_TMP/ruc3.err" >&2; fail "run-user-commands --prebuild failed"; }
+check_eq "--prebuild: result prebuild" "$out" '{"outcome":"success","result":"prebuild"}'
+check_eq "--prebuild: updateContentCommand ran again, nothing else" "$(order)" \
+	"$all postAttach updateContent"
+
+# --- a failing step -----------------------------------------------------------------
+touch "$ws/fail"
+rc=0
+out=$(rdev run-user-commands "$ws" --json 2>"$TEST_TMP/ruc4.err") || rc=$?
+check_eq "a failing step: exit 1" "$rc" 1
+check_eq "its error object" "$(jq -c '[.outcome, .description]' <<<"$out")" \
+	'["error","postAttachCommand from devcontainer.json failed."]'
+check_eq "its message names the step" "$(jq -r '.message | startswith("postAttachCommand failed")' <<<"$out")" true
+grep -q "run-user-commands: postAttachCommand failed" "$TEST_TMP/ruc4.err" ||
+	fail "stderr does not name the failed step: $(cat "$TEST_TMP/ruc4.err")"
+rm "$ws/fail"
+
+# --- the reference's options rdev does not take -------------------------------------
+rc=0
+rdev run-user-commands "$ws" --container-id "$(cid)" >/dev/null 2>"$TEST_TMP/ruc5.err" || rc=$?
+check_eq "--container-id: a usage error (exit 2)" "$rc" 2
+grep -q -- "--container-id" "$TEST_TMP/ruc5.err" ||
+	fail "the usage error does not name --container-id: $(cat "$TEST_TMP/ruc5.err")"
+rc=0
+rdev run-user-commands "$ws" --terminal-rows=40 >/dev/null 2>"$TEST_TMP/ruc6.err" || rc=$?
+check_eq "--terminal-rows=40: a usage error (exit 2)" "$rc" 2
+grep -q -- "--terminal-rows" "$TEST_TMP/ruc6.err" ||
+	fail "the usage error does not name --terminal-rows: $(cat "$TEST_TMP/ruc6.err")"
+check_eq "neither ran a step" "$(order)" "$all postAttach updateContent postAttach"
+
+# --- a stopped container is up's to start --------------------------------------------
+docker stop -t 0 "$(cid)" >/dev/null
+rc=0
+rdev run-user-commands "$ws" >/dev/null 2>"$TEST_TMP/ruc7.err" || rc=$?
+check_eq "a stopped container: exit 1" "$rc" 1
+grep -q "is not running" "$TEST_TMP/ruc7.err" ||
+	fail "no 'not running' error: $(cat "$TEST_TMP/ruc7.err")"
+
+# --- remote -------------------------------------------------------------------------
+rig_remote_host u
+on_host "mkdir -p ~/rws && cat > ~/rws/.devcontainer.json" <"$ws/.devcontainer.json"
+rcid() { docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$home/rws"; }
+rdev up "$name:~/rws" --skip-post-create --json >/dev/null 2>"$TEST_TMP/rup.err" ||
+	{ cat "$TEST_TMP/rup.err" >&2; fail "rdev up $name:~/rws --skip-post-create failed"; }
+out=$(rdev run-user-commands "$name:~/rws" --json 2>"$TEST_TMP/rruc.err") ||
+	{ cat "$TEST_TMP/rruc.err" >&2; fail "remote run-user-commands failed"; }
+check_eq "remote: the reference's result" "$out" '{"outcome":"success","result":"done"}'
+check_eq "remote: every step, in order" \
+	"$(docker exec "$(rcid)" cat /tmp/order | tr '\n' ' ' | sed 's/ $//')" "$all"
+finish
