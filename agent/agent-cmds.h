@@ -368,11 +368,20 @@ int agent_cmd_option_skip(int argc, char **argv, int i);
  * indexes of agent_cmd_bool_options[]: one table for finding TARGET
  * (agent_cmd_option_skip()) and for up's parse of them. */
 enum agent_cmd_bool {
-	AGENT_BOOL_GIT_ROOT,	    /* --mount-workspace-git-root */
-	AGENT_BOOL_REMOVE_EXISTING, /* --remove-existing-container */
-	AGENT_BOOL_INCLUDE_CONFIG,  /* --include-configuration */
-	AGENT_BOOL_INCLUDE_MERGED,  /* --include-merged-configuration */
-	AGENT_BOOL_COMMON_DIR,	    /* --mount-git-worktree-common-dir */
+	AGENT_BOOL_GIT_ROOT,		     /* --mount-workspace-git-root */
+	AGENT_BOOL_REMOVE_EXISTING,	     /* --remove-existing-container */
+	AGENT_BOOL_INCLUDE_CONFIG,	     /* --include-configuration */
+	AGENT_BOOL_INCLUDE_MERGED,	     /* --include-merged-configuration */
+	AGENT_BOOL_COMMON_DIR,		     /* --mount-git-worktree-common-dir */
+	AGENT_BOOL_GIT_ROOT,		     /* --mount-workspace-git-root */
+	AGENT_BOOL_REMOVE_EXISTING,	     /* --remove-existing-container */
+	AGENT_BOOL_INCLUDE_CONFIG,	     /* --include-configuration */
+	AGENT_BOOL_INCLUDE_MERGED,	     /* --include-merged-configuration */
+	AGENT_BOOL_SKIP_NON_BLOCKING,	     /* --skip-non-blocking-commands */
+	AGENT_BOOL_SKIP_POST_CREATE,	     /* --skip-post-create */
+	AGENT_BOOL_SKIP_POST_ATTACH,	     /* --skip-post-attach */
+	AGENT_BOOL_PREBUILD,		     /* --prebuild (run-user-commands) */
+	AGENT_BOOL_STOP_FOR_PERSONALIZATION, /* --stop-for-personalization */
 	AGENT_BOOL_COUNT
 };
 /* Their names, by enum agent_cmd_bool. */

@@ -45,6 +45,11 @@ const char *const agent_cmd_bool_options[AGENT_BOOL_COUNT] = {
 	[AGENT_BOOL_INCLUDE_CONFIG] = "--include-configuration",
 	[AGENT_BOOL_INCLUDE_MERGED] = "--include-merged-configuration",
 	[AGENT_BOOL_COMMON_DIR] = "--mount-git-worktree-common-dir",
+	[AGENT_BOOL_SKIP_NON_BLOCKING] = "--skip-non-blocking-commands",
+	[AGENT_BOOL_SKIP_POST_CREATE] = "--skip-post-create",
+	[AGENT_BOOL_SKIP_POST_ATTACH] = "--skip-post-attach",
+	[AGENT_BOOL_PREBUILD] = "--prebuild",
+	[AGENT_BOOL_STOP_FOR_PERSONALIZATION] = "--stop-for-personalization",
 };
 
 /* The reference's options that rdev takes at their default only (see

@@ -167,7 +167,9 @@ cmd_up_bool(int argc, char **argv, int *i, struct cmd_up_args *a, const char **m
 	int r = 0, v = 0;
 
 	for (k = 0; k < AGENT_BOOL_COUNT; k++)
-		if ((r = agent_cmd_bool_option(
+		if (k != AGENT_BOOL_PREBUILD &&
+		    k != AGENT_BOOL_STOP_FOR_PERSONALIZATION &&
+		    (r = agent_cmd_bool_option(
 			 argc, argv, i, agent_cmd_bool_options[k], &v, msg)) != 0)
 			break;
 	if (r <= 0) {
@@ -187,6 +189,11 @@ cmd_up_bool(int argc, char **argv, int *i, struct cmd_up_args *a, const char **m
 		a->common_dir =
 		    v ? WORKSPACE_COMMON_DIR_MOUNTED : WORKSPACE_COMMON_DIR_NOT_MOUNTED;
 		break;
+	case AGENT_BOOL_SKIP_NON_BLOCKING: a->skip_non_blocking = v; break;
+	case AGENT_BOOL_SKIP_POST_CREATE: a->skip_post_create = v; break;
+	case AGENT_BOOL_SKIP_POST_ATTACH: a->skip_post_attach = v; break;
+	case AGENT_BOOL_PREBUILD:
+	case AGENT_BOOL_STOP_FOR_PERSONALIZATION:
 	case AGENT_BOOL_COUNT: break;
 	}
 	return 1;
@@ -345,12 +352,6 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 			a->rebuild = 1;
 		else if (strcmp(argv[i], "--recreate") == 0)
 			a->recreate = 1;
-		else if (strcmp(argv[i], "--skip-non-blocking-commands") == 0)
-			a->skip_non_blocking = 1;
-		else if (strcmp(argv[i], "--skip-post-create") == 0)
-			a->skip_post_create = 1;
-		else if (strcmp(argv[i], "--skip-post-attach") == 0)
-			a->skip_post_attach = 1;
 		else if (strcmp(argv[i], "--build-no-cache") == 0)
 			a->build_no_cache = 1;
 		else if (strcmp(argv[i], "--json") == 0)

@@ -277,6 +277,9 @@ lifecycle_plan_make(const cJSON *wait_for, unsigned flags, struct lifecycle_plan
 		plan->steps &= ~(1u << LIFECYCLE_POST_ATTACH);
 	if (flags & LIFECYCLE_SKIP_NON_BLOCKING)
 		plan->last_foreground = lifecycle_wait_for_last(wait_for);
+	/* (last_foreground + 1 is 0 for "initializeCommand": none kept) */
+	if ((flags & LIFECYCLE_SKIP_NON_BLOCKING) && (flags & LIFECYCLE_NO_BACKGROUND))
+		plan->steps &= (1u << (plan->last_foreground + 1)) - 1;
 }
 
 int

@@ -219,12 +219,16 @@ struct lifecycle_pending;
  * again even when its marker says it ran: a prebuild refreshes the
  * content) and --stop-for-personalization (nothing after the dotfiles:
  * neither postStartCommand nor postAttachCommand), as the reference's
- * runLifecycleHooks stops for them. */
+ * runLifecycleHooks stops for them. LIFECYCLE_NO_BACKGROUND: with
+ * LIFECYCLE_SKIP_NON_BLOCKING, the steps after the waitFor one are dropped,
+ * not pending (run-user-commands, as the reference: a later call runs them,
+ * their markers saying which did not run; up keeps its background run). */
 #define LIFECYCLE_SKIP_NON_BLOCKING 0x01
 #define LIFECYCLE_SKIP_POST_CREATE 0x02
 #define LIFECYCLE_SKIP_POST_ATTACH 0x04
 #define LIFECYCLE_PREBUILD 0x08
 #define LIFECYCLE_STOP_FOR_PERSONALIZATION 0x10
+#define LIFECYCLE_NO_BACKGROUND 0x20
 
 /* Which steps lifecycle_run() runs, and which of them before it returns. */
 struct lifecycle_plan {

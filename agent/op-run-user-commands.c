@@ -34,6 +34,9 @@ op_run_user_commands_opts(
 	opts->skip_post_attach = agent_op_req_bool(r, "skipPostAttach");
 	opts->prebuild = agent_op_req_bool(r, "prebuild");
 	opts->stop_for_personalization = agent_op_req_bool(r, "stopForPersonalization");
+	/* (skipNonBlockingCommands stops after waitFor: a prebuild's later
+	 * call runs the rest) */
+	opts->no_background = 1;
 	opts->dotfiles_repository = agent_op_req_string(r, "dotfilesRepository");
 	opts->dotfiles_install_command = agent_op_req_string(r, "dotfilesInstallCommand");
 	opts->dotfiles_target_path = agent_op_req_string(r, "dotfilesTargetPath");

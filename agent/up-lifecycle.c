@@ -282,7 +282,8 @@ up_lifecycle_flags(const struct up_opts *opts)
 	    (opts->skip_post_create ? LIFECYCLE_SKIP_POST_CREATE : 0) |
 	    (opts->skip_post_attach ? LIFECYCLE_SKIP_POST_ATTACH : 0) |
 	    (opts->prebuild ? LIFECYCLE_PREBUILD : 0) |
-	    (opts->stop_for_personalization ? LIFECYCLE_STOP_FOR_PERSONALIZATION : 0);
+	    (opts->stop_for_personalization ? LIFECYCLE_STOP_FOR_PERSONALIZATION : 0) |
+	    (opts->no_background ? LIFECYCLE_NO_BACKGROUND : 0);
 }
 
 /* A step failed here, not in the background: record it next to the

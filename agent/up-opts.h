@@ -35,6 +35,10 @@ struct up_opts {
 	 * (LIFECYCLE_PREBUILD, LIFECYCLE_STOP_FOR_PERSONALIZATION) */
 	int prebuild;
 	int stop_for_personalization;
+	/* run-user-commands: skip_non_blocking drops the later steps, as the
+	 * reference's does, instead of running them in the background as up's
+	 * (LIFECYCLE_NO_BACKGROUND) */
+	int no_background;
 	/* The caller forwards the ports (the remote client): agent_op_up adds
 	 * "ports" to the result for it; else forwardPorts are warned about as
 	 * not forwarded. */

@@ -115,7 +115,9 @@ up_config_hash(const struct config *cfg, const cJSON *additional_features,
 static void
 up_on_lock_wait(void *arg)
 {
-	progress_line(arg, "Waiting for another `up` of this workspace to finish");
+	progress_line(arg,
+	    "Waiting for this workspace's lock (held by another rdev command on "
+	    "it: up, run-user-commands, or the background lifecycle steps)");
 }
 
 /* The workspace's container (not being removed), or NULL. */
@@ -1019,7 +1021,6 @@ up_user_commands(const struct up_opts *opts, const char *up_cmd, const char **re
 {
 	struct up_state s;
 	struct workspace ws;
-	char *id = NULL;
 	int rc = -1;
 
 	*result = NULL;
@@ -1035,19 +1036,23 @@ up_user_commands(const struct up_opts *opts, const char *up_cmd, const char **re
 		goto out;
 	s.cfg = ws.cfg;
 	ws.cfg = NULL;
-	id = xstrdup(workspace_container_id(&ws));
 	workspace_clear(&ws);
+	for (size_t i = 0; i < config_get_warnings(s.cfg)->count; i++)
+		progress_line(s.p, "warning: %s", config_get_warnings(s.cfg)->items[i]);
 	/* As up: one workspace's steps run by one process at a time (an up,
-	 * its background steps, another run-user-commands). */
+	 * its background steps, another run-user-commands). The container is
+	 * looked up again once the lock is had: an `up --recreate` holding it
+	 * replaces the one found before. */
 	if ((s.state_dir = agent_state_dir(cause)) == NULL ||
 	    (s.lock_fd =
 		    agent_lock_acquire(s.state_dir, config_get_devcontainer_id(s.cfg),
 			up_on_lock_wait, (void *)s.p, cause)) < 0)
 		goto out;
-	if (docker_container_inspect(s.docker, id, &s.container, cause) != 0)
+	if (workspace_find_container(s.docker, s.cfg, &s.container, cause) != 0)
 		goto out;
 	if (s.container == NULL) {
-		error_set(cause, "container %.12s vanished (run `%s`)", id, up_cmd);
+		error_set(cause, "no dev container for %s (run `%s` first)",
+		    opts->workspace_folder, up_cmd);
 		goto out;
 	}
 	if (owner_check(s.container, cause) != 0)
@@ -1074,7 +1079,6 @@ up_user_commands(const struct up_opts *opts, const char *up_cmd, const char **re
 	*result = up_user_commands_result(opts, s.merged);
 	rc = 0;
 out:
-	free(id);
 	workspace_clear(&ws);
 	up_state_clear(&s);
 	return rc;

@@ -152,6 +152,42 @@ cmd_ruc_value(const struct cmd_program *prog, const struct cmd_entry *entry, int
 	return 1;
 }
 
+/* The reference's boolean options run-user-commands takes (yargs': NAME,
+ * NAME true|false, NAME=true|false, --no-NAME; agent_cmd_bool_options[], so
+ * a value is never taken for TARGET). 0 not one of them, 1 taken, -1 with
+ * *msg the option's name. */
+static int
+cmd_ruc_bool(int argc, char **argv, int *i, struct cmd_ruc_args *a, const char **msg)
+{
+	static const enum agent_cmd_bool taken[] = { AGENT_BOOL_GIT_ROOT,
+		AGENT_BOOL_SKIP_NON_BLOCKING, AGENT_BOOL_PREBUILD,
+		AGENT_BOOL_STOP_FOR_PERSONALIZATION, AGENT_BOOL_SKIP_POST_ATTACH };
+	int r = 0, v = 0;
+	size_t k;
+
+	for (k = 0; k < sizeof taken / sizeof taken[0]; k++)
+		if ((r = agent_cmd_bool_option(
+			 argc, argv, i, agent_cmd_bool_options[taken[k]], &v, msg)) != 0)
+			break;
+	if (r <= 0) {
+		if (r < 0)
+			*msg = agent_cmd_bool_options[taken[k]];
+		return r;
+	}
+	switch (taken[k]) {
+	case AGENT_BOOL_GIT_ROOT:
+		a->git_root =
+		    v ? WORKSPACE_GIT_ROOT_MOUNTED : WORKSPACE_GIT_ROOT_NOT_MOUNTED;
+		break;
+	case AGENT_BOOL_SKIP_NON_BLOCKING: a->skip_non_blocking = v; break;
+	case AGENT_BOOL_PREBUILD: a->prebuild = v; break;
+	case AGENT_BOOL_STOP_FOR_PERSONALIZATION: a->stop_for_personalization = v; break;
+	case AGENT_BOOL_SKIP_POST_ATTACH: a->skip_post_attach = v; break;
+	default: break;
+	}
+	return 1;
+}
+
 /* Parse argv into *a (cleared with cmd_ruc_args_clear() either way). 0, or
  * CMD_EXIT_USAGE after printing why. */
 static int
@@ -159,7 +195,7 @@ cmd_ruc_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int
     char **argv, struct cmd_ruc_args *a)
 {
 	const char *msg = NULL;
-	int i, k, r, v;
+	int i, k, r;
 
 	memset(a, 0, sizeof *a);
 	for (i = 1; i < argc; i++) {
@@ -170,22 +206,11 @@ cmd_ruc_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int
 		if ((r = cmd_ruc_value(prog, entry, argc, argv, &i, a)) != 0) {
 			if (r != 1)
 				return r;
-		} else if ((r = agent_cmd_bool_option(argc, argv, &i,
-				"--mount-workspace-git-root", &v, &msg)) != 0) {
+		} else if ((r = cmd_ruc_bool(argc, argv, &i, a, &msg)) != 0) {
 			if (r < 0)
 				return cmd_usage_error(
-				    prog, entry, "--mount-workspace-git-root %s", msg);
-			a->git_root = v ? WORKSPACE_GIT_ROOT_MOUNTED
-					: WORKSPACE_GIT_ROOT_NOT_MOUNTED;
-		} else if (strcmp(argv[i], "--skip-non-blocking-commands") == 0)
-			a->skip_non_blocking = 1;
-		else if (strcmp(argv[i], "--prebuild") == 0)
-			a->prebuild = 1;
-		else if (strcmp(argv[i], "--stop-for-personalization") == 0)
-			a->stop_for_personalization = 1;
-		else if (strcmp(argv[i], "--skip-post-attach") == 0)
-			a->skip_post_attach = 1;
-		else if (strcmp(argv[i], "--json") == 0)
+				    prog, entry, "%s takes true or false", msg);
+		} else if (strcmp(argv[i], "--json") == 0)
 			a->quiet = 1;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
@@ -344,10 +369,10 @@ const struct cmd_entry cmd_run_user_commands_entry = { "run-user-commands",
 	"options (the reference CLI's, `devcontainer "
 	"run-user-commands`):\n" AGENT_CMD_WORKSPACE_HELP
 	"  --skip-non-blocking-commands\n"
-	"                  return after the waitFor step (default\n"
-	"                  updateContentCommand); the later ones continue in the\n"
-	"                  background, as up's (`logs -f` follows them; the\n"
-	"                  reference runs them not at all)\n"
+	"                  stop after the waitFor step (default\n"
+	"                  updateContentCommand): the later ones are not run, as\n"
+	"                  the reference's (a later call runs them; up's run in\n"
+	"                  the background)\n"
 	"  --prebuild      run onCreateCommand and updateContentCommand only, the\n"
 	"                  latter again even when it ran before\n"
 	"  --stop-for-personalization\n"
@@ -370,6 +395,8 @@ const struct cmd_entry cmd_run_user_commands_entry = { "run-user-commands",
 	"                  json: progress as the reference's JSON log lines\n"
 	"  --json          no progress output, only the JSON "
 	"result\n" AGENT_CMD_ID_LABEL_HELP
+	"The boolean options take true or false as the reference's do\n"
+	"(--prebuild false, --skip-post-attach=true, --no-prebuild).\n"
 	"--log-level and --default-user-env-probe take only the reference's\n"
 	"defaults (info, loginInteractiveShell). The reference's --container-id,\n"
 	"--override-config, --user-data-folder, --docker-path,\n"

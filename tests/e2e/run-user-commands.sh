@@ -22,7 +22,9 @@ cat >"$ws/.devcontainer.json" <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV",
   "remoteUser": "dev",
+  "updateRemoteUserUID": true,
   "updateRemoteUserUID": false,
+  "initializeCommand": "[ ! -e slow ] || sleep 2",
   "onCreateCommand": "echo onCreate >> /tmp/order",
   "updateContentCommand": "echo updateContent >> /tmp/order",
   "postCreateCommand": "echo postCreate >> /tmp/order",
@@ -47,26 +49,38 @@ cid() { docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$ws"; 
 order() { docker exec "$(cid)" sh -c 'cat /tmp/order 2>/dev/null' | tr '\n' ' ' | sed 's/ $//'; }
 all="onCreate updateContent postCreate postStart postAttach"
 
-rdev up "$ws" --skip-post-create >/dev/null 2>"$TEST_TMP/up.err" ||
+# (a boolean's value, as the reference's yargs takes it, is no TARGET)
+rdev up --skip-post-create true "$ws" >/dev/null 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up --skip-post-create failed"; }
 check_eq "up --skip-post-create: no step ran" "$(order)" ""
 
-# --- the steps, once --------------------------------------------------------------
+# --- --skip-non-blocking-commands: up to waitFor, the rest not run (a later call's) --
+out=$(rdev run-user-commands "$ws" --skip-non-blocking-commands --json 2>"$TEST_TMP/ruc0.err") ||
+	{ cat "$TEST_TMP/ruc0.err" >&2; fail "run-user-commands --skip-non-blocking-commands failed"; }
+check_eq "--skip-non-blocking-commands: result skipNonBlocking" "$out" \
+	'{"outcome":"success","result":"skipNonBlocking"}'
+check_eq "--skip-non-blocking-commands: up to updateContentCommand" "$(order)" \
+	"onCreate updateContent"
+
+# --- the steps, once (the rest: nothing left running in the background) -------------
 out=$(rdev run-user-commands "$ws" --json 2>"$TEST_TMP/ruc1.err") ||
 	{ cat "$TEST_TMP/ruc1.err" >&2; fail "run-user-commands failed"; }
 check_eq "run-user-commands: the reference's result" "$out" '{"outcome":"success","result":"done"}'
-check_eq "run-user-commands: every step, in order" "$(order)" "$all"
+check_eq "run-user-commands: every step, in order, once" "$(order)" "$all"
 check_eq "and the reference's markers, so it would not run them again" \
 	"$(docker exec "$(cid)" sh -c 'cd /home/dev/.devcontainer && ls -A' | tr '\n' ' ')" \
 	".onCreateCommandMarker .postCreateCommandMarker .postStartCommandMarker .updateContentCommandMarker "
 
-rdev run-user-commands "$ws" >"$TEST_TMP/ruc2.out" 2>"$TEST_TMP/ruc2.err" ||
+rdev run-user-commands --prebuild false --no-stop-for-personalization "$ws" \
+	--skip-post-attach=false >"$TEST_TMP/ruc2.out" 2>"$TEST_TMP/ruc2.err" ||
 	{ cat "$TEST_TMP/ruc2.err" >&2; fail "a second run-user-commands failed"; }
 check_eq "a second call: only postAttach (the markers say the rest ran)" "$(order)" "$all postAttach"
 check_eq "its result on stdout's last line" "$(tail -n 1 "$TEST_TMP/ruc2.out")" \
 	'{"outcome":"success","result":"done"}'
 grep -q "Running the postAttachCommand" "$TEST_TMP/ruc2.err" ||
 	fail "the steps' progress is not on stderr: $(cat "$TEST_TMP/ruc2.err")"
+grep -q 'warning: .*duplicate property "updateRemoteUserUID"' "$TEST_TMP/ruc2.err" ||
+	fail "the configuration's warning is not shown: $(cat "$TEST_TMP/ruc2.err")"
 
 # --- --prebuild: updateContentCommand again, and nothing after it ---------------------
 out=$(rdev run-user-commands "$ws" --prebuild --json 2>"$TEST_TMP/ruc3.err") ||
@@ -99,6 +113,21 @@ check_eq "--terminal-rows=40: a usage error (exit 2)" "$rc" 2
 grep -q -- "--terminal-rows" "$TEST_TMP/ruc6.err" ||
 	fail "the usage error does not name --terminal-rows: $(cat "$TEST_TMP/ruc6.err")"
 check_eq "neither ran a step" "$(order)" "$all postAttach updateContent postAttach"
+
+# --- waiting for a concurrent `up --recreate`: its new container, not the old one ----
+touch "$ws/slow"
+rdev up "$ws" --recreate --json >/dev/null 2>"$TEST_TMP/rec.err" &
+rec=$!
+sleep 1 # (that up holds the workspace's lock, in its initializeCommand)
+rdev run-user-commands "$ws" >"$TEST_TMP/ruc8.out" 2>"$TEST_TMP/ruc8.err" ||
+	{ cat "$TEST_TMP/ruc8.err" >&2; fail "run-user-commands beside up --recreate failed"; }
+wait $rec || { cat "$TEST_TMP/rec.err" >&2; fail "up --recreate failed"; }
+rm "$ws/slow"
+check_eq "beside up --recreate: done" "$(tail -n 1 "$TEST_TMP/ruc8.out")" \
+	'{"outcome":"success","result":"done"}'
+check_eq "in the new container, after its up's steps" "$(order)" "$all postAttach"
+grep -q "Waiting for this workspace's lock (held by another rdev command" "$TEST_TMP/ruc8.err" ||
+	fail "no lock-wait line naming the holder generically: $(cat "$TEST_TMP/ruc8.err")"
 
 # --- a stopped container is up's to start --------------------------------------------
 docker stop -t 0 "$(cid)" >/dev/null

@@ -172,6 +172,25 @@ TEST(plan_runs_everything_unless_told)
 		{ NULL, LIFECYCLE_STOP_FOR_PERSONALIZATION, 0x0f, LIFECYCLE_POST_ATTACH },
 		{ NULL, LIFECYCLE_PREBUILD | LIFECYCLE_SKIP_POST_CREATE, 0,
 		    LIFECYCLE_POST_ATTACH },
+		/* run-user-commands' --skip-non-blocking-commands: the steps
+		 * after waitFor dropped (the reference's), not pending (up's) */
+		{ NULL, LIFECYCLE_SKIP_NON_BLOCKING | LIFECYCLE_NO_BACKGROUND, 0x03,
+		    LIFECYCLE_UPDATE_CONTENT },
+		{ "\"initializeCommand\"",
+		    LIFECYCLE_SKIP_NON_BLOCKING | LIFECYCLE_NO_BACKGROUND, 0, -1 },
+		{ "\"postStartCommand\"",
+		    LIFECYCLE_SKIP_NON_BLOCKING | LIFECYCLE_NO_BACKGROUND |
+			LIFECYCLE_SKIP_POST_ATTACH,
+		    0x1f, LIFECYCLE_POST_START },
+		/* --prebuild with waitFor onCreateCommand: onCreateCommand
+		 * only, result skipNonBlocking (the reference's runLifecycleHooks
+		 * returns before updateContentCommand) */
+		{ "\"onCreateCommand\"",
+		    LIFECYCLE_PREBUILD | LIFECYCLE_SKIP_NON_BLOCKING |
+			LIFECYCLE_NO_BACKGROUND,
+		    0x01, LIFECYCLE_ON_CREATE },
+		/* (noBackground alone changes nothing) */
+		{ NULL, LIFECYCLE_NO_BACKGROUND, 0x3f, LIFECYCLE_POST_ATTACH },
 	};
 	struct lifecycle_plan plan;
 	cJSON *v;
