@@ -405,6 +405,42 @@ int agent_cmd_bool_option(
  * another value: *msg (new string, the caller frees) names the option, the
  * value rdev takes and what to use instead, so it is never ignored. */
 int agent_cmd_default_only(int argc, char **argv, int *i, unsigned cmd, char **msg);
+/* The reference CLI's options that up and run-user-commands share, as
+ * parsed: one parser and one request for both (agent_cmd_steps_*()). */
+#define AGENT_CMD_NDOTFILES 3
+struct agent_cmd_steps_args {
+	const char *folder; /* TARGET or --workspace-folder; "." when neither */
+	const char *config_file;
+	const char *secrets_file;
+	/* --dotfiles-repository, -install-command, -target-path; NULL: not given */
+	const char *dotfiles[AGENT_CMD_NDOTFILES];
+	int skip_non_blocking, skip_post_attach;
+	enum workspace_git_root git_root; /* --mount-workspace-git-root */
+	int quiet;			  /* --json */
+	int log_json;			  /* --log-format json */
+	cJSON *remote_env, *id_labels;	  /* NULL: none given */
+	char *error;			  /* a usage error's message made here */
+};
+void agent_cmd_steps_clear(struct agent_cmd_steps_args *a);
+/* Take value v of the option name ("--config") into *a: 1 taken, 0 not one
+ * of the shared ones, -1 with *msg (static, or a->error: valid until the
+ * next call or agent_cmd_steps_clear()) for the usage error. --log-level,
+ * --default-user-env-probe and --update-remote-user-uid-default take only
+ * rdev's value (the reference's default) and say what to use instead. */
+int agent_cmd_steps_value(
+    struct agent_cmd_steps_args *a, const char *name, const char *v, const char **msg);
+/* The shared boolean k (agent_cmd_bool_option()'s value v) into *a: 1
+ * taken, 0 not a shared one. */
+int agent_cmd_steps_bool(struct agent_cmd_steps_args *a, enum agent_cmd_bool k, int v);
+/* A positional argument (TARGET) into *a: 0, or -1 with *msg (a->error:
+ * one workspace only). */
+int agent_cmd_steps_folder(
+    struct agent_cmd_steps_args *a, const char *arg, const char **msg);
+/* The checks once the command line is read (and the default folder "."):
+ * NULL, or the usage error's message (static, or a->error). */
+const char *agent_cmd_steps_check(struct agent_cmd_steps_args *a);
+/* Add *a's fields to req (its lists are handed over to req). */
+void agent_cmd_steps_request(cJSON *req, struct agent_cmd_steps_args *a);
 /* Is argv[*i] option name ("--mount")? 0 no; 1 yes, *value is its value
  * ("--mount=V", or the next argument: *i is advanced); -1 it is, but the
  * value is missing. */

@@ -101,6 +101,15 @@ const struct agent_op *agent_op_find(const char *name);
 int agent_op_call(const cJSON *json, const char *prog_name, const struct progress *p,
     cJSON **result, char **cause);
 
+struct up_opts;
+/* op-up.c: the request's fields that up and run-user-commands share (docs/
+ * PROTOCOL.md: the workspace, noGitRoot, skipNonBlockingCommands,
+ * skipPostAttach, idLabels, the dotfiles, remoteEnv, logFormat, secrets)
+ * into opts, its progress r's. opts->secrets is new (the caller frees it);
+ * the request's secrets are wiped: from here on the values live there
+ * only. 0, or -1 with *cause naming the field. */
+int op_up_steps_opts(const struct agent_op_req *r, struct up_opts *opts, char **cause);
+
 /* The rows (op-<name>.c). */
 extern const struct agent_op agent_op_info;		  /* host facts */
 extern const struct agent_op agent_op_read_configuration; /* the configuration */

@@ -182,6 +182,204 @@ agent_cmd_bool_option(
 	return 1;
 }
 
+/* The --dotfiles-* options and their request fields (dotfiles[], in this
+ * order). */
+static const struct {
+	const char *option, *field;
+} agent_cmd_dotfiles[AGENT_CMD_NDOTFILES] = {
+	{ "--dotfiles-repository", "dotfilesRepository" },
+	{ "--dotfiles-install-command", "dotfilesInstallCommand" },
+	{ "--dotfiles-target-path", "dotfilesTargetPath" },
+};
+
+/* The shared options that name a path (or a repository): "" is a usage
+ * error (AGENT_CMD_EMPTY), never the current folder. */
+static const struct {
+	const char *option, *error;
+} agent_cmd_paths[] = {
+	{ "--config", AGENT_CMD_EMPTY("--config", "file") },
+	{ "--secrets-file", AGENT_CMD_EMPTY("--secrets-file", "file") },
+	{ "--dotfiles-repository",
+	    AGENT_CMD_EMPTY("--dotfiles-repository", "repository") },
+	{ "--dotfiles-install-command",
+	    AGENT_CMD_EMPTY("--dotfiles-install-command", "file") },
+	{ "--dotfiles-target-path", AGENT_CMD_EMPTY("--dotfiles-target-path", "folder") },
+};
+
+/* The reference's options whose value rdev does not take (its default
+ * apart): which one it has, the one rdev takes, and what to use instead
+ * (for the usage error: never taken in silence). */
+static const struct {
+	const char *option, *choices, *rdev, *instead;
+} agent_cmd_defaults_only[] = {
+	{ "--log-level", "info, debug, trace", "info",
+	    "-v (debug) or -vv before the command raise rdev's own log level" },
+	{ "--default-user-env-probe",
+	    "none, loginInteractiveShell, interactiveShell, loginShell",
+	    "loginInteractiveShell", "set \"userEnvProbe\" in devcontainer.json" },
+	{ "--update-remote-user-uid-default", "never, on, off", "on",
+	    "set \"updateRemoteUserUID\": false in devcontainer.json" },
+};
+
+/* Is v one of choices ("a, b, c")? */
+static int
+agent_cmd_choice(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+
+	for (const char *c = choices; *c != '\0'; c += strcspn(c, ",") + 1) {
+		c += strspn(c, " ");
+		if (n > 0 && strncmp(c, v, n) == 0 && (c[n] == ',' || c[n] == '\0'))
+			return 1;
+		if (c[strcspn(c, ",")] == '\0')
+			break;
+	}
+	return 0;
+}
+
+void
+agent_cmd_steps_clear(struct agent_cmd_steps_args *a)
+{
+	cJSON_Delete(a->remote_env);
+	cJSON_Delete(a->id_labels);
+	free(a->error);
+	memset(a, 0, sizeof *a);
+}
+
+/* A defaults-only option's value v (agent_cmd_defaults_only[k]): 0 rdev's,
+ * or -1 with *msg. */
+static int
+agent_cmd_default_only(
+    struct agent_cmd_steps_args *a, size_t k, const char *v, const char **msg)
+{
+	if (strcmp(v, agent_cmd_defaults_only[k].rdev) == 0)
+		return 0;
+	free(a->error);
+	a->error = agent_cmd_choice(agent_cmd_defaults_only[k].choices, v)
+	    ? xasprintf("%s %s: rdev takes only %s (the default): %s",
+		  agent_cmd_defaults_only[k].option, v, agent_cmd_defaults_only[k].rdev,
+		  agent_cmd_defaults_only[k].instead)
+	    : xasprintf("%s must be one of %s", agent_cmd_defaults_only[k].option,
+		  agent_cmd_defaults_only[k].choices);
+	*msg = a->error;
+	return -1;
+}
+
+int
+agent_cmd_steps_value(
+    struct agent_cmd_steps_args *a, const char *name, const char *v, const char **msg)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof agent_cmd_paths / sizeof agent_cmd_paths[0]; k++)
+		if (*v == '\0' && strcmp(name, agent_cmd_paths[k].option) == 0)
+			return *msg = agent_cmd_paths[k].error, -1;
+	for (k = 0;
+	     k < sizeof agent_cmd_defaults_only / sizeof agent_cmd_defaults_only[0]; k++)
+		if (strcmp(name, agent_cmd_defaults_only[k].option) == 0)
+			return agent_cmd_default_only(a, k, v, msg) == 0 ? 1 : -1;
+	for (k = 0; k < AGENT_CMD_NDOTFILES; k++)
+		if (strcmp(name, agent_cmd_dotfiles[k].option) == 0) {
+			a->dotfiles[k] = v;
+			return 1;
+		}
+	if (strcmp(name, "--config") == 0)
+		a->config_file = v;
+	else if (strcmp(name, "--workspace-folder") == 0) {
+		if (a->folder != NULL)
+			return *msg =
+				   "one workspace only (a TARGET or --workspace-folder)",
+			       -1;
+		a->folder = v;
+	} else if (strcmp(name, "--secrets-file") == 0)
+		a->secrets_file = v;
+	else if (strcmp(name, "--remote-env") == 0) {
+		if (a->remote_env == NULL)
+			a->remote_env = cJSON_CreateObject();
+		if (agent_cmd_remote_env_add(a->remote_env, v) != 0)
+			return *msg = "--remote-env must be NAME=VALUE", -1;
+	} else if (strcmp(name, "--id-label") == 0) {
+		if (!agent_cmd_id_label_ok(v))
+			return *msg = "--id-label must be NAME=VALUE", -1;
+		agent_cmd_list_add(&a->id_labels, cJSON_CreateString(v));
+	} else if (strcmp(name, "--log-format") == 0) {
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+			return *msg = "--log-format must be text or json", -1;
+		a->log_json = strcmp(v, "json") == 0;
+	} else
+		return 0;
+	return 1;
+}
+
+int
+agent_cmd_steps_bool(struct agent_cmd_steps_args *a, enum agent_cmd_bool k, int v)
+{
+	switch (k) {
+	case AGENT_BOOL_GIT_ROOT:
+		a->git_root =
+		    v ? WORKSPACE_GIT_ROOT_MOUNTED : WORKSPACE_GIT_ROOT_NOT_MOUNTED;
+		return 1;
+	case AGENT_BOOL_SKIP_NON_BLOCKING: a->skip_non_blocking = v; return 1;
+	case AGENT_BOOL_SKIP_POST_ATTACH: a->skip_post_attach = v; return 1;
+	default: return 0;
+	}
+}
+
+int
+agent_cmd_steps_folder(struct agent_cmd_steps_args *a, const char *arg, const char **msg)
+{
+	if (a->folder != NULL) {
+		free(a->error);
+		a->error = xasprintf("one workspace only (got %s)", arg);
+		*msg = a->error;
+		return -1;
+	}
+	a->folder = arg;
+	return 0;
+}
+
+const char *
+agent_cmd_steps_check(struct agent_cmd_steps_args *a)
+{
+	/* (--json won, and the JSON log asked for was not shown) */
+	if (a->quiet && a->log_json)
+		return "--json (no progress) and --log-format json (progress as JSON "
+		       "lines) are mutually exclusive";
+	/* (they only say how to install a repository: alone they would be
+	 * ignored in silence) */
+	for (size_t k = 1; k < AGENT_CMD_NDOTFILES; k++)
+		if (a->dotfiles[k] != NULL && a->dotfiles[0] == NULL) {
+			free(a->error);
+			a->error = xasprintf("%s needs --dotfiles-repository",
+			    agent_cmd_dotfiles[k].option);
+			return a->error;
+		}
+	if (a->folder != NULL && *a->folder == '\0')
+		return AGENT_CMD_EMPTY_FOLDER;
+	if (a->folder == NULL)
+		a->folder = ".";
+	return NULL;
+}
+
+void
+agent_cmd_steps_request(cJSON *req, struct agent_cmd_steps_args *a)
+{
+	cJSON_AddBoolToObject(req, "skipNonBlockingCommands", a->skip_non_blocking);
+	cJSON_AddBoolToObject(req, "skipPostAttach", a->skip_post_attach);
+	workspace_git_root_add(req, a->git_root);
+	if (a->log_json)
+		cJSON_AddStringToObject(req, "logFormat", "json");
+	for (size_t k = 0; k < AGENT_CMD_NDOTFILES; k++)
+		if (a->dotfiles[k] != NULL)
+			cJSON_AddStringToObject(
+			    req, agent_cmd_dotfiles[k].field, a->dotfiles[k]);
+	if (a->remote_env != NULL)
+		cJSON_AddItemToObject(req, "remoteEnv", a->remote_env);
+	if (a->id_labels != NULL)
+		cJSON_AddItemToObject(req, "idLabels", a->id_labels);
+	a->remote_env = a->id_labels = NULL;
+}
+
 int
 agent_cmd_option(int argc, char **argv, int *i, const char *name, const char **value)
 {

@@ -19,32 +19,25 @@
 
 /* What the command line asks for, before it becomes the request. */
 struct cmd_up_args {
-	const char *folder;
-	const char *config_file;
-	const char *secrets_file;
+	struct agent_cmd_steps_args s; /* the options run-user-commands has too */
 	const char *override_config;
-	const char *dotfiles[3]; /* cmd_up_dotfiles[]'s values; NULL: not given */
-	int rebuild, recreate, skip_non_blocking, skip_post_create, skip_post_attach;
+	int rebuild, recreate, skip_post_create;
 	int build_no_cache;
-	enum workspace_git_root git_root;     /* --mount-workspace-git-root */
 	enum workspace_common_dir common_dir; /* --mount-git-worktree-common-dir */
 	/* --include-configuration, --include-merged-configuration */
 	int include_config, include_merged;
 	long idle_stop; /* --idle-stop, seconds; 0: not given */
 	int no_lockfile, frozen_lockfile;
-	int quiet;					     /* --json */
-	int log_json;					     /* --log-format json */
-	cJSON *remote_env, *mounts, *id_labels, *cache_from; /* NULL: none given */
-	cJSON *additional_features;			     /* NULL: none given */
-	char *error; /* a usage error's message made here */
+	cJSON *mounts, *cache_from; /* NULL: none given */
+	cJSON *additional_features; /* NULL: none given */
+	char *error;		    /* a usage error's message made here */
 };
 
 static void
 cmd_up_args_clear(struct cmd_up_args *a)
 {
-	cJSON_Delete(a->remote_env);
+	agent_cmd_steps_clear(&a->s);
 	cJSON_Delete(a->mounts);
-	cJSON_Delete(a->id_labels);
 	cJSON_Delete(a->cache_from);
 	cJSON_Delete(a->additional_features);
 	free(a->error);
@@ -126,37 +119,6 @@ static const char *const cmd_up_value_options[] = {
 	NULL,
 };
 
-/* The reference's options whose value rdev does not take (its default
- * apart): which one it has, the one rdev takes, and what to use instead
- * (for the usage error: never taken in silence). */
-static const struct {
-	const char *option, *choices, *rdev, *instead;
-} cmd_up_defaults_only[] = {
-	{ "--log-level", "info, debug, trace", "info",
-	    "-v (debug) or -vv before the command raise rdev's own log level" },
-	{ "--default-user-env-probe",
-	    "none, loginInteractiveShell, interactiveShell, loginShell",
-	    "loginInteractiveShell", "set \"userEnvProbe\" in devcontainer.json" },
-	{ "--update-remote-user-uid-default", "never, on, off", "on",
-	    "set \"updateRemoteUserUID\": false in devcontainer.json" },
-};
-
-/* Is v one of choices ("a, b, c")? */
-static int
-cmd_up_choice(const char *choices, const char *v)
-{
-	size_t n = strlen(v);
-
-	for (const char *c = choices; *c != '\0'; c += strcspn(c, ",") + 1) {
-		c += strspn(c, " ");
-		if (n > 0 && strncmp(c, v, n) == 0 && (c[n] == ',' || c[n] == '\0'))
-			return 1;
-		if (c[strcspn(c, ",")] == '\0')
-			break;
-	}
-	return 0;
-}
-
 /* The reference's boolean options up takes (agent_cmd_bool_options[]), and
  * where each goes in *a (--remove-existing-container is --recreate). 0 not
  * one of them, 1 taken, -1 with *msg. */
@@ -177,11 +139,9 @@ cmd_up_bool(int argc, char **argv, int *i, struct cmd_up_args *a, const char **m
 			*msg = agent_cmd_bool_options[k];
 		return r;
 	}
+	if (agent_cmd_steps_bool(&a->s, k, v))
+		return 1;
 	switch (k) {
-	case AGENT_BOOL_GIT_ROOT:
-		a->git_root =
-		    v ? WORKSPACE_GIT_ROOT_MOUNTED : WORKSPACE_GIT_ROOT_NOT_MOUNTED;
-		break;
 	case AGENT_BOOL_REMOVE_EXISTING: a->recreate |= v; break;
 	case AGENT_BOOL_INCLUDE_CONFIG: a->include_config = v; break;
 	case AGENT_BOOL_INCLUDE_MERGED: a->include_merged = v; break;
@@ -189,72 +149,29 @@ cmd_up_bool(int argc, char **argv, int *i, struct cmd_up_args *a, const char **m
 		a->common_dir =
 		    v ? WORKSPACE_COMMON_DIR_MOUNTED : WORKSPACE_COMMON_DIR_NOT_MOUNTED;
 		break;
-	case AGENT_BOOL_SKIP_NON_BLOCKING: a->skip_non_blocking = v; break;
 	case AGENT_BOOL_SKIP_POST_CREATE: a->skip_post_create = v; break;
-	case AGENT_BOOL_SKIP_POST_ATTACH: a->skip_post_attach = v; break;
-	case AGENT_BOOL_PREBUILD:
-	case AGENT_BOOL_STOP_FOR_PERSONALIZATION:
-	case AGENT_BOOL_COUNT: break;
+	default: break;
 	}
 	return 1;
 }
-
-/* The --dotfiles-* options and their request fields (cmd_up_args's
- * dotfiles[], in this order). */
-static const struct {
-	const char *option, *field;
-} cmd_up_dotfiles[] = {
-	{ "--dotfiles-repository", "dotfilesRepository" },
-	{ "--dotfiles-install-command", "dotfilesInstallCommand" },
-	{ "--dotfiles-target-path", "dotfilesTargetPath" },
-};
-#define CMD_UP_NDOTFILES (sizeof cmd_up_dotfiles / sizeof cmd_up_dotfiles[0])
-
-/* The options of up that name a path (or a repository): "" is a usage
- * error (AGENT_CMD_EMPTY), never the current folder. */
-static const struct {
-	const char *option, *error;
-} cmd_up_paths[] = {
-	{ "--config", AGENT_CMD_EMPTY("--config", "file") },
-	{ "--secrets-file", AGENT_CMD_EMPTY("--secrets-file", "file") },
-	{ "--override-config", AGENT_CMD_EMPTY("--override-config", "file") },
-	{ "--dotfiles-repository",
-	    AGENT_CMD_EMPTY("--dotfiles-repository", "repository") },
-	{ "--dotfiles-install-command",
-	    AGENT_CMD_EMPTY("--dotfiles-install-command", "file") },
-	{ "--dotfiles-target-path", AGENT_CMD_EMPTY("--dotfiles-target-path", "folder") },
-};
 
 /* Take value v of option name into *a. 0, or -1 with *msg. */
 static int
 cmd_up_take(struct cmd_up_args *a, const char *name, const char *v, const char **msg)
 {
 	cJSON *m;
+	int r;
 
-	for (size_t i = 0; i < sizeof cmd_up_paths / sizeof cmd_up_paths[0]; i++)
-		if (*v == '\0' && strcmp(name, cmd_up_paths[i].option) == 0)
-			return *msg = cmd_up_paths[i].error, -1;
-	if (strcmp(name, "--config") == 0)
-		a->config_file = v;
-	else if (strcmp(name, "--idle-stop") == 0) {
+	if ((r = agent_cmd_steps_value(&a->s, name, v, msg)) != 0)
+		return r < 0 ? -1 : 0;
+	if (strcmp(name, "--override-config") == 0) {
+		if (*v == '\0')
+			return *msg = AGENT_CMD_EMPTY("--override-config", "file"), -1;
+		a->override_config = v;
+	} else if (strcmp(name, "--idle-stop") == 0) {
 		if ((a->idle_stop = idle_watch_parse_duration(v)) < 0)
 			return *msg = "--idle-stop needs a duration (90s, 15m, 2h, 1d)",
 			       -1;
-	} else if (strcmp(name, "--workspace-folder") == 0) {
-		if (a->folder != NULL)
-			return *msg =
-				   "one workspace only (a TARGET or --workspace-folder)",
-			       -1;
-		a->folder = v;
-	} else if (strcmp(name, "--secrets-file") == 0)
-		a->secrets_file = v;
-	else if (strcmp(name, "--override-config") == 0)
-		a->override_config = v;
-	else if (strcmp(name, "--remote-env") == 0) {
-		if (a->remote_env == NULL)
-			a->remote_env = cJSON_CreateObject();
-		if (agent_cmd_remote_env_add(a->remote_env, v) != 0)
-			return *msg = "--remote-env must be NAME=VALUE", -1;
 	} else if (strcmp(name, "--mount") == 0) {
 		if ((m = cmd_up_mount(v)) == NULL)
 			return *msg =
@@ -262,44 +179,14 @@ cmd_up_take(struct cmd_up_args *a, const char *name, const char *v, const char *
 				   "target=<target>[,external=<true|false>]",
 			       -1;
 		agent_cmd_list_add(&a->mounts, m);
-	} else if (strcmp(name, "--id-label") == 0) {
-		if (!agent_cmd_id_label_ok(v))
-			return *msg = "--id-label must be NAME=VALUE", -1;
-		agent_cmd_list_add(&a->id_labels, cJSON_CreateString(v));
 	} else if (strcmp(name, "--cache-from") == 0)
 		agent_cmd_list_add(&a->cache_from, cJSON_CreateString(v));
-	else if (strcmp(name, "--log-level") == 0 ||
-	    strcmp(name, "--default-user-env-probe") == 0 ||
-	    strcmp(name, "--update-remote-user-uid-default") == 0) {
-		for (size_t i = 0;
-		     i < sizeof cmd_up_defaults_only / sizeof cmd_up_defaults_only[0];
-		     i++) {
-			if (strcmp(name, cmd_up_defaults_only[i].option) != 0)
-				continue;
-			if (strcmp(v, cmd_up_defaults_only[i].rdev) == 0)
-				break;
-			free(a->error);
-			a->error = cmd_up_choice(cmd_up_defaults_only[i].choices, v)
-			    ? xasprintf("%s %s: rdev takes only %s (the default): %s",
-				  name, v, cmd_up_defaults_only[i].rdev,
-				  cmd_up_defaults_only[i].instead)
-			    : xasprintf("%s must be one of %s", name,
-				  cmd_up_defaults_only[i].choices);
-			return *msg = a->error, -1;
-		}
-	} else if (strcmp(name, "--log-format") == 0) {
-		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
-			return *msg = "--log-format must be text or json", -1;
-		a->log_json = strcmp(v, "json") == 0;
-	} else if (strcmp(name, "--additional-features") == 0) {
+	else if (strcmp(name, "--additional-features") == 0) {
 		cJSON_Delete(a->additional_features);
 		if ((a->additional_features = agent_cmd_features_arg(v, &a->error)) ==
 		    NULL)
 			return *msg = a->error, -1;
 	}
-	for (size_t i = 0; i < CMD_UP_NDOTFILES; i++)
-		if (strcmp(name, cmd_up_dotfiles[i].option) == 0)
-			a->dotfiles[i] = v;
 	return 0;
 }
 
@@ -355,7 +242,7 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 		else if (strcmp(argv[i], "--build-no-cache") == 0)
 			a->build_no_cache = 1;
 		else if (strcmp(argv[i], "--json") == 0)
-			a->quiet = 1;
+			a->s.quiet = 1;
 		else if (agent_cmd_lockfile_arg(
 			     argv[i], &a->no_lockfile, &a->frozen_lockfile, &warning)) {
 			if (warning != NULL && warn)
@@ -367,29 +254,13 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 				return cmd_usage_error(prog, entry, "%s", a->error);
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
-		else if (a->folder == NULL)
-			a->folder = argv[i];
-		else
-			return cmd_usage_error(
-			    prog, entry, "one workspace only (got %s)", argv[i]);
+		else if (agent_cmd_steps_folder(&a->s, argv[i], &msg) != 0)
+			return cmd_usage_error(prog, entry, "%s", msg);
 	}
 	if (a->no_lockfile && a->frozen_lockfile)
 		return cmd_usage_error(prog, entry, AGENT_CMD_LOCKFILE_BOTH);
-	/* (--json won, and the JSON log asked for was not shown) */
-	if (a->quiet && a->log_json)
-		return cmd_usage_error(prog, entry,
-		    "--json (no progress) and --log-format json (progress as JSON "
-		    "lines) are mutually exclusive");
-	/* (they only say how to install a repository: alone they would be
-	 * ignored in silence) */
-	for (i = 1; i < (int)CMD_UP_NDOTFILES; i++)
-		if (a->dotfiles[i] != NULL && a->dotfiles[0] == NULL)
-			return cmd_usage_error(prog, entry,
-			    "%s needs --dotfiles-repository", cmd_up_dotfiles[i].option);
-	if (a->folder != NULL && *a->folder == '\0')
-		return cmd_usage_error(prog, entry, AGENT_CMD_EMPTY_FOLDER);
-	if (a->folder == NULL)
-		a->folder = ".";
+	if ((msg = agent_cmd_steps_check(&a->s)) != NULL)
+		return cmd_usage_error(prog, entry, "%s", msg);
 	return 0;
 }
 
@@ -399,12 +270,9 @@ cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
 {
 	cJSON_AddBoolToObject(req, "rebuild", a->rebuild);
 	cJSON_AddBoolToObject(req, "recreate", a->recreate);
-	cJSON_AddBoolToObject(req, "skipNonBlockingCommands", a->skip_non_blocking);
 	cJSON_AddBoolToObject(req, "skipPostCreate", a->skip_post_create);
-	cJSON_AddBoolToObject(req, "skipPostAttach", a->skip_post_attach);
 	if (a->build_no_cache)
 		cJSON_AddTrueToObject(req, "buildNoCache");
-	workspace_git_root_add(req, a->git_root);
 	workspace_common_dir_add(req, a->common_dir);
 	if (a->idle_stop > 0)
 		cJSON_AddNumberToObject(req, "idleStop", (double)a->idle_stop);
@@ -414,24 +282,15 @@ cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
 		cJSON_AddTrueToObject(req, "frozenLockfile");
 	if (a->override_config != NULL)
 		cJSON_AddStringToObject(req, "overrideConfig", a->override_config);
-	if (a->log_json)
-		cJSON_AddStringToObject(req, "logFormat", "json");
-	for (size_t i = 0; i < CMD_UP_NDOTFILES; i++)
-		if (a->dotfiles[i] != NULL)
-			cJSON_AddStringToObject(
-			    req, cmd_up_dotfiles[i].field, a->dotfiles[i]);
 	/* Handed over to the request. */
-	if (a->remote_env != NULL)
-		cJSON_AddItemToObject(req, "remoteEnv", a->remote_env);
+	agent_cmd_steps_request(req, &a->s);
 	if (a->mounts != NULL)
 		cJSON_AddItemToObject(req, "mounts", a->mounts);
-	if (a->id_labels != NULL)
-		cJSON_AddItemToObject(req, "idLabels", a->id_labels);
 	if (a->cache_from != NULL)
 		cJSON_AddItemToObject(req, "cacheFrom", a->cache_from);
 	if (a->additional_features != NULL)
 		cJSON_AddItemToObject(req, "additionalFeatures", a->additional_features);
-	a->remote_env = a->mounts = a->id_labels = a->cache_from = NULL;
+	a->mounts = a->cache_from = NULL;
 	a->additional_features = NULL;
 }
 
@@ -448,12 +307,13 @@ cmd_up_config_request(const char *prog_name, const struct cmd_up_args *a)
 
 	if (!a->include_config && !a->include_merged)
 		return NULL;
-	req =
-	    agent_cmd_request(prog_name, "read-configuration", a->folder, a->config_file);
-	if (a->id_labels != NULL)
-		cJSON_AddItemToObject(req, "idLabels", cJSON_Duplicate(a->id_labels, 1));
+	req = agent_cmd_request(
+	    prog_name, "read-configuration", a->s.folder, a->s.config_file);
+	if (a->s.id_labels != NULL)
+		cJSON_AddItemToObject(
+		    req, "idLabels", cJSON_Duplicate(a->s.id_labels, 1));
 	cJSON_AddBoolToObject(req, "includeMerged", a->include_merged);
-	workspace_git_root_add(req, a->git_root);
+	workspace_git_root_add(req, a->s.git_root);
 	workspace_common_dir_add(req, a->common_dir);
 	if (a->override_config != NULL)
 		cJSON_AddStringToObject(req, "overrideConfig", a->override_config);
@@ -513,7 +373,7 @@ cmd_up_failed(const struct cmd_program *prog, const struct cmd_up_args *a,
 		cJSON_AddStringToObject(
 		    d, "description", "An error occurred setting up the container.");
 	secrets_mask_inplace(secrets, &cause);
-	rc = agent_cmd_failed_details(prog, "up", a->log_json, cause, d);
+	rc = agent_cmd_failed_details(prog, "up", a->s.log_json, cause, d);
 	cJSON_Delete(d);
 	return rc;
 }
@@ -550,18 +410,18 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 		return rc;
 	}
 	/* Read here, where the user is: the values travel in the request. */
-	if (a.secrets_file != NULL &&
-	    secrets_read_file(a.secrets_file, &secrets, &cause) != 0) {
+	if (a.s.secrets_file != NULL &&
+	    secrets_read_file(a.s.secrets_file, &secrets, &cause) != 0) {
 		rc = cmd_up_failed(prog, &a, NULL, cause, NULL);
 		cmd_up_args_clear(&a);
 		return rc;
 	}
-	progress.fn = a.quiet ? cmd_up_warnings : agent_cmd_progress_stderr;
+	progress.fn = a.s.quiet ? cmd_up_warnings : agent_cmd_progress_stderr;
 	progress.arg = NULL;
 	creq = cmd_up_config_request(prog->name, &a);
-	req = agent_cmd_request(prog->name, "up", a.folder, a.config_file);
+	req = agent_cmd_request(prog->name, "up", a.s.folder, a.s.config_file);
 	cmd_up_request_fields(req, &a);
-	if (!a.quiet && !a.log_json && progress_view_wanted(stderr)) {
+	if (!a.s.quiet && !a.s.log_json && progress_view_wanted(stderr)) {
 		view = progress_view_new(stderr);
 		progress.fn = progress_view_sink;
 		progress.arg = view;

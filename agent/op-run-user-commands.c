@@ -16,46 +16,6 @@
 #include "secrets.h"
 #include "up.h"
 
-/* The request's fields into opts (opts->secrets is new: the caller frees
- * it). 0, or -1 with *cause naming the field. */
-static int
-op_run_user_commands_opts(
-    const struct agent_op_req *r, struct up_opts *opts, char **cause)
-{
-	const cJSON *remote_env = cJSON_GetObjectItemCaseSensitive(r->json, "remoteEnv");
-	struct secrets *check = NULL;
-
-	opts->workspace_folder = r->workspace;
-	opts->config_file = r->config;
-	opts->id_labels = r->id_labels;
-	opts->git_root =
-	    workspace_git_root_of(cJSON_GetObjectItemCaseSensitive(r->json, "noGitRoot"));
-	opts->skip_non_blocking = agent_op_req_bool(r, "skipNonBlockingCommands");
-	opts->skip_post_attach = agent_op_req_bool(r, "skipPostAttach");
-	opts->prebuild = agent_op_req_bool(r, "prebuild");
-	opts->stop_for_personalization = agent_op_req_bool(r, "stopForPersonalization");
-	/* (skipNonBlockingCommands stops after waitFor: a prebuild's later
-	 * call runs the rest) */
-	opts->no_background = 1;
-	opts->dotfiles_repository = agent_op_req_string(r, "dotfilesRepository");
-	opts->dotfiles_install_command = agent_op_req_string(r, "dotfilesInstallCommand");
-	opts->dotfiles_target_path = agent_op_req_string(r, "dotfilesTargetPath");
-	opts->progress = *r->progress;
-	if (remote_env != NULL && secrets_from_json(remote_env, &check, NULL) != 0)
-		return error_set(cause, "\"remoteEnv\": expected an object of strings");
-	secrets_free(check);
-	opts->remote_env = remote_env;
-	if (agent_op_req_log_format(r, &opts->progress, cause) != 0)
-		return -1;
-	if (secrets_from_json(cJSON_GetObjectItemCaseSensitive(r->json, "secrets"),
-		&opts->secrets, cause) != 0)
-		return -1;
-	/* (as up's: the background process the steps may fork keeps no
-	 * other copy of them) */
-	secrets_request_wipe((cJSON *)r->json);
-	return 0;
-}
-
 static int
 op_run_user_commands_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
@@ -65,8 +25,13 @@ op_run_user_commands_run(const struct agent_op_req *r, cJSON **result, char **ca
 	int rc = -1;
 
 	*result = NULL;
-	if (op_run_user_commands_opts(r, &opts, cause) != 0)
+	if (op_up_steps_opts(r, &opts, cause) != 0)
 		goto out;
+	opts.prebuild = agent_op_req_bool(r, "prebuild");
+	opts.stop_for_personalization = agent_op_req_bool(r, "stopForPersonalization");
+	/* (skipNonBlockingCommands stops after waitFor: a prebuild's later
+	 * call runs the rest) */
+	opts.no_background = 1;
 	opts.progress.mask = opts.secrets;
 	up_cmd = agent_op_req_up_cmd(r, r->prog_name);
 	if (up_user_commands(&opts, up_cmd, &word, &description, cause) != 0) {

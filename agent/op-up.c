@@ -41,38 +41,28 @@ op_up_mounts(const cJSON *v)
 	return 1;
 }
 
-/* The reference's flags from the request into opts (opts->secrets is new:
- * the caller frees it). 0, or -1 with *cause naming the field. */
-static int
-op_up_flags(const struct agent_op_req *r, struct up_opts *opts, char **cause)
+int
+op_up_steps_opts(const struct agent_op_req *r, struct up_opts *opts, char **cause)
 {
 	const cJSON *remote_env = cJSON_GetObjectItemCaseSensitive(r->json, "remoteEnv");
 	struct secrets *check = NULL;
 
-	opts->mounts = cJSON_GetObjectItemCaseSensitive(r->json, "mounts");
-	opts->id_labels = cJSON_GetObjectItemCaseSensitive(r->json, "idLabels");
-	opts->cache_from = cJSON_GetObjectItemCaseSensitive(r->json, "cacheFrom");
-	opts->override_config = agent_op_req_string(r, "overrideConfig");
-	opts->build_no_cache = agent_op_req_bool(r, "buildNoCache");
+	opts->workspace_folder = r->workspace;
+	opts->config_file = r->config;
+	opts->git_root =
+	    workspace_git_root_of(cJSON_GetObjectItemCaseSensitive(r->json, "noGitRoot"));
+	opts->skip_non_blocking = agent_op_req_bool(r, "skipNonBlockingCommands");
+	opts->skip_post_attach = agent_op_req_bool(r, "skipPostAttach");
+	opts->id_labels = r->id_labels;
 	opts->dotfiles_repository = agent_op_req_string(r, "dotfilesRepository");
 	opts->dotfiles_install_command = agent_op_req_string(r, "dotfilesInstallCommand");
 	opts->dotfiles_target_path = agent_op_req_string(r, "dotfilesTargetPath");
-	if (agent_op_req_features(r, &opts->additional_features, cause) != 0)
-		return -1;
+	opts->progress = *r->progress;
 	if (remote_env != NULL && secrets_from_json(remote_env, &check, NULL) != 0)
 		return error_set(cause, "\"remoteEnv\": expected an object of strings");
 	secrets_free(check);
 	opts->remote_env = remote_env;
-	if (!op_up_mounts(opts->mounts))
-		return error_set(cause,
-		    "\"mounts\": expected an array of "
-		    "{\"type\":\"bind\"|\"volume\",\"source\",\"target\"}");
-	if (!agent_op_req_strings(r, "idLabels") || !agent_op_req_strings(r, "cacheFrom"))
-		return error_set(cause,
-		    "\"idLabels\" and \"cacheFrom\": expected arrays "
-		    "of strings");
-	if (agent_op_req_log_format(r, &opts->progress, cause) != 0 ||
-	    agent_op_req_lockfile(r, &opts->lockfile, cause) != 0)
+	if (agent_op_req_log_format(r, &opts->progress, cause) != 0)
 		return -1;
 	if (secrets_from_json(cJSON_GetObjectItemCaseSensitive(r->json, "secrets"),
 		&opts->secrets, cause) != 0)
@@ -81,6 +71,36 @@ op_up_flags(const struct agent_op_req *r, struct up_opts *opts, char **cause)
 	 * process up may fork keeps no other copy of them. */
 	secrets_request_wipe((cJSON *)r->json);
 	return 0;
+}
+
+/* up's own flags from the request into opts, then the shared ones
+ * (op_up_steps_opts(): opts->secrets is new, the caller frees it). 0, or
+ * -1 with *cause naming the field. */
+static int
+op_up_flags(const struct agent_op_req *r, struct up_opts *opts, char **cause)
+{
+	opts->mounts = cJSON_GetObjectItemCaseSensitive(r->json, "mounts");
+	opts->cache_from = cJSON_GetObjectItemCaseSensitive(r->json, "cacheFrom");
+	opts->override_config = agent_op_req_string(r, "overrideConfig");
+	opts->build_no_cache = agent_op_req_bool(r, "buildNoCache");
+	opts->rebuild = agent_op_req_bool(r, "rebuild");
+	opts->recreate = agent_op_req_bool(r, "recreate");
+	opts->common_dir = workspace_common_dir_of(
+	    cJSON_GetObjectItemCaseSensitive(r->json, "gitWorktreeCommonDir"));
+	opts->skip_post_create = agent_op_req_bool(r, "skipPostCreate");
+	opts->include_ports = agent_op_req_bool(r, "includePorts");
+	opts->include_lockfile = agent_op_req_bool(r, "includeLockfile");
+	if (agent_op_req_features(r, &opts->additional_features, cause) != 0)
+		return -1;
+	if (!op_up_mounts(opts->mounts))
+		return error_set(cause,
+		    "\"mounts\": expected an array of "
+		    "{\"type\":\"bind\"|\"volume\",\"source\",\"target\"}");
+	if (!agent_op_req_strings(r, "cacheFrom"))
+		return error_set(cause, "\"cacheFrom\": expected an array of strings");
+	if (agent_op_req_lockfile(r, &opts->lockfile, cause) != 0)
+		return -1;
+	return op_up_steps_opts(r, opts, cause);
 }
 
 /* The request's "idleStop" (seconds), or 0. */
@@ -102,20 +122,6 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	long idle;
 	int rc = -1;
 
-	opts.workspace_folder = r->workspace;
-	opts.config_file = r->config;
-	opts.rebuild = agent_op_req_bool(r, "rebuild");
-	opts.recreate = agent_op_req_bool(r, "recreate");
-	opts.git_root =
-	    workspace_git_root_of(cJSON_GetObjectItemCaseSensitive(r->json, "noGitRoot"));
-	opts.common_dir = workspace_common_dir_of(
-	    cJSON_GetObjectItemCaseSensitive(r->json, "gitWorktreeCommonDir"));
-	opts.skip_non_blocking = agent_op_req_bool(r, "skipNonBlockingCommands");
-	opts.skip_post_create = agent_op_req_bool(r, "skipPostCreate");
-	opts.skip_post_attach = agent_op_req_bool(r, "skipPostAttach");
-	opts.include_ports = agent_op_req_bool(r, "includePorts");
-	opts.include_lockfile = agent_op_req_bool(r, "includeLockfile");
-	opts.progress = *r->progress;
 	*result = NULL;
 	if (host_policy_load(&policy, cause) != 0)
 		return -1;

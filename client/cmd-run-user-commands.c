@@ -16,25 +16,9 @@
 
 /* What the command line asks for, before it becomes the request. */
 struct cmd_ruc_args {
-	const char *folder;
-	const char *config_file;
-	const char *secrets_file;
-	const char *dotfiles[3]; /* cmd_ruc_dotfiles[]'s values; NULL: not given */
-	int skip_non_blocking, prebuild, stop_for_personalization, skip_post_attach;
-	enum workspace_git_root git_root; /* --mount-workspace-git-root */
-	int quiet, log_json;		  /* --json, --log-format json */
-	cJSON *remote_env, *id_labels;	  /* NULL: none given */
+	struct agent_cmd_steps_args s; /* the options up has too */
+	int prebuild, stop_for_personalization;
 };
-
-/* The --dotfiles-* options and their request fields. */
-static const struct {
-	const char *option, *field;
-} cmd_ruc_dotfiles[] = {
-	{ "--dotfiles-repository", "dotfilesRepository" },
-	{ "--dotfiles-install-command", "dotfilesInstallCommand" },
-	{ "--dotfiles-target-path", "dotfilesTargetPath" },
-};
-#define CMD_RUC_NDOTFILES (sizeof cmd_ruc_dotfiles / sizeof cmd_ruc_dotfiles[0])
 
 /* The reference's options (0.89.0) that rdev does not take, and why: each
  * is a usage error naming it, never ignored in silence. */
@@ -58,19 +42,10 @@ static const struct {
 	{ "--allow-cross-origin-auth-host", "run-user-commands fetches no Features" },
 };
 
-/* The reference's options whose value rdev takes only as its default. */
-static const struct {
-	const char *option, *value;
-} cmd_ruc_defaults_only[] = {
-	{ "--log-level", "info" },
-	{ "--default-user-env-probe", "loginInteractiveShell" },
-};
-
 static void
 cmd_ruc_args_clear(struct cmd_ruc_args *a)
 {
-	cJSON_Delete(a->remote_env);
-	cJSON_Delete(a->id_labels);
+	agent_cmd_steps_clear(&a->s);
 	memset(a, 0, sizeof *a);
 }
 
@@ -88,8 +63,9 @@ cmd_ruc_refused_at(const char *arg)
 	return -1;
 }
 
-/* One option with a value at argv[*i] into *a: 1 taken, 0 not one of
- * these, or CMD_EXIT_USAGE after printing why. */
+/* One option with a value at argv[*i] into *a (up's parse of them,
+ * agent_cmd_steps_value()): 1 taken, 0 not one of these, or CMD_EXIT_USAGE
+ * after printing why. */
 static int
 cmd_ruc_value(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
     char **argv, int *i, struct cmd_ruc_args *a)
@@ -100,7 +76,7 @@ cmd_ruc_value(const struct cmd_program *prog, const struct cmd_entry *entry, int
 		"--dotfiles-target-path", "--log-level", "--default-user-env-probe",
 		NULL };
 	const char *const *o;
-	const char *v = NULL;
+	const char *v = NULL, *msg = NULL;
 	int r = 0;
 
 	for (o = names; *o != NULL; o++)
@@ -110,45 +86,8 @@ cmd_ruc_value(const struct cmd_program *prog, const struct cmd_entry *entry, int
 		return 0;
 	if (r < 0)
 		return cmd_usage_error(prog, entry, "%s needs a value", *o);
-	if (*v == '\0' && strcmp(*o, "--remote-env") != 0 &&
-	    strcmp(*o, "--id-label") != 0)
-		return cmd_usage_error(prog, entry, "%s is empty (\"\")", *o);
-	if (strcmp(*o, "--config") == 0)
-		a->config_file = v;
-	else if (strcmp(*o, "--workspace-folder") == 0) {
-		if (a->folder != NULL)
-			return cmd_usage_error(prog, entry,
-			    "one workspace only (a TARGET or --workspace-folder)");
-		a->folder = v;
-	} else if (strcmp(*o, "--secrets-file") == 0)
-		a->secrets_file = v;
-	else if (strcmp(*o, "--remote-env") == 0) {
-		if (a->remote_env == NULL)
-			a->remote_env = cJSON_CreateObject();
-		if (agent_cmd_remote_env_add(a->remote_env, v) != 0)
-			return cmd_usage_error(
-			    prog, entry, "--remote-env must be NAME=VALUE");
-	} else if (strcmp(*o, "--id-label") == 0) {
-		if (!agent_cmd_id_label_ok(v))
-			return cmd_usage_error(
-			    prog, entry, "--id-label must be NAME=VALUE");
-		agent_cmd_list_add(&a->id_labels, cJSON_CreateString(v));
-	} else if (strcmp(*o, "--log-format") == 0) {
-		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
-			return cmd_usage_error(
-			    prog, entry, "--log-format must be text or json");
-		a->log_json = strcmp(v, "json") == 0;
-	}
-	for (size_t k = 0;
-	     k < sizeof cmd_ruc_defaults_only / sizeof cmd_ruc_defaults_only[0]; k++)
-		if (strcmp(*o, cmd_ruc_defaults_only[k].option) == 0 &&
-		    strcmp(v, cmd_ruc_defaults_only[k].value) != 0)
-			return cmd_usage_error(prog, entry,
-			    "%s %s: rdev takes only %s (the default)", *o, v,
-			    cmd_ruc_defaults_only[k].value);
-	for (size_t k = 0; k < CMD_RUC_NDOTFILES; k++)
-		if (strcmp(*o, cmd_ruc_dotfiles[k].option) == 0)
-			a->dotfiles[k] = v;
+	if (agent_cmd_steps_value(&a->s, *o, v, &msg) < 0)
+		return cmd_usage_error(prog, entry, "%s", msg);
 	return 1;
 }
 
@@ -174,17 +113,12 @@ cmd_ruc_bool(int argc, char **argv, int *i, struct cmd_ruc_args *a, const char *
 			*msg = agent_cmd_bool_options[taken[k]];
 		return r;
 	}
-	switch (taken[k]) {
-	case AGENT_BOOL_GIT_ROOT:
-		a->git_root =
-		    v ? WORKSPACE_GIT_ROOT_MOUNTED : WORKSPACE_GIT_ROOT_NOT_MOUNTED;
-		break;
-	case AGENT_BOOL_SKIP_NON_BLOCKING: a->skip_non_blocking = v; break;
-	case AGENT_BOOL_PREBUILD: a->prebuild = v; break;
-	case AGENT_BOOL_STOP_FOR_PERSONALIZATION: a->stop_for_personalization = v; break;
-	case AGENT_BOOL_SKIP_POST_ATTACH: a->skip_post_attach = v; break;
-	default: break;
-	}
+	if (taken[k] == AGENT_BOOL_PREBUILD)
+		a->prebuild = v;
+	else if (taken[k] == AGENT_BOOL_STOP_FOR_PERSONALIZATION)
+		a->stop_for_personalization = v;
+	else
+		agent_cmd_steps_bool(&a->s, taken[k], v);
 	return 1;
 }
 
@@ -211,27 +145,14 @@ cmd_ruc_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int
 				return cmd_usage_error(
 				    prog, entry, "%s takes true or false", msg);
 		} else if (strcmp(argv[i], "--json") == 0)
-			a->quiet = 1;
+			a->s.quiet = 1;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
-		else if (a->folder == NULL)
-			a->folder = argv[i];
-		else
-			return cmd_usage_error(
-			    prog, entry, "one workspace only (got %s)", argv[i]);
+		else if (agent_cmd_steps_folder(&a->s, argv[i], &msg) != 0)
+			return cmd_usage_error(prog, entry, "%s", msg);
 	}
-	if (a->quiet && a->log_json)
-		return cmd_usage_error(prog, entry,
-		    "--json (no progress) and --log-format json (progress as JSON "
-		    "lines) are mutually exclusive");
-	for (i = 1; i < (int)CMD_RUC_NDOTFILES; i++)
-		if (a->dotfiles[i] != NULL && a->dotfiles[0] == NULL)
-			return cmd_usage_error(prog, entry,
-			    "%s needs --dotfiles-repository", cmd_ruc_dotfiles[i].option);
-	if (a->folder != NULL && *a->folder == '\0')
-		return cmd_usage_error(prog, entry, AGENT_CMD_EMPTY_FOLDER);
-	if (a->folder == NULL)
-		a->folder = ".";
+	if ((msg = agent_cmd_steps_check(&a->s)) != NULL)
+		return cmd_usage_error(prog, entry, "%s", msg);
 	return 0;
 }
 
@@ -240,24 +161,11 @@ static cJSON *
 cmd_ruc_request(struct cmd_ruc_args *a)
 {
 	cJSON *req = agent_cmd_request(
-	    client_program.name, "run-user-commands", a->folder, a->config_file);
+	    client_program.name, "run-user-commands", a->s.folder, a->s.config_file);
 
-	cJSON_AddBoolToObject(req, "skipNonBlockingCommands", a->skip_non_blocking);
 	cJSON_AddBoolToObject(req, "prebuild", a->prebuild);
 	cJSON_AddBoolToObject(req, "stopForPersonalization", a->stop_for_personalization);
-	cJSON_AddBoolToObject(req, "skipPostAttach", a->skip_post_attach);
-	workspace_git_root_add(req, a->git_root);
-	if (a->log_json)
-		cJSON_AddStringToObject(req, "logFormat", "json");
-	for (size_t k = 0; k < CMD_RUC_NDOTFILES; k++)
-		if (a->dotfiles[k] != NULL)
-			cJSON_AddStringToObject(
-			    req, cmd_ruc_dotfiles[k].field, a->dotfiles[k]);
-	if (a->remote_env != NULL)
-		cJSON_AddItemToObject(req, "remoteEnv", a->remote_env);
-	if (a->id_labels != NULL)
-		cJSON_AddItemToObject(req, "idLabels", a->id_labels);
-	a->remote_env = a->id_labels = NULL;
+	agent_cmd_steps_request(req, &a->s);
 	return req;
 }
 
@@ -291,20 +199,20 @@ cmd_ruc_run(const struct agent_backend *be, int argc, char **argv)
 		return rc;
 	}
 	/* Read here, where the user is: the values travel in the request. */
-	if (a.secrets_file != NULL &&
-	    secrets_read_file(a.secrets_file, &secrets, &cause) != 0) {
+	if (a.s.secrets_file != NULL &&
+	    secrets_read_file(a.s.secrets_file, &secrets, &cause) != 0) {
 		rc = agent_cmd_failed(
-		    &client_program, "run-user-commands", a.log_json, cause);
+		    &client_program, "run-user-commands", a.s.log_json, cause);
 		cmd_ruc_args_clear(&a);
 		return rc;
 	}
 	/* --json: the result alone (the steps' output is not shown) */
-	if (a.quiet)
+	if (a.s.quiet)
 		progress.fn = NULL;
 	req = cmd_ruc_request(&a);
 	if (secrets != NULL)
 		cJSON_AddItemToObject(req, "secrets", secrets_to_json(secrets));
-	rc = be->call(be->ctx, req, a.quiet ? NULL : &progress, &json, &cause);
+	rc = be->call(be->ctx, req, a.s.quiet ? NULL : &progress, &json, &cause);
 	if (rc != 0) {
 		details = cJSON_IsObject(json) ? cJSON_Duplicate(json, 1)
 					       : cJSON_CreateObject();
@@ -314,7 +222,7 @@ cmd_ruc_run(const struct agent_backend *be, int argc, char **argv)
 			    "container.");
 		secrets_mask_inplace(secrets, &cause);
 		rc = agent_cmd_failed_details(
-		    &client_program, "run-user-commands", a.log_json, cause, details);
+		    &client_program, "run-user-commands", a.s.log_json, cause, details);
 		cJSON_Delete(details);
 	} else {
 		text = cJSON_PrintUnformatted(json);

@@ -112,6 +112,12 @@ rdev run-user-commands "$ws" --terminal-rows=40 >/dev/null 2>"$TEST_TMP/ruc6.err
 check_eq "--terminal-rows=40: a usage error (exit 2)" "$rc" 2
 grep -q -- "--terminal-rows" "$TEST_TMP/ruc6.err" ||
 	fail "the usage error does not name --terminal-rows: $(cat "$TEST_TMP/ruc6.err")"
+# (one parser with up's: the same answer for a value rdev does not take)
+rc=0
+rdev run-user-commands "$ws" --log-level bogus >/dev/null 2>"$TEST_TMP/ruc9.err" || rc=$?
+check_eq "--log-level bogus: a usage error (exit 2)" "$rc" 2
+grep -q -- "--log-level must be one of info, debug, trace" "$TEST_TMP/ruc9.err" ||
+	fail "not up's usage error for --log-level bogus: $(cat "$TEST_TMP/ruc9.err")"
 check_eq "neither ran a step" "$(order)" "$all postAttach updateContent postAttach"
 
 # --- waiting for a concurrent `up --recreate`: its new container, not the old one ----
