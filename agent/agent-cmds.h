@@ -373,10 +373,6 @@ enum agent_cmd_bool {
 	AGENT_BOOL_INCLUDE_CONFIG,	     /* --include-configuration */
 	AGENT_BOOL_INCLUDE_MERGED,	     /* --include-merged-configuration */
 	AGENT_BOOL_COMMON_DIR,		     /* --mount-git-worktree-common-dir */
-	AGENT_BOOL_GIT_ROOT,		     /* --mount-workspace-git-root */
-	AGENT_BOOL_REMOVE_EXISTING,	     /* --remove-existing-container */
-	AGENT_BOOL_INCLUDE_CONFIG,	     /* --include-configuration */
-	AGENT_BOOL_INCLUDE_MERGED,	     /* --include-merged-configuration */
 	AGENT_BOOL_SKIP_NON_BLOCKING,	     /* --skip-non-blocking-commands */
 	AGENT_BOOL_SKIP_POST_CREATE,	     /* --skip-post-create */
 	AGENT_BOOL_SKIP_POST_ATTACH,	     /* --skip-post-attach */

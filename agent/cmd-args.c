@@ -249,7 +249,7 @@ agent_cmd_steps_clear(struct agent_cmd_steps_args *a)
 /* A defaults-only option's value v (agent_cmd_defaults_only[k]): 0 rdev's,
  * or -1 with *msg. */
 static int
-agent_cmd_default_only(
+agent_cmd_steps_default_only(
     struct agent_cmd_steps_args *a, size_t k, const char *v, const char **msg)
 {
 	if (strcmp(v, agent_cmd_defaults_only[k].rdev) == 0)
@@ -277,7 +277,7 @@ agent_cmd_steps_value(
 	for (k = 0;
 	     k < sizeof agent_cmd_defaults_only / sizeof agent_cmd_defaults_only[0]; k++)
 		if (strcmp(name, agent_cmd_defaults_only[k].option) == 0)
-			return agent_cmd_default_only(a, k, v, msg) == 0 ? 1 : -1;
+			return agent_cmd_steps_default_only(a, k, v, msg) == 0 ? 1 : -1;
 	for (k = 0; k < AGENT_CMD_NDOTFILES; k++)
 		if (strcmp(name, agent_cmd_dotfiles[k].option) == 0) {
 			a->dotfiles[k] = v;

@@ -1032,7 +1032,8 @@ up_user_commands(const struct up_opts *opts, const char *up_cmd, const char **re
 	s.lock_fd = -1;
 	s.docker = docker_new(NULL);
 	if (workspace_open_existing(opts->workspace_folder, opts->config_file,
-		opts->id_labels, opts->git_root, up_cmd, s.docker, &ws, cause) != 0)
+		opts->id_labels, opts->git_root, opts->common_dir, up_cmd, s.docker, &ws,
+		cause) != 0)
 		goto out;
 	s.cfg = ws.cfg;
 	ws.cfg = NULL;
