@@ -616,6 +616,10 @@ feature_resolve_add_as(struct feature_resolve_ctx *c, const char *id, const char
 		free(dir);
 		return -1;
 	}
+	/* One folder with equal option values is installed once; the
+	 * reference compares the values as written, so {} and the defaults
+	 * written out are two installs there (docs/STATUS.md, deliberate
+	 * differences). The first one's value as written is the one sorted. */
 	for (i = 0; i < fs->n; i++) {
 		if (strcmp(fs->v[i].dir, dir) == 0 &&
 		    feature_json_options_compare(fs->v[i].options, options) == 0) {
@@ -634,6 +638,8 @@ feature_resolve_add_as(struct feature_resolve_ctx *c, const char *id, const char
 	fs->v[i].dir = dir;
 	fs->v[i].json = fj;
 	fs->v[i].options = options;
+	if ((fs->v[i].given = cJSON_Duplicate(given, 1)) == NULL)
+		fatal("out of memory");
 	fs->v[i].resolved = fetched.resolved;
 	fs->v[i].integrity = fetched.digest;
 	fetched.resolved = fetched.digest = NULL;
@@ -759,7 +765,7 @@ feature_resolve_order(struct feature_resolve_ctx *c, const struct config *cfg,
 			nodes[i].oci_ids = fs->v[i].ids;
 			nodes[i].noci_ids = fs->v[i].nids;
 		}
-		nodes[i].options = fs->v[i].options;
+		nodes[i].options = fs->v[i].given;
 		nodes[i].depends = fs->v[i].depends;
 		nodes[i].ndepends = fs->v[i].ndepends;
 		soft[i] = xcalloc(fs->v[i].nafter + 1, sizeof *soft[i]);
@@ -918,6 +924,7 @@ feature_set_free(struct feature_set *fs)
 		free(fs->v[i].dir);
 		feature_json_free(fs->v[i].json);
 		cJSON_Delete(fs->v[i].options);
+		cJSON_Delete(fs->v[i].given);
 		free(fs->v[i].depends);
 		for (size_t j = 0; j < fs->v[i].nafter; j++)
 			feature_resolve_after_clear(&fs->v[i].after[j]);

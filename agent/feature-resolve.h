@@ -38,7 +38,10 @@ struct feature {
 	char *dir;		   /* its folder, absolute and resolved */
 	struct feature_json *json; /* its devcontainer-feature.json */
 	cJSON *options;		   /* the option values it is installed with */
-	size_t *depends;	   /* dependsOn: indexes into the set */
+	/* Its value as written (an object, a string or a boolean): what the
+	 * install order compares, as the reference's compareTo does. */
+	cJSON *given;
+	size_t *depends; /* dependsOn: indexes into the set */
 	size_t ndepends;
 	struct feature_after *after; /* installsAfter, as keys (below) */
 	size_t nafter;

@@ -59,8 +59,11 @@ char *feature_json_env_name(const char *option);
  * in VALUE escaped for sh. New string, caller frees. */
 char *feature_json_env_file(const cJSON *options);
 
-/* Compare two option objects as the reference CLI orders equal Features
- * (fewer options first, then by sorted names, then values): <0, 0, >0. */
+/* Compare two option objects (feature_json_options()'s): 0 when they have
+ * the same names with the same values, otherwise <0 or >0 (fewer options
+ * first, then by sorted names, then values). Says whether a Feature named
+ * twice is installed once; the install order compares the values as
+ * written instead (feature-order.h). */
 int feature_json_options_compare(const cJSON *a, const cJSON *b);
 
 #endif

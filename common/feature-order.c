@@ -7,7 +7,6 @@
 
 #include "buf.h"
 #include "error.h"
-#include "feature-json.h"
 #include "xmalloc.h"
 
 void
@@ -67,6 +66,83 @@ feature_order_common_id(
 	return 0;
 }
 
+/* JavaScript's typeof of a JSON value, as the reference's
+ * compareFeatureOptions() compares two of different types. */
+static const char *
+feature_order_typeof(const cJSON *v)
+{
+	if (cJSON_IsBool(v))
+		return "boolean";
+	if (cJSON_IsString(v))
+		return "string";
+	if (cJSON_IsNumber(v))
+		return "number";
+	return "object";
+}
+
+/* The members of an object sorted by name (strcmp: the code unit order of
+ * JavaScript's sort() for ASCII); an array, null or NULL has none here. A
+ * new array of borrowed items. */
+static const cJSON **
+feature_order_members(const cJSON *v, size_t *n)
+{
+	const cJSON **m, *e, *t;
+
+	*n = 0;
+	m = xreallocarray(NULL, (size_t)cJSON_GetArraySize(v) + 1, sizeof *m);
+	if (!cJSON_IsObject(v))
+		return m;
+	cJSON_ArrayForEach(e, v)
+		m[(*n)++] = e;
+	for (size_t i = 1; i < *n; i++)
+		for (size_t j = i; j > 0 && strcmp(m[j - 1]->string, m[j]->string) > 0;
+		     j--) {
+			t = m[j];
+			m[j] = m[j - 1];
+			m[j - 1] = t;
+		}
+	return m;
+}
+
+/* The reference's compareFeatureOptions(): two Features' values as written
+ * in devcontainer.json or dependsOn (not filled in with defaults: {} sorts
+ * before any option given). Two strings (each a "version") by
+ * localeCompare, two booleans false first, two objects by their number of
+ * options, then name by name (sorted) by name and by a string or boolean
+ * value (values of different types are passed over); values of different
+ * types by their typeof's name ("boolean" < "object" < "string"). */
+static int
+feature_order_options_compare(const cJSON *a, const cJSON *b)
+{
+	const cJSON **ma, **mb;
+	size_t na, nb;
+	int rc = 0;
+
+	if (cJSON_IsString(a) && cJSON_IsString(b))
+		return feature_order_collate(a->valuestring, b->valuestring);
+	if (cJSON_IsBool(a) && cJSON_IsBool(b))
+		return cJSON_IsTrue(a) - cJSON_IsTrue(b);
+	if (strcmp(feature_order_typeof(a), "object") != 0 ||
+	    strcmp(feature_order_typeof(b), "object") != 0)
+		return strcmp(feature_order_typeof(a), feature_order_typeof(b));
+	ma = feature_order_members(a, &na);
+	mb = feature_order_members(b, &nb);
+	if (na != nb)
+		rc = na < nb ? -1 : 1;
+	for (size_t i = 0; rc == 0 && i < na; i++) {
+		if (strcmp(ma[i]->string, mb[i]->string) != 0)
+			rc = feature_order_collate(ma[i]->string, mb[i]->string);
+		else if (cJSON_IsString(ma[i]) && cJSON_IsString(mb[i]))
+			rc =
+			    feature_order_collate(ma[i]->valuestring, mb[i]->valuestring);
+		else if (cJSON_IsBool(ma[i]) && cJSON_IsBool(mb[i]))
+			rc = cJSON_IsTrue(ma[i]) - cJSON_IsTrue(mb[i]);
+	}
+	free(ma);
+	free(mb);
+	return rc;
+}
+
 /* The reference's compareTo (containerFeaturesOrder.ts). */
 static int
 feature_order_compare(
@@ -79,10 +155,10 @@ feature_order_compare(
 	if (a->kind != FEATURE_ORDER_OCI) {
 		rc = feature_order_collate(a->key, b->key);
 		return rc != 0 ? rc
-			       : feature_json_options_compare(a->options, b->options);
+			       : feature_order_options_compare(a->options, b->options);
 	}
 	if (strcmp(a->oci_digest, b->oci_digest) == 0 &&
-	    feature_json_options_compare(a->options, b->options) == 0)
+	    feature_order_options_compare(a->options, b->options) == 0)
 		return 0;
 	if ((rc = feature_order_collate(a->oci_ns, b->oci_ns)) != 0)
 		return rc;
@@ -92,7 +168,7 @@ feature_order_compare(
 	if (a->oci_tag != NULL && b->oci_tag != NULL &&
 	    strcmp(a->oci_tag, b->oci_tag) != 0)
 		return feature_order_collate(a->oci_tag, b->oci_tag);
-	if ((rc = feature_json_options_compare(a->options, b->options)) != 0)
+	if ((rc = feature_order_options_compare(a->options, b->options)) != 0)
 		return rc;
 	return feature_order_collate(a->oci_digest, b->oci_digest);
 }

@@ -7,10 +7,9 @@
  * the highest priority (overrideFeatureInstallOrder); sorted as the
  * reference's compareTo: two of one kind by their key (a local one's
  * resolvedFilePath, a tarball's URL; see feature_order_collate()) then their
- * options, OCI ones by registry/namespace, id (two whose ids, legacyIds
- * included, have one in common count as one Feature), tag, options and
- * digest; two of different kinds by the ids as written. A round that takes
- * nothing is a cycle.
+ * options as written ({} first), OCI ones by registry/namespace, id (two whose ids,
+ * legacyIds included, have one in common count as one Feature), tag, options and digest;
+ * two of different kinds by the ids as written. A round that takes nothing is a cycle.
  *
  * Pure: no I/O, no globals.
  */
@@ -38,9 +37,9 @@ struct feature_order_soft {
 	size_t naliases;
 };
 
-/* One Feature to install; everything borrowed from the caller. Two nodes
- * are the same Feature when key and options are equal (for OCI ones: digest
- * and options): give each once. */
+/* One Feature to install; everything borrowed from the caller. A Feature
+ * named twice with equal options (the caller says which are equal) is
+ * given once. */
 struct feature_order_node {
 	const char *id; /* as the user wrote it, for messages */
 	enum feature_order_kind kind;
@@ -57,7 +56,9 @@ struct feature_order_node {
 	 * featureIdAliases; none: oci_name alone. */
 	const char *const *oci_ids;
 	size_t noci_ids;
-	const cJSON *options;  /* the option values (an object) */
+	/* Its value as written (an object of options, a string or a
+	 * boolean; not filled in with defaults), as the reference compares. */
+	const cJSON *options;
 	const size_t *depends; /* dependsOn: indexes of other nodes */
 	size_t ndepends;
 	const struct feature_order_soft *after; /* installsAfter; absent ones ignored */

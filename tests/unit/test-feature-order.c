@@ -154,6 +154,28 @@ TEST(same_key_ordered_by_options)
 	cJSON_Delete(o2);
 }
 
+/* Options as written, as the reference's compareFeatureOptions(): a
+ * boolean before an object before a string (typeof), {} before any option,
+ * string values by localeCompare ("a" before "B"), two strings too. */
+TEST(same_key_ordered_by_options_as_written)
+{
+	cJSON *o[] = { cJSON_Parse("\"2\""), cJSON_Parse("{\"v\":\"B\"}"),
+		cJSON_Parse("{\"v\":\"a\"}"), cJSON_Parse("{}"), cJSON_Parse("true"),
+		cJSON_Parse("\"10\"") };
+	struct feature_order_node v[] = { node("s2", o[0]), node("vB", o[1]),
+		node("va", o[2]), node("none", o[3]), node("true", o[4]),
+		node("s10", o[5]) };
+	char *s;
+
+	for (size_t i = 0; i < 6; i++)
+		v[i].key = "x";
+	s = order_text(v, 6);
+	ASSERT_STR_EQ(s, "true, none, va, vB, s10, s2");
+	free(s);
+	for (size_t i = 0; i < 6; i++)
+		cJSON_Delete(o[i]);
+}
+
 TEST(collate_like_locale_compare)
 {
 	ASSERT_TRUE(feature_order_collate("a", "B") < 0);

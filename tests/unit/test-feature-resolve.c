@@ -1,5 +1,6 @@
 /* test-feature-resolve.c - resolving a configuration's Features: what
- * installsAfter entries on an unreachable registry cost. */
+ * installsAfter entries on an unreachable registry cost; the order of one
+ * Feature named twice. */
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -116,4 +117,79 @@ TEST(unreachable_registry_tried_once)
 		_exit(127);
 	}
 	waitpid(pid, NULL, 0);
+}
+
+/* rm -rf dir. */
+static void
+remove_tree(const char *dir)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		execlp("rm", "rm", "-rf", dir, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0);
+}
+
+/* One Feature named twice, {} in devcontainer.json and with an option in
+ * another's dependsOn: as the reference, the two are ordered by their
+ * options as written ({}: none, first), not with the defaults filled in
+ * ("mid" after "high"); the one installed last wins. Written out as its
+ * default, the option is the same Feature as {}: installed once (the
+ * reference installs it twice: a deliberate difference). */
+TEST(twice_ordered_by_options_as_written)
+{
+	char dir[] = "/tmp/rdev-test-resolve.XXXXXX", path[512];
+	struct config_load_opts opts = { 0 };
+	struct feature_set *fs;
+	struct config *cfg;
+	char *cause = NULL;
+	const cJSON *level;
+	const char *want[] = { "mid", "high" };
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/.devcontainer", dir);
+	ASSERT_INT_EQ(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/.devcontainer/devcontainer.json", dir);
+	test_write_file(NULL, path,
+	    "{\"image\":\"alpine\",\"features\":{\"./base\":{},\"./top\":{},"
+	    "\"./other\":{}}}");
+	for (const char *n = "bto"; *n != '\0'; n++) {
+		const char *name = *n == 'b' ? "base" : *n == 't' ? "top" : "other";
+
+		snprintf(path, sizeof path, "%s/.devcontainer/%s", dir, name);
+		ASSERT_INT_EQ(mkdir(path, 0700), 0);
+		snprintf(path, sizeof path, "%s/.devcontainer/%s/install.sh", dir, name);
+		test_write_file(NULL, path, "#!/bin/sh\n");
+		snprintf(path, sizeof path,
+		    "%s/.devcontainer/%s/devcontainer-feature.json", dir, name);
+		test_write_file(NULL, path,
+		    *n == 'b' ? "{\"id\":\"base\",\"options\":{\"level\":"
+				"{\"type\":\"string\",\"default\":\"mid\"}}}"
+			: *n == 't'
+			? "{\"id\":\"top\",\"dependsOn\":{\"./base\":{\"level\":"
+			  "\"high\"}}}"
+			: "{\"id\":\"other\",\"dependsOn\":{\"./base\":{\"level\":"
+			  "\"mid\"}}}");
+	}
+	snprintf(path, sizeof path, "%s/state", dir);
+	setenv("RDEV_STATE_DIR", path, 1);
+	opts.workspace_folder = dir;
+	cfg = config_load(&opts, &cause);
+	ASSERT_NOT_NULL(cfg);
+	fs = feature_resolve(cfg, NULL, 0, &cause);
+	if (fs == NULL)
+		fprintf(stderr, "%s\n", cause);
+	ASSERT_NOT_NULL(fs);
+	ASSERT_INT_EQ((int)fs->n, 4);
+	for (size_t i = 0; i < 2; i++) {
+		ASSERT_STR_EQ(fs->v[fs->order[i]].id, "./base");
+		level = cJSON_GetObjectItemCaseSensitive(
+		    fs->v[fs->order[i]].options, "level");
+		ASSERT_STR_EQ(cJSON_GetStringValue(level), want[i]);
+	}
+	feature_set_free(fs);
+	config_free(cfg);
+	remove_tree(dir);
 }
