@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "config-validate-internal.h"
 #include "error.h"
+#include "json-get.h"
 #include "xmalloc.h"
 
 struct feature_json {
@@ -204,8 +205,8 @@ feature_json_option_check(const cJSON *decl, const cJSON *value, const char *whe
 	char *list;
 
 	if (is_bool ? !cJSON_IsBool(value) : !cJSON_IsString(value))
-		return error_set(cause, "%s: option \"%s\": expected %s", where, name,
-		    is_bool ? "a boolean" : "a string");
+		return error_set(cause, "%s: option \"%s\": expected %s, got %s", where,
+		    name, is_bool ? "a boolean" : "a string", json_type_name(value));
 	if (is_bool || en == NULL)
 		return 0; /* "proposals" only suggest */
 	cJSON_ArrayForEach(e, en)
@@ -237,7 +238,10 @@ feature_json_options(
 		if ((def = cJSON_GetObjectItemCaseSensitive(d, "default")) != NULL)
 			cJSON_AddItemToObject(out, d->string, cJSON_Duplicate(def, 1));
 	/* As the reference: a string is the "version" option, when there is
-	 * one (otherwise, like true, it asks for the defaults). */
+	 * one (otherwise the defaults). true or false asks for the defaults:
+	 * the reference gives it to "version" too (VERSION="true" in
+	 * devcontainer-features.env), which no install.sh takes for a version;
+	 * a deliberate difference (docs/STATUS.md). */
 	if (cJSON_IsString(given) && cJSON_HasObjectItem(decls, "version")) {
 		version = cJSON_CreateObject();
 		cJSON_AddItemToObject(version, "version", cJSON_Duplicate(given, 1));

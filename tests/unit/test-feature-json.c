@@ -68,7 +68,12 @@ TEST(defaults_then_given)
 	s = options_text(fj, "\"18\"", &cause); /* a string: the version */
 	ASSERT_STR_EQ(s, "{\"version\":\"18\",\"flavor\":\"a\",\"gyp\":false}");
 	free(s);
+	/* true or false: the defaults (the reference: VERSION="true"; a
+	 * deliberate difference, docs/STATUS.md) */
 	s = options_text(fj, "true", &cause);
+	ASSERT_STR_EQ(s, "{\"version\":\"lts\",\"flavor\":\"a\",\"gyp\":false}");
+	free(s);
+	s = options_text(fj, "false", &cause);
 	ASSERT_STR_EQ(s, "{\"version\":\"lts\",\"flavor\":\"a\",\"gyp\":false}");
 	free(s);
 	s = options_text(
@@ -93,7 +98,11 @@ TEST(bad_given_options_name_the_option)
 	free(cause);
 	cause = NULL;
 	ASSERT_NULL(options_text(fj, "{\"gyp\": \"yes\"}", &cause));
-	ASSERT_STR_EQ(cause, "w: option \"gyp\": expected a boolean");
+	ASSERT_STR_EQ(cause, "w: option \"gyp\": expected a boolean, got string");
+	free(cause);
+	cause = NULL;
+	ASSERT_NULL(options_text(fj, "{\"flavor\": 1}", &cause));
+	ASSERT_STR_EQ(cause, "w: option \"flavor\": expected a string, got number");
 	free(cause);
 	feature_json_free(fj);
 }
