@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # features-local.sh - local Dev Container Features ("./name" next to
 # devcontainer.json): options with defaults, a dependsOn chain, installsAfter,
+# one Feature twice ({} and, from a dependsOn, an option: ordered as written),
 # containerEnv, capAdd, init, mounts and postCreateCommands in install order
 # before the configuration's; the container's devcontainer.metadata label,
 # Env, CapAdd and Init equal the reference CLI's `up` on the same workspace,
@@ -71,7 +72,7 @@ cat >"$d/devcontainer.json" <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV",
   "remoteUser": "dev",
-  "features": { "./late": {}, "./top": { "greeting": "hi" } },
+  "features": { "./late": {}, "./top": { "greeting": "hi" }, "./base": {} },
   "postCreateCommand": "echo config >> /tmp/order"
 }
 JSON
@@ -205,10 +206,12 @@ check "the reference gives CAP_SYS_PTRACE" grep -q SYS_PTRACE <<<"$ref_caps"
 check "capAdd from a Feature" sh -c "docker inspect $cid --format '{{json .HostConfig.CapAdd}}' | grep -q SYS_PTRACE"
 check "the Feature's volume is mounted" sh -c "docker inspect $cid --format '{{json .Mounts}}' | grep -q '\"Name\":\"$VOL\"'"
 check_eq "install order and options as the reference's" "$(docker exec "$cid" cat /order)" "$ref_order"
+# (base twice: {} as written sorts before mid's {"level": "high"}, as the
+# reference's; rdev sorted the defaults filled in, "low" after "high")
 check_eq "install order: dependsOn chain first, installsAfter last" \
-	"$(docker exec "$cid" cat /order | tr '\n' ,)" "base high,mid,top hi false dev /home/dev root,late,"
+	"$(docker exec "$cid" cat /order | tr '\n' ,)" "base low,base high,mid,top hi false dev /home/dev root,late,"
 check_eq "Feature postCreateCommands first, in install order" \
-	"$(docker exec "$cid" cat /tmp/order | tr '\n' ,)" "base,mid,top,config,"
+	"$(docker exec "$cid" cat /tmp/order | tr '\n' ,)" "base,base,mid,top,config,"
 check_eq "containerEnv is in the image" "$(docker exec "$cid" printenv MID_ENV)" "m v"
 
 # A changed option of the last-but-one Feature: the layers before it come
@@ -218,8 +221,9 @@ sed -i 's/"greeting": "hi"/"greeting": "hello"/' "$d/devcontainer.json"
 rdev up "$WS" >"$TEST_TMP/re.out" 2>"$TEST_TMP/re.err" || fail "up after the change failed"
 steps=$(grep -aE '^Step [0-9]+/[0-9]+ : (COPY|RUN)' -A1 "$TEST_TMP/re.err" | grep -ac 'Using cache' || true)
 built=$(grep -aE '^Step [0-9]+/[0-9]+ : (COPY|RUN)' -A1 "$TEST_TMP/re.err" | grep -acE 'Running in|^ ---> [0-9a-f]{12}$' || true)
-# builtin env COPY+RUN and base, mid (COPY+RUN each) cached: 6; top, late rebuilt.
-check_eq "layers before the changed Feature come from the cache" "$steps" 6
+# builtin env COPY+RUN and base twice, mid (COPY+RUN each) cached: 8; top,
+# late rebuilt.
+check_eq "layers before the changed Feature come from the cache" "$steps" 8
 check "the changed Feature and the one after it are built again" test "$built" -ge 3
 
 # A new container, nothing changed: no build at all (the image's tag is a
