@@ -182,13 +182,18 @@ host_install_current(struct host_session *h, char **agent_path,
 			break;
 		if (again || !agent_bundle_stale(b)) {
 			agent_bundle_free(b);
-			return error_set(
-			    cause, "%s", err != NULL ? err : "install failed");
+			if (err == NULL)
+				return error_set(cause, "%s: install failed", h->label);
+			if (cause != NULL)
+				*cause = err; /* (handed over, not copied) */
+			else
+				free(err);
+			return -1;
 		}
 		agent_bundle_free(b);
 		log_info("%s: the agent bundle changed during its install (%s): "
 			 "installing the new one",
-		    h->label, err);
+		    h->label, err != NULL ? err : "no reason given");
 		free(err);
 		err = NULL;
 		again = 1;

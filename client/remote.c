@@ -564,3 +564,14 @@ remote_host(const struct remote *r)
 {
 	return r->t.host;
 }
+
+char *
+remote_host_key(const struct remote *r)
+{
+	char port[16] = "";
+
+	if (r->t.port > 0)
+		snprintf(port, sizeof port, ":%d", r->t.port);
+	return xasprintf("%s%s%s%s", r->t.user != NULL ? r->t.user : "",
+	    r->t.user != NULL ? "@" : "", r->t.host != NULL ? r->t.host : "", port);
+}

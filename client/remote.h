@@ -109,6 +109,10 @@ char *remote_up_hint(const struct remote *r, const char *config_file);
 char *remote_up_hint_kept(const struct remote *r, const char *config_file);
 /* The remote target's host as written. */
 const char *remote_host(const struct remote *r);
+/* The remote target's account as written: "[USER@]HOST[:PORT]", the parts
+ * typed only (a key: alice@box and bob@box, box:2222 and box:2223 differ).
+ * New string, caller frees. */
+char *remote_host_key(const struct remote *r);
 
 /* A backend for the workspace commands that runs them on r's agent
  * (agent-cmds.h); the hint of each request names the target as typed. */

@@ -318,7 +318,7 @@ source_send_upload(struct remote *r, const struct source *src,
 {
 	struct sync_ignore *ig = NULL;
 	struct sync_scan *scan = NULL, *prev;
-	char *cache = source_cache_path(src), *oc = NULL, *names;
+	char *cache = source_cache_path(src), *oc = NULL, *names, *host_key;
 	int rc = -1;
 
 	prev = source_cache_load(cache);
@@ -342,12 +342,14 @@ source_send_upload(struct remote *r, const struct source *src,
 	}
 	if (source_send_request(r, src, scan, NULL, 0, folder, st, cause) != 0)
 		goto out;
-	if (source_origin_save(cache, src, remote_host(r), &oc) != 0) {
+	host_key = remote_host_key(r);
+	if (source_origin_save(cache, src, host_key, &oc) != 0) {
 		/* (only a later error's listing of moved folders misses it) */
 		fprintf(stderr, "rdev: warning: recording where %s came from: %s\n",
 		    src->path, oc);
 		free(oc);
 	}
+	free(host_key);
 	/* (unchanged when every hash was lent and no entry came or went) */
 	if (prev == NULL || scan->hashed > 0 || prev->n != scan->n)
 		source_cache_save(cache, scan);

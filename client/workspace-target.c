@@ -409,7 +409,7 @@ client_target_map_config(struct client_target *ct, const char *folder)
 static char *
 client_target_gone(const char *name, struct client_target *ct, const char *host_arg)
 {
-	const char *host = remote_host(ct->remote);
+	char *host = remote_host_key(ct->remote);
 	struct source s = { .kind = SOURCE_LOCAL };
 	char **names, **origins, *folder, *cause, *cmd, *q, *oq;
 	const char *words[4];
@@ -418,8 +418,10 @@ client_target_gone(const char *name, struct client_target *ct, const char *host_
 	size_t n;
 	int exists, shown = 0;
 
-	if (ct->src.kind != SOURCE_LOCAL)
+	if (ct->src.kind != SOURCE_LOCAL) {
+		free(host);
 		return NULL;
+	}
 	/* (one request each: the newest few; rdev's records are pruned as
 	 * their host folders go) */
 	source_gone(host, CLIENT_TARGET_GONE_MAX, &names, &origins, &n);
@@ -460,6 +462,7 @@ client_target_gone(const char *name, struct client_target *ct, const char *host_
 		free(folder);
 	}
 	source_gone_free(names, origins, n);
+	free(host);
 	if (b != NULL)
 		out = buf_take_string(b, NULL);
 	buf_free(b);
