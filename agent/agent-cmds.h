@@ -337,14 +337,16 @@ int agent_cmd_id_label_ok(const char *s);
  * with *error (freed first, then new: the caller frees it) naming the option
  * and where ARG is not an object. */
 cJSON *agent_cmd_features_arg(const char *arg, char **error);
-/* The reference's lockfile flags of up and build: is arg --no-lockfile
- * (*no_lockfile = 1), --frozen-lockfile (*frozen = 1) or one of their
- * deprecated forms, --experimental-lockfile (the default now) and
- * --experimental-frozen-lockfile (then *warning is the reference's line
- * for stderr, static; else NULL)? 1 taken, 0 not one of them. Both set is
- * the caller's usage error, AGENT_CMD_LOCKFILE_BOTH. */
+/* The reference's lockfile flags of up and build: is argv[*i]
+ * --no-lockfile (*no_lockfile), --frozen-lockfile (*frozen), booleans as
+ * agent_cmd_bool_option() reads them (*i past a "true" or "false" value),
+ * or one of their deprecated forms, --experimental-lockfile (the default
+ * now) and --experimental-frozen-lockfile (then *warning is the
+ * reference's line for stderr, static; else NULL)? 1 taken, 0 not one of
+ * them, -1 a value neither true nor false (*warning: the usage error,
+ * static). Both set is the caller's usage error, AGENT_CMD_LOCKFILE_BOTH. */
 int agent_cmd_lockfile_arg(
-    const char *arg, int *no_lockfile, int *frozen, const char **warning);
+    int argc, char **argv, int *i, int *no_lockfile, int *frozen, const char **warning);
 #define AGENT_CMD_LOCKFILE_BOTH \
 	"--no-lockfile and --frozen-lockfile are mutually exclusive"
 /* The usage error of an empty workspace argument (TARGET or
@@ -378,6 +380,9 @@ enum agent_cmd_bool {
 	AGENT_BOOL_SKIP_POST_ATTACH,	     /* --skip-post-attach */
 	AGENT_BOOL_PREBUILD,		     /* --prebuild (run-user-commands) */
 	AGENT_BOOL_STOP_FOR_PERSONALIZATION, /* --stop-for-personalization */
+	AGENT_BOOL_BUILD_NO_CACHE,	     /* --build-no-cache (up) */
+	AGENT_BOOL_NO_LOCKFILE,		     /* --no-lockfile (up, build) */
+	AGENT_BOOL_FROZEN_LOCKFILE,	     /* --frozen-lockfile (up, build) */
 	AGENT_BOOL_COUNT
 };
 /* Their names, by enum agent_cmd_bool. */
@@ -394,12 +399,16 @@ int agent_cmd_bool_option(
 #define AGENT_REF_EXEC 0x2u
 #define AGENT_REF_READ_CONFIGURATION 0x4u
 #define AGENT_REF_BUILD 0x8u
+#define AGENT_REF_RUN_USER_COMMANDS 0x10u
 /* Is argv[*i] one of the reference's options of its command cmd
  * (AGENT_REF_*) that rdev takes at the reference's default only
- * (--oci-auth-hardening false, exec's --log-level info, ...: what rdev does
- * anyway)? 0 no; 1 yes, at that default (*i past its value); -1 it is, with
- * another value: *msg (new string, the caller frees) names the option, the
- * value rdev takes and what to use instead, so it is never ignored. */
+ * (--oci-auth-hardening false, --log-level info, ...: what rdev does
+ * anyway)? One table for every command. 0 no; 1 yes, at that default (*i
+ * past its value); -1 it is, with another value: *msg (new string, the
+ * caller frees it; a previous *msg is not freed) says "NAME must be one of
+ * ..." for a value the reference does not take either, else names the
+ * option, the value rdev takes and what to use instead, so it is never
+ * ignored. */
 int agent_cmd_default_only(int argc, char **argv, int *i, unsigned cmd, char **msg);
 /* The reference CLI's options that up and run-user-commands share, as
  * parsed: one parser and one request for both (agent_cmd_steps_*()). */
@@ -420,9 +429,8 @@ struct agent_cmd_steps_args {
 void agent_cmd_steps_clear(struct agent_cmd_steps_args *a);
 /* Take value v of the option name ("--config") into *a: 1 taken, 0 not one
  * of the shared ones, -1 with *msg (static, or a->error: valid until the
- * next call or agent_cmd_steps_clear()) for the usage error. --log-level,
- * --default-user-env-probe and --update-remote-user-uid-default take only
- * rdev's value (the reference's default) and say what to use instead. */
+ * next call or agent_cmd_steps_clear()) for the usage error. (Their
+ * options rdev takes at the default only are agent_cmd_default_only()'s.) */
 int agent_cmd_steps_value(
     struct agent_cmd_steps_args *a, const char *name, const char *v, const char **msg);
 /* The shared boolean k (agent_cmd_bool_option()'s value v) into *a: 1
@@ -456,6 +464,11 @@ int agent_cmd_failed_details(const struct cmd_program *prog, const char *op, int
  * terminal that shows them (TERM set, not "dumb"). JSON log lines carry
  * none raw: their escapes are kept, as JSON escapes. */
 void agent_cmd_progress_stderr(void *arg, const char *data, size_t len);
+/* The struct progress sink of a command's --json (up, run-user-commands):
+ * agent_cmd_progress_stderr() of the warnings ("warning: ..." lines, or
+ * JSON log lines whose text is one) and the workspace lock's wait line
+ * (UP_LOCK_WAIT_LINE) only; each line is looked at alone. arg unused. */
+void agent_cmd_progress_warnings(void *arg, const char *data, size_t len);
 /* Append item (consumed) to the array *list, created when NULL: a
  * repeatable option's values. */
 void agent_cmd_list_add(cJSON **list, cJSON *item);

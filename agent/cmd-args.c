@@ -11,6 +11,7 @@
 #include "jsonc.h"
 #include "progress.h"
 #include "quote.h"
+#include "up.h"
 #include "xmalloc.h"
 
 /* The options that take a value, as the reference CLI's: "--name VALUE" or
@@ -33,9 +34,6 @@ static const char *const agent_cmd_value_options[] = {
 	"--dotfiles-install-command",
 	"--dotfiles-target-path",
 	"--idle-stop",
-	"--log-level",
-	"--default-user-env-probe",
-	"--update-remote-user-uid-default",
 	NULL,
 };
 
@@ -50,13 +48,17 @@ const char *const agent_cmd_bool_options[AGENT_BOOL_COUNT] = {
 	[AGENT_BOOL_SKIP_POST_ATTACH] = "--skip-post-attach",
 	[AGENT_BOOL_PREBUILD] = "--prebuild",
 	[AGENT_BOOL_STOP_FOR_PERSONALIZATION] = "--stop-for-personalization",
+	[AGENT_BOOL_BUILD_NO_CACHE] = "--build-no-cache",
+	[AGENT_BOOL_NO_LOCKFILE] = "--no-lockfile",
+	[AGENT_BOOL_FROZEN_LOCKFILE] = "--frozen-lockfile",
 };
 
 /* The reference's options that rdev takes at their default only (see
- * agent_cmd_default_only()): choices NULL for a boolean; value the
+ * agent_cmd_default_only()), one table for every command: choices NULL for
+ * a boolean, else the values the reference takes ("a, b, c"); value the
  * reference's default, which is what rdev does; instead what to use for
  * another value; cmds the AGENT_REF_* commands of the reference that have
- * it (up's --log-level and friends are cmd-up.c's). */
+ * it and rdev takes at its default only. */
 static const struct {
 	const char *option, *choices, *value, *instead;
 	unsigned cmds;
@@ -68,10 +70,17 @@ static const struct {
 		AGENT_REF_BUILD },
 	{ "--log-level", "info, debug, trace", "info",
 	    "-v (debug) or -vv before the command raise rdev's own log level",
-	    AGENT_REF_EXEC | AGENT_REF_READ_CONFIGURATION | AGENT_REF_BUILD },
+	    AGENT_REF_UP | AGENT_REF_RUN_USER_COMMANDS | AGENT_REF_EXEC |
+		AGENT_REF_READ_CONFIGURATION | AGENT_REF_BUILD },
 	{ "--log-format", "text, json", "text",
 	    "rdev prints no progress log here (`up` and `build` take json)",
 	    AGENT_REF_EXEC | AGENT_REF_READ_CONFIGURATION },
+	{ "--default-user-env-probe",
+	    "none, loginInteractiveShell, interactiveShell, loginShell",
+	    "loginInteractiveShell", "set \"userEnvProbe\" in devcontainer.json",
+	    AGENT_REF_UP | AGENT_REF_RUN_USER_COMMANDS },
+	{ "--update-remote-user-uid-default", "never, on, off", "on",
+	    "set \"updateRemoteUserUID\": false in devcontainer.json", AGENT_REF_UP },
 	{ "--workspace-mount-consistency", "consistent, cached, delegated", "cached",
 	    "set \"workspaceMount\" in devcontainer.json (the reference adds the "
 	    "consistency only on macOS and Windows)",
@@ -102,6 +111,22 @@ agent_cmd_option_takes_value(const char *arg)
 	return 0;
 }
 
+/* Is v one of choices ("a, b, c")? */
+static int
+agent_cmd_choice(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+
+	for (const char *c = choices; *c != '\0'; c += strcspn(c, ",") + 1) {
+		c += strspn(c, " ");
+		if (n > 0 && strncmp(c, v, n) == 0 && (c[n] == ',' || c[n] == '\0'))
+			return 1;
+		if (c[strcspn(c, ",")] == '\0')
+			break;
+	}
+	return 0;
+}
+
 int
 agent_cmd_default_only(int argc, char **argv, int *i, unsigned cmd, char **msg)
 {
@@ -127,9 +152,14 @@ agent_cmd_default_only(int argc, char **argv, int *i, unsigned cmd, char **msg)
 		}
 		if (strcmp(v, agent_cmd_defaults[k].value) == 0)
 			return 1;
-		*msg = xasprintf("%s %s: rdev takes only %s (the default): %s",
-		    agent_cmd_defaults[k].option, v, agent_cmd_defaults[k].value,
-		    agent_cmd_defaults[k].instead);
+		if (agent_cmd_defaults[k].choices != NULL &&
+		    !agent_cmd_choice(agent_cmd_defaults[k].choices, v))
+			*msg = xasprintf("%s must be one of %s",
+			    agent_cmd_defaults[k].option, agent_cmd_defaults[k].choices);
+		else
+			*msg = xasprintf("%s %s: rdev takes only %s (the default): %s",
+			    agent_cmd_defaults[k].option, v, agent_cmd_defaults[k].value,
+			    agent_cmd_defaults[k].instead);
 		return -1;
 	}
 	return 0;
@@ -206,37 +236,6 @@ static const struct {
 	{ "--dotfiles-target-path", AGENT_CMD_EMPTY("--dotfiles-target-path", "folder") },
 };
 
-/* The reference's options whose value rdev does not take (its default
- * apart): which one it has, the one rdev takes, and what to use instead
- * (for the usage error: never taken in silence). */
-static const struct {
-	const char *option, *choices, *rdev, *instead;
-} agent_cmd_defaults_only[] = {
-	{ "--log-level", "info, debug, trace", "info",
-	    "-v (debug) or -vv before the command raise rdev's own log level" },
-	{ "--default-user-env-probe",
-	    "none, loginInteractiveShell, interactiveShell, loginShell",
-	    "loginInteractiveShell", "set \"userEnvProbe\" in devcontainer.json" },
-	{ "--update-remote-user-uid-default", "never, on, off", "on",
-	    "set \"updateRemoteUserUID\": false in devcontainer.json" },
-};
-
-/* Is v one of choices ("a, b, c")? */
-static int
-agent_cmd_choice(const char *choices, const char *v)
-{
-	size_t n = strlen(v);
-
-	for (const char *c = choices; *c != '\0'; c += strcspn(c, ",") + 1) {
-		c += strspn(c, " ");
-		if (n > 0 && strncmp(c, v, n) == 0 && (c[n] == ',' || c[n] == '\0'))
-			return 1;
-		if (c[strcspn(c, ",")] == '\0')
-			break;
-	}
-	return 0;
-}
-
 void
 agent_cmd_steps_clear(struct agent_cmd_steps_args *a)
 {
@@ -244,25 +243,6 @@ agent_cmd_steps_clear(struct agent_cmd_steps_args *a)
 	cJSON_Delete(a->id_labels);
 	free(a->error);
 	memset(a, 0, sizeof *a);
-}
-
-/* A defaults-only option's value v (agent_cmd_defaults_only[k]): 0 rdev's,
- * or -1 with *msg. */
-static int
-agent_cmd_steps_default_only(
-    struct agent_cmd_steps_args *a, size_t k, const char *v, const char **msg)
-{
-	if (strcmp(v, agent_cmd_defaults_only[k].rdev) == 0)
-		return 0;
-	free(a->error);
-	a->error = agent_cmd_choice(agent_cmd_defaults_only[k].choices, v)
-	    ? xasprintf("%s %s: rdev takes only %s (the default): %s",
-		  agent_cmd_defaults_only[k].option, v, agent_cmd_defaults_only[k].rdev,
-		  agent_cmd_defaults_only[k].instead)
-	    : xasprintf("%s must be one of %s", agent_cmd_defaults_only[k].option,
-		  agent_cmd_defaults_only[k].choices);
-	*msg = a->error;
-	return -1;
 }
 
 int
@@ -274,10 +254,6 @@ agent_cmd_steps_value(
 	for (k = 0; k < sizeof agent_cmd_paths / sizeof agent_cmd_paths[0]; k++)
 		if (*v == '\0' && strcmp(name, agent_cmd_paths[k].option) == 0)
 			return *msg = agent_cmd_paths[k].error, -1;
-	for (k = 0;
-	     k < sizeof agent_cmd_defaults_only / sizeof agent_cmd_defaults_only[0]; k++)
-		if (strcmp(name, agent_cmd_defaults_only[k].option) == 0)
-			return agent_cmd_steps_default_only(a, k, v, msg) == 0 ? 1 : -1;
 	for (k = 0; k < AGENT_CMD_NDOTFILES; k++)
 		if (strcmp(name, agent_cmd_dotfiles[k].option) == 0) {
 			a->dotfiles[k] = v;
@@ -419,14 +395,27 @@ agent_cmd_remote_env_add(cJSON *remote_env, const char *arg)
 
 int
 agent_cmd_lockfile_arg(
-    const char *arg, int *no_lockfile, int *frozen, const char **warning)
+    int argc, char **argv, int *i, int *no_lockfile, int *frozen, const char **warning)
 {
+	const char *arg = argv[*i], *msg = NULL;
+	int r;
+
 	*warning = NULL;
-	if (strcmp(arg, "--no-lockfile") == 0)
-		*no_lockfile = 1;
-	else if (strcmp(arg, "--frozen-lockfile") == 0)
-		*frozen = 1;
-	else if (strcmp(arg, "--experimental-lockfile") == 0)
+	if ((r = agent_cmd_bool_option(argc, argv, i,
+		 agent_cmd_bool_options[AGENT_BOOL_NO_LOCKFILE], no_lockfile, &msg)) !=
+	    0) {
+		if (r < 0)
+			*warning = "--no-lockfile takes true or false";
+		return r;
+	}
+	if ((r = agent_cmd_bool_option(argc, argv, i,
+		 agent_cmd_bool_options[AGENT_BOOL_FROZEN_LOCKFILE], frozen, &msg)) !=
+	    0) {
+		if (r < 0)
+			*warning = "--frozen-lockfile takes true or false";
+		return r;
+	}
+	if (strcmp(arg, "--experimental-lockfile") == 0)
 		*warning = "Warning: --experimental-lockfile is deprecated. "
 			   "Lockfiles are now enabled by default.";
 	else if (strcmp(arg, "--experimental-frozen-lockfile") == 0) {
@@ -719,6 +708,28 @@ agent_cmd_progress_stderr(void *arg, const char *data, size_t len)
 		if (fwrite(buf, 1, k, stderr) != k) {
 			/* progress is best effort */
 		}
+	}
+}
+
+void
+agent_cmd_progress_warnings(void *arg, const char *data, size_t len)
+{
+	static const char json_warning[] = "\"text\":\"warning: ";
+	static const char lock_wait[] = UP_LOCK_WAIT_LINE;
+	const char *nl;
+	size_t n;
+
+	while (len > 0) {
+		nl = memchr(data, '\n', len);
+		n = nl != NULL ? (size_t)(nl - data) + 1 : len;
+		if ((n > 9 && strncmp(data, "warning: ", 9) == 0) ||
+		    (n >= sizeof lock_wait - 1 &&
+			strncmp(data, lock_wait, sizeof lock_wait - 1) == 0) ||
+		    (data[0] == '{' &&
+			memmem(data, n, json_warning, sizeof json_warning - 1) != NULL))
+			agent_cmd_progress_stderr(arg, data, n);
+		data += n;
+		len -= n;
 	}
 }
 

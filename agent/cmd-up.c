@@ -43,29 +43,6 @@ cmd_up_args_clear(struct cmd_up_args *a)
 	free(a->error);
 }
 
-/* --json: the warnings only. up sends each as one "warning: ..." line of
- * its own (progress_line(), one event when remote), or as the text of one
- * JSON log line with --log-format json; a lifecycle command's output comes
- * many lines at a time (progress.h), so each line is looked at alone. */
-static void
-cmd_up_warnings(void *arg, const char *data, size_t len)
-{
-	static const char json_warning[] = "\"text\":\"warning: ";
-	const char *nl;
-	size_t n;
-
-	while (len > 0) {
-		nl = memchr(data, '\n', len);
-		n = nl != NULL ? (size_t)(nl - data) + 1 : len;
-		if ((n > 9 && strncmp(data, "warning: ", 9) == 0) ||
-		    (data[0] == '{' &&
-			memmem(data, n, json_warning, sizeof json_warning - 1) != NULL))
-			agent_cmd_progress_stderr(arg, data, n);
-		data += n;
-		len -= n;
-	}
-}
-
 /* s as the reference's --mount takes it:
  * type=(bind|volume),source=S,target=T[,external=(true|false)], S and T
  * without commas. {"type","source","target","external"}, or NULL. */
@@ -113,9 +90,6 @@ static const char *const cmd_up_value_options[] = {
 	"--dotfiles-install-command",
 	"--dotfiles-target-path",
 	"--idle-stop",
-	"--log-level",
-	"--default-user-env-probe",
-	"--update-remote-user-uid-default",
 	NULL,
 };
 
@@ -131,6 +105,7 @@ cmd_up_bool(int argc, char **argv, int *i, struct cmd_up_args *a, const char **m
 	for (k = 0; k < AGENT_BOOL_COUNT; k++)
 		if (k != AGENT_BOOL_PREBUILD &&
 		    k != AGENT_BOOL_STOP_FOR_PERSONALIZATION &&
+		    k != AGENT_BOOL_NO_LOCKFILE && k != AGENT_BOOL_FROZEN_LOCKFILE &&
 		    (r = agent_cmd_bool_option(
 			 argc, argv, i, agent_cmd_bool_options[k], &v, msg)) != 0)
 			break;
@@ -150,6 +125,7 @@ cmd_up_bool(int argc, char **argv, int *i, struct cmd_up_args *a, const char **m
 		    v ? WORKSPACE_COMMON_DIR_MOUNTED : WORKSPACE_COMMON_DIR_NOT_MOUNTED;
 		break;
 	case AGENT_BOOL_SKIP_POST_CREATE: a->skip_post_create = v; break;
+	case AGENT_BOOL_BUILD_NO_CACHE: a->build_no_cache = v; break;
 	default: break;
 	}
 	return 1;
@@ -239,12 +215,12 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 			a->rebuild = 1;
 		else if (strcmp(argv[i], "--recreate") == 0)
 			a->recreate = 1;
-		else if (strcmp(argv[i], "--build-no-cache") == 0)
-			a->build_no_cache = 1;
 		else if (strcmp(argv[i], "--json") == 0)
 			a->s.quiet = 1;
-		else if (agent_cmd_lockfile_arg(
-			     argv[i], &a->no_lockfile, &a->frozen_lockfile, &warning)) {
+		else if ((r = agent_cmd_lockfile_arg(argc, argv, &i, &a->no_lockfile,
+			      &a->frozen_lockfile, &warning)) != 0) {
+			if (r < 0)
+				return cmd_usage_error(prog, entry, "%s", warning);
 			if (warning != NULL && warn)
 				fprintf(stderr, "%s\n", warning);
 		} else if (strncmp(argv[i], "--", 2) == 0 &&
@@ -416,7 +392,7 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 		cmd_up_args_clear(&a);
 		return rc;
 	}
-	progress.fn = a.s.quiet ? cmd_up_warnings : agent_cmd_progress_stderr;
+	progress.fn = a.s.quiet ? agent_cmd_progress_warnings : agent_cmd_progress_stderr;
 	progress.arg = NULL;
 	creq = cmd_up_config_request(prog->name, &a);
 	req = agent_cmd_request(prog->name, "up", a.s.folder, a.s.config_file);

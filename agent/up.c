@@ -115,9 +115,7 @@ up_config_hash(const struct config *cfg, const cJSON *additional_features,
 static void
 up_on_lock_wait(void *arg)
 {
-	progress_line(arg,
-	    "Waiting for this workspace's lock (held by another rdev command on "
-	    "it: up, run-user-commands, or the background lifecycle steps)");
+	progress_line(arg, "%s", UP_LOCK_WAIT_LINE);
 }
 
 /* The workspace's container (not being removed), or NULL. */

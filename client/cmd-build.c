@@ -101,8 +101,11 @@ cmd_build_parse(int argc, char **argv, struct cmd_build_args *a, int warn)
 				    &client_program, &cmd_build_entry, "%s", msg);
 		} else if (strcmp(argv[i], "--no-cache") == 0)
 			a->no_cache = 1;
-		else if (agent_cmd_lockfile_arg(
-			     argv[i], &a->no_lockfile, &a->frozen_lockfile, &warning)) {
+		else if ((r = agent_cmd_lockfile_arg(argc, argv, &i, &a->no_lockfile,
+			      &a->frozen_lockfile, &warning)) != 0) {
+			if (r < 0)
+				return cmd_usage_error(
+				    &client_program, &cmd_build_entry, "%s", warning);
 			if (warning != NULL && warn)
 				fprintf(stderr, "%s\n", warning);
 		} else if (strncmp(argv[i], "--", 2) == 0 &&

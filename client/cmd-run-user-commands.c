@@ -73,8 +73,7 @@ cmd_ruc_value(const struct cmd_program *prog, const struct cmd_entry *entry, int
 	static const char *const names[] = { "--config", "--workspace-folder",
 		"--secrets-file", "--remote-env", "--id-label", "--log-format",
 		"--dotfiles-repository", "--dotfiles-install-command",
-		"--dotfiles-target-path", "--log-level", "--default-user-env-probe",
-		NULL };
+		"--dotfiles-target-path", NULL };
 	const char *const *o;
 	const char *v = NULL, *msg = NULL;
 	int r = 0;
@@ -146,7 +145,12 @@ cmd_ruc_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int
 				    prog, entry, "%s takes true or false", msg);
 		} else if (strcmp(argv[i], "--json") == 0)
 			a->s.quiet = 1;
-		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+		else if (strncmp(argv[i], "--", 2) == 0 &&
+		    (r = agent_cmd_default_only(argc, argv, &i,
+			 AGENT_REF_RUN_USER_COMMANDS, &a->s.error)) != 0) {
+			if (r < 0)
+				return cmd_usage_error(prog, entry, "%s", a->s.error);
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
 		else if (agent_cmd_steps_folder(&a->s, argv[i], &msg) != 0)
 			return cmd_usage_error(prog, entry, "%s", msg);
@@ -206,13 +210,14 @@ cmd_ruc_run(const struct agent_backend *be, int argc, char **argv)
 		cmd_ruc_args_clear(&a);
 		return rc;
 	}
-	/* --json: the result alone (the steps' output is not shown) */
+	/* --json: the result alone on stdout, and of the steps' output the
+	 * warnings and the lock's wait line only (as up's) */
 	if (a.s.quiet)
-		progress.fn = NULL;
+		progress.fn = agent_cmd_progress_warnings;
 	req = cmd_ruc_request(&a);
 	if (secrets != NULL)
 		cJSON_AddItemToObject(req, "secrets", secrets_to_json(secrets));
-	rc = be->call(be->ctx, req, a.s.quiet ? NULL : &progress, &json, &cause);
+	rc = be->call(be->ctx, req, &progress, &json, &cause);
 	if (rc != 0) {
 		details = cJSON_IsObject(json) ? cJSON_Duplicate(json, 1)
 					       : cJSON_CreateObject();
@@ -301,7 +306,8 @@ const struct cmd_entry cmd_run_user_commands_entry = { "run-user-commands",
 	"                  as the container's up was given (not given: as made)\n"
 	"  --log-format text|json\n"
 	"                  json: progress as the reference's JSON log lines\n"
-	"  --json          no progress output, only the JSON "
+	"  --json          no progress output (its warnings and the lock's\n"
+	"                  wait line apart), only the JSON "
 	"result\n" AGENT_CMD_ID_LABEL_HELP
 	"The boolean options take true or false as the reference's do\n"
 	"(--prebuild false, --skip-post-attach=true, --no-prebuild).\n"

@@ -67,6 +67,8 @@ out=$(rdev run-user-commands "$ws" --json 2>"$TEST_TMP/ruc1.err") ||
 	{ cat "$TEST_TMP/ruc1.err" >&2; fail "run-user-commands failed"; }
 check_eq "run-user-commands: the reference's result" "$out" '{"outcome":"success","result":"done"}'
 check_eq "run-user-commands: every step, in order, once" "$(order)" "$all"
+grep -q 'warning: .*duplicate property "updateRemoteUserUID"' "$TEST_TMP/ruc1.err" ||
+	fail "--json: the configuration's warning is not on stderr (as up's): $(cat "$TEST_TMP/ruc1.err")"
 check_eq "and the reference's markers, so it would not run them again" \
 	"$(docker exec "$(cid)" sh -c 'cd /home/dev/.devcontainer && ls -A' | tr '\n' ' ')" \
 	".onCreateCommandMarker .postCreateCommandMarker .postStartCommandMarker .updateContentCommandMarker "
@@ -125,7 +127,8 @@ touch "$ws/slow"
 rdev up "$ws" --recreate --json >/dev/null 2>"$TEST_TMP/rec.err" &
 rec=$!
 sleep 1 # (that up holds the workspace's lock, in its initializeCommand)
-rdev run-user-commands "$ws" >"$TEST_TMP/ruc8.out" 2>"$TEST_TMP/ruc8.err" ||
+# (--json: the lock's wait line is still shown, as up's)
+rdev run-user-commands "$ws" --json >"$TEST_TMP/ruc8.out" 2>"$TEST_TMP/ruc8.err" ||
 	{ cat "$TEST_TMP/ruc8.err" >&2; fail "run-user-commands beside up --recreate failed"; }
 wait $rec || { cat "$TEST_TMP/rec.err" >&2; fail "up --recreate failed"; }
 rm "$ws/slow"

@@ -556,6 +556,18 @@ for c in "up --workspace-mount-consistency cached --expect-existing-container fa
 	check_eq "${c%% *} at the reference's defaults: taken (fails on the missing folder, exit 1)" \
 		"$(usage_rc $c "$W/no-such-folder")" 1
 done
+# The reference's booleans read as yargs does (NAME true|false, NAME=V,
+# --no-NAME): the value is never taken for the workspace.
+for c in "up --build-no-cache false" "up --no-build-no-cache --no-lockfile false" \
+	"up --frozen-lockfile false --no-lockfile" "build --no-lockfile false --frozen-lockfile=true"; do
+	# shellcheck disable=SC2086 # (the command and its flags)
+	check_eq "$c: taken (fails on the missing folder, exit 1)" "$(usage_rc $c "$W/no-such-folder")" 1
+done
+check_eq "up: --build-no-cache=maybe exits 2" "$(usage_rc up "$W/$tag-a" --build-no-cache=maybe)" 2
+check "... naming it" grep -qF -- "--build-no-cache takes true or false" "$TEST_TMP/out/usage.err"
+# (one table of them: a value the reference does not take either says so)
+check_eq "exec: --log-level bogus exits 2" "$(usage_rc exec --log-level bogus "$W/$tag-a" -- true)" 2
+check "... with the choices" grep -qF -- "--log-level must be one of info, debug, trace" "$TEST_TMP/out/usage.err"
 check_eq "exec: --remote-env without = exits 2" "$(usage_rc exec "$W/$tag-a" --remote-env X -- true)" 2
 check_eq "exec: an unknown flag exits 2" "$(usage_rc exec "$W/$tag-a" --no-such-flag -- true)" 2
 echo '{"A": 1}' >"$TEST_TMP/bad-secrets.json"
