@@ -70,11 +70,14 @@ char *agent_op_req_up_cmd(const struct agent_op_req *r, const char *prog);
 
 /* Failures told apart on the wire ("errorCode"): definitive for the
  * workspace as it is now (its folder does not exist, or no container carries
- * its id labels), and its container stopped (an `up` or a start may come). */
+ * its id labels), its container stopped (an `up` or a start may come), and
+ * its container another user's (owner.h: definitive for this user). */
 #define AGENT_OP_ERR_NO_WORKSPACE (-2)
 #define AGENT_OP_ERR_NOT_RUNNING (-3)
+#define AGENT_OP_ERR_NOT_OWNER (-4)
 /* The "errorCode" of a handler's return value rc: "no-workspace",
- * "not-running", or NULL (none: any other failure). Static string. */
+ * "not-running", "not-owner", or NULL (none: any other failure). Static
+ * string. */
 const char *agent_op_error_code(int rc);
 
 #define AGENT_OP_WORKSPACE 0x01 /* "workspace" is required */

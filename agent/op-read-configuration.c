@@ -24,6 +24,7 @@
 #include "feature-resolve.h"
 #include "image.h"
 #include "labels.h"
+#include "owner.h"
 #include "read-configuration.h"
 #include "workspace.h"
 #include "xmalloc.h"
@@ -244,6 +245,14 @@ op_read_configuration_container(const struct config *cfg, char **warning)
 			      "written",
 			cause);
 		free(cause);
+	} else if (owner_check(container, &cause) != 0) {
+		/* (its Config.Env may hold another user's secrets: read as
+		 * if it were not there) */
+		*warning =
+		    xasprintf("%s; ${containerEnv:...} are left as written", cause);
+		free(cause);
+		cJSON_Delete(container);
+		container = NULL;
 	}
 	docker_free(d);
 	return container;

@@ -26,10 +26,11 @@ op_relay_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	    cJSON_IsNumber(not_relay) ? not_relay->valueint : 0,
 	    agent_op_req_bool(r, "resolveOnly"), result, cause);
 	free(up_cmd);
-	return rc == RELAY_INSTALL_ABSENT ? AGENT_OP_ERR_NO_WORKSPACE
-	    : rc == RELAY_INSTALL_STOPPED ? AGENT_OP_ERR_NOT_RUNNING
-	    : rc != 0			  ? -1
-					  : 0;
+	return rc == RELAY_INSTALL_ABSENT   ? AGENT_OP_ERR_NO_WORKSPACE
+	    : rc == RELAY_INSTALL_STOPPED   ? AGENT_OP_ERR_NOT_RUNNING
+	    : rc == RELAY_INSTALL_NOT_OWNER ? AGENT_OP_ERR_NOT_OWNER
+	    : rc != 0			    ? -1
+					    : 0;
 }
 
 const struct agent_op agent_op_relay = { "relay", AGENT_OP_WORKSPACE, op_relay_run,

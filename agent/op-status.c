@@ -21,6 +21,7 @@
 #include "docker.h"
 #include "error.h"
 #include "lifecycle.h"
+#include "owner.h"
 #include "up.h"
 #include "workspace.h"
 #include "xmalloc.h"
@@ -130,6 +131,10 @@ op_status_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		cJSON_AddStringToObject(o, "state", "absent");
 		goto done;
 	}
+	/* (its background record is in that user's state directory, not
+	 * here: "none" would be wrong, as logs says) */
+	if (owner_check(ws.container, cause) != 0)
+		goto out;
 	id = workspace_container_id(&ws);
 	/* (ls's words: State.Running is true for a paused container too) */
 	state = op_status_string(ws.container, "State", "Status");

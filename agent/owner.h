@@ -5,10 +5,12 @@
  * who asked for it: the local user@machine of the client (informative; the
  * host user is what is checked).
  *
- * The agent refuses exec, shell, logs, stop, down and up on a container whose
- * owner is another user: several people may log in to one Docker host, and
- * Docker's socket lets each touch everything. For Compose, every container of
- * the project is checked (up, stop, down): two users' folders of the same
+ * The agent refuses exec, shell, logs, status, forward (the relay operation,
+ * which `rdev forward` and ssh-proxy's connections go by), stop, down and up
+ * on a container whose owner is another user, and read-configuration
+ * substitutes no ${containerEnv:...} from it: several people may log in to
+ * one Docker host, and Docker's socket lets each touch everything. For Compose, every
+ * container of the project is checked (up, stop, down): two users' folders of the same
  * name make the same project name. Every service of a project rdev brings up
  * gets the owner labels; a container without them (another tool's, or a
  * service's made by an older rdev) is its folder owner's: devcontainer.

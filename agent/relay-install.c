@@ -23,6 +23,7 @@
 #include "docker.h"
 #include "error.h"
 #include "log.h"
+#include "owner.h"
 #include "workspace.h"
 #include "xmalloc.h"
 
@@ -467,6 +468,10 @@ relay_service(struct docker *d, const struct workspace *ws, const char *folder,
 		    service, ws->compose_project);
 		goto out;
 	}
+	if (owner_check_list(list, cause) != 0) {
+		rc = RELAY_INSTALL_NOT_OWNER;
+		goto out;
+	}
 	if (docker_container_inspect(d, id->valuestring, &info, cause) != 0)
 		goto out;
 	/* The networks of the dev container come first: the project's. */
@@ -661,6 +666,12 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 		error_set(
 		    cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
 		rc = RELAY_INSTALL_ABSENT;
+		goto out;
+	}
+	/* (a forward reaches servers the owner bound to the container's
+	 * loopback only, as exec would: the same refusal) */
+	if (owner_check(ws.container, cause) != 0) {
+		rc = RELAY_INSTALL_NOT_OWNER;
 		goto out;
 	}
 	cid = workspace_container_id(&ws);

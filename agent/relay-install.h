@@ -50,10 +50,13 @@
  * in it). 0 and *result (cJSON_Delete), or with *cause: RELAY_INSTALL_ABSENT
  * (the folder does not exist, or no container carries the workspace's id
  * labels: nothing will answer until an `up`), RELAY_INSTALL_STOPPED (the
- * container is there but not running: an `up` or a start brings it back) or
- * -1 (anything else, a transient failure maybe: Docker slow or restarting). */
+ * container is there but not running: an `up` or a start brings it back),
+ * RELAY_INSTALL_NOT_OWNER (the container, or the service's, is another
+ * user's: owner_check()'s refusal) or -1 (anything else, a transient failure
+ * maybe: Docker slow or restarting). */
 #define RELAY_INSTALL_ABSENT (-2)
 #define RELAY_INSTALL_STOPPED (-3)
+#define RELAY_INSTALL_NOT_OWNER (-4)
 struct relay_known {
 	const char *container_id, *address;
 	int check_only;

@@ -316,7 +316,11 @@ host_call_refusal(const cJSON *msg)
 {
 	const cJSON *code = cJSON_GetObjectItemCaseSensitive(msg, "errorCode");
 
-	if (cJSON_IsString(code) && strcmp(code->valuestring, "no-workspace") == 0)
+	/* (another user's container: as definitive, and nothing of the
+	 * request is made either) */
+	if (cJSON_IsString(code) &&
+	    (strcmp(code->valuestring, "no-workspace") == 0 ||
+		strcmp(code->valuestring, "not-owner") == 0))
 		return HOST_CALL_NO_WORKSPACE;
 	if (cJSON_IsString(code) && strcmp(code->valuestring, "not-running") == 0)
 		return HOST_CALL_NOT_RUNNING;

@@ -715,7 +715,8 @@ enum host_call_end {
 	HOST_CALL_ANSWERED, /* its result came (error NULL) */
 	HOST_CALL_REFUSED,  /* the agent's own answer (ok:false) */
 	/* ... with "errorCode":"no-workspace": its folder does not exist, or
-	 * no container carries its labels (definitive until an `up`) */
+	 * no container carries its labels (definitive until an `up`); or
+	 * "not-owner": its container is another user's */
 	HOST_CALL_NO_WORKSPACE,
 	/* ... with "errorCode":"not-running": its container is stopped */
 	HOST_CALL_NOT_RUNNING,

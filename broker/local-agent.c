@@ -63,7 +63,10 @@ local_call_refusal(const cJSON *msg)
 {
 	const char *code = json_get_string(msg, "errorCode");
 
-	if (code != NULL && strcmp(code, "no-workspace") == 0)
+	/* (another user's container: as definitive, and nothing of the
+	 * request is made either) */
+	if (code != NULL &&
+	    (strcmp(code, "no-workspace") == 0 || strcmp(code, "not-owner") == 0))
 		return LOCAL_CALL_NO_WORKSPACE;
 	if (code != NULL && strcmp(code, "not-running") == 0)
 		return LOCAL_CALL_NOT_RUNNING;

@@ -225,7 +225,8 @@ enum local_call_end {
 	LOCAL_CALL_TIMED_OUT, /* no answer within the call's deadline (60 s) */
 	LOCAL_CALL_REFUSED,   /* the agent's own answer (ok:false) */
 	/* ... with "errorCode":"no-workspace": its folder does not exist, or
-	 * no container carries its labels */
+	 * no container carries its labels; or "not-owner": its container is
+	 * another user's */
 	LOCAL_CALL_NO_WORKSPACE,
 	/* ... with "errorCode":"not-running": its container is stopped */
 	LOCAL_CALL_NOT_RUNNING,

@@ -3,8 +3,10 @@
 # Docker engine, told apart by their policies' hostId):
 #   two host accounts A and B: A's container carries its owner labels (the
 #   host user, the local user@machine); B, naming A's workspace folder,
-#   cannot exec into, read the logs of, stop, remove or up it (the agent
-#   refuses, naming the owner); the same for A's Compose project, which B's
+#   cannot exec into, read the logs or status of, forward a port of (a
+#   server A bound to the container's 127.0.0.1), stop, remove or up it (the
+#   agent refuses, naming the owner), and B's read-configuration does not
+#   substitute ${containerEnv:...} from it; the same for A's Compose project, which B's
 #   up neither reuses nor starts again, every service of it labelled A's, and
 #   still refused (up, stop, down) once A's dev container is gone but A's
 #   db is left, which A's own stop and down reach (found by the project's
@@ -36,11 +38,13 @@ nu2() { # run rdev as nu2, with its own broker, pools and state
 project= # A's Compose project's name
 cw=cw$$ iw=iw$$ # a Compose workspace and an image one, uploaded to $he
 ca=ca$$ # A's Compose workspace in the shared folder
+fwd_port=18998 # B's (refused) forward of A's server
 cleanup() {
 	local rc=$?
 	set +e
 	runuser -u nu2 -- env RDEV_RUNTIME_DIR="$nu2_dir/rt" \
 		"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1
+	rdev forward --stop "$fwd_port" >/dev/null 2>&1
 	rdev down "$he:" "$TEST_TMP/$cw" >/dev/null 2>&1
 	rdev down "$ha:$shared/$ca" >/dev/null 2>&1
 	# (a db left by a failure with A's dev container gone)
@@ -79,6 +83,8 @@ ws() { # NAME
 
 # --- two host accounts -------------------------------------------------------------
 ws wa
+printf '{"image": "%s", "remoteEnv": {"SEEN": "${containerEnv:PATH}"}}\n' \
+	"$RDEV_RIG_IMAGE_BUSYBOX" >"$shared/wa/.devcontainer.json"
 rdev up "$ha:$shared/wa" >"$TEST_TMP/up-a.json" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "up as A failed"; }
 cid=$(jq -r .containerId "$TEST_TMP/up-a.json")
@@ -101,6 +107,21 @@ refused() { # WHAT CMD...: CMD fails naming A as the owner
 refused "exec in A's environment" rdev exec "$hb:$shared/wa" -- touch /tmp/b-was-here
 check "... and nothing ran there" sh -c "! docker exec $cid test -e /tmp/b-was-here"
 refused "logs of A's environment" rdev logs "$hb:$shared/wa"
+refused "status of A's environment" rdev status "$hb:$shared/wa"
+# (A's server, bound to the container's loopback: only a relay in the
+# container reaches it)
+docker exec -d "$cid" sh -c 'echo a-secret >/tmp/index.html; exec httpd -f -p 127.0.0.1:7777 -h /tmp'
+refused "forward of A's loopback server" rdev forward "$hb:$shared/wa" "$fwd_port:7777"
+check "... and nothing listens locally" sh -c "! ss -Hltn 'sport = :$fwd_port' | grep -q ."
+check_eq "... nor is a forward kept" \
+	"$(rdev forward --list --json | jq "[.[] | select(.local == $fwd_port)] | length")" 0
+check_eq "read-configuration as A: \${containerEnv:PATH} from A's container" \
+	"$(rdev read-configuration "$ha:$shared/wa" 2>/dev/null | jq -r .configuration.remoteEnv.SEEN)" \
+	"$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$cid" | sed -n 's/^PATH=//p')"
+check_eq "read-configuration as B: not from A's container" \
+	"$(rdev read-configuration "$hb:$shared/wa" 2>"$TEST_TMP/rc.err" | jq -r .configuration.remoteEnv.SEEN)" \
+	'${containerEnv:PATH}'
+check "... with a warning naming the owner" grep -q "belongs to $user_a" "$TEST_TMP/rc.err"
 refused "stop of A's environment" rdev stop "$hb:$shared/wa"
 refused "down of A's environment" rdev down "$hb:$shared/wa"
 refused "up of A's environment" rdev up "$hb:$shared/wa"
