@@ -9,6 +9,7 @@
 
 #include "agent-state.h"
 #include "env-probe.h"
+#include "idle-watch.h"
 #include "lifecycle.h"
 #include "log.h"
 
@@ -18,6 +19,7 @@ container_removed(const char *container_id)
 	char *state_dir, *path;
 
 	lifecycle_bg_removed(container_id);
+	idle_watch_removed(container_id);
 	if ((state_dir = agent_state_dir(NULL)) == NULL)
 		return;
 	path = env_probe_cache_path(state_dir, container_id);

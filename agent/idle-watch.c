@@ -68,6 +68,23 @@ idle_watch_path(const char *id, const char *suffix, char **cause)
 	return path;
 }
 
+void
+idle_watch_removed(const char *id)
+{
+	static const char *const suffixes[] = { "json", "lock" };
+	char *state = agent_state_dir(NULL), *path;
+
+	if (state == NULL)
+		return;
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		path = xasprintf("%s/idle/%s.%s", state, id, suffixes[i]);
+		if (unlink(path) != 0 && errno != ENOENT)
+			log_warn("%s: %s", path, strerror(errno));
+		free(path);
+	}
+	free(state);
+}
+
 /* The limit armed for id (seconds; 0: none). */
 static long
 idle_watch_limit(const char *id)

@@ -23,6 +23,9 @@ int idle_watch_arm(const char *id, long seconds, char **cause);
 /* Watch container id again with the limit armed last (after `up` resumed
  * it without --idle-stop); nothing when none was. 0, or -1 with *cause. */
 int idle_watch_rearm(const char *id, char **cause);
+/* Container id was removed: its STATE/idle/<id>.json and .lock go (a watch
+ * still running ends at its next look, finding no container). */
+void idle_watch_removed(const char *id);
 /* `rdev-agent idle-watch ID`: the watch itself; returns the exit status. */
 int idle_watch_cmd(int argc, char **argv);
 

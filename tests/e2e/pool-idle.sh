@@ -4,7 +4,8 @@
 # it outlives the agent's session); an exec that runs longer than that
 # keeps the container running; once unused it is stopped; `up` resumes it
 # and the watch comes back with it; the host policy's idleStop is the most
-# a user may ask for (1h asked, the policy's 4s applied).
+# a user may ask for (1h asked, the policy's 4s applied); `down` removes the
+# watch's files on the host.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -62,4 +63,10 @@ rdev up "$name:$shared/ws" --idle-stop 1h >/dev/null 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "up --idle-stop 1h failed"; }
 eventually "--idle-stop beyond the policy's idleStop: the policy's applies" running false
 check "... (stopped within $(($(date +%s) - t0)) s)" test $(($(date +%s) - t0)) -lt 20
+# `down` takes the watch's files (its limit and lock) with the container.
+idle_files() { on_host "ls ~/.rdev/state/idle/ 2>/dev/null" | grep -c "^$cid\." || true; }
+check_eq "the watch's files are on the host" "$(idle_files)" 2
+rdev down "$name:$shared/ws" >/dev/null 2>"$TEST_TMP/down.err" ||
+	{ cat "$TEST_TMP/down.err" >&2; fail "down failed"; }
+check_eq "down: the watch's files are gone" "$(idle_files)" 0
 finish
