@@ -36,6 +36,7 @@
 #include "image.h"
 #include "jsonc.h"
 #include "lifecycle.h"
+#include "mount-stale.h"
 #include "owner.h"
 #include "secrets.h"
 #include "tree-hash.h"
@@ -437,11 +438,15 @@ up_note_mounts_missing(const struct up_state *s)
 }
 
 /* An existing container: its merged configuration comes from its own
- * metadata label (frozen at creation), as the reference CLI does. */
+ * metadata label (frozen at creation), as the reference CLI does. A running
+ * one whose workspace mount is of a folder deleted since (mount-stale.h) is
+ * stopped and started again: a start binds the folder there now, and keeps
+ * the rest of the container (a new one would not), as a resume does. */
 static int
 up_reuse(struct up_state *s, int *started, char **cause)
 {
 	char *id = xstrdup(up_json_string(s->container, "Id", NULL));
+	const char *stale;
 	int rc = -1, admitted = -1;
 
 	labels_note_changed(s->container, s->config_hash, s->p);
@@ -451,8 +456,18 @@ up_reuse(struct up_state *s, int *started, char **cause)
 		goto out;
 	*started = 0;
 	if (docker_container_running(s->container)) {
-		rc = 0;
-		goto out;
+		stale = mount_stale_workspace(s->container, s->opts->workspace_folder);
+		if (stale == NULL) {
+			rc = 0;
+			goto out;
+		}
+		progress_line(s->p,
+		    "warning: container %.12s mounts %s as it was before it was "
+		    "deleted on this host (it was made again since): restarting the "
+		    "container, which mounts the folder there now",
+		    id, stale);
+		if (docker_container_stop(s->docker, id, -1, cause) < 0)
+			goto out;
 	}
 	/* A stopped container started again takes a place as a new one does
 	 * (its reservation was not counted while it was stopped). */

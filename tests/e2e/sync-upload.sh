@@ -11,7 +11,8 @@
 # upload it; an uploaded devcontainer.json's error names the local file; a
 # folder moved here since its upload: `down` of its new path lists the old
 # one's host workspace, the first upload's record too; the record goes with
-# the host folder); the agent's sync state of a workspace whose folder was
+# the host folder; a host folder deleted and made again by an upload: up
+# restarts the running container, which mounted the deleted one); the agent's sync state of a workspace whose folder was
 # removed on the host goes at the next sync's start.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -155,6 +156,17 @@ check "up HOST: ./app --log-format json: every stderr line is a JSON object" \
 	jq -es 'all(type == "object")' "$TEST_TMP/up-jl.err"
 check "... the upload's among them, a text line" \
 	jq -es 'any(.[]; .type == "text" and (.text | test("[0-9]+ of [0-9]+ entries sent")))' "$TEST_TMP/up-jl.err"
+# The host folder deleted (rm -rf) and made again by the next up's upload:
+# the running container, which still mounts the deleted one, is restarted
+# (the same container) and sees the folder there now.
+on_host "rm -rf '$folder'"
+rdev up "$name:" ./app --json >"$TEST_TMP/up-del.json" 2>"$TEST_TMP/up-del.err" ||
+	{ cat "$TEST_TMP/up-del.err" >&2; fail "rdev up $name: ./app (its host folder deleted)"; }
+check_eq "up over a host folder deleted and made again: exec sees the folder there now" \
+	"$(rdev exec "$name:" ./app -- cat src/main.c 2>&1)" "main v2"
+check_eq "... in the same container" "$(jq -r .containerId "$TEST_TMP/up-del.json")" "$(jq -r .containerId "$TEST_TMP/up.json")"
+check "... restarted, as up said" \
+	grep -qF "mounts $folder as it was before it was deleted on this host" "$TEST_TMP/up-del.err"
 # A usage error the client can find is found before the upload: nothing of
 # a new folder lands on the host (it was uploaded, then refused).
 mkdir -p "$TEST_TMP/fresh" && cp "$app/.devcontainer.json" "$TEST_TMP/fresh/"
