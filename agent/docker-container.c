@@ -3,9 +3,13 @@
  * (docker.h). */
 #include "docker-internal.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "buf.h"
 #include "error.h"
 #include "xmalloc.h"
 
@@ -151,6 +155,80 @@ docker_container_stop(struct docker *d, const char *id, int timeout_s, char **ca
 		wait_s += 3600; /* the container's StopTimeout; unknown here */
 	return docker_container_action(
 	    d, id, "stop", query, wait_s < 0 ? -1 : wait_s * 1000, cause);
+}
+
+/* One container of docker_containers_stop, stopped on its own connection. */
+struct docker_stop_job {
+	const char *socket;
+	const char *id;
+	int timeout_s;
+	int st;
+	char *cause;
+};
+
+static void *
+docker_stop_job_run(void *arg)
+{
+	struct docker_stop_job *job = arg;
+	struct docker *d = docker_new(job->socket);
+
+	job->st = docker_container_stop(d, job->id, job->timeout_s, &job->cause);
+	docker_free(d);
+	return NULL;
+}
+
+int
+docker_containers_stop(struct docker *d, char *const *ids, int timeout_s, int *stopped,
+    int *already, char **cause)
+{
+	struct docker_stop_job *jobs;
+	pthread_t *threads;
+	struct buf *b = NULL;
+	size_t n = 0, i;
+
+	*stopped = *already = 0;
+	while (ids[n] != NULL)
+		n++;
+	if (n == 0)
+		return 0;
+	jobs = xcalloc(n, sizeof *jobs);
+	threads = xcalloc(n, sizeof *threads);
+	/* Each waits out its own grace period: in turn, a project of three
+	 * would take three of them. */
+	for (i = 0; i < n; i++) {
+		jobs[i].socket = docker_socket_path(d);
+		jobs[i].id = ids[i];
+		jobs[i].timeout_s = timeout_s;
+		if (n == 1)
+			docker_stop_job_run(&jobs[i]);
+		else if ((errno = pthread_create(
+			      &threads[i], NULL, docker_stop_job_run, &jobs[i])) != 0)
+			fatal("pthread_create: %s", strerror(errno));
+	}
+	for (i = 0; i < n; i++) {
+		if (n > 1)
+			pthread_join(threads[i], NULL);
+		if (jobs[i].st == 0)
+			(*stopped)++;
+		else if (jobs[i].st == 1)
+			(*already)++;
+		else {
+			if (b == NULL)
+				b = buf_new();
+			else
+				buf_appendf(b, "; ");
+			buf_appendf(b, "container %.12s: %s", jobs[i].id, jobs[i].cause);
+		}
+		free(jobs[i].cause);
+	}
+	free(threads);
+	free(jobs);
+	if (b == NULL)
+		return 0;
+	if (cause != NULL)
+		*cause = buf_take_string(b, NULL);
+	buf_free(b);
+	return -1;
 }
 
 /* DELETE the container; ok: the statuses besides 2xx that are no error. */

@@ -142,6 +142,14 @@ int docker_container_start(struct docker *d, const char *id, char **cause);
  * container's own default): 0 stopped, 1 it was stopped already (Docker's
  * 304), -1 with *cause. */
 int docker_container_stop(struct docker *d, const char *id, int timeout_s, char **cause);
+/* Stop the containers of ids (NULL-terminated; borrowed) all at once, each
+ * on its own connection to d's socket, as docker_container_stop does
+ * (timeout_s negative: each container's own StopTimeout, which Compose sets
+ * from stop_grace_period). *stopped and *already count those stopped now
+ * and before. All are waited for; one or more failing: -1 with *cause (new
+ * string) naming each that failed. */
+int docker_containers_stop(struct docker *d, char *const *ids, int timeout_s,
+    int *stopped, int *already, char **cause);
 /* Remove a container (force: even if running; volumes: with its anonymous
  * volumes). A container that does not exist is an error ("docker: No such
  * container: ..."). */

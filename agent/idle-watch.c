@@ -253,7 +253,7 @@ idle_watch_loop(const char *id)
 		else if (now - last_use >= limit) {
 			log_info("container %.12s: unused for %ld s, stopping it", id,
 			    (long)(now - last_use));
-			if (docker_container_stop(d, id, 10, &cause) < 0)
+			if (docker_container_stop(d, id, -1, &cause) < 0)
 				log_warn("container %.12s: %s", id, cause);
 			break;
 		}

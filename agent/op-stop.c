@@ -16,22 +16,17 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
 	char **ids = NULL, *config_error = NULL;
-	int rc = -1, n = 0, already = 0, st;
+	int rc = -1, n = 0, already = 0;
 
 	*result = NULL;
 	if (workspace_open_tolerant(r->workspace, r->config, r->id_labels, d, &ws,
 		&config_error, cause) != 0 ||
 	    owner_check(ws.container, cause) != 0 ||
-	    workspace_all_containers(&ws, d, &ids, cause) != 0)
+	    workspace_all_containers(&ws, d, &ids, cause) != 0 ||
+	    /* (no t: Docker waits each container's StopTimeout, Compose's
+	     * stop_grace_period, as `docker-compose stop` does) */
+	    docker_containers_stop(d, ids, -1, &n, &already, cause) != 0)
 		goto out;
-	for (char **id = ids; *id != NULL; id++) {
-		if ((st = docker_container_stop(d, *id, 10, cause)) < 0)
-			goto out;
-		if (st == 0)
-			n++;
-		else
-			already++;
-	}
 	*result = agent_op_outcome("stopped", n);
 	cJSON_AddNumberToObject(*result, "alreadyStopped", already);
 	if (config_error != NULL)

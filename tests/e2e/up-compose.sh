@@ -185,6 +185,50 @@ rdev down "$ws" >/dev/null
 check_eq "down removes the project's containers" \
 	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
 docker image rm -f --no-prune "$new_image" >/dev/null 2>&1 || true
+# Stop gives each container its own grace period (Compose sets StopTimeout
+# from stop_grace_period; no fixed 10 s), all at once: two that take 2 s on
+# TERM and one that ignores it with a 1 s grace stop in about 2 s (in turn,
+# with 10 s each: 14 s).
+gs=$TEST_TMP/grace-$$
+mkdir -p "$gs/stack$$" "$gs/wa/.devcontainer" "$gs/wb/.devcontainer"
+cat >"$gs/stack$$/docker-compose.yml" <<YAML
+version: "3"
+services:
+  app:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "trap 'sleep 2; exit 0' TERM; sleep 100000 & wait"]
+    stop_grace_period: 30s
+  slow:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "trap 'sleep 2; exit 0' TERM; sleep 100000 & wait"]
+  deaf:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sleep", "100000"]
+    stop_grace_period: 1s
+YAML
+for w in wa wb; do
+	printf '{ "dockerComposeFile": "../../stack%s/docker-compose.yml", "service": "app",\n  "workspaceFolder": "/tmp" }\n' \
+		"$$" >"$gs/$w/.devcontainer/devcontainer.json"
+done
+gproject=stack$$
+cleanup_grace() {
+	docker ps -aq --filter "label=com.docker.compose.project=$gproject" | xargs -r docker rm -f >/dev/null
+	docker network ls -q --filter "label=com.docker.compose.project=$gproject" | xargs -r docker network rm >/dev/null 2>&1 || true
+}
+trap 'cleanup_ws; cleanup_dying; cleanup_grace; rig_test_cleanup' EXIT
+rdev up "$gs/wa" >"$TEST_TMP/up-wa.json" 2>"$TEST_TMP/up-wa.err" || { cat "$TEST_TMP/up-wa.err"; fail "up of wa failed"; }
+acid=$(jq -r .containerId "$TEST_TMP/up-wa.json")
+check_eq "StopTimeout is stop_grace_period's (Compose's)" "$(docker inspect -f '{{.Config.StopTimeout}}' "$acid")" 30
+t0=$(date +%s%N)
+rdev stop "$gs/wa" >/dev/null
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "stop takes each container's grace, at once (${ms} ms; in turn 14 s)" test "$ms" -lt 5000
+for s in app:0 slow:0 deaf:137; do
+	check_eq "service ${s%:*} exited with ${s#*:}" "$(docker ps -aq --filter "label=com.docker.compose.project=$gproject" \
+		--filter "label=com.docker.compose.service=${s%:*}" | xargs docker inspect -f '{{.State.ExitCode}}')" "${s#*:}"
+done
+rdev down "$gs/wa" >/dev/null
+check "down of wa removes its dev container" sh -c "! docker inspect '$acid' >/dev/null 2>&1"
 # A service whose command ends while a step runs (the step's exec dies with
 # it): up says the container exited, not the step's "exited with status
 # 137" (Docker marks the container exited a moment after that exec ends;
