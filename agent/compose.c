@@ -366,6 +366,31 @@ compose_check_workspace(struct compose *c, const cJSON *list, char **cause)
 	    is_folder || gone ? "" : ", or `rdev down` of that workspace's folder");
 }
 
+/* Is the service's container (found, inspected; may be NULL) no other
+ * workspace's dev container? Compose files that several workspaces name on
+ * purpose are one project (compose_check_workspace() lets them be), but two
+ * that name the same service would share its container: the second would
+ * work in the first's, and its stop and down would act on it. 0, or -1
+ * with *cause naming the other workspace and the way out. */
+static int
+compose_check_dev_container(struct compose *c, const cJSON *found, char **cause)
+{
+	const char *other;
+
+	if (found == NULL ||
+	    (other = owner_other_dev_folder(
+		 cJSON_GetObjectItemCaseSensitive(
+		     cJSON_GetObjectItemCaseSensitive(found, "Config"), "Labels"),
+		 config_get_local_folder(c->cfg))) == NULL)
+		return 0;
+	return error_set(cause,
+	    "service %s of Compose project %s is the dev container of another "
+	    "workspace (the workspace folder %s), whose configuration names the "
+	    "same compose files and service; the project's name comes from %s; "
+	    "give this one another name (%s), or `rdev down` the other",
+	    c->service, c->project, other, c->project_from, c->project_fix);
+}
+
 /* Is container e (a listing's entry) one of c->checked? */
 static int
 compose_was_checked(const struct compose *c, const cJSON *e)
@@ -906,7 +931,8 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	if (compose_list_project(&c, &list, cause) != 0 ||
 	    owner_check_list(list, cause) != 0 ||
 	    compose_check_workspace(&c, list, cause) != 0 ||
-	    compose_find_container(&c, list, &found, cause) != 0)
+	    compose_find_container(&c, list, &found, cause) != 0 ||
+	    compose_check_dev_container(&c, found, cause) != 0)
 		goto out;
 	c.checked = list;
 	/* Removed by compose_start once the new container's images are built. */

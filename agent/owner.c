@@ -205,6 +205,14 @@ owner_entry_other_folder(const cJSON *e, const char *folder, const char *project
 }
 
 const char *
+owner_other_dev_folder(const cJSON *labels, const char *folder)
+{
+	const char *f = owner_label(labels, "devcontainer.local_folder");
+
+	return *f != '\0' && (folder == NULL || !owner_same_dir(f, folder)) ? f : NULL;
+}
+
+const char *
 owner_list_other_folder(
     const cJSON *list, const char *folder, const char *project_dir, int *is_folder)
 {

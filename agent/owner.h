@@ -60,6 +60,14 @@ int owner_check_list(const cJSON *list, char **cause);
  * this workspace's to take, stop or remove. Borrowed from list. */
 const char *owner_list_other_folder(
     const cJSON *list, const char *folder, const char *project_dir, int *is_folder);
+/* The workspace folder of the dev container with these labels (an object
+ * of strings: a listing entry's "Labels", an inspect's Config.Labels) when
+ * it is not folder (compared as owner_list_other_folder() does), or NULL
+ * when it is, or the container names no folder. Whatever the project, a
+ * dev container is its own workspace's alone: two configurations naming
+ * the same compose files and service share the container, which one must
+ * not take, stop or remove for the other. Borrowed from labels. */
+const char *owner_other_dev_folder(const cJSON *labels, const char *folder);
 /* Is any container of list workspace folder's, by the same tests as
  * owner_list_other_folder()'s? 1 or 0. */
 int owner_list_any_of_folder(

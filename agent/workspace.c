@@ -375,7 +375,7 @@ workspace_all_containers(
     struct workspace *ws, struct docker *d, char ***ids, char **cause)
 {
 	char *label, **out;
-	const char *labels[2];
+	const char *labels[2], *folder;
 	cJSON *list = NULL, *c;
 	size_t n = 0;
 
@@ -401,9 +401,16 @@ workspace_all_containers(
 		cJSON_Delete(list);
 		return -1;
 	}
+	/* (a dev container of another workspace whose configuration names the
+	 * same compose files is that workspace's: not stopped nor removed) */
+	folder = ws->cfg != NULL
+	    ? config_get_local_folder(ws->cfg)
+	    : image_label(ws->container, "devcontainer.local_folder");
 	out = xreallocarray(out, (size_t)cJSON_GetArraySize(list) + 1, sizeof *out);
 	cJSON_ArrayForEach(c, list)
-		if (workspace_json_string(c, "Id") != NULL)
+		if (workspace_json_string(c, "Id") != NULL &&
+		    owner_other_dev_folder(
+			cJSON_GetObjectItemCaseSensitive(c, "Labels"), folder) == NULL)
 			out[n++] = xstrdup(workspace_json_string(c, "Id"));
 	out[n] = NULL;
 	*ids = out;

@@ -227,6 +227,19 @@ for s in app:0 slow:0 deaf:137; do
 	check_eq "service ${s%:*} exited with ${s#*:}" "$(docker ps -aq --filter "label=com.docker.compose.project=$gproject" \
 		--filter "label=com.docker.compose.service=${s%:*}" | xargs docker inspect -f '{{.State.ExitCode}}')" "${s#*:}"
 done
+# A second workspace whose configuration names the same compose files and
+# service (one project, its name from the compose files' folder): its up
+# refuses the first's dev container, and its stop and down leave that alone.
+docker start "$acid" >/dev/null
+rc=0
+rdev up "$gs/wb" >"$TEST_TMP/up-wb.json" 2>/dev/null || rc=$?
+check_eq "up of a second workspace naming the same compose files and service fails" "$rc" 1
+check "naming the other workspace and the way out" grep -qE "another workspace \(the workspace folder $gs/wa\).*COMPOSE_PROJECT_NAME" \
+	<<<"$(jq -r .message "$TEST_TMP/up-wb.json")"
+rdev stop "$gs/wb" >/dev/null 2>&1 || true
+check_eq "its stop leaves wa's dev container running" "$(docker inspect -f '{{.State.Running}}' "$acid")" true
+rdev down "$gs/wb" >/dev/null 2>&1 || true
+check "its down leaves wa's dev container" sh -c "docker inspect '$acid' >/dev/null"
 rdev down "$gs/wa" >/dev/null
 check "down of wa removes its dev container" sh -c "! docker inspect '$acid' >/dev/null 2>&1"
 # A service whose command ends while a step runs (the step's exec dies with
