@@ -275,7 +275,7 @@ compose_override_named_volume(cJSON *named, const char *name, int external)
 		cJSON_AddTrueToObject(v, "external");
 }
 
-/* volumes: of the service (workspaceMount, then mounts) into svc, and the
+/* volumes: of the service (mounts, then extra mounts) into svc, and the
  * named volumes for the top level into named. */
 static int
 compose_override_volumes(
@@ -287,8 +287,8 @@ compose_override_volumes(
 	char *text;
 	int i = 0, rc = -1;
 
-	if (in->workspace_mount != NULL)
-		cJSON_AddItemToArray(all, cJSON_CreateString(in->workspace_mount));
+	/* (no workspaceMount: for Compose the reference mounts nothing, the
+	 * service's own volumes: do) */
 	cJSON_ArrayForEach(m, mounts)
 		cJSON_AddItemToArray(all, cJSON_Duplicate(m, 1));
 	cJSON_ArrayForEach(m, in->extra_mounts)
@@ -297,12 +297,7 @@ compose_override_volumes(
 		if (compose_override_mount_read(m, &cm) != 0) {
 			text = cJSON_IsString(m) ? xstrdup(m->valuestring)
 						 : cJSON_PrintUnformatted(m);
-			if (in->workspace_mount != NULL && i == 0)
-				error_set(
-				    cause, "workspaceMount \"%s\": no target", text);
-			else
-				error_set(cause, "mounts[%d] %s: no target",
-				    i - (in->workspace_mount != NULL), text);
+			error_set(cause, "mounts[%d] %s: no target", i, text);
 			free(text);
 			goto out;
 		}

@@ -12,8 +12,9 @@
  * quotes, colons, '#', newlines and '$' in values reach the container as
  * written (the reference writes most values raw into YAML, and turns a
  * newline in containerEnv into the two characters "\n"); read-only mounts
- * keep ":ro"; workspaceMount, when set, is mounted too (the reference
- * ignores it for Compose); named volumes are declared once; no GPU section.
+ * keep ":ro"; named volumes are declared once; no GPU section. As the
+ * reference, no workspaceMount: a Compose workspace is mounted by its
+ * service's own volumes (config-validate warns that it is ignored).
  *
  * Pure: no I/O, no globals.
  */
@@ -27,10 +28,9 @@ struct compose_override_input {
 	/* The first compose file's top-level "version" ("3.8"), written again
 	 * (docker-compose v1 refuses files of different versions), or NULL. */
 	const char *version;
-	const char *image;	     /* image: to set (UID-sync image); NULL: keep */
-	const cJSON *merged;	     /* merged configuration (config-merge.h) */
-	int override_command;	     /* config_override_command() */
-	const char *workspace_mount; /* --mount string or NULL */
+	const char *image;    /* image: to set (UID-sync image); NULL: keep */
+	const cJSON *merged;  /* merged configuration (config-merge.h) */
+	int override_command; /* config_override_command() */
 	/* The service as `compose config` shows it (for entrypoint and command;
 	 * their '$' are already escaped there) and the service image's inspect
 	 * "Config" (Entrypoint, Cmd); both may be NULL. */

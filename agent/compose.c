@@ -681,7 +681,6 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 	in.image = set_image;
 	in.merged = merged;
 	in.override_command = config_override_command(CONFIG_KIND_COMPOSE, merged);
-	in.workspace_mount = config_get_workspace_mount(c->cfg);
 	in.service_config = c->service_config;
 	in.image_config = cJSON_GetObjectItemCaseSensitive(inspect, "Config");
 	in.labels = labels;

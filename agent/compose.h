@@ -12,7 +12,7 @@
  * com.docker.compose.service=S (never by name: v1 and v2 name containers
  * differently), and P can be read back from that label. The override
  * (compose-override.h: entrypoint wrapper, labels incl. the metadata label,
- * containerEnv, mounts, workspaceMount, UID-sync image) is written atomically,
+ * containerEnv, mounts, UID-sync image) is written atomically,
  * 0600, at a stable path: <agent state dir>/compose/<devcontainerId>/
  * docker-compose.rdev.json (JSON, which Compose reads as YAML); BUILD, the
  * build's --cache-from, as docker-compose.rdev-build.json beside it. v1's YAML

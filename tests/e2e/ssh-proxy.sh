@@ -82,13 +82,14 @@ services:
   app:
     image: $RDEV_RIG_IMAGE_BOOKWORM_DEV
     command: ["sh", "-c", "trap 'exit 0' TERM; sleep infinity & wait"]
+    volumes:
+      - ..:/workspace
   db:
     image: $RDEV_RIG_IMAGE_BUSYBOX
     command: ["sh", "-c", "mkdir -p /www && echo from-db > /www/x && exec httpd -f -p 8080 -h /www"]
 YAML
 printf '{"dockerComposeFile": "docker-compose.yml", "service": "app", "remoteUser": "dev",
-	"workspaceFolder": "/workspace", "updateRemoteUserUID": false,
-	"workspaceMount": "type=bind,source=${localWorkspaceFolder},target=/workspace"}' \
+	"workspaceFolder": "/workspace", "updateRemoteUserUID": false}' \
 	>"$lws/.devcontainer/devcontainer.json"
 
 rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # up-compose.sh - `rdev up` of a Docker Compose workspace with two services:
-# runServices limits what starts, the workspace mount comes from rdev's
-# override file, containerEnv/remoteEnv reach exec, lifecycle commands run the
-# right number of times across up / stop / up, down removes the project, and
+# runServices limits what starts, the workspace is mounted by the service's
+# own volumes (workspaceMount is ignored, as by the reference),
+# containerEnv/remoteEnv reach exec, lifecycle commands run the right number
+# of times across up / stop / up, down removes the project, and
 # --rebuild of a built service removes the image it replaced.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -19,6 +20,8 @@ services:
   app:
     image: $RDEV_RIG_IMAGE_BOOKWORM_DEV
     command: ["sh", "-c", "trap 'exit 0' TERM; sleep infinity & wait"]
+    volumes:
+      - ..:/workspace
   db:
     image: $RDEV_RIG_IMAGE_BUSYBOX
     command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
@@ -29,7 +32,7 @@ cat >"$ws/.devcontainer/devcontainer.json" <<'JSON'
   "service": "app",
   "runServices": ["app"],
   "workspaceFolder": "/workspace",
-  "workspaceMount": "type=bind,source=${localWorkspaceFolder},target=/workspace",
+  "workspaceMount": "type=bind,source=${localWorkspaceFolder},target=/wsmount",
   "remoteUser": "dev",
   "updateRemoteUserUID": false,
   "containerEnv": { "CE": "compose-ce" },
@@ -71,7 +74,11 @@ check_eq "remoteWorkspaceFolder" "$(jq -r .remoteWorkspaceFolder "$TEST_TMP/up.j
 check_eq "up names the Compose project, as the reference's answer does" \
 	"$(jq -r .composeProjectName "$TEST_TMP/up.json")" "$project"
 touch "$ws/made-on-host"
-check "the workspace mount from the override is there" rdev exec "$ws" -- test -e /workspace/made-on-host
+check "the service's own volume mounts the workspace" rdev exec "$ws" -- test -e /workspace/made-on-host
+# workspaceMount is ignored for Compose, as the reference's up ignores it
+# (it mounts nothing): said, and not mounted.
+check "up warns that workspaceMount is ignored" grep -q 'workspaceMount' "$TEST_TMP/up.err"
+check "workspaceMount is not mounted" rdev exec "$ws" -- test ! -e /wsmount
 check_eq "exec runs in the workspace folder" "$(rdev exec "$ws" -- pwd)" /workspace
 check_eq "remote user" "$(rdev exec "$ws" -- id -un)" dev
 check_eq "containerEnv in exec" "$(rdev exec "$ws" -- sh -c 'echo $CE')" compose-ce

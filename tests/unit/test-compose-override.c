@@ -9,12 +9,13 @@
 
 static char *
 generate(const char *merged, const char *service, const char *image_config,
-    const char *labels, const char *workspace_mount, int override_command)
+    const char *labels, const char *extra_mount, int override_command)
 {
 	struct compose_override_input in = { 0 };
 	cJSON *m = test_json(merged), *s = service ? test_json(service) : NULL;
 	cJSON *ic = image_config ? test_json(image_config) : NULL,
 	      *l = labels ? test_json(labels) : NULL;
+	cJSON *extra = NULL;
 	char *cause = NULL, *out;
 
 	in.service = "app";
@@ -22,13 +23,19 @@ generate(const char *merged, const char *service, const char *image_config,
 	in.service_config = s;
 	in.image_config = ic;
 	in.labels = l;
-	in.workspace_mount = workspace_mount;
+	/* (a --mount, in the string form mounts also take) */
+	if (extra_mount != NULL) {
+		extra = cJSON_CreateArray();
+		cJSON_AddItemToArray(extra, cJSON_CreateString(extra_mount));
+		in.extra_mounts = extra;
+	}
 	in.override_command = override_command;
 	out = compose_override_generate(&in, &cause);
 	cJSON_Delete(m);
 	cJSON_Delete(s);
 	cJSON_Delete(ic);
 	cJSON_Delete(l);
+	cJSON_Delete(extra);
 	if (out == NULL) {
 		fprintf(stderr, "  generate: %s\n", cause);
 		free(cause);
@@ -62,10 +69,10 @@ compact(const char *text)
 /* generate() made compact(); the test fails when generate() does. */
 static char *
 generate_compact(const char *merged, const char *service, const char *image_config,
-    const char *labels, const char *workspace_mount, int override_command)
+    const char *labels, const char *extra_mount, int override_command)
 {
 	char *text = generate(
-	    merged, service, image_config, labels, workspace_mount, override_command);
+	    merged, service, image_config, labels, extra_mount, override_command);
 	char *out;
 
 	ASSERT_NOT_NULL(text);
@@ -211,8 +218,8 @@ TEST(override_volumes_and_named_volumes)
 		0);
 
 	ASSERT_STR_CONTAINS(got,
-	    "\"volumes\":[\"/home/u/my $$work \\\"q\\\":/workspace\",\"cache:/cache\","
-	    "\"/etc/x:/x:ro\",\"ext:/e\",\"/tmp/t\",\"cache:/cache2\"]}},"
+	    "\"volumes\":[\"cache:/cache\",\"/etc/x:/x:ro\",\"ext:/e\",\"/tmp/t\","
+	    "\"cache:/cache2\",\"/home/u/my $$work \\\"q\\\":/workspace\"]}},"
 	    "\"volumes\":{\"cache\":{},\"ext\":{\"external\":true}}}");
 	free(got);
 }
