@@ -1113,17 +1113,34 @@ up_result_free(struct up_result *res)
 	memset(res, 0, sizeof *res);
 }
 
+/* The remoteUser up answers: the user of "USER[:GROUP]", "0" as "root", as
+ * the reference's container properties name it (its `user` property, which
+ * its up reports: "1000:1000" is "1000"). Execs keep the whole string. */
+static char *
+up_reported_user(const char *user)
+{
+	size_t n = strcspn(user, ":");
+
+	if (n == 0)
+		return xstrdup(user);
+	if (n == 1 && user[0] == '0')
+		return xstrdup("root");
+	return xstrndup(user, n);
+}
+
 cJSON *
 up_result_json(const struct up_result *res)
 {
 	cJSON *o = cJSON_CreateObject();
+	char *user = res->remote_user != NULL ? up_reported_user(res->remote_user) : NULL;
 
 	cJSON_AddStringToObject(o, "outcome", res->outcome);
 	cJSON_AddStringToObject(o, "containerId", res->container_id);
 	if (res->compose_project != NULL)
 		cJSON_AddStringToObject(o, "composeProjectName", res->compose_project);
-	cJSON_AddStringToObject(o, "remoteUser", res->remote_user);
+	cJSON_AddStringToObject(o, "remoteUser", user);
 	cJSON_AddStringToObject(o, "remoteWorkspaceFolder", res->remote_workspace_folder);
+	free(user);
 	return o;
 }
 

@@ -205,6 +205,7 @@ services:
     image: $RDEV_RIG_IMAGE_BUSYBOX
     command: ["sh", "-c", "trap 'sleep 2; exit 0' TERM; sleep 100000 & wait"]
     stop_grace_period: 30s
+    user: "1000:1000"
   slow:
     image: $RDEV_RIG_IMAGE_BUSYBOX
     command: ["sh", "-c", "trap 'sleep 2; exit 0' TERM; sleep 100000 & wait"]
@@ -225,6 +226,8 @@ cleanup_grace() {
 trap 'cleanup_ws; cleanup_dying; cleanup_grace; rig_test_cleanup' EXIT
 rdev up "$gs/wa" >"$TEST_TMP/up-wa.json" 2>"$TEST_TMP/up-wa.err" || { cat "$TEST_TMP/up-wa.err"; fail "up of wa failed"; }
 acid=$(jq -r .containerId "$TEST_TMP/up-wa.json")
+# (up answers the user of "USER:GROUP", as the reference's up does)
+check_eq "remoteUser of a service with user: \"1000:1000\"" "$(jq -r .remoteUser "$TEST_TMP/up-wa.json")" 1000
 check_eq "StopTimeout is stop_grace_period's (Compose's)" "$(docker inspect -f '{{.Config.StopTimeout}}' "$acid")" 30
 t0=$(date +%s%N)
 rdev stop "$gs/wa" >/dev/null
