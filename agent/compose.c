@@ -18,6 +18,7 @@
 #include "agent-state.h"
 #include "atomic-file.h"
 #include "build-failure.h"
+#include "buf.h"
 #include "build-run.h"
 #include "compose-cli-cache.h"
 #include "compose-override.h"
@@ -904,6 +905,41 @@ compose_config_hash(const struct compose *c, const char *config_hash)
 	return xstrdup(hex);
 }
 
+/* The error of an up after which the service has no container: one in
+ * profiles (`profiles:`) none of which is active is not started, which
+ * the message says with the way to start it. -1 with *cause. */
+static int
+compose_no_container(const struct compose *c, char **cause)
+{
+	const cJSON *profiles =
+			cJSON_GetObjectItemCaseSensitive(c->service_config, "profiles"),
+		    *e;
+	struct buf *b;
+	char *names;
+	int rc;
+
+	if (cJSON_GetArraySize(profiles) == 0)
+		return error_set(cause,
+		    "`%s up` succeeded, but there is no container for service %s "
+		    "of project %s",
+		    compose_cmd_name(c), c->service, c->project);
+	b = buf_new();
+	cJSON_ArrayForEach(e, profiles)
+		if (cJSON_IsString(e))
+			buf_appendf(b, "%s%s", buf_len(b) > 0 ? "," : "", e->valuestring);
+	names = buf_take_string(b, NULL);
+	buf_free(b);
+	rc = error_set(cause,
+	    "`%s up` succeeded, but there is no container for service %s of "
+	    "project %s: the service has profiles (%s), none of them active; "
+	    "activate one with COMPOSE_PROFILES (e.g. COMPOSE_PROFILES=%.*s in "
+	    "the environment or the project's .env file)",
+	    compose_cmd_name(c), c->service, c->project, names, (int)strcspn(names, ","),
+	    names);
+	free(names);
+	return rc;
+}
+
 int
 compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
     const struct feature_set *features, const struct up_opts *opts, cJSON **container,
@@ -957,10 +993,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 		    compose_find_container(&c, list, &found, cause) != 0)
 			goto out;
 		if (found == NULL) {
-			error_set(cause,
-			    "`%s up` succeeded, but there is no container for "
-			    "service %s of project %s",
-			    compose_cmd_name(&c), c.service, c.project);
+			compose_no_container(&c, cause);
 			goto out;
 		}
 	}

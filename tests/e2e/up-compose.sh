@@ -252,6 +252,22 @@ rdev down "$gs/wb" >/dev/null 2>&1 || true
 check "its down leaves wa's dev container" sh -c "docker inspect '$acid' >/dev/null"
 rdev down "$gs/wa" >/dev/null
 check "down of wa removes its dev container" sh -c "! docker inspect '$acid' >/dev/null 2>&1"
+# A service in profiles none of which is active is not started: up's error
+# names its profiles and COMPOSE_PROFILES.
+pws=$TEST_TMP/prof-$$
+mkdir -p "$pws/.devcontainer"
+printf 'version: "3.9"\nservices:\n  app:\n    image: %s\n    profiles: ["extra", "more"]\n' \
+	"$RDEV_RIG_IMAGE_BUSYBOX" >"$pws/.devcontainer/docker-compose.yml"
+echo '{ "dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/tmp" }' \
+	>"$pws/.devcontainer/devcontainer.json"
+rc=0
+rdev up "$pws" >"$TEST_TMP/up-prof.json" 2>/dev/null || rc=$?
+check_eq "up of a service whose profiles are not active fails" "$rc" 1
+check "saying so, with COMPOSE_PROFILES" grep -qF "the service has profiles (extra,more), none of them active; activate one with COMPOSE_PROFILES" \
+	<<<"$(jq -r .message "$TEST_TMP/up-prof.json")"
+# (the network Compose made: rdev down finds nothing of a project without
+# containers)
+docker network ls -q --filter "label=com.docker.compose.project=prof-$$_devcontainer" | xargs -r docker network rm >/dev/null 2>&1 || true
 # A service whose command ends while a step runs (the step's exec dies with
 # it): up says the container exited, not the step's "exited with status
 # 137" (Docker marks the container exited a moment after that exec ends;
