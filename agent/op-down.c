@@ -370,7 +370,9 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	const char *folder;
 	char *path;
 	cJSON *names = NULL, *removed, *kept, *out = NULL;
+	char *why = NULL;
 	int rc = -1, n = 0, volumes = agent_op_req_bool(r, "volumes");
+	int stopped, already;
 
 	*result = NULL;
 	if (workspace_open_tolerant(r->workspace, r->config, r->id_labels, d, &ws,
@@ -393,6 +395,14 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	    (path = op_down_record_path("down-left", key)) != NULL) {
 		unlink(path);
 		free(path);
+	}
+	/* A Compose project is stopped first, as `docker-compose down` does:
+	 * each service gets its stop_grace_period (a database flushes), all at
+	 * once; the removal kills what did not stop. */
+	if (ws.compose_project != NULL &&
+	    docker_containers_stop(d, ids, -1, &stopped, &already, &why) != 0) {
+		log_warn("down: %s", why);
+		free(why);
 	}
 	for (char **id = ids; *id != NULL; id++, n++) {
 		if (docker_container_remove(d, *id, 1, volumes, cause) != 0)

@@ -14,10 +14,10 @@ cat >"$root/docker-compose.yml" <<YAML
 services:
   front:
     image: $RDEV_RIG_IMAGE_BUSYBOX
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]
   back:
     image: $RDEV_RIG_IMAGE_BUSYBOX
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]
 YAML
 for s in front back; do cat >"$root/$s/.devcontainer/devcontainer.json" <<JSON
 { "dockerComposeFile": "../../docker-compose.yml", "service": "$s", "runServices": ["$s"], "workspaceFolder": "/", "updateRemoteUserUID": false }
@@ -30,10 +30,10 @@ app_db_compose() {
 services:
   app:
     image: $RDEV_RIG_IMAGE_BUSYBOX
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]
   db:
     image: $RDEV_RIG_IMAGE_BUSYBOX
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]
 YAML
 }
 # The Compose projects this test made, removed at its end (then lib.sh's
@@ -115,7 +115,7 @@ for d in n1 n2; do
 services:
   app:
     image: $RDEV_RIG_IMAGE_BUSYBOX
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]
 YAML
 	echo '{ "dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/", "updateRemoteUserUID": false }' \
 		>"$TEST_TMP/$d/.devcontainer/devcontainer.json"

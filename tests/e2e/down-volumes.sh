@@ -16,7 +16,7 @@ cat >"$ws/.devcontainer/docker-compose.yml" <<YAML
 services:
   app:
     image: $RDEV_RIG_IMAGE_BUSYBOX
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]
     volumes: ["data:/data"]
 volumes:
   data: {}

@@ -74,7 +74,7 @@ JSON
 	# option's layers below from the cache)
 	printf '#!/bin/sh\nset -e\necho "$WORD $_REMOTE_USER $_CONTAINER_USER $_REMOTE_USER_HOME" > /greet\n# run %s\n' \
 		"$$.$(date +%s%N)" >"$d/greet/install.sh"
-	printf 'version: "3"\nservices:\n  app:\n%s\n    volumes:\n      - ..:/workspace\n    command: ["sleep", "infinity"]\n' \
+	printf 'version: "3"\nservices:\n  app:\n%s\n    volumes:\n      - ..:/workspace\n    command: ["sleep", "infinity"]\n    stop_signal: SIGKILL\n' \
 		"$2" >"$d/docker-compose.yml"
 	cat >"$d/devcontainer.json" <<JSON
 {
@@ -203,7 +203,7 @@ check_eq "image: the option, the users; the Feature's postCreateCommand first" \
 	"$ref_inside" "hi dev root /home/dev,greet,config,"
 check "image: the service runs rdev's Features image" grep -q "^rdev-$P-img-.*-features:" <<<"$(image "$cid")"
 # Stopped without the grace period (sleep as pid 1 ignores SIGTERM; rdev
-# stop waits 10 s for it, up-compose.sh covers that).
+# stop and down give each container its own, up-compose.sh covers that).
 docker stop -t 0 "$cid" >/dev/null
 rdev up "$WI" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" || fail "up after stop failed"
 check_eq "image: up after stop starts the same container" "$(jq -r .containerId "$TEST_TMP/up2.out")" "$cid"

@@ -46,10 +46,11 @@ version: "3"
 services:
   app:
     image: $RDEV_RIG_IMAGE_BUSYBOX
-    command: ["sh", "-c", "while true; do sleep 1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]
   db:
     image: $RDEV_RIG_IMAGE_BUSYBOX
     command: ["sh", "-c", "mkdir -p /www && echo db-answers > /www/q && exec httpd -f -p 5432 -h /www"]
+    stop_signal: SIGKILL
 YAML
 on_host "cat > ~/$cws/.devcontainer/devcontainer.json" <<JSON
 {

@@ -24,7 +24,7 @@ services:
       - ..:/workspace
   db:
     image: $RDEV_RIG_IMAGE_BUSYBOX
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]
 YAML
 cat >"$ws/.devcontainer/devcontainer.json" <<'JSON'
 {
@@ -250,8 +250,13 @@ rdev stop "$gs/wb" >/dev/null 2>&1 || true
 check_eq "its stop leaves wa's dev container running" "$(docker inspect -f '{{.State.Running}}' "$acid")" true
 rdev down "$gs/wb" >/dev/null 2>&1 || true
 check "its down leaves wa's dev container" sh -c "docker inspect '$acid' >/dev/null"
+# Down stops a project first, as `docker-compose down` does: its TERM trap
+# ends the dev container (0), where a forced removal kills it (137).
+ev0=$(date +%s)
 rdev down "$gs/wa" >/dev/null
 check "down of wa removes its dev container" sh -c "! docker inspect '$acid' >/dev/null 2>&1"
+check_eq "down let its TERM trap end it" "$(docker events --since "$ev0" --until "$(date +%s)" --filter "container=$acid" \
+	--filter event=die --format '{{.Actor.Attributes.exitCode}}')" 0
 # A service in profiles none of which is active is not started: up's error
 # names its profiles and COMPOSE_PROFILES.
 pws=$TEST_TMP/prof-$$
