@@ -149,6 +149,26 @@ TEST(owner_list_other_folder_of_project)
 	cJSON_Delete(bare);
 }
 
+/* A dev container is its own folder's alone, whatever project directory it
+ * shares: another's is named, this one's and a service's (no folder label)
+ * are not. */
+TEST(owner_other_dev_folder_names_other)
+{
+	cJSON *dev =
+	    test_json("{\"devcontainer.local_folder\":\"/s/wa\","
+		      "\"com.docker.compose.project.working_dir\":\"/s/stack\"}");
+	cJSON *svc =
+	    test_json("{\"com.docker.compose.project.working_dir\":\"/s/stack\"}");
+
+	ASSERT_STR_EQ(owner_other_dev_folder(dev, "/s/wb"), "/s/wa");
+	ASSERT_NULL(owner_other_dev_folder(dev, "/s/wa"));
+	ASSERT_STR_EQ(owner_other_dev_folder(dev, NULL), "/s/wa");
+	ASSERT_NULL(owner_other_dev_folder(svc, "/s/wb"));
+	ASSERT_NULL(owner_other_dev_folder(NULL, "/s/wb"));
+	cJSON_Delete(dev);
+	cJSON_Delete(svc);
+}
+
 /* The other workspace is named by its folder when a container of it says
  * it (the dev container, or, for a service, the dev container of its
  * project directory), else by the project directory, and *is_folder says
