@@ -36,6 +36,7 @@ agent_cmd_down_say(
     const struct cmd_program *prog, const char *folder, const cJSON *res, long n)
 {
 	const cJSON *e;
+	const char *kept_for;
 	int volumes = 0;
 
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "removedVolumes"))
@@ -50,6 +51,13 @@ agent_cmd_down_say(
 	else if (n > 1)
 		fprintf(
 		    stderr, "%s: removed %ld containers for %s\n", prog->name, n, folder);
+	else if (volumes == 0 &&
+	    (kept_for = cJSON_GetStringValue(
+		 cJSON_GetObjectItemCaseSensitive(res, "keptFor"))) != NULL)
+		fprintf(stderr,
+		    "%s: nothing of %s was removed: its Compose project is kept "
+		    "for workspace %s\n",
+		    prog->name, folder, kept_for);
 	else if (volumes == 0)
 		fprintf(stderr, "%s: no dev container for %s; nothing to remove\n",
 		    prog->name, folder);

@@ -23,10 +23,15 @@ agent_cmd_stop_json(const cJSON *res, long n, long already)
 
 /* Say what stop did, on stderr (stdout stays for --json). */
 static void
-agent_cmd_stop_say(
-    const struct cmd_program *prog, const char *shown, long n, long already)
+agent_cmd_stop_say(const struct cmd_program *prog, const char *shown, long n,
+    long already, const char *kept_for)
 {
-	if (n == 0 && already == 0)
+	if (n == 0 && already == 0 && kept_for != NULL)
+		fprintf(stderr,
+		    "%s: nothing of %s was stopped: its Compose project is kept "
+		    "for workspace %s\n",
+		    prog->name, shown, kept_for);
+	else if (n == 0 && already == 0)
 		fprintf(stderr, "%s: no dev container for %s; nothing to stop\n",
 		    prog->name, shown);
 	else if (n == 0 && already == 1)
@@ -95,8 +100,10 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
 	if (a.json)
 		agent_cmd_stop_json(res, n, already);
 	else
-		agent_cmd_stop_say(
-		    prog, be->shown != NULL ? be->shown : a.folder, n, already);
+		agent_cmd_stop_say(prog, be->shown != NULL ? be->shown : a.folder, n,
+		    already,
+		    cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(res, "keptFor")));
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
 }

@@ -372,7 +372,8 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	cJSON *names = NULL, *removed, *kept, *out = NULL;
 	char *why = NULL;
 	int rc = -1, n = 0, volumes = agent_op_req_bool(r, "volumes");
-	int stopped, already;
+	int stopped, already, shared;
+	char *stop_error = NULL;
 
 	*result = NULL;
 	if (workspace_open_tolerant(r->workspace, r->config, r->id_labels, d, &ws,
@@ -383,8 +384,12 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	/* (its project's volumes outlive its containers) */
 	if (volumes)
 		workspace_left_name(&ws, d);
+	/* (a project shared with another workspace's dev container keeps all
+	 * but this workspace's own dev container: the last one to go takes
+	 * its services, networks and volumes) */
+	shared = ws.shared_with != NULL;
 	/* Read before the container goes: it knows the mounts it was made with. */
-	if (volumes)
+	if (volumes && !shared)
 		names = op_down_volume_names(&ws);
 	/* (a plain down that leaves volumes a later down --volumes cannot
 	 * find says so to it; one with the container needs no record) */
@@ -402,7 +407,8 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	if (ws.compose_project != NULL &&
 	    docker_containers_stop(d, ids, -1, &stopped, &already, &why) != 0) {
 		log_warn("down: %s", why);
-		free(why);
+		stop_error = why;
+		why = NULL;
 	}
 	for (char **id = ids; *id != NULL; id++, n++) {
 		if (docker_container_remove(d, *id, 1, volumes, cause) != 0)
@@ -410,6 +416,21 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		container_removed(*id);
 	}
 	out = agent_op_outcome("removed", n);
+	if (stop_error != NULL)
+		agent_op_warning(out,
+		    "not all containers stopped in their grace period (the "
+		    "removal killed them): %s",
+		    stop_error);
+	if (shared) {
+		cJSON_AddStringToObject(out, "keptFor", ws.shared_with);
+		agent_op_warning(out,
+		    "Compose project %s also holds the dev container of workspace "
+		    "%s: kept for it: %s, and the project's networks%s (only this "
+		    "workspace's own dev container is removed; the last workspace "
+		    "to go takes the project)",
+		    ws.compose_project, ws.shared_with, ws.shared_kept,
+		    volumes ? " and volumes" : "");
+	}
 	if (ws.left_error != NULL)
 		agent_op_warning(out,
 		    "what is left of the Compose project (another service, a "
@@ -438,7 +459,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 			project = NULL;
 		}
 	}
-	if (ws.compose_project != NULL &&
+	if (ws.compose_project != NULL && !shared &&
 	    op_down_compose_rest(d, ws.compose_project, volumes, removed, kept, cause) !=
 		0)
 		goto out;
@@ -446,7 +467,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	 * workspace's, for a down --volumes after it; without the dev
 	 * container, what was left of the project was found by its
 	 * configuration: its folder) */
-	if (!volumes && ws.compose_project != NULL &&
+	if (!shared && !volumes && ws.compose_project != NULL &&
 	    (folder = ws.container != NULL
 		    ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 			  cJSON_GetObjectItemCaseSensitive(
@@ -457,18 +478,19 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		op_down_record("compose-down", ws.compose_project, folder);
 	/* (and down --volumes with its containers: its volumes go now, a
 	 * record left by an earlier plain down with them) */
-	else if (volumes && ws.compose_project != NULL && ws.container != NULL &&
+	else if (!shared && volumes && ws.compose_project != NULL &&
+	    ws.container != NULL &&
 	    (path = op_down_record_path("compose-down", ws.compose_project)) != NULL) {
 		unlink(path);
 		free(path);
 	}
-	if (volumes)
+	if (volumes && !shared)
 		op_down_volumes(d, names, removed, kept);
 	/* Without the container its metadata is gone: what it alone knew
 	 * stays, said so (docker volume ls still lists them), when a plain
 	 * down left such volumes (or the configuration does not load, and
 	 * so cannot say) */
-	if (volumes && ws.container == NULL &&
+	if (volumes && ws.container == NULL && !shared &&
 	    (key == NULL ||
 		op_down_recorded("down-left", key, config_get_local_folder(ws.cfg))))
 		op_down_unknown_warning(out);
@@ -480,6 +502,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	rc = 0;
 out:
 	cJSON_Delete(out);
+	free(stop_error);
 	free(project);
 	free(key);
 	free(config_error);

@@ -36,6 +36,14 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		    "what is left of the Compose project (another service, a "
 		    "dev container removed by hand) was not looked for: %s",
 		    ws.left_error);
+	if (ws.shared_with != NULL) {
+		cJSON_AddStringToObject(*result, "keptFor", ws.shared_with);
+		agent_op_warning(*result,
+		    "Compose project %s also holds the dev container of workspace "
+		    "%s: kept running for it: %s (only this workspace's own dev "
+		    "container is stopped; stop that workspace to stop them)",
+		    ws.compose_project, ws.shared_with, ws.shared_kept);
+	}
 	rc = 0;
 out:
 	free(config_error);

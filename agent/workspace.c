@@ -279,6 +279,8 @@ workspace_clear(struct workspace *ws)
 	free(ws->compose_project);
 	free(ws->left_project);
 	free(ws->left_error);
+	free(ws->shared_with);
+	free(ws->shared_kept);
 	memset(ws, 0, sizeof *ws);
 }
 
@@ -370,13 +372,28 @@ workspace_left_name(struct workspace *ws, struct docker *d)
 	compose_project_name(ws->cfg, d, &ws->left_project, NULL, &ws->left_error);
 }
 
+/* Add name to ws->shared_kept's list ("db, app"). */
+static void
+workspace_kept_add(struct workspace *ws, const char *name)
+{
+	char *s;
+
+	if (ws->shared_kept == NULL) {
+		ws->shared_kept = xstrdup(name);
+		return;
+	}
+	s = xasprintf("%s, %s", ws->shared_kept, name);
+	free(ws->shared_kept);
+	ws->shared_kept = s;
+}
+
 int
 workspace_all_containers(
     struct workspace *ws, struct docker *d, char ***ids, char **cause)
 {
-	char *label, **out;
-	const char *labels[2], *folder;
-	cJSON *list = NULL, *c;
+	char *label, **out, *kept;
+	const char *labels[2], *folder, *other, *id, *service, *mine;
+	cJSON *list = NULL, *c, *labels_of;
 	size_t n = 0;
 
 	*ids = out = xcalloc(2, sizeof *out);
@@ -402,16 +419,46 @@ workspace_all_containers(
 		return -1;
 	}
 	/* (a dev container of another workspace whose configuration names the
-	 * same compose files is that workspace's: not stopped nor removed) */
+	 * same compose files is that workspace's: not stopped nor removed; and
+	 * while it exists, neither is the rest of the project it runs with,
+	 * its services, networks and volumes: this workspace's own dev
+	 * container alone goes) */
 	folder = ws->cfg != NULL
 	    ? config_get_local_folder(ws->cfg)
 	    : image_label(ws->container, "devcontainer.local_folder");
+	cJSON_ArrayForEach(c, list) {
+		labels_of = cJSON_GetObjectItemCaseSensitive(c, "Labels");
+		if ((other = owner_other_dev_folder(labels_of, folder)) != NULL) {
+			ws->shared_with = xstrdup(other);
+			break;
+		}
+	}
 	out = xreallocarray(out, (size_t)cJSON_GetArraySize(list) + 1, sizeof *out);
-	cJSON_ArrayForEach(c, list)
-		if (workspace_json_string(c, "Id") != NULL &&
-		    owner_other_dev_folder(
-			cJSON_GetObjectItemCaseSensitive(c, "Labels"), folder) == NULL)
-			out[n++] = xstrdup(workspace_json_string(c, "Id"));
+	cJSON_ArrayForEach(c, list) {
+		labels_of = cJSON_GetObjectItemCaseSensitive(c, "Labels");
+		if ((id = workspace_json_string(c, "Id")) == NULL)
+			continue;
+		service = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		    labels_of, "com.docker.compose.service"));
+		if ((other = owner_other_dev_folder(labels_of, folder)) != NULL) {
+			if (ws->shared_with != NULL) {
+				kept = strcmp(other, ws->shared_with) == 0
+				    ? xasprintf("%s (its dev container)",
+					  service != NULL ? service : id)
+				    : xasprintf("%s (the dev container of %s)",
+					  service != NULL ? service : id, other);
+				workspace_kept_add(ws, kept);
+				free(kept);
+			}
+			continue;
+		}
+		mine = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		    labels_of, "devcontainer.local_folder"));
+		if (ws->shared_with == NULL || (mine != NULL && *mine != '\0'))
+			out[n++] = xstrdup(id);
+		else
+			workspace_kept_add(ws, service != NULL ? service : id);
+	}
 	out[n] = NULL;
 	*ids = out;
 	cJSON_Delete(list);

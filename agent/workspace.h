@@ -67,6 +67,13 @@ struct workspace {
 	 * file, no Compose), for a warning. NULL when not looked for. */
 	char *left_project;
 	char *left_error;
+	/* A Compose project that also holds another workspace's dev container
+	 * (workspace_all_containers()): that workspace's folder, and the
+	 * services kept for it ("db, app"); NULL when the project is this
+	 * workspace's alone. Stop and down then act on this workspace's own
+	 * dev container only: the last workspace to go takes the project. */
+	char *shared_with;
+	char *shared_kept;
 };
 
 /* Load the configuration of folder (config_file: --config or NULL) and find
@@ -117,8 +124,10 @@ const char *workspace_container_id(const struct workspace *ws);
  * ws->compose_project is set to it then; ws->left_project or ws->left_error
  * are set whenever the name was looked for: not when no Compose container on
  * the host is this workspace's, see workspace_left_name()). New NULL-terminated array
- * (free each and the array); empty when there is none. -1 with owner_check()'s *cause
- * when one of the project's is another user's (owner_check_list()). */
+ * (free each and the array); empty when there is none. When the project holds another
+ * workspace's dev container (in any state), only this workspace's own dev container
+ * (if any), with ws->shared_with and ws->shared_kept set. -1 with owner_check()'s
+ * *cause when one of the project's is another user's (owner_check_list()). */
 int workspace_all_containers(
     struct workspace *ws, struct docker *d, char ***ids, char **cause);
 void workspace_ids_free(char **ids);

@@ -4,7 +4,9 @@
 # project: front/ and back/, both "../../docker-compose.yml") share its
 # project: the second's up is not refused as another workspace's; nor is up
 # of the same folder through a symlink (its project directory, written
-# otherwise, is the same one).
+# otherwise, is the same one). While front's dev container exists, back's
+# stop and down act on back's own alone (front's db and its volume stay);
+# the last to go takes the project.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -18,9 +20,15 @@ services:
   back:
     image: $RDEV_RIG_IMAGE_BUSYBOX
     command: ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]
+  db:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]
+    volumes: ["dbdata:/data"]
+volumes:
+  dbdata:
 YAML
-for s in front back; do cat >"$root/$s/.devcontainer/devcontainer.json" <<JSON
-{ "dockerComposeFile": "../../docker-compose.yml", "service": "$s", "runServices": ["$s"], "workspaceFolder": "/", "updateRemoteUserUID": false }
+for s in front:'"front", "db"' back:'"back"'; do cat >"$root/${s%%:*}/.devcontainer/devcontainer.json" <<JSON
+{ "dockerComposeFile": "../../docker-compose.yml", "service": "${s%%:*}", "runServices": [${s#*:}], "workspaceFolder": "/", "updateRemoteUserUID": false }
 JSON
 done
 project=$(basename "$root" | tr -cd 'a-z0-9_-')
@@ -46,6 +54,7 @@ cleanup_projects() {
 		docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null
 		docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1
 	done
+	docker volume rm "${project}_dbdata" >/dev/null 2>&1
 	(exit $rc)
 	rig_test_cleanup
 }
@@ -58,6 +67,23 @@ mkdir "$TEST_TMP/lnk"; ln -s "$root" "$TEST_TMP/lnk/$(basename "$root")"
 rc=0; rdev up "$TEST_TMP/lnk/$(basename "$root")/front" --json >/dev/null 2>"$TEST_TMP/l.err" || rc=$?
 tail -3 "$TEST_TMP/l.err" >&2
 check_eq "up via a symlink of front succeeds" "$rc" 0
+# While front's dev container exists, back's stop and down act on back's own
+# dev container alone: front's db (and its volume) stay; the last workspace
+# to go takes the project.
+svc() { docker ps -q${2:-} --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=$1" | wc -l; }
+rdev stop "$root/back" >/dev/null 2>"$TEST_TMP/back-stop.err" || fail "stop of back"
+check_eq "back's stop stops its dev container" "$(svc back)" 0
+check_eq "... not front's db" "$(svc db)" 1
+check_eq "... nor front" "$(svc front)" 1
+check "... saying what it kept, for whom" grep -qF "also holds the dev container of workspace $root/front: kept running for it: " "$TEST_TMP/back-stop.err"
+rdev down --volumes "$root/back" >/dev/null 2>"$TEST_TMP/back-down.err" || fail "down of back"
+check_eq "back's down --volumes removes its dev container" "$(svc back a)" 0
+check_eq "... not front's db" "$(svc db)" 1
+check "... nor the project's volume" sh -c "docker volume inspect '${project}_dbdata' >/dev/null"
+check "... saying so" grep -qF "kept for it: " "$TEST_TMP/back-down.err"
+rdev down --volumes "$root/front" >/dev/null 2>"$TEST_TMP/front-down.err" || fail "down of front"
+check_eq "front's down, the last, takes the project" "$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
+check "... its volume too" sh -c "! docker volume inspect '${project}_dbdata' >/dev/null 2>&1"
 # A folder moved (a/mv -> b/mv: the same project name) after its dev
 # container was removed by hand, its db left: up of the new place is refused,
 # and the error's fix is one that works (`rdev down` of the old place finds

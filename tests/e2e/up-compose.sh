@@ -209,10 +209,13 @@ services:
   slow:
     image: $RDEV_RIG_IMAGE_BUSYBOX
     command: ["sh", "-c", "trap 'sleep 2; exit 0' TERM; sleep 100000 & wait"]
+    volumes: ["gdata:/data"]
   deaf:
     image: $RDEV_RIG_IMAGE_BUSYBOX
     command: ["sleep", "100000"]
     stop_grace_period: 1s
+volumes:
+  gdata:
 YAML
 for w in wa wb; do
 	printf '{ "dockerComposeFile": "../../stack%s/docker-compose.yml", "service": "app",\n  "workspaceFolder": "/tmp" }\n' \
@@ -222,6 +225,7 @@ gproject=stack$$
 cleanup_grace() {
 	docker ps -aq --filter "label=com.docker.compose.project=$gproject" | xargs -r docker rm -f >/dev/null
 	docker network ls -q --filter "label=com.docker.compose.project=$gproject" | xargs -r docker network rm >/dev/null 2>&1 || true
+	docker volume rm "${gproject}_gdata" >/dev/null 2>&1 || true
 }
 trap 'cleanup_ws; cleanup_dying; cleanup_grace; rig_test_cleanup' EXIT
 rdev up "$gs/wa" >"$TEST_TMP/up-wa.json" 2>"$TEST_TMP/up-wa.err" || { cat "$TEST_TMP/up-wa.err"; fail "up of wa failed"; }
@@ -239,22 +243,36 @@ for s in app:0 slow:0 deaf:137; do
 done
 # A second workspace whose configuration names the same compose files and
 # service (one project, its name from the compose files' folder): its up
-# refuses the first's dev container, and its stop and down leave that alone.
-docker start "$acid" >/dev/null
+# refuses the first's dev container, and its stop and down leave that alone,
+# and the project's other services and volumes, which the first's runs with.
+docker ps -aq --filter "label=com.docker.compose.project=$gproject" | xargs docker start >/dev/null
 rc=0
 rdev up "$gs/wb" >"$TEST_TMP/up-wb.json" 2>/dev/null || rc=$?
 check_eq "up of a second workspace naming the same compose files and service fails" "$rc" 1
 check "naming the other workspace and the way out" grep -qE "another workspace \(the workspace folder $gs/wa\).*COMPOSE_PROJECT_NAME" \
 	<<<"$(jq -r .message "$TEST_TMP/up-wb.json")"
-rdev stop "$gs/wb" >/dev/null 2>&1 || true
+rc=0
+rdev stop "$gs/wb" >/dev/null 2>"$TEST_TMP/stop-wb.err" || rc=$?
+check_eq "its stop succeeds" "$rc" 0
 check_eq "its stop leaves wa's dev container running" "$(docker inspect -f '{{.State.Running}}' "$acid")" true
-rdev down "$gs/wb" >/dev/null 2>&1 || true
+check_eq "... and wa's other services" "$(docker ps -q --filter "label=com.docker.compose.project=$gproject" | wc -l)" 3
+check "saying it stopped nothing, kept for wa" grep -qF "nothing of $gs/wb was stopped: its Compose project is kept for workspace $gs/wa" "$TEST_TMP/stop-wb.err"
+check "... naming what it kept" sh -c "grep 'kept running for it: ' '$TEST_TMP/stop-wb.err' | grep slow | grep -q deaf"
+rc=0
+rdev down --volumes "$gs/wb" >/dev/null 2>"$TEST_TMP/down-wb.err" || rc=$?
+check_eq "its down --volumes succeeds" "$rc" 0
 check "its down leaves wa's dev container" sh -c "docker inspect '$acid' >/dev/null"
+check_eq "... and wa's other services" "$(docker ps -q --filter "label=com.docker.compose.project=$gproject" | wc -l)" 3
+check "... and the project's volume" sh -c "docker volume inspect '${gproject}_gdata' >/dev/null"
+check "saying it removed nothing, kept for wa" grep -qF "nothing of $gs/wb was removed: its Compose project is kept for workspace $gs/wa" "$TEST_TMP/down-wb.err"
 # Down stops a project first, as `docker-compose down` does: its TERM trap
-# ends the dev container (0), where a forced removal kills it (137).
+# ends the dev container (0), where a forced removal kills it (137). The
+# last workspace of a project takes it all. (--until to the nanosecond: a
+# whole second rounds down, before the die event of that second)
 ev0=$(date +%s)
 rdev down "$gs/wa" >/dev/null
 check "down of wa removes its dev container" sh -c "! docker inspect '$acid' >/dev/null 2>&1"
+check_eq "... and, the last workspace of the project, its services" "$(docker ps -aq --filter "label=com.docker.compose.project=$gproject" | wc -l)" 0
 check_eq "down let its TERM trap end it" "$(docker events --since "$ev0" --until "$(date +%s)" --filter "container=$acid" \
 	--filter event=die --format '{{.Actor.Attributes.exitCode}}')" 0
 # A service in profiles none of which is active is not started: up's error
