@@ -273,7 +273,7 @@ ev0=$(date +%s)
 rdev down "$gs/wa" >/dev/null
 check "down of wa removes its dev container" sh -c "! docker inspect '$acid' >/dev/null 2>&1"
 check_eq "... and, the last workspace of the project, its services" "$(docker ps -aq --filter "label=com.docker.compose.project=$gproject" | wc -l)" 0
-check_eq "down let its TERM trap end it" "$(docker events --since "$ev0" --until "$(date +%s)" --filter "container=$acid" \
+check_eq "down let its TERM trap end it" "$(docker events --since "$ev0" --until "$(date +%s.%N)" --filter "container=$acid" \
 	--filter event=die --format '{{.Actor.Attributes.exitCode}}')" 0
 # A service in profiles none of which is active is not started: up's error
 # names its profiles and COMPOSE_PROFILES.
