@@ -37,6 +37,11 @@ struct agent_op_req {
 	const cJSON *id_labels; /* "idLabels" (checked: ["NAME=VALUE", ...]), or NULL */
 };
 
+/* One progress line before a stop of ids may wait long (more than one
+ * running, or a grace over Docker's 10 s): "stopping N containers (up to T
+ * s: ...)", T the longest grace of those running (op-stop.c; down too). */
+struct docker;
+void agent_op_stop_progress(const struct progress *p, struct docker *d, char *const *ids);
 /* The request's "workspace" with a leading "~" made $HOME. New string, or
  * NULL with *cause when there is none. */
 char *agent_op_workspace(const cJSON *json, char **cause);

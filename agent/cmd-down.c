@@ -112,6 +112,8 @@ int
 agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
+	/* (a stop that may wait long says so first) */
+	struct progress progress = { .fn = agent_cmd_progress_stderr };
 	struct agent_cmd_args a;
 	cJSON *res = NULL, *req;
 	char *cause = NULL;
@@ -122,7 +124,7 @@ agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
 	req = agent_cmd_args_request(prog->name, "down", &a);
 	agent_cmd_args_clear(&a);
 	cJSON_AddBoolToObject(req, "volumes", a.volumes);
-	if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
+	if (be->call(be->ctx, req, &progress, &res, &cause) != 0) {
 		fprintf(stderr, "%s: down: %s\n", prog->name, cause);
 		free(cause);
 		cJSON_Delete(res);

@@ -70,6 +70,8 @@ int
 agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
+	/* (a stop that may wait long says so first) */
+	struct progress progress = { .fn = agent_cmd_progress_stderr };
 	struct agent_cmd_args a;
 	cJSON *res = NULL;
 	char *cause = NULL;
@@ -78,8 +80,8 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
 
 	if (agent_cmd_stop_parse(prog, entry, argc, argv, &a) != 0)
 		return CMD_EXIT_USAGE;
-	rc = be->call(
-	    be->ctx, agent_cmd_args_request(prog->name, "stop", &a), NULL, &res, &cause);
+	rc = be->call(be->ctx, agent_cmd_args_request(prog->name, "stop", &a), &progress,
+	    &res, &cause);
 	agent_cmd_args_clear(&a);
 	if (rc != 0) {
 		fprintf(stderr, "%s: stop: %s\n", prog->name, cause);

@@ -138,21 +138,66 @@ docker_container_start(struct docker *d, const char *id, char **cause)
 	    : 0;
 }
 
+/* Docker's grace when a container sets none (its StopTimeout absent). */
+#define DOCKER_STOP_GRACE_DEFAULT_S 10
+
+int
+docker_container_grace(
+    struct docker *d, const char *id, int *grace_s, int *running, char **cause)
+{
+	cJSON *info, *t;
+
+	*grace_s = 0;
+	*running = 0;
+	if (docker_container_inspect(d, id, &info, cause) != 0)
+		return -1;
+	if (info == NULL)
+		return 0;
+	t = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(info, "Config"), "StopTimeout");
+	*grace_s = cJSON_IsNumber(t) && t->valuedouble >= 0 && t->valuedouble < 24 * 3600
+	    ? (int)t->valuedouble
+	    : DOCKER_STOP_GRACE_DEFAULT_S;
+	*running = docker_container_running(info);
+	cJSON_Delete(info);
+	return 0;
+}
+
+int
+docker_containers_grace(
+    struct docker *d, char *const *ids, int *running, int *max_s, char **cause)
+{
+	int grace, on;
+
+	*running = *max_s = 0;
+	for (; *ids != NULL; ids++) {
+		if (docker_container_grace(d, *ids, &grace, &on, cause) != 0)
+			return -1;
+		*running += on;
+		if (on && grace > *max_s)
+			*max_s = grace;
+	}
+	return 0;
+}
+
 int
 docker_container_stop(struct docker *d, const char *id, int timeout_s, char **cause)
 {
 	char query[32] = "";
-	int wait_s = DOCKER_TIMEOUT_S;
+	int wait_s = DOCKER_TIMEOUT_S, running;
 
-	if (timeout_s >= 0) {
-		snprintf(query, sizeof query, "?t=%d", timeout_s);
-		/* The daemon answers after the grace period at worst. */
-		if (timeout_s < 24 * 3600)
-			wait_s += timeout_s;
-		else
-			wait_s = -1;
-	} else
-		wait_s += 3600; /* the container's StopTimeout; unknown here */
+	/* The container's own grace, asked for explicitly: the daemon then
+	 * answers within it, and a hung one is given up on after
+	 * DOCKER_TIMEOUT_S more, not an hour (it was not known here). */
+	if (timeout_s < 0 &&
+	    docker_container_grace(d, id, &timeout_s, &running, cause) != 0)
+		return -1;
+	snprintf(query, sizeof query, "?t=%d", timeout_s);
+	/* The daemon answers after the grace period at worst. */
+	if (timeout_s < 24 * 3600)
+		wait_s += timeout_s;
+	else
+		wait_s = -1;
 	return docker_container_action(
 	    d, id, "stop", query, wait_s < 0 ? -1 : wait_s * 1000, cause);
 }
@@ -183,6 +228,7 @@ docker_containers_stop(struct docker *d, char *const *ids, int timeout_s, int *s
 {
 	struct docker_stop_job *jobs;
 	pthread_t *threads;
+	char *joined;
 	struct buf *b = NULL;
 	size_t n = 0, i;
 
@@ -193,20 +239,23 @@ docker_containers_stop(struct docker *d, char *const *ids, int timeout_s, int *s
 		return 0;
 	jobs = xcalloc(n, sizeof *jobs);
 	threads = xcalloc(n, sizeof *threads);
+	joined = xcalloc(n, sizeof *joined);
 	/* Each waits out its own grace period: in turn, a project of three
 	 * would take three of them. */
 	for (i = 0; i < n; i++) {
 		jobs[i].socket = docker_socket_path(d);
 		jobs[i].id = ids[i];
 		jobs[i].timeout_s = timeout_s;
-		if (n == 1)
+		/* (no thread to be had: this one stops it, in turn) */
+		if (n == 1 ||
+		    pthread_create(&threads[i], NULL, docker_stop_job_run, &jobs[i]) !=
+			0) {
 			docker_stop_job_run(&jobs[i]);
-		else if ((errno = pthread_create(
-			      &threads[i], NULL, docker_stop_job_run, &jobs[i])) != 0)
-			fatal("pthread_create: %s", strerror(errno));
+			joined[i] = 1;
+		}
 	}
 	for (i = 0; i < n; i++) {
-		if (n > 1)
+		if (!joined[i])
 			pthread_join(threads[i], NULL);
 		if (jobs[i].st == 0)
 			(*stopped)++;
@@ -222,6 +271,7 @@ docker_containers_stop(struct docker *d, char *const *ids, int timeout_s, int *s
 		free(jobs[i].cause);
 	}
 	free(threads);
+	free(joined);
 	free(jobs);
 	if (b == NULL)
 		return 0;

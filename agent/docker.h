@@ -139,13 +139,26 @@ int docker_container_create(struct docker *d, const char *name, const cJSON *cre
 /* Start a container; one already running is a success. */
 int docker_container_start(struct docker *d, const char *id, char **cause);
 /* Stop a container, killing it after timeout_s seconds (negative: the
- * container's own default): 0 stopped, 1 it was stopped already (Docker's
- * 304), -1 with *cause. */
+ * container's own grace, docker_container_grace()'s, passed explicitly so
+ * that a hung daemon is given up on DOCKER_TIMEOUT_S after it): 0 stopped, 1
+ * it was stopped already (Docker's 304), -1 with *cause. */
+/* The grace period a stop gives container id (its Config.StopTimeout,
+ * which Compose sets from stop_grace_period; 10 s when it has none) in
+ * *grace_s, and whether it runs. A container not there: 0 and 0. 0, or -1
+ * with *cause. */
+int docker_container_grace(
+    struct docker *d, const char *id, int *grace_s, int *running, char **cause);
+/* Of ids (NULL-terminated; borrowed): how many run, and the longest grace of
+ * those (docker_container_grace()): what a stop of them all at once may
+ * take. 0, or -1 with *cause. */
+int docker_containers_grace(
+    struct docker *d, char *const *ids, int *running, int *max_s, char **cause);
 int docker_container_stop(struct docker *d, const char *id, int timeout_s, char **cause);
 /* Stop the containers of ids (NULL-terminated; borrowed) all at once, each
  * on its own connection to d's socket, as docker_container_stop does
  * (timeout_s negative: each container's own StopTimeout, which Compose sets
- * from stop_grace_period). *stopped and *already count those stopped now
+ * from stop_grace_period; in turn when no thread can be had). *stopped and
+ * *already count those stopped now
  * and before. All are waited for; one or more failing: -1 with *cause (new
  * string) naming each that failed. */
 int docker_containers_stop(struct docker *d, char *const *ids, int timeout_s,

@@ -404,6 +404,8 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	/* A Compose project is stopped first, as `docker-compose down` does:
 	 * each service gets its stop_grace_period (a database flushes), all at
 	 * once; the removal kills what did not stop. */
+	if (ws.compose_project != NULL)
+		agent_op_stop_progress(r->progress, d, ids);
 	if (ws.compose_project != NULL &&
 	    docker_containers_stop(d, ids, -1, &stopped, &already, &why) != 0) {
 		log_warn("down: %s", why);

@@ -10,6 +10,22 @@
 #include "owner.h"
 #include "workspace.h"
 
+void
+agent_op_stop_progress(const struct progress *p, struct docker *d, char *const *ids)
+{
+	char *why = NULL;
+	int running, max_s;
+
+	if (docker_containers_grace(d, ids, &running, &max_s, &why) != 0) {
+		free(why); /* (only the line is lost: the stop says what fails) */
+		return;
+	}
+	if (running > 1 || max_s > 10)
+		progress_line(p, "stopping %d container%s (up to %d s: %s)", running,
+		    running == 1 ? "" : "s", max_s,
+		    running == 1 ? "its grace period" : "their stop_grace_period");
+}
+
 static int
 op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
@@ -22,10 +38,12 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	if (workspace_open_tolerant(r->workspace, r->config, r->id_labels, d, &ws,
 		&config_error, cause) != 0 ||
 	    owner_check(ws.container, cause) != 0 ||
-	    workspace_all_containers(&ws, d, &ids, cause) != 0 ||
-	    /* (no t: Docker waits each container's StopTimeout, Compose's
-	     * stop_grace_period, as `docker-compose stop` does) */
-	    docker_containers_stop(d, ids, -1, &n, &already, cause) != 0)
+	    workspace_all_containers(&ws, d, &ids, cause) != 0)
+		goto out;
+	agent_op_stop_progress(r->progress, d, ids);
+	/* (each container's StopTimeout, Compose's stop_grace_period, as
+	 * `docker-compose stop` waits) */
+	if (docker_containers_stop(d, ids, -1, &n, &already, cause) != 0)
 		goto out;
 	*result = agent_op_outcome("stopped", n);
 	cJSON_AddNumberToObject(*result, "alreadyStopped", already);

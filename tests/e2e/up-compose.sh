@@ -234,8 +234,9 @@ acid=$(jq -r .containerId "$TEST_TMP/up-wa.json")
 check_eq "remoteUser of a service with user: \"1000:1000\"" "$(jq -r .remoteUser "$TEST_TMP/up-wa.json")" 1000
 check_eq "StopTimeout is stop_grace_period's (Compose's)" "$(docker inspect -f '{{.Config.StopTimeout}}' "$acid")" 30
 t0=$(date +%s%N)
-rdev stop "$gs/wa" >/dev/null
+rdev stop "$gs/wa" >/dev/null 2>"$TEST_TMP/stop-wa.err"
 ms=$((($(date +%s%N) - t0) / 1000000))
+check "stop says first how long it may take" grep -qxF "stopping 3 containers (up to 30 s: their stop_grace_period)" "$TEST_TMP/stop-wa.err"
 check "stop takes each container's grace, at once (${ms} ms; in turn 14 s)" test "$ms" -lt 5000
 for s in app:0 slow:0 deaf:137; do
 	check_eq "service ${s%:*} exited with ${s#*:}" "$(docker ps -aq --filter "label=com.docker.compose.project=$gproject" \
