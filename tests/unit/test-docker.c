@@ -515,3 +515,44 @@ TEST(exec_console_size_is_refused_before_api_1_42)
 	free(out);
 	docker_free(d);
 }
+
+/* A stop without t asks the container's grace (inspect) and passes it as t:
+ * the daemon then answers within it, and the wait for it is 60 s past it,
+ * not an hour. Compose's StopTimeout 30 is t=30; none is Docker's 10. */
+TEST(stop_passes_the_containers_own_grace)
+{
+#define INSPECT_ANSWER(body) \
+	"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " \
+	"%zu\r\n\r\n" body
+	static const char *const bodies[] = {
+		"{\"Config\":{\"StopTimeout\":30},\"State\":{\"Running\":true}}",
+		"{\"Config\":{},\"State\":{\"Running\":true}}",
+	};
+	static const char *const want[] = { "POST /v1.41/containers/abc/stop?t=30 ",
+		"POST /v1.41/containers/abc/stop?t=10 " };
+	char *resp[2], *cause = NULL, *req;
+	struct fake fk;
+	struct docker *d;
+	size_t len;
+
+	for (size_t k = 0; k < 2; k++) {
+		resp[0] = xasprintf(INSPECT_ANSWER("%s"), strlen(bodies[k]), bodies[k]);
+		resp[1] = xstrdup("HTTP/1.1 204 No Content\r\n\r\n");
+		fake_start(&fk, (const char *const *)resp, 2);
+		d = docker_new(fk.sock);
+		ASSERT_INT_EQ(docker_container_stop(d, "abc", -1, &cause), 0);
+		req = fake_request(&fk, 0, &len);
+		ASSERT_NOT_NULL(req);
+		ASSERT_STR_PREFIX(req, "GET /v1.41/containers/abc/json ");
+		free(req);
+		req = fake_request(&fk, 1, &len);
+		ASSERT_NOT_NULL(req);
+		ASSERT_STR_PREFIX(req, want[k]);
+		free(req);
+		ASSERT_INT_EQ(fake_stop(&fk, 2), 0);
+		docker_free(d);
+		free(resp[0]);
+		free(resp[1]);
+	}
+#undef INSPECT_ANSWER
+}
