@@ -91,6 +91,10 @@ struct client_target {
 	 * `HOST: SOURCE`), and the host's
 	 * backend that be wraps. NULL/unused otherwise. */
 	char *pool_host;
+	/* `@POOL SOURCE`: the pool (without '@') and the SOURCE as typed
+	 * (argv's), for remembering the host once `up` worked there */
+	const char *pool_name;
+	const char *pool_source;
 	char *typed;
 	/* HOST: SOURCE: its two words (ro's target_words), and typed as a
 	 * hint to paste shows it (each word shell-quoted when it needs it);

@@ -16,6 +16,7 @@
 #include "placement.h"
 #include "pool-file.h"
 #include "pool-probe.h"
+#include "shell-quote.h"
 #include "source.h"
 #include "xmalloc.h"
 
@@ -92,7 +93,8 @@ pool_target_remembered(const char *pool, const char *source)
 /* Remember host for (pool, source), under the state directory's lock so that
  * two commands at once both keep theirs. 0, or -1 with *cause. */
 static int
-pool_target_remember(const char *pool, const char *source, const char *host, char **cause)
+pool_target_remember_key(
+    const char *pool, const char *source, const char *host, char **cause)
 {
 	char *dir = agent_state_dir(cause), *path, *text;
 	cJSON *list, *root, *e, *next;
@@ -195,6 +197,39 @@ pool_target_place(const struct pool_target_req *req, int local, const cJSON *mem
 	return best;
 }
 
+/* `rdev CMD HOST: SOURCE`, shell-quoted where needed: how to reach the
+ * container of a workspace on a host its pool no longer sends it to. New
+ * string. */
+static char *
+pool_target_host_hint(const char *cmd, const char *host, const char *source)
+{
+	char *h = xasprintf("%s:", host), *q;
+	const char *words[] = { "rdev", cmd, h, source, NULL };
+
+	q = shell_quote_argv(words, SHELL_QUOTE_HINT);
+	free(h);
+	return q;
+}
+
+/* up places (pool, source) on host while it was placed on old, whose
+ * container (if it is still there) is not moved nor removed: say so, with
+ * how to remove it. in_pool: old is still a host of the pool (up --host
+ * chose another), else it was removed from it. */
+static void
+pool_target_warn_moved(
+    const struct pool_target_req *req, const char *old, const char *host, int in_pool)
+{
+	char *down = pool_target_host_hint("down", old, req->source);
+
+	fprintf(stderr,
+	    "rdev: %s: warning: @%s %s was placed on %s%s; placing it on %s "
+	    "makes a second environment: the one on %s, if it is still there, "
+	    "keeps running (remove it with `%s`)\n",
+	    req->cmd, req->pool, req->source, old,
+	    in_pool ? "" : ", which is no longer in the pool", host, old, down);
+	free(down);
+}
+
 /* pool_target_resolve with req->source the SOURCE's identity (an absolute
  * folder when local, else the URL). */
 static int
@@ -202,7 +237,7 @@ pool_target_resolve_key(
     const struct pool_target_req *req, int local, struct target *t, char **entry)
 {
 	cJSON *all, *members = NULL;
-	char *cause = NULL, *host = NULL;
+	char *cause = NULL, *host = NULL, *old = NULL;
 	int rc = CMD_EXIT_FAILURE, i;
 
 	if ((all = pool_load(&cause)) == NULL) {
@@ -225,6 +260,10 @@ pool_target_resolve_key(
 			goto out;
 		}
 		host = xstrdup(req->host);
+		old = req->place ? pool_target_remembered(req->pool, req->source) : NULL;
+		if (old != NULL && strcmp(old, host) != 0)
+			pool_target_warn_moved(req, old, host,
+			    pool_entry_find(members, old, req->pool) != NULL);
 	} else if (!req->place) {
 		host = pool_target_remembered(req->pool, req->source);
 		if (host == NULL) {
@@ -240,10 +279,19 @@ pool_target_resolve_key(
 			goto out;
 		}
 		if (pool_entry_find(members, host, req->pool) == NULL) {
+			char *here = pool_target_host_hint(req->cmd, host, req->source);
+			char *down = pool_target_host_hint("down", host, req->source);
+
 			fprintf(stderr,
 			    "rdev: %s: @%s %s was placed on %s, which is no longer "
-			    "in the pool\n",
-			    req->cmd, req->pool, req->source, host);
+			    "in the pool (its container there, if any: `%s`%s%s; "
+			    "`rdev up @%s %s` places it anew)\n",
+			    req->cmd, req->pool, req->source, host, here,
+			    strcmp(req->cmd, "down") != 0 ? ", removed by " : "",
+			    strcmp(req->cmd, "down") != 0 ? down : "", req->pool,
+			    req->source);
+			free(here);
+			free(down);
 			goto out;
 		}
 	} else {
@@ -251,11 +299,13 @@ pool_target_resolve_key(
 		/* Back to the host it was placed on, while it is in the pool:
 		 * the workspace's container is there. */
 		if (host == NULL || pool_entry_find(members, host, req->pool) == NULL) {
-			free(host);
+			old = host;
 			host = NULL;
 			if ((i = pool_target_place(req, local, members)) < 0)
 				goto out;
 			host = xstrdup(pool_entry_name(cJSON_GetArrayItem(members, i)));
+			if (old != NULL)
+				pool_target_warn_moved(req, old, host, 0);
 		}
 	}
 	/* The SOURCE goes to the host as in `HOST: SOURCE` (source.h): the
@@ -267,19 +317,13 @@ pool_target_resolve_key(
 	t->kind = TARGET_HOST;
 	free(t->path);
 	t->path = NULL;
-	if (req->place &&
-	    pool_target_remember(req->pool, req->source, host, &cause) != 0) {
-		fprintf(stderr, "rdev: %s: warning: cannot remember the host: %s\n",
-		    req->cmd, cause);
-		free(cause);
-		cause = NULL;
-	}
 	*entry = host;
 	host = NULL;
 	rc = CMD_EXIT_OK;
 out:
 	free(cause);
 	free(host);
+	free(old);
 	cJSON_Delete(members);
 	cJSON_Delete(all);
 	return rc;
@@ -302,6 +346,20 @@ pool_target_resolve(const struct pool_target_req *req, struct target *t, char **
 	}
 	r.source = src.kind == SOURCE_LOCAL ? src.path : src.url;
 	rc = pool_target_resolve_key(&r, src.kind == SOURCE_LOCAL, t, entry);
+	source_clear(&src);
+	return rc;
+}
+
+int
+pool_target_remember(const char *pool, const char *source, const char *host, char **cause)
+{
+	struct source src;
+	int rc;
+
+	if (source_parse(source, NULL, &src, cause) != 0)
+		return -1;
+	rc = pool_target_remember_key(
+	    pool, src.kind == SOURCE_LOCAL ? src.path : src.url, host, cause);
 	source_clear(&src);
 	return rc;
 }

@@ -5,7 +5,8 @@
  * those whose capacity minus what is reserved covers the configuration's
  * hostRequirements and takes the least loaded (placement.h); `--host NAME`
  * names the entry instead. The choice is remembered per (pool, source) in
- * placements.json in the state directory (agent-state.h), so every later
+ * placements.json in the state directory (agent-state.h) once `up` made or
+ * started the container there (pool_target_remember), so every later
  * command with `@POOL SOURCE` goes to the same host.
  *
  * SOURCE is what `HOST: SOURCE` takes (source.h): a local folder, uploaded
@@ -42,6 +43,13 @@ struct pool_target_req {
  * up: no host of @team fits:" and a line per host). */
 int pool_target_resolve(
     const struct pool_target_req *req, struct target *t, char **entry);
+
+/* Remember host for (pool, source as typed) in placements.json: called once
+ * `up` on host succeeded (or left a container there), never before, so a
+ * refused `up` does not lose where the workspace's container is. 0, or -1
+ * with *cause. */
+int pool_target_remember(
+    const char *pool, const char *source, const char *host, char **cause);
 
 /* The remembered host of (pool, source): a new string, or NULL. */
 char *pool_target_remembered(const char *pool, const char *source);

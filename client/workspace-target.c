@@ -248,6 +248,38 @@ client_target_check(const struct client_target_hook *hook, int argc, char **argv
 	return rc;
 }
 
+/* Remember ct's pool host for its SOURCE (pool-target.h); a failure is a
+ * warning: the container is there all the same. */
+static void
+client_target_pool_remember(struct client_target *ct)
+{
+	char *cause = NULL;
+
+	if (pool_target_remember(ct->pool_name, ct->pool_source, ct->pool_host, &cause) !=
+	    0) {
+		fprintf(
+		    stderr, "rdev: up: warning: cannot remember the host: %s\n", cause);
+		free(cause);
+	}
+}
+
+/* up through a pool refused by the chosen host's admission (no room, or the
+ * user at the host's maxEnvironmentsPerUser): *cause gains how to choose
+ * another host. */
+static void
+client_target_pool_refused(struct client_target *ct, char **cause)
+{
+	char *old = *cause;
+
+	if (strstr(old, "no room for this dev container here") == NULL &&
+	    strstr(old, "as many as the host policy allows") == NULL)
+		return;
+	*cause = xasprintf("%s (placed on %s of @%s; `--host NAME` places it on "
+			   "another host of the pool)",
+	    old, ct->pool_host, ct->pool_name);
+	free(old);
+}
+
 /* The backend wrapped (ct->inner) when a target needs its answers
  * amended: up's answer through a pool gets the pool entry's name as "host".
  * (An error about a HOST: SOURCE whose folder is not on the host says so
@@ -262,10 +294,19 @@ client_target_wrapped_call(
 	int up = op != NULL && strcmp(op, "up") == 0, rc;
 
 	rc = ct->inner.call(ct->inner.ctx, req, p, result, cause);
-	if (rc == 0 && ct->pool_host != NULL && up && cJSON_IsObject(*result)) {
+	if (ct->pool_host == NULL || !up)
+		return rc;
+	if (rc == 0 && cJSON_IsObject(*result)) {
 		cJSON_DeleteItemFromObjectCaseSensitive(*result, "host");
 		cJSON_AddStringToObject(*result, "host", ct->pool_host);
 	}
+	/* Remembered once the container is there (up worked, or failed after
+	 * making it): a refused up keeps the placement that worked. */
+	if (rc == 0 ||
+	    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(*result, "containerId")))
+		client_target_pool_remember(ct);
+	else if (cause != NULL && *cause != NULL)
+		client_target_pool_refused(ct, cause);
 	return rc;
 }
 
@@ -362,6 +403,8 @@ client_remote_target(const char *name, int argc, char **argv, int i, unsigned fl
 	req.place = (flags & CLIENT_TARGET_PLACE) != 0;
 	req.accept_new_host_key = accept_new;
 	req.pool = argv[i] + 1; /* (ct->t is replaced by the host's target) */
+	ct->pool_name = req.pool;
+	ct->pool_source = req.source;
 	target_clear(&ct->t);
 	return pool_target_resolve(&req, &ct->t, &ct->pool_host);
 }
