@@ -14,6 +14,7 @@
 #include "agent-ops.h"
 
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -103,6 +104,14 @@ op_info_docker(
 			cJSON_AddNumberToObject(o, "dockerRootFree", free_bytes);
 	}
 	facts = host_usage_facts(p, have_usage ? &u : NULL);
+	if (have_usage) {
+		char uid[32];
+
+		/* (this agent's user: the one placement asks for) */
+		snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
+		cJSON_AddNumberToObject(
+		    facts, "userEnvironments", host_usage_owned(&u, uid));
+	}
 	while ((item = facts->child) != NULL)
 		cJSON_AddItemToObject(
 		    o, item->string, cJSON_DetachItemViaPointer(facts, item));

@@ -91,7 +91,7 @@ placement_misfit(const cJSON *host, const struct placement_req *req)
 		{ "memory", req->memory, 1 },
 		{ "storage", req->storage, 1 },
 	};
-	double offered, held;
+	double offered, held, max, mine;
 
 	if (!cJSON_IsString(state) || strcmp(state->valuestring, "up") != 0) {
 		error =
@@ -112,6 +112,13 @@ placement_misfit(const cJSON *host, const struct placement_req *req)
 		free(has);
 		return out;
 	}
+	/* (admission refuses the user there: placement need not ask) */
+	max = placement_num(host, "maxEnvironmentsPerUser");
+	mine = placement_num(host, "userEnvironments");
+	if (max > 0 && mine >= max)
+		return xasprintf("you have %g running dev container%s there, as many "
+				 "as its policy allows (maxEnvironmentsPerUser %g)",
+		    mine, mine == 1 ? "" : "s", max);
 	if (req->gpu == PLACEMENT_GPU_REQUIRED && placement_num(host, "gpus") < 1)
 		return xstrdup("needs a GPU, has none");
 	return NULL;

@@ -7,7 +7,9 @@
  *
  * A host fits when it is up and what it offers minus what is reserved
  * covers each of the requirements (cpus, memory, storage; a GPU when "gpu"
- * is required). Among those that fit the least loaded wins: the fewest
+ * is required), and the user is below the host's maxEnvironmentsPerUser
+ * ("userEnvironments": the running dev containers of the user the host's
+ * agent runs as). Among those that fit the least loaded wins: the fewest
  * reserved cpus relative to its cpus, then the lowest 1-minute load, then
  * the first in the pool.
  */

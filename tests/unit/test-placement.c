@@ -139,6 +139,29 @@ TEST(storage_and_reserved_memory)
 	cJSON_Delete(hosts);
 }
 
+TEST(user_at_max_environments_is_skipped)
+{
+	cJSON *hosts = hosts_parse("[{\"name\":\"full\",\"state\":\"up\",\"cpus\":4,"
+				   "\"maxEnvironmentsPerUser\":2,\"userEnvironments\":2},"
+				   "{\"name\":\"room\",\"state\":\"up\",\"cpus\":4,"
+				   "\"maxEnvironmentsPerUser\":2,\"userEnvironments\":1},"
+				   "{\"name\":\"nolimit\",\"state\":\"up\",\"cpus\":4,"
+				   "\"userEnvironments\":9}]");
+	struct placement_req req = { 0 };
+	cJSON *reasons = NULL;
+	char *why = placement_misfit(cJSON_GetArrayItem(hosts, 0), &req);
+
+	ASSERT_STR_EQ(why,
+	    "you have 2 running dev containers there, as many as "
+	    "its policy allows (maxEnvironmentsPerUser 2)");
+	free(why);
+	ASSERT_NULL(placement_misfit(cJSON_GetArrayItem(hosts, 1), &req));
+	ASSERT_NULL(placement_misfit(cJSON_GetArrayItem(hosts, 2), &req));
+	ASSERT_INT_EQ(placement_choose(hosts, &req, &reasons), 1);
+	ASSERT_NULL(reasons);
+	cJSON_Delete(hosts);
+}
+
 TEST(size_text)
 {
 	char buf[32];
