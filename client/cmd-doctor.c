@@ -2,16 +2,70 @@
  * does not, with the fix for each (doctor.h). */
 #include "client.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "doctor.h"
+#include "pool-file.h"
+#include "pool-target.h"
+
+/* `rdev doctor @POOL [SOURCE]`: each host of the pool, or the host SOURCE
+ * was placed on; a line "host NAME" before each host's checks. 0, or an
+ * exit code after printing why (no such pool, SOURCE not placed). */
+static int
+cmd_doctor_pool(
+    struct doctor_report *r, const char *arg, const char *source, int accept_new)
+{
+	struct pool_target_req req = { .cmd = "doctor", .pool = arg + 1 };
+	struct target t;
+	const cJSON *e;
+	cJSON *all, *members;
+	char *cause = NULL, *host = NULL;
+	int rc;
+
+	if (source != NULL) {
+		req.source = source;
+		req.accept_new_host_key = accept_new;
+		if ((rc = pool_target_resolve(&req, &t, &host)) != CMD_EXIT_OK)
+			return rc == CMD_EXIT_USAGE ? DOCTOR_EXIT_FAIL : rc;
+		target_clear(&t);
+		doctor_add(r, "host", DOCTOR_OK, NULL, "%s (@%s %s was placed there)",
+		    host, req.pool, source);
+		doctor_host(r, host, accept_new);
+		free(host);
+		return CMD_EXIT_OK;
+	}
+	if ((all = pool_load(&cause)) == NULL) {
+		fprintf(stderr, "rdev: doctor: %s\n", cause);
+		free(cause);
+		return DOCTOR_EXIT_FAIL;
+	}
+	members = pool_members(all, req.pool);
+	if (cJSON_GetArraySize(members) == 0) {
+		fprintf(stderr,
+		    "rdev: doctor: pool %s has no hosts (add one with `rdev hosts add "
+		    "--pool %s HOST`)\n",
+		    req.pool, req.pool);
+		rc = DOCTOR_EXIT_FAIL;
+	} else {
+		cJSON_ArrayForEach(e, members) {
+			doctor_add(r, "host", DOCTOR_OK, NULL, "%s (@%s)",
+			    pool_entry_name(e), req.pool);
+			doctor_host(r, pool_entry_name(e), accept_new);
+		}
+		rc = CMD_EXIT_OK;
+	}
+	cJSON_Delete(members);
+	cJSON_Delete(all);
+	return rc;
+}
 
 static int
 cmd_doctor_exec(int argc, char **argv)
 {
 	struct doctor_report r;
-	const char *arg = NULL;
+	const char *arg = NULL, *source = NULL;
 	char *text;
 	cJSON *o;
 	int json = 0, accept_new = 0, i, rc;
@@ -24,6 +78,8 @@ cmd_doctor_exec(int argc, char **argv)
 		else if (argv[i][0] == '-')
 			return cmd_usage_error(&client_program, &cmd_doctor_entry,
 			    "unknown option %s", argv[i]);
+		else if (arg != NULL && arg[0] == '@' && source == NULL)
+			source = argv[i];
 		else if (arg != NULL)
 			return cmd_usage_error(&client_program, &cmd_doctor_entry,
 			    "one host at a time (%s, then %s)", arg, argv[i]);
@@ -31,7 +87,12 @@ cmd_doctor_exec(int argc, char **argv)
 			arg = argv[i];
 	}
 	doctor_report_init(&r);
-	if (arg != NULL)
+	if (arg != NULL && arg[0] == '@') {
+		if ((rc = cmd_doctor_pool(&r, arg, source, accept_new)) != CMD_EXIT_OK) {
+			doctor_report_clear(&r);
+			return rc;
+		}
+	} else if (arg != NULL)
 		doctor_host(&r, arg, accept_new);
 	else
 		doctor_local(&r);
@@ -49,7 +110,7 @@ cmd_doctor_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_doctor_entry = { "doctor",
-	"[TARGET|HOST] [--json] [--accept-new-host-key]",
+	"[TARGET|HOST|@POOL [SOURCE]] [--json] [--accept-new-host-key]",
 	"check a host (or this machine) and say how to fix what is wrong",
 	"With HOST ([user@]host[:port] or an ssh_config alias; or a TARGET such\n"
 	"as host:path, whose host is used), checks through the broker, one line\n"
@@ -61,6 +122,8 @@ const struct cmd_entry cmd_doctor_entry = { "doctor",
 	"user, the agent's version and how it is reached, stream-local\n"
 	"forwarding, free disk space under the workspace root and Docker's root\n"
 	"(warn under 5 GiB, fail under 1 GiB) and clock skew (warn above 3 s).\n"
+	"With @POOL: each host of the pool, in turn (a line \"host NAME\" before\n"
+	"its checks); with @POOL SOURCE: the host SOURCE was placed on.\n"
 	"With no argument: this machine (the broker and its version, the local\n"
 	"Docker engine, the files in ~/.config/rdev, each pool host, all at once\n"
 	"within 8 s).\n"

@@ -229,6 +229,15 @@ cmd_hosts_ls(struct cmd_hosts_args *a)
 		return CMD_EXIT_FAILURE;
 	}
 	members = pool_members(all, a->pool);
+	if (a->pool != NULL && cJSON_GetArraySize(members) == 0) {
+		fprintf(stderr,
+		    "rdev: hosts: pool %s has no hosts (add one with `rdev hosts add "
+		    "--pool %s HOST`)\n",
+		    a->pool, a->pool);
+		cJSON_Delete(members);
+		cJSON_Delete(all);
+		return CMD_EXIT_FAILURE;
+	}
 	rows = pool_probe(members, pool_probe_timeout_ms(), a->accept_new_host_key);
 	if (a->json) {
 		text = cJSON_PrintUnformatted(rows);

@@ -214,7 +214,15 @@ int
 pool_entry_add(cJSON *entries, const char *name, const char *pool, cJSON *labels)
 {
 	cJSON *e = cJSON_CreateObject();
-	int replaced = pool_entry_remove(entries, name, pool);
+	const cJSON *was = pool_entry_find(entries, name, pool);
+	int replaced;
+
+	/* (added again without --label: the labels it had stay) */
+	if (labels == NULL && was != NULL &&
+	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(was, "labels")))
+		labels =
+		    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(was, "labels"), 1);
+	replaced = pool_entry_remove(entries, name, pool);
 
 	cJSON_AddStringToObject(e, "name", name);
 	cJSON_AddStringToObject(e, "pool", pool);

@@ -31,6 +31,13 @@ TEST(add_replace_remove)
 	ASSERT_INT_EQ(pool_entry_add(e, "h1", "default", NULL), 1);
 	ASSERT_INT_EQ(cJSON_GetArraySize(e), 2);
 	ASSERT_NOT_NULL(pool_entry_find(e, "h1", "team"));
+	/* added again without labels: the ones it had stay */
+	ASSERT_INT_EQ(pool_entry_add(e, "h1", "team", NULL), 1);
+	ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			  cJSON_GetObjectItemCaseSensitive(
+			      pool_entry_find(e, "h1", "team"), "labels"),
+			  "gpu")),
+	    "a100");
 	ASSERT_INT_EQ(pool_entry_remove(e, "h1", "team"), 1);
 	ASSERT_INT_EQ(pool_entry_remove(e, "h1", "team"), 0);
 	ASSERT_NULL(pool_entry_find(e, "h1", "team"));
