@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# pool-replace.sh - where a pool's workspace lives when `up` is refused or
+# sent elsewhere, on two real sshd hosts of the rig (q1: maxEnvironmentsPerUser
+# 1, q2: no limit; one Docker engine, told apart by hostId):
+#   placement skips a host whose user is at its maxEnvironmentsPerUser (q1,
+#   first in the pool, already runs one of ours); a refused `up --host q1`
+#   keeps the placement that worked (status/down still reach q2's); `up
+#   --host` elsewhere and `up` after `hosts rm` of the placed host warn,
+#   naming the old host and `rdev down OLD: SOURCE`; status of a workspace
+#   whose host left the pool says how to reach it; `doctor @POOL` checks
+#   each host, `doctor @POOL SOURCE` the placed one; `hosts ls --pool` of no
+#   such pool fails; `hosts add` again without --label keeps the labels.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+export XDG_CONFIG_HOME=$TEST_TMP/config
+h1=$(rig_host_name q1) h2=$(rig_host_name q2)
+shared=$(rig_shared_folder)
+cleanup() {
+	local rc=$?
+	set +e
+	rig_remove_host_containers "$h1" "$h2"
+	(exit $rc)
+	rig_test_cleanup
+}
+trap cleanup EXIT
+printf '{"hostId": "%s", "maxEnvironmentsPerUser": 1}\n' "$h1" >"$shared/$h1.json"
+printf '{"hostId": "%s"}\n' "$h2" >"$shared/$h2.json"
+rig_host_bg "$h1" --policy "$shared/$h1.json"
+rig_host_bg "$h2" --policy "$shared/$h2.json"
+rig_hosts_wait
+cat "$(rig_host_cfg "$h1")" "$(rig_host_cfg "$h2")" >"$TEST_TMP/ssh_config"
+export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
+for w in w0 w5; do
+	mkdir -p "$TEST_TMP/$w"
+	printf '{"image": "%s"}\n' "$RDEV_RIG_IMAGE_BUSYBOX" >"$TEST_TMP/$w/.devcontainer.json"
+done
+cd "$TEST_TMP"
+rdev hosts add --pool mx --label zone=a "$h1" 2>/dev/null
+rdev hosts add --pool mx "$h2" 2>/dev/null
+# --- LOWs of hosts add / ls --------------------------------------------------------
+rdev hosts add --pool mx "$h1" 2>/dev/null
+check_eq "hosts add again without --label keeps the labels" \
+	"$(rdev hosts ls --pool mx --json | jq -r --arg h "$h1" '.[] | select(.name == $h) | .labels.zone')" a
+s=0; rdev hosts ls --pool nosuch >"$TEST_TMP/ls.out" 2>"$TEST_TMP/ls.err" || s=$?
+check_eq "hosts ls --pool of no such pool: exit 1" "$s" 1
+check "... naming the pool" grep -q "pool nosuch has no hosts" "$TEST_TMP/ls.err"
+
+# --- placement and maxEnvironmentsPerUser -----------------------------------------
+rdev up "$h1:" ./w0 >/dev/null 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "up $h1: ./w0 failed"; }
+check_eq "hosts ls: q1's user runs one (its max)" \
+	"$(rdev hosts ls --pool mx --json | jq -r --arg h "$h1" '.[] | select(.name == $h) | "\(.userEnvironments)/\(.maxEnvironmentsPerUser)"')" 1/1
+rdev up @mx ./w5 >"$TEST_TMP/up5.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "up @mx ./w5 failed (placed on a host at its maxEnvironmentsPerUser?)"; }
+check_eq "up @mx: the host at its maxEnvironmentsPerUser is skipped" "$(jq -r .host "$TEST_TMP/up5.json")" "$h2"
+cid=$(jq -r .containerId "$TEST_TMP/up5.json")
+
+# --- a refused up keeps the placement ---------------------------------------------
+s=0; rdev up @mx ./w5 --host "$h1" >/dev/null 2>"$TEST_TMP/refused.err" || s=$?
+check_eq "up --host q1 (at its max): refused" "$s" 1
+check "... saying how to choose another host" grep -q -- "--host NAME" "$TEST_TMP/refused.err"
+check "... and warning that the one on q2 stays" grep -q "rdev down $h2: $TEST_TMP/w5" "$TEST_TMP/refused.err"
+check_eq "... the placement still names q2: status finds it running" \
+	"$(rdev status @mx ./w5 --json 2>/dev/null | jq -r .state)" running
+
+# --- doctor @POOL [SOURCE] -------------------------------------------------------------
+rdev doctor @mx >"$TEST_TMP/doctor.out" 2>&1 || :
+check "... checking each host" sh -c "grep -q 'host .*$h1' '$TEST_TMP/doctor.out' && grep -q 'host .*$h2' '$TEST_TMP/doctor.out'"
+check_eq "... its agent's version checked on each" "$(grep -c '^ok *agent version' "$TEST_TMP/doctor.out")" 2
+rdev doctor @mx ./w5 >"$TEST_TMP/doctor.out" 2>&1 || :
+check "doctor @mx ./w5: the placed host" grep -q "host .*$h2 (@mx" "$TEST_TMP/doctor.out"
+check "... not the other" sh -c "! grep -q '$h1' '$TEST_TMP/doctor.out'"
+
+# --- the placed host leaves the pool ---------------------------------------------------
+rdev hosts rm --pool mx "$h2" 2>/dev/null
+rdev status @mx ./w5 >/dev/null 2>"$TEST_TMP/status.err" || :
+check "status: placed on a host no longer in the pool, with how to reach it" \
+	grep -q "rdev status $h2: $TEST_TMP/w5" "$TEST_TMP/status.err"
+rdev hosts add --pool mx "$h2" 2>/dev/null
+rdev down "$h1:" ./w0 >/dev/null 2>&1
+rdev hosts rm --pool mx "$h2" 2>/dev/null
+rdev up @mx ./w5 >"$TEST_TMP/up6.json" 2>"$TEST_TMP/up6.err" ||
+	{ cat "$TEST_TMP/up6.err" >&2; fail "up @mx ./w5 after hosts rm failed"; }
+check_eq "up after hosts rm of its host: placed anew" "$(jq -r .host "$TEST_TMP/up6.json")" "$h1"
+check "... warning loudly, naming the old host and how to remove its container" \
+	grep -q "warning: @mx $TEST_TMP/w5 was placed on $h2, which is no longer in the pool.*rdev down $h2: $TEST_TMP/w5" "$TEST_TMP/up6.err"
+rdev down "$h2:" ./w5 >/dev/null 2>&1
+check "... which removes the old one" sh -c "! docker inspect '$cid' >/dev/null 2>&1"
+finish
