@@ -213,24 +213,30 @@ pool_entry_find(const cJSON *entries, const char *name, const char *pool)
 int
 pool_entry_add(cJSON *entries, const char *name, const char *pool, cJSON *labels)
 {
-	cJSON *e = cJSON_CreateObject();
-	const cJSON *was = pool_entry_find(entries, name, pool);
-	int replaced;
+	cJSON *e = cJSON_CreateObject(), *was;
 
+	for (was = entries->child; was != NULL; was = was->next)
+		if (strcmp(pool_entry_name(was), name) == 0 &&
+		    strcmp(pool_entry_pool(was), pool) == 0)
+			break;
 	/* (added again without --label: the labels it had stay) */
 	if (labels == NULL && was != NULL &&
 	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(was, "labels")))
 		labels =
 		    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(was, "labels"), 1);
-	replaced = pool_entry_remove(entries, name, pool);
-
 	cJSON_AddStringToObject(e, "name", name);
 	cJSON_AddStringToObject(e, "pool", pool);
 	cJSON_AddItemToObject(
 	    e, "labels", labels != NULL ? labels : cJSON_CreateObject());
 	cJSON_AddStringToObject(e, "source", "user");
+	/* Replaced where it was: its place in the pool (placement's last
+	 * tie-break) stays. */
+	if (was != NULL) {
+		cJSON_ReplaceItemViaPointer(entries, was, e);
+		return 1;
+	}
 	cJSON_AddItemToArray(entries, e);
-	return replaced;
+	return 0;
 }
 
 int

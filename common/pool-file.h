@@ -31,9 +31,9 @@ int pool_file_write(const char *path, const cJSON *entries, char **cause);
 /* The user's entries then the team file's: new array, or NULL with *cause. */
 cJSON *pool_load(char **cause);
 
-/* Add (or replace: 1) the entry (name, pool) in entries, labels an object
- * of strings (consumed; NULL: none for a new entry, a replaced one's kept).
- * 0 when added. */
+/* Add (or replace, in its place: 1) the entry (name, pool) in entries,
+ * labels an object of strings (consumed; NULL: none for a new entry, a
+ * replaced one's kept). 0 when added. */
 int pool_entry_add(cJSON *entries, const char *name, const char *pool, cJSON *labels);
 /* Remove entry (name, pool) from entries: 1 removed, 0 none. */
 int pool_entry_remove(cJSON *entries, const char *name, const char *pool);

@@ -38,6 +38,9 @@ TEST(add_replace_remove)
 			      pool_entry_find(e, "h1", "team"), "labels"),
 			  "gpu")),
 	    "a100");
+	ASSERT_STR_EQ(pool_entry_pool(cJSON_GetArrayItem(e, 1)), "team"); /* in place */
+	ASSERT_INT_EQ(pool_entry_add(e, "h1", "default", NULL), 1);
+	ASSERT_STR_EQ(pool_entry_pool(cJSON_GetArrayItem(e, 0)), "default");
 	ASSERT_INT_EQ(pool_entry_remove(e, "h1", "team"), 1);
 	ASSERT_INT_EQ(pool_entry_remove(e, "h1", "team"), 0);
 	ASSERT_NULL(pool_entry_find(e, "h1", "team"));
