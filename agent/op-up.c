@@ -141,6 +141,11 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		goto out;
 	}
 	idle = host_policy_idle_stop(&policy, op_up_idle_stop(r));
+	if (idle > 0 && idle < op_up_idle_stop(r))
+		progress_line(r->progress,
+		    "warning: --idle-stop %lds is more than this host's policy allows "
+		    "(idleStop %lds): the container is stopped after %lds unused",
+		    op_up_idle_stop(r), idle, idle);
 	if (res.container_id != NULL &&
 	    (idle > 0 ? idle_watch_arm(res.container_id, idle, &ignore)
 		      : idle_watch_rearm(res.container_id, &ignore)) != 0) {

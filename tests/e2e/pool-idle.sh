@@ -4,8 +4,8 @@
 # it outlives the agent's session); an exec that runs longer than that
 # keeps the container running; once unused it is stopped; `up` resumes it
 # and the watch comes back with it; the host policy's idleStop is the most
-# a user may ask for (1h asked, the policy's 4s applied); `down` removes the
-# watch's files on the host.
+# a user may ask for (1h asked, the policy's 4s applied, with a warning);
+# `down` removes the watch's files on the host.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -61,6 +61,8 @@ eventually "... watched again, and stopped again once unused" running false
 t0=$(date +%s)
 rdev up "$name:$shared/ws" --idle-stop 1h >/dev/null 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "up --idle-stop 1h failed"; }
+check "... saying so, naming the policy's" \
+	grep -q "warning: --idle-stop 3600s is more than this host's policy allows (idleStop 4s)" "$TEST_TMP/up.err"
 eventually "--idle-stop beyond the policy's idleStop: the policy's applies" running false
 check "... (stopped within $(($(date +%s) - t0)) s)" test $(($(date +%s) - t0)) -lt 20
 # `down` takes the watch's files (its limit and lock) with the container.
