@@ -602,7 +602,17 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	}
 	if (send ? source_send(ct->remote, &ct->src, &so, &folder, &ct->sent, &cause)
 		 : source_folder(ct->remote, &ct->src, &folder, &exists, &cause)) {
-		fprintf(stderr, "rdev: %s: %s\n", name, cause);
+		/* A pool's host that cannot be reached: which one it is, and
+		 * how to go elsewhere. */
+		if (ct->pool_host != NULL && remote_conn(ct->remote) == NULL)
+			fprintf(stderr,
+			    "rdev: %s: %s (@%s %s was placed on %s; `rdev up @%s %s "
+			    "--host NAME` places it on another host of the pool, "
+			    "`rdev hosts ls --pool %s` shows which are up)\n",
+			    name, cause, ct->pool_name, ct->pool_source, ct->pool_host,
+			    ct->pool_name, ct->pool_source, ct->pool_name);
+		else
+			fprintf(stderr, "rdev: %s: %s\n", name, cause);
 		free(cause);
 		return CMD_EXIT_FAILURE;
 	}

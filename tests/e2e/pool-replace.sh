@@ -9,7 +9,8 @@
 #   naming the old host and `rdev down OLD: SOURCE`; status of a workspace
 #   whose host left the pool says how to reach it; `doctor @POOL` checks
 #   each host, `doctor @POOL SOURCE` the placed one; `hosts ls --pool` of no
-#   such pool fails; `hosts add` again without --label keeps the labels.
+#   such pool fails; `hosts add` again without --label keeps the labels; the
+#   placed host down: up names the placement and --host.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -87,4 +88,11 @@ check "... warning loudly, naming the old host and how to remove its container" 
 	grep -q "warning: @mx $TEST_TMP/w5 was placed on $h2, which is no longer in the pool.*rdev down $h2: $TEST_TMP/w5" "$TEST_TMP/up6.err"
 rdev down "$h2:" ./w5 >/dev/null 2>&1
 check "... which removes the old one" sh -c "! docker inspect '$cid' >/dev/null 2>&1"
+# --- the placed host down -----------------------------------------------------------
+bash "$RIG" host-stop "$h1"
+"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1 || : # (its session to q1 went on)
+s=0; rdev up @mx ./w5 >/dev/null 2>"$TEST_TMP/down.err" || s=$?
+check_eq "up @mx with its placed host down: exit 1" "$s" 1
+check "... naming the placement and --host" \
+	grep -q "cannot connect.*(@mx ./w5 was placed on $h1; \`rdev up @mx ./w5 --host NAME\`" "$TEST_TMP/down.err"
 finish
