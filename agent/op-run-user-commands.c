@@ -27,6 +27,8 @@ op_run_user_commands_run(const struct agent_op_req *r, cJSON **result, char **ca
 	*result = NULL;
 	if (op_up_steps_opts(r, &opts, cause) != 0)
 		goto out;
+	opts.common_dir = workspace_common_dir_of(
+	    cJSON_GetObjectItemCaseSensitive(r->json, "gitWorktreeCommonDir"));
 	opts.prebuild = agent_op_req_bool(r, "prebuild");
 	opts.stop_for_personalization = agent_op_req_bool(r, "stopForPersonalization");
 	/* (skipNonBlockingCommands stops after waitFor: a prebuild's later

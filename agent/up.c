@@ -447,7 +447,7 @@ up_reuse(struct up_state *s, int *started, char **cause)
 {
 	char *id = xstrdup(up_json_string(s->container, "Id", NULL));
 	const char *stale;
-	int rc = -1, admitted = -1;
+	int rc = -1, admitted = -1, restart = 0;
 
 	labels_note_changed(s->container, s->config_hash, s->p);
 	up_note_mounts_missing(s);
@@ -468,10 +468,13 @@ up_reuse(struct up_state *s, int *started, char **cause)
 		    id, stale);
 		if (docker_container_stop(s->docker, id, -1, cause) < 0)
 			goto out;
+		restart = 1;
 	}
 	/* A stopped container started again takes a place as a new one does
-	 * (its reservation was not counted while it was stopped). */
-	if (s->opts->policy != NULL &&
+	 * (its reservation was not counted while it was stopped); one this up
+	 * stopped only to restart it held its place while it ran: no admission
+	 * (a refusal now would leave a running environment stopped). */
+	if (!restart && s->opts->policy != NULL &&
 	    admission_enter(s->opts->policy, s->docker, s->merged, &admitted, cause) != 0)
 		goto out;
 	progress_line(s->p, "Starting container %.12s", id);

@@ -18,6 +18,7 @@
 struct cmd_ruc_args {
 	struct agent_cmd_steps_args s; /* the options up has too */
 	int prebuild, stop_for_personalization;
+	enum workspace_common_dir common_dir; /* --mount-git-worktree-common-dir */
 };
 
 /* The reference's options (0.89.0) that rdev does not take, and why: each
@@ -37,7 +38,6 @@ static const struct {
 	    "rdev caches the probed environment in the agent's folder" },
 	{ "--terminal-columns", "the steps' output is not a terminal" },
 	{ "--terminal-rows", "the steps' output is not a terminal" },
-	{ "--mount-git-worktree-common-dir", "not taken by rdev" },
 	{ "--oci-auth-hardening", "run-user-commands fetches no Features" },
 	{ "--allow-cross-origin-auth-host", "run-user-commands fetches no Features" },
 };
@@ -98,7 +98,7 @@ static int
 cmd_ruc_bool(int argc, char **argv, int *i, struct cmd_ruc_args *a, const char **msg)
 {
 	static const enum agent_cmd_bool taken[] = { AGENT_BOOL_GIT_ROOT,
-		AGENT_BOOL_SKIP_NON_BLOCKING, AGENT_BOOL_PREBUILD,
+		AGENT_BOOL_COMMON_DIR, AGENT_BOOL_SKIP_NON_BLOCKING, AGENT_BOOL_PREBUILD,
 		AGENT_BOOL_STOP_FOR_PERSONALIZATION, AGENT_BOOL_SKIP_POST_ATTACH };
 	int r = 0, v = 0;
 	size_t k;
@@ -116,6 +116,9 @@ cmd_ruc_bool(int argc, char **argv, int *i, struct cmd_ruc_args *a, const char *
 		a->prebuild = v;
 	else if (taken[k] == AGENT_BOOL_STOP_FOR_PERSONALIZATION)
 		a->stop_for_personalization = v;
+	else if (taken[k] == AGENT_BOOL_COMMON_DIR)
+		a->common_dir =
+		    v ? WORKSPACE_COMMON_DIR_MOUNTED : WORKSPACE_COMMON_DIR_NOT_MOUNTED;
 	else
 		agent_cmd_steps_bool(&a->s, taken[k], v);
 	return 1;
@@ -170,6 +173,7 @@ cmd_ruc_request(struct cmd_ruc_args *a)
 	cJSON_AddBoolToObject(req, "prebuild", a->prebuild);
 	cJSON_AddBoolToObject(req, "stopForPersonalization", a->stop_for_personalization);
 	agent_cmd_steps_request(req, &a->s);
+	workspace_common_dir_add(req, a->common_dir);
 	return req;
 }
 
@@ -316,7 +320,7 @@ const struct cmd_entry cmd_run_user_commands_entry = { "run-user-commands",
 	"--override-config, --user-data-folder, --docker-path,\n"
 	"--docker-compose-path, --container-data-folder,\n"
 	"--container-system-data-folder, --container-session-data-folder,\n"
-	"--terminal-columns, --terminal-rows, --mount-git-worktree-common-dir,\n"
+	"--terminal-columns, --terminal-rows,\n"
 	"--oci-auth-hardening and --allow-cross-origin-auth-host are usage errors\n"
 	"(exit 2) that say why.\n\n" CLIENT_TARGET_HELP,
 	cmd_run_user_commands_exec };

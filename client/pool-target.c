@@ -90,8 +90,9 @@ pool_target_remembered(const char *pool, const char *source)
 	return host;
 }
 
-/* Remember host for (pool, source), under the state directory's lock so that
- * two commands at once both keep theirs. 0, or -1 with *cause. */
+/* Remember host for (pool, source) (NULL: forget it), under the state
+ * directory's lock so that two commands at once both keep theirs. 0, or -1
+ * with *cause. */
 static int
 pool_target_remember_key(
     const char *pool, const char *source, const char *host, char **cause)
@@ -114,11 +115,13 @@ pool_target_remember_key(
 		    strcmp(pool_target_field(e, "source"), source) == 0)
 			cJSON_Delete(cJSON_DetachItemViaPointer(list, e));
 	}
-	e = cJSON_CreateObject();
-	cJSON_AddStringToObject(e, "pool", pool);
-	cJSON_AddStringToObject(e, "source", source);
-	cJSON_AddStringToObject(e, "host", host);
-	cJSON_AddItemToArray(list, e);
+	if (host != NULL) {
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "pool", pool);
+		cJSON_AddStringToObject(e, "source", source);
+		cJSON_AddStringToObject(e, "host", host);
+		cJSON_AddItemToArray(list, e);
+	}
 	root = cJSON_CreateObject();
 	cJSON_AddItemToObject(root, "placements", list);
 	text = cJSON_Print(root);
@@ -348,6 +351,22 @@ pool_target_resolve(const struct pool_target_req *req, struct target *t, char **
 	rc = pool_target_resolve_key(&r, src.kind == SOURCE_LOCAL, t, entry);
 	source_clear(&src);
 	return rc;
+}
+
+char *
+pool_target_remembered_typed(const char *pool, const char *source)
+{
+	struct source src;
+	char *cause = NULL, *host;
+
+	if (source_parse(source, NULL, &src, &cause) != 0) {
+		free(cause);
+		return NULL;
+	}
+	host =
+	    pool_target_remembered(pool, src.kind == SOURCE_LOCAL ? src.path : src.url);
+	source_clear(&src);
+	return host;
 }
 
 int

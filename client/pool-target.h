@@ -5,8 +5,9 @@
  * those whose capacity minus what is reserved covers the configuration's
  * hostRequirements and takes the least loaded (placement.h); `--host NAME`
  * names the entry instead. The choice is remembered per (pool, source) in
- * placements.json in the state directory (agent-state.h) once `up` made or
- * started the container there (pool_target_remember), so every later
+ * placements.json in the state directory (agent-state.h) when `up` runs there
+ * (pool_target_remember; put back when the agent answers that it made no
+ * container), so every later
  * command with `@POOL SOURCE` goes to the same host.
  *
  * SOURCE is what `HOST: SOURCE` takes (source.h): a local folder, uploaded
@@ -44,14 +45,18 @@ struct pool_target_req {
 int pool_target_resolve(
     const struct pool_target_req *req, struct target *t, char **entry);
 
-/* Remember host for (pool, source as typed) in placements.json: called once
- * `up` on host succeeded (or left a container there), never before, so a
- * refused `up` does not lose where the workspace's container is. 0, or -1
- * with *cause. */
+/* Remember host for (pool, source as typed) in placements.json (host NULL:
+ * forget it). `up` remembers its host before it runs (an `up` cut off, its
+ * container made, is still found) and puts back what was remembered before
+ * when the agent answers a failure with no container there (a refused `up`
+ * does not lose where the workspace's container is). 0, or -1 with *cause. */
 int pool_target_remember(
     const char *pool, const char *source, const char *host, char **cause);
 
-/* The remembered host of (pool, source): a new string, or NULL. */
+/* The remembered host of (pool, source): a new string, or NULL. source is
+ * the key (the absolute folder or the URL: pool_target_remember's). */
 char *pool_target_remembered(const char *pool, const char *source);
+/* pool_target_remembered for source as typed (`./app`). */
+char *pool_target_remembered_typed(const char *pool, const char *source);
 
 #endif

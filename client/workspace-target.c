@@ -248,32 +248,38 @@ client_target_check(const struct client_target_hook *hook, int argc, char **argv
 	return rc;
 }
 
-/* Remember ct's pool host for its SOURCE (pool-target.h); a failure is a
- * warning: the container is there all the same. */
+/* Remember host (NULL: forget) for ct's pool SOURCE (pool-target.h); a
+ * failure is a warning: the container is there all the same. */
 static void
-client_target_pool_remember(struct client_target *ct)
+client_target_pool_remember(struct client_target *ct, const char *host)
 {
 	char *cause = NULL;
 
-	if (pool_target_remember(ct->pool_name, ct->pool_source, ct->pool_host, &cause) !=
-	    0) {
+	if (pool_target_remember(ct->pool_name, ct->pool_source, host, &cause) != 0) {
 		fprintf(
 		    stderr, "rdev: up: warning: cannot remember the host: %s\n", cause);
 		free(cause);
 	}
 }
 
-/* up through a pool refused by the chosen host's admission (no room, or the
- * user at the host's maxEnvironmentsPerUser): *cause gains how to choose
- * another host. */
+/* Is cause the chosen host's admission refusing an up (no room, or the user
+ * at the host's maxEnvironmentsPerUser: agent/admission.c's words): no
+ * container was made or started? */
+static int
+client_target_pool_is_refusal(const char *cause)
+{
+	return cause != NULL &&
+	    (strstr(cause, "no room for this dev container here") != NULL ||
+		strstr(cause, "as many as the host policy allows") != NULL);
+}
+
+/* up through a pool refused by the chosen host's admission: *cause gains
+ * how to choose another host. */
 static void
 client_target_pool_refused(struct client_target *ct, char **cause)
 {
 	char *old = *cause;
 
-	if (strstr(old, "no room for this dev container here") == NULL &&
-	    strstr(old, "as many as the host policy allows") == NULL)
-		return;
 	*cause = xasprintf("%s (placed on %s of @%s; `--host NAME` places it on "
 			   "another host of the pool)",
 	    old, ct->pool_host, ct->pool_name);
@@ -292,7 +298,17 @@ client_target_wrapped_call(
 	const char *op =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "op"));
 	int up = op != NULL && strcmp(op, "up") == 0, rc;
+	char *before = NULL;
 
+	/* Remembered before up runs (an up cut off by Ctrl-C or a lost link may
+	 * have made the container: the next one finds it), and put back when
+	 * the host's admission refused it (no container made or started there:
+	 * the placement that worked stays). */
+	if (ct->pool_host != NULL && up) {
+		before = pool_target_remembered_typed(ct->pool_name, ct->pool_source);
+		if (before == NULL || strcmp(before, ct->pool_host) != 0)
+			client_target_pool_remember(ct, ct->pool_host);
+	}
 	rc = ct->inner.call(ct->inner.ctx, req, p, result, cause);
 	if (ct->pool_host == NULL || !up)
 		return rc;
@@ -300,13 +316,12 @@ client_target_wrapped_call(
 		cJSON_DeleteItemFromObjectCaseSensitive(*result, "host");
 		cJSON_AddStringToObject(*result, "host", ct->pool_host);
 	}
-	/* Remembered once the container is there (up worked, or failed after
-	 * making it): a refused up keeps the placement that worked. */
-	if (rc == 0 ||
-	    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(*result, "containerId")))
-		client_target_pool_remember(ct);
-	else if (cause != NULL && *cause != NULL)
+	if (rc != 0 && cause != NULL && client_target_pool_is_refusal(*cause)) {
+		if (before == NULL || strcmp(before, ct->pool_host) != 0)
+			client_target_pool_remember(ct, before);
 		client_target_pool_refused(ct, cause);
+	}
+	free(before);
 	return rc;
 }
 

@@ -24,7 +24,7 @@ cat >"$ws/.devcontainer.json" <<JSON
   "remoteUser": "dev",
   "updateRemoteUserUID": true,
   "updateRemoteUserUID": false,
-  "initializeCommand": "[ ! -e slow ] || sleep 2",
+  "initializeCommand": "[ ! -e slow ] || { touch started; sleep 2; }",
   "onCreateCommand": "echo onCreate >> /tmp/order",
   "updateContentCommand": "echo updateContent >> /tmp/order",
   "postCreateCommand": "echo postCreate >> /tmp/order",
@@ -126,12 +126,13 @@ check_eq "neither ran a step" "$(order)" "$all postAttach updateContent postAtta
 touch "$ws/slow"
 rdev up "$ws" --recreate --json >/dev/null 2>"$TEST_TMP/rec.err" &
 rec=$!
-sleep 1 # (that up holds the workspace's lock, in its initializeCommand)
+# (that up holds the workspace's lock once its initializeCommand runs)
+eventually "up --recreate's initializeCommand runs" test -e "$ws/started"
 # (--json: the lock's wait line is still shown, as up's)
 rdev run-user-commands "$ws" --json >"$TEST_TMP/ruc8.out" 2>"$TEST_TMP/ruc8.err" ||
 	{ cat "$TEST_TMP/ruc8.err" >&2; fail "run-user-commands beside up --recreate failed"; }
 wait $rec || { cat "$TEST_TMP/rec.err" >&2; fail "up --recreate failed"; }
-rm "$ws/slow"
+rm "$ws/slow" "$ws/started"
 check_eq "beside up --recreate: done" "$(tail -n 1 "$TEST_TMP/ruc8.out")" \
 	'{"outcome":"success","result":"done"}'
 check_eq "in the new container, after its up's steps" "$(order)" "$all postAttach"
