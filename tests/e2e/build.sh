@@ -225,8 +225,8 @@ check_eq "Features: exit 1" "$rc" 1
 check_eq "Features: the JSON error" "$(jq -r .outcome "$TEST_TMP/f.json")" error
 check "Features: the message names them" grep -q "Feature 'ghcr.io/x/y:1': https://ghcr.io/v2/x/y/manifests/1: " "$TEST_TMP/f.err"
 check "Features: nothing tagged" sh -c "! docker image inspect '$tag:feat' >/dev/null 2>&1"
-check_eq "an unknown option is a usage error" "$urc" 2
-check "it is named" grep -q "unknown option --push" "$TEST_TMP/u.err"
+check_eq "the reference's --push (true): a usage error" "$urc" 2
+check "it is named, with its default" grep -q -- "--push true: rdev takes only false" "$TEST_TMP/u.err"
 
 # --- remote -------------------------------------------------------------------
 rdev build "$name:~/rbws" --image-name "$tag:remote" >"$TEST_TMP/rb.json" 2>"$TEST_TMP/rb.err" ||

@@ -335,7 +335,7 @@ TEST(run_services_mount_env_labels_reuse_recreate)
 	ASSERT_INT_EQ(service_containers(d, project, "app", 1), 1);
 	ASSERT_INT_EQ(service_containers(d, project, "db", 0), 0);
 
-	/* The workspace mount from the override. */
+	/* The workspace: app's own volume (..:/workspace). */
 	path = xasprintf("%s/hello.txt", ws);
 	if (atomic_file_write(path, "hi there\n", 9, 0644, &cause) != 0)
 		TEST_FAIL("%s", cause);
