@@ -4,6 +4,7 @@
 #include "docker-internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,9 +156,11 @@ docker_container_grace(
 		return 0;
 	t = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(info, "Config"), "StopTimeout");
-	*grace_s = cJSON_IsNumber(t) && t->valuedouble >= 0 && t->valuedouble < 24 * 3600
-	    ? (int)t->valuedouble
-	    : DOCKER_STOP_GRACE_DEFAULT_S;
+	/* (as it is: negative, Docker waits forever; very long, that long) */
+	*grace_s = !cJSON_IsNumber(t)	   ? DOCKER_STOP_GRACE_DEFAULT_S
+	    : t->valuedouble < 0	   ? -1
+	    : t->valuedouble > INT_MAX / 2 ? INT_MAX / 2
+					   : (int)t->valuedouble;
 	*running = docker_container_running(info);
 	cJSON_Delete(info);
 	return 0;
@@ -174,7 +177,7 @@ docker_containers_grace(
 		if (docker_container_grace(d, *ids, &grace, &on, cause) != 0)
 			return -1;
 		*running += on;
-		if (on && grace > *max_s)
+		if (on && *max_s >= 0 && (grace < 0 || grace > *max_s))
 			*max_s = grace;
 	}
 	return 0;
@@ -192,9 +195,12 @@ docker_container_stop(struct docker *d, const char *id, int timeout_s, char **ca
 	if (timeout_s < 0 &&
 	    docker_container_grace(d, id, &timeout_s, &running, cause) != 0)
 		return -1;
+	/* (a StopTimeout of -1 is passed as it is: Docker waits forever, as
+	 * `docker stop` of it does) */
 	snprintf(query, sizeof query, "?t=%d", timeout_s);
-	/* The daemon answers after the grace period at worst. */
-	if (timeout_s < 24 * 3600)
+	/* The daemon answers after the grace period at worst; when that is
+	 * forever (or a day or more), the wait has no limit either. */
+	if (timeout_s >= 0 && timeout_s < 24 * 3600)
 		wait_s += timeout_s;
 	else
 		wait_s = -1;

@@ -140,17 +140,18 @@ int docker_container_create(struct docker *d, const char *name, const cJSON *cre
 int docker_container_start(struct docker *d, const char *id, char **cause);
 /* Stop a container, killing it after timeout_s seconds (negative: the
  * container's own grace, docker_container_grace()'s, passed explicitly so
- * that a hung daemon is given up on DOCKER_TIMEOUT_S after it): 0 stopped, 1
+ * that a hung daemon is given up on DOCKER_TIMEOUT_S after it; a grace of -1,
+ * or of a day or more, is waited for without limit): 0 stopped, 1
  * it was stopped already (Docker's 304), -1 with *cause. */
 /* The grace period a stop gives container id (its Config.StopTimeout,
- * which Compose sets from stop_grace_period; 10 s when it has none) in
- * *grace_s, and whether it runs. A container not there: 0 and 0. 0, or -1
- * with *cause. */
+ * which Compose sets from stop_grace_period, as it is; -1 when negative:
+ * Docker waits forever; 10 s when it has none) in *grace_s, and whether it
+ * runs. A container not there: 0 and 0. 0, or -1 with *cause. */
 int docker_container_grace(
     struct docker *d, const char *id, int *grace_s, int *running, char **cause);
 /* Of ids (NULL-terminated; borrowed): how many run, and the longest grace of
  * those (docker_container_grace()): what a stop of them all at once may
- * take. 0, or -1 with *cause. */
+ * take (-1: no limit, one waits forever). 0, or -1 with *cause. */
 int docker_containers_grace(
     struct docker *d, char *const *ids, int *running, int *max_s, char **cause);
 int docker_container_stop(struct docker *d, const char *id, int timeout_s, char **cause);

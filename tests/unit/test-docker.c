@@ -527,15 +527,21 @@ TEST(stop_passes_the_containers_own_grace)
 	static const char *const bodies[] = {
 		"{\"Config\":{\"StopTimeout\":30},\"State\":{\"Running\":true}}",
 		"{\"Config\":{},\"State\":{\"Running\":true}}",
+		"{\"Config\":{\"StopTimeout\":-1},\"State\":{\"Running\":true}}",
+		"{\"Config\":{\"StopTimeout\":90000},\"State\":{\"Running\":true}}",
 	};
+	/* (-1: Docker waits forever, and so does the stop; 90000 s, a day
+	 * and more, is passed as it is, not replaced by 10) */
 	static const char *const want[] = { "POST /v1.41/containers/abc/stop?t=30 ",
-		"POST /v1.41/containers/abc/stop?t=10 " };
+		"POST /v1.41/containers/abc/stop?t=10 ",
+		"POST /v1.41/containers/abc/stop?t=-1 ",
+		"POST /v1.41/containers/abc/stop?t=90000 " };
 	char *resp[2], *cause = NULL, *req;
 	struct fake fk;
 	struct docker *d;
 	size_t len;
 
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < 4; k++) {
 		resp[0] = xasprintf(INSPECT_ANSWER("%s"), strlen(bodies[k]), bodies[k]);
 		resp[1] = xstrdup("HTTP/1.1 204 No Content\r\n\r\n");
 		fake_start(&fk, (const char *const *)resp, 2);
