@@ -63,18 +63,23 @@ agent_cmd_down_say(
 		    prog->name, folder);
 }
 
-/* The --json line: outcome, removed and, with --volumes, the volumes
- * (strings only: the answer is the agent's). */
+/* The --json line: outcome, removed, keptFor (a shared Compose project's
+ * other workspace) and, with --volumes, the volumes (strings only: the
+ * answer is the agent's). */
 static void
 agent_cmd_down_json(const cJSON *res, long n)
 {
 	const cJSON *removed = cJSON_GetObjectItemCaseSensitive(res, "removedVolumes");
 	const cJSON *kept = cJSON_GetObjectItemCaseSensitive(res, "keptVolumes");
+	const char *kept_for =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "keptFor"));
 	const cJSON *e, *name, *reason;
 	cJSON *out = cJSON_CreateObject(), *list, *k;
 
 	cJSON_AddStringToObject(out, "outcome", "success");
 	cJSON_AddNumberToObject(out, "removed", (double)n);
+	if (kept_for != NULL)
+		cJSON_AddStringToObject(out, "keptFor", kept_for);
 	if (removed != NULL) {
 		list = cJSON_AddArrayToObject(out, "removedVolumes");
 		cJSON_ArrayForEach(e, removed)

@@ -8,16 +8,21 @@
 #include "json-get.h"
 #include "xmalloc.h"
 
-/* The --json line: outcome, stopped, alreadyStopped and the answer's
- * warnings. */
+/* The --json line: outcome, stopped, alreadyStopped, keptFor (a shared
+ * Compose project's other workspace, when the answer has it) and the
+ * answer's warnings. */
 static void
 agent_cmd_stop_json(const cJSON *res, long n, long already)
 {
+	const char *kept_for =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "keptFor"));
 	cJSON *out = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(out, "outcome", "success");
 	cJSON_AddNumberToObject(out, "stopped", (double)n);
 	cJSON_AddNumberToObject(out, "alreadyStopped", (double)already);
+	if (kept_for != NULL)
+		cJSON_AddStringToObject(out, "keptFor", kept_for);
 	agent_cmd_print_json(out, res);
 }
 

@@ -382,7 +382,7 @@ compose_check_dev_container(struct compose *c, const cJSON *found, char **cause)
 	    (other = owner_other_dev_folder(
 		 cJSON_GetObjectItemCaseSensitive(
 		     cJSON_GetObjectItemCaseSensitive(found, "Config"), "Labels"),
-		 config_get_local_folder(c->cfg))) == NULL)
+		 config_get_local_folder(c->cfg), config_get_file(c->cfg))) == NULL)
 		return 0;
 	return error_set(cause,
 	    "service %s of Compose project %s is the dev container of another "

@@ -379,7 +379,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	if (workspace_open_tolerant(r->workspace, r->config, r->id_labels, d, &ws,
 		&config_error, cause) != 0 ||
 	    owner_check(ws.container, cause) != 0 ||
-	    workspace_all_containers(&ws, d, &ids, cause) != 0)
+	    workspace_all_containers(&ws, d, 0, &ids, cause) != 0)
 		goto out;
 	/* (its project's volumes outlive its containers) */
 	if (volumes)
@@ -388,8 +388,10 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	 * but this workspace's own dev container: the last one to go takes
 	 * its services, networks and volumes) */
 	shared = ws.shared_with != NULL;
-	/* Read before the container goes: it knows the mounts it was made with. */
-	if (volumes && !shared)
+	/* Read before the container goes: it knows the mounts it was made with
+	 * (shared or not: the volumes of this workspace's own dev container's
+	 * mounts are its own; one another container uses is kept) */
+	if (volumes)
 		names = op_down_volume_names(&ws);
 	/* (a plain down that leaves volumes a later down --volumes cannot
 	 * find says so to it; one with the container needs no record) */
@@ -486,7 +488,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		unlink(path);
 		free(path);
 	}
-	if (volumes && !shared)
+	if (volumes)
 		op_down_volumes(d, names, removed, kept);
 	/* Without the container its metadata is gone: what it alone knew
 	 * stays, said so (docker volume ls still lists them), when a plain

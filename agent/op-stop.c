@@ -20,7 +20,12 @@ agent_op_stop_progress(const struct progress *p, struct docker *d, char *const *
 		free(why); /* (only the line is lost: the stop says what fails) */
 		return;
 	}
-	if (running > 1 || max_s > 10)
+	if (max_s < 0)
+		progress_line(p,
+		    "stopping %d container%s (no time limit: a "
+		    "StopTimeout of -1 waits for it to exit)",
+		    running, running == 1 ? "" : "s");
+	else if (running > 1 || max_s > 10)
 		progress_line(p, "stopping %d container%s (up to %d s: %s)", running,
 		    running == 1 ? "" : "s", max_s,
 		    running == 1 ? "its grace period" : "their stop_grace_period");
@@ -38,7 +43,7 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	if (workspace_open_tolerant(r->workspace, r->config, r->id_labels, d, &ws,
 		&config_error, cause) != 0 ||
 	    owner_check(ws.container, cause) != 0 ||
-	    workspace_all_containers(&ws, d, &ids, cause) != 0)
+	    workspace_all_containers(&ws, d, 1, &ids, cause) != 0)
 		goto out;
 	agent_op_stop_progress(r->progress, d, ids);
 	/* (each container's StopTimeout, Compose's stop_grace_period, as
@@ -57,9 +62,10 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	if (ws.shared_with != NULL) {
 		cJSON_AddStringToObject(*result, "keptFor", ws.shared_with);
 		agent_op_warning(*result,
-		    "Compose project %s also holds the dev container of workspace "
-		    "%s: kept running for it: %s (only this workspace's own dev "
-		    "container is stopped; stop that workspace to stop them)",
+		    "Compose project %s also holds the running dev container of "
+		    "workspace %s: kept running for it: %s (only this workspace's "
+		    "own dev container is stopped; the stop of the last running "
+		    "workspace stops them)",
 		    ws.compose_project, ws.shared_with, ws.shared_kept);
 	}
 	rc = 0;

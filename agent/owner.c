@@ -205,11 +205,21 @@ owner_entry_other_folder(const cJSON *e, const char *folder, const char *project
 }
 
 const char *
-owner_other_dev_folder(const cJSON *labels, const char *folder)
+owner_other_dev_folder(const cJSON *labels, const char *folder, const char *config_file)
 {
 	const char *f = owner_label(labels, "devcontainer.local_folder");
+	const char *file = owner_label(labels, "devcontainer.config_file");
 
-	return *f != '\0' && (folder == NULL || !owner_same_dir(f, folder)) ? f : NULL;
+	if (*f == '\0')
+		return NULL;
+	if (folder == NULL || !owner_same_dir(f, folder))
+		return f;
+	/* (the same folder, another configuration: .devcontainer/front/ and
+	 * .devcontainer/back/, as the id labels tell them apart) */
+	return config_file != NULL && *config_file != '\0' && *file != '\0' &&
+		!owner_same_dir(file, config_file)
+	    ? file
+	    : NULL;
 }
 
 const char *

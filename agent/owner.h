@@ -62,12 +62,17 @@ const char *owner_list_other_folder(
     const cJSON *list, const char *folder, const char *project_dir, int *is_folder);
 /* The workspace folder of the dev container with these labels (an object
  * of strings: a listing entry's "Labels", an inspect's Config.Labels) when
- * it is not folder (compared as owner_list_other_folder() does), or NULL
- * when it is, or the container names no folder. Whatever the project, a
- * dev container is its own workspace's alone: two configurations naming
- * the same compose files and service share the container, which one must
- * not take, stop or remove for the other. Borrowed from labels. */
-const char *owner_other_dev_folder(const cJSON *labels, const char *folder);
+ * it is not folder (compared as owner_list_other_folder() does); when it is
+ * but its devcontainer.config_file is not config_file (NULL: not known; the
+ * same folder's .devcontainer/front/ and .devcontainer/back/ are two
+ * workspaces, as their id labels say), that configuration file; NULL when it
+ * is this workspace's, or the container names no folder (or, in folder, no
+ * configuration file). Whatever the project, a dev container is its own
+ * workspace's alone: two configurations naming the same compose files and
+ * service share the container, which one must not take, stop or remove for
+ * the other. Borrowed from labels. */
+const char *owner_other_dev_folder(
+    const cJSON *labels, const char *folder, const char *config_file);
 /* Is any container of list workspace folder's, by the same tests as
  * owner_list_other_folder()'s? 1 or 0. */
 int owner_list_any_of_folder(

@@ -389,10 +389,10 @@ workspace_kept_add(struct workspace *ws, const char *name)
 
 int
 workspace_all_containers(
-    struct workspace *ws, struct docker *d, char ***ids, char **cause)
+    struct workspace *ws, struct docker *d, int running_others, char ***ids, char **cause)
 {
 	char *label, **out, *kept;
-	const char *labels[2], *folder, *other, *id, *service, *mine;
+	const char *labels[2], *folder, *other, *id, *service, *mine, *state, *file;
 	cJSON *list = NULL, *c, *labels_of;
 	size_t n = 0;
 
@@ -420,15 +420,26 @@ workspace_all_containers(
 	}
 	/* (a dev container of another workspace whose configuration names the
 	 * same compose files is that workspace's: not stopped nor removed; and
-	 * while it exists, neither is the rest of the project it runs with,
-	 * its services, networks and volumes: this workspace's own dev
-	 * container alone goes) */
+	 * while it exists (for a stop: while it runs), neither is the rest of
+	 * the project it runs with, its services, networks and volumes: this
+	 * workspace's own dev container alone goes. A stop does not keep the
+	 * services for a stopped one: the last running workspace's stop would
+	 * keep them for a workspace stopped before it, and they would never
+	 * stop) */
 	folder = ws->cfg != NULL
 	    ? config_get_local_folder(ws->cfg)
 	    : image_label(ws->container, "devcontainer.local_folder");
+	file = ws->cfg != NULL ? config_get_file(ws->cfg)
+			       : image_label(ws->container, "devcontainer.config_file");
 	cJSON_ArrayForEach(c, list) {
 		labels_of = cJSON_GetObjectItemCaseSensitive(c, "Labels");
-		if ((other = owner_other_dev_folder(labels_of, folder)) != NULL) {
+		state =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "State"));
+		if (running_others &&
+		    strcmp(workspace_state_word(state != NULL ? state : ""), "stopped") ==
+			0)
+			continue;
+		if ((other = owner_other_dev_folder(labels_of, folder, file)) != NULL) {
 			ws->shared_with = xstrdup(other);
 			break;
 		}
@@ -440,8 +451,13 @@ workspace_all_containers(
 			continue;
 		service = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 		    labels_of, "com.docker.compose.service"));
-		if ((other = owner_other_dev_folder(labels_of, folder)) != NULL) {
-			if (ws->shared_with != NULL) {
+		state =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "State"));
+		if ((other = owner_other_dev_folder(labels_of, folder, file)) != NULL) {
+			if (ws->shared_with != NULL &&
+			    !(running_others &&
+				strcmp(workspace_state_word(state != NULL ? state : ""),
+				    "stopped") == 0)) {
 				kept = strcmp(other, ws->shared_with) == 0
 				    ? xasprintf("%s (its dev container)",
 					  service != NULL ? service : id)

@@ -126,10 +126,12 @@ const char *workspace_container_id(const struct workspace *ws);
  * the host is this workspace's, see workspace_left_name()). New NULL-terminated array
  * (free each and the array); empty when there is none. When the project holds another
  * workspace's dev container (in any state), only this workspace's own dev container
- * (if any), with ws->shared_with and ws->shared_kept set. -1 with owner_check()'s
- * *cause when one of the project's is another user's (owner_check_list()). */
-int workspace_all_containers(
-    struct workspace *ws, struct docker *d, char ***ids, char **cause);
+ * (if any), with ws->shared_with and ws->shared_kept set; with running_others
+ * (for a stop), only when that dev container is running, paused or restarting
+ * (a stopped one keeps nothing running). -1 with owner_check()'s *cause when
+ * one of the project's is another user's (owner_check_list()). */
+int workspace_all_containers(struct workspace *ws, struct docker *d, int running_others,
+    char ***ids, char **cause);
 void workspace_ids_free(char **ids);
 /* ws->left_project (or ws->left_error) of a Compose workspace without its
  * dev container, when workspace_all_containers() did not look for it (no

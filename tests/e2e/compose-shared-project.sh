@@ -6,7 +6,8 @@
 # of the same folder through a symlink (its project directory, written
 # otherwise, is the same one). While front's dev container exists, back's
 # stop and down act on back's own alone (front's db and its volume stay);
-# the last to go takes the project.
+# the last running one's stop stops the services, the last to go takes the
+# project.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -31,6 +32,13 @@ for s in front:'"front", "db"' back:'"back"'; do cat >"$root/${s%%:*}/.devcontai
 { "dockerComposeFile": "../../docker-compose.yml", "service": "${s%%:*}", "runServices": [${s#*:}], "workspaceFolder": "/", "updateRemoteUserUID": false }
 JSON
 done
+# back's own dev container mounts a volume of its own: its down --volumes
+# removes it, though the project is kept for front.
+bvol=rdev-test-backcache$$
+cat >"$root/back/.devcontainer/devcontainer.json" <<JSON
+{ "dockerComposeFile": "../../docker-compose.yml", "service": "back", "runServices": ["back"], "workspaceFolder": "/", "updateRemoteUserUID": false,
+  "mounts": ["source=$bvol,target=/cache,type=volume"] }
+JSON
 project=$(basename "$root" | tr -cd 'a-z0-9_-')
 # app_db_compose FILE: a compose file of two services, app and db.
 app_db_compose() {
@@ -54,7 +62,7 @@ cleanup_projects() {
 		docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null
 		docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1
 	done
-	docker volume rm "${project}_dbdata" >/dev/null 2>&1
+	docker volume rm "${project}_dbdata" "$bvol" >/dev/null 2>&1
 	(exit $rc)
 	rig_test_cleanup
 }
@@ -71,16 +79,26 @@ check_eq "up via a symlink of front succeeds" "$rc" 0
 # dev container alone: front's db (and its volume) stay; the last workspace
 # to go takes the project.
 svc() { docker ps -q${2:-} --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=$1" | wc -l; }
-rdev stop "$root/back" >/dev/null 2>"$TEST_TMP/back-stop.err" || fail "stop of back"
+rdev stop --json "$root/back" >"$TEST_TMP/back-stop.json" 2>"$TEST_TMP/back-stop.err" || fail "stop of back"
 check_eq "back's stop stops its dev container" "$(svc back)" 0
 check_eq "... not front's db" "$(svc db)" 1
 check_eq "... nor front" "$(svc front)" 1
-check "... saying what it kept, for whom" grep -qF "also holds the dev container of workspace $root/front: kept running for it: " "$TEST_TMP/back-stop.err"
-rdev down --volumes "$root/back" >/dev/null 2>"$TEST_TMP/back-down.err" || fail "down of back"
+check "... saying what it kept, for whom" grep -qF "also holds the running dev container of workspace $root/front: kept running for it: " "$TEST_TMP/back-stop.err"
+check "... and its --json names whom for" grep -qF "\"keptFor\":\"$root/front\"" "$TEST_TMP/back-stop.json"
+# The last running workspace's stop stops the shared services: back's
+# stopped dev container keeps nothing running (it kept db "for back").
+rdev stop "$root/front" >/dev/null 2>"$TEST_TMP/front-stop.err" || fail "stop of front"
+check_eq "front's stop, the last running, stops its dev container" "$(svc front)" 0
+check_eq "... and the shared db" "$(svc db)" 0
+check "... keeping nothing for back's stopped one" sh -c "! grep -qF 'kept running' '$TEST_TMP/front-stop.err'"
+# down keeps the project for a stopped dev container too.
+rdev down --volumes --json "$root/back" >"$TEST_TMP/back-down.json" 2>"$TEST_TMP/back-down.err" || fail "down of back"
 check_eq "back's down --volumes removes its dev container" "$(svc back a)" 0
-check_eq "... not front's db" "$(svc db)" 1
+check_eq "... not front's (stopped) db" "$(svc db a)" 1
 check "... nor the project's volume" sh -c "docker volume inspect '${project}_dbdata' >/dev/null"
+check "... but the volume of its own mounts" sh -c "! docker volume inspect '$bvol' >/dev/null 2>&1"
 check "... saying so" grep -qF "kept for it: " "$TEST_TMP/back-down.err"
+check "... and its --json names whom for" grep -qF "\"keptFor\":\"$root/front\"" "$TEST_TMP/back-down.json"
 rdev down --volumes "$root/front" >/dev/null 2>"$TEST_TMP/front-down.err" || fail "down of front"
 check_eq "front's down, the last, takes the project" "$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
 check "... its volume too" sh -c "! docker volume inspect '${project}_dbdata' >/dev/null 2>&1"

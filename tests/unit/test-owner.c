@@ -160,13 +160,36 @@ TEST(owner_other_dev_folder_names_other)
 	cJSON *svc =
 	    test_json("{\"com.docker.compose.project.working_dir\":\"/s/stack\"}");
 
-	ASSERT_STR_EQ(owner_other_dev_folder(dev, "/s/wb"), "/s/wa");
-	ASSERT_NULL(owner_other_dev_folder(dev, "/s/wa"));
-	ASSERT_STR_EQ(owner_other_dev_folder(dev, NULL), "/s/wa");
-	ASSERT_NULL(owner_other_dev_folder(svc, "/s/wb"));
-	ASSERT_NULL(owner_other_dev_folder(NULL, "/s/wb"));
+	ASSERT_STR_EQ(owner_other_dev_folder(dev, "/s/wb", NULL), "/s/wa");
+	ASSERT_NULL(owner_other_dev_folder(dev, "/s/wa", NULL));
+	ASSERT_NULL(owner_other_dev_folder(dev, "/s/wa", "/s/wa/.devcontainer.json"));
+	ASSERT_STR_EQ(owner_other_dev_folder(dev, NULL, NULL), "/s/wa");
+	ASSERT_NULL(owner_other_dev_folder(svc, "/s/wb", NULL));
+	ASSERT_NULL(owner_other_dev_folder(NULL, "/s/wb", NULL));
 	cJSON_Delete(dev);
 	cJSON_Delete(svc);
+}
+
+/* One folder, two configurations (.devcontainer/front/ and back/: two
+ * workspaces, as their id labels say): the other's dev container is named by
+ * its configuration file; this one's, and one whose file is not known, are
+ * not another's. */
+TEST(owner_other_dev_folder_compares_config_file)
+{
+	cJSON *back = test_json("{\"devcontainer.local_folder\":\"/s/app\","
+				"\"devcontainer.config_file\":"
+				"\"/s/app/.devcontainer/back/devcontainer.json\"}");
+
+	ASSERT_STR_EQ(owner_other_dev_folder(
+			  back, "/s/app", "/s/app/.devcontainer/front/devcontainer.json"),
+	    "/s/app/.devcontainer/back/devcontainer.json");
+	ASSERT_NULL(owner_other_dev_folder(
+	    back, "/s/app", "/s/app/.devcontainer/back/devcontainer.json"));
+	ASSERT_NULL(owner_other_dev_folder(back, "/s/app", NULL));
+	ASSERT_STR_EQ(owner_other_dev_folder(back, "/s/other",
+			  "/s/app/.devcontainer/back/devcontainer.json"),
+	    "/s/app");
+	cJSON_Delete(back);
 }
 
 /* The other workspace is named by its folder when a container of it says
