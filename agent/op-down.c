@@ -164,6 +164,22 @@ op_down_volume_names(const struct workspace *ws)
 	return names;
 }
 
+/* Prefix each of names (strings) with project's name and "_", as Compose
+ * names the volumes its compose files (the override's, from mounts)
+ * declare. */
+static void
+op_down_project_volume_names(cJSON *names, const char *project)
+{
+	cJSON *n;
+	char *s;
+
+	cJSON_ArrayForEach(n, names) {
+		s = xasprintf("%s_%s", project, n->valuestring);
+		cJSON_SetValuestring(n, s);
+		free(s);
+	}
+}
+
 /* A container of a list answer by name ("/name" without the slash), else
  * by id. Borrowed. */
 static const char *
@@ -393,6 +409,10 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	 * mounts are its own; one another container uses is kept) */
 	if (volumes)
 		names = op_down_volume_names(&ws);
+	/* (Compose names a mount's volume for its project: PROJECT_NAME; the
+	 * project's own are removed with it, but a shared one is kept) */
+	if (volumes && shared && ws.compose_project != NULL)
+		op_down_project_volume_names(names, ws.compose_project);
 	/* (a plain down that leaves volumes a later down --volumes cannot
 	 * find says so to it; one with the container needs no record) */
 	key = op_down_left_key(&ws);

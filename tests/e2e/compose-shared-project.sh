@@ -62,7 +62,7 @@ cleanup_projects() {
 		docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null
 		docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1
 	done
-	docker volume rm "${project}_dbdata" "$bvol" >/dev/null 2>&1
+	docker volume rm "${project}_dbdata" "${project}_$bvol" >/dev/null 2>&1
 	(exit $rc)
 	rig_test_cleanup
 }
@@ -71,6 +71,7 @@ rdev up "$root/front" --json >/dev/null 2>"$TEST_TMP/f.err" || { tail "$TEST_TMP
 rc=0; rdev up "$root/back" --json >/dev/null 2>"$TEST_TMP/b.err" || rc=$?
 cat "$TEST_TMP/b.err" | tail -3 >&2
 check_eq "back's up of the shared compose file succeeds" "$rc" 0
+check "... mounting its own volume (Compose names it for the project)" sh -c "docker volume inspect '${project}_$bvol' >/dev/null"
 mkdir "$TEST_TMP/lnk"; ln -s "$root" "$TEST_TMP/lnk/$(basename "$root")"
 rc=0; rdev up "$TEST_TMP/lnk/$(basename "$root")/front" --json >/dev/null 2>"$TEST_TMP/l.err" || rc=$?
 tail -3 "$TEST_TMP/l.err" >&2
@@ -96,7 +97,7 @@ rdev down --volumes --json "$root/back" >"$TEST_TMP/back-down.json" 2>"$TEST_TMP
 check_eq "back's down --volumes removes its dev container" "$(svc back a)" 0
 check_eq "... not front's (stopped) db" "$(svc db a)" 1
 check "... nor the project's volume" sh -c "docker volume inspect '${project}_dbdata' >/dev/null"
-check "... but the volume of its own mounts" sh -c "! docker volume inspect '$bvol' >/dev/null 2>&1"
+check "... but the volume of its own mounts" sh -c "! docker volume inspect '${project}_$bvol' >/dev/null 2>&1"
 check "... saying so" grep -qF "kept for it: " "$TEST_TMP/back-down.err"
 check "... and its --json names whom for" grep -qF "\"keptFor\":\"$root/front\"" "$TEST_TMP/back-down.json"
 rdev down --volumes "$root/front" >/dev/null 2>"$TEST_TMP/front-down.err" || fail "down of front"
