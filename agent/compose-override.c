@@ -263,6 +263,20 @@ compose_override_entrypoint(cJSON *svc, const struct compose_override_input *in)
 	cJSON_Delete(svc_cmd);
 }
 
+char *
+compose_override_volume_name(const cJSON *mount, const char *project)
+{
+	struct compose_override_mount m;
+	char *name = NULL;
+
+	if (compose_override_mount_read(mount, &m) == 0 && m.type != NULL &&
+	    strcmp(m.type, "volume") == 0 && m.source != NULL && *m.source != '\0')
+		name = m.external ? xstrdup(m.source)
+				  : xasprintf("%s_%s", project, m.source);
+	compose_override_mount_clear(&m);
+	return name;
+}
+
 /* Declare a named volume once in named ({} or {"external": true}). */
 static void
 compose_override_named_volume(cJSON *named, const char *name, int external)

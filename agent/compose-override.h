@@ -61,6 +61,11 @@ char *compose_override_generate(const struct compose_override_input *in, char **
  * breaks (NEL, U+2028, U+2029) written as \u escapes. New string (caller
  * frees). */
 char *compose_override_print(const cJSON *root);
+/* The volume name Compose gives mount (a devcontainer.json "mounts" entry,
+ * string or object) of type volume with a source, once the override declares
+ * it: "PROJECT_SOURCE", or SOURCE itself for an external one. New string, or
+ * NULL (no named volume). */
+char *compose_override_volume_name(const cJSON *mount, const char *project);
 
 /* s with each '$' doubled, for Compose's interpolation. New string. */
 char *compose_override_dollar(const char *s);

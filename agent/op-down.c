@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "compose.h"
 #include "config-subst.h"
+#include "compose-override.h"
 #include "config.h"
 #include "container-removed.h"
 #include "docker.h"
@@ -108,12 +109,16 @@ op_down_compose_rest(struct docker *d, const char *project, int volumes, cJSON *
 	return rc;
 }
 
-/* Add the named volumes of mounts (a "mounts" array) to names, each once. */
+/* Add the named volumes of mounts (a "mounts" array) to names, each once:
+ * for a Compose project's workspace (project not NULL) as Compose names
+ * those the override declares (PROJECT_NAME, an external one as it is: a
+ * plain NAME is another's volume), else as the mount gives it. */
 static void
-op_down_mount_volumes(const cJSON *mounts, cJSON *names)
+op_down_mount_volumes(const cJSON *mounts, const char *project, cJSON *names)
 {
 	const cJSON *m, *type, *source, *n;
 	cJSON *api;
+	char *name;
 	int seen;
 
 	cJSON_ArrayForEach(m, mounts) {
@@ -121,14 +126,18 @@ op_down_mount_volumes(const cJSON *mounts, cJSON *names)
 			continue;
 		type = cJSON_GetObjectItemCaseSensitive(api, "Type");
 		source = cJSON_GetObjectItemCaseSensitive(api, "Source");
+		name = NULL;
 		if (cJSON_IsString(type) && strcmp(type->valuestring, "volume") == 0 &&
-		    cJSON_IsString(source) && *source->valuestring != '\0') {
+		    cJSON_IsString(source) && *source->valuestring != '\0')
+			name = project != NULL ? compose_override_volume_name(m, project)
+					       : xstrdup(source->valuestring);
+		if (name != NULL) {
 			seen = 0;
 			cJSON_ArrayForEach(n, names)
-				seen |= strcmp(n->valuestring, source->valuestring) == 0;
+				seen |= strcmp(n->valuestring, name) == 0;
 			if (!seen)
-				cJSON_AddItemToArray(
-				    names, cJSON_CreateString(source->valuestring));
+				cJSON_AddItemToArray(names, cJSON_CreateString(name));
+			free(name);
 		}
 		cJSON_Delete(api);
 	}
@@ -150,7 +159,8 @@ op_down_volume_names(const struct workspace *ws)
 	if (ws->container != NULL) {
 		if (up_merged_for_container(ws->cfg, ws->container, &merged, &cause) == 0)
 			op_down_mount_volumes(
-			    cJSON_GetObjectItemCaseSensitive(merged, "mounts"), names);
+			    cJSON_GetObjectItemCaseSensitive(merged, "mounts"),
+			    ws->compose_project, names);
 		else {
 			log_warn("down: container %.12s: %s", workspace_container_id(ws),
 			    cause);
@@ -160,24 +170,8 @@ op_down_volume_names(const struct workspace *ws)
 	}
 	op_down_mount_volumes(
 	    cJSON_GetObjectItemCaseSensitive(config_get_object(ws->cfg), "mounts"),
-	    names);
+	    ws->compose_project, names);
 	return names;
-}
-
-/* Prefix each of names (strings) with project's name and "_", as Compose
- * names the volumes its compose files (the override's, from mounts)
- * declare. */
-static void
-op_down_project_volume_names(cJSON *names, const char *project)
-{
-	cJSON *n;
-	char *s;
-
-	cJSON_ArrayForEach(n, names) {
-		s = xasprintf("%s_%s", project, n->valuestring);
-		cJSON_SetValuestring(n, s);
-		free(s);
-	}
 }
 
 /* A container of a list answer by name ("/name" without the slash), else
@@ -344,8 +338,9 @@ op_down_left_unknown(const struct workspace *ws)
 	size_t plen = ws->compose_project != NULL ? strlen(ws->compose_project) : 0;
 	int unknown = 0, seen;
 
+	/* (as the mounts give them: a project's are skipped below) */
 	op_down_mount_volumes(
-	    cJSON_GetObjectItemCaseSensitive(config_get_object(ws->cfg), "mounts"),
+	    cJSON_GetObjectItemCaseSensitive(config_get_object(ws->cfg), "mounts"), NULL,
 	    names);
 	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(ws->container, "Mounts")) {
 		type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Type"));
@@ -409,10 +404,6 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	 * mounts are its own; one another container uses is kept) */
 	if (volumes)
 		names = op_down_volume_names(&ws);
-	/* (Compose names a mount's volume for its project: PROJECT_NAME; the
-	 * project's own are removed with it, but a shared one is kept) */
-	if (volumes && shared && ws.compose_project != NULL)
-		op_down_project_volume_names(names, ws.compose_project);
 	/* (a plain down that leaves volumes a later down --volumes cannot
 	 * find says so to it; one with the container needs no record) */
 	key = op_down_left_key(&ws);

@@ -300,10 +300,11 @@ client_target_wrapped_call(
 	int up = op != NULL && strcmp(op, "up") == 0, rc;
 	char *before = NULL;
 
-	/* Remembered before up runs (an up cut off by Ctrl-C or a lost link may
-	 * have made the container: the next one finds it), and put back when
-	 * the host's admission refused it (no container made or started there:
-	 * the placement that worked stays). */
+	/* Remembered before up runs (an rdev killed while up runs may have
+	 * made the container: the next up finds it), and put back when up
+	 * failed with no container there (its answer names none: a refusal, a
+	 * build or configuration error, a cancel before the container was
+	 * made, or a link lost: the placement that worked stays). */
 	if (ct->pool_host != NULL && up) {
 		before = pool_target_remembered_typed(ct->pool_name, ct->pool_source);
 		if (before == NULL || strcmp(before, ct->pool_host) != 0)
@@ -316,10 +317,12 @@ client_target_wrapped_call(
 		cJSON_DeleteItemFromObjectCaseSensitive(*result, "host");
 		cJSON_AddStringToObject(*result, "host", ct->pool_host);
 	}
-	if (rc != 0 && cause != NULL && client_target_pool_is_refusal(*cause)) {
+	if (rc != 0 &&
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(*result, "containerId"))) {
 		if (before == NULL || strcmp(before, ct->pool_host) != 0)
 			client_target_pool_remember(ct, before);
-		client_target_pool_refused(ct, cause);
+		if (cause != NULL && client_target_pool_is_refusal(*cause))
+			client_target_pool_refused(ct, cause);
 	}
 	free(before);
 	return rc;
