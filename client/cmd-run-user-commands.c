@@ -268,7 +268,8 @@ const struct cmd_entry cmd_run_user_commands_entry = { "run-user-commands",
 	"[--skip-post-attach] [--remote-env NAME=VALUE]... [--secrets-file FILE] "
 	"[--dotfiles-repository URL [--dotfiles-install-command FILE] "
 	"[--dotfiles-target-path PATH]] [--mount-workspace-git-root true|false] "
-	"[--log-format text|json] [--json] " AGENT_CMD_ID_LABEL_USAGE,
+	"[--mount-git-worktree-common-dir true|false] [--log-format text|json] "
+	"[--json] " AGENT_CMD_ID_LABEL_USAGE,
 	"run the lifecycle steps of the running dev container not run yet",
 	"Runs onCreateCommand, updateContentCommand, postCreateCommand, the\n"
 	"dotfiles, postStartCommand and postAttachCommand in TARGET's running dev\n"
@@ -306,7 +307,8 @@ const struct cmd_entry cmd_run_user_commands_entry = { "run-user-commands",
 	"  --dotfiles-repository URL, --dotfiles-install-command FILE,\n"
 	"  --dotfiles-target-path PATH\n"
 	"                  the dotfiles step, as up's (once per container)\n"
-	"  --mount-workspace-git-root true|false\n"
+	"  --mount-workspace-git-root true|false,\n"
+	"  --mount-git-worktree-common-dir true|false\n"
 	"                  as the container's up was given (not given: as made)\n"
 	"  --log-format text|json\n"
 	"                  json: progress as the reference's JSON log lines\n"
