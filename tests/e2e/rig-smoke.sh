@@ -32,6 +32,20 @@ check "a wrong key is refused by the rig host" \
 	sh -c "! ssh -F '$TEST_TMP/other_config' '$name' true 2>/dev/null"
 check_eq "the reference CLI is installed at the pinned version" \
 	"$("$RDEV_DEVCONTAINER_CLI" --version)" "0.89.0"
+# A container of the host user's uid that an earlier host left (a killed
+# test's: no cleanup ran) is removed when a host of that uid starts: the
+# name again (a pid comes back) or a new account given a deleted one's uid
+# (`rdev ls HOST:~` listed it as the new user's: pool-owners' "the user's
+# one environment there" once saw two).
+left=$(docker create --label "dev.rdev.owner_uid=$(id -u "rdev-$name")" \
+	--label devcontainer.local_folder=/nonexistent "$RDEV_RIG_IMAGE_BUSYBOX" true)
+trap 'rc=$?; docker rm -f "$left" >/dev/null 2>&1; (exit $rc); rig_test_cleanup' EXIT
+bash "$RIG" host-stop "$name"
+cfg=$(bash "$RIG" host-start "$name" 2>"$TEST_TMP/restart.err")
+check "a host's start removes a container an earlier host of its uid left" \
+	sh -c "! docker inspect '$left' >/dev/null 2>&1"
+check "... saying so" grep -q "host $name: removing 1 container(s) an earlier host of uid" \
+	"$TEST_TMP/restart.err"
 # (its header is the usage: printed to the last command, however long)
 usage=$(bash "$RIG" no-such-command 2>&1 || true)
 for c in host-start down accounts env; do

@@ -308,6 +308,23 @@ host_user() {
 		die "account $user belongs to another rig (home $home): use another host name"
 }
 
+# Remove the containers labelled as the dev containers of USER's uid
+# (dev.rdev.owner_uid): a host that starts owns none. A container there is an
+# earlier one's that no cleanup reached (a test killed, the dockerd stopped
+# under it), either of this account (a name comes back when a pid does: its
+# home is new too) or of a deleted one whose uid useradd gave to this new
+# account (`down` removes the accounts, not the containers; the engine keeps
+# them): `rdev ls HOST:~` would list it as this user's, and maxEnvironments-
+# PerUser count it (pool-owners once saw a second container id so).
+host_leftovers_remove() {
+	local uid ids
+	uid=$(id -u "$1") || return 0
+	ids=$(timeout 20 docker ps -aq --filter "label=dev.rdev.owner_uid=$uid" 2>/dev/null) || return 0
+	[ -n "$ids" ] || return 0
+	say "host ${1#rdev-}: removing $(wc -w <<<"$ids") container(s) an earlier host of uid $uid left"
+	timeout 60 docker rm -f $ids >/dev/null 2>&1 || true
+}
+
 rig_host_start() {
 	local name=${1:?host name} netns=0 slow_rc=0 sftp=1 max_sessions=100 tcp_fwd=yes unix_fwd=yes
 	local policy= rtt_ms=
@@ -334,6 +351,7 @@ rig_host_start() {
 		die "host $name is already running (rig.sh host-stop $name)"
 	rig_host_stop "$name"
 	with_rig_lock host_user "$name"
+	host_leftovers_remove "$user"
 	# Debian's bash reads ~/.bashrc for every command sshd runs: count them.
 	{
 		echo 'echo "$$ $(date +%s.%N)" >>"$HOME/.rdev-shells"'
