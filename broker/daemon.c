@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #include "json-get.h"
 #include "log.h"
 #include "proto.h"
+#include "proto-conn.h"
 #include "runtime-dir.h"
 #include "xmalloc.h"
 
@@ -903,32 +905,70 @@ broker_on_timer(evutil_socket_t fd, short what, void *arg)
 /* --- start -------------------------------------------------------------- */
 
 /* Another process holds the lock: a broker running, starting or exiting
- * (killed, its socket file left behind). Wait until its socket takes a
- * connection (1), or until the lock is free and now ours (0: start a new
- * one); -1 if neither happens within 10 s. */
+ * (killed, its socket file left behind). Wait until its socket answers a
+ * HELLO (1), or until the lock is free and now ours (0: start a new one);
+ * -1 if neither happens within 10 s. A connection alone is not an answer:
+ * a killed broker's listener takes connections until its exit closes it
+ * (a loaded machine may take a while to run that exit), and a start that
+ * took one for a running broker started none (`kill -9` then `rdev-broker
+ * start`: no broker, 5 tries in 30 here). Its connection then ends
+ * unanswered, and the lock soon comes free. */
 static int
 broker_wait_other(int lock_fd, const char *path)
 {
 	struct sockaddr_un sa;
-	char *cause = NULL;
-	int i, fd, up;
+	struct proto_conn *c = NULL;
+	struct pollfd p;
+	char *cause = NULL, b;
+	int i, fd, rc = -1;
+	ssize_t n;
 
 	if (broker_socket_addr(&sa, path, &cause) != 0) {
 		free(cause);
 		return -1;
 	}
 	for (i = 0; i < 200; i++) {
-		if (flock(lock_fd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
-			up = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-			close(fd);
-			if (up)
-				return 1;
+		if (flock(lock_fd, LOCK_EX | LOCK_NB) == 0) {
+			rc = 0;
+			break;
 		}
-		usleep(50 * 1000);
+		if (c == NULL &&
+		    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+			if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+				close(fd);
+			else {
+				c = proto_conn_new(fd, "the broker");
+				/* (a new connection's buffer takes it: no wait) */
+				if (proto_conn_send_hello(
+					c, "rdev-broker " RDEV_VERSION, &cause) != 0) {
+					free(cause);
+					cause = NULL;
+					proto_conn_free(c);
+					c = NULL;
+				}
+			}
+		}
+		if (c == NULL) {
+			usleep(50 * 1000);
+			continue;
+		}
+		/* (its HELLO back: running; the end of the connection: it was
+		 * exiting, and the lock is looked at again) */
+		p = (struct pollfd){ .fd = proto_conn_fd(c), .events = POLLIN };
+		if (poll(&p, 1, 50) != 1)
+			continue;
+		n = recv(p.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 1) {
+			rc = 1;
+			break;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		proto_conn_free(c);
+		c = NULL;
 	}
-	return -1;
+	proto_conn_free(c);
+	return rc;
 }
 
 /* Bind the socket and listen on it (before the fork: a client that comes
