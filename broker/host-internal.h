@@ -416,6 +416,9 @@ struct host_session {
 	int serving;	   /* host_serve runs: listeners link, else refuse */
 	int ssh_out;	   /* libssh holds output for a full socket */
 	long long last_rx; /* when the SSH socket last had something */
+	/* Why the connection was lost (the lost links' reason), until a
+	 * reconnect: the clients failed meanwhile are told it (the thread's). */
+	char *lost;
 	struct rdev_ssh *ssh;
 	/* A reconnect's connect is under way with this refuser (host_reconnect;
 	 * host_connect_wait restarts it around the forward requests it runs);

@@ -380,6 +380,27 @@ host_maybe_end_idle(struct host_session *h)
 
 enum host_end { HOST_END_STOP, HOST_END_IDLE, HOST_END_LOST };
 
+/* Keep why the connection was lost (copied; NULL: a reconnect, no loss). */
+static void
+host_set_lost(struct host_session *h, const char *why)
+{
+	free(h->lost);
+	h->lost = why != NULL ? xstrdup(why) : NULL;
+}
+
+/* What a client failed while the session is down is told: after a loss,
+ * the loss first (its request came after it, or before its link opened: it
+ * is as lost as the links, though the next attempt's connect is what
+ * failed it), then what failed now. New string. */
+static char *
+host_down_cause(const struct host_session *h, const char *cause)
+{
+	if (h->lost == NULL)
+		return xstrdup(cause);
+	return xasprintf("lost the SSH connection to %s: %s; reconnecting: %s", h->label,
+	    h->lost, cause);
+}
+
 /* An SSH error message (cause) without the session's "host NAME (ADDRESS)"
  * prefix: the reason alone, for a message that names the host itself. A
  * pointer into cause. */
@@ -463,10 +484,11 @@ host_serve(struct host_session *h)
 				host_set_state(h, HOST_LOST, cause);
 				/* (sshd killed: whether this step or the check
 				 * below meets it first is timing; one reason) */
-				host_links_lost(h,
+				host_set_lost(h,
 				    ssh_is_connected(rdev_ssh_session(h->ssh))
 					? host_lost_reason(h, cause)
 					: HOST_LOST_CLOSED);
+				host_links_lost(h, h->lost);
 				free(cause);
 				host_close_all_links(h);
 				end = HOST_END_LOST;
@@ -480,6 +502,7 @@ host_serve(struct host_session *h)
 		if (!ssh_is_connected(rdev_ssh_session(h->ssh))) {
 			host_set_state(h, HOST_LOST, "the connection was closed");
 			log_warn("%s: connection closed", h->label);
+			host_set_lost(h, HOST_LOST_CLOSED);
 			host_links_lost(h, HOST_LOST_CLOSED);
 			host_close_all_links(h);
 			end = HOST_END_LOST;
@@ -628,6 +651,7 @@ host_jobs_attempt_failed(struct host_session *h, const char *cause)
 	int key_unknown = !h->attempt_accepted_new &&
 	    h->connect_report.fail == SSH_FAIL_HOSTKEY &&
 	    h->connect_report.hostkey == SSH_HOSTKEY_UNKNOWN;
+	char *told = host_down_cause(h, cause);
 	int kept;
 
 	pthread_mutex_lock(&h->lock);
@@ -638,8 +662,9 @@ host_jobs_attempt_failed(struct host_session *h, const char *cause)
 		if (key_unknown && j->accept_new_host_key)
 			TAILQ_INSERT_TAIL(&retry, j, entry);
 		else
-			host_fail_job(j, cause, h->connect_report.fail);
+			host_fail_job(j, told, h->connect_report.fail);
 	}
+	free(told);
 	kept = !TAILQ_EMPTY(&retry);
 	host_jobs_put_back(h, &retry);
 	return kept;
@@ -711,6 +736,7 @@ host_reconnect(struct host_session *h, const char *first_cause)
 			LIST_FOREACH(a, &h->autos, entry)
 				a->relay->fw.have_target = 0;
 			host_set_state(h, HOST_CONNECTED, NULL);
+			host_set_lost(h, NULL);
 			log_info("%s: reconnected after %d attempts", h->label, attempt);
 			free(last_cause);
 			return 0;
@@ -807,8 +833,15 @@ host_session_main(void *arg)
 	if (h->state == HOST_CONNECTED)
 		host_state_change(h, HOST_CLOSED);
 	pthread_mutex_unlock(&h->lock);
-	/* Clients that came while we were ending. */
-	host_fail_jobs(h, "the host session ended; try again", SSH_FAIL_NONE);
+	/* Clients that came while we were ending (after a loss: told it, as
+	 * the links were; no forwards, so no reconnect failed them). */
+	if (h->lost != NULL) {
+		char *told = host_down_cause(h, "the host session ended; try again");
+
+		host_fail_jobs(h, told, SSH_FAIL_NONE);
+		free(told);
+	} else
+		host_fail_jobs(h, "the host session ended; try again", SSH_FAIL_NONE);
 	rdev_ssh_free(h->ssh);
 	h->ssh = NULL;
 	host_watch_free(h);
@@ -1008,6 +1041,7 @@ host_session_free(struct host_session *h)
 	free(h->agent_start_error);
 	free(h->label);
 	free(h->error);
+	free(h->lost);
 	cJSON_Delete(h->restore);
 	cJSON_Delete(h->restore_errors);
 	free(h);
