@@ -2,6 +2,7 @@
  * compose-override.h). */
 #include "compose-override.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "config-merge.h"
 #include "container-spec.h"
 #include "error.h"
+#include "mount-string.h"
 #include "owner.h"
 #include "xmalloc.h"
 
@@ -41,7 +43,8 @@ compose_override_scalar(const cJSON *v)
 	return NULL;
 }
 
-/* A mount as the reference's parseMount() reads it, laxly. */
+/* A mount as the reference's parseMount() reads it: the fields it knows,
+ * others ignored. */
 struct compose_override_mount {
 	char *type;
 	char *source;
@@ -65,11 +68,67 @@ compose_override_flag_true(const char *v)
 	return v == NULL || *v == '\0' || strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
 }
 
+/* Apply one key=value field of a mount string (key lowercased, value NULL
+ * for a bare key) as the reference's parseMount() would; other keys mean
+ * nothing to the override. */
+static void
+compose_override_mount_field(
+    struct compose_override_mount *m, const char *key, const char *val)
+{
+	char **slot = NULL;
+
+	if (strcmp(key, "type") == 0)
+		slot = &m->type;
+	else if (strcmp(key, "source") == 0 || strcmp(key, "src") == 0)
+		slot = &m->source;
+	else if (strcmp(key, "target") == 0 || strcmp(key, "destination") == 0 ||
+	    strcmp(key, "dst") == 0)
+		slot = &m->target;
+	else if (strcmp(key, "readonly") == 0 || strcmp(key, "ro") == 0)
+		m->readonly = compose_override_flag_true(val);
+	else if (strcmp(key, "external") == 0)
+		m->external = val != NULL && strcmp(val, "true") == 0;
+	if (slot != NULL && val != NULL) {
+		free(*slot);
+		*slot = xstrdup(val);
+		/* (docker reads "type=Volume" as a volume: so does op-down) */
+		if (slot == &m->type)
+			for (char *p = *slot; *p != '\0'; p++)
+				*p = (char)tolower((unsigned char)*p);
+	}
+}
+
+/* Read a mount string with the one parser of its syntax (mount-string.h:
+ * quoted fields, keys in any case), so the override and docker see the same
+ * fields. -1 with *cause when it does not parse. */
 static int
-compose_override_mount_read(const cJSON *mount, struct compose_override_mount *m)
+compose_override_mount_string(
+    const char *s, struct compose_override_mount *m, char **cause)
+{
+	char **fields, *key;
+	const char *val;
+	size_t i;
+	int rc = 0;
+
+	if ((fields = mount_string_split(s, cause)) == NULL)
+		return -1;
+	for (i = 0; fields[i] != NULL; i++) {
+		if ((rc = mount_string_field(fields[i], &key, &val, cause)) != 0)
+			break;
+		compose_override_mount_field(m, key, val);
+		free(key);
+	}
+	mount_string_fields_free(fields);
+	return rc;
+}
+
+/* A mount (string or object) into m; -1 with *cause (m cleared) when a
+ * string does not parse or there is no target. */
+static int
+compose_override_mount_read(
+    const cJSON *mount, struct compose_override_mount *m, char **cause)
 {
 	const cJSON *v;
-	char *copy, *field, *save = NULL, *eq, **slot;
 
 	memset(m, 0, sizeof *m);
 	if (cJSON_IsObject(mount)) {
@@ -84,37 +143,14 @@ compose_override_mount_read(const cJSON *mount, struct compose_override_mount *m
 		v = cJSON_GetObjectItemCaseSensitive(mount, "external");
 		m->external = cJSON_IsTrue(v) ||
 		    (cJSON_IsString(v) && compose_override_flag_true(v->valuestring));
-	} else if (cJSON_IsString(mount)) {
-		copy = xstrdup(mount->valuestring);
-		for (field = strtok_r(copy, ",", &save); field != NULL;
-		     field = strtok_r(NULL, ",", &save)) {
-			if ((eq = strchr(field, '=')) != NULL)
-				*eq++ = '\0';
-			slot = NULL;
-			if (strcmp(field, "type") == 0)
-				slot = &m->type;
-			else if (strcmp(field, "source") == 0 ||
-			    strcmp(field, "src") == 0)
-				slot = &m->source;
-			else if (strcmp(field, "target") == 0 ||
-			    strcmp(field, "destination") == 0 ||
-			    strcmp(field, "dst") == 0)
-				slot = &m->target;
-			else if (strcmp(field, "readonly") == 0 ||
-			    strcmp(field, "ro") == 0)
-				m->readonly = compose_override_flag_true(eq);
-			else if (strcmp(field, "external") == 0)
-				m->external = eq != NULL && strcmp(eq, "true") == 0;
-			if (slot != NULL && eq != NULL) {
-				free(*slot);
-				*slot = xstrdup(eq);
-			}
-		}
-		free(copy);
+	} else if (cJSON_IsString(mount) &&
+	    compose_override_mount_string(mount->valuestring, m, cause) != 0) {
+		compose_override_mount_clear(m);
+		return -1;
 	}
 	if (m->target == NULL || *m->target == '\0') {
 		compose_override_mount_clear(m);
-		return -1;
+		return error_set(cause, "no target");
 	}
 	if (m->source != NULL && *m->source == '\0') {
 		free(m->source);
@@ -269,7 +305,7 @@ compose_override_volume_name(const cJSON *mount, const char *project)
 	struct compose_override_mount m;
 	char *name = NULL;
 
-	if (compose_override_mount_read(mount, &m) == 0 && m.type != NULL &&
+	if (compose_override_mount_read(mount, &m, NULL) == 0 && m.type != NULL &&
 	    strcmp(m.type, "volume") == 0 && m.source != NULL && *m.source != '\0')
 		name = m.external ? xstrdup(m.source)
 				  : xasprintf("%s_%s", project, m.source);
@@ -298,7 +334,7 @@ compose_override_volumes(
 	const cJSON *mounts = cJSON_GetObjectItemCaseSensitive(in->merged, "mounts"), *m;
 	struct compose_override_mount cm;
 	cJSON *all = cJSON_CreateArray(), *out = cJSON_CreateArray();
-	char *text;
+	char *text, *why = NULL;
 	int i = 0, rc = -1;
 
 	/* (no workspaceMount: for Compose the reference mounts nothing, the
@@ -308,11 +344,12 @@ compose_override_volumes(
 	cJSON_ArrayForEach(m, in->extra_mounts)
 		cJSON_AddItemToArray(all, cJSON_Duplicate(m, 1));
 	cJSON_ArrayForEach(m, all) {
-		if (compose_override_mount_read(m, &cm) != 0) {
+		if (compose_override_mount_read(m, &cm, &why) != 0) {
 			text = cJSON_IsString(m) ? xstrdup(m->valuestring)
 						 : cJSON_PrintUnformatted(m);
-			error_set(cause, "mounts[%d] %s: no target", i, text);
+			error_set(cause, "mounts[%d] %s: %s", i, text, why);
 			free(text);
+			free(why);
 			goto out;
 		}
 		i++;

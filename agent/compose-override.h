@@ -51,8 +51,10 @@ struct compose_override_input {
 };
 
 /* The override file's text (compose_override_print()). New string (caller
- * frees), or NULL with *cause naming a mount that cannot be read
- * ("mounts[2] ...: no target"). */
+ * frees), or NULL with *cause naming a mount that cannot be read: no
+ * target, or a string docker refuses for its syntax (mount-string.h, the
+ * one parser of it: "mounts[2] ...: no target", "mounts[0] ...: missing
+ * closing \" in quoted field"). */
 char *compose_override_generate(const struct compose_override_input *in, char **cause);
 
 /* root as JSON that YAML readers (PyYAML, libyaml, go-yaml) read as the same
@@ -64,7 +66,7 @@ char *compose_override_print(const cJSON *root);
 /* The volume name Compose gives mount (a devcontainer.json "mounts" entry,
  * string or object) of type volume with a source, once the override declares
  * it: "PROJECT_SOURCE", or SOURCE itself for an external one. New string, or
- * NULL (no named volume). */
+ * NULL (no named volume, or a string that does not parse). */
 char *compose_override_volume_name(const cJSON *mount, const char *project);
 
 /* s with each '$' doubled, for Compose's interpolation. New string. */

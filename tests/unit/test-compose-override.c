@@ -213,13 +213,13 @@ TEST(override_volumes_and_named_volumes)
 			     "\"type=tmpfs,target=/tmp/t\","
 			     "\"type=volume,source=cache,target=/cache2\"]}",
 		NULL, NULL, NULL,
-		"type=bind,source=/home/u/my $work "
-		"\"q\",target=/workspace,consistency=cached",
+		"type=bind,\"source=/home/u/my $work \"\"q\"\",x\","
+		"target=/workspace,consistency=cached",
 		0);
 
 	ASSERT_STR_CONTAINS(got,
 	    "\"volumes\":[\"cache:/cache\",\"/etc/x:/x:ro\",\"ext:/e\",\"/tmp/t\","
-	    "\"cache:/cache2\",\"/home/u/my $$work \\\"q\\\":/workspace\"]}},"
+	    "\"cache:/cache2\",\"/home/u/my $$work \\\"q\\\",x:/workspace\"]}},"
 	    "\"volumes\":{\"cache\":{},\"ext\":{\"external\":true}}}");
 	free(got);
 }
@@ -237,6 +237,94 @@ TEST(override_mount_without_target_is_an_error)
 	ASSERT_STR_CONTAINS(cause, "mounts[1] source=/x: no target");
 	free(cause);
 	cJSON_Delete(m);
+}
+
+/* A mount string as docker reads it (mount-string.h): whole fields quoted,
+ * a comma inside one, keys in any case, external= of a string. */
+TEST(override_mount_string_fields)
+{
+	char *got =
+	    generate_compact("{\"mounts\":[\"\\\"source=/a,b\\\",target=/c,RO\","
+			     "\"Type=Volume,SRC=v1,dst=/v,external=true\","
+			     "\"type=volume,source=v2,destination=/w,external=false,"
+			     "volume-nocopy,consistency=cached\","
+			     "\"type=volume,source=v3,target=/x,source=v4\"]}",
+		NULL, NULL, NULL, NULL, 0);
+
+	ASSERT_STR_CONTAINS(got,
+	    "\"volumes\":[\"/a,b:/c:ro\",\"v1:/v\",\"v2:/w\",\"v4:/x\"]}},"
+	    "\"volumes\":{\"v1\":{\"external\":true},\"v2\":{},\"v4\":{}}}");
+	free(got);
+}
+
+/* A mount string docker refuses for its syntax is refused, naming why; it
+ * names no volume for down either. */
+TEST(override_mount_string_hostile)
+{
+	static const struct {
+		const char *mount, *why;
+	} cases[] = {
+		{ "\"source=/a,target=/b", "missing closing \" in quoted field" },
+		{ "source=/a\"b,target=/b", "\" inside an unquoted field" },
+		{ "\"source=/a\"x,target=/b", "text after the closing \"" },
+		{ "source=/a,target=/b\nsource=/c", "line break in mount string" },
+		{ "  ", "value is empty" },
+		{ "source=/a, target=/b", "key \" target\" has spaces around it" },
+		{ "source=,target=/b", "empty value for \"source\"" },
+		{ ",,,,", "no target" },
+		{ "target", "no target" },
+	};
+	struct compose_override_input in = { 0 };
+	char *cause, *want;
+	cJSON *m, *mounts;
+
+	in.service = "app";
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		m = cJSON_CreateObject();
+		mounts = cJSON_AddArrayToObject(m, "mounts");
+		cJSON_AddItemToArray(mounts, cJSON_CreateString(cases[i].mount));
+		in.merged = m;
+		cause = NULL;
+		ASSERT_NULL(compose_override_generate(&in, &cause));
+		want = xasprintf("mounts[0] %s: ", cases[i].mount);
+		ASSERT_TRUE(strncmp(cause, want, strlen(want)) == 0);
+		ASSERT_STR_CONTAINS(cause, cases[i].why);
+		ASSERT_NULL(
+		    compose_override_volume_name(cJSON_GetArrayItem(mounts, 0), "proj"));
+		free(want);
+		free(cause);
+		cJSON_Delete(m);
+	}
+}
+
+/* Down's names for the volumes the override declares. */
+TEST(override_volume_name)
+{
+	static const struct {
+		const char *mount, *want;
+	} cases[] = {
+		{ "\"type=volume\",\"source=a,b\",target=/x", "p_a,b" },
+		{ "TYPE=VOLUME,source=c,target=/x,external=true", "c" },
+		{ "{\"type\":\"volume\",\"source\":\"d\",\"target\":\"/x\","
+		  "\"external\":true}",
+		    "d" },
+		{ "type=bind,source=/e,target=/x", NULL },
+		{ "type=volume,target=/x", NULL },
+	};
+	cJSON *m;
+	char *got;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		m = cases[i].mount[0] == '{' ? test_json(cases[i].mount)
+					     : cJSON_CreateString(cases[i].mount);
+		got = compose_override_volume_name(m, "p");
+		if (cases[i].want == NULL)
+			ASSERT_NULL(got);
+		else
+			ASSERT_STR_EQ(got, cases[i].want);
+		free(got);
+		cJSON_Delete(m);
+	}
 }
 
 TEST(override_version_and_image)
