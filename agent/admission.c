@@ -83,8 +83,8 @@ admission_lock_open(const char *host_id, char **cause)
 	return fd;
 }
 
-/* Does a new container of req fit, with the lock held? 0, or -1 with
- * *cause. */
+/* Does a new container of req fit, with the lock held? 0, or
+ * ADMISSION_REFUSED or -1 (could not tell) with *cause. */
 static int
 admission_check(
     const struct host_policy *p, struct docker *d, const cJSON *merged, char **cause)
@@ -107,7 +107,7 @@ admission_check(
 		    me, owned, owned == 1 ? "" : "s", p->max_envs_per_user);
 		free(me);
 		host_usage_clear(&u);
-		return -1;
+		return ADMISSION_REFUSED;
 	}
 	facts = host_usage_facts(p, &u);
 	host_usage_clear(&u);
@@ -120,14 +120,14 @@ admission_check(
 		return 0;
 	error_set(cause, "no room for this dev container here: %s", why);
 	free(why);
-	return -1;
+	return ADMISSION_REFUSED;
 }
 
 int
 admission_enter(const struct host_policy *p, struct docker *d, const cJSON *merged,
     int *lock, char **cause)
 {
-	int fd;
+	int fd, rc;
 
 	*lock = -1;
 	if ((fd = admission_lock_open(p->host_id, cause)) < 0)
@@ -140,9 +140,9 @@ admission_enter(const struct host_policy *p, struct docker *d, const cJSON *merg
 			return -1;
 		}
 	}
-	if (admission_check(p, d, merged, cause) != 0) {
+	if ((rc = admission_check(p, d, merged, cause)) != 0) {
 		close(fd);
-		return -1;
+		return rc;
 	}
 	*lock = fd;
 	return 0;

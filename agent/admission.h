@@ -21,10 +21,16 @@ struct host_policy;
 /* May this process's user create containers here (allowedUsers)? 0, or -1
  * with *cause. */
 int admission_user(const struct host_policy *p, char **cause);
+/* admission_enter()'s refusal: the owner at maxEnvironmentsPerUser, or no
+ * room for the requirements. Nothing was made: another host may take it
+ * (the op's answer says so with "errorCode":"admission-refused"). */
+#define ADMISSION_REFUSED (-2)
+
 /* Take the host-wide lock and check that a container with merged's
  * hostRequirements fits (see above). 0 and *lock (pass to
- * admission_leave() once the container exists or was not made), or -1 with
- * *cause (the lock is not held then). */
+ * admission_leave() once the container exists or was not made), or
+ * ADMISSION_REFUSED or -1 (could not tell: the lock, Docker) with *cause
+ * (the lock is not held then). */
 int admission_enter(const struct host_policy *p, struct docker *d, const cJSON *merged,
     int *lock, char **cause);
 /* Let the next one in; -1 is a no-op. */

@@ -44,7 +44,8 @@ struct agent_backend {
 	/* Run request req (consumed: {"op":NAME,...}, agent-ops.h) and return
 	 * its result; progress to p (may be NULL). 0, or -1 with *cause; either
 	 * way the caller frees *result (on failure the error's details, up's
-	 * containerId and description, or NULL). */
+	 * containerId and description, and the answer's "errorCode" when it
+	 * has one, docs/PROTOCOL.md; or NULL). */
 	int (*call)(void *ctx, cJSON *req, const struct progress *p, cJSON **result,
 	    char **cause);
 	/* Run command in the workspace's container, streamed to and from this

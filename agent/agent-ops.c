@@ -200,6 +200,7 @@ agent_op_error_code(int rc)
 	case AGENT_OP_ERR_NO_WORKSPACE: return "no-workspace";
 	case AGENT_OP_ERR_NOT_RUNNING: return "not-running";
 	case AGENT_OP_ERR_NOT_OWNER: return "not-owner";
+	case AGENT_OP_ERR_ADMISSION_REFUSED: return "admission-refused";
 	}
 	return NULL;
 }

@@ -80,9 +80,12 @@ char *agent_op_req_up_cmd(const struct agent_op_req *r, const char *prog);
 #define AGENT_OP_ERR_NO_WORKSPACE (-2)
 #define AGENT_OP_ERR_NOT_RUNNING (-3)
 #define AGENT_OP_ERR_NOT_OWNER (-4)
+/* An up the host's admission refused (admission.h): nothing was made or
+ * started, another host may take it (a pool's client says so). */
+#define AGENT_OP_ERR_ADMISSION_REFUSED (-5)
 /* The "errorCode" of a handler's return value rc: "no-workspace",
- * "not-running", "not-owner", or NULL (none: any other failure). Static
- * string. */
+ * "not-running", "not-owner", "admission-refused", or NULL (none: any other
+ * failure). Static string. */
 const char *agent_op_error_code(int rc);
 
 #define AGENT_OP_WORKSPACE 0x01 /* "workspace" is required */

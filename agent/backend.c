@@ -11,10 +11,18 @@ backend_local_call(
     void *ctx, cJSON *req, const struct progress *p, cJSON **result, char **cause)
 {
 	int rc = agent_op_call(req, "rdev", p, result, cause);
+	const char *code = agent_op_error_code(rc);
 
 	secrets_request_wipe(req);
 	cJSON_Delete(req);
-	return rc != 0 ? -1 : 0; /* (the errorCode kinds are serve's) */
+	/* (into the details, as a remote agent's answer gives it:
+	 * proto_conn_response) */
+	if (code != NULL) {
+		if (*result == NULL)
+			*result = cJSON_CreateObject();
+		cJSON_AddStringToObject(*result, "errorCode", code);
+	}
+	return rc != 0 ? -1 : 0;
 }
 
 static int

@@ -600,7 +600,7 @@ compose_build(struct compose *c, int only_service, char **cause)
  * container or a stopped one started again, with the host-wide lock held
  * until Compose has started it. replace_id: the service's container that the
  * new one replaces (`--rebuild`, `--recreate`), removed just before `up -d`;
- * or NULL. */
+ * or NULL. 0, or ADMISSION_REFUSED or -1 with *cause. */
 static int
 compose_start(struct compose *c, const char *config_hash, int have_container,
     const char *replace_id, char **cause)
@@ -614,7 +614,7 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 	char *version = NULL;
 	const char *user, *image_user, *set_image = NULL;
 	struct stat st;
-	int rc = -1, admitted = -1, removed;
+	int rc = -1, admitted = -1, removed, arc;
 
 	if (!have_container && compose_build(c, 0, cause) != 0)
 		goto out;
@@ -713,8 +713,11 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 		compose_argv_add(&a, "--no-recreate");
 	compose_argv_services(c, &a);
 	if (c->opts->policy != NULL &&
-	    admission_enter(c->opts->policy, c->d, merged, &admitted, cause) != 0)
+	    (arc = admission_enter(c->opts->policy, c->d, merged, &admitted, cause)) !=
+		0) {
+		rc = arc; /* (ADMISSION_REFUSED: compose_up says so) */
 		goto out;
+	}
 	/* Again, the build (minutes, maybe) done: another user's (or
 	 * workspace's) up of the same project name may have made its
 	 * containers meanwhile, which this `up` would recreate as ours (with a host
@@ -981,8 +984,9 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	if (found != NULL)
 		labels_note_changed(found, hash, p);
 	if (found == NULL || !docker_container_running(found)) {
-		if (compose_start(&c, hash, found != NULL, replace_id, cause) != 0)
+		if ((rc = compose_start(&c, hash, found != NULL, replace_id, cause)) != 0)
 			goto out;
+		rc = -1;
 		image_replaced_remove(d, replaced, repo, p);
 		*created = found == NULL;
 		cJSON_Delete(found);

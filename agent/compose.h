@@ -65,7 +65,8 @@ struct up_opts;
  * configuration (image metadata + cfg; caller frees both) and *created 1 if
  * the container was created by this call (0 when an existing one was reused
  * or started). -1 with *cause on failure: a compose command's failure names
- * the command, its exit status and the last lines of its output. Expects
+ * the command, its exit status and the last lines of its output;
+ * ADMISSION_REFUSED (admission.h) with *cause when the host refused it. Expects
  * the workspace lock to be held (up.c). lock_text: as feature_lock_apply()'s
  * text (may be NULL), when the Features are built for a new container. */
 int compose_up(const struct config *cfg, struct docker *d, const char *config_hash,

@@ -137,6 +137,8 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	if (up_run(&opts, &res, cause) != 0) {
 		secrets_mask_inplace(opts.secrets, cause);
 		*result = up_result_error_json(&res);
+		if (res.refused)
+			rc = AGENT_OP_ERR_ADMISSION_REFUSED;
 		up_result_free(&res);
 		goto out;
 	}

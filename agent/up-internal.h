@@ -42,6 +42,9 @@ struct up_state {
 	 * reference's description of the failed step ("onCreateCommand from
 	 * devcontainer.json failed."), or NULL */
 	char *failed_description;
+	/* The host's admission refused the new or restarted container
+	 * (ADMISSION_REFUSED): nothing was made or started. */
+	int refused;
 };
 
 /* up.c */

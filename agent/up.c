@@ -301,7 +301,7 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 	const char *user;
 	uid_t owner_uid = 0;
 	gid_t owner_gid = 0;
-	int rc = -1, admitted = -1, removed;
+	int rc = -1, admitted = -1, removed, arc;
 
 	if (up_prepare_image(s, NULL, &img, cause) != 0)
 		goto out;
@@ -358,8 +358,11 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 	/* Admitted with the host-wide lock held until the container runs, so
 	 * two `up`s at once are counted one after the other. */
 	if (s->opts->policy != NULL &&
-	    admission_enter(s->opts->policy, s->docker, s->merged, &admitted, cause) != 0)
+	    (arc = admission_enter(
+		 s->opts->policy, s->docker, s->merged, &admitted, cause)) != 0) {
+		s->refused = arc == ADMISSION_REFUSED;
 		goto out;
+	}
 	progress_line(s->p, "Creating container from %s", in.image);
 	if (docker_container_create(s->docker, name, body, &id, cause) != 0)
 		goto out;
@@ -447,7 +450,7 @@ up_reuse(struct up_state *s, int *started, char **cause)
 {
 	char *id = xstrdup(up_json_string(s->container, "Id", NULL));
 	const char *stale;
-	int rc = -1, admitted = -1, restart = 0;
+	int rc = -1, admitted = -1, restart = 0, arc;
 
 	labels_note_changed(s->container, s->config_hash, s->p);
 	up_note_mounts_missing(s);
@@ -475,8 +478,11 @@ up_reuse(struct up_state *s, int *started, char **cause)
 	 * stopped only to restart it held its place while it ran: no admission
 	 * (a refusal now would leave a running environment stopped). */
 	if (!restart && s->opts->policy != NULL &&
-	    admission_enter(s->opts->policy, s->docker, s->merged, &admitted, cause) != 0)
+	    (arc = admission_enter(
+		 s->opts->policy, s->docker, s->merged, &admitted, cause)) != 0) {
+		s->refused = arc == ADMISSION_REFUSED;
 		goto out;
+	}
 	progress_line(s->p, "Starting container %.12s", id);
 	if (docker_container_start(s->docker, id, cause) != 0)
 		goto out;
@@ -903,6 +909,7 @@ up_result_failed(const struct up_state *s, struct up_result *res)
 	const char *id = up_json_string(s->container, "Id", NULL);
 
 	res->outcome = xstrdup("error");
+	res->refused = s->refused;
 	if (id != NULL)
 		res->container_id = xstrdup(id);
 	res->description = xstrdup(s->failed_description != NULL
@@ -917,7 +924,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	char *ignore = NULL, *repo, *replace_id = NULL;
 	cJSON *replaced = NULL, *ports = NULL;
 	const char *project;
-	int started = 0, created = 0, rc = -1;
+	int started = 0, created = 0, rc = -1, crc;
 
 	memset(res, 0, sizeof *res);
 	if (up_open(&s, opts, 0, cause) != 0 || up_check_new_container(&s, cause) != 0)
@@ -927,10 +934,12 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 		goto out;
 
 	if (config_get_kind(s.cfg) == CONFIG_KIND_COMPOSE) {
-		if (compose_up(s.cfg, s.docker, s.config_hash, s.features, opts,
-			&s.container, &s.merged, &created,
-			opts->include_lockfile ? &s.lock_text : NULL, cause) != 0)
+		if ((crc = compose_up(s.cfg, s.docker, s.config_hash, s.features, opts,
+			 &s.container, &s.merged, &created,
+			 opts->include_lockfile ? &s.lock_text : NULL, cause)) != 0) {
+			s.refused = crc == ADMISSION_REFUSED;
 			goto out;
+		}
 		started = created;
 	} else {
 		if (up_find_container(&s, &s.container, cause) != 0)

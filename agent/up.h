@@ -35,6 +35,9 @@ struct up_result {
 	 * devcontainer.json failed.", "An error occurred setting up the
 	 * container."); else NULL */
 	char *description;
+	/* failed: the host's admission refused the container (admission.h);
+	 * the op's answer has "errorCode":"admission-refused" */
+	int refused;
 	char *remote_user;
 	char *remote_workspace_folder;
 	char *compose_project; /* Compose only, else NULL */

@@ -262,15 +262,16 @@ client_target_pool_remember(struct client_target *ct, const char *host)
 	}
 }
 
-/* Is cause the chosen host's admission refusing an up (no room, or the user
- * at the host's maxEnvironmentsPerUser: agent/admission.c's words): no
- * container was made or started? */
+/* Is a failed up's details the chosen host's admission refusing it (no
+ * room, or the user at the host's maxEnvironmentsPerUser: its errorCode,
+ * docs/PROTOCOL.md): no container was made or started? */
 static int
-client_target_pool_is_refusal(const char *cause)
+client_target_pool_is_refusal(const cJSON *details)
 {
-	return cause != NULL &&
-	    (strstr(cause, "no room for this dev container here") != NULL ||
-		strstr(cause, "as many as the host policy allows") != NULL);
+	const char *code =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "errorCode"));
+
+	return code != NULL && strcmp(code, "admission-refused") == 0;
 }
 
 /* up through a pool refused by the chosen host's admission: *cause gains
@@ -321,7 +322,8 @@ client_target_wrapped_call(
 	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(*result, "containerId"))) {
 		if (before == NULL || strcmp(before, ct->pool_host) != 0)
 			client_target_pool_remember(ct, before);
-		if (cause != NULL && client_target_pool_is_refusal(*cause))
+		if (cause != NULL && *cause != NULL &&
+		    client_target_pool_is_refusal(*result))
 			client_target_pool_refused(ct, cause);
 	}
 	free(before);

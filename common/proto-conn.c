@@ -444,6 +444,21 @@ proto_conn_send_request(struct proto_conn *c, cJSON *request, char **cause)
 	return 0;
 }
 
+/* A failure's "errorCode" into its details *result (made when it has
+ * none), where the caller reads it beside up's containerId. */
+static void
+proto_conn_error_code(const cJSON *msg, cJSON **result)
+{
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(msg, "errorCode");
+
+	if (!cJSON_IsString(code))
+		return;
+	if (*result == NULL)
+		*result = cJSON_CreateObject();
+	cJSON_DeleteItemFromObjectCaseSensitive(*result, "errorCode");
+	cJSON_AddStringToObject(*result, "errorCode", code->valuestring);
+}
+
 int
 proto_conn_response(struct proto_conn *c, double want,
     void (*on_progress)(void *arg, const char *text), void *arg, int timeout_ms,
@@ -512,6 +527,7 @@ proto_conn_response(struct proto_conn *c, double want,
 		/* (an op's details of its error: up's containerId) */
 		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(msg, "result")))
 			*result = cJSON_DetachItemFromObjectCaseSensitive(msg, "result");
+		proto_conn_error_code(msg, result);
 		v = cJSON_GetObjectItemCaseSensitive(msg, "error");
 		error_set(cause, "%s", cJSON_IsString(v) ? v->valuestring : "failed");
 		cJSON_Delete(msg);

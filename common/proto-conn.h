@@ -95,8 +95,8 @@ int proto_conn_check_hello(const struct proto_conn *c, const struct proto_frame 
  * frames are a protocol error. Returns 0 with *result (the response's "result", or NULL
  * if it had none; the caller frees it), or -1 with *cause: the response's "error" (and
  * *exit_status its "exitStatus", else 1) or what broke, and *result the error's
- * details when it has an object "result" (up's containerId; else NULL; the caller
- * frees it). */
+ * details when it has an object "result" (up's containerId) or an "errorCode"
+ * (copied into the details as "errorCode"; else NULL; the caller frees it). */
 int proto_conn_request(struct proto_conn *c, cJSON *request,
     void (*on_progress)(void *arg, const char *text), void *arg, cJSON **result,
     int *exit_status, char **cause);

@@ -255,9 +255,11 @@ check_eq "... which ends the sync" "$(kept_syncs)" 0
 # Named directly (no pool): gpu: true is refused by the host's agent, naming
 # the file and the property (rdev gives no container a GPU yet).
 set +e
-rdev up "$ha:" "$TEST_TMP/$gpu" >/dev/null 2>"$TEST_TMP/direct-gpu.err"; s=$?
+rdev up "$ha:" "$TEST_TMP/$gpu" >"$TEST_TMP/direct-gpu.json" 2>"$TEST_TMP/direct-gpu.err"; s=$?
 set -e
 check "up $ha: SOURCE with gpu: true: refused" test "$s" -ne 0
+check_eq "... not by admission (no errorCode)" \
+	"$(jq -r '.errorCode // "none"' "$TEST_TMP/direct-gpu.json")" none
 # (the local file at its line, the host's copy after it: edde4bd)
 check "... naming the file and the property" grep -q \
 	"$TEST_TMP/$gpu"'/.devcontainer.json:1:[0-9]*: "hostRequirements"."gpu": GPU access is not supported yet.*(the host'"'"'s copy: .*/rdev/workspaces/'"$gpu"'-[0-9a-f]*/.devcontainer.json)' \
@@ -265,9 +267,11 @@ check "... naming the file and the property" grep -q \
 check_eq "... and nothing was made" "$(made "$gpu")" 0
 # Named directly, the host's agent admits or refuses it by the same rule.
 set +e
-rdev up "$hc:" "$TEST_TMP/$huge" >/dev/null 2>"$TEST_TMP/direct.err"; s=$?
+rdev up "$hc:" "$TEST_TMP/$huge" >"$TEST_TMP/direct.json" 2>"$TEST_TMP/direct.err"; s=$?
 set -e
 check "up $hc: SOURCE that does not fit: refused by the host" test "$s" -ne 0
+check_eq "... its JSON error carrying the admission's errorCode" \
+	"$(jq -r .errorCode "$TEST_TMP/direct.json")" admission-refused
 check "... saying why" grep -q "no room for this dev container here: needs 64 cpus, has 16 free (32, 16 reserved)" \
 	"$TEST_TMP/direct.err"
 check_eq "... and nothing was made" "$(made "$huge")" 0

@@ -58,8 +58,10 @@ check_eq "up @mx: the host at its maxEnvironmentsPerUser is skipped" "$(jq -r .h
 cid=$(jq -r .containerId "$TEST_TMP/up5.json")
 
 # --- a refused up keeps the placement ---------------------------------------------
-s=0; rdev up @mx ./w5 --host "$h1" >/dev/null 2>"$TEST_TMP/refused.err" || s=$?
+s=0; rdev up @mx ./w5 --host "$h1" >"$TEST_TMP/refused.json" 2>"$TEST_TMP/refused.err" || s=$?
 check_eq "up --host q1 (at its max): refused" "$s" 1
+check_eq "... its JSON error carrying the admission's errorCode" \
+	"$(jq -r .errorCode "$TEST_TMP/refused.json")" admission-refused
 check "... saying how to choose another host" grep -q -- "--host NAME" "$TEST_TMP/refused.err"
 check "... and warning that the one on q2 stays" grep -q "rdev down $h2: $TEST_TMP/w5" "$TEST_TMP/refused.err"
 check_eq "... the placement still names q2: status finds it running" \

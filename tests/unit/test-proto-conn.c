@@ -131,6 +131,43 @@ TEST(error_answer_hands_over_its_result)
 	proto_conn_free(b);
 }
 
+/* A failure's "errorCode" reaches the caller in the details, beside up's
+ * containerId or alone (the pool's client tells an admission's refusal by
+ * it). */
+TEST(error_answer_hands_over_its_code)
+{
+	struct proto_conn *a, *b;
+	cJSON *req = cJSON_Parse("{\"id\":4,\"op\":\"up\"}"), *res = NULL;
+	char *cause = NULL;
+
+	pair(&a, &b);
+	send_json(b,
+	    "{\"id\":4,\"ok\":false,\"error\":\"no room for this dev container "
+	    "here\",\"errorCode\":\"admission-refused\",\"result\":{"
+	    "\"description\":\"An error occurred setting up the container.\"}}");
+	ASSERT_INT_EQ(proto_conn_request(a, req, NULL, NULL, &res, NULL, &cause), -1);
+	ASSERT_STR_EQ(
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "errorCode")),
+	    "admission-refused");
+	ASSERT_NOT_NULL(cJSON_GetObjectItemCaseSensitive(res, "description"));
+	cJSON_Delete(res);
+	free(cause);
+	res = NULL;
+	cause = NULL;
+	req = cJSON_Parse("{\"id\":5,\"op\":\"relay\"}");
+	send_json(b,
+	    "{\"id\":5,\"ok\":false,\"error\":\"not yours\","
+	    "\"errorCode\":\"not-owner\"}");
+	ASSERT_INT_EQ(proto_conn_request(a, req, NULL, NULL, &res, NULL, &cause), -1);
+	ASSERT_STR_EQ(
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "errorCode")),
+	    "not-owner");
+	cJSON_Delete(res);
+	free(cause);
+	proto_conn_free(a);
+	proto_conn_free(b);
+}
+
 TEST(peer_gone_is_said)
 {
 	struct proto_conn *a, *b;
