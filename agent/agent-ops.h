@@ -39,9 +39,12 @@ struct agent_op_req {
 
 /* One progress line before a stop of ids may wait long (more than one
  * running, or a grace over Docker's 10 s): "stopping N containers (up to T
- * s: ...)", T the longest grace of those running (op-stop.c; down too). */
+ * s: ...)", T the longest grace of those running (op-stop.c; down too).
+ * Returns each one's grace, for docker_containers_stop (inspected once:
+ * new array, caller frees), or NULL when the inspects failed (the stop
+ * then inspects each itself). */
 struct docker;
-void agent_op_stop_progress(const struct progress *p, struct docker *d, char *const *ids);
+int *agent_op_stop_progress(const struct progress *p, struct docker *d, char *const *ids);
 /* The request's "workspace" with a leading "~" made $HOME. New string, or
  * NULL with *cause when there is none. */
 char *agent_op_workspace(const cJSON *json, char **cause);

@@ -113,28 +113,31 @@ docker_container_create(
 	return 0;
 }
 
-/* POST /containers/{id}/ACTION[?query]; 304 (nothing to do) is success. */
+/* POST /containers/{id}/ACTION[?query]; 304 (nothing to do) is success,
+ * and with gone_ok a 404 (no such container). 0, 1 for 304, 2 for 404, or
+ * -1 with *cause. */
 static int
 docker_container_action(struct docker *d, const char *id, const char *action,
-    const char *query, int timeout_ms, char **cause)
+    const char *query, int timeout_ms, int gone_ok, char **cause)
 {
-	static const int ok[] = { 304, 0 };
+	static const int ok[] = { 304, 0 }, ok_gone[] = { 304, 404, 0 };
 	char *enc = docker_urlencode(id, ""), *path;
 	int rc, status = 0;
 
 	path = xasprintf("/containers/%s/%s%s", enc, action, query);
-	rc = docker_call(d, "POST", path, NULL, timeout_ms, ok, &status, NULL, cause);
+	rc = docker_call(d, "POST", path, NULL, timeout_ms, gone_ok ? ok_gone : ok,
+	    &status, NULL, cause);
 	free(path);
 	free(enc);
 	/* (304 Not Modified: it was started, or stopped, already) */
-	return rc != 0 ? -1 : status == 304 ? 1 : 0;
+	return rc != 0 ? -1 : status == 304 ? 1 : status == 404 ? 2 : 0;
 }
 
 int
 docker_container_start(struct docker *d, const char *id, char **cause)
 {
 	return docker_container_action(
-		   d, id, "start", "", DOCKER_TIMEOUT_S * 1000, cause) < 0
+		   d, id, "start", "", DOCKER_TIMEOUT_S * 1000, 0, cause) < 0
 	    ? -1
 	    : 0;
 }
@@ -167,15 +170,18 @@ docker_container_grace(
 }
 
 int
-docker_containers_grace(
-    struct docker *d, char *const *ids, int *running, int *max_s, char **cause)
+docker_containers_grace(struct docker *d, char *const *ids, int *graces, int *running,
+    int *max_s, char **cause)
 {
 	int grace, on;
+	size_t i;
 
 	*running = *max_s = 0;
-	for (; *ids != NULL; ids++) {
-		if (docker_container_grace(d, *ids, &grace, &on, cause) != 0)
+	for (i = 0; ids[i] != NULL; i++) {
+		if (docker_container_grace(d, ids[i], &grace, &on, cause) != 0)
 			return -1;
+		if (graces != NULL)
+			graces[i] = grace;
 		*running += on;
 		if (on && *max_s >= 0 && (grace < 0 || grace > *max_s))
 			*max_s = grace;
@@ -183,11 +189,32 @@ docker_containers_grace(
 	return 0;
 }
 
+/* Stop id with its grace known (grace_s; -1: Docker waits forever): as
+ * docker_container_stop, and with gone_ok 2 for a container not there. */
+static int
+docker_container_stop_within(
+    struct docker *d, const char *id, int grace_s, int gone_ok, char **cause)
+{
+	char query[32] = "";
+	int wait_s = DOCKER_TIMEOUT_S;
+
+	/* (a StopTimeout of -1 is passed as it is: Docker waits forever, as
+	 * `docker stop` of it does) */
+	snprintf(query, sizeof query, "?t=%d", grace_s);
+	/* The daemon answers after the grace period at worst; when that is
+	 * forever (or a day or more), the wait has no limit either. */
+	if (grace_s >= 0 && grace_s < 24 * 3600)
+		wait_s += grace_s;
+	else
+		wait_s = -1;
+	return docker_container_action(
+	    d, id, "stop", query, wait_s < 0 ? -1 : wait_s * 1000, gone_ok, cause);
+}
+
 int
 docker_container_stop(struct docker *d, const char *id, int timeout_s, char **cause)
 {
-	char query[32] = "";
-	int wait_s = DOCKER_TIMEOUT_S, running;
+	int running;
 
 	/* The container's own grace, asked for explicitly: the daemon then
 	 * answers within it, and a hung one is given up on after
@@ -195,90 +222,100 @@ docker_container_stop(struct docker *d, const char *id, int timeout_s, char **ca
 	if (timeout_s < 0 &&
 	    docker_container_grace(d, id, &timeout_s, &running, cause) != 0)
 		return -1;
-	/* (a StopTimeout of -1 is passed as it is: Docker waits forever, as
-	 * `docker stop` of it does) */
-	snprintf(query, sizeof query, "?t=%d", timeout_s);
-	/* The daemon answers after the grace period at worst; when that is
-	 * forever (or a day or more), the wait has no limit either. */
-	if (timeout_s >= 0 && timeout_s < 24 * 3600)
-		wait_s += timeout_s;
-	else
-		wait_s = -1;
-	return docker_container_action(
-	    d, id, "stop", query, wait_s < 0 ? -1 : wait_s * 1000, cause);
+	return docker_container_stop_within(d, id, timeout_s, 0, cause);
 }
 
-/* One container of docker_containers_stop, stopped on its own connection. */
-struct docker_stop_job {
+/* The jobs of docker_containers_stop: each container stopped on its own
+ * connection, by at most DOCKER_STOP_PARALLEL threads taking the next
+ * one in turn. */
+struct docker_stop_jobs {
 	const char *socket;
-	const char *id;
-	int timeout_s;
-	int st;
-	char *cause;
+	char *const *ids;
+	const int *graces; /* NULL: each container's own, inspected */
+	size_t n, next;
+	pthread_mutex_t lock;
+	int *st;
+	char **causes;
 };
 
 static void *
-docker_stop_job_run(void *arg)
+docker_stop_jobs_run(void *arg)
 {
-	struct docker_stop_job *job = arg;
-	struct docker *d = docker_new(job->socket);
+	struct docker_stop_jobs *jobs = arg;
+	struct docker *d;
+	int grace, running;
+	size_t i;
 
-	job->st = docker_container_stop(d, job->id, job->timeout_s, &job->cause);
-	docker_free(d);
-	return NULL;
+	for (;;) {
+		pthread_mutex_lock(&jobs->lock);
+		i = jobs->next < jobs->n ? jobs->next++ : jobs->n;
+		pthread_mutex_unlock(&jobs->lock);
+		if (i == jobs->n)
+			return NULL;
+		d = docker_new(jobs->socket);
+		if (jobs->graces != NULL)
+			grace = jobs->graces[i];
+		else if (docker_container_grace(
+			     d, jobs->ids[i], &grace, &running, &jobs->causes[i]) != 0) {
+			jobs->st[i] = -1;
+			docker_free(d);
+			continue;
+		}
+		/* (gone since it was listed: stopped all the same) */
+		jobs->st[i] = docker_container_stop_within(
+		    d, jobs->ids[i], grace, 1, &jobs->causes[i]);
+		docker_free(d);
+	}
 }
 
 int
-docker_containers_stop(struct docker *d, char *const *ids, int timeout_s, int *stopped,
-    int *already, char **cause)
+docker_containers_stop(struct docker *d, char *const *ids, const int *graces,
+    int *stopped, int *already, char **cause)
 {
-	struct docker_stop_job *jobs;
-	pthread_t *threads;
-	char *joined;
+	struct docker_stop_jobs jobs = { 0 };
+	pthread_t threads[DOCKER_STOP_PARALLEL - 1];
+	size_t n = 0, i, nthreads = 0;
 	struct buf *b = NULL;
-	size_t n = 0, i;
 
 	*stopped = *already = 0;
 	while (ids[n] != NULL)
 		n++;
 	if (n == 0)
 		return 0;
-	jobs = xcalloc(n, sizeof *jobs);
-	threads = xcalloc(n, sizeof *threads);
-	joined = xcalloc(n, sizeof *joined);
+	jobs.socket = docker_socket_path(d);
+	jobs.ids = ids;
+	jobs.graces = graces;
+	jobs.n = n;
+	jobs.st = xcalloc(n, sizeof *jobs.st);
+	jobs.causes = xcalloc(n, sizeof *jobs.causes);
+	pthread_mutex_init(&jobs.lock, NULL);
 	/* Each waits out its own grace period: in turn, a project of three
-	 * would take three of them. */
+	 * would take three of them; all at once, a project of 200 services
+	 * would make 200 threads and connections. This thread is one of the
+	 * workers (no thread to be had: it stops them all, in turn). */
+	while (nthreads + 1 < n && nthreads < DOCKER_STOP_PARALLEL - 1 &&
+	    pthread_create(&threads[nthreads], NULL, docker_stop_jobs_run, &jobs) == 0)
+		nthreads++;
+	docker_stop_jobs_run(&jobs);
+	for (i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&jobs.lock);
 	for (i = 0; i < n; i++) {
-		jobs[i].socket = docker_socket_path(d);
-		jobs[i].id = ids[i];
-		jobs[i].timeout_s = timeout_s;
-		/* (no thread to be had: this one stops it, in turn) */
-		if (n == 1 ||
-		    pthread_create(&threads[i], NULL, docker_stop_job_run, &jobs[i]) !=
-			0) {
-			docker_stop_job_run(&jobs[i]);
-			joined[i] = 1;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		if (!joined[i])
-			pthread_join(threads[i], NULL);
-		if (jobs[i].st == 0)
+		if (jobs.st[i] == 0 || jobs.st[i] == 2)
 			(*stopped)++;
-		else if (jobs[i].st == 1)
+		else if (jobs.st[i] == 1)
 			(*already)++;
 		else {
 			if (b == NULL)
 				b = buf_new();
 			else
 				buf_appendf(b, "; ");
-			buf_appendf(b, "container %.12s: %s", jobs[i].id, jobs[i].cause);
+			buf_appendf(b, "container %.12s: %s", ids[i], jobs.causes[i]);
 		}
-		free(jobs[i].cause);
+		free(jobs.causes[i]);
 	}
-	free(threads);
-	free(joined);
-	free(jobs);
+	free(jobs.causes);
+	free(jobs.st);
 	if (b == NULL)
 		return 0;
 	if (cause != NULL)

@@ -149,20 +149,27 @@ int docker_container_start(struct docker *d, const char *id, char **cause);
  * runs. A container not there: 0 and 0. 0, or -1 with *cause. */
 int docker_container_grace(
     struct docker *d, const char *id, int *grace_s, int *running, char **cause);
-/* Of ids (NULL-terminated; borrowed): how many run, and the longest grace of
- * those (docker_container_grace()): what a stop of them all at once may
- * take (-1: no limit, one waits forever). 0, or -1 with *cause. */
-int docker_containers_grace(
-    struct docker *d, char *const *ids, int *running, int *max_s, char **cause);
+/* Of ids (NULL-terminated; borrowed): each one's grace into graces[i]
+ * (when not NULL: as many as ids; 0 for one not there), how many run, and
+ * the longest grace of those (docker_container_grace()): what a stop of them
+ * all at once may take (-1: no limit, one waits forever). 0, or -1 with
+ * *cause. */
+int docker_containers_grace(struct docker *d, char *const *ids, int *graces, int *running,
+    int *max_s, char **cause);
 int docker_container_stop(struct docker *d, const char *id, int timeout_s, char **cause);
-/* Stop the containers of ids (NULL-terminated; borrowed) all at once, each
- * on its own connection to d's socket, as docker_container_stop does
- * (timeout_s negative: each container's own StopTimeout, which Compose sets
- * from stop_grace_period; in turn when no thread can be had). *stopped and
- * *already count those stopped now
- * and before. All are waited for; one or more failing: -1 with *cause (new
+/* At most this many containers of docker_containers_stop are stopped at
+ * once (each a thread and a connection to the daemon). */
+#define DOCKER_STOP_PARALLEL 8
+/* Stop the containers of ids (NULL-terminated; borrowed) at once, at most
+ * DOCKER_STOP_PARALLEL at a time, each on its own connection to d's socket,
+ * as docker_container_stop does: each with its grace graces[i]
+ * (docker_containers_grace()'s), or graces NULL: each container's own
+ * StopTimeout (which Compose sets from stop_grace_period), inspected first;
+ * in turn when no thread can be had. *stopped and *already count those
+ * stopped now and before; one gone since it was listed (404) counts as
+ * stopped. All are waited for; one or more failing: -1 with *cause (new
  * string) naming each that failed. */
-int docker_containers_stop(struct docker *d, char *const *ids, int timeout_s,
+int docker_containers_stop(struct docker *d, char *const *ids, const int *graces,
     int *stopped, int *already, char **cause);
 /* Remove a container (force: even if running; volumes: with its anonymous
  * volumes). A container that does not exist is an error ("docker: No such

@@ -383,7 +383,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	cJSON *names = NULL, *removed, *kept, *out = NULL;
 	char *why = NULL;
 	int rc = -1, n = 0, volumes = agent_op_req_bool(r, "volumes");
-	int stopped, already, shared;
+	int stopped, already, shared, *graces = NULL;
 	char *stop_error = NULL;
 
 	*result = NULL;
@@ -418,9 +418,9 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	 * each service gets its stop_grace_period (a database flushes), all at
 	 * once; the removal kills what did not stop. */
 	if (ws.compose_project != NULL)
-		agent_op_stop_progress(r->progress, d, ids);
+		graces = agent_op_stop_progress(r->progress, d, ids);
 	if (ws.compose_project != NULL &&
-	    docker_containers_stop(d, ids, -1, &stopped, &already, &why) != 0) {
+	    docker_containers_stop(d, ids, graces, &stopped, &already, &why) != 0) {
 		log_warn("down: %s", why);
 		stop_error = why;
 		why = NULL;
@@ -517,6 +517,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	rc = 0;
 out:
 	cJSON_Delete(out);
+	free(graces);
 	free(stop_error);
 	free(project);
 	free(key);

@@ -9,16 +9,22 @@
 #include "docker.h"
 #include "owner.h"
 #include "workspace.h"
+#include "xmalloc.h"
 
-void
+int *
 agent_op_stop_progress(const struct progress *p, struct docker *d, char *const *ids)
 {
 	char *why = NULL;
-	int running, max_s;
+	int running, max_s, *graces;
+	size_t n = 0;
 
-	if (docker_containers_grace(d, ids, &running, &max_s, &why) != 0) {
+	while (ids[n] != NULL)
+		n++;
+	graces = xcalloc(n + 1, sizeof *graces);
+	if (docker_containers_grace(d, ids, graces, &running, &max_s, &why) != 0) {
 		free(why); /* (only the line is lost: the stop says what fails) */
-		return;
+		free(graces);
+		return NULL;
 	}
 	if (max_s < 0)
 		progress_line(p,
@@ -29,6 +35,7 @@ agent_op_stop_progress(const struct progress *p, struct docker *d, char *const *
 		progress_line(p, "stopping %d container%s (up to %d s: %s)", running,
 		    running == 1 ? "" : "s", max_s,
 		    running == 1 ? "its grace period" : "their stop_grace_period");
+	return graces;
 }
 
 static int
@@ -37,7 +44,7 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
 	char **ids = NULL, *config_error = NULL;
-	int rc = -1, n = 0, already = 0;
+	int rc = -1, n = 0, already = 0, *graces = NULL;
 
 	*result = NULL;
 	if (workspace_open_tolerant(r->workspace, r->config, r->id_labels, d, &ws,
@@ -45,10 +52,10 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	    owner_check(ws.container, cause) != 0 ||
 	    workspace_all_containers(&ws, d, 1, &ids, cause) != 0)
 		goto out;
-	agent_op_stop_progress(r->progress, d, ids);
+	graces = agent_op_stop_progress(r->progress, d, ids);
 	/* (each container's StopTimeout, Compose's stop_grace_period, as
-	 * `docker-compose stop` waits) */
-	if (docker_containers_stop(d, ids, -1, &n, &already, cause) != 0)
+	 * `docker-compose stop` waits; inspected once, for the line above) */
+	if (docker_containers_stop(d, ids, graces, &n, &already, cause) != 0)
 		goto out;
 	*result = agent_op_outcome("stopped", n);
 	cJSON_AddNumberToObject(*result, "alreadyStopped", already);
@@ -70,6 +77,7 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	}
 	rc = 0;
 out:
+	free(graces);
 	free(config_error);
 	workspace_ids_free(ids);
 	workspace_clear(&ws);

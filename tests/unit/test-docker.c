@@ -6,6 +6,7 @@
 #include "test.h"
 
 #include <sys/socket.h>
+#include <poll.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -562,3 +563,140 @@ TEST(stop_passes_the_containers_own_grace)
 	}
 #undef INSPECT_ANSWER
 }
+
+#define STOPPED "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"
+
+/* A stop given the graces (docker_containers_grace()'s, which the op's
+ * progress line inspected) inspects nothing again; a container gone since
+ * it was listed (404) counts as stopped, not as the stop's failure. */
+TEST(containers_stop_uses_the_graces_and_counts_a_gone_one_stopped)
+{
+	static const char *const resp[] = {
+		STOPPED,
+		"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+		"Content-Length: 35\r\n\r\n{\"message\":\"No such container: c2\"}",
+		"HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\n\r\n",
+	};
+	static char *const ids[] = { "c1", "c2", "c3", NULL };
+	static const int graces[] = { 7, 7, 7 };
+	struct fake fk;
+	struct docker *d;
+	char *cause = NULL, *req;
+	size_t len;
+	int stopped = -1, already = -1;
+
+	fake_start(&fk, resp, 3);
+	d = docker_new(fk.sock);
+	ASSERT_INT_EQ(
+	    docker_containers_stop(d, ids, graces, &stopped, &already, &cause), 0);
+	ASSERT_NULL(cause);
+	ASSERT_INT_EQ(stopped, 2);
+	ASSERT_INT_EQ(already, 1);
+	for (size_t i = 0; i < 3; i++) {
+		req = fake_request(&fk, i, &len);
+		ASSERT_NOT_NULL(req);
+		ASSERT_STR_CONTAINS(req, "/stop?t=7 HTTP/1.1\r\n");
+		free(req);
+	}
+	ASSERT_INT_EQ(fake_stop(&fk, 3), 0);
+	docker_free(d);
+}
+
+/* A daemon that holds each stop request until none has come for 300 ms,
+ * then answers those it holds, for n requests in all; dir/max gets the most
+ * it held at once (what the stop ran in parallel). */
+static void
+fake_hold_start(struct fake *fk, size_t n)
+{
+	struct sockaddr_un sun;
+	struct pollfd pfd[64];
+	char buf[4096], *path;
+	size_t held = 0, served = 0, max = 0, i;
+	int s, c;
+	FILE *f;
+
+	strcpy(fk->dir, "/tmp/rdev-test-docker-XXXXXX");
+	if (mkdtemp(fk->dir) == NULL)
+		abort();
+	fk->sock = xasprintf("%s/docker.sock", fk->dir);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, fk->sock);
+	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+	    bind(s, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(s, 64) < 0)
+		abort();
+	fflush(NULL);
+	if ((fk->pid = fork()) < 0)
+		abort();
+	if (fk->pid > 0) {
+		close(s);
+		return;
+	}
+	alarm(20);
+	signal(SIGPIPE, SIG_IGN);
+	pfd[0].fd = s;
+	pfd[0].events = POLLIN;
+	while (served < n) {
+		if (poll(pfd, 1, 300) == 0) {
+			/* (quiet: each held one has its request in) */
+			for (i = 1; i <= held; i++) {
+				if (write(pfd[i].fd, STOPPED, strlen(STOPPED)) < 0)
+					_exit(1);
+				close(pfd[i].fd);
+			}
+			served += held;
+			held = 0;
+			continue;
+		}
+		if ((c = accept(s, NULL, NULL)) < 0 || held + 1 >= 64)
+			_exit(1);
+		/* (the request: one small write by the client) */
+		if (read(c, buf, sizeof buf) <= 0)
+			_exit(1);
+		pfd[++held].fd = c;
+		if (held > max)
+			max = held;
+	}
+	path = xasprintf("%s/req0", fk->dir);
+	if ((f = fopen(path, "w")) == NULL)
+		_exit(1);
+	fprintf(f, "%zu", max);
+	fclose(f);
+	_exit(0);
+}
+
+/* A project of many services is stopped at most DOCKER_STOP_PARALLEL at a
+ * time (not a thread and a connection each at once), all of them. */
+TEST(containers_stop_caps_its_parallelism)
+{
+	enum { N = 20 };
+	char *ids[N + 1], *max;
+	int graces[N], stopped = -1, already = -1;
+	struct fake fk;
+	struct docker *d;
+	char *cause = NULL;
+	size_t len;
+
+	for (int i = 0; i < N; i++) {
+		ids[i] = xasprintf("c%d", i);
+		graces[i] = 1;
+	}
+	ids[N] = NULL;
+	fake_hold_start(&fk, N);
+	d = docker_new(fk.sock);
+	ASSERT_INT_EQ(
+	    docker_containers_stop(d, ids, graces, &stopped, &already, &cause), 0);
+	ASSERT_INT_EQ(stopped, N);
+	ASSERT_INT_EQ(already, 0);
+	max = fake_request(&fk, 0, &len);
+	ASSERT_NOT_NULL(max);
+	/* (the first batch is all of them at once, unless a thread was slow
+	 * to connect on a busy machine: the daemon waits for a quiet 300 ms) */
+	ASSERT_TRUE(atoi(max) >= 2 && atoi(max) <= DOCKER_STOP_PARALLEL);
+	free(max);
+	ASSERT_INT_EQ(fake_stop(&fk, 1), 0);
+	docker_free(d);
+	for (int i = 0; i < N; i++)
+		free(ids[i]);
+}
+#undef STOPPED
