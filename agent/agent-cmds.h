@@ -468,7 +468,7 @@ void agent_cmd_progress_stderr(void *arg, const char *data, size_t len);
 /* The struct progress sink of a command's --json (up, run-user-commands):
  * agent_cmd_progress_stderr() of the warnings ("warning: ..." lines, or
  * JSON log lines whose text is one) and the workspace lock's wait line
- * (UP_LOCK_WAIT_LINE) only; each line is looked at alone. arg unused. */
+ * (AGENT_LOCK_WAIT_LINE) only; each line is looked at alone. arg unused. */
 void agent_cmd_progress_warnings(void *arg, const char *data, size_t len);
 /* Append item (consumed) to the array *list, created when NULL: a
  * repeatable option's values. */

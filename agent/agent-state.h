@@ -26,6 +26,14 @@ int agent_state_mkdir_parents(const char *path, mode_t mode, char **cause);
  * let go and the path's new file locked. */
 int agent_lock_acquire(const char *state_dir, const char *key, void (*on_wait)(void *),
     void *arg, char **cause);
+/* The progress line of an up or run-user-commands whose agent_lock_acquire
+ * waits for another rdev command's hold on the workspace's lock (up.c's
+ * on_wait): shown with --json too, the CLI's sink picking it out by these
+ * words (agent_cmd_progress_warnings()). Here, with the lock, so that the
+ * sink needs nothing of up.h. */
+#define AGENT_LOCK_WAIT_LINE \
+	"Waiting for this workspace's lock (held by another rdev command on " \
+	"it: up, run-user-commands, or the background lifecycle steps)"
 /* key's lock as agent_lock_acquire takes it, but never waiting: its fd, or
  * -1 (another holds it, or its file cannot be opened: no lock folder). */
 int agent_lock_try(const char *state_dir, const char *key);

@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "agent-ops.h"
+#include "agent-state.h"
 #include "jsonc.h"
 #include "progress.h"
 #include "quote.h"
-#include "up.h"
 #include "xmalloc.h"
 
 /* The options that take a value, as the reference CLI's: "--name VALUE" or
@@ -715,7 +715,7 @@ void
 agent_cmd_progress_warnings(void *arg, const char *data, size_t len)
 {
 	static const char json_warning[] = "\"text\":\"warning: ";
-	static const char lock_wait[] = UP_LOCK_WAIT_LINE;
+	static const char lock_wait[] = AGENT_LOCK_WAIT_LINE;
 	const char *nl;
 	size_t n;
 

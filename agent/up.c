@@ -116,7 +116,7 @@ up_config_hash(const struct config *cfg, const cJSON *additional_features,
 static void
 up_on_lock_wait(void *arg)
 {
-	progress_line(arg, "%s", UP_LOCK_WAIT_LINE);
+	progress_line(arg, "%s", AGENT_LOCK_WAIT_LINE);
 }
 
 /* The workspace's container (not being removed), or NULL. */

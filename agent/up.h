@@ -21,13 +21,6 @@
 #include "progress.h"
 #include "up-opts.h"
 
-/* The progress line of an up or run-user-commands that waits for another
- * rdev command's hold on the workspace's lock: shown with --json too
- * (agent_cmd_progress_warnings()). */
-#define UP_LOCK_WAIT_LINE \
-	"Waiting for this workspace's lock (held by another rdev command on " \
-	"it: up, run-user-commands, or the background lifecycle steps)"
-
 struct up_result {
 	char *outcome;	    /* "success", or "error" when up_run() failed */
 	char *container_id; /* failed: NULL when there was no container yet */
