@@ -4,15 +4,23 @@
 # project: front/ and back/, both "../../docker-compose.yml") share its
 # project: the second's up is not refused as another workspace's; nor is up
 # of the same folder through a symlink (its project directory, written
-# otherwise, is the same one). While front's dev container exists, back's
-# stop and down act on back's own alone (front's db and its volume stay);
-# the last running one's stop stops the services, the last to go takes the
-# project.
+# otherwise, is the same one). Two configurations of one folder
+# (front/.devcontainer/side/ beside front's own) are two workspaces of the
+# project too: side's down removes its own dev container alone, keeping
+# front's running, for front's configuration file (keptFor). While front's
+# dev container exists, back's stop and down act on back's own alone
+# (front's db and its volume stay); the last running one's stop stops the
+# services, the last to go takes the project: its down --volumes removes the
+# project's volumes (PROJECT_NAME), not an external one.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
 root=$TEST_TMP/mc$$
-mkdir -p "$root/front/.devcontainer" "$root/back/.devcontainer"
+mkdir -p "$root/front/.devcontainer/side" "$root/back/.devcontainer"
+project=$(basename "$root" | tr -cd 'a-z0-9_-')
+# (an external volume named as the project's would be: only its missing
+# com.docker.compose.project label tells it apart)
+ext=${project}_ext
 cat >"$root/docker-compose.yml" <<YAML
 services:
   front:
@@ -24,14 +32,21 @@ services:
   db:
     image: $RDEV_RIG_IMAGE_BUSYBOX
     command: ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]
-    volumes: ["dbdata:/data"]
+    volumes: ["dbdata:/data", "$ext:/ext"]
+  side:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]
 volumes:
   dbdata:
+  $ext:
+    external: true
 YAML
 for s in front:'"front", "db"' back:'"back"'; do cat >"$root/${s%%:*}/.devcontainer/devcontainer.json" <<JSON
 { "dockerComposeFile": "../../docker-compose.yml", "service": "${s%%:*}", "runServices": [${s#*:}], "workspaceFolder": "/", "updateRemoteUserUID": false }
 JSON
 done
+echo '{ "dockerComposeFile": "../../../docker-compose.yml", "service": "side", "runServices": ["side"], "workspaceFolder": "/", "updateRemoteUserUID": false }' \
+	>"$root/front/.devcontainer/side/devcontainer.json"
 # back's own dev container mounts a volume of its own: its down --volumes
 # removes it, though the project is kept for front.
 bvol=rdev-test-backcache$$
@@ -39,7 +54,6 @@ cat >"$root/back/.devcontainer/devcontainer.json" <<JSON
 { "dockerComposeFile": "../../docker-compose.yml", "service": "back", "runServices": ["back"], "workspaceFolder": "/", "updateRemoteUserUID": false,
   "mounts": ["source=$bvol,target=/cache,type=volume"] }
 JSON
-project=$(basename "$root" | tr -cd 'a-z0-9_-')
 # app_db_compose FILE: a compose file of two services, app and db.
 app_db_compose() {
 	cat >"$1" <<YAML
@@ -62,12 +76,30 @@ cleanup_projects() {
 		docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null
 		docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1
 	done
-	docker volume rm "${project}_dbdata" "${project}_$bvol" >/dev/null 2>&1
+	docker volume rm "${project}_dbdata" "${project}_$bvol" "$ext" >/dev/null 2>&1
 	(exit $rc)
 	rig_test_cleanup
 }
 trap cleanup_projects EXIT
+docker volume create "$ext" >/dev/null
+svc() { docker ps -q${2:-} --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=$1" | wc -l; }
 rdev up "$root/front" --json >/dev/null 2>"$TEST_TMP/f.err" || { tail "$TEST_TMP/f.err" >&2; fail "front up"; }
+# Another configuration of front's folder: another workspace (its id labels
+# name its file) of the same project. Its down keeps front's running.
+side=$root/front/.devcontainer/side/devcontainer.json
+rdev up "$root/front" --config "$side" --json >/dev/null 2>"$TEST_TMP/s.err" ||
+	{ tail "$TEST_TMP/s.err" >&2; fail "up of front's side configuration"; }
+check_eq "the side configuration's up, in front's folder, shares the project" "$(svc side)" 1
+rdev down "$root/front" --config "$side" --json >"$TEST_TMP/side-down.json" 2>"$TEST_TMP/side-down.err" ||
+	{ tail "$TEST_TMP/side-down.err" >&2; fail "down of front's side configuration"; }
+check_eq "its down removes its dev container" "$(svc side a)" 0
+check_eq "... not front's, of the same folder" "$(svc front)" 1
+check_eq "... nor front's db" "$(svc db)" 1
+check "... saying what it kept, for front's configuration file" grep -qF \
+	"also holds the dev container of workspace $root/front/.devcontainer/devcontainer.json: kept for it: " \
+	"$TEST_TMP/side-down.err"
+check "... and its --json names that file" grep -qF \
+	"\"keptFor\":\"$root/front/.devcontainer/devcontainer.json\"" "$TEST_TMP/side-down.json"
 rc=0; rdev up "$root/back" --json >/dev/null 2>"$TEST_TMP/b.err" || rc=$?
 cat "$TEST_TMP/b.err" | tail -3 >&2
 check_eq "back's up of the shared compose file succeeds" "$rc" 0
@@ -79,7 +111,6 @@ check_eq "up via a symlink of front succeeds" "$rc" 0
 # While front's dev container exists, back's stop and down act on back's own
 # dev container alone: front's db (and its volume) stay; the last workspace
 # to go takes the project.
-svc() { docker ps -q${2:-} --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=$1" | wc -l; }
 rdev stop --json "$root/back" >"$TEST_TMP/back-stop.json" 2>"$TEST_TMP/back-stop.err" || fail "stop of back"
 check_eq "back's stop stops its dev container" "$(svc back)" 0
 check_eq "... not front's db" "$(svc db)" 1
@@ -100,9 +131,11 @@ check "... nor the project's volume" sh -c "docker volume inspect '${project}_db
 check "... but the volume of its own mounts" sh -c "! docker volume inspect '${project}_$bvol' >/dev/null 2>&1"
 check "... saying so" grep -qF "kept for it: " "$TEST_TMP/back-down.err"
 check "... and its --json names whom for" grep -qF "\"keptFor\":\"$root/front\"" "$TEST_TMP/back-down.json"
-rdev down --volumes "$root/front" >/dev/null 2>"$TEST_TMP/front-down.err" || fail "down of front"
+rdev down --volumes --json "$root/front" >"$TEST_TMP/front-down.json" 2>"$TEST_TMP/front-down.err" || fail "down of front"
 check_eq "front's down, the last, takes the project" "$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
 check "... its volume too" sh -c "! docker volume inspect '${project}_dbdata' >/dev/null 2>&1"
+check_eq "... which its --json names as removed" "$(jq -c .removedVolumes "$TEST_TMP/front-down.json")" "[\"${project}_dbdata\"]"
+check "... but not the external volume" sh -c "docker volume inspect '$ext' >/dev/null"
 # A folder moved (a/mv -> b/mv: the same project name) after its dev
 # container was removed by hand, its db left: up of the new place is refused,
 # and the error's fix is one that works (`rdev down` of the old place finds
