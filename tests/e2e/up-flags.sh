@@ -17,7 +17,8 @@
 #   up, and by exec as the reference's; status, stop and down);
 #   up --build-no-cache and --cache-from: a Dockerfile step runs again (the
 #   classic builder takes only the images --cache-from names), plain up
-#   reuses it;
+#   reuses it, and so does rdev's up --build-no-cache false (the value read
+#   as the flag's, not taken for "true");
 #   up --mount-workspace-git-root false --include-configuration
 #   --include-merged-configuration --log-level info in the folder sub of a
 #   git work tree: the workspace folder and mount (the folder itself), the
@@ -354,13 +355,15 @@ built() {
 	docker rm -f "$cid" >/dev/null
 }
 # build_cases TOOL DIR TARGET: "reused rebuilt rebuilt" when plain up reuses
-# the step, --build-no-cache and --cache-from run it again.
+# the step, --build-no-cache and --cache-from run it again (the last one's
+# /built in out/c.TOOL.last).
 build_cases() {
 	local b0 b1 b2 b3
 	b0=$(built "$@")
 	b1=$(built "$@")
 	b2=$(built "$@" --build-no-cache)
 	b3=$(built "$@" --cache-from "none.invalid/$tag:1")
+	echo "$b3" >"$TEST_TMP/out/c.$1.last"
 	echo "$([ "$b1" = "$b0" ] && echo reused || echo rebuilt)" \
 	    "$([ "$b2" != "$b1" ] && echo rebuilt || echo reused)" \
 	    "$([ "$b3" != "$b2" ] && echo rebuilt || echo reused)"
@@ -405,6 +408,10 @@ ref_builds=$(cat "$TEST_TMP/out/c.ref.builds")
 check_eq "the reference: plain up reuses the step, --build-no-cache and --cache-from run it" \
     "$ref_builds" "reused rebuilt rebuilt"
 check_eq "local: the same with rdev" "$(build_cases rdev "$W" "$W/$tag-c")" "$ref_builds"
+# (the classic builder reuses the newest image of the step: the
+# --cache-from run's)
+check_eq "local: up --build-no-cache false reuses the step (no no-cache build)" \
+    "$(built rdev "$W" "$W/$tag-c" --build-no-cache false)" "$(cat "$TEST_TMP/out/c.rdev.last")"
 check_eq "remote: the same with rdev" "$(build_cases rdev "$home/ws" "$name:~/ws/$tag-c")" "$ref_builds"
 
 # --- --mount-workspace-git-root, --include-*configuration, --remove-existing-container
