@@ -131,35 +131,10 @@ check "rdev doctor: no agent bundle failure now ($out)" bash -c '! grep -q "agen
 # file and MANIFEST rewritten in the same dir), and with no command to the
 # broker in between (none loads B) the session connects and installs: it
 # finds A stale and reads B. (Another ssh config: another session than bb's
-# above, which has installed its agent. held.py gives up after 60 s.)
-cat >"$TEST_TMP/held.py" <<'PY'
-import os, socket, sys, threading, time
-open(sys.argv[3], "w").close()
-deadline = time.monotonic() + 60
-while not os.path.exists(sys.argv[4]):
-    if time.monotonic() > deadline:
-        sys.exit(1)
-    time.sleep(0.05)
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-def up():
-    while True:
-        d = os.read(0, 65536)
-        if not d:
-            s.shutdown(socket.SHUT_WR)
-            return
-        s.sendall(d)
-threading.Thread(target=up, daemon=True).start()
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    os.write(1, d)
-PY
-{
-	echo "Host held"
-	sed -n 's/^ *\(HostName\|Port\|User\|IdentityFile\|IdentitiesOnly\|UserKnownHostsFile\|GlobalKnownHostsFile\|StrictHostKeyChecking\|BatchMode\) /  \1 /p' "$cfg"
-	echo "  ProxyCommand python3 $TEST_TMP/held.py %h %p $TEST_TMP/held.started $TEST_TMP/go"
-} >"$TEST_TMP/held_config"
+# above, which has installed its agent. proxy-pipe.py --hold gives up after
+# 60 s.)
+rig_proxy_host held "python3 $RDEV_SOURCE_DIR/tests/rig/proxy-pipe.py --hold $TEST_TMP/held.started $TEST_TMP/go %h %p" \
+	>"$TEST_TMP/held_config"
 # (A, the bundle current now, has never been installed on the host: an
 # install of it reads its files, which fails once they are B's.)
 hash_a=$(broker status --json | jq -r .agentBundle.hash)

@@ -8,30 +8,8 @@ rig_require_docker
 rig_remote_host pc
 trap 'rig_remote_cleanup' EXIT
 
-cat >"$TEST_TMP/pipe.py" <<'PY'
-import os, socket, sys, threading
-with open(sys.argv[4], "w") as f:
-    f.write("%d %s %s %s\n" % (os.getpid(), sys.argv[1], sys.argv[2], sys.argv[3]))
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-def up():
-    while True:
-        d = os.read(0, 65536)
-        if not d:
-            s.shutdown(socket.SHUT_WR)
-            return
-        s.sendall(d)
-threading.Thread(target=up, daemon=True).start()
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    os.write(1, d)
-PY
-{
-	echo "Host via"
-	sed -n 's/^ *\(HostName\|Port\|User\|IdentityFile\|IdentitiesOnly\|UserKnownHostsFile\|GlobalKnownHostsFile\|StrictHostKeyChecking\|BatchMode\) /  \1 /p' "$cfg"
-	echo "  ProxyCommand python3 $TEST_TMP/pipe.py %h %p %r $TEST_TMP/pipe.args"
-} >"$TEST_TMP/ssh_config"
+pipe="python3 $RDEV_SOURCE_DIR/tests/rig/proxy-pipe.py"
+rig_proxy_host via "$pipe --record $TEST_TMP/pipe.args %r %h %p" >"$TEST_TMP/ssh_config"
 export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
 port=$(sed -n 's/^ *Port //p' "$cfg")
 
@@ -49,11 +27,8 @@ check "the command ended with the session" gone "$ppid"
 # The end SIGTERMs the command's group and waits up to 1 s before SIGKILL: in
 # the session's thread, not in the broker's loop (it joined the thread and
 # answered no one meanwhile).
-{
-	echo "Host stubborn"
-	sed -n 's/^ *\(HostName\|Port\|User\|IdentityFile\|IdentitiesOnly\|UserKnownHostsFile\|GlobalKnownHostsFile\|StrictHostKeyChecking\|BatchMode\) /  \1 /p' "$cfg"
-	echo "  ProxyCommand sh -c 'trap \"\" TERM; echo \$\$ >$TEST_TMP/stubborn.pid; python3 $TEST_TMP/pipe.py %h %p %r $TEST_TMP/pipe2.args; exec sleep 1000'"
-} >>"$TEST_TMP/ssh_config"
+rig_proxy_host stubborn "sh -c 'trap \"\" TERM; echo \$\$ >$TEST_TMP/stubborn.pid; $pipe --record $TEST_TMP/pipe2.args %r %h %p; exec sleep 1000'" \
+	>>"$TEST_TMP/ssh_config"
 RDEV_BROKER_IDLE_TIMEOUT=1 broker -v start >/dev/null # (-v: its log says when the session closes)
 check "rdev ls through a command that ignores SIGTERM" rdev ls stubborn:
 stubborn=$(cat "$TEST_TMP/stubborn.pid")

@@ -440,6 +440,16 @@ rig_remote_cleanup() {
 	rig_test_cleanup
 }
 
+# rig_proxy_host NAME COMMAND: an ssh_config block (on stdout) of host NAME,
+# rig_remote_host's ($cfg: its address, user, key and known hosts) reached
+# through ProxyCommand COMMAND (%h %p %r expanded by libssh; the rig's pipe
+# is tests/rig/proxy-pipe.py).
+rig_proxy_host() {
+	echo "Host $1"
+	sed -n 's/^ *\(HostName\|Port\|User\|IdentityFile\|IdentitiesOnly\|UserKnownHostsFile\|GlobalKnownHostsFile\|StrictHostKeyChecking\|BatchMode\) /  \1 /p' "$cfg"
+	echo "  ProxyCommand $2"
+}
+
 rdev() { "$RDEV_BIN_DIR/rdev" "$@"; }
 
 # check_exec_signals TARGET: `rdev exec TARGET` (local or remote route) with
