@@ -32,18 +32,7 @@ cat >"$ws/.devcontainer.json" <<JSON
   "postAttachCommand": "echo postAttach >> /tmp/order; [ ! -e fail ]"
 }
 JSON
-cleanup() {
-	local rc=$?
-	set +e
-	docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f >/dev/null
-	(exit $rc)
-	if [ -n "${home:-}" ]; then
-		rig_remote_cleanup rws
-	else
-		rig_test_cleanup
-	fi
-}
-trap cleanup EXIT
+rig_test_containers "devcontainer.local_folder=$ws"
 
 cid() { docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$ws"; }
 order() { docker exec "$(cid)" sh -c 'cat /tmp/order 2>/dev/null' | tr '\n' ' ' | sed 's/ $//'; }
@@ -149,6 +138,7 @@ grep -q "is not running" "$TEST_TMP/ruc7.err" ||
 
 # --- remote -------------------------------------------------------------------------
 rig_remote_host u
+trap 'rig_remote_cleanup rws' EXIT
 on_host "mkdir -p ~/rws && cat > ~/rws/.devcontainer.json" <"$ws/.devcontainer.json"
 rcid() { docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$home/rws"; }
 rdev up "$name:~/rws" --skip-post-create --json >/dev/null 2>"$TEST_TMP/rup.err" ||

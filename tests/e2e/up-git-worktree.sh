@@ -41,14 +41,7 @@ printf 'gitdir: ../../repo/.git/worktrees/feature\n' >"$wt/.git"
 printf '../../../../wts/feature/.git\n' >"$R/repo/.git/worktrees/feature/gitdir"
 [ "$(git -C "$wt" rev-parse --abbrev-ref HEAD)" = feature ] || fail "the relative work tree does not work on the host"
 
-cleanup() {
-	local rc=$?
-	set +e
-	docker ps -aq --filter "label=devcontainer.local_folder=$wt" | xargs -r docker rm -f >/dev/null
-	(exit $rc)
-	rig_test_cleanup
-}
-trap cleanup EXIT
+rig_test_containers "devcontainer.local_folder=$wt"
 
 ref_ws() { TMPDIR=$TEST_TMP "$REF" read-configuration --workspace-folder "$wt" "$@" 2>"$TEST_TMP/ref.err" | jq -S -c .workspace; }
 rdev_ws() { rdev read-configuration "$@" "$wt" 2>"$TEST_TMP/rdev.err" | jq -S -c .workspace; }

@@ -40,14 +40,7 @@ cat >"$ws/.devcontainer.json" <<JSON
   "postAttachCommand": "echo postAttach >> /tmp/order"
 }
 JSON
-cleanup() {
-	local rc=$?
-	set +e
-	docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f >/dev/null
-	(exit $rc)
-	rig_test_cleanup
-}
-trap cleanup EXIT
+rig_test_containers "devcontainer.local_folder=$ws"
 
 # ref_up: the reference's up of ws; its result's containerId on stdout
 # (also when it failed), its status returned.

@@ -9,6 +9,7 @@
 #   rdev ARGS...                    # the built client ($RDEV_BIN_DIR/rdev)
 #   check "what" CMD...             # run CMD; fail the test with "what" if it fails
 #   pid_alive PID / pid_gone PID    # a process runs / has ended (a zombie has ended)
+#   rig_test_containers LABEL...    # containers with label LABEL (K=V) are removed at the exit
 #   sync_diagnostics                # the broker's log and syncs on stderr (a failed sync test)
 #   finish                          # prints "N passed, 0 failed"; exits 0
 #
@@ -28,6 +29,7 @@ eval "$(bash "$RIG" env)"
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "/tmp/rdev-e2e-$TEST_NAME.XXXXXX")
 RIG_TEST_HOSTS=()
+RIG_TEST_LABELS=()
 CHECKS_PASSED=0
 export RDEV_STATE_DIR=$TEST_TMP/state RDEV_RUNTIME_DIR=$TEST_TMP/rt
 mkdir -p -m 700 "$RDEV_RUNTIME_DIR"
@@ -46,10 +48,20 @@ rig_python() {
 }
 rig_python
 
+# rig_test_containers LABEL...: the containers with any of these labels
+# ("devcontainer.local_folder=$ws": this test's workspaces) are this test's:
+# rig_test_cleanup removes them, whatever the exit trap that calls it.
+rig_test_containers() {
+	RIG_TEST_LABELS+=("$@")
+}
+
 rig_test_cleanup() {
 	local rc=$? h
 	set +e # (exit $rc) below must not end the trap
 	rig_ref_end
+	for h in "${RIG_TEST_LABELS[@]+"${RIG_TEST_LABELS[@]}"}"; do
+		docker ps -aq --filter "label=$h" | xargs -r docker rm -f >/dev/null
+	done
 	# (hosts still starting in the background: stopped once started)
 	for h in "${RIG_HOST_BG[@]+"${RIG_HOST_BG[@]}"}"; do
 		wait "${h#*=}" 2>/dev/null
@@ -433,8 +445,7 @@ rig_remote_cleanup() {
 	set +e # (exit $rc) below must not end the trap
 	broker stop >/dev/null 2>&1 || true
 	for f in "$@"; do
-		docker ps -aq --filter "label=devcontainer.local_folder=$home/$f" |
-			xargs -r docker rm -f >/dev/null
+		rig_test_containers "devcontainer.local_folder=$home/$f"
 	done
 	(exit $rc)
 	rig_test_cleanup
