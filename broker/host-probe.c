@@ -179,6 +179,25 @@ host_probe_tcp(struct rdev_ssh *s, cJSON *o)
 	ssh_channel_free(ch);
 }
 
+/* The ssh config options that apply to the host but are not honoured
+ * ("FILE:LINE: ..."), as "sshConfigNotes", and in the log. */
+static void
+host_probe_notes(struct rdev_ssh *s, const char *host, cJSON *o)
+{
+	const char *const *notes;
+	cJSON *a;
+	size_t i, n;
+
+	notes = rdev_ssh_notes(s, &n);
+	if (n == 0)
+		return;
+	a = cJSON_AddArrayToObject(o, "sshConfigNotes");
+	for (i = 0; i < n; i++) {
+		log_warn("host %s: ssh config: %s", host, notes[i]);
+		cJSON_AddItemToArray(a, cJSON_CreateString(notes[i]));
+	}
+}
+
 static void *
 host_probe_main(void *arg)
 {
@@ -197,6 +216,7 @@ host_probe_main(void *arg)
 		cJSON_AddStringToObject(o, "error", cause);
 		free(cause);
 	} else {
+		host_probe_notes(s, p->host, o);
 		host_probe_shell(s, o);
 		host_probe_sftp(s, o);
 		host_probe_tcp(s, o);

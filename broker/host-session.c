@@ -221,8 +221,10 @@ host_install(struct host_session *h, char **cause)
 }
 
 /* h->ssh has just connected: the session's name as the connect made it
- * (user@host:port, status and logs), and what the connect noticed (a
- * recorded host key, ...) to the waiting clients. */
+ * (user@host:port, status and logs), and what the connect noticed (ssh
+ * config options not honoured, ...) to the log and to the waiting clients,
+ * which print them even when they print no progress (client/remote.c): once
+ * a session is opened, not for each command that reuses it. */
 static void
 host_connected(struct host_session *h)
 {
@@ -237,6 +239,7 @@ host_connected(struct host_session *h)
 	for (i = 0; i < n; i++) {
 		char *line = xasprintf("warning: %s", notes[i]);
 
+		log_warn("%s: ssh config: %s", h->label, notes[i]);
 		host_progress_all(h, line);
 		free(line);
 	}

@@ -77,7 +77,7 @@ void
 doctor_host(struct doctor_report *r, const char *arg, int accept_new)
 {
 	struct remote_opts ro = {
-		.accept_new_host_key = accept_new, .quiet = 1, .batch = 1
+		.accept_new_host_key = accept_new, .quiet = 1, .silent = 1, .batch = 1
 	};
 	struct target t;
 	struct remote *rm;

@@ -124,6 +124,23 @@ doctor_judge_hostkey(
 	free(qhost);
 }
 
+/* The ssh config options that apply to the host but rdev does not honour
+ * (the probe's "sshConfigNotes", each "FILE:LINE: ..."): one warning for
+ * each, none when there are none. */
+static void
+doctor_judge_notes(struct doctor_report *r, const cJSON *probe)
+{
+	const cJSON *v;
+
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(probe, "sshConfigNotes")) {
+		if (cJSON_IsString(v))
+			doctor_add(r, "ssh config", DOCTOR_WARN,
+			    "rdev goes on without it, as said; to silence this, "
+			    "remove the option where it applies to this host",
+			    "%s", v->valuestring);
+	}
+}
+
 int
 doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe)
 {
@@ -167,6 +184,7 @@ doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe
 	}
 	doctor_add(r, "auth", DOCTOR_OK, NULL, "as %s, %s (%.0f ms)", user,
 	    doctor_str(probe, "auth", "?"), doctor_num(probe, "authMs"));
+	doctor_judge_notes(r, probe);
 	if (isnan(shell_ms))
 		doctor_add(r, "login shell", DOCTOR_WARN,
 		    "check the user's shell and its start-up files (ssh HOST true)",

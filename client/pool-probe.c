@@ -73,7 +73,7 @@ pool_probe_row(const cJSON *e, const cJSON *answer, const char *error)
 cJSON *
 pool_probe(const cJSON *entries, int timeout_ms, int accept_new_host_key)
 {
-	struct remote_opts ro = { .quiet = 1, .batch = 1 };
+	struct remote_opts ro = { .quiet = 1, .silent = 1, .batch = 1 };
 	cJSON *rows = cJSON_CreateArray(), *fields, *hosts, *result = NULL;
 	const cJSON *e, *answers;
 	struct remote *r;

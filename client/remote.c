@@ -100,6 +100,21 @@ remote_progress_stderr(void *arg, const char *data, size_t len)
 	}
 }
 
+/* What shows a connect's progress: all of it, only its warnings (quiet:
+ * an ssh config option not honoured is never ignored silently), or
+ * nothing (silent). p is filled in; the answer is p or NULL. */
+static const struct progress *
+remote_connect_progress(const struct remote *r, struct progress *p)
+{
+	*p = (struct progress){ .fn = remote_progress_stderr,
+		.json = r != NULL && r->o.json_log };
+	if (r != NULL && r->o.silent)
+		return NULL;
+	if (r != NULL && r->o.quiet)
+		p->fn = agent_cmd_progress_warnings;
+	return p;
+}
+
 /* An absolute path from an environment variable (the broker runs in /). */
 static void
 remote_add_path_env(cJSON *req, const char *field, const char *env)
@@ -206,8 +221,8 @@ int
 remote_broker_call(
     struct remote *r, const char *op, cJSON *fields, cJSON **result, char **cause)
 {
-	struct progress stderr_progress = { .fn = remote_progress_stderr,
-		.json = r != NULL && r->o.json_log };
+	struct progress stderr_progress;
+	const struct progress *shown = remote_connect_progress(r, &stderr_progress);
 	struct proto_conn *c;
 	cJSON *req = remote_host_request(r, op), *item;
 	int rc, attempts = 0;
@@ -227,8 +242,7 @@ remote_broker_call(
 		}
 		proto_conn_set_prompt(c, remote_prompt, NULL);
 		rc = proto_conn_request(c, cJSON_Duplicate(req, 1), remote_on_progress,
-		    r != NULL && r->o.quiet ? NULL : &stderr_progress, result, NULL,
-		    cause);
+		    (void *)shown, result, NULL, cause);
 		if (rc == 0 || !remote_retry_broker(c, &attempts, cause))
 			break;
 		cJSON_Delete(*result);
@@ -245,8 +259,8 @@ remote_broker_call(
 static int
 remote_connect_once(struct remote *r, struct proto_conn **c, char **cause)
 {
-	struct progress stderr_progress = { .fn = remote_progress_stderr,
-		.json = r->o.json_log };
+	struct progress stderr_progress;
+	const struct progress *shown = remote_connect_progress(r, &stderr_progress);
 	cJSON *req, *result = NULL;
 	uint32_t version;
 
@@ -254,8 +268,8 @@ remote_connect_once(struct remote *r, struct proto_conn **c, char **cause)
 		return -1;
 	proto_conn_set_prompt(*c, r->o.batch ? NULL : remote_prompt, NULL);
 	req = remote_host_request(r, "agent");
-	if (proto_conn_request(*c, req, remote_on_progress,
-		r->o.quiet ? NULL : &stderr_progress, &result, NULL, cause) != 0) {
+	if (proto_conn_request(
+		*c, req, remote_on_progress, (void *)shown, &result, NULL, cause) != 0) {
 		cJSON_Delete(result);
 		return -1;
 	}

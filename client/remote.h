@@ -26,7 +26,11 @@ struct remote;
 
 struct remote_opts {
 	int accept_new_host_key; /* record an unknown host key */
-	int quiet;		 /* no "connecting"/"installing" lines */
+	int quiet;		 /* no "connecting"/"installing" lines (the
+				    connect's warnings still: ssh config
+				    options not honoured) */
+	int silent;		 /* not those warnings either (doctor, which
+				    reports them as a check) */
 	int json_log;		 /* those lines as --log-format json's */
 	int batch;		 /* never ask on the terminal: SSH's prompts
 				    (passphrase, password) are cancelled */

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# ssh-warnings.sh - what rdev says about a host's ssh set-up that it does not
+# follow: ssh config options that apply to the host but are not honoured
+# (StrictHostKeyChecking accept-new, ForwardAgent) are printed on stderr by
+# each command that opens the host's session, `ls` and `exec` too (not again
+# by a command that reuses it), are in the broker's log, and `rdev doctor
+# HOST` reports each as a warning naming the option and its file:line.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+rig_remote_host sw
+trap 'rig_remote_cleanup' EXIT
+
+{
+	echo "Host $name"
+	echo "  StrictHostKeyChecking accept-new"
+	echo "  ForwardAgent yes"
+	cat "$cfg"
+} >"$TEST_TMP/ssh_config"
+export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
+strict="$TEST_TMP/ssh_config:2: StrictHostKeyChecking accept-new is not honoured"
+fwd="$TEST_TMP/ssh_config:3: ForwardAgent is not supported"
+
+# --- printed by the command that opens the session ----------------------------
+rdev ls "$name:" >/dev/null 2>"$TEST_TMP/ls1.err" ||
+	{ cat "$TEST_TMP/ls1.err" >&2; fail "rdev ls $name: failed"; }
+check_eq "ls opening the session: StrictHostKeyChecking's warning, once" \
+	"$(grep -cF "warning: $strict" "$TEST_TMP/ls1.err")" 1
+check_eq "ls opening the session: ForwardAgent's warning, once" \
+	"$(grep -cF "warning: $fwd" "$TEST_TMP/ls1.err")" 1
+rdev ls "$name:" >/dev/null 2>"$TEST_TMP/ls2.err"
+check_eq "ls reusing the session: no warning again" \
+	"$(grep -c 'warning:' "$TEST_TMP/ls2.err" || true)" 0
+check "the broker's log has them" grep -qF "ssh config: $strict" "$RDEV_RUNTIME_DIR/broker.log"
+
+# exec (a workspace without a container: 125) after the session was closed
+broker stop >/dev/null
+on_host 'mkdir -p ~/nows'
+rc=0
+rdev exec "$name:~/nows" -- true 2>"$TEST_TMP/exec.err" || rc=$?
+check_eq "exec without a container: 125" "$rc" 125
+check_eq "exec opening the session: the warning, once" \
+	"$(grep -cF "warning: $strict" "$TEST_TMP/exec.err")" 1
+
+# --- doctor HOST --------------------------------------------------------------
+rc=0
+rdev doctor "$name" >"$TEST_TMP/doctor.out" 2>"$TEST_TMP/doctor.err" || rc=$?
+[ "$rc" = 1 ] || cat "$TEST_TMP/doctor.out" "$TEST_TMP/doctor.err" >&2
+check_eq "doctor: exit 1 (a warning)" "$rc" 1
+check "doctor: a warning naming StrictHostKeyChecking and its file:line" \
+	grep -qE "^warn +ssh config +$(printf '%s' "$strict" | sed 's/[.[\*^$]/\\&/g')" "$TEST_TMP/doctor.out"
+check "doctor: and ForwardAgent's" grep -qF "$fwd" "$TEST_TMP/doctor.out"
+check_eq "doctor: nothing of it on stderr" "$(grep -c 'warning:' "$TEST_TMP/doctor.err" || true)" 0
