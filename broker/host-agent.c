@@ -330,7 +330,7 @@ host_start_read(struct host_session *h)
 	char *why = NULL;
 	size_t used;
 	cJSON *msg;
-	int r;
+	int r, framed = 0;
 
 	while ((r = proto_decode(buf_data(st->out), buf_len(st->out), &f, &used, &why)) ==
 	    1) {
@@ -343,12 +343,12 @@ host_start_read(struct host_session *h)
 			st->early =
 			    proto_hello_has_feature(msg, PROTO_FEATURE_EARLY_DATA);
 			if (proto_hello_negotiate(msg, &version, &why) != 0)
-				r = -1;
+				r = framed = -1;
 		} else if (f.type == PROTO_FATAL) {
 			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
 			why = xasprintf("agent: %s",
 			    cJSON_IsString(v) ? v->valuestring : "fatal error");
-			r = -1;
+			r = framed = -1;
 		} else if (f.type == PROTO_CONTROL) {
 			v = cJSON_GetObjectItemCaseSensitive(msg, "socket");
 			p = cJSON_GetObjectItemCaseSensitive(msg, "pid");
@@ -364,9 +364,18 @@ host_start_read(struct host_session *h)
 			break;
 	}
 	if (r < 0) {
+		/* Bytes before the agent's HELLO that are no frame: the login
+		 * shell's start-up files printed them (the agent writes only
+		 * frames to stdout). */
 		host_start_end(h,
-		    xasprintf("%s: cannot start the agent (%s): %s", h->label,
-			h->agent_path, why));
+		    xasprintf("%s: cannot start the agent (%s): %s%s", h->label,
+			h->agent_path, why,
+			st->got_hello || framed
+			    ? ""
+			    : " (~/.bashrc or the login files print to "
+			      "stdout for non-interactive shells: "
+			      "guard them with `[[ $- == *i* ]]` / "
+			      "`case $- in *i*)`)"));
 		free(why);
 		return 1;
 	}

@@ -97,17 +97,24 @@ host_probe_report_json(const struct ssh_connect_report *r)
 	return o;
 }
 
+#define HOST_PROBE_MARKER "rdev-probe-7f3a"
+#define HOST_PROBE_NOISE_MAX 60
+
 /* A command through the remote user's shell: its time (the shell's start,
  * ~/.bashrc included, plus a round trip) and the agent versions installed
- * (~/.rdev/agent/VERSION). */
+ * (~/.rdev/agent/VERSION). Its output starts with a marker: what comes
+ * before it was printed by the shell's start-up files ("shellStdout", its
+ * first HOST_PROBE_NOISE_MAX bytes), which breaks every stream rdev runs
+ * through that shell (the agent's protocol). */
 static void
 host_probe_shell(struct rdev_ssh *s, cJSON *o)
 {
-	const char *const argv[] = { "ls", "-1", ".rdev/agent", NULL };
-	char *out = NULL, *cause = NULL, *line, *save = NULL;
+	const char *const argv[] = { "sh", "-c",
+		"echo " HOST_PROBE_MARKER "; exec ls -1 .rdev/agent", NULL };
+	char *out = NULL, *cause = NULL, *line, *save = NULL, *mark, *noise;
 	cJSON *versions;
 	long long t0 = clock_now_ms();
-	size_t len;
+	size_t len, i;
 	int status;
 
 	if (rdev_ssh_run(s, argv, NULL, 0, &out, &len, NULL, &status, &cause) != 0) {
@@ -116,9 +123,23 @@ host_probe_shell(struct rdev_ssh *s, cJSON *o)
 		return;
 	}
 	cJSON_AddNumberToObject(o, "shellMs", (double)(clock_now_ms() - t0));
+	mark = strstr(out, HOST_PROBE_MARKER "\n");
+	if (mark != out) {
+		len = mark != NULL ? (size_t)(mark - out) : strlen(out);
+		while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+			len--;
+		noise = xstrndup(
+		    out, len < HOST_PROBE_NOISE_MAX ? len : HOST_PROBE_NOISE_MAX);
+		for (i = 0; noise[i] != '\0'; i++)
+			if ((unsigned char)noise[i] < 0x20 || noise[i] == 0x7f)
+				noise[i] = '.';
+		cJSON_AddStringToObject(o, "shellStdout", noise);
+		free(noise);
+	}
 	versions = cJSON_AddArrayToObject(o, "agentsInstalled");
-	for (line = strtok_r(out, "\n", &save); status == 0 && line != NULL;
-	     line = strtok_r(NULL, "\n", &save))
+	line = mark != NULL ? mark + strlen(HOST_PROBE_MARKER "\n") : NULL;
+	for (line = line != NULL ? strtok_r(line, "\n", &save) : NULL;
+	     status == 0 && line != NULL; line = strtok_r(NULL, "\n", &save))
 		cJSON_AddItemToArray(versions, cJSON_CreateString(line));
 	free(out);
 }

@@ -150,6 +150,7 @@ doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe
 	const char *tcp = doctor_str(probe, "tcpForwarding", NULL);
 	const char *user = doctor_str(probe, "user", "?");
 	double shell_ms = doctor_num(probe, "shellMs");
+	const char *noise = doctor_str(probe, "shellStdout", NULL);
 	char *fix, *q;
 
 	if (strcmp(reached, "config") == 0) {
@@ -185,7 +186,16 @@ doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe
 	doctor_add(r, "auth", DOCTOR_OK, NULL, "as %s, %s (%.0f ms)", user,
 	    doctor_str(probe, "auth", "?"), doctor_num(probe, "authMs"));
 	doctor_judge_notes(r, probe);
-	if (isnan(shell_ms))
+	if (noise != NULL)
+		doctor_add(r, "login shell", DOCTOR_FAIL,
+		    "guard them with `[[ $- == *i* ]]` / `case $- in *i*)` (as "
+		    "Debian's ~/.bashrc starts: `case $- in *i*) ;; *) return;; "
+		    "esac`), or send that output to stderr",
+		    "~/.bashrc (or the login files) on %s print to stdout for "
+		    "non-interactive shells (\"%s\"): rdev's agent, started through "
+		    "that shell, cannot be talked to",
+		    host, noise);
+	else if (isnan(shell_ms))
 		doctor_add(r, "login shell", DOCTOR_WARN,
 		    "check the user's shell and its start-up files (ssh HOST true)",
 		    "a command could not be run: %s",
@@ -222,7 +232,7 @@ doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe
 	else if (tcp != NULL)
 		doctor_add(r, "tcp forwarding", DOCTOR_WARN, NULL, "could not tell: %s",
 		    doctor_str(probe, "tcpForwardingError", "?"));
-	return 1;
+	return noise == NULL; /* (no agent can start through that shell) */
 }
 
 /* Free space under path: ok, warn or fail by the thresholds. */

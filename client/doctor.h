@@ -62,7 +62,8 @@ char *doctor_quote(const char *word);
 
 /* doctor-judge.c: facts into checks (docs/CLI.md, "rdev doctor"). */
 /* The broker's "probe" of host (as typed); returns 1 when it got in (the
- * agent's checks can follow), 0 not. */
+ * agent's checks can follow), 0 not (or the login shell prints to stdout:
+ * no agent can be talked to through it). */
 int doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe);
 /* The agent's "info" answer, asked at local time mid_ms (ms since the
  * epoch, halfway through the request); client_version is ours; installed:

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# shell-stdout.sh - a host whose ~/.bashrc prints to stdout for
+# non-interactive shells (a "Welcome" banner): rdev's agent, started through
+# the login shell, cannot be talked to. `rdev doctor HOST` says so in its
+# `login shell` check (FAIL, exit 2, naming the fix) instead of `login shell
+# ok` and an agent failure, and a command's error names the fix too.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+rig_remote_host so
+trap 'rig_remote_cleanup' EXIT
+
+# (prepended: Debian's ~/.bashrc returns at once for non-interactive shells)
+rc_file=$hdir/home/.bashrc
+{ echo 'echo "*** Welcome to $(hostname) ***"'; cat "$rc_file"; } >"$TEST_TMP/bashrc"
+cat "$TEST_TMP/bashrc" >"$rc_file"
+
+rc=0
+rdev doctor "$name" >"$TEST_TMP/doctor.out" 2>"$TEST_TMP/doctor.err" || rc=$?
+[ "$rc" = 2 ] || cat "$TEST_TMP/doctor.out" "$TEST_TMP/doctor.err" >&2
+check_eq "doctor: exit 2" "$rc" 2
+check "doctor: login shell FAIL naming the files and the host" \
+	grep -qE "^FAIL +login shell +~/.bashrc \(or the login files\) on $name print to stdout for non-interactive shells \(\"\*\*\* Welcome" \
+	"$TEST_TMP/doctor.out"
+check "doctor: ... and the fix" \
+	grep -qF 'fix: guard them with `[[ $- == *i* ]]` / `case $- in *i*)`' "$TEST_TMP/doctor.out"
+check "doctor: no agent check after it" bash -c "! grep -qE '^[a-zA-Z]+ +agent ' '$TEST_TMP/doctor.out'"
+
+rc=0
+rdev ls "$name:" >/dev/null 2>"$TEST_TMP/ls.err" || rc=$?
+check "ls fails" test "$rc" != 0
+check "ls: the agent's start error names the stream and the fix" \
+	grep -qF 'not an rdev protocol stream (it starts "*** Welcome' "$TEST_TMP/ls.err"
+check "ls: ... and the fix" grep -qF '(~/.bashrc or the login files print to stdout for non-interactive shells: guard them with `[[ $- == *i* ]]` / `case $- in *i*)`)' "$TEST_TMP/ls.err"
