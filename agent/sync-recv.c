@@ -25,6 +25,7 @@
 #include "sync-delta.h"
 #include "sync-index.h"
 #include "sync-scan.h"
+#include "sync-send.h"
 #include "tar-stream.h"
 #include "xmalloc.h"
 
@@ -256,6 +257,10 @@ sync_recv_deepest(struct sync_recv *r, const char *path, struct stat *sb)
 }
 
 /* Set *cause for path (relative), which failed with err: "'PATH': ERROR";
+ * a full disk or quota (ENOSPC, EDQUOT) names the whole path on the host and
+ * says it is the host's ("cannot write /home/u/app/x: No space left on
+ * device (the host's disk is full)": a bare "'x': No space ..." reads as
+ * this side's; the client puts "on HOST:" before it, SYNC_HOST_CANNOT_WRITE);
  * when the host refused it (EACCES, EPERM) and the deepest folder of its
  * path that exists (where it, or a folder on its way, was to be made) is
  * another user's, the message names that folder, its owner (root, when the
@@ -270,6 +275,11 @@ sync_recv_denied(struct sync_recv *r, const char *path, int err, char **cause)
 	const char *argv[2];
 	struct stat sb;
 
+	if (err == ENOSPC || err == EDQUOT)
+		return error_set(cause, SYNC_HOST_CANNOT_WRITE "%s/%s: %s (%s)",
+		    r->folder, path, strerror(err),
+		    err == ENOSPC ? "the host's disk is full"
+				  : "the user's disk quota on the host is used up");
 	if (err == EACCES || err == EPERM)
 		dir = sync_recv_deepest(r, path, &sb);
 	if (dir == NULL || sb.st_uid == geteuid()) {
@@ -973,7 +983,7 @@ static int
 sync_recv_write(struct sync_recv *r, const unsigned char *p, size_t len, char **cause)
 {
 	if (fd_write_all(r->cur_fd, p, len) != 0)
-		return error_set_errno(cause, errno, "'%s'", r->want->v[r->cur].path);
+		return sync_recv_denied(r, r->want->v[r->cur].path, errno, cause);
 	crypto_generichash_update(&r->cur_hash, p, len);
 	r->cur_size += len;
 	return 0;
@@ -1212,7 +1222,7 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	if (r->cur_apply != NULL && (rc = sync_recv_delta_check(r, bin, cause)) != 0)
 		return rc < 0 ? -1 : 0;
 	if (fchmod(r->cur_fd, r->cur_mode) != 0 || fstat(r->cur_fd, &sb) != 0) {
-		error_set_errno(cause, errno, "'%s'", path);
+		sync_recv_denied(r, path, errno, cause);
 		sync_recv_drop_current(r);
 		return sync_recv_entry_failed(r, i, cause);
 	}

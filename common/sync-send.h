@@ -22,6 +22,12 @@
 struct proto_conn;
 struct sync_scan;
 
+/* How the agent's error for a file the host's disk (or quota) had no room
+ * for starts: "cannot write /home/u/app/x: No space left on device (the
+ * host's disk is full)" (agent/sync-recv.c); the client puts "on HOST: "
+ * before it, so that it does not read as this machine's. */
+#define SYNC_HOST_CANNOT_WRITE "cannot write "
+
 /* How a file changed on the host and replaced by its local version is told
  * (the path is the argument), by the client and by the broker alike. */
 #define SYNC_SEND_HOST_CHANGED_FMT \
