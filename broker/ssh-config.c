@@ -27,6 +27,7 @@
 #define SEEN_USER 0x80
 #define SEEN_IDENTITY_AGENT 0x100
 #define SEEN_BIND_ADDRESS 0x200
+#define SEEN_HASH_KNOWN_HOSTS 0x4000
 
 /* What happens to a keyword. */
 enum ssh_config_kind {
@@ -59,7 +60,7 @@ static const struct {
 	{ "pubkeyacceptedkeytypes", KW_LIBSSH }, { "rekeylimit", KW_LIBSSH },
 	{ "tcpkeepalive", KW_IGNORED }, /* rdev always enables TCP keepalive */
 	{ "sendenv", KW_IGNORED }, { "setenv", KW_IGNORED },
-	{ "hashknownhosts", KW_IGNORED }, { "visualhostkey", KW_IGNORED },
+	{ "hashknownhosts", KW_RDEV }, { "visualhostkey", KW_IGNORED },
 	{ "escapechar", KW_IGNORED }, { "requesttty", KW_IGNORED },
 	{ "controlmaster", KW_IGNORED }, { "controlpath", KW_IGNORED },
 	{ "controlpersist", KW_IGNORED }, { "forwardx11", KW_IGNORED },
@@ -530,6 +531,14 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 	if (strcasecmp(kw, "identityagent") == 0) {
 		FIRST(SEEN_IDENTITY_AGENT);
 		ssh_config_identity_agent(h, argv[1], st->ctx, file, line);
+		return 0;
+	}
+	if (strcasecmp(kw, "hashknownhosts") == 0) {
+		if ((v = ssh_config_yesno(argv[1])) < 0)
+			return error_set(
+			    cause, "%s:%u: %s must be yes or no", file, line, kw);
+		FIRST(SEEN_HASH_KNOWN_HOSTS);
+		h->hash_known_hosts = v;
 		return 0;
 	}
 	if (strcasecmp(kw, "identitiesonly") == 0 || strcasecmp(kw, "batchmode") == 0) {

@@ -48,6 +48,8 @@ struct ssh_config_host {
 	char *bind_address;		  /* BindAddress (a name or an address), or
 					     NULL */
 	int strict_host_key_checking_off; /* "no"/"off"/"accept-new" was set */
+	int hash_known_hosts;		  /* HashKnownHosts: a key recorded is
+					     written hashed (default 0) */
 	char **notes;			  /* "FILE:LINE: ..." per unsupported option */
 	size_t n_notes;
 	/* private: which single-valued options were seen */

@@ -3,13 +3,29 @@
  * an unknown key when asked (ssh-session.h, step 3). */
 #include "ssh-session-internal.h"
 
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sodium.h>
 
 #include "error.h"
+#include "atomic-file.h"
 #include "xmalloc.h"
+
+/* OpenSSH's hashed host names (HashKnownHosts): "|1|" SALT "|" HASH, both
+ * base64, HASH = HMAC-SHA1 keyed with the 20-byte salt over the host
+ * pattern ("host" or "[host]:port"). */
+#define HK_HASH_MAGIC "|1|"
+#define HK_SHA1_LEN 20
 
 /* "ED25519", "RSA", "ECDSA" ... for a key, as OpenSSH names them. */
 static const char *
@@ -155,6 +171,59 @@ rdev_ssh_hk_report(struct rdev_ssh *s, const struct rdev_ssh_hk_found *found,
 	    r->hostkey_file, sizeof r->hostkey_file, "%s:%u", found->file, found->line);
 }
 
+/* Record the server's key for hostport in file as OpenSSH does with
+ * HashKnownHosts yes: the host hashed (HK_HASH_MAGIC), then the key type
+ * and key as libssh would write them. 0, or -1 with *cause. */
+static int
+rdev_ssh_hk_record_hashed(struct rdev_ssh *s, const char *file, const char *shown,
+    const char *hostport, char **cause)
+{
+	unsigned char salt[HK_SHA1_LEN], mac[EVP_MAX_MD_SIZE];
+	char b64salt[sodium_base64_ENCODED_LEN(
+	    HK_SHA1_LEN, sodium_base64_VARIANT_ORIGINAL)];
+	char b64mac[sizeof b64salt];
+	char *entry = NULL, *key, *line, *dir, *slash;
+	unsigned int maclen = 0;
+	int fd, rc;
+
+	if (ssh_session_export_known_hosts_entry(s->ss, &entry) != SSH_OK ||
+	    (key = strchr(entry, ' ')) == NULL) {
+		free(entry);
+		return error_set(cause, "%s: cannot record the host key in %s: %s",
+		    s->prefix, shown, ssh_get_error(s->ss));
+	}
+	randombytes_buf(salt, sizeof salt);
+	if (HMAC(EVP_sha1(), salt, sizeof salt, (const unsigned char *)hostport,
+		strlen(hostport), mac, &maclen) == NULL ||
+	    maclen != HK_SHA1_LEN)
+		fatal("HMAC-SHA1 failed");
+	sodium_bin2base64(
+	    b64salt, sizeof b64salt, salt, sizeof salt, sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(
+	    b64mac, sizeof b64mac, mac, maclen, sodium_base64_VARIANT_ORIGINAL);
+	line = xasprintf(HK_HASH_MAGIC "%s|%s%s%s", b64salt, b64mac, key,
+	    key[strlen(key) - 1] == '\n' ? "" : "\n");
+	free(entry);
+	if ((fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0 &&
+	    errno == ENOENT) {
+		/* (~/.ssh may not exist yet, as libssh's own record makes it) */
+		dir = xstrdup(file);
+		if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+			*slash = '\0';
+		if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+			fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		free(dir);
+	}
+	rc = fd >= 0 && fd_write_all(fd, line, strlen(line)) == 0 ? 0 : -1;
+	if (rc != 0)
+		error_set(cause, "%s: cannot record the host key in %s: %s", s->prefix,
+		    shown, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(line);
+	return rc;
+}
+
 /* Check the server's key; record it when unknown and accept_new. */
 int
 rdev_ssh_verify(
@@ -234,9 +303,23 @@ rdev_ssh_verify(
 		if (!accept_new) {
 			error_set(cause,
 			    "%s: unknown host key, %s fingerprint %s; "
-			    "to trust it, run again with --accept-new-host-key (it "
-			    "is then recorded in %s)",
-			    s->prefix, type, fp, shown);
+			    "to trust it, run again with --accept-new-host-key (%s%s)",
+			    s->prefix, type, fp,
+			    strcmp(shown, "/dev/null") == 0
+				? "it is not recorded, UserKnownHostsFile is "
+				  "/dev/null: it will be asked again"
+				: "it is then recorded in ",
+			    strcmp(shown, "/dev/null") == 0 ? "" : shown);
+			break;
+		}
+		if (strcmp(shown, "/dev/null") == 0) {
+			rc = 0; /* (accepted for this connection only) */
+			break;
+		}
+		if (s->cfg.hash_known_hosts) {
+			rc = rdev_ssh_hk_record_hashed(s,
+			    user_file != NULL ? user_file : shown, shown, hostport,
+			    cause);
 			break;
 		}
 		if (ssh_session_update_known_hosts(s->ss) != SSH_OK) {

@@ -93,13 +93,23 @@ doctor_judge_hostkey(
 	qpat = doctor_quote(pat);
 	if (strcmp(hk, "known") == 0)
 		doctor_add(r, "host key", DOCTOR_OK, NULL, "%s matches %s", fp, file);
+	else if (strcmp(hk, "recorded") == 0 && strcmp(file, "/dev/null") == 0)
+		doctor_add(r, "host key", DOCTOR_OK, NULL,
+		    "%s was unknown; accepted for this connection only (not "
+		    "recorded: UserKnownHostsFile is /dev/null)",
+		    fp);
 	else if (strcmp(hk, "recorded") == 0)
 		doctor_add(r, "host key", DOCTOR_OK, NULL,
 		    "%s was unknown; recorded now in %s", fp, file);
 	else if (strcmp(hk, "unknown") == 0) {
 		fix = xasprintf("check the fingerprint with the host's admin, then "
-				"rdev doctor %s --accept-new-host-key (records it in %s)",
-		    qhost, file);
+				"rdev doctor %s --accept-new-host-key (%s%s)",
+		    qhost,
+		    strcmp(file, "/dev/null") == 0
+			? "it is not recorded, UserKnownHostsFile is /dev/null: "
+			  "it will be asked again"
+			: "records it in ",
+		    strcmp(file, "/dev/null") == 0 ? "" : file);
 		doctor_add(r, "host key", DOCTOR_WARN, fix,
 		    "%s is not known yet (rdev refuses it until it is recorded)", fp);
 		free(fix);
