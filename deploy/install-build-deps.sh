@@ -2,6 +2,7 @@
 # install-build-deps.sh - the Debian packages rdev builds with (idempotent).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libssh-dev libevent-dev libcjson-dev libsodium-dev libyaml-dev
+	libssl-dev # the broker's HashKnownHosts HMAC-SHA1 (libsodium has no SHA-1)
 	libcurl4-openssl-dev zlib1g-dev # the agent's Feature downloads (agent/http-get.c)
 	musl-tools) # musl-tools: the static rdev-relay (relay/), tens of KB
 missing=()
