@@ -391,31 +391,34 @@ host_set_lost(struct host_session *h, const char *why)
 	h->lost = why != NULL ? xstrdup(why) : NULL;
 }
 
-/* What a client failed while the session is down is told: after a loss,
- * the loss first (its request came after it, or before its link opened: it
- * is as lost as the links, though the next attempt's connect is what
- * failed it), then what failed now. New string. */
-static char *
-host_down_cause(const struct host_session *h, const char *cause)
-{
-	if (h->lost == NULL)
-		return xstrdup(cause);
-	return xasprintf("lost the SSH connection to %s: %s; reconnecting: %s", h->label,
-	    h->lost, cause);
-}
-
 /* An SSH error message (cause) without the session's "host NAME (ADDRESS)"
  * prefix: the reason alone, for a message that names the host itself. A
  * pointer into cause. */
 static const char *
-host_lost_reason(struct host_session *h, const char *cause)
+host_lost_reason(const struct host_session *h, const char *cause)
 {
-	const char *prefix = rdev_ssh_prefix(h->ssh);
-	size_t n = strlen(prefix);
+	const char *prefix = h->ssh != NULL ? rdev_ssh_prefix(h->ssh) : NULL;
+	size_t n = prefix != NULL ? strlen(prefix) : 0;
 
+	if (n == 0)
+		return cause;
 	if (strncmp(cause, prefix, n) == 0 && strncmp(cause + n, ": ", 2) == 0)
 		return cause + n + 2;
 	return cause;
+}
+
+/* What a client failed while the session is down is told: after a loss,
+ * the loss first (its request came after it, or before its link opened: it
+ * is as lost as the links, though the next attempt's connect is what
+ * failed it), then what failed now: the reconnect's failure (reconnecting)
+ * or why the session ended. New string. */
+static char *
+host_down_cause(const struct host_session *h, const char *cause, int reconnecting)
+{
+	if (h->lost == NULL)
+		return xstrdup(cause);
+	return xasprintf("lost the SSH connection to %s: %s; %s%s", h->label, h->lost,
+	    reconnecting ? "reconnecting: " : "", host_lost_reason(h, cause));
 }
 
 static enum host_end
@@ -654,7 +657,7 @@ host_jobs_attempt_failed(struct host_session *h, const char *cause)
 	int key_unknown = !h->attempt_accepted_new &&
 	    h->connect_report.fail == SSH_FAIL_HOSTKEY &&
 	    h->connect_report.hostkey == SSH_HOSTKEY_UNKNOWN;
-	char *told = host_down_cause(h, cause);
+	char *told = host_down_cause(h, cause, 1);
 	int kept;
 
 	pthread_mutex_lock(&h->lock);
@@ -839,7 +842,7 @@ host_session_main(void *arg)
 	/* Clients that came while we were ending (after a loss: told it, as
 	 * the links were; no forwards, so no reconnect failed them). */
 	if (h->lost != NULL) {
-		char *told = host_down_cause(h, "the host session ended; try again");
+		char *told = host_down_cause(h, "the host session ended; try again", 0);
 
 		host_fail_jobs(h, told, SSH_FAIL_NONE);
 		free(told);

@@ -37,9 +37,9 @@ check_eq "the reference CLI is installed at the pinned version" \
 # name again (a pid comes back) or a new account given a deleted one's uid
 # (`rdev ls HOST:~` listed it as the new user's: pool-owners' "the user's
 # one environment there" once saw two).
+rig_test_containers "devcontainer.local_folder=/nonexistent-rig-smoke-$name"
 left=$(docker create --label "dev.rdev.owner_uid=$(id -u "rdev-$name")" \
-	--label devcontainer.local_folder=/nonexistent "$RDEV_RIG_IMAGE_BUSYBOX" true)
-trap 'rc=$?; docker rm -f "$left" >/dev/null 2>&1; (exit $rc); rig_test_cleanup' EXIT
+	--label "devcontainer.local_folder=/nonexistent-rig-smoke-$name" "$RDEV_RIG_IMAGE_BUSYBOX" true)
 bash "$RIG" host-stop "$name"
 cfg=$(bash "$RIG" host-start "$name" 2>"$TEST_TMP/restart.err")
 check "a host's start removes a container an earlier host of its uid left" \

@@ -11,6 +11,8 @@
 #                          [--no-streamlocal] [--no-forwarding] [--locked-down]
 #                          [--policy FILE] [--rtt-ms MS]
 #                              start an sshd "host" NAME; prints its ssh config path.
+#                              It removes the containers labelled with its user's uid
+#                              (an earlier host's leftovers: a restarted host owns none).
 #                              Its user's ~/.bashrc appends a line to ~/.rdev-shells
 #                              each time a shell reads it (so tests count the login
 #                              shells sshd started); --slow-bashrc also sleeps 0.3 s
@@ -321,8 +323,11 @@ host_leftovers_remove() {
 	uid=$(id -u "$1") || return 0
 	ids=$(timeout 20 docker ps -aq --filter "label=dev.rdev.owner_uid=$uid" 2>/dev/null) || return 0
 	[ -n "$ids" ] || return 0
-	say "host ${1#rdev-}: removing $(wc -w <<<"$ids") container(s) an earlier host of uid $uid left"
-	timeout 60 docker rm -f $ids >/dev/null 2>&1 || true
+	if timeout 60 docker rm -f $ids >/dev/null 2>&1; then
+		say "host ${1#rdev-}: removing $(wc -w <<<"$ids") container(s) an earlier host of uid $uid left"
+	else
+		say "host ${1#rdev-}: could not remove the container(s) an earlier host of uid $uid left: $ids"
+	fi
 }
 
 rig_host_start() {
