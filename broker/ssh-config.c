@@ -27,11 +27,12 @@
 #define SEEN_USER 0x80
 #define SEEN_IDENTITY_AGENT 0x100
 #define SEEN_BIND_ADDRESS 0x200
+#define SEEN_PORT 0x400
 #define SEEN_HASH_KNOWN_HOSTS 0x4000
 
 /* What happens to a keyword. */
 enum ssh_config_kind {
-	KW_LIBSSH,     /* libssh applies it */
+	KW_LIBSSH,     /* libssh applies it: its line is in libssh_lines */
 	KW_RDEV,       /* this module reads it */
 	KW_IGNORED,    /* means nothing for rdev (interactive ssh features) */
 	KW_UNSUPPORTED /* would change behaviour, and nobody applies it */
@@ -46,7 +47,7 @@ static const struct {
 	{ "serveraliveinterval", KW_RDEV }, { "serveralivecountmax", KW_RDEV },
 	{ "connecttimeout", KW_RDEV }, { "stricthostkeychecking", KW_RDEV },
 	{ "hostname", KW_RDEV }, { "user", KW_RDEV }, { "identityagent", KW_RDEV },
-	{ "port", KW_LIBSSH }, { "ciphers", KW_LIBSSH }, { "macs", KW_LIBSSH },
+	{ "port", KW_RDEV }, { "ciphers", KW_LIBSSH }, { "macs", KW_LIBSSH },
 	{ "compression", KW_LIBSSH }, { "userknownhostsfile", KW_LIBSSH },
 	{ "globalknownhostsfile", KW_LIBSSH }, { "proxycommand", KW_LIBSSH },
 	{ "proxyjump", KW_LIBSSH }, { "bindaddress", KW_RDEV }, { "loglevel", KW_LIBSSH },
@@ -114,6 +115,10 @@ ssh_config_host_clear(struct ssh_config_host *h)
 	free(h->notes);
 	free(h->hostname);
 	free(h->user);
+	free(h->proxy);
+	for (i = 0; i < h->n_libssh_lines; i++)
+		free(h->libssh_lines[i]);
+	free(h->libssh_lines);
 	free(h->identity_agent);
 	free(h->bind_address);
 	memset(h, 0, sizeof *h);
@@ -331,8 +336,8 @@ ssh_config_match(struct ssh_config_state *st, int argc, char **argv, const char 
 		} else {
 			ssh_config_note(st->h, file, line,
 			    "Match %s is not evaluated "
-			    "by rdev; IdentityFile, IdentitiesOnly, BatchMode and "
-			    "ServerAlive* inside this block are not applied",
+			    "by rdev; the options inside this block are not "
+			    "applied",
 			    crit);
 			i++;
 			m = 0;
@@ -470,10 +475,49 @@ ssh_config_identity_agent(struct ssh_config_host *h, const char *value,
 		    value);
 }
 
-/* One config line. */
+/* An option libssh applies: keep raw (the line as written, which libssh's
+ * own tokenizer reads again) unless a line of the same keyword came first;
+ * ProxyCommand and ProxyJump are one option (the first of either wins, as
+ * in OpenSSH). */
+static void
+ssh_config_libssh_line(struct ssh_config_host *h, const char *kw, const char *raw)
+{
+	size_t k, n = strlen(kw);
+	const char *l;
+	int proxy =
+	    strcasecmp(kw, "proxycommand") == 0 || strcasecmp(kw, "proxyjump") == 0;
+
+	while (isspace((unsigned char)*raw))
+		raw++;
+	if (proxy) {
+		if (h->proxy != NULL)
+			return;
+		h->proxy = xstrdup(raw);
+	}
+	for (k = 0; k < h->n_libssh_lines; k++) {
+		l = h->libssh_lines[k];
+		if (strncasecmp(l, kw, n) == 0 &&
+		    (l[n] == '=' || isspace((unsigned char)l[n])))
+			return;
+	}
+	h->libssh_lines = xreallocarray(
+	    h->libssh_lines, h->n_libssh_lines + 1, sizeof *h->libssh_lines);
+	h->libssh_lines[h->n_libssh_lines++] = xstrdup(raw);
+}
+
+/* A Port line's value: 1 to 65535, or -1. */
 static int
-ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
-    unsigned int line, int depth, char **cause)
+ssh_config_port(const char *s)
+{
+	int v = ssh_config_int(s);
+
+	return v >= 1 && v <= 65535 ? v : -1;
+}
+
+/* One config line, text split into arguments (raw: as written). */
+static int
+ssh_config_line_args(struct ssh_config_state *st, char *text, const char *raw,
+    const char *file, unsigned int line, int depth, char **cause)
 {
 	struct ssh_config_host *h = st->h;
 	char *argv[SSH_CONFIG_MAX_ARGS];
@@ -521,6 +565,14 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 	if (strcasecmp(kw, "user") == 0) {
 		FIRST(SEEN_USER);
 		h->user = xstrdup(argv[1]);
+		return 0;
+	}
+	if (strcasecmp(kw, "port") == 0) {
+		if ((v = ssh_config_port(argv[1])) < 0)
+			return error_set(cause,
+			    "%s:%u: Port must be a number from 1 to 65535", file, line);
+		FIRST(SEEN_PORT);
+		h->port = v;
 		return 0;
 	}
 	if (strcasecmp(kw, "bindaddress") == 0) {
@@ -600,7 +652,21 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 		    "%s is not supported by rdev "
 		    "(libssh 0.10) and is ignored",
 		    kw);
+	else if (ssh_config_keywords[k].kind == KW_LIBSSH)
+		ssh_config_libssh_line(h, ssh_config_keywords[k].name, raw);
 	return 0;
+}
+
+/* One config line. */
+static int
+ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
+    unsigned int line, int depth, char **cause)
+{
+	char *raw = xstrdup(text);
+	int rc = ssh_config_line_args(st, text, raw, file, line, depth, cause);
+
+	free(raw);
+	return rc;
 }
 
 static int

@@ -1,19 +1,21 @@
-/* ssh-config.h - what an OpenSSH client config says for one host, beyond
- * what libssh applies itself.
+/* ssh-config.h - what an OpenSSH client config says for one host.
  *
- * libssh 0.10 (ssh_options_parse_config) applies HostName, Port, User,
- * ProxyCommand, ProxyJump (by running `ssh -W`), UserKnownHostsFile,
- * GlobalKnownHostsFile, ConnectTimeout, Ciphers, MACs, KexAlgorithms,
- * HostKeyAlgorithms, PubkeyAcceptedAlgorithms, Compression, BindAddress
- * (also read here: the broker connects the TCP socket itself), RekeyLimit, LogLevel, the
- * *Authentication switches, Include and Match (all/host/user/localuser/exec). It ignores
- * the rest, and it keeps its default identities even when IdentityFile is given. This
- * module reads the same files with OpenSSH's rules (first value wins, IdentityFile
- * accumulates, Host patterns with * ? and !) for the options rdev applies
- * itself (IdentityFile, IdentitiesOnly, IdentityAgent, BatchMode,
- * ServerAliveInterval, ServerAliveCountMax, ConnectTimeout) and lists, as notes, the
- * options that apply to the host but that neither libssh nor rdev honours, so the caller
- * can warn about them instead of ignoring them silently.
+ * This module is the only reader of the config files: libssh 0.10's own
+ * parser (ssh_options_parse_config) picks the wrong Host block when a
+ * negated pattern follows a positive one (`Host * !x3` applied to x3), so
+ * it never sees ~/.ssh/config. This module reads the files with OpenSSH's
+ * rules (first value wins, IdentityFile accumulates, Host patterns with * ?
+ * and !, Match all/host/originalhost/user/localuser, Include) and gives:
+ * the options rdev applies itself (HostName, User, Port, IdentityFile,
+ * IdentitiesOnly, IdentityAgent, BatchMode, ServerAlive*, ConnectTimeout,
+ * BindAddress, ProxyCommand/ProxyJump), the lines of the options libssh
+ * applies (Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms,
+ * PubkeyAcceptedAlgorithms, Compression, *KnownHostsFile, the
+ * *Authentication switches, GSSAPI*, RekeyLimit, ProxyCommand, ProxyJump:
+ * libssh_lines, the first of each, handed to libssh as a config of their
+ * own without Host or Match), and as notes the options that apply to the
+ * host but that neither libssh nor rdev honours, so the caller can warn
+ * about them instead of ignoring them silently.
  *
  * ssh_config_host_parse is pure (no I/O; Include gives a note);
  * ssh_config_host_read reads a file and follows Include.
@@ -33,8 +35,15 @@ struct ssh_config_ctx {
 
 /* The effective settings; everything is owned by the struct. */
 struct ssh_config_host {
-	char *hostname;	       /* HostName (unexpanded), or NULL */
-	char *user;	       /* User, or NULL */
+	char *hostname;	     /* HostName (unexpanded), or NULL */
+	char *user;	     /* User, or NULL */
+	int port;	     /* Port; 0 when unset */
+	char *proxy;	     /* the first ProxyCommand or ProxyJump line
+				("ProxyJump a,b"), or NULL */
+	char **libssh_lines; /* "Keyword args" of each option libssh
+				applies, the first of each keyword, in
+				config order */
+	size_t n_libssh_lines;
 	char **identity_files; /* expanded paths, in config order */
 	size_t n_identity_files;
 	int identities_only;		  /* 0 or 1 (default 0) */

@@ -3,6 +3,7 @@
  * command, keepalive (see ssh-session.h). */
 #include "ssh-session-internal.h"
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -14,6 +15,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -536,57 +538,114 @@ rdev_ssh_handshake(struct rdev_ssh *s, const struct ssh_target_opts *o,
 	return 0;
 }
 
-/* The ssh config for o: libssh's part into s->ss, then rdev's into s->cfg
- * from the same files (o->ssh_config_file, or ~/.ssh/config then
- * /etc/ssh/ssh_config). 0, or -1 with *cause. */
+/* Read the ssh config for o into cfg (initialised): o->ssh_config_file, or
+ * ~/.ssh/config then /etc/ssh/ssh_config, with rdev's parser
+ * (ssh-config.h), the only one that reads them. 0, or -1 with *cause. */
 static int
-rdev_ssh_read_config(struct rdev_ssh *s, const struct ssh_target_opts *o,
-    const char *home, const char *local_user, char **cause)
+rdev_ssh_config_read(const struct ssh_target_opts *o, const char *home,
+    const char *local_user, struct ssh_config_host *cfg, char **cause)
 {
 	struct ssh_config_ctx ctx;
 	char *path;
 	int rc;
 
-	if (ssh_options_parse_config(s->ss, o->ssh_config_file) != 0)
-		return error_set(cause, "%s: ssh config %s: %s", s->prefix,
-		    o->ssh_config_file != NULL ? o->ssh_config_file : "~/.ssh/config",
-		    ssh_get_error(s->ss));
 	ctx.host = o->host;
 	ctx.remote_user = o->user;
 	ctx.local_user = local_user;
 	ctx.home = home;
 	if (o->ssh_config_file != NULL)
-		rc = ssh_config_host_read(&s->cfg, o->ssh_config_file, &ctx, cause);
-	else {
-		path = xasprintf("%s/.ssh/config", home);
-		rc = ssh_config_host_read(&s->cfg, path, &ctx, cause);
-		free(path);
-		if (rc == 0)
-			rc = ssh_config_host_read(
-			    &s->cfg, "/etc/ssh/ssh_config", &ctx, cause);
+		return ssh_config_host_read(cfg, o->ssh_config_file, &ctx, cause);
+	path = xasprintf("%s/.ssh/config", home);
+	rc = ssh_config_host_read(cfg, path, &ctx, cause);
+	free(path);
+	if (rc == 0)
+		rc = ssh_config_host_read(cfg, "/etc/ssh/ssh_config", &ctx, cause);
+	return rc;
+}
+
+/* Where o goes after cfg: HostName (%h expanded to the alias), else the
+ * alias; o's user, else User, else local_user; o's port, else Port, else
+ * 22. *hostname and *user are the caller's to free. 0, or -1 with *cause
+ * for an unknown %-token in HostName. */
+static int
+rdev_ssh_config_dest(const struct ssh_target_opts *o, const struct ssh_config_host *cfg,
+    const char *home, const char *local_user, char **hostname, char **user,
+    unsigned int *port, char **cause)
+{
+	struct ssh_config_ctx ctx = { o->host, o->user, local_user, home };
+
+	*hostname = xstrdup(o->host);
+	if (cfg->hostname != NULL) {
+		free(*hostname);
+		if ((*hostname = ssh_config_expand(cfg->hostname, &ctx, NULL)) == NULL)
+			return error_set(cause,
+			    "HostName %s: unknown %%-token (rdev knows %%d %%h "
+			    "%%r %%u %%%%)",
+			    cfg->hostname);
 	}
-	if (rc != 0)
-		return error_prefix(cause, "%s: ssh config", s->prefix);
+	*user = xstrdup(o->user != NULL ? o->user
+		: cfg->user != NULL	? cfg->user
+					: local_user);
+	*port = o->port > 0 ? (unsigned int)o->port
+	    : cfg->port > 0 ? (unsigned int)cfg->port
+			    : 22;
 	return 0;
 }
 
-/* What rdev sets over the ssh config (read already): o's port and
+/* Hand libssh the options it applies itself (s->cfg.libssh_lines: the
+ * lines rdev's parser chose for this host, without Host, Match or
+ * Include) as a config of their own, through a memfd: libssh 0.10 reads a
+ * config only from a file, and parsing the values as it always did (a
+ * ProxyJump made into `ssh -W`, RekeyLimit's units, a Ciphers list) keeps
+ * their meaning. 0, or -1 with *cause. */
+static int
+rdev_ssh_libssh_options(struct rdev_ssh *s, char **cause)
+{
+	struct buf *b;
+	char *text, path[64];
+	size_t i, len, off;
+	ssize_t n;
+	int fd, rc;
+
+	if (s->cfg.n_libssh_lines == 0)
+		return 0;
+	if ((fd = memfd_create("rdev-ssh-config", MFD_CLOEXEC)) < 0)
+		return error_set_errno(cause, errno, "%s: ssh config: memfd", s->prefix);
+	b = buf_new();
+	for (i = 0; i < s->cfg.n_libssh_lines; i++)
+		buf_appendf(b, "%s\n", s->cfg.libssh_lines[i]);
+	text = buf_take_string(b, &len);
+	buf_free(b);
+	for (off = 0; off < len; off += (size_t)n) {
+		if ((n = write(fd, text + off, len - off)) < 0) {
+			free(text);
+			close(fd);
+			return error_set_errno(
+			    cause, errno, "%s: ssh config: memfd", s->prefix);
+		}
+	}
+	free(text);
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	rc = ssh_options_parse_config(s->ss, path);
+	close(fd);
+	if (rc != 0)
+		return error_set(
+		    cause, "%s: ssh config: %s", s->prefix, ssh_get_error(s->ss));
+	return 0;
+}
+
+/* What rdev sets over the ssh config (read already): o's
  * known_hosts file, strict host key checking, no Nagle, the keepalive and
  * batch mode; returns the connect timeout it set (o's, else the config's
  * ConnectTimeout, else the default), in seconds. */
 static long
 rdev_ssh_set_options(struct rdev_ssh *s, const struct ssh_target_opts *o)
 {
-	unsigned int port;
 	long timeout;
 	int strict = 1, nodelay = 1, verbosity = SSH_LOG_NOLOG;
 
 	/* A LogLevel in the config must not make library code print. */
 	ssh_options_set(s->ss, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
-	if (o->port > 0) {
-		port = (unsigned int)o->port;
-		ssh_options_set(s->ss, SSH_OPTIONS_PORT, &port);
-	}
 	if (o->known_hosts_file != NULL)
 		ssh_options_set(s->ss, SSH_OPTIONS_KNOWNHOSTS, o->known_hosts_file);
 	ssh_options_set(s->ss, SSH_OPTIONS_STRICTHOSTKEYCHECK, &strict);
@@ -616,6 +675,7 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	long long t0;
 	long timeout;
 	int verbosity = SSH_LOG_NOLOG;
+	bool no = false;
 
 	if (o->host == NULL || *o->host == '\0') {
 		error_set(cause, "no host given");
@@ -642,29 +702,32 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	if ((s->ss = ssh_new()) == NULL)
 		fatal("ssh_new failed");
 	ssh_options_set(s->ss, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
+	/* ssh_connect would read ~/.ssh/config itself (once, unless a config
+	 * was parsed): rdev's parser is the only reader (ssh-config.h) */
+	ssh_options_set(s->ss, SSH_OPTIONS_PROCESS_CONFIG, &no);
 	ssh_options_set(s->ss, SSH_OPTIONS_HOST, o->host);
-	if (o->user != NULL)
-		ssh_options_set(s->ss, SSH_OPTIONS_USER, o->user);
 
 	/*
 	 * Prefer AES-GCM (AES-NI makes it several times faster than
 	 * chacha20-poly1305 in libssh, and forwards are bulk data); a Ciphers
-	 * line in the ssh config, parsed next, still wins.
+	 * line in the ssh config, applied next, still wins.
 	 */
 	ssh_options_set(s->ss, SSH_OPTIONS_CIPHERS_C_S, RDEV_SSH_CIPHERS);
 	ssh_options_set(s->ss, SSH_OPTIONS_CIPHERS_S_C, RDEV_SSH_CIPHERS);
 
-	if (rdev_ssh_read_config(s, o, home, local_user, cause) != 0)
+	if (rdev_ssh_config_read(o, home, local_user, &s->cfg, cause) != 0 ||
+	    rdev_ssh_config_dest(
+		o, &s->cfg, home, local_user, &hostname, &user, &port, cause) != 0) {
+		error_prefix(cause, "%s: ssh config", s->prefix);
+		goto fail;
+	}
+	ssh_options_set(s->ss, SSH_OPTIONS_HOST, hostname);
+	ssh_options_set(s->ss, SSH_OPTIONS_USER, user);
+	ssh_options_set(s->ss, SSH_OPTIONS_PORT, &port);
+	if (rdev_ssh_libssh_options(s, cause) != 0)
 		goto fail;
 	timeout = rdev_ssh_set_options(s, o);
 
-	hostname = rdev_ssh_get_option(s->ss, SSH_OPTIONS_HOST);
-	if (hostname == NULL)
-		hostname = xstrdup(o->host);
-	ssh_options_get_port(s->ss, &port);
-	user = rdev_ssh_get_option(s->ss, SSH_OPTIONS_USER);
-	if (user == NULL)
-		user = xstrdup(local_user);
 	proxy = rdev_ssh_get_option(s->ss, SSH_OPTIONS_PROXYCOMMAND);
 	s->label = xasprintf("%s@%s:%u", user, o->host, port);
 	free(s->prefix);

@@ -65,6 +65,36 @@ TEST(host_patterns_and_negation)
 	ssh_config_host_clear(&h);
 }
 
+/* HostName, User, Port and the libssh options come from this parser alone,
+ * with the same Host selection: `Host * !x3` does not apply to x3 (libssh
+ * 0.10's parser applied it). */
+TEST(destination_and_libssh_lines)
+{
+	const struct ssh_config_ctx x3 = { "x3", NULL, "me", "/home/me" };
+	struct ssh_config_host h;
+
+	parse(&h,
+	    "Host * !x3\n  HostName a.example\n  Port 2201\n  User ua\n"
+	    "  Ciphers aes128-ctr\n"
+	    "Host x1 x3\n  HostName b.example\n  Port=2202\n  User ub\n"
+	    "  ProxyJump jump:2222\n  Ciphers aes256-ctr\n"
+	    "Host *\n  Port 22\n  ProxyCommand nc %h %p\n  MACs hmac-sha2-256\n",
+	    &x3);
+	ASSERT_STR_EQ(h.hostname, "b.example");
+	ASSERT_STR_EQ(h.user, "ub");
+	ASSERT_INT_EQ(h.port, 2202);
+	ASSERT_STR_EQ(h.proxy, "ProxyJump jump:2222");
+	ASSERT_INT_EQ(h.n_libssh_lines, 3);
+	ASSERT_STR_EQ(h.libssh_lines[0], "ProxyJump jump:2222");
+	ASSERT_STR_EQ(h.libssh_lines[1], "Ciphers aes256-ctr");
+	ASSERT_STR_EQ(h.libssh_lines[2], "MACs hmac-sha2-256");
+	ssh_config_host_clear(&h);
+	parse(&h, "Host x1\n  Port 2\nHost *\n  Port 3\n", &x3);
+	ASSERT_INT_EQ(h.port, 3);
+	ASSERT_NULL(h.proxy);
+	ssh_config_host_clear(&h);
+}
+
 TEST(match_criteria)
 {
 	struct ssh_config_host h;
