@@ -213,6 +213,10 @@ broker_cmd_status(int argc, char **argv)
 		    cJSON_GetObjectItemCaseSensitive(s, "clients")->valueint,
 		    cJSON_GetObjectItemCaseSensitive(s, "idleSeconds")->valueint, agent,
 		    cJSON_IsString(err) ? err->valuestring : "-");
+		if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "destination")))
+			printf("  to %s\n",
+			    cJSON_GetObjectItemCaseSensitive(s, "destination")
+				->valuestring);
 		broker_cmd_status_denied(s);
 	}
 	printf("forwards: %d\n",

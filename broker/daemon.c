@@ -220,6 +220,7 @@ broker_restore_host(struct broker *b, const cJSON *e)
 	broker_host_params(b, e, &p);
 	p.restore = e;
 	key = host_session_key(&p.ssh);
+	p.ssh.dest_key = key;
 	broker_host_add(b, &p, key);
 	free(key);
 }
@@ -419,6 +420,7 @@ broker_host_submit(struct broker *b, const cJSON *req, int connect_timeout_s, in
 				break;
 		}
 		if (h == NULL) {
+			p.ssh.dest_key = key;
 			broker_host_add(b, &p, key);
 			h = LIST_FIRST(&b->hosts);
 		}

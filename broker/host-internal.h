@@ -400,6 +400,8 @@ struct host_session {
 	 * (host_session_stop; its own lock) */
 	struct rdev_ssh_abort connect_abort;
 	char *opt_host, *opt_user, *opt_config, *opt_known, *opt_auth_sock;
+	char *opt_dest_key; /* opts.dest_key: the key the broker found it by */
+	char *destination;  /* "user@hostname:port" (the key's), or NULL */
 	struct agent_bundle_slot *bundles; /* borrowed (host-session.h) */
 	int idle_timeout_s;
 	int connect_idle_ms; /* HOST_CONNECT_IDLE_MS or its test setting */

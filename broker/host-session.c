@@ -29,9 +29,7 @@
 char *
 host_session_key(const struct ssh_target_opts *o)
 {
-	return xasprintf("%s\n%s\n%d\n%s\n%s", o->host, o->user != NULL ? o->user : "",
-	    o->port, o->ssh_config_file != NULL ? o->ssh_config_file : "",
-	    o->known_hosts_file != NULL ? o->known_hosts_file : "");
+	return rdev_ssh_destination(o);
 }
 
 /* --- the session's state, failing the waiting jobs ---------------------- */
@@ -888,6 +886,11 @@ host_session_new(const struct host_session_params *p)
 	    host_strdup_or_null(p->ssh.ssh_config_file);
 	h->opts.known_hosts_file = h->opt_known =
 	    host_strdup_or_null(p->ssh.known_hosts_file);
+	h->opts.dest_key = h->opt_dest_key = host_strdup_or_null(p->ssh.dest_key);
+	/* (the key's first line: user@hostname:port) */
+	if (h->opt_dest_key != NULL && strncmp(h->opt_dest_key, "unresolved\n", 11) != 0)
+		h->destination =
+		    xstrndup(h->opt_dest_key, strcspn(h->opt_dest_key, "\n"));
 	h->opts.auth_sock = NULL;
 	h->auth_sock = host_strdup_or_null(p->ssh.auth_sock);
 	/* A daemon has no terminal: prompts go to the client (host_ask). */
@@ -1039,6 +1042,8 @@ host_session_free(struct host_session *h)
 	free(h->opt_user);
 	free(h->opt_config);
 	free(h->opt_known);
+	free(h->opt_dest_key);
+	free(h->destination);
 	free(h->opt_auth_sock);
 	free(h->auth_sock);
 	free(h->fixed_agent);
@@ -1061,6 +1066,10 @@ host_session_status(struct host_session *h)
 
 	pthread_mutex_lock(&h->lock);
 	cJSON_AddStringToObject(o, "host", h->label);
+	if (h->destination != NULL)
+		cJSON_AddStringToObject(o, "destination", h->destination);
+	else
+		cJSON_AddNullToObject(o, "destination");
 	cJSON_AddStringToObject(o, "state", host_state_name(h->state));
 	cJSON_AddNumberToObject(o, "clients", h->nclients);
 	cJSON_AddNumberToObject(o, "buffered", (double)h->buffered);

@@ -592,6 +592,76 @@ rdev_ssh_config_dest(const struct ssh_target_opts *o, const struct ssh_config_ho
 	return 0;
 }
 
+/* The key of where cfg takes o (hostname, user, port) and how and as whom
+ * (the identities, the agent, the options libssh applies, among them
+ * ProxyCommand/ProxyJump and the known_hosts files), as OpenSSH's
+ * ControlPath %r@%h:%p but with all that changes who we are or how we get
+ * there. The caller frees. */
+static char *
+rdev_ssh_dest_key(const struct ssh_target_opts *o, const struct ssh_config_host *cfg,
+    const char *hostname, const char *user, unsigned int port)
+{
+	struct buf *b = buf_new();
+	char *key;
+	size_t i;
+
+	buf_appendf(b, strchr(hostname, ':') != NULL ? "%s@[%s]:%u\n" : "%s@%s:%u\n",
+	    user, hostname, port);
+	buf_appendf(b, "%s\n%s\nidentities-only %d\nagent %s\nbind %s\n",
+	    o->ssh_config_file != NULL ? o->ssh_config_file : "",
+	    o->known_hosts_file != NULL ? o->known_hosts_file : "", cfg->identities_only,
+	    cfg->identity_agent != NULL ? cfg->identity_agent : "",
+	    cfg->bind_address != NULL ? cfg->bind_address : "");
+	for (i = 0; i < cfg->n_identity_files; i++)
+		buf_appendf(b, "identity %s\n", cfg->identity_files[i]);
+	for (i = 0; i < cfg->n_libssh_lines; i++)
+		buf_appendf(b, "%s\n", cfg->libssh_lines[i]);
+	key = buf_take_string(b, NULL);
+	buf_free(b);
+	return key;
+}
+
+/* The home folder ($HOME, else the password file's) and the local user
+ * name (the caller frees it). */
+static const char *
+rdev_ssh_whoami(char **local_user)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *home = getenv("HOME");
+
+	if (home == NULL || *home == '\0')
+		home = pw != NULL ? pw->pw_dir : "/";
+	*local_user = xstrdup(pw != NULL ? pw->pw_name : "unknown");
+	return home;
+}
+
+char *
+rdev_ssh_destination(const struct ssh_target_opts *o)
+{
+	struct ssh_config_host cfg;
+	char *local_user, *hostname = NULL, *user = NULL, *cause = NULL, *key;
+	const char *home = rdev_ssh_whoami(&local_user);
+	unsigned int port;
+
+	ssh_config_host_init(&cfg);
+	if (rdev_ssh_config_read(o, home, local_user, &cfg, &cause) != 0 ||
+	    rdev_ssh_config_dest(
+		o, &cfg, home, local_user, &hostname, &user, &port, &cause) != 0) {
+		/* (the connect reports the error) */
+		key = xasprintf("unresolved\n%s\n%s\n%d\n%s\n%s", o->host,
+		    o->user != NULL ? o->user : "", o->port,
+		    o->ssh_config_file != NULL ? o->ssh_config_file : "",
+		    o->known_hosts_file != NULL ? o->known_hosts_file : "");
+	} else
+		key = rdev_ssh_dest_key(o, &cfg, hostname, user, port);
+	free(cause);
+	free(hostname);
+	free(user);
+	free(local_user);
+	ssh_config_host_clear(&cfg);
+	return key;
+}
+
 /* Hand libssh the options it applies itself (s->cfg.libssh_lines: the
  * lines rdev's parser chose for this host, without Host, Match or
  * Include) as a config of their own, through a memfd: libssh 0.10 reads a
@@ -668,9 +738,8 @@ struct rdev_ssh *
 rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 {
 	struct rdev_ssh *s;
-	struct passwd *pw;
 	const char *home;
-	char *local_user, *user = NULL, *hostname = NULL, *proxy = NULL;
+	char *local_user, *user = NULL, *hostname = NULL, *proxy = NULL, *key;
 	unsigned int port = 22;
 	long long t0;
 	long timeout;
@@ -685,11 +754,7 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 		error_set(cause, "host %s: a host may not start with '-'", o->host);
 		return NULL;
 	}
-	pw = getpwuid(getuid());
-	home = getenv("HOME");
-	if (home == NULL || *home == '\0')
-		home = pw != NULL ? pw->pw_dir : "/";
-	local_user = xstrdup(pw != NULL ? pw->pw_name : "unknown");
+	home = rdev_ssh_whoami(&local_user);
 
 	s = xcalloc(1, sizeof *s);
 	ssh_proxy_command_init(&s->proxy);
@@ -720,6 +785,18 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 		o, &s->cfg, home, local_user, &hostname, &user, &port, cause) != 0) {
 		error_prefix(cause, "%s: ssh config", s->prefix);
 		goto fail;
+	}
+	if (o->dest_key != NULL) {
+		key = rdev_ssh_dest_key(o, &s->cfg, hostname, user, port);
+		if (strcmp(key, o->dest_key) != 0) {
+			free(key);
+			error_set(cause,
+			    "%s: the ssh config now takes it elsewhere (%s@%s:%u): "
+			    "this session ends, the next command opens a new one",
+			    s->prefix, user, hostname, port);
+			goto fail;
+		}
+		free(key);
 	}
 	ssh_options_set(s->ss, SSH_OPTIONS_HOST, hostname);
 	ssh_options_set(s->ss, SSH_OPTIONS_USER, user);

@@ -137,7 +137,18 @@ struct ssh_target_opts {
 	 * blocks (rdev_ssh_abort: authentication, a ProxyCommand that does not
 	 * answer or end) */
 	struct rdev_ssh_abort *abort;
+	/* NULL, or the destination the connect must still resolve to
+	 * (rdev_ssh_destination's key): a session keyed on it fails to
+	 * reconnect once an edited ssh config takes its alias elsewhere */
+	const char *dest_key;
 };
+
+/* Where o goes after the ssh config, read now: a key that two targets
+ * share when they reach the same user@hostname:port (its first line) the
+ * same way with the same identities (the session's key, host_session_key).
+ * An unreadable config gives "unresolved" and o's fields (the connect
+ * reports the error). The caller frees it. */
+char *rdev_ssh_destination(const struct ssh_target_opts *o);
 
 /* What a connect in progress waits on, for rdev_ssh_abort from another
  * thread: rdev_ssh_connect publishes its socket (a dup: shut down, never

@@ -57,4 +57,35 @@ check "x2 (not negated): A" sh -c "\"$RDEV_BIN_DIR\"/rdev ls x2: >/dev/null"
 check_eq "... a session to A" "$(sessions)" "$user_a@x2:$port_a $user_b@x3:$port_b"
 broker stop >/dev/null
 
+# --- the config edited while a session to its old destination exists -------
+sp_to() {
+	echo "Host sp"
+	echo "  HostName $1"
+	echo "  Port $2"
+	echo "  User $3"
+	common
+}
+sp_to "$host_a" "$port_a" "$user_a" >"$TEST_TMP/edit_config"
+export RDEV_SSH_CONFIG=$TEST_TMP/edit_config
+check "rdev ls sp: (sp is A)" sh -c "\"$RDEV_BIN_DIR\"/rdev ls sp: >/dev/null"
+dests() { broker status --json | jq -r '[.sessions[].destination] | sort | join(" ")'; }
+dest_a=$(dests)
+sp_to "$host_b" "$port_b" "$user_b" >"$TEST_TMP/edit_config"
+nb=$(logins_on "$cfg_b" "$user_b")
+rdev ls sp: >/dev/null 2>"$TEST_TMP/sp.err" || { cat "$TEST_TMP/sp.err" >&2; true; }
+check_eq "after the edit, rdev ls sp: logs in on B" "$(logins_on "$cfg_b" "$user_b")" $((nb + 1))
+check_eq "... in a session of its own (A's idles out)" "$(sessions)" "$user_a@sp:$port_a $user_b@sp:$port_b"
+check_eq "status: the first session's destination was A's" "$dest_a" "$user_a@$host_a:$port_a"
+check_eq "... now both destinations" "$(dests)" \
+	"$(printf '%s\n' "$user_a@$host_a:$port_a" "$user_b@$host_b:$port_b" | sort | tr '\n' ' ' | sed 's/ $//')"
+check "... also in its text" sh -c "broker() { \"$RDEV_BIN_DIR\"/rdev-broker \"\$@\"; }; broker status | grep -qx '  to $user_b@$host_b:$port_b'"
+# An edit that changes only the identity (another IdentityFile) is another
+# session too: it is who we are there.
+cp "$RDEV_RIG_CLIENT_KEY" "$TEST_TMP/key2"
+chmod 600 "$TEST_TMP/key2"
+{ sp_to "$host_b" "$port_b" "$user_b" | sed "s|IdentityFile .*|IdentityFile $TEST_TMP/key2|"; } >"$TEST_TMP/edit_config"
+check "rdev ls sp: with another IdentityFile" sh -c "\"$RDEV_BIN_DIR\"/rdev ls sp: >/dev/null"
+check_eq "... a third session" "$(broker status --json | jq '.sessions | length')" 3
+broker stop >/dev/null
+
 finish
