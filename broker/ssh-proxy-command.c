@@ -20,11 +20,15 @@
 #include "error.h"
 #include "xmalloc.h"
 
+/* The most lines of stderr a failure shows */
+#define SSH_PROXY_LINES 5
+
 void
 ssh_proxy_command_init(struct ssh_proxy_command *p)
 {
 	memset(p, 0, sizeof *p);
 	p->fd = -1;
+	p->err_fd = -1;
 }
 
 /* (libssh's options.c ssh_path_expand_escape, which it does not export) */
@@ -93,10 +97,10 @@ close_from(int lo)
 }
 
 /* The child: its own process group, default signals, the socket pair's
- * end as stdin and stdout, stderr to /dev/null (devnull, or -1), nothing
- * else of ours; then argv. Never returns. */
+ * end as stdin and stdout, stderr to errfd (or kept, -1), nothing else of
+ * ours; then argv. Never returns. */
 static void
-run_child(int end, int devnull, char *const argv[])
+run_child(int end, int errfd, char *const argv[])
 {
 	static const int dfl[] = { SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD,
 		SIGUSR1, SIGUSR2 };
@@ -108,8 +112,7 @@ run_child(int end, int devnull, char *const argv[])
 		signal(dfl[i], SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(end, 0) < 0 || dup2(end, 1) < 0 ||
-	    (devnull >= 0 && dup2(devnull, 2) < 0))
+	if (dup2(end, 0) < 0 || dup2(end, 1) < 0 || (errfd >= 0 && dup2(errfd, 2) < 0))
 		_exit(127);
 	/* Nothing else of ours: not the other sessions' TCP sockets (libssh
 	 * makes them without FD_CLOEXEC; a long-lived command held a closed
@@ -126,7 +129,7 @@ ssh_proxy_command_start(struct ssh_proxy_command *p, const char *cmd,
 	const char *shell = getenv("SHELL");
 	char *expanded, *line, *argv[4];
 	struct stat st;
-	int sv[2], devnull;
+	int sv[2], errp[2] = { -1, -1 };
 	pid_t pid;
 
 	expanded = ssh_proxy_command_expand(cmd, e, cause);
@@ -143,14 +146,24 @@ ssh_proxy_command_start(struct ssh_proxy_command *p, const char *cmd,
 	argv[1] = (char *)"-c";
 	argv[2] = line;
 	argv[3] = NULL;
-	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	/* (nonblocking both ends: the command's writes never stall it) */
+	if (pipe2(errp, O_CLOEXEC | O_NONBLOCK) != 0) {
+		errp[0] = -1;
+		errp[1] = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	}
 	pid = fork();
 	if (pid == 0)
-		run_child(sv[1], devnull, argv);
+		run_child(sv[1], errp[1], argv);
 	if (pid > 0)
 		setpgid(pid, pid); /* (also here: no kill(-pid) before the child's) */
-	if (devnull >= 0)
-		close(devnull);
+	if (errp[1] >= 0)
+		close(errp[1]);
+	if (pid < 0 && errp[0] >= 0)
+		close(errp[0]);
+	else
+		p->err_fd = errp[0];
+	p->tail_len = 0;
+	p->tail_cut = 0;
 	free(line);
 	close(sv[1]);
 	if (pid < 0) {
@@ -164,6 +177,98 @@ ssh_proxy_command_start(struct ssh_proxy_command *p, const char *cmd,
 		p->ino = st.st_ino;
 	}
 	return sv[0];
+}
+
+void
+ssh_proxy_command_drain(struct ssh_proxy_command *p)
+{
+	char chunk[4096];
+	ssize_t n;
+	size_t keep;
+
+	if (p->err_fd < 0)
+		return;
+	while ((n = read(p->err_fd, chunk, sizeof chunk)) > 0) {
+		if ((size_t)n >= SSH_PROXY_TAIL) {
+			memcpy(p->tail, chunk + n - SSH_PROXY_TAIL, SSH_PROXY_TAIL);
+			p->tail_cut = 1;
+			p->tail_len = SSH_PROXY_TAIL;
+			continue;
+		}
+		if (p->tail_len + (size_t)n > SSH_PROXY_TAIL) {
+			keep = SSH_PROXY_TAIL - (size_t)n;
+			memmove(p->tail, p->tail + p->tail_len - keep, keep);
+			p->tail_len = keep;
+			p->tail_cut = 1;
+		}
+		memcpy(p->tail + p->tail_len, chunk, (size_t)n);
+		p->tail_len += (size_t)n;
+	}
+	if (n == 0) { /* (every writer is gone) */
+		close(p->err_fd);
+		p->err_fd = -1;
+	}
+}
+
+char *
+ssh_proxy_command_failure(struct ssh_proxy_command *p, int wait_ms)
+{
+	struct buf *b = buf_new();
+	char *out;
+	const char *t, *end, *l;
+	int status = 0, ended = 0, lines;
+
+	for (int i = 0; p->pid > 0 && !ended; i++) {
+		ssh_proxy_command_drain(p);
+		if (waitpid(p->pid, &status, WNOHANG) == p->pid)
+			ended = 1;
+		else if (i * 10 >= wait_ms)
+			break;
+		else
+			usleep(10000);
+	}
+	ssh_proxy_command_drain(p);
+	if (ended) {
+		p->pid = 0;
+		if (WIFEXITED(status))
+			buf_appendf(b, "exited with status %d", WEXITSTATUS(status));
+		else if (WIFSIGNALED(status))
+			buf_appendf(b, "killed by signal %d", WTERMSIG(status));
+	} else
+		buf_appendf(b, "still running");
+	/* The last lines (SSH_PROXY_LINES): from a line's start, trailing blanks cut,
+	 * each control character shown as '?', lines joined by " / " */
+	t = p->tail;
+	end = p->tail + p->tail_len;
+	if (p->tail_cut) {
+		while (t < end && *t != '\n')
+			t++;
+	}
+	while (t < end && (*t == '\n' || *t == '\r' || *t == ' ' || *t == '\t'))
+		t++;
+	while (end > t &&
+	    (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	/* (at most the last SSH_PROXY_LINES lines) */
+	for (lines = 0, l = end; l > t; l--) {
+		if (l[-1] == '\n' && ++lines == SSH_PROXY_LINES) {
+			t = l;
+			break;
+		}
+	}
+	if (t < end)
+		buf_appendf(b, "; its stderr: ");
+	for (; t < end; t++) {
+		if (*t == '\n')
+			buf_appendf(b, " / ");
+		else if ((unsigned char)*t < 0x20 || *t == 0x7f)
+			buf_append(b, "?", 1);
+		else
+			buf_append(b, t, 1);
+	}
+	out = buf_take_string(b, NULL);
+	buf_free(b);
+	return out;
 }
 
 /* libssh closes the descriptor on a socket error: then the number may be
@@ -187,6 +292,9 @@ ssh_proxy_command_end(
 	pid_t pid = p->pid;
 	int status;
 
+	if (p->err_fd >= 0)
+		close(p->err_fd);
+	p->err_fd = -1;
 	if (pid <= 0)
 		return;
 	p->pid = 0;

@@ -4,9 +4,14 @@
  * libssh SIGTERMs its ProxyCommand at the session's free and waits for it
  * to end without limit (a command that ignores SIGTERM held a broker's stop
  * for ever), and what the command started outlived it. Here the command
- * runs as libssh would run it ($SHELL, else bash, -c "exec CMD", stderr to
- * /dev/null, a socket pair for stdin and stdout) but in a process group of
- * its own, with none of the broker's descriptors, and its end is bounded.
+ * runs as libssh would run it ($SHELL, else bash, -c "exec CMD", a socket
+ * pair for stdin and stdout) but in a process group of its own, with none
+ * of the broker's descriptors, and its end is bounded. Its stderr (libssh:
+ * /dev/null) is a nonblocking pipe whose last SSH_PROXY_TAIL bytes are kept
+ * (drained while connecting and at each keepalive; a command that writes
+ * more meanwhile loses the excess rather than stall): a command that fails
+ * is reported with its exit status and what it said
+ * (ssh_proxy_command_failure), as ssh shows it.
  *
  * Ownership: a struct ssh_proxy_command owns the child (until
  * ssh_proxy_command_end reaps it) and our end of the socket pair (handed to
@@ -29,10 +34,16 @@ struct ssh_proxy_escapes {
 	const char *home;
 };
 
+#define SSH_PROXY_TAIL 2048
+
 struct ssh_proxy_command {
-	pid_t pid; /* the command, or 0 */
-	int fd;	   /* our end of its socket pair, or -1 */
-	dev_t dev; /* (fd's, to tell it is still ours) */
+	pid_t pid;		   /* the command, or 0 */
+	int err_fd;		   /* our end of its stderr pipe (nonblocking), or -1 */
+	char tail[SSH_PROXY_TAIL]; /* the last bytes of its stderr */
+	size_t tail_len;
+	int tail_cut; /* bytes before tail were dropped */
+	int fd;	      /* our end of its socket pair, or -1 */
+	dev_t dev;    /* (fd's, to tell it is still ours) */
 	ino_t ino;
 };
 
@@ -47,6 +58,16 @@ char *ssh_proxy_command_expand(
  * *cause. */
 int ssh_proxy_command_start(struct ssh_proxy_command *p, const char *cmd,
     const struct ssh_proxy_escapes *e, char **cause);
+
+/* Read what the command wrote on stderr so far into p->tail (never
+ * blocks). */
+void ssh_proxy_command_drain(struct ssh_proxy_command *p);
+
+/* The connect through the command failed: how the command is, waiting up
+ * to wait_ms for it to end ("exited with status 127", "killed by signal
+ * 9", "still running"; reaped when it ended), and its last stderr lines
+ * ("; its stderr: ..."), as one line for a message. The caller frees. */
+char *ssh_proxy_command_failure(struct ssh_proxy_command *p, int wait_ms);
 
 /* libssh is done with the session (freed): close our end if libssh left it
  * open. */

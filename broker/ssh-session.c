@@ -211,6 +211,7 @@ rdev_ssh_fail_name(enum ssh_fail fail)
 	case SSH_FAIL_DNS: return "dns";
 	case SSH_FAIL_HOSTKEY: return "hostkey";
 	case SSH_FAIL_AUTH: return "auth";
+	case SSH_FAIL_PROXY: return "proxy";
 	case SSH_FAIL_OTHER: return "other";
 	}
 	return NULL;
@@ -476,6 +477,41 @@ rdev_ssh_tcp_close(struct rdev_ssh *s)
 	s->tcp_fd = -1;
 }
 
+/* libssh's error, without the stale errno it appends when a socket just
+ * closed ("Socket error: Success"). */
+static const char *
+rdev_ssh_libssh_error(struct rdev_ssh *s)
+{
+	const char *msg = ssh_get_error(s->ss), *ok = strerror(0);
+	size_t n = strlen(msg), k = strlen(ok);
+
+	if (n >= k && strcmp(msg + n - k, ok) == 0)
+		return "the connection closed during the SSH handshake";
+	return msg;
+}
+
+/* The connect through s's ProxyCommand (or ProxyJump's `ssh -W`) failed:
+ * say how the command is and what it said on stderr (libssh's message says
+ * only that the socket closed, "Socket error: Success" or "Connection
+ * reset by peer"); kind "proxy" when the command has ended. -1 with
+ * *cause. */
+static int
+rdev_ssh_proxy_failed(struct rdev_ssh *s, char **cause)
+{
+	char *why = ssh_proxy_command_failure(&s->proxy, 1000);
+	int ended = strncmp(why, "still running", 13) != 0;
+
+	rdev_ssh_set_fail(s, ended ? SSH_FAIL_PROXY : SSH_FAIL_OTHER);
+	if (ended)
+		error_set(
+		    cause, "%s: cannot connect: the proxy command %s", s->prefix, why);
+	else
+		error_set(cause, "%s: cannot connect: %s (the proxy command is %s)",
+		    s->prefix, rdev_ssh_libssh_error(s), why);
+	free(why);
+	return -1;
+}
+
 /* ssh_connect (TCP, banner, key exchange) within timeout_s, waiting in
  * o->wait between its steps when there is one (ssh-session.h): a stop
  * must not wait for a host that drops our packets, nor for a DNS server
@@ -528,12 +564,14 @@ rdev_ssh_handshake(struct rdev_ssh *s, const struct ssh_target_opts *o,
 		}
 		ssh_set_blocking(s->ss, 1);
 	}
+	if (rc != SSH_OK && proxied)
+		return rdev_ssh_proxy_failed(s, cause);
 	if (rc != SSH_OK) {
 		rdev_ssh_set_fail(s,
 		    rdev_ssh_connect_fail(
 			ssh_get_error(s->ss), clock_now_ms() - t0, timeout_s));
 		return error_set(
-		    cause, "%s: cannot connect: %s", s->prefix, ssh_get_error(s->ss));
+		    cause, "%s: cannot connect: %s", s->prefix, rdev_ssh_libssh_error(s));
 	}
 	return 0;
 }
@@ -1269,6 +1307,7 @@ rdev_ssh_keepalive_step(struct rdev_ssh *s, long long now_ms, char **cause)
 	long timeout = (long)s->keepalive * (count - 1);
 	int rc;
 
+	ssh_proxy_command_drain(&s->proxy);
 	/*
 	 * libssh 0.10's ssh_send_keepalive() discards the outcome, so ask for
 	 * something the server must answer: opening a session channel is

@@ -79,6 +79,7 @@ enum ssh_fail {
 	SSH_FAIL_DNS,	      /* the name does not resolve */
 	SSH_FAIL_HOSTKEY,     /* the host key is unknown, changed or revoked */
 	SSH_FAIL_AUTH,	      /* no way to authenticate was accepted */
+	SSH_FAIL_PROXY,	      /* the ProxyCommand (ProxyJump's ssh) ended */
 	SSH_FAIL_OTHER,	      /* the config, the handshake, a proxy... */
 };
 struct ssh_connect_report {

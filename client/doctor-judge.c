@@ -62,6 +62,14 @@ doctor_judge_connect(
 		    hn, port, qhn, port);
 		doctor_add(r, "ssh", DOCTOR_FAIL, fix,
 		    "TCP: no answer from %s port %d (%s)", hn, port, err);
+	} else if (strcmp(kind, "proxy") == 0 ||
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(probe, "proxied"))) {
+		/* (no TCP of ours: hn and port are the proxy command's %h %p) */
+		fix = xasprintf("check the ProxyCommand or ProxyJump for %s in your ssh "
+				"config (run it by hand; try: ssh -v %s)",
+		    host, qhost);
+		doctor_add(r, "ssh", DOCTOR_FAIL, fix,
+		    "the connection through the proxy command failed: %s", err);
 	} else {
 		fix = xasprintf("is it an SSH server at %s port %d? (try: ssh -v %s)", hn,
 		    port, qhost);

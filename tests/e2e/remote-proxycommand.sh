@@ -3,6 +3,9 @@
 # broker runs itself (in a process group of its own: a stop kills what it
 # started, broker-stop-proxy.sh): the command gets libssh's escapes
 # expanded (%h %p %r), the session works through it, and a stop ends it.
+# A command that fails is reported with its exit status and its last stderr
+# lines (as ssh shows them; it said "cannot connect: Success"), and doctor
+# does not ask whether an SSH server listens at the command's %h %p.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host pc
@@ -63,4 +66,31 @@ check "... saying it is ignored" grep -qF \
 broker_stop_timed
 check "at once (< 500 ms, not after the grace)" test "$stop_ms" -lt 500
 check "the command was killed" gone "$stubborn"
+
+# --- a ProxyCommand that fails --------------------------------------------------
+{
+	echo "Host missing"
+	sed -n 's/^ *\(HostName\|Port\|User\|IdentityFile\|IdentitiesOnly\|UserKnownHostsFile\|GlobalKnownHostsFile\|StrictHostKeyChecking\|BatchMode\) /  \1 /p' "$cfg"
+	echo "  ProxyCommand /nonexistent/proxy %h %p"
+	echo "Host says"
+	sed -n 's/^ *\(HostName\|Port\|User\|IdentityFile\|IdentitiesOnly\|UserKnownHostsFile\|GlobalKnownHostsFile\|StrictHostKeyChecking\|BatchMode\) /  \1 /p' "$cfg"
+	echo "  ProxyCommand sh -c 'i=0; while [ \$i -lt 300 ]; do echo noise \$i >&2; i=\$((i+1)); done; echo nc: no route to %h >&2; exit 3'"
+} >>"$TEST_TMP/ssh_config"
+set +e
+rdev ls missing: >/dev/null 2>"$TEST_TMP/missing.err"; smissing=$?
+rdev ls says: >/dev/null 2>"$TEST_TMP/says.err"; ssays=$?
+rdev doctor missing >"$TEST_TMP/doctor.out" 2>&1
+set -e
+cat "$TEST_TMP/missing.err" "$TEST_TMP/says.err"
+check_eq "a missing ProxyCommand: rdev ls fails (exit 1)" "$smissing" 1
+check "... naming its exit status and what it said" \
+	grep -q "proxy command exited with status 127; its stderr: .*/nonexistent/proxy: No such file or directory" "$TEST_TMP/missing.err"
+check "... and no stale errno (Success)" sh -c "! grep -q 'Success' '$TEST_TMP/missing.err'"
+check_eq "a ProxyCommand that fails: exit 1" "$ssays" 1
+check "... its status and its last stderr line (after 300 others, bounded)" \
+	grep -q "proxy command exited with status 3; its stderr: noise 296 / noise 297 / noise 298 / noise 299 / nc: no route to 127.0.0.1\$" "$TEST_TMP/says.err"
+check "... only those (the last 5 lines of the 2 KiB kept)" sh -c "! grep -q 'noise 295 ' '$TEST_TMP/says.err'"
+check "doctor: the proxy command is the finding" grep -q "the connection through the proxy command failed" "$TEST_TMP/doctor.out"
+check "... not 'is it an SSH server at'" sh -c "! grep -q 'is it an SSH server at' '$TEST_TMP/doctor.out'"
+broker stop >/dev/null
 finish
