@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "ssh-agent-filter.h"
 #include "tty-prompt.h"
 #include "xmalloc.h"
 
@@ -169,6 +170,100 @@ rdev_ssh_auth_one_file(
 	return 0;
 }
 
+/* libssh's passphrase callback when nobody may be asked. */
+static int
+rdev_ssh_no_passphrase_cb(
+    const char *prompt, char *buf, size_t len, int echo, int verify, void *userdata)
+{
+	return -1;
+}
+
+/* The public key blob of identity file path, as the agent lists it: from
+ * path.pub, else from the file (unencrypted). NULL when neither gives it;
+ * the caller frees. */
+static unsigned char *
+rdev_ssh_file_blob(const char *path, size_t *len)
+{
+	ssh_key pub = NULL, priv = NULL;
+	char *pubpath = xasprintf("%s.pub", path), *b64 = NULL;
+	unsigned char *blob = NULL;
+	size_t max;
+
+	if (ssh_pki_import_pubkey_file(pubpath, &pub) != SSH_OK) {
+		pub = NULL;
+		if (ssh_pki_import_privkey_file(
+			path, NULL, rdev_ssh_no_passphrase_cb, NULL, &priv) == SSH_OK &&
+		    ssh_pki_export_privkey_to_pubkey(priv, &pub) != SSH_OK)
+			pub = NULL;
+		ssh_key_free(priv);
+	}
+	free(pubpath);
+	if (pub == NULL || ssh_pki_export_pubkey_base64(pub, &b64) != SSH_OK) {
+		ssh_key_free(pub);
+		return NULL;
+	}
+	ssh_key_free(pub);
+	max = strlen(b64);
+	blob = xmalloc(max + 1);
+	if (sodium_base642bin(blob, max, b64, strlen(b64), NULL, len, NULL,
+		sodium_base64_VARIANT_ORIGINAL) != 0) {
+		free(blob);
+		blob = NULL;
+	}
+	ssh_string_free_char(b64);
+	return blob;
+}
+
+/* IdentitiesOnly yes with an agent at sock: as OpenSSH, the agent signs
+ * with the keys of the identity files listed (paths), matched by public
+ * key, and offers no other (ssh-agent-filter.h). 1 authenticated, 2
+ * partial, 0 not; a->agent says what was done. */
+static int
+rdev_ssh_auth_agent_listed(struct rdev_ssh *s, struct rdev_ssh_auth *a, const char *sock,
+    char *const *paths, size_t npaths)
+{
+	struct ssh_agent_filter *f;
+	unsigned char **blobs = xcalloc(npaths + 1, sizeof *blobs);
+	size_t *lens = xcalloc(npaths + 1, sizeof *lens), n = 0, i;
+	char *cause = NULL;
+	int fd, rc = SSH_AUTH_DENIED, kept, total;
+
+	for (i = 0; i < npaths; i++) {
+		if ((blobs[n] = rdev_ssh_file_blob(paths[i], &lens[n])) != NULL)
+			n++;
+	}
+	if (n == 0) {
+		a->agent = xstrdup("agent: not used (IdentitiesOnly yes, and no "
+				   "listed key's public key is known: put KEY.pub "
+				   "beside it)");
+		goto out;
+	}
+	if ((f = ssh_agent_filter_start(sock, (const unsigned char *const *)blobs, lens,
+		 n, &fd, &cause)) == NULL) {
+		a->agent = xasprintf("agent: not reachable at %s", sock);
+		free(cause);
+		goto out;
+	}
+	/* (libssh owns fd now: closed at ssh_free) */
+	if (ssh_set_agent_socket(s->ss, fd) != SSH_OK)
+		close(fd);
+	else
+		rc = ssh_userauth_agent(s->ss, NULL);
+	ssh_agent_filter_stop(f, &kept, &total);
+	if (total < 0)
+		a->agent = xstrdup("agent: not asked (IdentitiesOnly yes)");
+	else
+		a->agent = xasprintf("agent: %d of its %d key%s listed by "
+				     "IdentityFile (IdentitiesOnly yes)",
+		    kept, total, total == 1 ? "" : "s");
+out:
+	for (i = 0; i < n; i++)
+		free(blobs[i]);
+	free(blobs);
+	free(lens);
+	return rc == SSH_AUTH_SUCCESS ? 1 : rc == SSH_AUTH_PARTIAL ? 2 : 0;
+}
+
 /* Keyboard-interactive on the terminal: 1 authenticated, 0 not. */
 static int
 rdev_ssh_auth_kbdint(struct rdev_ssh *s)
@@ -279,7 +374,9 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 	const char *sock = s->cfg.identity_agent != NULL ? s->cfg.identity_agent
 	    : auth_sock != NULL				 ? auth_sock
 							 : getenv("SSH_AUTH_SOCK");
-	char *allowed, *files, *path;
+	char *allowed, *files, *path, *defpaths[3] = { NULL, NULL, NULL };
+	char *const *listed;
+	size_t nlisted;
 	int rc, methods, n, tty, done = 0;
 	size_t i;
 
@@ -297,7 +394,27 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 	tty = rdev_ssh_can_ask(s);
 
 	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
-		if (s->cfg.identities_only)
+		if (s->cfg.identities_only && sock != NULL && *sock != '\0' &&
+		    strcmp(sock, "none") != 0) {
+			listed = s->cfg.identity_files;
+			nlisted = s->cfg.n_identity_files;
+			if (nlisted == 0) {
+				for (i = 0; i < 3; i++)
+					defpaths[i] =
+					    xasprintf("%s/.ssh/%s", s->home, defaults[i]);
+				listed = defpaths;
+				nlisted = 3;
+			}
+			rc = rdev_ssh_auth_agent_listed(s, &a, sock, listed, nlisted);
+			for (i = 0; i < 3; i++)
+				free(defpaths[i]);
+			if (rc == 1) {
+				rdev_ssh_auth_used(s, "publickey via ssh-agent", sock);
+				goto ok;
+			}
+			if (rc == 2)
+				methods = ssh_userauth_list(s->ss, NULL);
+		} else if (s->cfg.identities_only)
 			a.agent = xstrdup("agent: not used (IdentitiesOnly yes)");
 		else if (sock == NULL || *sock == '\0')
 			a.agent = xstrdup("agent: none (SSH_AUTH_SOCK unset)");

@@ -6,6 +6,10 @@
 # with no terminal the command fails with a message naming the key. Then a
 # key only in the client's ssh-agent, the broker started with a dead
 # SSH_AUTH_SOCK: the client's socket is used, IdentityAgent still wins.
+# Then IdentitiesOnly yes with the passphrase key loaded in an ssh-agent
+# (ssh-add): as OpenSSH, the agent signs with the listed key, matched by its
+# public key (KEY.pub), with no prompt; an agent holding only other keys
+# offers none of them.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host a
@@ -81,4 +85,34 @@ RDEV_SSH_CONFIG=$TEST_TMP/ssh_config_ia SSH_AUTH_SOCK=$TEST_TMP/agent.sock \
 set -e
 check_eq "IdentityAgent in the ssh config wins over the client's socket" "$rc" 1
 check "and is the socket tried" grep -q "not reachable at $TEST_TMP/dead.sock" "$TEST_TMP/ia.err"
+
+# --- IdentitiesOnly yes, the listed key (with a passphrase) in the agent ------
+printf '#!/bin/sh\necho "open sesame"\n' >"$TEST_TMP/askpass"
+chmod +x "$TEST_TMP/askpass"
+ssh-agent -a "$TEST_TMP/agent2.sock" >"$TEST_TMP/agent2.env"
+agent2_pid=$(sed -n 's/^SSH_AGENT_PID=\([0-9]*\);.*/\1/p' "$TEST_TMP/agent2.env")
+trap 'kill "$agent_pid" "$agent2_pid" 2>/dev/null; rig_remote_cleanup' EXIT
+SSH_AUTH_SOCK=$TEST_TMP/agent2.sock SSH_ASKPASS=$TEST_TMP/askpass SSH_ASKPASS_REQUIRE=force \
+	DISPLAY=none setsid -w ssh-add -q "$TEST_TMP/key" </dev/null 2>/dev/null
+check "ssh-add loaded the passphrase key" sh -c "SSH_AUTH_SOCK='$TEST_TMP/agent2.sock' ssh-add -l >/dev/null"
+check "ssh (IdentitiesOnly yes, BatchMode): the agent signs with the listed key" \
+	sh -c "SSH_AUTH_SOCK='$TEST_TMP/agent2.sock' ssh -F '$TEST_TMP/ssh_config' -o BatchMode=yes '$name' true </dev/null"
+set +e
+SSH_AUTH_SOCK=$TEST_TMP/agent2.sock RDEV_SSH_CONFIG=$TEST_TMP/ssh_config \
+	setsid "$RDEV_BIN_DIR/rdev" ls "$name:~" </dev/null >/dev/null 2>"$TEST_TMP/only.err"; rc=$?
+set -e
+cat "$TEST_TMP/only.err"
+check_eq "rdev too: no prompt, no terminal, authenticated by the agent" "$rc" 0
+broker stop >/dev/null
+# An agent with only another key: not offered (IdentitiesOnly), said so.
+ssh-keygen -q -t ed25519 -N '' -f "$TEST_TMP/other" >/dev/null
+SSH_AUTH_SOCK=$TEST_TMP/agent.sock ssh-add -D -q 2>/dev/null
+SSH_AUTH_SOCK=$TEST_TMP/agent.sock ssh-add -q "$TEST_TMP/other" 2>/dev/null
+set +e
+SSH_AUTH_SOCK=$TEST_TMP/agent.sock RDEV_SSH_CONFIG=$TEST_TMP/ssh_config \
+	setsid "$RDEV_BIN_DIR/rdev" ls "$name:~" </dev/null >/dev/null 2>"$TEST_TMP/other.err"; rc=$?
+set -e
+check_eq "an agent without the listed key: fails (no prompt possible)" "$rc" 1
+check "... the agent's key is not offered, and said so" \
+	grep -q "agent: 0 of its 1 key listed by IdentityFile (IdentitiesOnly yes)" "$TEST_TMP/other.err"
 finish
