@@ -4,10 +4,12 @@
 # users):
 #   a negated pattern after a positive one (`Host * !x3` then `Host x1 x3`:
 #   x3 is B's, as for ssh; libssh's own parser gave it A's Port and User),
-#   and an edit of the config while the broker holds a session: the session
-#   is keyed on the destination the config resolves to (user, hostname,
-#   port, ProxyCommand/ProxyJump, identities), so the edited alias opens a
-#   new session to B instead of reusing A's (it reused A's).
+#   also from ~/.ssh/config (rdev's parser reads $HOME's; libssh's own read
+#   the password file's home's), and an edit of the config while the broker
+#   holds a session: the session is keyed on the destination the config
+#   resolves to (user, hostname, port, ProxyCommand/ProxyJump, identities),
+#   so the edited alias opens a new session to B instead of reusing A's (it
+#   reused A's).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_host_bg "$(rig_host_name cb)"
@@ -56,6 +58,18 @@ check_eq "... and B's sshd accepted it" "$(logins_on "$cfg_b" "$user_b")" $((nb 
 check "x2 (not negated): A" sh -c "\"$RDEV_BIN_DIR\"/rdev ls x2: >/dev/null"
 check_eq "... a session to A" "$(sessions)" "$user_a@x2:$port_a $user_b@x3:$port_b"
 broker stop >/dev/null
+# The same in ~/.ssh/config (as the explorer had it; no RDEV_SSH_CONFIG):
+# the file rdev's parser reads ($HOME's) is the only one read (libssh's own
+# read the password file's home's: another file).
+mkdir -p "$TEST_TMP/home/.ssh"
+cp "$TEST_TMP/neg_config" "$TEST_TMP/home/.ssh/config"
+home_was=$HOME
+export HOME=$TEST_TMP/home
+unset RDEV_SSH_CONFIG
+rdev ls x3: >/dev/null 2>"$TEST_TMP/x3home.err" || { cat "$TEST_TMP/x3home.err" >&2; true; }
+check_eq "~/.ssh/config: rdev ls x3: a session to B" "$(sessions)" "$user_b@x3:$port_b"
+broker stop >/dev/null
+export HOME=$home_was
 
 # --- the config edited while a session to its old destination exists -------
 sp_to() {
