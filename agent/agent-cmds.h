@@ -512,6 +512,11 @@ int agent_cmd_logs_parse(const struct cmd_program *prog, const struct cmd_entry 
 #define AGENT_EXIT_EXEC_FAILED 125
 int agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
+/* Whether exec and shell give the command a TTY: only when stdin and stdout
+ * are both terminals, as the reference's `process.stdin.isTTY &&
+ * process.stdout.isTTY` (a TTY turns \n into \r\n and mixes stderr into
+ * stdout: `exec ws -- tar c . > x.tar` typed at a prompt made a broken file). */
+int agent_exec_tty(void);
 /* The local backend's exec: on this host's Docker. */
 int agent_exec_local(const char *prog_name, const struct agent_exec_req *req);
 /* cmd-stop.c: stop the workspace's container(s); a missing one is a no-op. */

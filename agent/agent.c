@@ -41,8 +41,8 @@ static const struct cmd_entry agent_commands[] = {
 	{ "exec", "[PATH] " AGENT_CMD_EXEC_USAGE,
 	    "run a command in the dev container; exits with its status",
 	    "Runs as the remote user, with the remote environment, in the workspace\n"
-	    "folder. A TTY when stdin is a terminal. Exit status: the command's, or\n"
-	    "125 when it could not be run.\n\n" AGENT_CMD_EXEC_OPTIONS,
+	    "folder. A TTY when stdin and stdout are both terminals. Exit status:\n"
+	    "the command's, or 125 when it could not be run.\n\n" AGENT_CMD_EXEC_OPTIONS,
 	    agent_exec_exec },
 	{ "stop", "[PATH] [--config FILE] [--json] " AGENT_CMD_ID_LABEL_USAGE,
 	    "stop the dev container (keeps it)",

@@ -284,6 +284,12 @@ agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
 }
 
 int
+agent_exec_tty(void)
+{
+	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
+
+int
 agent_exec_local(const char *prog_name, const struct agent_exec_req *req)
 {
 	struct agent_exec *x = NULL;
@@ -291,7 +297,8 @@ agent_exec_local(const char *prog_name, const struct agent_exec_req *req)
 	struct winsize ws;
 	sigset_t wait_mask;
 	char *cause = NULL, *up_cmd;
-	int rc = AGENT_EXIT_EXEC_FAILED, tty = isatty(0), raw_set = 0, code, started;
+	int rc = AGENT_EXIT_EXEC_FAILED, tty = agent_exec_tty(), raw_set = 0, code,
+	    started;
 	unsigned rows = 0, cols = 0;
 
 	/* Catch a resize from here on: one before the exec has started is

@@ -22,8 +22,9 @@ cmd_exec_exec(int argc, char **argv)
 const struct cmd_entry cmd_exec_entry = { "exec", "TARGET " AGENT_CMD_EXEC_USAGE,
 	"run a command in the dev container; exits with its status",
 	"Runs as the remote user, with the remote environment, in the workspace\n"
-	"folder. A TTY when stdin is a terminal (TERM and the window size are\n"
-	"passed on); otherwise stdin, stdout and stderr are raw byte streams.\n"
+	"folder. A TTY when stdin and stdout are both terminals (TERM and the\n"
+	"window size are passed on); otherwise (`> file`, `| cmd`) stdin, stdout\n"
+	"and stderr are raw byte streams, byte-exact and kept apart.\n"
 	"Ctrl-C, and SIGINT, SIGQUIT, SIGTERM and SIGHUP sent to rdev, are passed\n"
 	"to the command (a third one gives up on it; one rdev was started\n"
 	"ignoring, as under nohup, stays ignored). Exit status: the\n"

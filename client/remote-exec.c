@@ -382,7 +382,7 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 
 	memset(&x, 0, sizeof x);
 	x.r = r;
-	x.tty = isatty(0);
+	x.tty = agent_exec_tty();
 	if (remote_connect(r, &cause) != 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er), cause);
 		free(cause);

@@ -10,6 +10,8 @@
 # it. Execs go through the container's rdev-relay (it sizes the pty before
 # the command starts); the Docker exec path (RDEV_EXEC_VIA=docker) is checked
 # too, and without a TTY it copies nothing into the container.
+# A command typed at a terminal with its stdout sent to a file gets no TTY:
+# the file is byte-exact, stderr apart (local and remote).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -61,6 +63,24 @@ sizes() {
 		"$(grep -cx '37 101' "$TEST_TMP/sizes" || true)" 20
 }
 
+# redirected LABEL TARGET: `rdev exec TARGET -- ...` typed at a terminal (stdin
+# a real pty) with stdout and stderr sent to files gets no TTY, as the
+# reference's exec (a TTY only when stdin and stdout are terminals): stdout is
+# byte-exact (no \n made \r\n; it was 1,004,088 bytes for 1,000,000) and
+# stderr stays out of it; the exec ends though stdin never does.
+redirected() {
+	local label=$1 target=$2
+	python3 "$drive" -q --timeout 60 --log "$TEST_TMP/redir-pty.log" --step 'exitstatus 0' \
+		-- sh -c 'exec "$0" exec "$1" -- sh -c "seq 1 20000; echo to-stderr >&2" >"$2" 2>"$3"' \
+		"$RDEV_BIN_DIR/rdev" "$target" "$TEST_TMP/redir.out" "$TEST_TMP/redir.err" ||
+		fail "$label: rdev exec at a terminal, stdout to a file, failed"
+	seq 1 20000 >"$TEST_TMP/redir.want"
+	check "$label: stdin a terminal, stdout a file: the output byte-exact ($(wc -c <"$TEST_TMP/redir.out") bytes)" \
+		cmp "$TEST_TMP/redir.out" "$TEST_TMP/redir.want"
+	check_eq "$label: stdin a terminal, stdout a file: stderr apart" \
+		"$(cat "$TEST_TMP/redir.err")" to-stderr
+}
+
 # local_ws LABEL IMAGE [USER]: a local workspace of IMAGE, up, in $lws.
 local_ws() {
 	lws=$TEST_TMP/ws-$1
@@ -98,6 +118,7 @@ check "rdev-relay --winsize: a size of 0 is refused" test "$rc_bad" -ne 0
 local_ws debian "$RDEV_RIG_IMAGE_BOOKWORM_DEV" dev
 ws=$lws
 sizes "local, Debian" "$ws"
+redirected "local, Debian" "$ws"
 RDEV_EXEC_VIA=docker sizes "local, Debian, through a Docker exec" "$ws"
 
 set +e
@@ -130,4 +151,5 @@ on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DE
 	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false}' > ~/ws/.devcontainer.json"
 rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>&1 || { cat "$TEST_TMP/up.out" >&2; fail "remote: up failed"; }
 sizes "remote" "$name:~/ws"
+redirected "remote" "$name:~/ws"
 finish
