@@ -485,10 +485,19 @@ int agent_cmd_remote_env_add(cJSON *remote_env, const char *arg);
  * ("includeLockfile") and gets the answer's "workspaceLockfile" (the client
  * copies it into the folder it uploaded), NULL when there is none. Both are
  * new (detached from the answer): the caller frees them with cJSON_Delete().
- * Neither is printed. */
+ * Neither is printed. result, when not NULL, gets the success result
+ * instead of printing it (the caller frees it; NULL on failure, whose
+ * result is printed): the client prints it once the forwards and the sync
+ * are made, or the failure of those (agent_cmd_up_failed_after()). */
 int agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
-    const struct cmd_entry *entry, int argc, char **argv, cJSON **ports,
-    cJSON **lockfile);
+    const struct cmd_entry *entry, int argc, char **argv, cJSON **ports, cJSON **lockfile,
+    cJSON **result);
+/* up's failure after the container is up (result: agent_cmd_up()'s): the
+ * line on stderr (as a JSON log line with log_json) and up's error result
+ * with the container's id, as a failed lifecycle step's; cause is
+ * consumed. Returns CMD_EXIT_FAILURE. */
+int agent_cmd_up_failed_after(
+    const struct cmd_program *prog, int log_json, char *cause, const cJSON *result);
 /* up's usage errors alone, as the command finds them (printed,
  * CMD_EXIT_USAGE; else 0), before anything is sent or connected: the
  * client's remote targets (client_target_hook's check). */

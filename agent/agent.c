@@ -122,7 +122,7 @@ static int
 agent_cmd_up_here(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
-	return agent_cmd_up(be, prog, entry, argc, argv, NULL, NULL);
+	return agent_cmd_up(be, prog, entry, argc, argv, NULL, NULL, NULL);
 }
 
 /* `info`: the "info" operation's answer. */

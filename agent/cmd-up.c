@@ -355,6 +355,23 @@ cmd_up_failed(const struct cmd_program *prog, const struct cmd_up_args *a,
 }
 
 int
+agent_cmd_up_failed_after(
+    const struct cmd_program *prog, int log_json, char *cause, const cJSON *result)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(result, "containerId");
+	cJSON *d = cJSON_CreateObject();
+	int rc;
+
+	cJSON_AddStringToObject(
+	    d, "description", "An error occurred setting up the container.");
+	if (cJSON_IsString(id))
+		cJSON_AddStringToObject(d, "containerId", id->valuestring);
+	rc = agent_cmd_failed_details(prog, "up", log_json, cause, d);
+	cJSON_Delete(d);
+	return rc;
+}
+
+int
 agent_cmd_up_check(
     const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
 {
@@ -367,7 +384,8 @@ agent_cmd_up_check(
 
 int
 agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
-    const struct cmd_entry *entry, int argc, char **argv, cJSON **ports, cJSON **lockfile)
+    const struct cmd_entry *entry, int argc, char **argv, cJSON **ports, cJSON **lockfile,
+    cJSON **result)
 {
 	struct cmd_up_args a;
 	struct secrets *secrets = NULL;
@@ -381,6 +399,8 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 		*ports = NULL;
 	if (lockfile != NULL)
 		*lockfile = NULL;
+	if (result != NULL)
+		*result = NULL;
 	if ((rc = cmd_up_parse(prog, entry, argc, argv, &a, 1)) != 0) {
 		cmd_up_args_clear(&a);
 		return rc;
@@ -423,10 +443,14 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 		    cJSON_DetachItemFromObjectCaseSensitive(json, "workspaceLockfile");
 	cmd_up_include_config(prog, be, &a, creq, json);
 	creq = NULL;
-	text = cJSON_PrintUnformatted(json);
-	printf("%s\n", text);
-	free(text);
-	cJSON_Delete(json);
+	if (result != NULL)
+		*result = json;
+	else {
+		text = cJSON_PrintUnformatted(json);
+		printf("%s\n", text);
+		free(text);
+		cJSON_Delete(json);
+	}
 	rc = CMD_EXIT_OK;
 out:
 	cJSON_Delete(creq);

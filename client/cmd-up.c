@@ -12,6 +12,7 @@
 #include "progress.h"
 #include "remote.h"
 #include "sync-scan.h"
+#include "xmalloc.h"
 
 /* up's usage errors, before a remote TARGET's upload (client_target_hook). */
 static int
@@ -29,9 +30,9 @@ cmd_up_exec(int argc, char **argv)
 	static const struct client_target_hook hook = { .check = cmd_up_check };
 	struct progress progress = { .fn = agent_cmd_progress_stderr };
 	struct client_target ct;
-	cJSON *ports = NULL, *id_labels = NULL, *lockfile = NULL;
+	cJSON *ports = NULL, *id_labels = NULL, *lockfile = NULL, *result = NULL;
 	const char *config, *workspace;
-	char *local_config = NULL, *cause = NULL;
+	char *local_config = NULL, *cause = NULL, *failed = NULL, *text;
 	int rc, auto_forward = client_take_flag(&argc, argv, "--auto-forward");
 	int sync = client_take_flag(&argc, argv, "--sync");
 	int git = sync && client_take_flag(&argc, argv, "--git");
@@ -47,7 +48,7 @@ cmd_up_exec(int argc, char **argv)
 		 &hook, &ct)) != CMD_EXIT_OK)
 		goto out;
 	rc = agent_cmd_up(&ct.be, &client_program, &cmd_up_entry, ct.argc, ct.argv,
-	    &ports, client_lockfile_wanted(&ct) ? &lockfile : NULL);
+	    &ports, client_lockfile_wanted(&ct) ? &lockfile : NULL, &result);
 	if (rc != CMD_EXIT_OK)
 		goto out;
 	/* Before the live sync starts: it then finds the copy already so.
@@ -73,9 +74,8 @@ cmd_up_exec(int argc, char **argv)
 	if (ct.remote == NULL && config != NULL &&
 	    (config = local_config = config_discover_resolve(NULL, config, &cause)) ==
 		NULL) {
-		fprintf(stderr, "rdev: up: forwardPorts: %s\n", cause);
-		rc = CMD_EXIT_FAILURE;
-		goto out;
+		failed = xasprintf("forwardPorts: %s", cause);
+		goto result;
 	}
 	id_labels = client_id_labels_arg(ct.argc, ct.argv);
 	if (workspace != NULL &&
@@ -83,7 +83,8 @@ cmd_up_exec(int argc, char **argv)
 		client_has_flag(ct.argc, ct.argv, "--json") ||
 		    client_log_json(ct.argc, ct.argv),
 		auto_forward, ports) != 0)
-		rc = CMD_EXIT_FAILURE;
+		failed = xstrdup("forwardPorts: not every port was forwarded (the "
+				 "lines above say which)");
 	/* Last: the broker watches the folder from now on (it sends what
 	 * changed since the upload first). */
 	if (sync &&
@@ -91,18 +92,34 @@ cmd_up_exec(int argc, char **argv)
 		(git ? SYNC_SCAN_GIT : 0) | (gitignore ? SYNC_SCAN_GITIGNORE : 0) |
 		    (two_way ? SYNC_SCAN_TWO_WAY : 0),
 		&cause) != 0) {
-		fprintf(stderr, "rdev: up: --sync: %s\n", cause);
-		rc = CMD_EXIT_FAILURE;
+		text = failed;
+		failed = xasprintf("%s%s--sync: %s", text != NULL ? text : "",
+		    text != NULL ? "; " : "", cause);
+		free(text);
 	} else if (sync && !client_has_flag(ct.argc, ct.argv, "--json"))
 		progress_stderr_line(client_log_json(ct.argc, ct.argv),
 		    "rdev: up: the broker keeps %s in step with %s:%s until `rdev "
 		    "down` or `rdev sync --stop %s`",
 		    ct.src.path, remote_host(ct.remote), ct.t.path, ct.typed_q);
+result:
+	/* Last, once the forwards and the sync are made: a script reads one
+	 * outcome, and it agrees with the exit status. A failure of theirs is
+	 * up's, with the id of the container (up and running, as after a
+	 * failed lifecycle step). */
+	if (failed != NULL)
+		rc = agent_cmd_up_failed_after(
+		    &client_program, client_log_json(ct.argc, ct.argv), failed, result);
+	else {
+		text = cJSON_PrintUnformatted(result);
+		printf("%s\n", text);
+		free(text);
+	}
 out:
 	free(cause);
 	free(local_config);
 	cJSON_Delete(ports);
 	cJSON_Delete(lockfile);
+	cJSON_Delete(result);
 	cJSON_Delete(id_labels);
 	client_target_close(&ct);
 	return rc;

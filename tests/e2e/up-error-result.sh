@@ -9,7 +9,9 @@
 # ("... from Feature './bad' failed."); an up that fails before
 # there is a container (an image that cannot be pulled, a failing
 # initializeCommand) has no containerId and the generic description (the
-# reference's own for initializeCommand). Then the reference itself on the local
+# reference's own for initializeCommand); a forwardPorts entry that fails
+# after the container is up makes the result an error too, with its id (the
+# result and the exit status agree). Then the reference itself on the local
 # workspaces: its results have the same keys (and descriptions).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -25,7 +27,7 @@ cleanup() {
 	{ grep -- '-features' "$images" || true; } | sort -u |
 		{ xargs -r docker rmi --no-prune >/dev/null 2>&1 || true; }
 	(exit $rc)
-	rig_remote_cleanup oncreate member feature noimage
+	rig_remote_cleanup oncreate member feature noimage fwdfail
 }
 trap cleanup EXIT
 # rm_container ID...: remove the containers, their images noted for cleanup.
@@ -51,6 +53,9 @@ ws member '{"image": "'"$img"'",
 	"postCreateCommand": {"a": "true", "b": "exit 4"}}'
 ws noimage '{"image": "rdev-test/no-such-image:never"}'
 ws init '{"image": "'"$img"'", "initializeCommand": "exit 2"}'
+# A forward that fails after the container is up (a service:port of a
+# workspace without Compose): up's result is an error too, with the id.
+ws fwdfail '{"image": "'"$img"'", "forwardPorts": ["ex:31462"]}'
 # A Feature's failing postCreateCommand (a local Feature: in .devcontainer/).
 mkdir -p "$TEST_TMP/feature/.devcontainer/bad"
 printf '%s\n' '{"image": "'"$img"'", "features": {"./bad": {}}}' \
@@ -120,6 +125,14 @@ for where in remote local; do
 	fails_in_container member "b of postCreateCommand from devcontainer.json failed."
 	# --- a Feature's command: the reference names the Feature ---
 	fails_in_container feature "postCreateCommand from Feature './bad' failed."
+
+	# --- forwardPorts failed after up: exit 1 and an error result (it was
+	# exit 1 after {"outcome":"success",...}), the container named ---
+	fails_in_container fwdfail "An error occurred setting up the container."
+	check_eq "$where fwdfail: outcome" "$(jq -r .outcome "$out-fwdfail.json")" error
+	check "$where fwdfail: the message names forwardPorts" \
+		grep -q '"message":"forwardPorts: ' "$out-fwdfail.json"
+	check "$where fwdfail: stderr names the port" grep -q 'ex:31462\|31462' "$out-fwdfail.json.err"
 
 	# --- failed before a container exists: no containerId ---
 	up_fails "$(t noimage)" "$out-noimage.json"

@@ -82,7 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a.text = text;
 	switch (which) {
 	case 0:
-		agent_cmd_up(&be, &prog, &entry, 2, argv, &ports, NULL);
+		agent_cmd_up(&be, &prog, &entry, 2, argv, &ports, NULL, NULL);
 		cJSON_Delete(ports);
 		break;
 	case 1: agent_cmd_stop(&be, &prog, &entry, 2, argv); break;
