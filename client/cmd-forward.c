@@ -941,7 +941,8 @@ const struct cmd_entry cmd_forward_entry = { "forward",
 	"forward ports (3000, 8080:3000, 5432:db:5432) to localhost",
 	"SPEC: PORT (local PORT, or the next free one, -> container PORT),\n"
 	"LOCAL:PORT (LOCAL must be free), SERVICE:PORT or LOCAL:SERVICE:PORT (a\n"
-	"Compose service). Local listeners are on 127.0.0.1 and ::1. A server bound\n"
+	"Compose service). Only TCP is forwarded: PORT/tcp is PORT, PORT/udp is\n"
+	"refused. Local listeners are on 127.0.0.1 and ::1. A server bound\n"
 	"to 127.0.0.1 inside the container is reached too (through a small relay\n"
 	"the agent starts in the container). A local TARGET (this machine's\n"
 	"Docker engine) is forwarded by the broker too, with no SSH. Forwards live in "

@@ -312,8 +312,12 @@ config_validate_forward_port(
 		if (config_validate_is_host_port(node->valuestring) ||
 		    config_validate_has_variable(node))
 			return 0;
-		return config_validate_report_bad_value(
-		    v, node, path, "a number or \"host:port\" string");
+		/* ("3000/udp", "db:53/udp": say why, not only "not a port") */
+		return config_validate_report_bad_value(v, node, path,
+		    strchr(node->valuestring, '/') != NULL
+			? "a number or \"host:port\" string (no /PROTO: only TCP "
+			  "is forwarded)"
+			: "a number or \"host:port\" string");
 	}
 	return config_validate_report_bad_type(
 	    v, node, path, "a number or \"host:port\" string");

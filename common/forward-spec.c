@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "error.h"
 #include "xmalloc.h"
@@ -41,7 +42,7 @@ forward_spec_parse(const char *text, struct forward_spec *s, char **cause)
 {
 	char *copy = xstrdup(text), *parts[4];
 	int n = 0, rc = -1;
-	char *p = copy, *colon;
+	char *p = copy, *colon, *slash;
 
 	memset(s, 0, sizeof *s);
 	while (n < 4) {
@@ -57,6 +58,18 @@ forward_spec_parse(const char *text, struct forward_spec *s, char **cause)
 		    "SERVICE:PORT or LOCAL:SERVICE:PORT)",
 		    text);
 		goto out;
+	}
+	/* PORT/PROTO, as Docker writes ports (3000/tcp): TCP is what is
+	 * forwarded; UDP would be a port "not a port" without this */
+	if ((slash = strchr(parts[n - 1], '/')) != NULL) {
+		if (strcasecmp(slash + 1, "tcp") != 0) {
+			error_set(cause,
+			    "forward spec '%s': only TCP is forwarded ('%s' is not "
+			    "PORT or PORT/tcp)",
+			    text, parts[n - 1]);
+			goto out;
+		}
+		*slash = '\0';
 	}
 	if (forward_parse_port(parts[n - 1], &s->port) != 0) {
 		error_set(cause, "forward spec '%s': '%s' is not a port (1-65535)", text,

@@ -4,6 +4,8 @@
  *   LOCAL:PORT             local LOCAL (must be free) -> container PORT
  *   SERVICE:PORT           forwardPorts' "service:port": a Compose service
  *   LOCAL:SERVICE:PORT     both
+ * PORT may be written PORT/tcp (Docker's form); another /PROTO (/udp) is
+ * refused: only TCP is forwarded.
  */
 #ifndef RDEV_FORWARD_SPEC_H
 #define RDEV_FORWARD_SPEC_H

@@ -189,6 +189,15 @@ for specs in "3000 3000:3000" "db:5432 5432:db:5432"; do
 	check_eq "and names the second spec" "$err" \
 		"rdev forward: forward spec '${specs#* }' is given twice (see \`rdev forward --help\`)"
 done
+# Only TCP is forwarded: a /udp port says so (it said "not a port"), before
+# connecting; 3000/tcp, as Docker writes ports, is the port.
+rdev_rc forward "$TEST_TMP/cwd" 31406/udp
+check_eq "rdev forward TARGET 31406/udp exits 2" "$rc" 2
+check "and says only TCP is forwarded ($err)" \
+	sh -c "printf '%s' \"\$1\" | grep -qF \"forward spec '31406/udp': only TCP is forwarded\"" _ "$err"
+rdev_rc forward "$TEST_TMP/cwd" 3000/tcp 3000
+check_eq "rdev forward TARGET 3000/tcp 3000: the same port given twice" "$err" \
+	"rdev forward: forward spec '3000' is given twice (see \`rdev forward --help\`)"
 # ssh-config writes one line per option: a line break in what goes there
 # is refused, not written (it would break the file for every host).
 nl_folder="$TEST_TMP/new

@@ -151,6 +151,12 @@ static const struct validate_case validate_cases[] = {
 	    .rc = -1,
 	    .cause = "devcontainer.json:3:37: \"forwardPorts\"[2]: "
 		     "expected a number or \"host:port\" string, got object" },
+	{ .name = "forward_port_with_protocol_says_only_tcp",
+	    .text = "{\"image\": \"x\", \"forwardPorts\": [\"db:53/udp\"]}",
+	    .rc = -1,
+	    .cause = "devcontainer.json:1:33: \"forwardPorts\"[0]: expected a number "
+		     "or \"host:port\" string (no /PROTO: only TCP is forwarded), "
+		     "got \"db:53/udp\"" },
 	{ .name = "nested_error_path",
 	    .text = "{\"build\": {\"dockerfile\": \"D\", \"args\": {\"A\": 1}}}",
 	    .rc = -1,

@@ -67,6 +67,33 @@ TEST(bad_specs_name_the_spec)
 	}
 }
 
+TEST(protocol_suffix_tcp_taken_udp_refused)
+{
+	const char *bad[] = { "31406/udp", "8080:31406/udp", "db:53/UDP", "80/sctp",
+		"80/", "80/tcp/tcp", NULL };
+	struct forward_spec s;
+	char *cause;
+
+	parse_ok("3000/tcp", &s);
+	ASSERT_INT_EQ(s.port, 3000);
+	ASSERT_INT_EQ(s.local_port, 0);
+	forward_spec_clear(&s);
+	parse_ok("8080:db:5432/TCP", &s);
+	ASSERT_INT_EQ(s.port, 5432);
+	ASSERT_INT_EQ(s.local_port, 8080);
+	ASSERT_STR_EQ(s.service, "db");
+	forward_spec_clear(&s);
+	for (int i = 0; bad[i] != NULL; i++) {
+		cause = parse_bad(bad[i]);
+		ASSERT_STR_CONTAINS(cause, "only TCP is forwarded");
+		free(cause);
+	}
+	/* (a protocol is of the port, not of the local port) */
+	cause = parse_bad("8080/tcp:3000");
+	ASSERT_STR_CONTAINS(cause, "8080/tcp");
+	free(cause);
+}
+
 TEST(spec_string)
 {
 	char *s = forward_spec_string(8080, NULL, 3000);
