@@ -110,10 +110,11 @@ compose_override_mount_string(
 	size_t i;
 	int rc = 0;
 
-	if ((fields = mount_string_split(s, cause)) == NULL)
+	if ((fields = mount_string_split(s, MOUNT_STRING_LAX, cause)) == NULL)
 		return -1;
 	for (i = 0; fields[i] != NULL; i++) {
-		if ((rc = mount_string_field(fields[i], &key, &val, cause)) != 0)
+		if ((rc = mount_string_field(
+			 fields[i], MOUNT_STRING_LAX, &key, &val, cause)) != 0)
 			break;
 		compose_override_mount_field(m, key, val);
 		free(key);
@@ -325,6 +326,42 @@ compose_override_named_volume(cJSON *named, const char *name, int external)
 		cJSON_AddTrueToObject(v, "external");
 }
 
+/* mount (number i) read into m, or -1 with *cause naming it ("mounts[2]
+ * TEXT: no target"; m cleared). */
+static int
+compose_override_mount_check(
+    const cJSON *mount, int i, struct compose_override_mount *m, char **cause)
+{
+	char *text, *why = NULL;
+
+	if (compose_override_mount_read(mount, m, &why) == 0)
+		return 0;
+	text = cJSON_IsString(mount) ? xstrdup(mount->valuestring)
+				     : cJSON_PrintUnformatted(mount);
+	error_set(cause, "mounts[%d] %s: %s", i, text, why);
+	free(text);
+	free(why);
+	return -1;
+}
+
+int
+compose_override_mounts_check(
+    const cJSON *mounts, const cJSON *extra_mounts, char **cause)
+{
+	const cJSON *lists[2] = { mounts, extra_mounts }, *m;
+	struct compose_override_mount cm;
+	int i = 0;
+
+	for (size_t l = 0; l < 2; l++) {
+		cJSON_ArrayForEach(m, lists[l]) {
+			if (compose_override_mount_check(m, i++, &cm, cause) != 0)
+				return -1;
+			compose_override_mount_clear(&cm);
+		}
+	}
+	return 0;
+}
+
 /* volumes: of the service (mounts, then extra mounts) into svc, and the
  * named volumes for the top level into named. */
 static int
@@ -334,7 +371,7 @@ compose_override_volumes(
 	const cJSON *mounts = cJSON_GetObjectItemCaseSensitive(in->merged, "mounts"), *m;
 	struct compose_override_mount cm;
 	cJSON *all = cJSON_CreateArray(), *out = cJSON_CreateArray();
-	char *text, *why = NULL;
+	char *text;
 	int i = 0, rc = -1;
 
 	/* (no workspaceMount: for Compose the reference mounts nothing, the
@@ -344,14 +381,8 @@ compose_override_volumes(
 	cJSON_ArrayForEach(m, in->extra_mounts)
 		cJSON_AddItemToArray(all, cJSON_Duplicate(m, 1));
 	cJSON_ArrayForEach(m, all) {
-		if (compose_override_mount_read(m, &cm, &why) != 0) {
-			text = cJSON_IsString(m) ? xstrdup(m->valuestring)
-						 : cJSON_PrintUnformatted(m);
-			error_set(cause, "mounts[%d] %s: %s", i, text, why);
-			free(text);
-			free(why);
+		if (compose_override_mount_check(m, i, &cm, cause) != 0)
 			goto out;
-		}
 		i++;
 		text = cm.source != NULL
 		    ? xasprintf("%s:%s%s", cm.source, cm.target, cm.readonly ? ":ro" : "")

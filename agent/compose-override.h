@@ -52,10 +52,18 @@ struct compose_override_input {
 
 /* The override file's text (compose_override_print()). New string (caller
  * frees), or NULL with *cause naming a mount that cannot be read: no
- * target, or a string docker refuses for its syntax (mount-string.h, the
- * one parser of it: "mounts[2] ...: no target", "mounts[0] ...: missing
- * closing \" in quoted field"). */
+ * target, or a string that does not parse as the reference reads it for
+ * Compose (mount-string.h's MOUNT_STRING_LAX: "mounts[2] ...: no target",
+ * "mounts[0] ...: missing closing \" in quoted field"). */
 char *compose_override_generate(const struct compose_override_input *in, char **cause);
+
+/* Check the mounts of devcontainer.json and the reference's --mount (either
+ * may be NULL) as compose_override_generate() reads them, before anything
+ * is built: 0, or -1 with *cause as compose_override_generate() says it,
+ * numbered in mounts then extra_mounts. (The image's metadata may add
+ * mounts: compose_override_generate() checks those.) */
+int compose_override_mounts_check(
+    const cJSON *mounts, const cJSON *extra_mounts, char **cause);
 
 /* root as JSON that YAML readers (PyYAML, libyaml, go-yaml) read as the same
  * tree: indented with spaces (YAML does not allow tabs there), and the code

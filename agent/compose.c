@@ -616,6 +616,12 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 	struct stat st;
 	int rc = -1, admitted = -1, removed, arc;
 
+	/* A mount string that does not parse fails here, not after a build. */
+	if (compose_override_mounts_check(cJSON_GetObjectItemCaseSensitive(obj, "mounts"),
+		c->opts->mounts, cause) != 0) {
+		error_prefix(cause, "%s", config_get_file(c->cfg));
+		goto out;
+	}
 	if (!have_container && compose_build(c, 0, cause) != 0)
 		goto out;
 

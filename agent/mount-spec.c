@@ -445,10 +445,10 @@ mount_spec_parse_into(struct mount_spec *m, const char *s, char **cause)
 	int rc = 0;
 
 	m->type = xstrdup("volume");
-	if ((fields = mount_string_split(s, cause)) == NULL)
+	if ((fields = mount_string_split(s, 0, cause)) == NULL)
 		return -1;
 	for (i = 0; fields[i] != NULL && rc == 0; i++) {
-		if ((rc = mount_string_field(fields[i], &key, &val, cause)) != 0)
+		if ((rc = mount_string_field(fields[i], 0, &key, &val, cause)) != 0)
 			break;
 		rc = mount_spec_field(m, key, val, cause);
 		free(key);

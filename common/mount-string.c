@@ -32,12 +32,13 @@ mount_string_trim(const char *s)
  * Split one CSV record as Go's encoding/csv reads it with default settings:
  * fields separated by commas; a field that starts with a double quote runs to
  * the closing quote ("" inside stands for one quote) and must be followed by
- * a comma or the end; a quote anywhere in an unquoted field is an error. A
- * line break outside quotes is refused (Go would stop reading there).
- * Returns a NULL-terminated array (caller frees each and the array).
+ * a comma or the end; a quote anywhere in an unquoted field is an error
+ * (MOUNT_STRING_LAX: a character of it). A line break outside quotes is
+ * refused (Go would stop reading there). Returns a NULL-terminated array
+ * (caller frees each and the array).
  */
 static char **
-mount_string_csv(const char *s, char **cause)
+mount_string_csv(const char *s, int flags, char **cause)
 {
 	char **fields = NULL;
 	size_t n = 0, len, cap = 0;
@@ -78,7 +79,7 @@ mount_string_csv(const char *s, char **cause)
 			}
 		} else {
 			for (; *p != ',' && *p != '\0' && *p != '\n'; p++) {
-				if (*p == '"') {
+				if (*p == '"' && !(flags & MOUNT_STRING_LAX)) {
 					error_set(cause,
 					    "\" inside an unquoted field (quote "
 					    "whole fields: \"source=/a,b\")");
@@ -117,7 +118,7 @@ fail:
 }
 
 char **
-mount_string_split(const char *s, char **cause)
+mount_string_split(const char *s, int flags, char **cause)
 {
 	char *value, **fields;
 
@@ -127,7 +128,7 @@ mount_string_split(const char *s, char **cause)
 		error_set(cause, "value is empty");
 		return NULL;
 	}
-	fields = mount_string_csv(value, cause);
+	fields = mount_string_csv(value, flags, cause);
 	free(value);
 	return fields;
 }
@@ -145,7 +146,8 @@ mount_string_fields_free(char **fields)
 }
 
 int
-mount_string_field(const char *field, char **key, const char **value, char **cause)
+mount_string_field(
+    const char *field, int flags, char **key, const char **value, char **cause)
 {
 	const char *eq = strchr(field, '='), *val = eq != NULL ? eq + 1 : NULL;
 	char *raw_key, *trimmed, *p;
@@ -160,7 +162,7 @@ mount_string_field(const char *field, char **key, const char **value, char **cau
 		free(raw_key);
 		return -1;
 	}
-	if (val != NULL) {
+	if (val != NULL && !(flags & MOUNT_STRING_LAX)) {
 		trimmed = mount_string_trim(val);
 		bad = *trimmed == '\0' || strcmp(trimmed, val) != 0;
 		if (*trimmed == '\0')
@@ -187,10 +189,10 @@ mount_string_target(const char *s)
 	const char *val;
 	size_t i;
 
-	if ((fields = mount_string_split(s, NULL)) == NULL)
+	if ((fields = mount_string_split(s, 0, NULL)) == NULL)
 		return NULL;
 	for (i = 0; fields[i] != NULL; i++) {
-		if (mount_string_field(fields[i], &key, &val, NULL) != 0) {
+		if (mount_string_field(fields[i], 0, &key, &val, NULL) != 0) {
 			free(target);
 			target = NULL;
 			break;

@@ -7,12 +7,12 @@
 
 /* The fields of s joined by "|", or "ERROR: cause". New string. */
 static char *
-split_text(const char *s)
+split_text(const char *s, int flags)
 {
 	char **fields, *cause = NULL, *out;
 	size_t i, len = 8;
 
-	if ((fields = mount_string_split(s, &cause)) == NULL) {
+	if ((fields = mount_string_split(s, flags, &cause)) == NULL) {
 		out = malloc(strlen(cause) + 8);
 		strcpy(out, "ERROR: ");
 		strcat(out, cause);
@@ -63,10 +63,9 @@ static const struct split_case split_cases[] = {
 };
 
 static void
-split_case_run(const void *arg)
+split_case_check(const struct split_case *c, int flags)
 {
-	const struct split_case *c = arg;
-	char *got = split_text(c->in);
+	char *got = split_text(c->in, flags);
 
 	if (strcmp(got, c->want) != 0) {
 		fprintf(stderr, "    got  %s\n    want %s\n", got, c->want);
@@ -75,7 +74,30 @@ split_case_run(const void *arg)
 	}
 	free(got);
 }
+
+static void
+split_case_run(const void *arg)
+{
+	split_case_check(arg, 0);
+}
 TEST_CASES(split_case_run, split_cases)
+
+/* The reference's reading for Compose (MOUNT_STRING_LAX): a bare quote is a
+ * character; quoted fields are still read as quoted. */
+static const struct split_case split_lax_cases[] = {
+	{ "lax_quote_inside", "source=/p \"q\",target=/x", "source=/p \"q\"|target=/x" },
+	{ "lax_quoted_comma", "\"source=/a,b\",target=/c", "source=/a,b|target=/c" },
+	{ "lax_unclosed", "\"target=/a,type=bind",
+	    "ERROR: missing closing \" in quoted field" },
+	{ "lax_line_break", "target=/a\ntype=bind", "ERROR: line break in mount string" },
+};
+
+static void
+split_lax_case_run(const void *arg)
+{
+	split_case_check(arg, MOUNT_STRING_LAX);
+}
+TEST_CASES(split_lax_case_run, split_lax_cases)
 
 /* Hostile sizes: many empty fields, one huge field, deep quoting. */
 TEST(split_large)
@@ -85,7 +107,7 @@ TEST(split_large)
 
 	memset(s, ',', n);
 	s[n] = '\0';
-	fields = mount_string_split(s, &cause);
+	fields = mount_string_split(s, 0, &cause);
 	ASSERT_NOT_NULL(fields);
 	for (i = 0; fields[i] != NULL; i++)
 		ASSERT_STR_EQ(fields[i], "");
@@ -94,14 +116,14 @@ TEST(split_large)
 
 	memset(s, '"', n); /* n/2 escaped quotes inside no field: odd count */
 	s[n - 1] = '\0';
-	ASSERT_NULL(mount_string_split(s, &cause));
+	ASSERT_NULL(mount_string_split(s, 0, &cause));
 	ASSERT_STR_EQ(cause, "missing closing \" in quoted field");
 	free(cause);
 
 	memset(s, 'x', n);
 	s[n] = '\0';
 	memcpy(s, "target=/", 8);
-	fields = mount_string_split(s, NULL);
+	fields = mount_string_split(s, 0, NULL);
 	ASSERT_NOT_NULL(fields);
 	ASSERT_INT_EQ((long long)strlen(fields[0]), (long long)n);
 	ASSERT_NULL(fields[1]);
@@ -135,12 +157,11 @@ static const struct field_case field_cases[] = {
 };
 
 static void
-field_case_run(const void *arg)
+field_case_check(const struct field_case *c, int flags)
 {
-	const struct field_case *c = arg;
 	char *key = NULL, *cause = NULL;
 	const char *value = NULL;
-	int rc = mount_string_field(c->in, &key, &value, &cause);
+	int rc = mount_string_field(c->in, flags, &key, &value, &cause);
 
 	if (c->key == NULL) {
 		ASSERT_INT_EQ(rc, -1);
@@ -156,7 +177,28 @@ field_case_run(const void *arg)
 	else
 		ASSERT_STR_EQ(value, c->value);
 }
+
+static void
+field_case_run(const void *arg)
+{
+	field_case_check(arg, 0);
+}
 TEST_CASES(field_case_run, field_cases)
+
+/* MOUNT_STRING_LAX keeps a value as it is (the reference's parseMount). */
+static const struct field_case field_lax_cases[] = {
+	{ "field_lax_empty_value", "Source=", "source", "" },
+	{ "field_lax_value_spaces", "target=/a\t", "target", "/a\t" },
+	{ "field_lax_key_spaces", " target=/a", NULL,
+	    "key \" target\" has spaces around it" },
+};
+
+static void
+field_lax_case_run(const void *arg)
+{
+	field_case_check(arg, MOUNT_STRING_LAX);
+}
+TEST_CASES(field_lax_case_run, field_lax_cases)
 
 struct target_case {
 	const char *name;
