@@ -24,7 +24,8 @@
 struct fake {
 	char dir[64];
 	char *sock;
-	pid_t pid;
+	pid_t pid;  /* 0: waited for (fake_wait) */
+	int status; /* its waitpid status, once waited for */
 };
 
 /* Read one request (headers and a Content-Length body) from fd into f. */
@@ -110,14 +111,26 @@ fake_request(struct fake *fk, size_t i, size_t *len)
 	return data;
 }
 
+/* Wait for the fake daemon to exit (it has answered everything and written
+ * what it writes after that), once: its exit status. */
+static int
+fake_wait(struct fake *fk)
+{
+	if (fk->pid > 0) {
+		fk->status = -1;
+		waitpid(fk->pid, &fk->status, 0);
+		fk->pid = 0;
+	}
+	return fk->status;
+}
+
 /* Wait for the fake daemon (it has answered everything) and clean up. */
 static int
 fake_stop(struct fake *fk, size_t n)
 {
-	int st = -1;
+	int st = fake_wait(fk);
 	char *path;
 
-	waitpid(fk->pid, &st, 0);
 	for (size_t i = 0; i < n; i++) {
 		path = xasprintf("%s/req%zu", fk->dir, i);
 		unlink(path);
@@ -688,11 +701,16 @@ TEST(containers_stop_caps_its_parallelism)
 	    docker_containers_stop(d, ids, graces, &stopped, &already, &cause), 0);
 	ASSERT_INT_EQ(stopped, N);
 	ASSERT_INT_EQ(already, 0);
+	/* (the daemon writes req0 after its last answer: wait for it to exit) */
+	fake_wait(&fk);
 	max = fake_request(&fk, 0, &len);
 	ASSERT_NOT_NULL(max);
 	/* (the first batch is all of them at once, unless a thread was slow
-	 * to connect on a busy machine: the daemon waits for a quiet 300 ms) */
-	ASSERT_TRUE(atoi(max) >= 2 && atoi(max) <= DOCKER_STOP_PARALLEL);
+	 * to connect on a busy machine: the daemon waits for a quiet 300 ms.
+	 * The number docs/CLI.md gives, not the macro: raising that alone
+	 * fails here) */
+	ASSERT_INT_EQ(DOCKER_STOP_PARALLEL, 8);
+	ASSERT_TRUE(atoi(max) >= 2 && atoi(max) <= 8);
 	free(max);
 	ASSERT_INT_EQ(fake_stop(&fk, 1), 0);
 	docker_free(d);
