@@ -225,6 +225,19 @@ docker_container_stop(struct docker *d, const char *id, int timeout_s, char **ca
 	return docker_container_stop_within(d, id, timeout_s, 0, cause);
 }
 
+int
+docker_containers_stop_bound(int running, int max_s)
+{
+	int batches;
+
+	if (max_s < 0)
+		return -1;
+	batches = running <= DOCKER_STOP_PARALLEL
+	    ? 1
+	    : (running + DOCKER_STOP_PARALLEL - 1) / DOCKER_STOP_PARALLEL;
+	return batches * max_s;
+}
+
 /* The jobs of docker_containers_stop: each container stopped on its own
  * connection, by at most DOCKER_STOP_PARALLEL threads taking the next
  * one in turn. */
@@ -291,8 +304,9 @@ docker_containers_stop(struct docker *d, char *const *ids, const int *graces,
 	pthread_mutex_init(&jobs.lock, NULL);
 	/* Each waits out its own grace period: in turn, a project of three
 	 * would take three of them; all at once, a project of 200 services
-	 * would make 200 threads and connections. This thread is one of the
-	 * workers (no thread to be had: it stops them all, in turn). */
+	 * would make 200 threads and connections (at most
+	 * DOCKER_STOP_PARALLEL: docker_containers_stop_bound()). This thread is one of
+	 * the workers (no thread to be had: it stops them all, in turn). */
 	while (nthreads + 1 < n && nthreads < DOCKER_STOP_PARALLEL - 1 &&
 	    pthread_create(&threads[nthreads], NULL, docker_stop_jobs_run, &jobs) == 0)
 		nthreads++;

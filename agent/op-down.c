@@ -415,8 +415,8 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		free(path);
 	}
 	/* A Compose project is stopped first, as `docker-compose down` does:
-	 * each service gets its stop_grace_period (a database flushes), all at
-	 * once; the removal kills what did not stop. */
+	 * each service gets its stop_grace_period (a database flushes), up to
+	 * DOCKER_STOP_PARALLEL at once; the removal kills what did not stop. */
 	if (ws.compose_project != NULL)
 		graces = agent_op_stop_progress(r->progress, d, ids);
 	if (ws.compose_project != NULL &&

@@ -31,6 +31,12 @@ agent_op_stop_progress(const struct progress *p, struct docker *d, char *const *
 		    "stopping %d container%s (no time limit: a "
 		    "StopTimeout of -1 waits for it to exit)",
 		    running, running == 1 ? "" : "s");
+	else if (running > DOCKER_STOP_PARALLEL)
+		progress_line(p,
+		    "stopping %d containers (up to %d s: their "
+		    "stop_grace_period, %d at a time)",
+		    running, docker_containers_stop_bound(running, max_s),
+		    DOCKER_STOP_PARALLEL);
 	else if (running > 1 || max_s > 10)
 		progress_line(p, "stopping %d container%s (up to %d s: %s)", running,
 		    running == 1 ? "" : "s", max_s,
