@@ -274,7 +274,7 @@ docker_stop_jobs_run(void *arg)
 			docker_free(d);
 			continue;
 		}
-		/* (gone since it was listed: stopped all the same) */
+		/* (gone since it was listed: 2, already stopped) */
 		jobs->st[i] = docker_container_stop_within(
 		    d, jobs->ids[i], grace, 1, &jobs->causes[i]);
 		docker_free(d);
@@ -315,10 +315,10 @@ docker_containers_stop(struct docker *d, char *const *ids, const int *graces,
 		pthread_join(threads[i], NULL);
 	pthread_mutex_destroy(&jobs.lock);
 	for (i = 0; i < n; i++) {
-		if (jobs.st[i] == 0 || jobs.st[i] == 2)
+		if (jobs.st[i] == 0)
 			(*stopped)++;
-		else if (jobs.st[i] == 1)
-			(*already)++;
+		else if (jobs.st[i] == 1 || jobs.st[i] == 2)
+			(*already)++; /* (2: gone since it was listed) */
 		else {
 			if (b == NULL)
 				b = buf_new();
@@ -374,6 +374,19 @@ docker_container_remove_if_there(
 	if (rc == 0)
 		*removed = status != 404;
 	return rc;
+}
+
+int
+docker_containers_remove(struct docker *d, char *const *ids, int force, int volumes,
+    size_t *done, char **cause)
+{
+	int removed;
+
+	for (*done = 0; ids[*done] != NULL; (*done)++)
+		if (docker_container_remove_if_there(
+			d, ids[*done], force, volumes, &removed, cause) != 0)
+			return -1;
+	return 0;
 }
 
 int

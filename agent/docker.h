@@ -177,8 +177,8 @@ int docker_containers_stop_bound(int running, int max_s);
  * StopTimeout (which Compose sets from stop_grace_period), inspected first;
  * in turn when no thread can be had. *stopped and *already count those
  * stopped now and before; one gone since it was listed (404) counts as
- * stopped. All are waited for; one or more failing: -1 with *cause (new
- * string) naming each that failed. */
+ * stopped before (it was not this call that stopped it). All are waited for; one or more
+ * failing: -1 with *cause (new string) naming each that failed. */
 int docker_containers_stop(struct docker *d, char *const *ids, const int *graces,
     int *stopped, int *already, char **cause);
 /* Remove a container (force: even if running; volumes: with its anonymous
@@ -190,6 +190,13 @@ int docker_container_remove(
  * *removed says whether it was. */
 int docker_container_remove_if_there(
     struct docker *d, const char *id, int force, int volumes, int *removed, char **cause);
+/* Remove the containers of ids (NULL-terminated; borrowed) in turn, as
+ * docker_container_remove_if_there: one gone since it was listed (404) is
+ * removed all the same. *done: how many of ids, from the first, are gone
+ * (all of them, or those before the one that failed). 0, or -1 with *cause
+ * at the first that fails. */
+int docker_containers_remove(struct docker *d, char *const *ids, int force, int volumes,
+    size_t *done, char **cause);
 
 /* DELETE /volumes/{name}. *removed is 0 when there is no such volume (not
  * an error); one a container uses is an error ("docker: remove NAME: volume

@@ -383,7 +383,8 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	cJSON *names = NULL, *removed, *kept, *out = NULL;
 	char *why = NULL;
 	int rc = -1, n = 0, volumes = agent_op_req_bool(r, "volumes");
-	int stopped, already, shared, *graces = NULL;
+	int stopped, already, shared, *graces = NULL, rrc;
+	size_t done, i;
 	char *stop_error = NULL;
 
 	*result = NULL;
@@ -425,11 +426,13 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		stop_error = why;
 		why = NULL;
 	}
-	for (char **id = ids; *id != NULL; id++, n++) {
-		if (docker_container_remove(d, *id, 1, volumes, cause) != 0)
-			goto out;
-		container_removed(*id);
-	}
+	/* (one gone since it was listed, by hand or its AutoRemove after the
+	 * stop, is removed all the same: not down's failure) */
+	rrc = docker_containers_remove(d, ids, 1, volumes, &done, cause);
+	for (i = 0; i < done; i++, n++)
+		container_removed(ids[i]);
+	if (rrc != 0)
+		goto out;
 	out = agent_op_outcome("removed", n);
 	if (stop_error != NULL)
 		agent_op_warning(out,

@@ -581,8 +581,9 @@ TEST(stop_passes_the_containers_own_grace)
 
 /* A stop given the graces (docker_containers_grace()'s, which the op's
  * progress line inspected) inspects nothing again; a container gone since
- * it was listed (404) counts as stopped, not as the stop's failure. */
-TEST(containers_stop_uses_the_graces_and_counts_a_gone_one_stopped)
+ * it was listed (404) counts as already stopped, not as the stop's failure
+ * nor as one this call stopped. */
+TEST(containers_stop_uses_the_graces_and_counts_a_gone_one_already_stopped)
 {
 	static const char *const resp[] = {
 		STOPPED,
@@ -603,8 +604,8 @@ TEST(containers_stop_uses_the_graces_and_counts_a_gone_one_stopped)
 	ASSERT_INT_EQ(
 	    docker_containers_stop(d, ids, graces, &stopped, &already, &cause), 0);
 	ASSERT_NULL(cause);
-	ASSERT_INT_EQ(stopped, 2);
-	ASSERT_INT_EQ(already, 1);
+	ASSERT_INT_EQ(stopped, 1);
+	ASSERT_INT_EQ(already, 2);
 	for (size_t i = 0; i < 3; i++) {
 		req = fake_request(&fk, i, &len);
 		ASSERT_NOT_NULL(req);
@@ -613,6 +614,47 @@ TEST(containers_stop_uses_the_graces_and_counts_a_gone_one_stopped)
 	}
 	ASSERT_INT_EQ(fake_stop(&fk, 3), 0);
 	docker_free(d);
+}
+
+/* down's removal: a container gone since it was listed (404) is removed
+ * all the same, the next one still removed; the first other failure stops
+ * there, *done counting those before it. */
+TEST(containers_remove_counts_a_gone_one_removed)
+{
+#define GONE \
+	"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n" \
+	"Content-Length: 35\r\n\r\n{\"message\":\"No such container: c2\"}"
+	static const char *const resp[] = {
+		STOPPED,
+		GONE,
+		STOPPED,
+		STOPPED,
+		"HTTP/1.1 500 Internal Server Error\r\nContent-Type: "
+		"application/json\r\nContent-Length: 16\r\n\r\n{\"message\":\"no\"}",
+	};
+	static char *const ids[] = { "c1", "c2", "c3", NULL };
+	struct fake fk;
+	struct docker *d;
+	char *cause = NULL, *req;
+	size_t done = 99, len;
+
+	fake_start(&fk, resp, 5);
+	d = docker_new(fk.sock);
+	ASSERT_INT_EQ(docker_containers_remove(d, ids, 1, 1, &done, &cause), 0);
+	ASSERT_NULL(cause);
+	ASSERT_INT_EQ((long long)done, 3);
+	req = fake_request(&fk, 1, &len);
+	ASSERT_NOT_NULL(req);
+	ASSERT_STR_CONTAINS(req, "DELETE ");
+	ASSERT_STR_CONTAINS(req, "/containers/c2?");
+	free(req);
+	ASSERT_INT_EQ(docker_containers_remove(d, ids, 1, 1, &done, &cause), -1);
+	ASSERT_INT_EQ((long long)done, 1);
+	ASSERT_STR_CONTAINS(cause, "no");
+	free(cause);
+	ASSERT_INT_EQ(fake_stop(&fk, 5), 0);
+	docker_free(d);
+#undef GONE
 }
 
 /* A daemon that holds each stop request until none has come for 300 ms,
