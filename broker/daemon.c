@@ -527,6 +527,25 @@ broker_unforward_unrestored(struct broker_conn *c, int id, long local)
 	return 0;
 }
 
+/* The "shown" name (the workspace as the user named it: forward.h) of
+ * ws's forward at local in the status st, as --list shows it; NULL when it
+ * has none. Borrowed from st. */
+static const char *
+broker_forward_shown(const cJSON *st, long local, const char *ws)
+{
+	const cJSON *f;
+	const char *w;
+	long at;
+
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(st, "forwards")) {
+		w = json_get_string(f, "workspace");
+		if (json_get_int(f, "local", 1, 65535, &at) == 0 && at == local &&
+		    w != NULL && strcmp(w, ws) == 0)
+			return json_get_string(f, "shown");
+	}
+	return NULL;
+}
+
 /* An "unforward" of a local port on whichever target has it ("anyTarget":
  * `rdev forward --stop PORT` with no TARGET): handed to that host's
  * session (or the local host) as the unforward of that port in its
@@ -537,7 +556,7 @@ broker_op_unforward_port(struct broker_conn *c, int id, const cJSON *req)
 {
 	struct broker_host *h;
 	cJSON *sts, *st, *job;
-	const char *ws, *host;
+	const char *ws, *host, *shown;
 	char *target, *err;
 	long local;
 	int rc = 1, at, not_restored;
@@ -567,15 +586,18 @@ broker_op_unforward_port(struct broker_conn *c, int id, const cJSON *req)
 			break;
 	}
 	/* (a host and a workspace apart: "user@host:PORT:/ws" would read as
-	 * a TARGET, and is not one) */
+	 * a TARGET, and is not one; an uploaded workspace as --list names
+	 * it, "HOST: /home/me/app", which names its host) */
 	host = h != NULL ? json_get_string(st, "host") : NULL;
+	if ((shown = broker_forward_shown(st, local, ws)) != NULL)
+		host = NULL;
 	target = host != NULL ? xasprintf("%s on %s", ws, host) : xstrdup(ws);
 	job = cJSON_CreateObject();
 	cJSON_AddNumberToObject(job, "id", id);
 	cJSON_AddStringToObject(job, "op", "unforward");
 	cJSON_AddStringToObject(job, "workspace", ws);
 	cJSON_AddNumberToObject(job, "local", (double)local);
-	cJSON_AddStringToObject(job, "target", ws);
+	cJSON_AddStringToObject(job, "target", shown != NULL ? shown : ws);
 	if (host != NULL)
 		cJSON_AddStringToObject(job, "targetHost", host);
 	if (not_restored)

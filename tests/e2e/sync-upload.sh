@@ -240,7 +240,7 @@ check_eq "... and ssh through it, from another folder, is in the uploaded worksp
 	"$(cd / && ssh -F "$TEST_TMP/ssh.cfg" -o BatchMode=yes rdev-app cat src/main.c)" "main v2"
 check "ssh-config HOST: without a SOURCE is a usage error" \
 	sh -c "'$RDEV_BIN_DIR/rdev' ssh-config '$name:' 2>/dev/null; [ \$? = 2 ]"
-base=$(rig_ports 1)
+base=$(rig_ports 2)
 rdev forward "$name:" ./app "$base:7" >/dev/null
 check_eq "forward HOST: ./app forwards the uploaded workspace's container" \
 	"$(rdev forward --list --json | jq -r --argjson p "$base" '.[] | select(.local == $p) | .workspace')" "$folder"
@@ -250,6 +250,12 @@ check_eq "... its listing names the workspace as typed, its folder absolute" \
 	"$name: $(realpath "$app")"
 check "... in the table too" sh -c "'$RDEV_BIN_DIR/rdev' forward --list | grep -qF -- 'localhost:$base -> container port 7 of $name: $(realpath "$app")'"
 check "... never by the host's copy" sh -c "! '$RDEV_BIN_DIR/rdev' forward --list | grep -qF -- '$folder'"
+# `forward --stop PORT` (no TARGET) names it as --list does.
+rdev forward "$name:" ./app "$((base + 1)):7" >/dev/null
+stop_out=$(cd / && "$RDEV_BIN_DIR/rdev" forward --stop "$((base + 1))" 2>&1) ||
+	fail "forward --stop $((base + 1)): $stop_out"
+check_eq "... and --stop PORT names it so too" "$stop_out" \
+	"stopped the forward at localhost:$((base + 1)) (of $name: $(realpath "$app"))"
 rdev stop "$name:" ./app >/dev/null
 check_eq "stop HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" stopped
 # The forward's "no dev container" error, once its container is gone, names
