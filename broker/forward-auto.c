@@ -243,7 +243,7 @@ forward_auto_take_listing(struct forward_auto *a, char *listing, const char *lab
     void (*add)(void *arg, const struct forward_auto_port *p), void *arg)
 {
 	struct forward_auto_port p;
-	char *line, *save = NULL;
+	char *line, *save = NULL, address[64];
 	int port, changed = 0;
 
 	/* (digit lines from a program that took a dead relay's port would
@@ -252,8 +252,14 @@ forward_auto_take_listing(struct forward_auto *a, char *listing, const char *lab
 		return FORWARD_AUTO_NOT_LISTING;
 	for (line = strtok_r(listing, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%d", &port) != 1 || port < 1 || port > 65535 ||
-		    forward_auto_seen(a, port))
+		if (sscanf(line, "%d %63s", &port, address) != 2 || port < 1 ||
+		    port > 65535 || forward_auto_seen(a, port))
+			continue;
+		/* Docker's embedded DNS resolver of a user-defined network
+		 * (every Compose container's) listens on 127.0.0.11 at a random
+		 * TCP port: no server of the user's, and not reachable as a
+		 * container port. Only that address: 127.0.0.1 is the user's. */
+		if (strcmp(address, "127.0.0.11") == 0)
 			continue;
 		forward_auto_mark(a, port);
 		changed = 1;

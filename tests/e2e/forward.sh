@@ -28,6 +28,7 @@ relay_client=$RDEV_SOURCE_DIR/tests/e2e/relay_client.py
 base=$(rig_ports 10)
 p_lo=$base p_any=$((base + 1)) p_echo=$((base + 2)) p_busy=$((base + 3))
 p_auto=$((base + 6)) p_ign=$((base + 7))
+p_cdns=$((base + 5)) # (the Compose app's)
 
 # The Compose workspace's folder names its project: one of this test's own.
 cws=cws$$
@@ -247,6 +248,20 @@ check_rss_growth "a reader that does not read: broker memory stays bounded" "$rs
 lp=$(sed -n 's/.*localhost:\([0-9]*\) *-> db:5432 (database).*/\1/p' "$TEST_TMP/cup.err")
 check "the compose forward db:5432 is in the table" test -n "$lp"
 check_eq "the db service answers on localhost" "$(curl -sf "http://127.0.0.1:$lp/q")" db-answers
+# Auto-forward in a Compose container (a user-defined network): Docker's
+# embedded DNS listens on 127.0.0.11 at a random TCP port there; not the
+# user's, and never reachable: not forwarded.
+capp=$(docker ps -q --filter "label=devcontainer.local_folder=$home/$cws" | head -n 1)
+dns_hex=$(docker exec "$capp" cat /proc/net/tcp | awk '$2 ~ /^0B00007F:/ && $4 == "0A" { sub(/.*:/, "", $2); print $2; exit }')
+check "the Compose app container has Docker's DNS listener on 127.0.0.11" test -n "$dns_hex"
+dns_port=$((16#$dns_hex))
+rdev forward "$name:~/$cws" --auto 2>/dev/null || fail "forward --auto (compose)"
+docker exec "$capp" sh -c "mkdir -p /www && httpd -p 127.0.0.1:$p_cdns -h /www"
+eventually "auto (compose): a new listening port is forwarded" \
+	sh -c "'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e --argjson p $p_cdns 'map(select(.port == \$p and .onAutoForward != null)) | length == 1' >/dev/null"
+check_eq "auto (compose): Docker's DNS port $dns_port is not" \
+	"$(rdev forward --list --json | jq --argjson p "$dns_port" 'map(select(.port == $p)) | length')" 0
+rdev forward "$name:~/$cws" --stop-all 2>/dev/null
 
 # --- auto-forward: new listening ports, as onAutoForward says -------------------
 rdev forward "$name:~/ws" --auto 2>"$TEST_TMP/auto.err" || fail "forward --auto"

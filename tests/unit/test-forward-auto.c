@@ -206,6 +206,21 @@ TEST(a_listing_that_is_not_a_relays_forwards_nothing)
 	watch_clear(&w);
 }
 
+/* Docker's embedded DNS (127.0.0.11, a user-defined network's) is no
+ * port of the user's: not forwarded; 127.0.0.1 and the rest are. */
+TEST(dockers_embedded_dns_listener_is_not_auto_forwarded)
+{
+	struct watch w;
+	struct listed l = { 0 };
+
+	watch_init(&w, NULL, labels_a, NULL);
+	take_listing(&w, "40155 127.0.0.11\n3000 127.0.0.1\n3001 127.0.0.12\n", &l);
+	ASSERT_INT_EQ(l.n, 2);
+	ASSERT_INT_EQ(l.ports[0], 3000);
+	ASSERT_INT_EQ(l.ports[1], 3001);
+	watch_clear(&w);
+}
+
 TEST(a_port_ignored_before_is_forwarded_once_the_new_attributes_do_not)
 {
 	cJSON *before = attributes(3001, "admin", "ignore");
