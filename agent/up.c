@@ -680,17 +680,33 @@ up_check_new_container(struct up_state *s, char **cause)
 }
 
 /* The same for what only the image's metadata asks for (warnings: the
- * configuration cannot take it back). */
+ * configuration cannot take it back). The port attributes are the image's
+ * as the container records them (LABELS_IMAGE_PORTS), substituted as the
+ * forwards take them: a reused container's metadata label ends with the
+ * configuration as it was made, not the image's. */
 static void
 up_check_metadata_honoured(const struct up_state *s)
 {
 	struct config_warnings w = { 0 };
+	char **env = env_from_json(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(s->container, "Config"), "Env"));
+	cJSON *image = NULL;
+	char *cause = NULL;
 
+	/* (a bad variable there: up_ports() fails on it next, saying so) */
+	if (s->opts->include_ports &&
+	    labels_image_ports_subst(s->cfg, s->container, env, &image, &cause) != 0) {
+		free(cause);
+		env_free(env);
+		return;
+	}
 	config_validate_up_metadata(
-	    config_get_doc(s->cfg), s->merged, s->opts->include_ports, &w);
+	    config_get_doc(s->cfg), s->merged, image, s->opts->include_ports, &w);
 	for (size_t i = 0; i < w.count; i++)
 		progress_line(s->p, "warning: %s", w.items[i]);
 	config_warnings_clear(&w);
+	cJSON_Delete(image);
+	env_free(env);
 }
 
 /* A plain up (no --mount-workspace-git-root or no

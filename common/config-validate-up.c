@@ -387,7 +387,7 @@ config_validate_up_metadata_members(
 
 void
 config_validate_up_metadata(const struct jsonc_doc *doc, const cJSON *merged,
-    int forwards, struct config_warnings *warnings)
+    const cJSON *image_ports, int forwards, struct config_warnings *warnings)
 {
 	struct config_validate_ctx v;
 	const cJSON *root = jsonc_doc_root(doc);
@@ -405,6 +405,8 @@ config_validate_up_metadata(const struct jsonc_doc *doc, const cJSON *merged,
 	cJSON_Delete(node);
 	if (!forwards)
 		return;
+	if (image_ports != NULL)
+		merged = image_ports;
 	node = config_validate_up_metadata_members(root, merged, "portsAttributes");
 	config_validate_up_ports_attributes(&v, node);
 	cJSON_Delete(node);

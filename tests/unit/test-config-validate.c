@@ -884,22 +884,57 @@ TEST(up_required_gpu_is_an_error)
 
 /* config_validate_up_metadata(): what only the merged configuration has. */
 static char *
-validate_up_metadata(const char *text, const char *merged_text, int forwards)
+validate_up_metadata_image(
+    const char *text, const char *merged_text, const char *image_text, int forwards)
 {
 	struct config_warnings w = { 0 };
 	struct jsonc_doc *doc =
 	    jsonc_parse("devcontainer.json", text, strlen(text), NULL);
 	cJSON *merged = cJSON_Parse(merged_text);
+	cJSON *image = image_text != NULL ? cJSON_Parse(image_text) : NULL;
 	char *out;
 
 	ASSERT_NOT_NULL(doc);
 	ASSERT_NOT_NULL(merged);
-	config_validate_up_metadata(doc, merged, forwards, &w);
+	ASSERT_TRUE(image_text == NULL || image != NULL);
+	config_validate_up_metadata(doc, merged, image, forwards, &w);
 	out = warnings_text(&w);
 	config_warnings_clear(&w);
+	cJSON_Delete(image);
 	cJSON_Delete(merged);
 	jsonc_doc_free(doc);
 	return out;
+}
+
+static char *
+validate_up_metadata(const char *text, const char *merged_text, int forwards)
+{
+	return validate_up_metadata_image(text, merged_text, NULL, forwards);
+}
+
+/* A reused container's merged configuration ends with the configuration's
+ * entry as it was made: a port attribute since removed from the
+ * configuration is not the image's (its recorded ports say what is). */
+TEST(up_metadata_ports_are_the_images_recorded_ones)
+{
+	const char *merged = "{\"image\": \"x\", \"portsAttributes\": "
+			     "{\"3000\": {\"protocol\": \"https\"}, "
+			     "\"80\": {\"elevateIfNeeded\": true}}}";
+	char *w;
+
+	w = validate_up_metadata_image("{\"image\": \"x\"}", merged,
+	    "{\"portsAttributes\": {\"80\": {\"elevateIfNeeded\": true}}}", 1);
+	ASSERT_STR_EQ(w,
+	    "the image's devcontainer.metadata: \"portsAttributes\".\"80\"."
+	    "\"elevateIfNeeded\": rdev does not elevate: a port below 1024 that this "
+	    "user may not bind is "
+	    "forwarded from the port plus 10000 (80 from 10080), or the next free one "
+	    "(with requireLocalPort: not forwarded, an error)\n");
+	free(w);
+	/* (an image that gave none: nothing) */
+	w = validate_up_metadata_image("{\"image\": \"x\"}", merged, "{}", 1);
+	ASSERT_STR_EQ(w, "");
+	free(w);
 }
 
 TEST(up_metadata_only_properties_warned)
