@@ -9,6 +9,28 @@
 
 #include "relay-install.h"
 
+/* A look ("resolveOnly") with "includePorts": the workspace's ports as
+ * read-configuration's "ports" gives them (its portsAttributes for the
+ * broker's `rdev forward PORT` forwards) into result; none when they
+ * cannot be read (the forwards are made without attributes). */
+static void
+op_relay_add_ports(const struct agent_op_req *r, cJSON *result)
+{
+	cJSON *json = cJSON_Duplicate(r->json, 1), *res = NULL, *ports;
+	struct agent_op_req look = *r;
+	char *cause = NULL;
+
+	cJSON_DeleteItemFromObjectCaseSensitive(json, "includePorts");
+	cJSON_AddBoolToObject(json, "includePorts", 1);
+	look.json = json;
+	if (agent_op_read_configuration.run(&look, &res, &cause) == 0 &&
+	    (ports = cJSON_DetachItemFromObjectCaseSensitive(res, "ports")) != NULL)
+		cJSON_AddItemToObject(result, "ports", ports);
+	free(cause);
+	cJSON_Delete(res);
+	cJSON_Delete(json);
+}
+
 static int
 op_relay_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
@@ -26,6 +48,9 @@ op_relay_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	    cJSON_IsNumber(not_relay) ? not_relay->valueint : 0,
 	    agent_op_req_bool(r, "resolveOnly"), result, cause);
 	free(up_cmd);
+	if (rc == 0 && *result != NULL && agent_op_req_bool(r, "resolveOnly") &&
+	    agent_op_req_bool(r, "includePorts"))
+		op_relay_add_ports(r, *result);
 	return rc == RELAY_INSTALL_ABSENT   ? AGENT_OP_ERR_NO_WORKSPACE
 	    : rc == RELAY_INSTALL_STOPPED   ? AGENT_OP_ERR_NOT_RUNNING
 	    : rc == RELAY_INSTALL_NOT_OWNER ? AGENT_OP_ERR_NOT_OWNER

@@ -794,7 +794,39 @@ forward_resolve_request(const cJSON *req)
 	/* (an older agent does not know it, and starts the relay: the same
 	 * answer as far as this look goes) */
 	cJSON_AddBoolToObject(r, "resolveOnly", 1);
+	/* (`rdev forward PORT`: its ports' attributes, from the same look) */
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "attributes")))
+		cJSON_AddBoolToObject(r, "includePorts", 1);
 	return r;
+}
+
+void
+forward_request_take_attributes(cJSON *req, const cJSON *look)
+{
+	const cJSON *ports = cJSON_GetObjectItemCaseSensitive(look, "ports");
+	const cJSON *port, *local;
+	struct forward_port_attrs pa;
+	cJSON *e;
+
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "attributes")) ||
+	    !cJSON_IsObject(ports))
+		return;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(req, "forwards")) {
+		port = cJSON_GetObjectItemCaseSensitive(e, "port");
+		local = cJSON_GetObjectItemCaseSensitive(e, "local");
+		if (!cJSON_IsNumber(port))
+			continue;
+		forward_port_attributes(
+		    cJSON_GetObjectItemCaseSensitive(ports, "portsAttributes"),
+		    cJSON_GetObjectItemCaseSensitive(ports, "otherPortsAttributes"),
+		    port->valueint, &pa);
+		if (pa.label != NULL && !cJSON_HasObjectItem(e, "label"))
+			cJSON_AddStringToObject(e, "label", pa.label);
+		/* (a LOCAL given is exact already) */
+		if (pa.require_local_port == 1 && !cJSON_IsNumber(local) &&
+		    !cJSON_HasObjectItem(e, "requireLocal"))
+			cJSON_AddBoolToObject(e, "requireLocal", 1);
+	}
 }
 
 /* A spec as the user types it: "[LOCAL:][SERVICE:]PORT" (local 0: none).
@@ -1210,6 +1242,11 @@ forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
 			exact = s.require_local || s.local_port != 0;
 			if (exact != (pass == FORWARD_PASS_EXACT))
 				continue;
+			/* (a requireLocalPort is the port's own number: a forward
+			 * of it kept at another local port, made before the
+			 * attribute or by an older rdev, does not meet it) */
+			if (s.require_local && s.local_port == 0)
+				s.local_port = s.port;
 			/* ("3000" beside "8080:3000": a forward of its own from
 			 * 3000 up, not the one the exact pass made at 8080) */
 			if (!exact && forward_request_has_exact(list, e, &s))

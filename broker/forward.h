@@ -341,6 +341,14 @@ void forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
  * service are taken out of it, each one's error (named by label, the host)
  * put in req's "refused", which forward_request_make answers as errors. */
 void forward_request_drop_services(cJSON *req, const cJSON *look, const char *label);
+/* A "forward" request with "attributes": true (`rdev forward TARGET
+ * PORT`) takes the port attributes the agent's look at its workspace
+ * answered ("ports", asked for with "includePorts": forward_resolve_request)
+ * as VS Code gives them to a port forwarded by hand: each entry its label,
+ * and without a "local" its requireLocalPort (onAutoForward is for
+ * auto-forwards; rdev does not elevate). No "ports" (an older agent, a
+ * stopped container, a look that timed out): the entries stay as they are. */
+void forward_request_take_attributes(cJSON *req, const cJSON *look);
 /* Does "forward" request req add anything (a forward or an "auto" watch),
  * rather than only check the targets there are (`up`'s)? */
 int forward_request_adds(const cJSON *req);

@@ -639,8 +639,10 @@ host_forward_resolved_first(struct host_session *h, void *arg, const cJSON *resu
 	struct host_job *j = arg;
 
 	forward_order_look_end(&h->order, &j->order);
-	if (error == NULL)
+	if (error == NULL) {
 		forward_request_drop_services(j->req, result, h->label);
+		forward_request_take_attributes(j->req, result);
+	}
 	host_forward_prechecked(h, j, error, how);
 	host_forward_release(h);
 }

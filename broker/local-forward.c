@@ -417,8 +417,10 @@ local_forward_prechecked(
 
 	pc->call = NULL;
 	forward_order_look_end(&lh->order, &pc->order);
-	if (how == LOCAL_CALL_ANSWERED)
+	if (how == LOCAL_CALL_ANSWERED) {
 		forward_request_drop_services(pc->req, result, LOCAL_HOST_LABEL);
+		forward_request_take_attributes(pc->req, result);
+	}
 	if (how != LOCAL_CALL_NO_WORKSPACE)
 		local_host_forward(lh, pc->fd, pc->id, pc->req,
 		    how == LOCAL_CALL_TIMED_OUT ? error : NULL);

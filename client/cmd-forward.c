@@ -177,10 +177,12 @@ cmd_forward_error(struct remote *r, const char *cause)
 }
 
 /* Ask the broker for forwards of workspace on r's host; prints the table
- * (unless quiet) and the errors. 0, or 1 if any forward failed. */
+ * (unless quiet) and the errors. attributes: the broker gives the entries
+ * the workspace's port attributes (`rdev forward TARGET PORT`; up's have
+ * them already). 0, or 1 if any forward failed. */
 static int
 cmd_forward_add(struct remote *r, const char *workspace, const char *config,
-    const cJSON *id_labels, cJSON *list, cJSON *auto_attrs, int quiet)
+    const cJSON *id_labels, cJSON *list, cJSON *auto_attrs, int quiet, int attributes)
 {
 	cJSON *fields = cJSON_CreateObject(), *res = NULL;
 	const cJSON *errors, *e;
@@ -210,6 +212,10 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	if (id_labels != NULL)
 		cJSON_AddItemToObject(fields, "idLabels", cJSON_Duplicate(id_labels, 1));
 	cJSON_AddItemToObject(fields, "forwards", list);
+	/* (from the broker's look at the workspace, bounded as it is: a
+	 * read-configuration here would wait for a hung agent) */
+	if (attributes)
+		cJSON_AddBoolToObject(fields, "attributes", 1);
 	if (auto_attrs != NULL)
 		cJSON_AddItemToObject(fields, "auto", auto_attrs);
 	if (remote_broker_call(r, "forward", fields, &res, &cause) != 0) {
@@ -253,12 +259,36 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	return rc;
 }
 
+/* The workspace's forwardPorts, portsAttributes and otherPortsAttributes
+ * as read-configuration's "ports" gives them (an existing container's
+ * merged configuration is its frozen metadata; which ports and keys were
+ * the configuration's when it was made only the agent knows): 0 with the
+ * agent's answer in *res (new, its "ports" the ports), or -1 with *cause. */
+static int
+cmd_forward_read_ports(const struct agent_backend *be, const char *workspace,
+    const char *config, const cJSON *id_labels, cJSON **res, char **cause)
+{
+	cJSON *req = agent_cmd_request(
+	    client_program.name, "read-configuration", workspace, config);
+
+	*res = NULL;
+	cJSON_AddBoolToObject(req, "includePorts", 1);
+	if (id_labels != NULL)
+		cJSON_AddItemToObject(req, "idLabels", cJSON_Duplicate(id_labels, 1));
+	if (be->call(be->ctx, req, NULL, res, cause) != 0) {
+		cJSON_Delete(*res);
+		*res = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int
 client_forward_ports(const char *cmd, const struct agent_backend *be, struct remote *r,
     const char *workspace, const char *config, const cJSON *id_labels, int quiet,
     int auto_forward, const cJSON *ports)
 {
-	cJSON *req, *res = NULL, *list;
+	cJSON *res = NULL, *list;
 	const cJSON *merged, *fp, *e, *v;
 	struct forward_port_attrs attrs;
 	cJSON *auto_attrs = NULL;
@@ -266,20 +296,12 @@ client_forward_ports(const char *cmd, const struct agent_backend *be, struct rem
 	char *cause = NULL;
 
 	/* up's result brings the ports; else (`forward --auto`)
-	 * read-configuration's "ports" are asked for (an existing container's
-	 * merged configuration is its frozen metadata; which ports and keys
-	 * were the configuration's when it was made only the agent knows). */
+	 * read-configuration's "ports" are asked for */
 	if ((merged = ports) == NULL) {
-		req = agent_cmd_request(
-		    client_program.name, "read-configuration", workspace, config);
-		cJSON_AddBoolToObject(req, "includePorts", 1);
-		if (id_labels != NULL)
-			cJSON_AddItemToObject(
-			    req, "idLabels", cJSON_Duplicate(id_labels, 1));
-		if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
+		if (cmd_forward_read_ports(
+			be, workspace, config, id_labels, &res, &cause) != 0) {
 			fprintf(stderr, "rdev: %s: forwardPorts: %s\n", cmd, cause);
 			free(cause);
-			cJSON_Delete(res);
 			return 1;
 		}
 		merged = cJSON_GetObjectItemCaseSensitive(res, "ports");
@@ -294,7 +316,7 @@ client_forward_ports(const char *cmd, const struct agent_backend *be, struct rem
 		 * and is not up's.) */
 		if (r != NULL)
 			(void)cmd_forward_add(r, workspace, config, id_labels,
-			    cJSON_CreateArray(), NULL, 1);
+			    cJSON_CreateArray(), NULL, 1, 0);
 		return 0;
 	}
 	list = cJSON_CreateArray();
@@ -342,7 +364,8 @@ client_forward_ports(const char *cmd, const struct agent_backend *be, struct rem
 		}
 	}
 	cJSON_Delete(res);
-	return cmd_forward_add(r, workspace, config, id_labels, list, auto_attrs, quiet);
+	return cmd_forward_add(
+	    r, workspace, config, id_labels, list, auto_attrs, quiet, 0);
 }
 
 /* Are forwards saved by a broker (running or not)? */
@@ -915,7 +938,7 @@ cmd_forward_exec(int argc, char **argv)
 		    : CMD_EXIT_FAILURE;
 	else {
 		rc = cmd_forward_add(
-			 r, workspace, config, a.id_labels, a.list, NULL, 0) == 0
+			 r, workspace, config, a.id_labels, a.list, NULL, 0, 1) == 0
 		    ? CMD_EXIT_OK
 		    : CMD_EXIT_FAILURE;
 		a.list = NULL; /* (cmd_forward_add's now) */

@@ -28,20 +28,29 @@ relay_client=$RDEV_SOURCE_DIR/tests/e2e/relay_client.py
 base=$(rig_ports 10)
 p_lo=$base p_any=$((base + 1)) p_echo=$((base + 2)) p_busy=$((base + 3))
 p_auto=$((base + 6)) p_ign=$((base + 7))
-p_cdns=$((base + 5)) # (the Compose app's)
+# (p_req: once p_busy's next free one is stopped; p_cdns: the Compose app's)
+p_req=$((base + 4)) p_cdns=$((base + 5)) p_rng=$((base + 9))
 
 # The Compose workspace's folder names its project: one of this test's own.
 cws=cws$$
-on_host "mkdir -p ~/ws ~/$cws/.devcontainer && cat > ~/ws/.devcontainer.json" <<JSON
+# (ws_config FORWARDPORTS [PORTSATTRIBUTES-ENTRY,]: written again below,
+# for a reused container's up)
+ws_config() {
+	cat <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BOOKWORM",
   "updateRemoteUserUID": false,
-  "forwardPorts": [$p_lo, $p_any, $p_echo],
-  "portsAttributes": { "$p_lo": { "label": "loopback-only" },
+  "forwardPorts": [$1],
+  "portsAttributes": { $2"$p_lo": { "label": "loopback-only" },
     "$p_auto": { "label": "auto-web", "onAutoForward": "openBrowser" },
-    "$p_ign": { "onAutoForward": "ignore" } }
+    "$p_ign": { "onAutoForward": "ignore" },
+    "$p_req": { "label": "required", "requireLocalPort": true },
+    "$p_rng-$((p_rng + 1))": { "label": "range" } }
 }
 JSON
+}
+on_host "mkdir -p ~/ws ~/$cws/.devcontainer"
+ws_config "$p_lo, $p_any, $p_echo" "\"$p_echo\": { \"protocol\": \"https\" }, " | on_host "cat > ~/ws/.devcontainer.json"
 on_host "cat > ~/$cws/.devcontainer/docker-compose.yml" <<YAML
 version: "3"
 services:
@@ -189,6 +198,37 @@ rdev forward "$name:~/ws" "$p_busy" 2>"$TEST_TMP/next.err" || fail "forward $p_b
 check "a busy port that is not required: the next free one, printed" \
 	grep -q "localhost:$((p_busy + 1)) .*container port $p_busy" "$TEST_TMP/next.err"
 rdev forward "$name:~/ws" --stop "$((p_busy + 1))" 2>/dev/null
+kill "$busy_pid"; busy_pid=
+
+# --- rdev forward PORT takes portsAttributes, as VS Code's does ------------------
+rdev forward "$name:~/ws" "$p_rng" 2>/dev/null || fail "forward $p_rng"
+check_eq "rdev forward PORT: the label of the portsAttributes range holding it" \
+	"$(fwd_count "$p_rng" label)" range
+rdev forward "$name:~/ws" --stop "$p_rng" 2>/dev/null
+python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $p_req)); s.listen(); time.sleep(600)" &
+busy_pid=$!
+eventually "a local process holds port $p_req" listening "$p_req"
+set +e
+rdev forward "$name:~/ws" "$p_req" 2>"$TEST_TMP/req2.err"; rc=$?
+set -e
+check_eq "rdev forward PORT whose requireLocalPort is not met here: exit 1" "$rc" 1
+check "... naming the port" grep -q "127.0.0.1:$p_req is not free" "$TEST_TMP/req2.err"
+# A forward of that port kept at another local port (LOCAL:PORT asks for
+# no requireLocalPort): an `up` with the port in forwardPorts does not take
+# it as meeting requireLocalPort. The same up on the reused container, its
+# configuration's key with a "protocol" removed: no warning names the container's own
+# record of the old configuration as the image's metadata.
+rdev forward "$name:~/ws" "$((p_req + 1)):$p_req" 2>/dev/null || fail "forward $((p_req + 1)):$p_req"
+ws_config "$p_lo, $p_any, $p_echo, $p_req" "" | on_host "cat > ~/ws/.devcontainer.json"
+set +e
+rdev up "$name:~/ws" >/dev/null 2>"$TEST_TMP/upreq.err"; rc=$?
+set -e
+check_eq "up: a kept forward at another local port does not meet requireLocalPort: exit 1" "$rc" 1
+check "... naming the port" grep -q "127.0.0.1:$p_req is not free" "$TEST_TMP/upreq.err"
+check "up of the reused container: a protocol the configuration no longer has is not warned of as the image's" \
+	sh -c "! grep 'protocol' '$TEST_TMP/upreq.err'"
+ws_config "$p_lo, $p_any, $p_echo" "" | on_host "cat > ~/ws/.devcontainer.json"
+rdev forward "$name:~/ws" --stop "$((p_req + 1))" 2>/dev/null
 kill "$busy_pid"; busy_pid=
 
 # --- many connections, a big transfer -----------------------------------------
