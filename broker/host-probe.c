@@ -201,7 +201,8 @@ host_probe_tcp(struct rdev_ssh *s, cJSON *o)
 }
 
 /* The ssh config options that apply to the host but are not honoured
- * ("FILE:LINE: ..."), as "sshConfigNotes", and in the log. */
+ * ("FILE:LINE: ..."), as "sshConfigNotes" (the user's files) and
+ * "sshConfigSystemNotes" (/etc/ssh's), and in the log. */
 static void
 host_probe_notes(struct rdev_ssh *s, const char *host, cJSON *o)
 {
@@ -210,12 +211,20 @@ host_probe_notes(struct rdev_ssh *s, const char *host, cJSON *o)
 	size_t i, n;
 
 	notes = rdev_ssh_notes(s, &n);
-	if (n == 0)
-		return;
-	a = cJSON_AddArrayToObject(o, "sshConfigNotes");
-	for (i = 0; i < n; i++) {
-		log_warn("host %s: ssh config: %s", host, notes[i]);
-		cJSON_AddItemToArray(a, cJSON_CreateString(notes[i]));
+	if (n > 0) {
+		a = cJSON_AddArrayToObject(o, "sshConfigNotes");
+		for (i = 0; i < n; i++) {
+			log_warn("host %s: ssh config: %s", host, notes[i]);
+			cJSON_AddItemToArray(a, cJSON_CreateString(notes[i]));
+		}
+	}
+	notes = rdev_ssh_system_notes(s, &n);
+	if (n > 0) {
+		a = cJSON_AddArrayToObject(o, "sshConfigSystemNotes");
+		for (i = 0; i < n; i++) {
+			log_info("host %s: ssh config (system): %s", host, notes[i]);
+			cJSON_AddItemToArray(a, cJSON_CreateString(notes[i]));
+		}
 	}
 }
 

@@ -241,6 +241,11 @@ host_connected(struct host_session *h)
 		host_progress_all(h, line);
 		free(line);
 	}
+	/* the system file's: the admin's choice, which the user may not
+	 * change; every command saying so would be noise */
+	notes = rdev_ssh_system_notes(h->ssh, &n);
+	for (i = 0; i < n; i++)
+		log_info("%s: ssh config (system): %s", h->label, notes[i]);
 }
 
 static int

@@ -29,6 +29,8 @@
 #define SEEN_BIND_ADDRESS 0x200
 #define SEEN_PORT 0x400
 #define SEEN_HASH_KNOWN_HOSTS 0x4000
+#define SEEN_IGNORE_UNKNOWN 0x8000
+#define SEEN_REQUIRED_RSA_SIZE 0x10000
 
 /* What happens to a keyword. */
 enum ssh_config_kind {
@@ -61,26 +63,87 @@ static const struct {
 	{ "pubkeyacceptedkeytypes", KW_LIBSSH }, { "rekeylimit", KW_LIBSSH },
 	{ "tcpkeepalive", KW_IGNORED }, /* rdev always enables TCP keepalive */
 	{ "sendenv", KW_IGNORED }, { "setenv", KW_IGNORED },
-	{ "hashknownhosts", KW_RDEV }, { "visualhostkey", KW_IGNORED },
-	{ "escapechar", KW_IGNORED }, { "requesttty", KW_IGNORED },
-	{ "controlmaster", KW_IGNORED }, { "controlpath", KW_IGNORED },
-	{ "controlpersist", KW_IGNORED }, { "forwardx11", KW_IGNORED },
-	{ "forwardx11timeout", KW_IGNORED }, { "forwardx11trusted", KW_IGNORED },
-	{ "localcommand", KW_IGNORED }, { "permitlocalcommand", KW_IGNORED },
-	{ "exitonforwardfailure", KW_IGNORED }, { "clearallforwardings", KW_IGNORED },
-	{ "xauthlocation", KW_IGNORED }, { "syslogfacility", KW_IGNORED },
-	{ "updatehostkeys", KW_IGNORED }, { "addkeystoagent", KW_IGNORED },
-	{ "ipqos", KW_IGNORED }, { "logverbose", KW_IGNORED },
-	{ "numberofpasswordprompts", KW_IGNORED }, { "fingerprinthash", KW_IGNORED },
-	{ "kbdinteractivedevices", KW_IGNORED }, { "gatewayports", KW_IGNORED },
-	{ "remotecommand", KW_IGNORED }, { "sessiontype", KW_IGNORED },
-	{ "stdinnull", KW_IGNORED }, { "forkafterauthentication", KW_IGNORED },
+	{ "hashknownhosts", KW_RDEV }, { "requiredrsasize", KW_RDEV },
+	{ "visualhostkey", KW_IGNORED }, { "escapechar", KW_IGNORED },
+	{ "requesttty", KW_IGNORED }, { "controlmaster", KW_IGNORED },
+	{ "controlpath", KW_IGNORED }, { "controlpersist", KW_IGNORED },
+	{ "forwardx11", KW_IGNORED }, { "forwardx11timeout", KW_IGNORED },
+	{ "forwardx11trusted", KW_IGNORED }, { "localcommand", KW_IGNORED },
+	{ "permitlocalcommand", KW_IGNORED }, { "exitonforwardfailure", KW_IGNORED },
+	{ "clearallforwardings", KW_IGNORED }, { "xauthlocation", KW_IGNORED },
+	{ "syslogfacility", KW_IGNORED }, { "updatehostkeys", KW_IGNORED },
+	{ "addkeystoagent", KW_IGNORED }, { "ipqos", KW_IGNORED },
+	{ "logverbose", KW_IGNORED }, { "numberofpasswordprompts", KW_IGNORED },
+	{ "fingerprinthash", KW_IGNORED }, { "kbdinteractivedevices", KW_IGNORED },
+	{ "gatewayports", KW_IGNORED }, { "remotecommand", KW_IGNORED },
+	{ "sessiontype", KW_IGNORED }, { "stdinnull", KW_IGNORED },
+	{ "forkafterauthentication", KW_IGNORED },
 	{ "obscurekeystroketiming", KW_IGNORED },
 	{ "enableescapecommandline", KW_IGNORED }, { "tunnel", KW_IGNORED },
 	{ "tunneldevice", KW_IGNORED }, { "streamlocalbindmask", KW_IGNORED },
 	{ "streamlocalbindunlink", KW_IGNORED }, { "ignoreunknown", KW_IGNORED },
 	{ "protocol", KW_IGNORED }, { "useroaming", KW_IGNORED },
 	{ NULL, KW_UNSUPPORTED } };
+
+/* How a value of an option nobody applies is judged harmless. */
+enum ssh_config_harmless_how {
+	HARMLESS_ANY,	  /* any value */
+	HARMLESS_VALUE,	  /* the value is one of the comma-separated list */
+	HARMLESS_LIST_HAS /* the value, a comma list, has this item */
+};
+
+/* Options neither libssh nor rdev applies, with the values that make no
+ * difference to what rdev does (OpenSSH's default, or a switch for something
+ * rdev never does): those give no note; any other value does. */
+static const struct {
+	const char *name;
+	enum ssh_config_harmless_how how;
+	const char *values;
+} ssh_config_harmless[] = {
+	/* rdev never forwards the agent: "no" is what it does */
+	{ "forwardagent", HARMLESS_VALUE, "no" },
+	/* the default; inet or inet6 would narrow the addresses tried */
+	{ "addressfamily", HARMLESS_VALUE, "any" },
+	/* ssh checks the address's known_hosts entry too and only warns when
+	 * it differs; rdev checks the host's name, which is what ssh fails on */
+	{ "checkhostip", HARMLESS_ANY, NULL },
+	/* the default; yes/ask would trust SSHFP records for an unknown key,
+	 * which rdev does not (it refuses the host instead) */
+	{ "verifyhostkeydns", HARMLESS_VALUE, "no" },
+	/* rdev tries public keys first (agent, then files), then what the
+	 * server offers of keyboard-interactive and password, ssh's default
+	 * order: a list with publickey in it gets the same keys offered
+	 * first (Fedora's and CI images' "publickey" alone included) */
+	{ "preferredauthentications", HARMLESS_LIST_HAS, "publickey" },
+	/* GSSAPI key exchange (distributions' patches; crypto-policies): rdev
+	 * never does it, so what it would allow is moot */
+	{ "gssapikexalgorithms", HARMLESS_ANY, NULL },
+	{ "gssapikeyexchange", HARMLESS_VALUE, "no" },
+	{ "gssapitrustdns", HARMLESS_VALUE, "no" },
+	/* algorithms for CA signatures on certificates: libssh verifies no
+	 * host certificate (@cert-authority) and rdev offers none */
+	{ "casignaturealgorithms", HARMLESS_ANY, NULL },
+	/* host-based authentication: rdev never does it */
+	{ "hostbasedauthentication", HARMLESS_VALUE, "no" },
+	{ "hostbasedacceptedalgorithms", HARMLESS_ANY, NULL },
+	{ "hostbasedkeytypes", HARMLESS_ANY, NULL },
+	{ "enablesshkeysign", HARMLESS_ANY, NULL },
+	/* only restricts what a RemoteForward opens, which rdev never asks */
+	{ "permitremoteopen", HARMLESS_ANY, NULL },
+	/* the defaults: no canonicalization, one connection attempt, no
+	 * PKCS#11 or known-hosts command, no revoked-keys file */
+	{ "canonicalizehostname", HARMLESS_VALUE, "no" },
+	{ "canonicaldomains", HARMLESS_ANY, NULL }, /* used only when the above is on */
+	{ "canonicalizefallbacklocal", HARMLESS_ANY, NULL },
+	{ "canonicalizemaxdots", HARMLESS_ANY, NULL },
+	{ "canonicalizepermittedcnames", HARMLESS_ANY, NULL },
+	{ "connectionattempts", HARMLESS_VALUE, "1" },
+	{ "pkcs11provider", HARMLESS_VALUE, "none" },
+	{ "knownhostscommand", HARMLESS_VALUE, "none" },
+	{ "revokedhostkeys", HARMLESS_VALUE, "none" },
+	{ "nohostauthenticationforlocalhost", HARMLESS_VALUE, "no" },
+	{ NULL, HARMLESS_ANY, NULL }
+};
 
 /* Parsing state shared by a file and its Includes. */
 struct ssh_config_state {
@@ -113,6 +176,9 @@ ssh_config_host_clear(struct ssh_config_host *h)
 	for (i = 0; i < h->n_notes; i++)
 		free(h->notes[i]);
 	free(h->notes);
+	for (i = 0; i < h->n_system_notes; i++)
+		free(h->system_notes[i]);
+	free(h->system_notes);
 	free(h->hostname);
 	free(h->user);
 	free(h->proxy);
@@ -121,10 +187,12 @@ ssh_config_host_clear(struct ssh_config_host *h)
 	free(h->libssh_lines);
 	free(h->identity_agent);
 	free(h->bind_address);
+	free(h->ignore_unknown);
 	memset(h, 0, sizeof *h);
 }
 
-/* Add a note "FILE:LINE: message". */
+/* Add a note "FILE:LINE: message" (to the system file's list while one is
+ * read). */
 static void ssh_config_note(struct ssh_config_host *h, const char *file,
     unsigned int line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void
@@ -137,8 +205,15 @@ ssh_config_note(
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	h->notes = xreallocarray(h->notes, h->n_notes + 1, sizeof *h->notes);
-	h->notes[h->n_notes++] = xasprintf("%s:%u: %s", file, line, msg);
+	if (h->in_system) {
+		h->system_notes = xreallocarray(
+		    h->system_notes, h->n_system_notes + 1, sizeof *h->system_notes);
+		h->system_notes[h->n_system_notes++] =
+		    xasprintf("%s:%u: %s", file, line, msg);
+	} else {
+		h->notes = xreallocarray(h->notes, h->n_notes + 1, sizeof *h->notes);
+		h->notes[h->n_notes++] = xasprintf("%s:%u: %s", file, line, msg);
+	}
 	free(msg);
 }
 
@@ -295,8 +370,9 @@ ssh_config_int(const char *s)
 	return (int)v;
 }
 
-/* Evaluate a Match line (argv[1..]); unsupported criteria give a note and
- * make the block not apply for rdev's options. */
+/* Evaluate a Match line (argv[1..]) left to right, up to the first
+ * criterion that fails; unsupported criteria give a note and make the block
+ * not apply for rdev's options. */
 static int
 ssh_config_match(struct ssh_config_state *st, int argc, char **argv, const char *file,
     unsigned int line, char **cause)
@@ -319,6 +395,11 @@ ssh_config_match(struct ssh_config_state *st, int argc, char **argv, const char 
 		} else if (i + 1 >= argc) {
 			return error_set(
 			    cause, "%s:%u: Match %s needs an argument", file, line, crit);
+		} else if (!result) {
+			/* as OpenSSH, once a criterion failed the rest are not
+			 * evaluated: no exec note when host already failed */
+			i++;
+			continue;
 		} else if (strcasecmp(crit, "host") == 0 ||
 		    strcasecmp(crit, "originalhost") == 0) {
 			m = ssh_config_match_list(
@@ -372,8 +453,8 @@ ssh_config_host_line(struct ssh_config_state *st, int argc, char **argv)
 }
 
 /* An Include line: read each file its globs match (relative ones under
- * ~/.ssh, as OpenSSH), depth being the including file's. 0, or -1 with
- * *cause. */
+ * ~/.ssh, or /etc/ssh from the system file, as OpenSSH), depth being the including
+ * file's. 0, or -1 with *cause. */
 static int
 ssh_config_include(struct ssh_config_state *st, int argc, char **argv, const char *file,
     unsigned int line, int depth, char **cause)
@@ -390,6 +471,8 @@ ssh_config_include(struct ssh_config_state *st, int argc, char **argv, const cha
 	for (i = 1; i < argc; i++) {
 		if (argv[i][0] == '~' || argv[i][0] == '/')
 			path = ssh_config_expand(argv[i], st->ctx, NULL);
+		else if (st->h->in_system)
+			path = xasprintf("/etc/ssh/%s", argv[i]);
 		else
 			path = xasprintf("%s/.ssh/%s", st->ctx->home, argv[i]);
 		if (path == NULL)
@@ -473,6 +556,37 @@ ssh_config_identity_agent(struct ssh_config_host *h, const char *value,
 		    "IdentityAgent %s: unknown "
 		    "%%-token (rdev knows %%d %%h %%r %%u %%%%); ignored",
 		    value);
+}
+
+/* Whether kw with its arguments (argv[1..argc-1]) is harmless for rdev
+ * (ssh_config_harmless). */
+static int
+ssh_config_is_harmless(const char *kw, int argc, char **argv)
+{
+	char *copy, *tok, *save = NULL;
+	size_t k;
+	int found = 0;
+
+	for (k = 0; ssh_config_harmless[k].name != NULL; k++)
+		if (strcasecmp(kw, ssh_config_harmless[k].name) == 0)
+			break;
+	if (ssh_config_harmless[k].name == NULL)
+		return 0;
+	if (ssh_config_harmless[k].how == HARMLESS_ANY)
+		return 1;
+	if (argc != 2)
+		return 0;
+	copy = xstrdup(ssh_config_harmless[k].how == HARMLESS_VALUE
+		? ssh_config_harmless[k].values
+		: argv[1]);
+	for (tok = strtok_r(copy, ",", &save); tok != NULL && !found;
+	     tok = strtok_r(NULL, ",", &save))
+		found = strcasecmp(tok,
+			    ssh_config_harmless[k].how == HARMLESS_VALUE
+				? argv[1]
+				: ssh_config_harmless[k].values) == 0;
+	free(copy);
+	return found;
 }
 
 /* An option libssh applies: keep raw (the line as written, which libssh's
@@ -585,6 +699,19 @@ ssh_config_line_args(struct ssh_config_state *st, char *text, const char *raw,
 		ssh_config_identity_agent(h, argv[1], st->ctx, file, line);
 		return 0;
 	}
+	if (strcasecmp(kw, "ignoreunknown") == 0) {
+		FIRST(SEEN_IGNORE_UNKNOWN);
+		h->ignore_unknown = xstrdup(argv[1]);
+		return 0;
+	}
+	if (strcasecmp(kw, "requiredrsasize") == 0) {
+		if ((v = ssh_config_int(argv[1])) < 0)
+			return error_set(
+			    cause, "%s:%u: %s must be a number of bits", file, line, kw);
+		FIRST(SEEN_REQUIRED_RSA_SIZE);
+		h->required_rsa_size = v;
+		return 0;
+	}
 	if (strcasecmp(kw, "hashknownhosts") == 0) {
 		if ((v = ssh_config_yesno(argv[1])) < 0)
 			return error_set(
@@ -647,7 +774,9 @@ ssh_config_line_args(struct ssh_config_state *st, char *text, const char *raw,
 		if (strcasecmp(kw, ssh_config_keywords[k].name) == 0)
 			break;
 	}
-	if (ssh_config_keywords[k].name == NULL)
+	if (ssh_config_keywords[k].name == NULL &&
+	    !ssh_config_is_harmless(kw, argc, argv) &&
+	    (h->ignore_unknown == NULL || !ssh_config_match_list(kw, h->ignore_unknown)))
 		ssh_config_note(h, file, line,
 		    "%s is not supported by rdev "
 		    "(libssh 0.10) and is ignored",
@@ -741,4 +870,16 @@ ssh_config_host_read(struct ssh_config_host *h, const char *path,
 	struct ssh_config_state st = { h, ctx, 1, 1 };
 
 	return ssh_config_file(&st, path, 0, cause);
+}
+
+int
+ssh_config_host_read_system(struct ssh_config_host *h, const char *path,
+    const struct ssh_config_ctx *ctx, char **cause)
+{
+	int rc;
+
+	h->in_system = 1;
+	rc = ssh_config_host_read(h, path, ctx, cause);
+	h->in_system = 0;
+	return rc;
 }

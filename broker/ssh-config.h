@@ -15,7 +15,9 @@
  * libssh_lines, the first of each, handed to libssh as a config of their
  * own without Host or Match), and as notes the options that apply to the
  * host but that neither libssh nor rdev honours, so the caller can warn
- * about them instead of ignoring them silently.
+ * about them instead of ignoring them silently: not those whose value
+ * changes nothing for rdev (ssh_config_harmless in ssh-config.c), nor those
+ * IgnoreUnknown lists.
  *
  * ssh_config_host_parse is pure (no I/O; Include gives a note);
  * ssh_config_host_read reads a file and follows Include.
@@ -59,10 +61,16 @@ struct ssh_config_host {
 	int strict_host_key_checking_off; /* "no"/"off"/"accept-new" was set */
 	int hash_known_hosts;		  /* HashKnownHosts: a key recorded is
 					     written hashed (default 0) */
+	int required_rsa_size;		  /* RequiredRSASize in bits; 0 when unset */
 	char **notes;			  /* "FILE:LINE: ..." per unsupported option */
 	size_t n_notes;
+	char **system_notes; /* the same from the system-wide file: the admin's
+				choice, not the user's, so told more quietly */
+	size_t n_system_notes;
 	/* private: which single-valued options were seen */
 	unsigned int seen;
+	char *ignore_unknown; /* IgnoreUnknown's pattern list, or NULL */
+	int in_system;	      /* notes go to system_notes */
 };
 
 /* Start h with the defaults. */
@@ -77,6 +85,11 @@ int ssh_config_host_parse(struct ssh_config_host *h, const char *text,
 /* Same for a file, following Include (glob, relative to ~/.ssh); a missing
  * file is no error (as in OpenSSH). */
 int ssh_config_host_read(struct ssh_config_host *h, const char *path,
+    const struct ssh_config_ctx *ctx, char **cause);
+
+/* ssh_config_host_read for the system-wide file (/etc/ssh/ssh_config): its
+ * notes, and its Includes', go to h->system_notes. */
+int ssh_config_host_read_system(struct ssh_config_host *h, const char *path,
     const struct ssh_config_ctx *ctx, char **cause);
 
 /* Expand ~ and the tokens %d %h %r %u %% in s for ctx; %h is hostname, or

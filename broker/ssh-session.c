@@ -597,7 +597,7 @@ rdev_ssh_config_read(const struct ssh_target_opts *o, const char *home,
 	rc = ssh_config_host_read(cfg, path, &ctx, cause);
 	free(path);
 	if (rc == 0)
-		rc = ssh_config_host_read(cfg, "/etc/ssh/ssh_config", &ctx, cause);
+		rc = ssh_config_host_read_system(cfg, "/etc/ssh/ssh_config", &ctx, cause);
 	return rc;
 }
 
@@ -759,6 +759,11 @@ rdev_ssh_set_options(struct rdev_ssh *s, const struct ssh_target_opts *o)
 	ssh_options_set(s->ss, SSH_OPTIONS_STRICTHOSTKEYCHECK, &strict);
 	/* Requests and keystrokes are small: never wait for Nagle. */
 	ssh_options_set(s->ss, SSH_OPTIONS_NODELAY, &nodelay);
+	/* RequiredRSASize (crypto-policies set 2048); libssh refuses a value
+	 * under 768 and defaults to 1024 */
+	if (s->cfg.required_rsa_size >= 768)
+		ssh_options_set(
+		    s->ss, SSH_OPTIONS_RSA_MIN_SIZE, &s->cfg.required_rsa_size);
 	timeout = o->connect_timeout_s > 0 ? o->connect_timeout_s
 	    : s->cfg.connect_timeout > 0   ? s->cfg.connect_timeout
 					   : RDEV_SSH_DEFAULT_TIMEOUT;
@@ -962,6 +967,13 @@ rdev_ssh_notes(const struct rdev_ssh *s, size_t *n)
 {
 	*n = s->cfg.n_notes;
 	return (const char *const *)s->cfg.notes;
+}
+
+const char *const *
+rdev_ssh_system_notes(const struct rdev_ssh *s, size_t *n)
+{
+	*n = s->cfg.n_system_notes;
+	return (const char *const *)s->cfg.system_notes;
 }
 
 int

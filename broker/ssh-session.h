@@ -266,5 +266,8 @@ const char *rdev_ssh_prefix(const struct rdev_ssh *s);
 /* Warnings about ssh config options that apply to this host but are not
  * honoured ("FILE:LINE: ..."); valid until rdev_ssh_free. */
 const char *const *rdev_ssh_notes(const struct rdev_ssh *s, size_t *n);
+/* The same from the system-wide file (/etc/ssh/ssh_config and what it
+ * includes): for the log and doctor's info, not every command's stderr. */
+const char *const *rdev_ssh_system_notes(const struct rdev_ssh *s, size_t *n);
 
 #endif

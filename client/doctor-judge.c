@@ -144,7 +144,8 @@ doctor_judge_hostkey(
 
 /* The ssh config options that apply to the host but rdev does not honour
  * (the probe's "sshConfigNotes", each "FILE:LINE: ..."): one warning for
- * each, none when there are none. */
+ * each, none when there are none; the system file's ("sshConfigSystemNotes")
+ * as info. */
 static void
 doctor_judge_notes(struct doctor_report *r, const cJSON *probe)
 {
@@ -156,6 +157,15 @@ doctor_judge_notes(struct doctor_report *r, const cJSON *probe)
 			    "rdev goes on without it, as said; to silence this, "
 			    "remove the option where it applies to this host",
 			    "%s", v->valuestring);
+	}
+	/* the system file's are the admin's: said, not a warning (doctor
+	 * would exit 1 on every distribution that sets one) */
+	cJSON_ArrayForEach(
+	    v, cJSON_GetObjectItemCaseSensitive(probe, "sshConfigSystemNotes")) {
+		if (cJSON_IsString(v))
+			doctor_add(r, "ssh config", DOCTOR_INFO, NULL,
+			    "%s (system file: not honoured, told only here)",
+			    v->valuestring);
 	}
 }
 

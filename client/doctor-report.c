@@ -56,6 +56,7 @@ doctor_status_name(enum doctor_status st)
 	switch (st) {
 	case DOCTOR_OK: return "ok";
 	case DOCTOR_WARN: return "warn";
+	case DOCTOR_INFO: return "info";
 	case DOCTOR_FAIL: break;
 	}
 	return "fail";
@@ -68,7 +69,7 @@ doctor_report_worst(const struct doctor_report *r)
 	size_t i;
 
 	for (i = 0; i < r->n; i++)
-		if (r->checks[i].status > worst)
+		if (r->checks[i].status != DOCTOR_INFO && r->checks[i].status > worst)
 			worst = r->checks[i].status;
 	return worst;
 }
@@ -77,7 +78,8 @@ int
 doctor_report_exit(const struct doctor_report *r)
 {
 	switch (doctor_report_worst(r)) {
-	case DOCTOR_OK: return DOCTOR_EXIT_OK;
+	case DOCTOR_OK:
+	case DOCTOR_INFO: return DOCTOR_EXIT_OK;
 	case DOCTOR_WARN: return DOCTOR_EXIT_WARN;
 	case DOCTOR_FAIL: break;
 	}
@@ -87,7 +89,7 @@ doctor_report_exit(const struct doctor_report *r)
 void
 doctor_report_print(const struct doctor_report *r, FILE *out)
 {
-	static const char *const shown[] = { "ok", "warn", "FAIL" };
+	static const char *const shown[] = { "ok", "warn", "FAIL", "info" };
 	const struct doctor_check *c;
 	size_t i, w = 0;
 

@@ -15,7 +15,8 @@
 
 #include <cjson/cJSON.h>
 
-enum doctor_status { DOCTOR_OK, DOCTOR_WARN, DOCTOR_FAIL };
+/* DOCTOR_INFO: worth saying, nothing to fix (not in the exit status). */
+enum doctor_status { DOCTOR_OK, DOCTOR_WARN, DOCTOR_FAIL, DOCTOR_INFO };
 
 /* Exit codes: the worst status found. */
 #define DOCTOR_EXIT_OK 0
@@ -47,7 +48,7 @@ void doctor_report_clear(struct doctor_report *r);
 /* Add a check; fix may be NULL (then none is shown); detail is printf-like. */
 void doctor_add(struct doctor_report *r, const char *name, enum doctor_status st,
     const char *fix, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* DOCTOR_EXIT_OK, _WARN or _FAIL: the worst check's. */
+/* DOCTOR_EXIT_OK, _WARN or _FAIL: the worst check's (info counts as ok). */
 int doctor_report_exit(const struct doctor_report *r);
 /* One line a check: "ok    NAME  DETAIL", "warn  ...  DETAIL; fix: FIX". */
 void doctor_report_print(const struct doctor_report *r, FILE *out);

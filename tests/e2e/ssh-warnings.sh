@@ -4,7 +4,9 @@
 # (StrictHostKeyChecking accept-new, ForwardAgent) are printed on stderr by
 # each command that opens the host's session, `ls` and `exec` too (not again
 # by a command that reuses it), are in the broker's log, and `rdev doctor
-# HOST` reports each as a warning naming the option and its file:line.
+# HOST` reports each as a warning naming the option and its file:line; a
+# value that changes nothing for rdev (ForwardAgent no, CheckHostIP...), a
+# keyword IgnoreUnknown lists, a Match stopped by a failed host: no warning.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host sw
@@ -15,6 +17,15 @@ trap 'rig_remote_cleanup' EXIT
 	echo "  StrictHostKeyChecking accept-new"
 	echo "  ForwardAgent yes"
 	cat "$cfg"
+	# values that change nothing for rdev, and IgnoreUnknown: no warning
+	echo "Host *"
+	echo "  IgnoreUnknown UseKeychain"
+	echo "  UseKeychain yes"
+	echo "  ForwardAgent no"
+	echo "  CheckHostIP no"
+	echo "  VerifyHostKeyDNS no"
+	echo "  PreferredAuthentications publickey"
+	echo "  Match host nosuchhost exec false"
 } >"$TEST_TMP/ssh_config"
 export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
 strict="$TEST_TMP/ssh_config:2: StrictHostKeyChecking accept-new is not honoured"
@@ -27,6 +38,10 @@ check_eq "ls opening the session: StrictHostKeyChecking's warning, once" \
 	"$(grep -cF "warning: $strict" "$TEST_TMP/ls1.err")" 1
 check_eq "ls opening the session: ForwardAgent's warning, once" \
 	"$(grep -cF "warning: $fwd" "$TEST_TMP/ls1.err")" 1
+check_eq "ls opening the session: nothing about harmless values, IgnoreUnknown's, a Match stopped early" \
+	"$(grep -cE 'UseKeychain|CheckHostIP|VerifyHostKeyDNS|PreferredAuth|Match exec' "$TEST_TMP/ls1.err" || true)" 0
+check_eq "ls opening the session: ForwardAgent no not warned (only yes)" \
+	"$(grep -c 'ForwardAgent' "$TEST_TMP/ls1.err")" 1
 rdev ls "$name:" >/dev/null 2>"$TEST_TMP/ls2.err"
 check_eq "ls reusing the session: no warning again" \
 	"$(grep -c 'warning:' "$TEST_TMP/ls2.err" || true)" 0
@@ -49,4 +64,6 @@ check_eq "doctor: exit 1 (a warning)" "$rc" 1
 check "doctor: a warning naming StrictHostKeyChecking and its file:line" \
 	grep -qE "^warn +ssh config +$(printf '%s' "$strict" | sed 's/[.[\*^$]/\\&/g')" "$TEST_TMP/doctor.out"
 check "doctor: and ForwardAgent's" grep -qF "$fwd" "$TEST_TMP/doctor.out"
+check_eq "doctor: no line for the harmless ones" \
+	"$(grep -cE 'UseKeychain|CheckHostIP|VerifyHostKeyDNS|PreferredAuth|Match exec' "$TEST_TMP/doctor.out" || true)" 0
 check_eq "doctor: nothing of it on stderr" "$(grep -c 'warning:' "$TEST_TMP/doctor.err" || true)" 0

@@ -312,3 +312,36 @@ TEST(session_over_the_agent_stream)
 	doctor_report_clear(&r);
 	cJSON_Delete(s);
 }
+
+TEST(system_ssh_config_notes_are_info_not_a_warning)
+{
+	struct doctor_report r;
+	cJSON *p =
+	    parse("{\"reached\":\"done\",\"hostname\":\"h\",\"port\":22,\"user\":\"u\","
+		  "\"banner\":\"SSH-2.0-x\",\"connectMs\":3,\"hostKey\":\"known\","
+		  "\"hostKeyFile\":\"k:1\",\"fingerprint\":\"f\",\"auth\":\"none\","
+		  "\"authMs\":1,\"shellMs\":10,\"agentsInstalled\":[],"
+		  "\"sftp\":\"available\",\"tcpForwarding\":\"allowed\","
+		  "\"sshConfigSystemNotes\":[\"/etc/ssh/ssh_config:3: X is not "
+		  "supported by rdev (libssh 0.10) and is ignored\"]}");
+	cJSON *j;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	doctor_report_init(&r);
+	doctor_judge_probe(&r, "h", p);
+	ASSERT_INT_EQ(find(&r, "ssh config")->status, DOCTOR_INFO);
+	ASSERT_STR_CONTAINS(find(&r, "ssh config")->detail, "/etc/ssh/ssh_config:3: X");
+	ASSERT_INT_EQ(doctor_report_exit(&r), DOCTOR_EXIT_OK);
+	f = open_memstream(&text, &len);
+	doctor_report_print(&r, f);
+	fclose(f);
+	ASSERT_STR_CONTAINS(text, "info  ssh config");
+	free(text);
+	j = doctor_report_json(&r, "h");
+	ASSERT_STR_EQ(cJSON_GetObjectItem(j, "status")->valuestring, "ok");
+	cJSON_Delete(j);
+	doctor_report_clear(&r);
+	cJSON_Delete(p);
+}

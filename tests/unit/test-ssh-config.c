@@ -247,3 +247,97 @@ TEST(include_globs_under_dot_ssh_and_depth)
 	rmdir(home);
 	free(dot);
 }
+
+TEST(harmless_values_give_no_note)
+{
+	struct ssh_config_host h;
+
+	/* what a Host * block or a distribution's crypto policy says, with
+	 * values that change nothing for rdev */
+	parse(&h,
+	    "Host *\n"
+	    "  ForwardAgent no\n  CheckHostIP yes\n  AddressFamily any\n"
+	    "  PreferredAuthentications gssapi-with-mic,publickey,password\n"
+	    "  VerifyHostKeyDNS no\n  GSSAPIKexAlgorithms gss-curve25519-sha256-\n"
+	    "  CASignatureAlgorithms ssh-ed25519,rsa-sha2-512\n"
+	    "  HostbasedAcceptedAlgorithms ssh-ed25519\n"
+	    "  RequiredRSASize 2048\n  RequiredRSASize 4096\n",
+	    &ctx);
+	ASSERT_INT_EQ(h.n_notes, 0);
+	ASSERT_INT_EQ(h.required_rsa_size, 2048);
+	ssh_config_host_clear(&h);
+	/* the same keywords with values that would change what happens */
+	parse(&h,
+	    "Host *\n"
+	    "  ForwardAgent yes\n  AddressFamily inet\n"
+	    "  PreferredAuthentications password\n  VerifyHostKeyDNS yes\n",
+	    &ctx);
+	ASSERT_INT_EQ(h.n_notes, 4);
+	ASSERT_STR_CONTAINS(h.notes[0], "cfg:2: ForwardAgent is not supported");
+	ASSERT_STR_CONTAINS(h.notes[1], "cfg:3: AddressFamily is not supported");
+	ASSERT_STR_CONTAINS(h.notes[2], "cfg:4: PreferredAuthentications is not");
+	ASSERT_STR_CONTAINS(h.notes[3], "cfg:5: VerifyHostKeyDNS is not supported");
+	ssh_config_host_clear(&h);
+}
+
+TEST(ignore_unknown_silences_the_listed_keywords_after_it)
+{
+	struct ssh_config_host h;
+
+	parse(&h,
+	    "UseKeychain yes\n"
+	    "Host *\n  IgnoreUnknown UseKeychain,Frob*\n  IgnoreUnknown Other\n"
+	    "  UseKeychain yes\n  FrobnicateWidgets 1\n  Other 2\n",
+	    &ctx);
+	/* before IgnoreUnknown: a note (as OpenSSH, the order counts); the
+	 * second IgnoreUnknown is not the one (first value wins) */
+	ASSERT_INT_EQ(h.n_notes, 2);
+	ASSERT_STR_CONTAINS(h.notes[0], "cfg:1: UseKeychain is not supported");
+	ASSERT_STR_CONTAINS(h.notes[1], "cfg:7: Other is not supported");
+	ssh_config_host_clear(&h);
+}
+
+TEST(match_stops_at_the_first_criterion_that_fails)
+{
+	struct ssh_config_host h;
+
+	/* host fails: exec is not reached, so nothing to say about it */
+	parse(&h, "Match host other exec \"test -f /x\"\n  BatchMode yes\n", &ctx);
+	ASSERT_INT_EQ(h.n_notes, 0);
+	ASSERT_INT_EQ(h.batch_mode, 0);
+	ssh_config_host_clear(&h);
+	parse(&h, "Match !host buildbox exec true\n  BatchMode yes\n", &ctx);
+	ASSERT_INT_EQ(h.n_notes, 0);
+	ssh_config_host_clear(&h);
+	/* host matches: exec is reached, not evaluated, said */
+	parse(&h, "Match host buildbox exec true\n  BatchMode yes\n", &ctx);
+	ASSERT_INT_EQ(h.n_notes, 1);
+	ASSERT_STR_CONTAINS(h.notes[0], "cfg:1: Match exec is not evaluated");
+	ASSERT_INT_EQ(h.batch_mode, 0);
+	ssh_config_host_clear(&h);
+}
+
+TEST(system_file_notes_are_kept_apart)
+{
+	char dir[] = "/tmp/rdev-test-sshsys-XXXXXX", *user, *sys, *cause = NULL;
+	struct ssh_config_host h;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	test_write_file(dir, "user", "Host buildbox\n  LocalForward 1 a:1\n");
+	test_write_file(dir, "sys", "Host *\n  ForwardAgent yes\n");
+	user = xasprintf("%s/user", dir);
+	sys = xasprintf("%s/sys", dir);
+	ssh_config_host_init(&h);
+	ASSERT_INT_EQ(ssh_config_host_read(&h, user, &ctx, &cause), 0);
+	ASSERT_INT_EQ(ssh_config_host_read_system(&h, sys, &ctx, &cause), 0);
+	ASSERT_INT_EQ(h.n_notes, 1);
+	ASSERT_STR_CONTAINS(h.notes[0], "user:2: LocalForward is not supported");
+	ASSERT_INT_EQ(h.n_system_notes, 1);
+	ASSERT_STR_CONTAINS(h.system_notes[0], "sys:2: ForwardAgent is not supported");
+	ssh_config_host_clear(&h);
+	unlink(user);
+	unlink(sys);
+	rmdir(dir);
+	free(user);
+	free(sys);
+}
