@@ -100,21 +100,44 @@ host_probe_report_json(const struct ssh_connect_report *r)
 #define HOST_PROBE_MARKER "rdev-probe-7f3a"
 #define HOST_PROBE_NOISE_MAX 60
 
+/* The first bytes of out (len of them, at most HOST_PROBE_NOISE_MAX, cut
+ * back to a UTF-8 character's start), control characters as '.'. New
+ * string. */
+static char *
+host_probe_sample(const char *out, size_t len)
+{
+	char *noise;
+	size_t i;
+
+	if (len > HOST_PROBE_NOISE_MAX) {
+		len = HOST_PROBE_NOISE_MAX;
+		while (len > 0 && ((unsigned char)out[len] & 0xc0) == 0x80)
+			len--;
+	}
+	noise = xstrndup(out, len);
+	for (i = 0; noise[i] != '\0'; i++)
+		if ((unsigned char)noise[i] < 0x20 || noise[i] == 0x7f)
+			noise[i] = '.';
+	return noise;
+}
+
 /* A command through the remote user's shell: its time (the shell's start,
- * ~/.bashrc included, plus a round trip) and the agent versions installed
- * (~/.rdev/agent/VERSION). Its output starts with a marker: what comes
- * before it was printed by the shell's start-up files ("shellStdout", its
- * first HOST_PROBE_NOISE_MAX bytes), which breaks every stream rdev runs
- * through that shell (the agent's protocol). */
+ * ~/.bashrc included, plus a round trip), the shell ($SHELL, "shell") and
+ * the agent versions installed (~/.rdev/agent/VERSION). Its output starts
+ * with a marker line: what comes before it was printed by the shell's
+ * start-up files ("shellStdout", its first HOST_PROBE_NOISE_MAX bytes),
+ * which breaks every stream rdev runs through that shell (the agent's
+ * protocol). No marker and no output: the command never ran (a forced
+ * command, a nologin shell): "shellNotRun" with its exit status. */
 static void
 host_probe_shell(struct rdev_ssh *s, cJSON *o)
 {
 	const char *const argv[] = { "sh", "-c",
-		"echo " HOST_PROBE_MARKER "; exec ls -1 .rdev/agent", NULL };
-	char *out = NULL, *cause = NULL, *line, *save = NULL, *mark, *noise;
+		"echo " HOST_PROBE_MARKER " \"$SHELL\"; exec ls -1 .rdev/agent", NULL };
+	char *out = NULL, *cause = NULL, *line, *save = NULL, *mark, *noise, *eol;
 	cJSON *versions;
 	long long t0 = clock_now_ms();
-	size_t len, i;
+	size_t len;
 	int status;
 
 	if (rdev_ssh_run(s, argv, NULL, 0, &out, &len, NULL, &status, &cause) != 0) {
@@ -123,21 +146,27 @@ host_probe_shell(struct rdev_ssh *s, cJSON *o)
 		return;
 	}
 	cJSON_AddNumberToObject(o, "shellMs", (double)(clock_now_ms() - t0));
-	mark = strstr(out, HOST_PROBE_MARKER "\n");
+	mark = strstr(out, HOST_PROBE_MARKER " ");
+	if (mark != NULL && (eol = strchr(mark, '\n')) != NULL) {
+		*eol = '\0';
+		cJSON_AddStringToObject(o, "shell", mark + strlen(HOST_PROBE_MARKER " "));
+		line = eol + 1;
+	} else {
+		mark = NULL;
+		line = NULL;
+	}
 	if (mark != out) {
 		len = mark != NULL ? (size_t)(mark - out) : strlen(out);
 		while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
 			len--;
-		noise = xstrndup(
-		    out, len < HOST_PROBE_NOISE_MAX ? len : HOST_PROBE_NOISE_MAX);
-		for (i = 0; noise[i] != '\0'; i++)
-			if ((unsigned char)noise[i] < 0x20 || noise[i] == 0x7f)
-				noise[i] = '.';
-		cJSON_AddStringToObject(o, "shellStdout", noise);
-		free(noise);
+		if (len > 0) {
+			noise = host_probe_sample(out, len);
+			cJSON_AddStringToObject(o, "shellStdout", noise);
+			free(noise);
+		} else if (mark == NULL)
+			cJSON_AddNumberToObject(o, "shellNotRun", status);
 	}
 	versions = cJSON_AddArrayToObject(o, "agentsInstalled");
-	line = mark != NULL ? mark + strlen(HOST_PROBE_MARKER "\n") : NULL;
 	for (line = line != NULL ? strtok_r(line, "\n", &save) : NULL;
 	     status == 0 && line != NULL; line = strtok_r(NULL, "\n", &save))
 		cJSON_AddItemToArray(versions, cJSON_CreateString(line));

@@ -169,6 +169,23 @@ doctor_judge_notes(struct doctor_report *r, const cJSON *probe)
 	}
 }
 
+/* The start-up files a non-interactive shell run by sshd reads, by the
+ * login shell's name ($SHELL on the host; NULL when unknown). */
+static const char *
+doctor_login_files(const char *shell)
+{
+	const char *base;
+
+	if (shell == NULL)
+		return "the shell's startup files";
+	base = strrchr(shell, '/') != NULL ? strrchr(shell, '/') + 1 : shell;
+	if (strcmp(base, "bash") == 0)
+		return "~/.bashrc";
+	if (strcmp(base, "zsh") == 0)
+		return "~/.zshenv";
+	return "the shell's startup files";
+}
+
 int
 doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe)
 {
@@ -219,10 +236,18 @@ doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe
 		    "guard them with `[[ $- == *i* ]]` / `case $- in *i*)` (as "
 		    "Debian's ~/.bashrc starts: `case $- in *i*) ;; *) return;; "
 		    "esac`), or send that output to stderr",
-		    "~/.bashrc (or the login files) on %s print to stdout for "
+		    "%s on %s print to stdout for "
 		    "non-interactive shells (\"%s\"): rdev's agent, started through "
 		    "that shell, cannot be talked to",
-		    host, noise);
+		    doctor_login_files(doctor_str(probe, "shell", NULL)), host, noise);
+	else if (!isnan(doctor_num(probe, "shellNotRun")))
+		doctor_add(r, "login shell", DOCTOR_FAIL,
+		    "rdev runs its agent through the login shell: the account needs "
+		    "a shell (not nologin) and no forced command",
+		    "the command did not run on %s (exit %d): a forced command "
+		    "(ForceCommand / authorized_keys command=) or a non-shell login "
+		    "shell?",
+		    host, (int)doctor_num(probe, "shellNotRun"));
 	else if (isnan(shell_ms))
 		doctor_add(r, "login shell", DOCTOR_WARN,
 		    "check the user's shell and its start-up files (ssh HOST true)",
@@ -260,7 +285,8 @@ doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe
 	else if (tcp != NULL)
 		doctor_add(r, "tcp forwarding", DOCTOR_WARN, NULL, "could not tell: %s",
 		    doctor_str(probe, "tcpForwardingError", "?"));
-	return noise == NULL; /* (no agent can start through that shell) */
+	/* (no agent can start through that shell) */
+	return noise == NULL && isnan(doctor_num(probe, "shellNotRun"));
 }
 
 /* Free space under path: ok, warn or fail by the thresholds. */

@@ -3,7 +3,9 @@
 # non-interactive shells (a "Welcome" banner): rdev's agent, started through
 # the login shell, cannot be talked to. `rdev doctor HOST` says so in its
 # `login shell` check (FAIL, exit 2, naming the fix) instead of `login shell
-# ok` and an agent failure, and a command's error names the fix too.
+# ok` and an agent failure, and a command's error names the fix too. A forced
+# command (authorized_keys command=), which runs nothing of rdev's and prints
+# nothing, is said to be that, not blamed on ~/.bashrc.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host so
@@ -19,7 +21,7 @@ rdev doctor "$name" >"$TEST_TMP/doctor.out" 2>"$TEST_TMP/doctor.err" || rc=$?
 [ "$rc" = 2 ] || cat "$TEST_TMP/doctor.out" "$TEST_TMP/doctor.err" >&2
 check_eq "doctor: exit 2" "$rc" 2
 check "doctor: login shell FAIL naming the files and the host" \
-	grep -qE "^FAIL +login shell +~/.bashrc \(or the login files\) on $name print to stdout for non-interactive shells \(\"\*\*\* Welcome" \
+	grep -qE "^FAIL +login shell +~/.bashrc on $name print to stdout for non-interactive shells \(\"\*\*\* Welcome" \
 	"$TEST_TMP/doctor.out"
 check "doctor: ... and the fix" \
 	grep -qF 'fix: guard them with `[[ $- == *i* ]]` / `case $- in *i*)`' "$TEST_TMP/doctor.out"
@@ -31,3 +33,20 @@ check "ls fails" test "$rc" != 0
 check "ls: the agent's start error names the stream and the fix" \
 	grep -qF 'not an rdev protocol stream (it starts "*** Welcome' "$TEST_TMP/ls.err"
 check "ls: ... and the fix" grep -qF '(~/.bashrc or the login files print to stdout for non-interactive shells: guard them with `[[ $- == *i* ]]` / `case $- in *i*)`)' "$TEST_TMP/ls.err"
+
+# --- a command that never runs: a forced command in authorized_keys ---------
+# (no output at all: not the login files' fault)
+cat "$TEST_TMP/bashrc" | tail -n +2 >"$rc_file"
+ak=$hdir/authorized_keys
+cp "$ak" "$TEST_TMP/ak"
+sed 's/^/command="true" /' "$TEST_TMP/ak" >"$ak"
+rc=0
+rdev doctor "$name" >"$TEST_TMP/doctor2.out" 2>"$TEST_TMP/doctor2.err" || rc=$?
+cat "$TEST_TMP/ak" >"$ak"
+[ "$rc" = 2 ] || cat "$TEST_TMP/doctor2.out" "$TEST_TMP/doctor2.err" >&2
+check_eq "forced command: doctor exit 2" "$rc" 2
+check "forced command: login shell FAIL saying the command did not run" \
+	grep -qE "^FAIL +login shell +the command did not run on $name \(exit 0\): a forced command \(ForceCommand / authorized_keys command=\) or a non-shell login shell\?" \
+	"$TEST_TMP/doctor2.out"
+check "forced command: the login files not blamed" \
+	bash -c "! grep -qE 'bashrc|print to stdout' '$TEST_TMP/doctor2.out'"

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "doctor.h"
+#include "xmalloc.h"
 
 /* The check named name in r, or a failed test. */
 static const struct doctor_check *
@@ -344,4 +345,46 @@ TEST(system_ssh_config_notes_are_info_not_a_warning)
 	cJSON_Delete(j);
 	doctor_report_clear(&r);
 	cJSON_Delete(p);
+}
+
+TEST(login_shell_files_by_shell_and_a_command_that_did_not_run)
+{
+	static const char *const head =
+	    "{\"reached\":\"done\",\"hostname\":\"h\",\"port\":22,\"user\":\"u\","
+	    "\"banner\":\"SSH-2.0-x\",\"connectMs\":3,\"hostKey\":\"known\","
+	    "\"hostKeyFile\":\"k:1\",\"fingerprint\":\"f\",\"auth\":\"none\","
+	    "\"authMs\":1,\"shellMs\":10,\"agentsInstalled\":[],";
+	static const struct {
+		const char *tail, *want;
+	} cases[] = {
+		{ "\"shell\":\"/bin/bash\",\"shellStdout\":\"hi\"}",
+		    "~/.bashrc on h print to stdout" },
+		{ "\"shell\":\"/usr/bin/zsh\",\"shellStdout\":\"hi\"}",
+		    "~/.zshenv on h print to stdout" },
+		{ "\"shell\":\"/bin/fish\",\"shellStdout\":\"hi\"}",
+		    "the shell's startup files on h print to stdout" },
+		{ "\"shellStdout\":\"hi\"}",
+		    "the shell's startup files on h print to stdout" },
+		{ "\"shellNotRun\":1}",
+		    "the command did not run on h (exit 1): a forced command "
+		    "(ForceCommand / authorized_keys command=) or a non-shell login "
+		    "shell?" },
+	};
+	struct doctor_report r;
+	char *text;
+	cJSON *p;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		text = xasprintf("%s%s", head, cases[i].tail);
+		p = parse(text);
+		doctor_report_init(&r);
+		/* no agent checks after it: none could start */
+		ASSERT_INT_EQ(doctor_judge_probe(&r, "h", p), 0);
+		ASSERT_INT_EQ(find(&r, "login shell")->status, DOCTOR_FAIL);
+		ASSERT_STR_CONTAINS(find(&r, "login shell")->detail, cases[i].want);
+		doctor_report_clear(&r);
+		cJSON_Delete(p);
+		free(text);
+	}
 }
