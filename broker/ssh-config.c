@@ -28,9 +28,9 @@
 #define SEEN_IDENTITY_AGENT 0x100
 #define SEEN_BIND_ADDRESS 0x200
 #define SEEN_PORT 0x400
-#define SEEN_HASH_KNOWN_HOSTS 0x4000
-#define SEEN_IGNORE_UNKNOWN 0x8000
-#define SEEN_REQUIRED_RSA_SIZE 0x10000
+#define SEEN_HASH_KNOWN_HOSTS 0x800
+#define SEEN_IGNORE_UNKNOWN 0x1000
+#define SEEN_REQUIRED_RSA_SIZE 0x2000
 
 /* What happens to a keyword. */
 enum ssh_config_kind {

@@ -317,9 +317,18 @@ rdev_ssh_verify(
 			break;
 		}
 		if (s->cfg.hash_known_hosts) {
-			rc = rdev_ssh_hk_record_hashed(s,
-			    user_file != NULL ? user_file : shown, shown, hostport,
-			    cause);
+			/* shown is for messages ("~/..."): never a path to
+			 * write; libssh always has a file set (its default
+			 * ~/.ssh/known_hosts, expanded) */
+			if (user_file == NULL) {
+				error_set(cause,
+				    "%s: cannot record the host key: no "
+				    "known_hosts file is set",
+				    s->prefix);
+				break;
+			}
+			rc = rdev_ssh_hk_record_hashed(
+			    s, user_file, shown, hostport, cause);
 			break;
 		}
 		if (ssh_session_update_known_hosts(s->ss) != SSH_OK) {
