@@ -93,6 +93,9 @@ static struct relay_deadlines {
 } relay_dl[RELAY_DL_N];
 static struct conn *relay_grave; /* closed, freed after the pass */
 static int relay_nconns;
+/* RLIMIT_NOFILE as the relay was started, before it raised its own: what
+ * exec sessions' commands get (relay-exec.h). All 0: not known. */
+static struct rlimit relay_nofile;
 
 int64_t
 relay_now_ms(void)
@@ -361,7 +364,7 @@ relay_exec_start(struct conn *c)
 
 	if (pid == 0) {
 		relay_close_others(c->fd[0]);
-		relay_exec_session(c->fd[0]);
+		relay_exec_session(c->fd[0], &relay_nofile);
 	}
 	/* Without a process (out of them) the agent sees the connection
 	 * close before any frame, and falls back to a Docker exec. */
@@ -697,9 +700,12 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Exec sessions' processes are reaped by the kernel. */
 	signal(SIGCHLD, SIG_IGN);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		relay_nofile = rl;
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
 	if ((relay_lfd[0] = relay_listen(0, &relay_port[0])) < 0)
 		relay_die("cannot listen on 0.0.0.0");

@@ -60,7 +60,7 @@ x_pty(const struct xreq *r, char *slave_path, size_t len)
 /* In the command's process: become the user in a new session, then the
  * command. Failures go to report (close-on-exec) as "status message". */
 static void __attribute__((noreturn)) x_child(const struct xreq *r, const struct xuser *u,
-    const char *slave_path, int fds[3], int report)
+    const struct rlimit *nofile, const char *slave_path, int fds[3], int report)
 {
 	char msg[1024];
 	sigset_t none;
@@ -105,6 +105,11 @@ static void __attribute__((noreturn)) x_child(const struct xreq *r, const struct
 		    r->workdir, strerror(e));
 		goto fail;
 	}
+	/* The relay's raised soft limit would be inherited: `ulimit -Sn` must
+	 * say what the container was given (runArgs --ulimit), as under
+	 * `docker exec`. Lowering a soft limit needs no privilege. */
+	if (nofile->rlim_max != 0)
+		(void)setrlimit(RLIMIT_NOFILE, nofile);
 	environ = r->env;
 	execvp(r->argv[0], r->argv);
 	e = errno;
@@ -160,7 +165,7 @@ x_start(struct xsess *s, struct xreq *r)
 		x_fail(s->sock, X_EXIT_START_FAILED, "fork: %s", strerror(errno));
 	if (s->pid == 0) {
 		close(rep[0]);
-		x_child(r, &u, r->tty ? slave_path : NULL, fds, rep[1]);
+		x_child(r, &u, &s->nofile, r->tty ? slave_path : NULL, fds, rep[1]);
 	}
 	close(rep[1]);
 	for (int i = 0; i < 3; i++)

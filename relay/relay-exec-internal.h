@@ -74,6 +74,7 @@ struct xsess {
 	struct xq out, in, rx;
 	int in_eof;
 	int sigchld_r;
+	struct rlimit nofile; /* the command's RLIMIT_NOFILE (relay_exec_session) */
 };
 
 /* relay-exec.c */

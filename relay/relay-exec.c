@@ -277,7 +277,7 @@ x_parse(char *p, size_t len, struct xreq *r)
 }
 
 void
-relay_exec_session(int fd)
+relay_exec_session(int fd, const struct rlimit *nofile)
 {
 	struct xsess s;
 	struct xreq r;
@@ -291,6 +291,7 @@ relay_exec_session(int fd)
 	memset(&s, 0, sizeof s);
 	memset(&r, 0, sizeof r);
 	s.sock = fd;
+	s.nofile = *nofile;
 	s.in_w = s.out_r = s.err_r = s.tty_master = -1;
 	if (x_read_full(fd, lenb, 4, deadline) != 0)
 		_exit(0);

@@ -16,6 +16,8 @@
 #ifndef RDEV_RELAY_EXEC_H
 #define RDEV_RELAY_EXEC_H
 
+#include <sys/resource.h>
+
 /* Frame types on an 'X' connection, in Docker's 8-byte frame header
  * [type, 0, 0, 0, u32 big-endian length]. */
 enum {
@@ -34,7 +36,10 @@ int relay_exec_dimension(const char *s, unsigned short *v);
 
 /* Serve the exec session on the connected socket fd (the header has been
  * read), then exit the process. Call in a freshly forked child that holds no
- * other descriptor of the relay. Never returns. */
-void relay_exec_session(int fd) __attribute__((noreturn));
+ * other descriptor of the relay. nofile: the open-files limit the relay was
+ * started with, given back to the command (the relay raises its own; a
+ * command must see the container's, as under `docker exec`; hard limit 0:
+ * not known, left); borrowed. Never returns. */
+void relay_exec_session(int fd, const struct rlimit *nofile) __attribute__((noreturn));
 
 #endif

@@ -6,7 +6,9 @@
 # its end; a client that goes away hangs the command up; a restarted
 # container gets a new relay; a container without a network address falls
 # back to a Docker exec. Compared with RDEV_EXEC_VIA=docker, the Docker exec
-# path, in the same container.
+# path, in the same container. The relay raises its own open-files limit,
+# but a command gets the container's (runArgs --ulimit), as under docker
+# exec.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -51,6 +53,7 @@ execs_during() {
 
 new_ws deb '{"image": "'"$RDEV_RIG_IMAGE_BOOKWORM_DEV"'", "remoteUser": "dev",
 	"updateRemoteUserUID": false, "containerEnv": {"FROM_CONTAINER": "c 1"},
+	"runArgs": ["--ulimit", "nofile=1024:4096"],
 	"remoteEnv": {"FROM_REMOTE": "r=2", "FROM_CONTAINER": null}}'
 docker exec "$cid" sh -c 'groupadd -f extra && usermod -aG extra dev && mkdir -p /srv/only-dev &&
 	chown dev /srv/only-dev && chmod 700 /srv/only-dev'
@@ -68,6 +71,9 @@ for what in "env" "id" "cat /proc/self/cgroup" "pwd" "sh -c ulimit -n" \
 	want=$(RDEV_EXEC_VIA=docker rdev exec "$ws" -- $what | sort)
 	check_eq "same as a Docker exec: $what" "$got" "$want"
 done
+check_eq "the soft open-files limit is the container's (--ulimit), not the relay's" \
+	"$(rdev exec "$ws" -- sh -c 'ulimit -Sn; ulimit -Hn' | tr '\n' ' ')" "1024 4096 "
+check_eq "as under a Docker exec" "$(RDEV_EXEC_VIA=docker rdev exec "$ws" -- sh -c 'ulimit -Sn')" 1024
 check "the environment has remoteEnv and not what it removed" \
 	sh -c "rdev_env=\$('$RDEV_BIN_DIR/rdev' exec '$ws' -- env); echo \"\$rdev_env\" |
 		grep -qx 'FROM_REMOTE=r=2' && ! echo \"\$rdev_env\" | grep -q '^FROM_CONTAINER='"
@@ -121,4 +127,5 @@ new_ws nonet '{"image": "'"$RDEV_RIG_IMAGE_BOOKWORM_DEV"'", "remoteUser": "dev",
 	"updateRemoteUserUID": false, "runArgs": ["--network", "none"]}'
 check_eq "without a network the exec still works" "$(rdev exec "$ws" -- id -un)" dev
 check "through a Docker exec" test "$(execs_during "$cid" rdev exec "$ws" -- true)" -ge 1
+
 finish
