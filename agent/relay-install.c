@@ -325,9 +325,12 @@ out:
 	return rc;
 }
 
-/* Start the relay with a detached exec as 0:0. */
+/* Start the relay with a detached exec as 0:0; loopback: listening on the
+ * loopback addresses only (a container on the host's network, whose
+ * addresses are the Docker host's). */
 static int
-relay_exec(struct docker *d, const char *cid, const char *token, char **cause)
+relay_exec(
+    struct docker *d, const char *cid, const char *token, int loopback, char **cause)
 {
 	cJSON *body = cJSON_CreateObject(), *cmd, *env, *resp = NULL;
 	const cJSON *id;
@@ -338,6 +341,8 @@ relay_exec(struct docker *d, const char *cid, const char *token, char **cause)
 	cJSON_AddItemToArray(cmd, cJSON_CreateString(RELAY_INSTALL_PATH));
 	cJSON_AddItemToArray(cmd, cJSON_CreateString("--port-file"));
 	cJSON_AddItemToArray(cmd, cJSON_CreateString(RELAY_INSTALL_PORT_FILE));
+	if (loopback)
+		cJSON_AddItemToArray(cmd, cJSON_CreateString("--loopback"));
 	env = cJSON_AddArrayToObject(body, "Env");
 	cJSON_AddItemToArray(env, cJSON_CreateString(envv));
 	/* Numeric: a FROM scratch image has no /etc/passwd to find "root" in. */
@@ -397,7 +402,8 @@ relay_start(struct docker *d, const char *state_dir, const char *cid, const char
 	sodium_memzero(raw, sizeof raw);
 	strcpy(st->hash, bin->hash);
 	if (relay_upload(d, state_dir, cid, bin, 1, cause) != 0 ||
-	    relay_exec(d, cid, st->token, cause) != 0)
+	    /* ("127.0.0.1": the host's network, relay_container_address) */
+	    relay_exec(d, cid, st->token, strcmp(address, "127.0.0.1") == 0, cause) != 0)
 		return -1;
 	deadline = clock_now_ms() + RELAY_START_TIMEOUT_MS;
 	for (;;) {

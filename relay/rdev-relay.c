@@ -11,9 +11,12 @@
  * `docker exec` per connection. Wire protocol: docs/PROTOCOL.md, "The
  * container relay".
  *
- *   RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH
+ *   RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH [--loopback]
  *
- * Listens on 0.0.0.0:0 (and [::]:0 when IPv6 works), writes the IPv4 port
+ * Listens on 0.0.0.0:0 (and [::]:0 when IPv6 works), with --loopback on
+ * 127.0.0.1:0 (and [::1]:0) only: a container on the host's network shares
+ * the Docker host's addresses, and the relay, which runs commands, must not
+ * listen on them (the broker reaches it at 127.0.0.1 there). It writes the IPv4 port
  * to PATH (temp + rename) and serves forever: one epoll loop, no threads,
  * nonblocking sockets, bytes moved with splice() through a 64 KiB pipe per
  * direction (recv/send through a bounded buffer when out of descriptors).
@@ -569,8 +572,10 @@ relay_check_superseded(const char *port_file)
 	relay_accept_paused = 0;
 }
 
+/* A listener on any address (loopback: on the loopback one) of the family,
+ * port chosen by the kernel: its descriptor and *port, or -1. */
 static int
-relay_listen(int v6, uint16_t *port)
+relay_listen(int v6, int loopback, uint16_t *port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
@@ -580,11 +585,11 @@ relay_listen(int v6, uint16_t *port)
 	if (v6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 		s6->sin6_family = AF_INET6;
-		s6->sin6_addr = in6addr_any;
+		s6->sin6_addr = loopback ? in6addr_loopback : in6addr_any;
 	} else {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 		s4->sin_family = AF_INET;
-		s4->sin_addr.s_addr = htonl(INADDR_ANY);
+		s4->sin_addr.s_addr = htonl(loopback ? INADDR_LOOPBACK : INADDR_ANY);
 	}
 	fd = socket(
 	    v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -630,9 +635,10 @@ relay_write_port_file(const char *path)
 static void
 relay_usage(void)
 {
-	relay_die("usage: RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH\n"
-		  "       rdev-relay --winsize ROWS COLS COMMAND [ARG...]\n"
-		  "       rdev-relay --connect PORT");
+	relay_die(
+	    "usage: RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH [--loopback]\n"
+	    "       rdev-relay --winsize ROWS COLS COMMAND [ARG...]\n"
+	    "       rdev-relay --connect PORT");
 }
 
 /* --winsize ROWS COLS COMMAND...: size the terminal on stdin, become
@@ -669,7 +675,7 @@ main(int argc, char **argv)
 	const char *port_file = NULL;
 	char *tok;
 	int64_t now, next_check;
-	int n, timeout, t;
+	int n, timeout, t, loopback = 0;
 
 	if (argc > 1 && strcmp(argv[1], "--winsize") == 0)
 		relay_winsize_exec(argc, argv);
@@ -680,6 +686,8 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc)
 			port_file = argv[++i];
+		else if (strcmp(argv[i], "--loopback") == 0)
+			loopback = 1;
 		else
 			relay_usage();
 	}
@@ -707,9 +715,11 @@ main(int argc, char **argv)
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
-	if ((relay_lfd[0] = relay_listen(0, &relay_port[0])) < 0)
-		relay_die("cannot listen on 0.0.0.0");
-	relay_lfd[1] = relay_listen(1, &relay_port[1]); /* without IPv6: none */
+	if ((relay_lfd[0] = relay_listen(0, loopback, &relay_port[0])) < 0)
+		relay_die(
+		    loopback ? "cannot listen on 127.0.0.1" : "cannot listen on 0.0.0.0");
+	/* without IPv6: none */
+	relay_lfd[1] = relay_listen(1, loopback, &relay_port[1]);
 	if ((relay_epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		relay_die("epoll_create1 failed");
 	relay_listeners_watch(1);

@@ -8,7 +8,8 @@
 # back to a Docker exec. Compared with RDEV_EXEC_VIA=docker, the Docker exec
 # path, in the same container. The relay raises its own open-files limit,
 # but a command gets the container's (runArgs --ulimit), as under docker
-# exec.
+# exec. A container on the host's network has its relay listening on
+# loopback only (its addresses are the Docker host's).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -128,4 +129,24 @@ new_ws nonet '{"image": "'"$RDEV_RIG_IMAGE_BOOKWORM_DEV"'", "remoteUser": "dev",
 check_eq "without a network the exec still works" "$(rdev exec "$ws" -- id -un)" dev
 check "through a Docker exec" test "$(execs_during "$cid" rdev exec "$ws" -- true)" -ge 1
 
+# The host's network: the relay listens on 127.0.0.1 and [::1] only.
+new_ws hostnet '{"image": "'"$RDEV_RIG_IMAGE_BOOKWORM_DEV"'", "remoteUser": "dev",
+	"updateRemoteUserUID": false, "runArgs": ["--network=host"]}'
+check_eq "on the host's network the exec works" "$(rdev exec "$ws" -- id -un)" dev
+check_eq "through the relay" "$(execs_during "$cid" rdev exec "$ws" -- true)" 0
+# The relay's listening sockets (state 0A) in the host's namespace, which
+# the container shares: "ADDR:PORT" (hex) of the lines of /proc/net/tcp{,6}
+# whose inode is one of the relay's sockets.
+# shellcheck disable=SC2016
+listen=$(docker exec "$cid" sh -c '
+	for p in /proc/[0-9]*; do
+		case "$(tr "\0" " " <$p/cmdline)" in "/.rdev-relay --port-file"*) relay=$p ;; esac
+	done
+	inodes=$(ls -l $relay/fd | sed -n "s/.*socket:\[\([0-9]*\)\]$/\1/p" | tr "\n" " ")
+	cat /proc/net/tcp /proc/net/tcp6 |
+		awk -v ino=" $inodes" "\$4 == \"0A\" && index(ino, \" \" \$10 \" \") { print \$2 }"')
+echo "the relay listens on: $listen"
+check "the relay listens" test -n "$listen"
+check_eq "only on loopback (127.0.0.1, ::1)" \
+	"$(echo "$listen" | grep -v -e '^0100007F:' -e '^00000000000000000000000001000000:')" ""
 finish
