@@ -1,7 +1,10 @@
 /* op-down.c - the "down" operation: remove the workspace's container(s)
  * and what Compose made for the project ("volumes": true, their volumes too,
  * and the named volumes of the configuration's mounts that no other
- * container uses). Answers {"outcome":"success","removed":N}; no container
+ * container uses). A dev container without Compose goes with its anonymous
+ * volumes always (Docker's v=1 never removes a named one): nothing could
+ * find them after it; Compose services' are kept, as `docker compose down`
+ * keeps them. Answers {"outcome":"success","removed":N}; no container
  * is N = 0. With "volumes", also "removedVolumes" (names) and "keptVolumes"
  * ([{"name","reason"}]: used by another container, or Docker's refusal);
  * a Compose project's volumes are among "removedVolumes", found by its name
@@ -325,10 +328,22 @@ op_down_left_key(const struct workspace *ws)
 	    config_get_local_folder(ws->cfg), config_get_source_file(ws->cfg));
 }
 
+/* Is name one Docker made up for an anonymous volume: 64 hex digits (the
+ * inspect of a container does not say otherwise which of its volumes were
+ * named; a name so chosen by hand is not worth the difference)? */
+static int
+op_down_anonymous(const char *name)
+{
+	size_t n = strspn(name, "0123456789abcdef");
+
+	return n == 64 && name[n] == '\0';
+}
+
 /* Does ws's container mount a volume that a down --volumes without it
  * could not find: not named by devcontainer.json's mounts, nor its Compose
- * project's (PROJECT_...)? An anonymous one, or one of Features' or the
- * image's mounts. */
+ * project's (PROJECT_...)? One of Features' or the image's mounts, or
+ * runArgs', or an anonymous one of a Compose service (a plain down removes
+ * a dev container's without Compose with it). */
 static int
 op_down_left_unknown(const struct workspace *ws)
 {
@@ -349,6 +364,8 @@ op_down_left_unknown(const struct workspace *ws)
 			continue;
 		if (plen > 0 && strncmp(name, ws->compose_project, plen) == 0 &&
 		    name[plen] == '_')
+			continue;
+		if (ws->compose_project == NULL && op_down_anonymous(name))
 			continue;
 		seen = 0;
 		cJSON_ArrayForEach(n, names)
@@ -427,8 +444,11 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		why = NULL;
 	}
 	/* (one gone since it was listed, by hand or its AutoRemove after the
-	 * stop, is removed all the same: not down's failure) */
-	rrc = docker_containers_remove(d, ids, 1, volumes, &done, cause);
+	 * stop, is removed all the same: not down's failure; v=1: its anonymous
+	 * volumes, never a named one; a Compose project's only with --volumes,
+	 * as docker compose down) */
+	rrc = docker_containers_remove(
+	    d, ids, 1, volumes || ws.compose_project == NULL, &done, cause);
 	for (i = 0; i < done; i++, n++)
 		container_removed(ids[i]);
 	if (rrc != 0)

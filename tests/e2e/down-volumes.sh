@@ -144,16 +144,20 @@ rdev down "$ws" --volumes >/dev/null 2>&1
 check "down --volumes with the container forgets it" \
 	test ! -e "$RDEV_STATE_DIR/compose-down/$project"
 
-# A container with a volume only it knew (an anonymous one): a plain down
-# leaves it, and the down --volumes after it says so, once; a workspace
-# that never had a container has nothing to say.
+# A plain down removes the container's anonymous volume with it (nothing
+# could find it later), never a named one. A container with a volume only it
+# knew (a named one of runArgs): a plain down leaves it, and the down
+# --volumes after it says so, once; a workspace that never had a container
+# has nothing to say.
 anon=$TEST_TMP/anon-$$
+named=rdev-dv-named-$$
 mkdir -p "$anon/.devcontainer"
 cat >"$anon/.devcontainer/devcontainer.json" <<JSON
 {"image": "$RDEV_RIG_IMAGE_BUSYBOX", "updateRemoteUserUID": false,
- "mounts": ["type=volume,target=/anon"]}
+ "mounts": [{"type": "volume", "target": "/anon"}],
+ "runArgs": ["-v", "$named:/named"]}
 JSON
-trap 'cleanup; docker ps -aq --filter "label=devcontainer.local_folder=$anon" | xargs -r docker rm -f >/dev/null; [ -z "${anon_vol:-}" ] || docker volume rm "$anon_vol" >/dev/null 2>&1 || true' EXIT
+trap 'cleanup; docker ps -aq --filter "label=devcontainer.local_folder=$anon" | xargs -r docker rm -f >/dev/null; [ -z "${anon_vol:-}" ] || docker volume rm "$anon_vol" >/dev/null 2>&1 || true; docker volume rm "$named" >/dev/null 2>&1 || true' EXIT
 rdev down "$anon" --volumes >/dev/null 2>"$TEST_TMP/never.err"
 check "down --volumes of a workspace that never had a container: no warning" \
 	sh -c '! grep -q "warning" "$1"' _ "$TEST_TMP/never.err"
@@ -161,12 +165,16 @@ rdev up "$anon" --json >/dev/null 2>"$TEST_TMP/anon-up.err" ||
 	{ tail -20 "$TEST_TMP/anon-up.err" >&2; fail "rdev up failed"; }
 anon_vol=$(docker inspect -f '{{range .Mounts}}{{if eq .Destination "/anon"}}{{.Name}}{{end}}{{end}}' \
 	"$(docker ps -aq --filter "label=devcontainer.local_folder=$anon")")
+check "the container has an anonymous volume" test -n "$anon_vol"
 rdev down "$anon" >/dev/null 2>&1
+check "a plain down removes the anonymous volume" \
+	sh -c '! docker volume inspect "$1" >/dev/null 2>&1' _ "$anon_vol"
+check "and keeps the named one" docker volume inspect "$named"
 rdev down "$anon" --volumes >/dev/null 2>"$TEST_TMP/anon.err"
-check "down --volumes after a plain down that left an anonymous volume warns" \
+check "down --volumes after a plain down that left a volume only the container knew warns" \
 	grep -q "^rdev: down: warning: no dev container: only the named volumes of devcontainer.json's mounts" \
 	"$TEST_TMP/anon.err"
-check "... (which is still there)" docker volume inspect "$anon_vol"
+check "... (which is still there)" docker volume inspect "$named"
 rdev down "$anon" --volumes >/dev/null 2>"$TEST_TMP/anon2.err"
 check "... once" sh -c '! grep -q "warning" "$1"' _ "$TEST_TMP/anon2.err"
 finish
