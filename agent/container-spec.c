@@ -183,9 +183,24 @@ container_spec_add_app_ports(cJSON *body, const cJSON *config, char **cause)
 	return error_prefix(cause, "appPort");
 }
 
+/* The check's --env-file reader: every file empty (they are read when the
+ * container is made; the check reads nothing). */
+static int
+container_spec_no_file(
+    void *arg, const char *path, char **text, size_t *len, char **cause)
+{
+	(void)arg;
+	(void)path;
+	(void)cause;
+	*text = xstrdup("");
+	*len = 0;
+	return 0;
+}
+
 int
 container_spec_check(const cJSON *config, const char **property, int *index, char **cause)
 {
+	const struct run_args_files no_files = { container_spec_no_file, NULL };
 	const cJSON *e, *app;
 	cJSON *body = cJSON_CreateObject(), *mounts = cJSON_CreateArray(), *one;
 	char *what;
@@ -225,7 +240,8 @@ container_spec_check(const cJSON *config, const char **property, int *index, cha
 		goto out;
 	}
 	e = cJSON_GetObjectItemCaseSensitive(config, "runArgs");
-	if (e != NULL && (rc = run_args_apply(e, body, NULL, NULL, cause)) != 0) {
+	if (e != NULL &&
+	    (rc = run_args_apply_files(e, body, &no_files, NULL, NULL, cause)) != 0) {
 		/* (its messages begin "runArgs[N]: ") */
 		*property = "runArgs";
 		if (*cause == NULL || sscanf(*cause, "runArgs[%d]", index) != 1)
@@ -322,7 +338,9 @@ container_spec_create_body(
 	if (container_spec_add_app_ports(body, in->config, &mount_cause) != 0)
 		goto fail;
 	v = cJSON_GetObjectItemCaseSensitive(in->config, "runArgs");
-	if (v != NULL && run_args_apply(v, body, name, warnings, &mount_cause) != 0)
+	if (v != NULL &&
+	    run_args_apply_files(v, body, in->env_files, name, warnings, &mount_cause) !=
+		0)
 		goto fail;
 	/* Last, as the reference's --entrypoint comes after runArgs: the wrapper
 	 * that runs the entrypoints and keeps the container alive always wins. */

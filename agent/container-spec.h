@@ -15,6 +15,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "run-args.h"
+
 struct container_spec_input {
 	const char *image;	     /* image to run */
 	const cJSON *merged;	     /* merged configuration (config-merge.h) */
@@ -29,6 +31,9 @@ struct container_spec_input {
 	 * mounted after the merged mounts ("external" is for Compose only);
 	 * may be NULL. */
 	const cJSON *extra_mounts;
+	/* How runArgs' --env-file files are read (run-args.h); NULL: such an
+	 * option is refused. */
+	const struct run_args_files *env_files;
 };
 
 /* A new create body (caller frees with cJSON_Delete), or NULL with *cause set

@@ -4,8 +4,8 @@
  * run-args-parse.c (value parsers with Go semantics), and the option handlers:
  * run-args-opts.c (most options), run-args-net.c (hosts, DNS, network),
  * run-args-devices.c (devices and their cgroup rules, GPUs, block I/O),
- * run-args-health.c (the healthcheck), run-args-ports.c (-p, --expose) and
- * run-args-volumes.c (-v, --mount).
+ * run-args-health.c (the healthcheck), run-args-ports.c (-p, --expose),
+ * run-args-volumes.c (-v, --mount) and run-args-envfile.c (--env-file).
  *
  * Every function here works on the state of one run_args_apply call; none
  * keeps anything between calls.
@@ -43,7 +43,9 @@ struct run_args {
 	char *ipv4, *ipv6;	      /* --ip, --ip6 */
 	cJSON *link_local;	      /* --link-local-ip values */
 	cJSON *links;		      /* --link values */
-	struct run_args_health *health; /* --health-*, --no-healthcheck */
+	struct run_args_health *health;	    /* --health-*, --no-healthcheck */
+	const struct run_args_files *files; /* --env-file's reader, or NULL */
+	cJSON *env_files;		    /* their KEY=VALUE, or NULL */
 };
 
 /* An option's handler: apply value v of option f to st's body. 0, or -1
@@ -146,6 +148,15 @@ int run_args_uint(
     struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
 int run_args_storage_opt(
     struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+
+/* run-args-envfile.c: the --env-file handler (st->files not NULL); its
+ * parser, adding the file's variables (path: for messages) to vars; and the
+ * last step, which adds them to the body's Env under every -e. */
+int run_args_env_file(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_env_file_parse(struct run_args *st, const char *path, const char *text,
+    size_t len, cJSON *vars, char **cause);
+void run_args_env_files_finish(struct run_args *st);
 
 /* run-args-net.c: handlers (run_args_fn) */
 int run_args_add_host(

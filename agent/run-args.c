@@ -78,6 +78,8 @@ static const struct run_args_flag run_args_flags[] = {
 	{ "entrypoint", 0, RUN_ARGS_VALUE, run_args_entrypoint, RUN_ARGS_IN_CONFIG,
 	    "Entrypoint", NULL },
 	{ "env", 'e', RUN_ARGS_VALUE, run_args_env, RUN_ARGS_IN_CONFIG, "Env", NULL },
+	{ "env-file", 0, RUN_ARGS_VALUE, run_args_env_file, RUN_ARGS_IN_CONFIG, "Env",
+	    NULL },
 	{ "expose", 0, RUN_ARGS_VALUE, run_args_expose, RUN_ARGS_IN_CONFIG,
 	    "ExposedPorts", NULL },
 	{ "gpus", 0, RUN_ARGS_VALUE, run_args_gpus, RUN_ARGS_IN_HOST, "DeviceRequests",
@@ -195,9 +197,6 @@ static const struct run_args_flag run_args_flags[] = {
 	{ "workdir", 'w', RUN_ARGS_VALUE, run_args_string, RUN_ARGS_IN_CONFIG,
 	    "WorkingDir", NULL },
 
-	{ "env-file", 0, RUN_ARGS_VALUE, NULL, RUN_ARGS_IN_CONFIG, NULL,
-	    "it would read a file on the Docker host; "
-	    "use containerEnv" },
 	{ "label-file", 0, RUN_ARGS_VALUE, NULL, RUN_ARGS_IN_CONFIG, NULL,
 	    "it would read a file on the Docker host" },
 	{ "cidfile", 0, RUN_ARGS_VALUE, NULL, RUN_ARGS_IN_CONFIG, NULL,
@@ -271,6 +270,12 @@ run_args_call(struct run_args *st, const struct run_args_flag *f, const char *sh
 		return error_set(cause,
 		    "runArgs[%d]: \"%s\" is not supported by rdev: %s", st->index, shown,
 		    f->why);
+	/* (a caller with no reader: checks that read no files) */
+	if (f->fn == run_args_env_file && st->files == NULL)
+		return error_set(cause,
+		    "runArgs[%d]: \"%s\" is not supported by rdev here: it would "
+		    "read a file on the Docker host; use containerEnv",
+		    st->index, shown);
 	if (f->kind == RUN_ARGS_BOOL) {
 		if (run_args_parse_bool(value, &b) != 0)
 			return error_set(cause, "runArgs[%d]: %s: invalid boolean \"%s\"",
@@ -411,6 +416,7 @@ run_args_finish(struct run_args *st, char **cause)
 	cJSON *hc, *lc;
 	const cJSON *t;
 
+	run_args_env_files_finish(st);
 	if (st->rm && st->restart)
 		return error_set(cause,
 		    "runArgs: conflicting options: cannot specify both "
@@ -436,6 +442,13 @@ int
 run_args_apply(const cJSON *run_args, cJSON *create_body, char **name, char ***warnings,
     char **cause)
 {
+	return run_args_apply_files(run_args, create_body, NULL, name, warnings, cause);
+}
+
+int
+run_args_apply_files(const cJSON *run_args, cJSON *create_body,
+    const struct run_args_files *files, char **name, char ***warnings, char **cause)
+{
 	struct run_args st;
 	const char **argv = NULL;
 	const cJSON *e;
@@ -451,6 +464,7 @@ run_args_apply(const cJSON *run_args, cJSON *create_body, char **name, char ***w
 		return error_set(cause, "runArgs: the create body is not an object");
 	memset(&st, 0, sizeof st);
 	st.body = create_body;
+	st.files = files;
 
 	argv =
 	    xreallocarray(NULL, (size_t)cJSON_GetArraySize(run_args) + 1, sizeof *argv);
@@ -487,6 +501,7 @@ run_args_apply(const cJSON *run_args, cJSON *create_body, char **name, char ***w
 out:
 	free(argv);
 	cJSON_Delete(st.aliases);
+	cJSON_Delete(st.env_files);
 	cJSON_Delete(st.link_local);
 	cJSON_Delete(st.links);
 	free(st.network);

@@ -21,8 +21,9 @@
  * option is an error, never silently dropped. Ignored: -d/--detach,
  * --sig-proxy, -a/--attach, -q/--quiet, --detach-keys, and --rm (with a
  * warning: a dev container must persist). Refused: options that read files
- * on the Docker host (--env-file, --label-file, --cidfile, seccomp profile
- * files), --platform, --pull, the advanced --network syntax, more than one
+ * on the Docker host (--label-file, --cidfile, seccomp profile files;
+ * --env-file but through run_args_apply_files' reader), --platform, --pull, the advanced
+ * --network syntax, more than one
  * --network, CDI device names, relative -v sources, options that need a
  * newer API than the 1.41 rdev speaks (--annotation, --health-start-interval;
  * the docker CLI refuses them against such a daemon too), --use-api-socket,
@@ -30,8 +31,9 @@
  * gives only when the container starts). --mac-address goes to
  * Config.MacAddress, the field of API 1.41.
  *
- * Pure: no I/O, no globals (-e NAME without a value is passed on as docker
- * would for a variable its own environment lacks, with a warning).
+ * Pure: no I/O (an --env-file is read by the caller's reader), no globals (-e NAME
+ * without a value is passed on as docker would for a variable its own environment lacks,
+ * with a warning).
  */
 #ifndef RDEV_RUN_ARGS_H
 #define RDEV_RUN_ARGS_H
@@ -50,6 +52,26 @@
  * *warnings are NULL. */
 int run_args_apply(const cJSON *run_args, cJSON *create_body, char **name,
     char ***warnings, char **cause);
+
+/* How run_args_apply_files reads an --env-file: read(arg, path, &text,
+ * &len, cause) gives 0 with the file's bytes in *text (NUL-terminated,
+ * len without the NUL; the caller of read frees it), or -1 with *cause
+ * naming the path and why. path is as runArgs gives it (relative ones are
+ * the reader's to resolve). */
+struct run_args_files {
+	int (*read)(void *arg, const char *path, char **text, size_t *len, char **cause);
+	void *arg;
+};
+
+/* run_args_apply, with --env-file read through files (NULL: refused, as by
+ * run_args_apply): its lines are docker's env-file format (KEY=VALUE taken
+ * as written, '#' comments, blank lines; a bare KEY is left out with a
+ * warning: the docker CLI would take it from its own environment), several
+ * files in order, a later one's KEY replacing an earlier's, and every -e
+ * (containerEnv's too) winning over them, as with the docker CLI. A bad line
+ * is an error naming the file and line. */
+int run_args_apply_files(const cJSON *run_args, cJSON *create_body,
+    const struct run_args_files *files, char **name, char ***warnings, char **cause);
 
 /* Free a warnings array from run_args_apply; NULL is a no-op. */
 void run_args_warnings_free(char **warnings);

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "admission.h"
+#include "atomic-file.h"
 #include "agent-state.h"
 #include "compose.h"
 #include "config-discover.h"
@@ -39,6 +40,7 @@
 #include "mount-stale.h"
 #include "owner.h"
 #include "secrets.h"
+#include "source-root.h"
 #include "tree-hash.h"
 #include "uid-sync.h"
 #include "workspace.h"
@@ -285,6 +287,79 @@ up_prepare_image(
 	return rc;
 }
 
+/* Where runArgs' --env-file files are read (up_env_file_read). */
+struct up_env_files {
+	const char *folder; /* the workspace folder: relative paths' base */
+	int uploaded;	    /* a copy uploaded or cloned: only files in it */
+};
+
+/* Is folder a workspace uploaded or cloned for `rdev up HOST: SOURCE`: in
+ * the host's workspace root (source-root.h)? */
+static int
+up_workspace_uploaded(const char *folder)
+{
+	char *root = source_root_dir(NULL);
+	size_t n = root != NULL ? strlen(root) : 0;
+	int in = root != NULL && strncmp(folder, root, n) == 0 && folder[n] == '/';
+
+	free(root);
+	return in;
+}
+
+/* Read an --env-file (run-args.h's reader), as the docker CLI of the
+ * reference run on the Docker host would: a relative path from the
+ * workspace folder (the reference's docker runs in its own working folder,
+ * the workspace's when VS Code or `devcontainer up` is started there). Of an
+ * uploaded workspace only its own files are on the host: one outside it is
+ * refused, naming it. */
+static int
+up_env_file_read(void *arg, const char *path, char **text, size_t *len, char **cause)
+{
+	const struct up_env_files *ef = arg;
+	char *full =
+	    path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", ef->folder, path);
+	char *real = NULL, *root = NULL;
+	size_t rlen;
+	int rc = -1, missing;
+
+	if (ef->uploaded) {
+		root = realpath(ef->folder, NULL);
+		real = realpath(full, NULL);
+		/* A file that is not there: where its folder is says which
+		 * error (".." out of the workspace, or one left out). */
+		missing = real == NULL && errno == ENOENT;
+		if (missing) {
+			char *dir = xstrdup(full);
+			*strrchr(dir, '/') = '\0';
+			real = realpath(*dir != '\0' ? dir : "/", NULL);
+			free(dir);
+		}
+		rlen = root != NULL ? strlen(root) : 0;
+		if (root == NULL || real == NULL || strncmp(real, root, rlen) != 0 ||
+		    (real[rlen] != '/' && real[rlen] != '\0')) {
+			error_set(cause,
+			    "%s is outside the uploaded workspace %s: only the "
+			    "workspace's files are uploaded to the host (move it "
+			    "into the workspace, or use containerEnv)",
+			    full, ef->folder);
+			goto out;
+		}
+		if (missing) {
+			error_set(cause,
+			    "%s: no such file in the uploaded workspace (left out "
+			    "of the upload by .rdevignore?)",
+			    full);
+			goto out;
+		}
+	}
+	rc = file_read_all(full, 1024 * 1024, text, len, cause);
+out:
+	free(real);
+	free(root);
+	free(full);
+	return rc;
+}
+
 /* Create and start a new container (and its image); s->container and
  * s->merged are set. replace_id: a container to remove once everything the
  * new one needs is ready (its image built, its UID-sync image, its spec), so
@@ -294,6 +369,8 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 {
 	const cJSON *obj = config_get_object(s->cfg);
 	struct container_spec_input in = { 0 };
+	struct up_env_files env_files = { 0 };
+	struct run_args_files env_reader = { up_env_file_read, &env_files };
 	struct up_image img;
 	cJSON *subst = NULL, *labels = NULL, *body = NULL;
 	char *name = NULL, *id = NULL, *uid_image = NULL;
@@ -341,6 +418,9 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 	in.image_config = cJSON_GetObjectItemCaseSensitive(img.inspect, "Config");
 	in.labels = labels;
 	in.extra_mounts = s->opts->mounts;
+	env_files.folder = config_get_local_folder(s->cfg);
+	env_files.uploaded = up_workspace_uploaded(env_files.folder);
+	in.env_files = &env_reader;
 	if ((body = container_spec_create_body(&in, &name, &warnings, cause)) == NULL)
 		goto out;
 	if (s->opts->limit_containers)

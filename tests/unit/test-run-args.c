@@ -543,7 +543,7 @@ TEST(short_forms)
 	    "--device-cgroup-rule, --device-read-bps, --device-read-iops, "
 	    "--device-write-bps, --device-write-iops, "
 	    "--dns, --dns-opt, --dns-option, --dns-search, --domainname, --entrypoint, "
-	    "--env (-e), --expose, --gpus, --group-add, --health-cmd, "
+	    "--env (-e), --env-file, --expose, --gpus, --group-add, --health-cmd, "
 	    "--health-interval, --health-retries, --health-start-period, "
 	    "--health-timeout, --hostname (-h), --init, --interactive (-i), "
 	    "--io-maxbandwidth, --io-maxiops, --ip, --ip6, --ipc, --isolation, "
@@ -580,10 +580,10 @@ TEST(unsupported_and_malformed)
 	ASSERT_STR_CONTAINS(r.body, "ERROR: runArgs[0]: \"-x\" is not supported by rdev");
 	result_free(&r);
 
+	/* (run_args_apply has no reader: env_file below) */
 	CHECK("[\"--env-file\",\".devcontainer/dev.env\"]",
-	    "ERROR: runArgs[0]: \"--env-file\" is not supported by rdev: it would read a "
-	    "file "
-	    "on the Docker host; use containerEnv");
+	    "ERROR: runArgs[0]: \"--env-file\" is not supported by rdev here: it would "
+	    "read a file on the Docker host; use containerEnv");
 	CHECK("[\"--label-file=l\"]",
 	    "ERROR: runArgs[0]: \"--label-file\" is not supported by rdev: it would read "
 	    "a "
@@ -1044,4 +1044,102 @@ TEST(large_port_ranges)
 	ASSERT_INT_EQ(cJSON_GetArraySize(list), 2);
 	cJSON_Delete(args);
 	cJSON_Delete(body);
+}
+
+/* The env files of env_file's tests: "PATH\0CONTENT" pairs. */
+static const char *const env_file_texts[] = {
+	"a.env",
+	"# a comment\n\n  A=1\nB= spaced \"quoted\" \nC=x=y\r\n\tD=\nE=from-a\nONLY",
+	"b.env",
+	"\xef\xbb\xbf"
+	"E=from-b\nF=2",
+	"bad.env",
+	"OK=1\n\nMY VAR=1\n",
+	"noname.env",
+	"=value\n",
+	"utf8.env",
+	"A=\xff\n",
+	NULL,
+};
+
+static int
+env_file_read(void *arg, const char *path, char **text, size_t *len, char **cause)
+{
+	(void)arg;
+	for (int i = 0; env_file_texts[i] != NULL; i += 2) {
+		if (strcmp(env_file_texts[i], path) == 0) {
+			*text = strdup(env_file_texts[i + 1]);
+			*len = strlen(*text);
+			return 0;
+		}
+	}
+	*cause = strdup("no such file");
+	return -1;
+}
+
+static char *
+env_file_apply(const char *body, const char *args, char ***warnings)
+{
+	const struct run_args_files files = { env_file_read, NULL };
+	cJSON *b = cJSON_Parse(body), *a = cJSON_Parse(args);
+	char *cause = NULL, *out;
+
+	if (run_args_apply_files(a, b, &files, NULL, warnings, &cause) != 0) {
+		out = malloc(strlen(cause) + 8);
+		strcpy(out, "ERROR: ");
+		strcat(out, cause);
+		free(cause);
+	} else
+		out = cJSON_PrintUnformatted(b);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	return out;
+}
+
+TEST(env_file)
+{
+	char **w = NULL, *got;
+
+	/* docker's format: comments, blank lines, leading white space, the
+	 * value as written (no quotes taken off, no trimming, a CRLF's \r
+	 * dropped); a later file replaces an earlier one's variable, and -e
+	 * (before or after) and what the body had (containerEnv) win. */
+	got = env_file_apply("{\"Env\":[\"D=container\"]}",
+	    "[\"-e\",\"A=dash-e\",\"--env-file\",\"a.env\",\"--env-file=b.env\"]", &w);
+	ASSERT_STR_EQ(got,
+	    "{\"Env\":[\"D=container\",\"A=dash-e\",\"B= spaced \\\"quoted\\\" \","
+	    "\"C=x=y\",\"E=from-b\",\"F=2\"]}");
+	free(got);
+	/* A bare name: left out, with a warning naming the file and line. */
+	ASSERT_NOT_NULL(w);
+	ASSERT_STR_CONTAINS(w[0],
+	    "runArgs[2]: --env-file a.env:8: ONLY has no value and is not set on the "
+	    "Docker host");
+	ASSERT_NULL(w[1]);
+	run_args_warnings_free(w);
+	w = NULL;
+	/* ... or its value where the agent runs (as -e NAME's). */
+	setenv("ONLY", "host", 1);
+	got = env_file_apply("{}", "[\"--env-file\",\"a.env\"]", &w);
+	unsetenv("ONLY");
+	ASSERT_STR_CONTAINS(got, "\"ONLY=host\"");
+	ASSERT_NULL(w);
+	free(got);
+
+	got = env_file_apply("{}", "[\"--env-file\",\"bad.env\"]", NULL);
+	ASSERT_STR_EQ(got,
+	    "ERROR: runArgs[0]: --env-file: bad.env:3: poorly formatted environment: "
+	    "variable 'MY VAR' contains whitespaces");
+	free(got);
+	got = env_file_apply("{}", "[\"--env-file\",\"noname.env\"]", NULL);
+	ASSERT_STR_EQ(got,
+	    "ERROR: runArgs[0]: --env-file: noname.env:1: poorly formatted environment: "
+	    "no variable name on line '=value'");
+	free(got);
+	got = env_file_apply("{}", "[\"--env-file\",\"utf8.env\"]", NULL);
+	ASSERT_STR_EQ(got, "ERROR: runArgs[0]: --env-file: utf8.env:1: invalid UTF-8");
+	free(got);
+	got = env_file_apply("{}", "[\"--env-file\",\"missing.env\"]", NULL);
+	ASSERT_STR_EQ(got, "ERROR: runArgs[0]: --env-file: no such file");
+	free(got);
 }
