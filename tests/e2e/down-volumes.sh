@@ -177,4 +177,18 @@ check "down --volumes after a plain down that left a volume only the container k
 check "... (which is still there)" docker volume inspect "$named"
 rdev down "$anon" --volumes >/dev/null 2>"$TEST_TMP/anon2.err"
 check "... once" sh -c '! grep -q "warning" "$1"' _ "$TEST_TMP/anon2.err"
+
+# Only an anonymous volume: it went with the container, so the down
+# --volumes after a plain down has nothing to warn of.
+only=$TEST_TMP/only-anon-$$
+mkdir -p "$only"
+printf '{"image": "%s", "updateRemoteUserUID": false, "mounts": [{"type": "volume", "target": "/anon"}]}\n' \
+	"$RDEV_RIG_IMAGE_BUSYBOX" >"$only/.devcontainer.json"
+trap 'cleanup; for w in "$anon" "$only"; do docker ps -aq --filter "label=devcontainer.local_folder=$w" | xargs -r docker rm -f >/dev/null; done; [ -z "${anon_vol:-}" ] || docker volume rm "$anon_vol" >/dev/null 2>&1 || true; docker volume rm "$named" >/dev/null 2>&1 || true' EXIT
+rdev up "$only" >/dev/null 2>"$TEST_TMP/only-up.err" ||
+	{ tail -20 "$TEST_TMP/only-up.err" >&2; fail "rdev up failed"; }
+rdev down "$only" >/dev/null 2>&1
+rdev down "$only" --volumes >/dev/null 2>"$TEST_TMP/only.err"
+check "only an anonymous volume: no warning after a plain down" \
+	sh -c '! grep -q "warning" "$1"' _ "$TEST_TMP/only.err"
 finish
