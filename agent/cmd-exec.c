@@ -1,6 +1,7 @@
 /* cmd-exec.c - `exec PATH [--] COMMAND...`: run a command in the workspace's
  * dev container as the remote user, with the remote env, in the workspace
- * folder; stdin/stdout/stderr streamed (a PTY when stdin is a terminal); the
+ * folder; stdin/stdout/stderr streamed (a PTY when stdin and stdout are
+ * terminals); the
  * command's exit status becomes ours. */
 #include "agent-cmds.h"
 

@@ -124,7 +124,7 @@ void remote_backend(struct remote *r, struct agent_backend *be);
 
 /* remote-exec.c: run req's command in the workspace's container (its
  * remote_env and secrets go in the request): stdin,
- * stdout and stderr streamed (a PTY when stdin is a terminal, with TERM and
+ * stdout and stderr streamed (a PTY when stdin and stdout are terminals, with TERM and
  * window size), SIGINT/SIGTERM/SIGHUP passed on. Returns the command's exit
  * status (128+N when killed by signal N), or 125 with the reason printed on
  * stderr as "PROG: exec: ..." when it could not be run or the connection

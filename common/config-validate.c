@@ -312,12 +312,17 @@ config_validate_forward_port(
 		if (config_validate_is_host_port(node->valuestring) ||
 		    config_validate_has_variable(node))
 			return 0;
-		/* ("3000/udp", "db:53/udp": say why, not only "not a port") */
+		/* ("3000/udp", "db:53/udp": say why, not only "not a port";
+		 * "3000/tcp": TCP is what is forwarded, written without it) */
+		const char *slash = strrchr(node->valuestring, '/');
+
 		return config_validate_report_bad_value(v, node, path,
-		    strchr(node->valuestring, '/') != NULL
-			? "a number or \"host:port\" string (no /PROTO: only TCP "
-			  "is forwarded)"
-			: "a number or \"host:port\" string");
+		    slash == NULL || strpbrk(slash + 1, ":/") != NULL || slash[1] == '\0'
+			? "a number or \"host:port\" string"
+			: strcasecmp(slash + 1, "tcp") == 0
+			? "a number or \"host:port\" string (without /tcp: "
+			  "ports are forwarded over TCP)"
+			: "a number or \"host:port\" string (only TCP is forwarded)");
 	}
 	return config_validate_report_bad_type(
 	    v, node, path, "a number or \"host:port\" string");

@@ -62,14 +62,21 @@ forward_spec_parse(const char *text, struct forward_spec *s, char **cause)
 	/* PORT/PROTO, as Docker writes ports (3000/tcp): TCP is what is
 	 * forwarded; UDP would be a port "not a port" without this */
 	if ((slash = strchr(parts[n - 1], '/')) != NULL) {
-		if (strcasecmp(slash + 1, "tcp") != 0) {
+		/* (a protocol other than tcp: said so; anything else after the
+		 * slash, "3000/" or "abc/x/y", is "not a port" below) */
+		if (strcasecmp(slash + 1, "tcp") != 0 && slash[1] != '\0' &&
+		    strspn(slash + 1,
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
+			strlen(slash + 1) &&
+		    parts[n - 1][strspn(parts[n - 1], "0123456789")] == '/') {
 			error_set(cause,
 			    "forward spec '%s': only TCP is forwarded ('%s' is not "
 			    "PORT or PORT/tcp)",
 			    text, parts[n - 1]);
 			goto out;
 		}
-		*slash = '\0';
+		if (strcasecmp(slash + 1, "tcp") == 0)
+			*slash = '\0';
 	}
 	if (forward_parse_port(parts[n - 1], &s->port) != 0) {
 		error_set(cause, "forward spec '%s': '%s' is not a port (1-65535)", text,

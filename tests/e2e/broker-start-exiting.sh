@@ -17,6 +17,7 @@ check_eq "a start while a broker answers: none started (the same pid)" \
 	"$(broker start && bpid)" "$old"
 cleanup() {
 	local rc=$?
+	set +e # (exit $rc) below must not end the trap
 	kill -CONT "$old" 2>/dev/null
 	(exit $rc)
 	rig_test_cleanup

@@ -33,6 +33,7 @@ JSON
 others=()
 exec_local_cleanup() {
 	local rc=$?
+	set +e # (exit $rc) below must not end the trap
 	docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f -v >/dev/null
 	docker ps -aq --filter "label=devcontainer.local_folder=$TEST_TMP/two" |
 		xargs -r docker rm -f >/dev/null

@@ -42,6 +42,7 @@ project=
 fwd= agent_pid= decoy= lup=
 ssh_proxy_cleanup() {
 	local rc=$?
+	set +e # (exit $rc) below must not end the trap
 	[ -z "$fwd" ] || kill "$fwd" 2>/dev/null || true
 	# (the local target's up, made in the background: its project too)
 	if [ -n "$lup" ]; then

@@ -33,6 +33,7 @@ undo=
 # sync).
 sync_broker_exit() {
 	local rc=$?
+	set +e # (exit $rc) below must not end the trap
 	eval "$undo"
 	if [ "$rc" != 0 ]; then
 		sync_diagnostics

@@ -21,6 +21,7 @@ watcher= folder=
 # The exit trap: the watcher (its output when the test failed), then the rig.
 sync_watch_cleanup() {
 	local rc=$?
+	set +e # (exit $rc) below must not end the trap
 	[ -z "$watcher" ] || kill "$watcher" 2>/dev/null || true
 	[ "$rc" = 0 ] || cat "$TEST_TMP/w.err" "$TEST_TMP/w.jsonl" >&2 2>/dev/null || true
 	(exit "$rc")

@@ -155,8 +155,19 @@ static const struct validate_case validate_cases[] = {
 	    .text = "{\"image\": \"x\", \"forwardPorts\": [\"db:53/udp\"]}",
 	    .rc = -1,
 	    .cause = "devcontainer.json:1:33: \"forwardPorts\"[0]: expected a number "
-		     "or \"host:port\" string (no /PROTO: only TCP is forwarded), "
+		     "or \"host:port\" string (only TCP is forwarded), "
 		     "got \"db:53/udp\"" },
+	{ .name = "forward_port_with_tcp_says_write_it_without",
+	    .text = "{\"image\": \"x\", \"forwardPorts\": [\"3000/tcp\"]}",
+	    .rc = -1,
+	    .cause = "devcontainer.json:1:33: \"forwardPorts\"[0]: expected a number "
+		     "or \"host:port\" string (without /tcp: ports are forwarded over "
+		     "TCP), got \"3000/tcp\"" },
+	{ .name = "forward_port_with_a_slash_elsewhere_is_not_a_port",
+	    .text = "{\"image\": \"x\", \"forwardPorts\": [\"a/b:3\"]}",
+	    .rc = -1,
+	    .cause = "devcontainer.json:1:33: \"forwardPorts\"[0]: expected a number "
+		     "or \"host:port\" string, got \"a/b:3\"" },
 	{ .name = "nested_error_path",
 	    .text = "{\"build\": {\"dockerfile\": \"D\", \"args\": {\"A\": 1}}}",
 	    .rc = -1,

@@ -70,7 +70,9 @@ TEST(bad_specs_name_the_spec)
 TEST(protocol_suffix_tcp_taken_udp_refused)
 {
 	const char *bad[] = { "31406/udp", "8080:31406/udp", "db:53/UDP", "80/sctp",
-		"80/", "80/tcp/tcp", NULL };
+		NULL };
+	/* (not a protocol after the slash: a typo, said as such) */
+	const char *not_port[] = { "80/", "80/tcp/tcp", "abc/udp", "0x/udp", NULL };
 	struct forward_spec s;
 	char *cause;
 
@@ -86,6 +88,11 @@ TEST(protocol_suffix_tcp_taken_udp_refused)
 	for (int i = 0; bad[i] != NULL; i++) {
 		cause = parse_bad(bad[i]);
 		ASSERT_STR_CONTAINS(cause, "only TCP is forwarded");
+		free(cause);
+	}
+	for (int i = 0; not_port[i] != NULL; i++) {
+		cause = parse_bad(not_port[i]);
+		ASSERT_STR_CONTAINS(cause, "is not a port");
 		free(cause);
 	}
 	/* (a protocol is of the port, not of the local port) */
