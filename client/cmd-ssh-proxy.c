@@ -65,6 +65,32 @@ cmd_ssh_proxy_local_agent(char **cause)
 	return c;
 }
 
+/* What the proxy's reconnect (ssh_proxy_opts) works on: the remote target's
+ * connection, or the local agent's. */
+struct cmd_ssh_proxy_link {
+	struct remote *remote;
+	struct proto_conn *local;
+};
+
+/* The agent connection again (ssh_proxy_opts' reconnect): the remote's
+ * anew, through the broker (started anew if it is gone), or a new local
+ * agent. */
+static struct proto_conn *
+cmd_ssh_proxy_reconnect(void *arg, char **cause)
+{
+	struct cmd_ssh_proxy_link *l = arg;
+
+	if (l->remote != NULL) {
+		remote_reset(l->remote);
+		if (remote_connect(l->remote, cause) != 0)
+			return NULL;
+		return remote_conn(l->remote);
+	}
+	proto_conn_free(l->local);
+	l->local = cmd_ssh_proxy_local_agent(cause);
+	return l->local;
+}
+
 static int
 cmd_ssh_proxy_exec(int argc, char **argv)
 {
@@ -72,7 +98,8 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 	struct agent_cmd_args a;
 	struct ssh_proxy_opts o = { 0 };
 	struct ssh_proxy_pump *pump = NULL;
-	struct proto_conn *local = NULL, *c;
+	struct cmd_ssh_proxy_link link = { NULL, NULL };
+	struct proto_conn *c;
 	ssh_key key = NULL;
 	char *cause = NULL, *hint = NULL;
 	cJSON *host = NULL;
@@ -97,18 +124,22 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 		c = remote_conn(ct.remote);
 		o.folder = a.folder;
 		o.host = host = remote_host_json(ct.remote);
+		o.where = remote_host(ct.remote);
+		link.remote = ct.remote;
 		hint = remote_up_hint(ct.remote, a.config_file);
 	} else {
 		if (ct.local_folder == NULL) {
 			cause = xasprintf("%s: cannot resolve the folder", a.folder);
 			goto out;
 		}
-		if ((c = local = cmd_ssh_proxy_local_agent(&cause)) == NULL)
+		if ((c = link.local = cmd_ssh_proxy_local_agent(&cause)) == NULL)
 			goto out;
 		o.folder = ct.local_folder;
 		hint = agent_up_command("rdev", ct.local_folder, NULL);
 	}
 	o.hint = hint;
+	o.reconnect = cmd_ssh_proxy_reconnect;
+	o.reconnect_arg = &link;
 	if ((key = ssh_proxy_key_load(&cause)) == NULL)
 		goto out;
 	passed = fdpass ? ssh_proxy_fdpass(0, 1, &fd, &cause) : SSH_PROXY_FDPASS_INBAND;
@@ -131,7 +162,7 @@ out:
 	}
 	ssh_proxy_pump_free(pump);
 	ssh_key_free(key);
-	proto_conn_free(local);
+	proto_conn_free(link.local);
 	cJSON_Delete(host);
 	free(hint);
 	if (cause != NULL)

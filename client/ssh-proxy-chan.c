@@ -79,9 +79,16 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 {
 	struct ssh_proxy *p = pc->p;
 	cJSON *o, *argv;
+	char *cause = NULL;
 
 	if (pc->state != SSH_PROXY_CHAN_OPEN || pc->held)
 		return -1;
+	/* (the agent connection lost since the channel opened) */
+	if (ssh_proxy_link(p, &cause) != 0) {
+		ssh_proxy_chan_failed(pc, cause, SSH_PROXY_EXIT_FAILED);
+		free(cause);
+		return 0;
+	}
 	if (ssh_proxy_fwd_hold(pc, script, arg))
 		return 0;
 	o = ssh_proxy_workspace_op(p, "exec", &pc->exec_id);

@@ -121,6 +121,17 @@ ssh_proxy_fwd_relay_known(struct ssh_proxy *p)
 		ssh_proxy_fwd_failed(p, p->relay_error);
 }
 
+void
+ssh_proxy_fwd_lost(struct ssh_proxy *p)
+{
+	if (p->fwd == SSH_PROXY_FWD_NONE)
+		return;
+	/* (its connections' channels to ssh are closed with it) */
+	ssh_proxy_agent_free(p->agent);
+	p->agent = NULL;
+	p->fwd = SSH_PROXY_FWD_NONE;
+}
+
 int
 ssh_proxy_fwd_owns(const struct ssh_proxy *p, uint32_t channel)
 {

@@ -55,6 +55,10 @@ struct proto_frame;
 #define SSH_PROXY_EXIT_FAILED 125
 /* What a direct-tcpip channel carried by the broker holds per direction. */
 #define SSH_PROXY_TCP_BUFFER (1u << 20)
+/* How long a new channel waits for a lost agent connection to be made
+ * anew (ssh_proxy_link), and the longest pause between two tries. */
+#define SSH_PROXY_RELINK_MS 30000
+#define SSH_PROXY_RELINK_PAUSE_MAX_MS 8000
 #define SSH_PROXY_RELAY_PATH "/.rdev-relay" /* agent/relay-install.h */
 
 enum ssh_proxy_chan_state {
@@ -157,7 +161,12 @@ struct ssh_proxy {
 	int next_id;
 	uint32_t next_agent_ch;
 	short agent_events; /* what the agent's fd is watched for (0: not) */
+	int agent_fd;	    /* ... the fd watched (the connection's then) */
 	char *error;	    /* why the proxy must end, or NULL */
+	/* the agent connection broke (or the broker ended the session): why,
+	 * set by its fd's callback; the loop then ends what rode on it ... */
+	char *lost_why;
+	int lost; /* ... and no request goes out until ssh_proxy_link */
 	/* a direct-tcpip channel failed or was cut (said on stderr at once,
 	 * ssh_proxy_port_failed): the proxy exits non-zero at its end */
 	int port_failed;
@@ -186,6 +195,11 @@ void ssh_proxy_port_say(struct ssh_proxy_chan *pc, const char *why);
 void ssh_proxy_queue(struct ssh_proxy *p, cJSON *o);
 /* A request for op on the workspace (new), its id in *id. */
 cJSON *ssh_proxy_workspace_op(struct ssh_proxy *p, const char *op, int *id);
+/* Make sure the agent connection is there for a new channel: 0 at once
+ * while it is; once lost, a new one through o->reconnect, tried again with
+ * a growing pause for at most SSH_PROXY_RELINK_MS (blocking the loop
+ * meanwhile). -1 with *cause (new) when there is none. */
+int ssh_proxy_link(struct ssh_proxy *p, char **cause);
 /* An answer's "error" string, else fallback (borrowed from msg or the
  * caller). */
 const char *ssh_proxy_answer_error(const cJSON *msg, const char *fallback);
@@ -294,6 +308,9 @@ int ssh_proxy_fwd_hold(struct ssh_proxy_chan *pc, const char *script, const char
 void ssh_proxy_fwd_env(struct ssh_proxy_chan *pc);
 /* The relay is known to be there or not: go on. */
 void ssh_proxy_fwd_relay_known(struct ssh_proxy *p);
+/* The agent connection is lost: the agent socket's exec and its
+ * connections with it (a later auth-agent-req asks a new agent). */
+void ssh_proxy_fwd_lost(struct ssh_proxy *p);
 /* Whether agent channel channel is the agent socket's exec's. */
 int ssh_proxy_fwd_owns(const struct ssh_proxy *p, uint32_t channel);
 void ssh_proxy_fwd_frame(struct ssh_proxy *p, const struct proto_frame *f);

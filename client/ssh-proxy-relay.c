@@ -124,6 +124,7 @@ ssh_proxy_relay_on_message(ssh_session s, ssh_message m, void *arg)
 	struct ssh_proxy_chan *pc;
 	const char *host;
 	ssh_channel ch;
+	char *cause = NULL;
 	int port;
 
 	if (ssh_message_type(m) != SSH_REQUEST_CHANNEL_OPEN ||
@@ -135,6 +136,13 @@ ssh_proxy_relay_on_message(ssh_session s, ssh_message m, void *arg)
 	    port > 65535) {
 		log_warn("ssh-proxy: direct-tcpip to %s:%d refused",
 		    host != NULL ? host : "?", port);
+		return 1;
+	}
+	/* (the agent connection lost: made anew, else the open is refused;
+	 * with the reason on stderr: ssh shows it, the refusal has none) */
+	if (ssh_proxy_link(p, &cause) != 0) {
+		fprintf(stderr, "rdev: ssh-proxy: port %d: refused: %s\n", port, cause);
+		free(cause);
 		return 1;
 	}
 	if ((ch = ssh_message_channel_request_open_reply_accept(m)) == NULL)

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "clock.h"
 #include "error.h"
 #include "log.h"
 #include "proto-conn.h"
@@ -47,6 +49,11 @@ ssh_proxy_queue(struct ssh_proxy *p, cJSON *o)
 {
 	char *cause = NULL;
 
+	/* (lost: nothing goes out until a new one is made) */
+	if (p->lost || p->lost_why != NULL) {
+		cJSON_Delete(o);
+		return;
+	}
 	if (proto_conn_queue_json(p->c, PROTO_CONTROL, 0, o, &cause) != 0) {
 		log_warn("ssh-proxy: %s", cause);
 		free(cause);
@@ -129,18 +136,32 @@ ssh_proxy_frame(struct ssh_proxy *p, const struct proto_frame *f)
 	case PROTO_FATAL:
 		msg = proto_frame_json(f, NULL);
 		v = cJSON_GetObjectItemCaseSensitive(msg, "error");
-		free(p->error);
+		free(p->lost_why);
 		/* (the broker's, with "host", says who ended it already) */
 		if (cJSON_IsString(v) &&
 		    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(msg, "host")))
-			p->error = xstrdup(v->valuestring);
+			p->lost_why = xstrdup(v->valuestring);
 		else
-			p->error = xasprintf("the agent ended the session: %s",
+			p->lost_why = xasprintf("the agent ended the session: %s",
 			    cJSON_IsString(v) ? v->valuestring : "(no reason given)");
 		cJSON_Delete(msg);
 		return;
 	default: return;
 	}
+}
+
+/* Why the agent connection ended by itself, as rdev exec says it (new). */
+static char *
+ssh_proxy_ended_why(struct ssh_proxy *p)
+{
+	if (p->o->where == NULL)
+		return xstrdup("the local agent ended the connection");
+	/* (most often the broker is fine and lost its SSH session: a killed
+	 * sshd, a host gone; do not blame the broker alone) */
+	return xasprintf("%s: the connection ended (the SSH connection to the "
+			 "host was lost, or rdev-broker stopped: see `rdev-broker "
+			 "status`)",
+	    p->o->where);
 }
 
 static int
@@ -151,23 +172,122 @@ ssh_proxy_on_agent(socket_t fd, int revents, void *arg)
 	char *cause = NULL;
 	int rc;
 
+	/* (lost: the loop stops watching it after this pass) */
+	if (p->lost_why != NULL || p->lost || fd != proto_conn_fd(p->c))
+		return 0;
 	if ((revents & POLLOUT) && proto_conn_write_some(p->c, &cause) != 0)
 		goto broken;
 	if (revents & (POLLIN | POLLHUP | POLLERR)) {
 		rc = proto_conn_read_some(p->c, &cause);
-		while (p->error == NULL && proto_conn_next(p->c, &f, NULL) == 1)
+		while (p->lost_why == NULL && proto_conn_next(p->c, &f, NULL) == 1)
 			ssh_proxy_frame(p, &f);
 		if (rc < 0)
 			goto broken;
-		if (rc == 0 && p->error == NULL)
-			p->error = xstrdup("the agent closed the connection");
+		if (rc == 0 && p->lost_why == NULL)
+			p->lost_why = ssh_proxy_ended_why(p);
 	}
 	return 0;
 broken:
-	if (p->error == NULL)
-		p->error = cause;
-	else
-		free(cause);
+	if (p->lost_why == NULL) {
+		log_info("ssh-proxy: the agent connection: %s", cause);
+		p->lost_why = ssh_proxy_ended_why(p);
+	}
+	free(cause);
+	return 0;
+}
+
+/* The agent connection is lost (p->lost_why): what rode on it ends (the
+ * execs of session channels as sshd's end would, with why on their stderr
+ * and exit-signal HUP; the relay's direct-tcpip channels, agent
+ * forwarding), the SSH connection and the channels carried by the broker
+ * stay; new channels make a new connection (ssh_proxy_link). */
+static void
+ssh_proxy_lose(struct ssh_proxy *p)
+{
+	struct ssh_proxy_chan *pc;
+	const char *why = p->lost_why;
+
+	if (p->lost || why == NULL)
+		return;
+	p->lost = 1;
+	fprintf(stderr,
+	    "rdev: ssh-proxy: %s; its sessions are hung up, new ones "
+	    "connect again\n",
+	    why);
+	ssh_proxy_fwd_lost(p);
+	LIST_FOREACH(pc, &p->chans, entry) {
+		if (pc->tcp != NULL || pc->state >= SSH_PROXY_CHAN_EXITED)
+			continue;
+		/* (open ones not started yet: those waiting for the relay or
+		 * the agent socket end; the others start on the next link) */
+		if (pc->state == SSH_PROXY_CHAN_OPEN && pc->forward_port == 0 &&
+		    !pc->held)
+			continue;
+		pc->held = 0;
+		if (pc->forward_port > 0) {
+			ssh_proxy_port_say(pc, why);
+			pc->status = SSH_PROXY_EXIT_FAILED;
+		} else {
+			if (!pc->client_closed)
+				buf_appendf(pc->err,
+				    "rdev: ssh-proxy: %s; the command "
+				    "is hung up%s",
+				    why, pc->tty ? "\r\n" : "\n");
+			free(pc->signal);
+			pc->signal = xstrdup("HUP");
+		}
+		pc->agent_closed = 1;
+		pc->out_eof = 1;
+		ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_EXITED);
+	}
+	/* (a new agent is asked for the relay again) */
+	p->relay = SSH_PROXY_RELAY_UNKNOWN;
+	free(p->relay_error);
+	p->relay_error = NULL;
+}
+
+int
+ssh_proxy_link(struct ssh_proxy *p, char **cause)
+{
+	struct proto_conn *c;
+	char *err = NULL;
+	long long start = clock_now_ms(), pause = 250;
+
+	if (p->lost_why != NULL && !p->lost)
+		ssh_proxy_lose(p);
+	if (!p->lost)
+		return 0;
+	if (p->o->reconnect == NULL) {
+		*cause = xstrdup(p->lost_why);
+		return -1;
+	}
+	/* Not watched from here: the caller frees the old connection. */
+	if (p->agent_events != 0) {
+		ssh_event_remove_fd(p->ev, p->agent_fd);
+		p->agent_events = 0;
+	}
+	for (;;) {
+		if ((c = p->o->reconnect(p->o->reconnect_arg, &err)) != NULL)
+			break;
+		log_info("ssh-proxy: connecting again: %s", err);
+		if (clock_now_ms() - start + pause > SSH_PROXY_RELINK_MS) {
+			*cause = xasprintf("cannot reach the agent again (tried for "
+					   "%lld s): %s",
+			    (clock_now_ms() - start + 999) / 1000, err);
+			free(err);
+			return -1;
+		}
+		free(err);
+		err = NULL;
+		poll(NULL, 0, (int)pause);
+		if ((pause *= 2) > SSH_PROXY_RELINK_PAUSE_MAX_MS)
+			pause = SSH_PROXY_RELINK_PAUSE_MAX_MS;
+	}
+	p->c = c;
+	p->lost = 0;
+	free(p->lost_why);
+	p->lost_why = NULL;
+	fprintf(stderr, "rdev: ssh-proxy: connected to the agent again\n");
 	return 0;
 }
 
@@ -179,14 +299,19 @@ ssh_proxy_watch_agent(struct ssh_proxy *p)
 	short events = 0;
 	int fd = proto_conn_fd(p->c);
 
-	if (ssh_proxy_flow_room(p))
-		events |= POLLIN;
-	if (proto_conn_pending_out(p->c) > 0)
-		events |= POLLOUT;
-	if (events == p->agent_events)
+	if (p->lost_why != NULL || p->lost)
+		ssh_proxy_lose(p);
+	else {
+		if (ssh_proxy_flow_room(p))
+			events |= POLLIN;
+		if (proto_conn_pending_out(p->c) > 0)
+			events |= POLLOUT;
+	}
+	if (events == p->agent_events && (events == 0 || fd == p->agent_fd))
 		return;
 	if (p->agent_events != 0)
-		ssh_event_remove_fd(p->ev, fd);
+		ssh_event_remove_fd(p->ev, p->agent_fd);
+	p->agent_fd = fd;
 	if (events != 0 &&
 	    ssh_event_add_fd(p->ev, fd, events, ssh_proxy_on_agent, p) != SSH_OK)
 		fatal("ssh_event_add_fd");
@@ -204,11 +329,19 @@ ssh_proxy_on_auth_none(ssh_session s, const char *user, void *arg)
 static ssh_channel
 ssh_proxy_on_open_session(ssh_session s, void *arg)
 {
-	ssh_channel ch = ssh_channel_new(s);
+	struct ssh_proxy *p = arg;
+	ssh_channel ch;
+	char *cause = NULL;
 
-	if (ch == NULL)
+	/* (the agent connection lost: made anew, else the open is refused) */
+	if (ssh_proxy_link(p, &cause) != 0) {
+		fprintf(stderr, "rdev: ssh-proxy: a new session refused: %s\n", cause);
+		free(cause);
 		return NULL;
-	return ssh_proxy_chan_new(arg, ch)->ch;
+	}
+	if ((ch = ssh_channel_new(s)) == NULL)
+		return NULL;
+	return ssh_proxy_chan_new(p, ch)->ch;
 }
 
 /* Accept the client on fd and do the key exchange. 0, or -1 with *cause. */
@@ -319,13 +452,14 @@ out:
 	ssh_proxy_agent_free(p.agent);
 	if (p.ev != NULL) {
 		if (p.agent_events != 0)
-			ssh_event_remove_fd(p.ev, proto_conn_fd(c));
+			ssh_event_remove_fd(p.ev, p.agent_fd);
 		ssh_event_remove_session(p.ev, p.s);
 		ssh_event_free(p.ev);
 	}
 	ssh_disconnect(p.s);
 	ssh_free(p.s);
 	free(p.error);
+	free(p.lost_why);
 	free(p.relay_error);
 	return rc;
 }

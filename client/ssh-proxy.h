@@ -94,14 +94,25 @@ struct ssh_proxy_opts {
 	 * (a local target): direct-tcpip to the container's ports then goes
 	 * through the broker ("connect"), as rdev forward's connections */
 	const struct cJSON *host;
+	/* the agent connection was lost: make a new one (the broker started
+	 * anew if it is gone, a new agent asked for); from the call on the
+	 * old connection is the caller's to free. The new connection, after
+	 * its handshake (borrowed: the caller owns it), or NULL with *cause.
+	 * NULL: no reconnecting (channels are refused once it is lost). */
+	struct proto_conn *(*reconnect)(void *arg, char **cause);
+	void *reconnect_arg;
+	/* the host as messages name it ("buildbox"), or NULL: the local agent */
+	const char *where;
 };
 
 /* ssh-proxy.c. Serve one SSH client on fd (a socket: the pump's; libssh
  * closes it) with key (consumed, whatever the outcome),
  * mapping its session channels to execs on the agent connection c (after
- * its handshake; request ids from first_id up). Returns when the client
- * disconnects: 0, or -1 with *cause (the key exchange failed, the agent
- * went away). */
+ * its handshake; request ids from first_id up). A lost agent connection
+ * ends the channels riding it, not the SSH connection: the next new
+ * channel asks o->reconnect for another (docs/SSH-PROXY.md, "A lost
+ * agent"). Returns when the client disconnects: 0, or -1 with *cause (the
+ * key exchange failed, the session broke). */
 int ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
     const struct ssh_proxy_opts *o, char **cause);
 /* ssh-proxy-chan.c. Free ch, the callbacks cb (set on it) removed first. */

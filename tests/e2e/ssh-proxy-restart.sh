@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# ssh-proxy-restart.sh - `rdev ssh-proxy` keeps the SSH connection when its
+# link to the agent drops (docs/SSH-PROXY.md, "A lost agent"): with the host's
+# agents killed (pkill -KILL 'rdev-agent serve') and then the broker killed
+# (kill -9), a running `ssh -N -L` stays up and its new connections work (the
+# proxy connects again: a new agent, a new broker), a ControlMaster's new
+# sessions work, a session running on the lost link ends as sshd's end would
+# (exit-signal: ssh exits 255) with the reason on its stderr, and the broker's
+# end is told as rdev exec tells it. Real OpenSSH client, real rig host.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+rig_remote_host spr
+export HOME=$TEST_TMP/home
+mkdir -p "$HOME"
+fwd= master=
+ssh_proxy_restart_cleanup() {
+	local rc=$?
+	for p in $fwd $master; do kill "$p" 2>/dev/null || true; done
+	(exit $rc)
+	rig_remote_cleanup ws
+}
+trap ssh_proxy_restart_cleanup EXIT
+on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
+	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false}' > ~/ws/.devcontainer.json"
+rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
+rdev ssh-config "$name:~/ws" --write >/dev/null 2>&1
+sshp() { ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes "$@"; }
+
+# busybox httpd on the container's 127.0.0.1 (the relay) and 0.0.0.0 (direct).
+cid=$(jq -r .containerId "$TEST_TMP/up.out")
+docker cp /bin/busybox "$cid:/bin/busybox"
+docker exec "$cid" sh -c "mkdir -p /www && echo from-ws > /www/x &&
+	busybox httpd -p 127.0.0.1:8301 -h /www && busybox httpd -p 0.0.0.0:8303 -h /www"
+base=$(rig_ports 2)
+sshp -N -o ExitOnForwardFailure=yes -L "$base:localhost:8301" -L "$((base + 1)):localhost:8303" \
+	rdev-ws 2>"$TEST_TMP/L.err" &
+fwd=$!
+eventually "ssh -L listens" bash -c "exec 3<>/dev/tcp/127.0.0.1/$base"
+# A ControlMaster (as VS Code's and many users' configs keep one).
+sshp -N -o ControlMaster=yes -o ControlPath="$TEST_TMP/cm" rdev-ws 2>"$TEST_TMP/cm.err" &
+master=$!
+eventually "the ControlMaster listens" test -S "$TEST_TMP/cm"
+cms() { sshp -o ControlMaster=no -o ControlPath="$TEST_TMP/cm" rdev-ws "$@"; }
+check_eq "ssh -L works" "$(curl -sf "http://127.0.0.1:$base/x")" from-ws
+check_eq "a session through the ControlMaster works" "$(cms echo cm-ok)" cm-ok
+# A session running on the link that is lost below.
+sshp rdev-ws 'echo started; sleep 60' >"$TEST_TMP/run.out" 2>"$TEST_TMP/run.err" &
+run=$!
+eventually "the long session runs" grep -q started "$TEST_TMP/run.out"
+
+# --- the host's agents killed ------------------------------------------------------
+on_host "pkill -KILL -u \$(id -u) -f 'rdev-agent serve'"
+st=0
+wait "$run" || st=$?
+check_eq "the session on the lost link ends: 255 (exit-signal, as sshd's end)" "$st" 255
+check "... with the reason on its stderr ($(tr '\n' ' ' <"$TEST_TMP/run.err"))" \
+	grep -q '^rdev: ssh-proxy: .*the command is hung up' "$TEST_TMP/run.err"
+check "the ssh -L connection stays up" pid_alive "$fwd"
+check "the ControlMaster stays up" pid_alive "$master"
+check_eq "ssh -L: a new connection works (relay)" "$(curl -sf "http://127.0.0.1:$base/x")" from-ws
+check_eq "ssh -L: a new connection works (direct)" "$(curl -sf "http://127.0.0.1:$((base + 1))/x")" from-ws
+check_eq "a new ControlMaster session works (a new agent)" "$(cms echo again)" again
+
+# --- the broker killed -------------------------------------------------------------
+bpid=$(broker status --json | jq -r .pid)
+kill -KILL "$bpid"
+eventually "the broker is gone" pid_gone "$bpid"
+proxy_told() { grep -q 'the connection ended (the SSH connection to the host was lost, or rdev-broker stopped' "$TEST_TMP/cm.err"; }
+eventually "the proxy says the connection ended as rdev exec does ($(tr '\n' ' ' <"$TEST_TMP/cm.err"))" proxy_told
+check "not 'the agent closed the connection'" bash -c "! grep -q 'the agent closed the connection' '$TEST_TMP/cm.err'"
+check_eq "a new ControlMaster session works (a new broker)" "$(cms echo after-broker)" after-broker
+check_eq "ssh -L: a new connection works after the broker's end" \
+	"$(curl -sf "http://127.0.0.1:$base/x")" from-ws
+check "the ssh -L connection stays up" pid_alive "$fwd"
+check "the ControlMaster stays up" pid_alive "$master"
+finish
