@@ -101,7 +101,7 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 	struct cmd_ssh_proxy_link link = { NULL, NULL };
 	struct proto_conn *c;
 	ssh_key key = NULL;
-	char *cause = NULL, *hint = NULL;
+	char *cause = NULL, *hint = NULL, *note = NULL;
 	cJSON *host = NULL;
 	enum ssh_proxy_fdpass_outcome passed;
 	int rc, fd = -1, keep = -1, fdpass;
@@ -140,8 +140,11 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 	o.hint = hint;
 	o.reconnect = cmd_ssh_proxy_reconnect;
 	o.reconnect_arg = &link;
-	if ((key = ssh_proxy_key_load(&cause)) == NULL)
+	if ((key = ssh_proxy_key_load(&note, &cause)) == NULL)
 		goto out;
+	/* (before the pass: ssh shows this stderr, then refuses the key) */
+	if (note != NULL)
+		fprintf(stderr, "rdev: ssh-proxy: %s\n", note);
 	passed = fdpass ? ssh_proxy_fdpass(0, 1, &fd, &cause) : SSH_PROXY_FDPASS_INBAND;
 	if (passed == SSH_PROXY_FDPASS_PARENT)
 		_exit(0);
@@ -165,6 +168,7 @@ out:
 	proto_conn_free(link.local);
 	cJSON_Delete(host);
 	free(hint);
+	free(note);
 	if (cause != NULL)
 		fprintf(stderr, "rdev: ssh-proxy: %s\n", cause);
 	free(cause);

@@ -329,7 +329,8 @@ ssh_proxy_chan_failed(struct ssh_proxy_chan *pc, const char *why, int status)
 	if (pc->forward_port > 0)
 		ssh_proxy_port_failed(pc, why);
 	else
-		buf_appendf(pc->err, "rdev: exec: %s%s", why, pc->tty ? "\r\n" : "\n");
+		buf_appendf(
+		    pc->err, "rdev: ssh-proxy: %s%s", why, pc->tty ? "\r\n" : "\n");
 	pc->status = status;
 	pc->agent_closed = 1;
 	ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_EXITED);
@@ -396,7 +397,7 @@ ssh_proxy_chan_exited(struct ssh_proxy_chan *pc, const struct proto_frame *f)
 		if (cJSON_IsString(v) && pc->forward_port > 0)
 			ssh_proxy_port_failed(pc, v->valuestring);
 		else if (cJSON_IsString(v) && !pc->client_closed)
-			buf_appendf(pc->err, "rdev: exec: %s%s", v->valuestring,
+			buf_appendf(pc->err, "rdev: ssh-proxy: %s%s", v->valuestring,
 			    pc->tty ? "\r\n" : "\n");
 		cJSON_Delete(msg);
 	}

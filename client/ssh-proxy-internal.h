@@ -222,8 +222,8 @@ int ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const ch
 struct ssh_proxy_chan *ssh_proxy_chan_by_agent(
     struct ssh_proxy *p, uint32_t channel, int *stream);
 /* pc's exec could not be run or broke: why on its stderr, as rdev exec
- * says it on its own (a direct-tcpip channel's on the proxy's stderr,
- * ssh_proxy_port_failed), and status. */
+ * says it on its own ("rdev: ssh-proxy: WHY") (a direct-tcpip channel's on the proxy's
+ * stderr, ssh_proxy_port_failed), and status. */
 void ssh_proxy_chan_failed(struct ssh_proxy_chan *pc, const char *why, int status);
 /* The answer msg with id id to a channel's exec request: 1, else 0 (not
  * one of them). */

@@ -62,17 +62,65 @@ out:
 	return rc;
 }
 
+/* The known_hosts line of key (new), or NULL with *cause. */
+static char *
+ssh_proxy_key_line(ssh_key key, char **cause)
+{
+	char *b64 = NULL, *line;
+
+	if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK) {
+		error_set(cause, "cannot export the proxy's public key");
+		return NULL;
+	}
+	line = xasprintf("%s %s %s\n", SSH_PROXY_HOST_KEY_ALIAS,
+	    ssh_key_type_to_char(ssh_key_type(key)), b64);
+	ssh_string_free_char(b64);
+	return line;
+}
+
+/* The note for ssh_proxy_key_load when dir/known_hosts (what ssh-config
+ * pinned) exists and does not hold key's line: new, or NULL. */
+static char *
+ssh_proxy_key_stale(const char *dir, const char *path, ssh_key key)
+{
+	char *kh = xasprintf("%s/known_hosts", dir), *line, *note = NULL;
+	char *err = NULL, buf[4096];
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(kh, "r")) == NULL) {
+		free(kh);
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((line = ssh_proxy_key_line(key, &err)) != NULL && strstr(buf, line) == NULL)
+		note =
+		    xasprintf("the proxy's host key was made anew (%s: the old one is "
+			      "gone), so ssh refuses it as a changed key (\"REMOTE "
+			      "HOST IDENTIFICATION HAS CHANGED\"): run `rdev ssh-config "
+			      "--write` again (or `rdev ssh-config TARGET` for a block "
+			      "kept elsewhere) to pin the new one in %s",
+			path, kh);
+	free(err);
+	free(line);
+	free(kh);
+	return note;
+}
+
 ssh_key
-ssh_proxy_key_load(char **cause)
+ssh_proxy_key_load(char **note, char **cause)
 {
 	ssh_key key = NULL;
 	struct stat st;
 	char *dir, *path;
 
+	if (note != NULL)
+		*note = NULL;
 	if ((dir = ssh_proxy_key_dir(cause)) == NULL)
 		return NULL;
 	path = xasprintf("%s/host_key", dir);
-	free(dir);
 	if (stat(path, &st) != 0 && ssh_proxy_key_make(path, cause) != 0)
 		goto out;
 	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
@@ -83,8 +131,12 @@ ssh_proxy_key_load(char **cause)
 	if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != SSH_OK) {
 		error_set(cause, "%s: cannot read the key", path);
 		key = NULL;
+		goto out;
 	}
+	if (note != NULL)
+		*note = ssh_proxy_key_stale(dir, path, key);
 out:
+	free(dir);
 	free(path);
 	return key;
 }
@@ -93,28 +145,24 @@ char *
 ssh_proxy_key_known_hosts(char **cause)
 {
 	ssh_key key;
-	char *dir, *path = NULL, *b64 = NULL, *line;
+	char *dir, *path = NULL, *line;
 
-	if ((key = ssh_proxy_key_load(cause)) == NULL)
+	if ((key = ssh_proxy_key_load(NULL, cause)) == NULL)
 		return NULL;
 	if ((dir = ssh_proxy_key_dir(cause)) == NULL)
 		goto out;
-	if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK) {
-		error_set(cause, "cannot export the proxy's public key");
+	if ((line = ssh_proxy_key_line(key, cause)) == NULL) {
 		free(dir);
 		goto out;
 	}
 	path = xasprintf("%s/known_hosts", dir);
 	free(dir);
-	line = xasprintf("%s %s %s\n", SSH_PROXY_HOST_KEY_ALIAS,
-	    ssh_key_type_to_char(ssh_key_type(key)), b64);
 	if (atomic_file_write(path, line, strlen(line), 0600, cause) != 0) {
 		free(path);
 		path = NULL;
 	}
 	free(line);
 out:
-	ssh_string_free_char(b64);
 	ssh_key_free(key);
 	return path;
 }

@@ -25,8 +25,12 @@ struct proto_conn;
 
 /* ssh-proxy-key.c. The user's proxy host key (an Ed25519 key in
  * STATE/ssh-proxy/host_key, mode 0600, folder 0700), made on first use;
- * two proxies starting at once agree on one. NULL with *cause. */
-ssh_key ssh_proxy_key_load(char **cause);
+ * two proxies starting at once agree on one. NULL with *cause. With note
+ * not NULL: *note is a message for the user (new, the caller frees) when
+ * the key ssh-config pinned (STATE/ssh-proxy/known_hosts) is another one
+ * (the key file was deleted and made anew: ssh refuses it as a changed
+ * key), else NULL. */
+ssh_key ssh_proxy_key_load(char **note, char **cause);
 /* Write STATE/ssh-proxy/known_hosts (the key's line under
  * SSH_PROXY_HOST_KEY_ALIAS), making the key if needed; its path (new), or
  * NULL with *cause. */

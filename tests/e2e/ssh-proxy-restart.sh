@@ -6,7 +6,10 @@
 # proxy connects again: a new agent, a new broker), a ControlMaster's new
 # sessions work, a session running on the lost link ends as sshd's end would
 # (exit-signal: ssh exits 255) with the reason on its stderr, and the broker's
-# end is told as rdev exec tells it. Real OpenSSH client, real rig host.
+# end is told as rdev exec tells it. The proxy's errors say `rdev:
+# ssh-proxy:` (no container, a devcontainer.json that does not parse, the
+# container stopped under a session), and a host key made anew says so and
+# what to run. Real OpenSSH client, real rig host.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -22,7 +25,8 @@ ssh_proxy_restart_cleanup() {
 }
 trap ssh_proxy_restart_cleanup EXIT
 on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
-	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false}' > ~/ws/.devcontainer.json"
+	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false}' > ~/ws/.devcontainer.json &&
+	mkdir -p ~/nows ~/bad && cp ~/ws/.devcontainer.json ~/nows/ && echo '{\"image\": ' > ~/bad/.devcontainer.json"
 rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
 rdev ssh-config "$name:~/ws" --write >/dev/null 2>&1
@@ -75,4 +79,36 @@ check_eq "ssh -L: a new connection works after the broker's end" \
 	"$(curl -sf "http://127.0.0.1:$base/x")" from-ws
 check "the ssh -L connection stays up" pid_alive "$fwd"
 check "the ControlMaster stays up" pid_alive "$master"
+
+# --- the proxy's errors are its own ------------------------------------------------
+rdev ssh-config "$name:~/nows" --write >/dev/null 2>&1
+rdev ssh-config "$name:~/bad" --write >/dev/null 2>&1
+st=0
+sshp rdev-nows true 2>"$TEST_TMP/nows.err" || st=$?
+check_eq "no container: 125" "$st" 125
+check "... told as the proxy's ($(tr '\n' ' ' <"$TEST_TMP/nows.err"))" \
+	grep -q '^rdev: ssh-proxy: no dev container for' "$TEST_TMP/nows.err"
+sshp rdev-bad true 2>"$TEST_TMP/bad.err" || true
+check "a devcontainer.json that does not parse: told as the proxy's ($(tr '\n' ' ' <"$TEST_TMP/bad.err"))" \
+	grep -q '^rdev: ssh-proxy: .*devcontainer.json' "$TEST_TMP/bad.err"
+
+# --- the host key made anew ---------------------------------------------------------
+rm "$RDEV_STATE_DIR/ssh-proxy/host_key"
+st=0
+sshp -o ControlPath=none rdev-ws true 2>"$TEST_TMP/key.err" || st=$?
+check_eq "a re-made host key is refused by ssh" "$st" 255
+check "... and the proxy says it was made anew and what to run ($(tr '\n' ' ' <"$TEST_TMP/key.err"))" \
+	grep -q "^rdev: ssh-proxy: the proxy's host key was made anew ($RDEV_STATE_DIR/ssh-proxy/host_key.*run \`rdev ssh-config --write\` again" "$TEST_TMP/key.err"
+rdev ssh-config "$name:~/ws" --write >/dev/null 2>&1
+check_eq "after ssh-config --write ssh takes it" "$(sshp -o ControlPath=none rdev-ws echo pinned 2>"$TEST_TMP/key2.err")" pinned
+check "... and the proxy says nothing more" test ! -s "$TEST_TMP/key2.err"
+
+# --- the container stopped under a session ------------------------------------------
+sshp -o ControlPath=none rdev-ws 'echo started; sleep 60' >"$TEST_TMP/stop.out" 2>"$TEST_TMP/stop.err" &
+run=$!
+eventually "the session runs" grep -q started "$TEST_TMP/stop.out"
+docker stop -t 1 "$cid" >/dev/null
+wait "$run" || true
+check "the container stopped: told as the proxy's ($(tr '\n' ' ' <"$TEST_TMP/stop.err"))" \
+	grep -q "^rdev: ssh-proxy: the container's relay ended the exec" "$TEST_TMP/stop.err"
 finish
