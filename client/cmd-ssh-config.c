@@ -30,20 +30,20 @@
 #define CMD_SSH_CONFIG_MAX (1u << 20)
 #define CMD_SSH_CONFIG_LABELS 16 /* --id-label's most */
 
-/* The Host block. target (and source, NULL when none: HOST: SOURCE, @POOL
- * SOURCE): as the proxy must be given them (a local folder absolute: the
- * proxy runs in whatever folder ssh does); labels: the n --id-label values
- * to pass on. New string, or NULL with *cause. */
+/* The Host block's ProxyCommand (%-escaped). target (and source, NULL when
+ * none: HOST: SOURCE, @POOL SOURCE): as the proxy must be given them (a
+ * local folder absolute: the proxy runs in whatever folder ssh does);
+ * labels: the n --id-label values to pass on. New string, or NULL with
+ * *cause. */
 static char *
-cmd_ssh_config_block(const char *alias, const char *target, const char *source,
-    const char *config_file, const char *const *labels, size_t n_labels, char **cause)
+cmd_ssh_config_proxy(const char *target, const char *source, const char *config_file,
+    const char *const *labels, size_t n_labels, char **cause)
 {
-	char exe[PATH_MAX], *known, *cmd, *proxy, *kh;
+	char exe[PATH_MAX], *cmd, *proxy;
 	const char *argv[8 + 2 * CMD_SSH_CONFIG_LABELS] = { exe, "ssh-proxy", target,
 		source };
 	int next = source != NULL ? 4 : 3;
 	ssize_t n;
-	char *block;
 
 	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0) {
 		error_set_errno(cause, errno, "/proc/self/exe");
@@ -75,10 +75,21 @@ cmd_ssh_config_block(const char *alias, const char *target, const char *source,
 			free(q);
 			return NULL;
 		}
-	if ((known = ssh_proxy_key_known_hosts(cause)) == NULL)
-		return NULL;
 	cmd = shell_quote_argv(argv, SHELL_QUOTE_NEEDED);
 	proxy = ssh_config_text_escape(cmd);
+	free(cmd);
+	return proxy;
+}
+
+/* The Host block of alias running proxy (cmd_ssh_config_proxy's). New
+ * string, or NULL with *cause. */
+static char *
+cmd_ssh_config_block(const char *alias, const char *proxy, char **cause)
+{
+	char *known, *kh, *block;
+
+	if ((known = ssh_proxy_key_known_hosts(cause)) == NULL)
+		return NULL;
 	kh = ssh_config_text_escape(known);
 	block = xasprintf("Host %s\n"
 			  "    ProxyCommand %s\n"
@@ -89,8 +100,6 @@ cmd_ssh_config_block(const char *alias, const char *target, const char *source,
 			  "    CheckHostIP no\n"
 			  "    Ciphers %s\n",
 	    alias, proxy, SSH_PROXY_HOST_KEY_ALIAS, kh, RDEV_SSH_CIPHERS);
-	free(cmd);
-	free(proxy);
 	free(kh);
 	free(known);
 	return block;
@@ -113,19 +122,30 @@ cmd_ssh_config_read(const char *path, char **cause)
 
 /* --write: block into ~/.ssh/rdev.config (replacing alias's), and with yes
  * an Include of it at the top of ~/.ssh/config. 0, or -1 with *cause. */
-static int
-cmd_ssh_config_write(const char *alias, const char *block, int yes, char **cause)
+/* ~/.ssh: new string, or NULL with *cause. */
+static char *
+cmd_ssh_config_dir(char **cause)
 {
 	const char *home = getenv("HOME");
 	struct passwd *pw;
-	char *dir, *path, *old, *text;
-	int rc = -1;
 
 	if ((home == NULL || *home == '\0') && (pw = getpwuid(getuid())) != NULL)
 		home = pw->pw_dir;
-	if (home == NULL)
-		return error_set(cause, "no home directory ($HOME)");
-	dir = xasprintf("%s/.ssh", home);
+	if (home == NULL) {
+		error_set(cause, "no home directory ($HOME)");
+		return NULL;
+	}
+	return xasprintf("%s/.ssh", home);
+}
+
+static int
+cmd_ssh_config_write(const char *alias, const char *block, int yes, char **cause)
+{
+	char *dir, *path, *old, *text;
+	int rc = -1;
+
+	if ((dir = cmd_ssh_config_dir(cause)) == NULL)
+		return -1;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		error_set_errno(cause, errno, "%s", dir);
 		free(dir);
@@ -171,6 +191,61 @@ out:
 	return rc;
 }
 
+/* Keep aliases apart (docs/SSH-PROXY.md, "Aliases"): when ~/.ssh/rdev.config
+ * has a block of *alias that runs another workspace's proxy, a default
+ * alias (dflt) gets ssh_config_text_hash(the proxy's words) after it,
+ * said on stderr; a --host-alias (or a default still taken) to be written
+ * is refused without force, and with it the replacement is said. 0 (*alias may be
+ * replaced), or -1 with *cause. */
+static int
+cmd_ssh_config_pick(
+    char **alias, int dflt, const char *proxy, int write, int force, char **cause)
+{
+	char *dir, *path = NULL, *text = NULL, *other = NULL, *h, *next;
+	const char *id = strstr(proxy, " ssh-proxy ");
+	int rc = -1;
+
+	if ((dir = cmd_ssh_config_dir(cause)) == NULL)
+		return -1;
+	path = xasprintf("%s/%s", dir, CMD_SSH_CONFIG_FILE);
+	if ((text = cmd_ssh_config_read(path, cause)) == NULL)
+		goto out;
+	other = ssh_config_text_proxy(text, *alias);
+	if (other != NULL && !ssh_config_text_same_proxy(other, proxy) && dflt) {
+		h = ssh_config_text_hash(id != NULL ? id : proxy);
+		next = xasprintf("%s-%s", *alias, h);
+		free(h);
+		fprintf(stderr,
+		    "rdev: ssh-config: Host %s in %s reaches another workspace (%s): "
+		    "this one is Host %s\n",
+		    *alias, path, other, next);
+		free(*alias);
+		*alias = next;
+		free(other);
+		other = ssh_config_text_proxy(text, *alias);
+	}
+	if (other != NULL && !ssh_config_text_same_proxy(other, proxy) && write) {
+		if (!force) {
+			error_set(cause,
+			    "Host %s in %s reaches another workspace (ProxyCommand %s): "
+			    "give another --host-alias, or --force to replace it",
+			    *alias, path, other);
+			goto out;
+		}
+		fprintf(stderr,
+		    "rdev: ssh-config: Host %s in %s reached another workspace "
+		    "(ProxyCommand %s): replaced (--force)\n",
+		    *alias, path, other);
+	}
+	rc = 0;
+out:
+	free(other);
+	free(text);
+	free(path);
+	free(dir);
+	return rc;
+}
+
 static int
 cmd_ssh_config_exec(int argc, char **argv)
 {
@@ -181,8 +256,9 @@ cmd_ssh_config_exec(int argc, char **argv)
 	struct target t = { 0 };
 	struct source src = { 0 };
 	char *cause = NULL, *folder = NULL, *alias = NULL, *block = NULL;
-	char *config_abs = NULL;
-	int write = 0, yes = 0, rc = CMD_EXIT_FAILURE, i;
+	char *config_abs = NULL, *proxy = NULL;
+	const char *id;
+	int write = 0, yes = 0, force = 0, rc = CMD_EXIT_FAILURE, i;
 
 	for (i = 1; i < argc; i++) {
 		if (agent_cmd_option(argc, argv, &i, "--host-alias", &v) > 0)
@@ -205,6 +281,8 @@ cmd_ssh_config_exec(int argc, char **argv)
 			write = 1;
 		else if (strcmp(argv[i], "--yes") == 0)
 			yes = 1;
+		else if (strcmp(argv[i], "--force") == 0)
+			force = 1;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(&client_program, &cmd_ssh_config_entry,
 			    "unknown option %s", argv[i]);
@@ -259,6 +337,13 @@ cmd_ssh_config_exec(int argc, char **argv)
 		}
 		config_file = config_abs;
 	}
+	proxy = cmd_ssh_config_proxy(target_is_remote(target) ? target : folder, source,
+	    config_file, labels, n_labels, &cause);
+	if (proxy == NULL)
+		goto out;
+	/* (what names the workspace: the proxy's words from ssh-proxy on) */
+	if ((id = strstr(proxy, " ssh-proxy ")) == NULL)
+		id = proxy;
 	if (alias_arg != NULL)
 		alias = xstrdup(alias_arg);
 	else if (source != NULL) {
@@ -266,13 +351,14 @@ cmd_ssh_config_exec(int argc, char **argv)
 		 * ".git") */
 		char *base = xstrndup(src.name, strlen(src.name) - 13);
 
-		alias = ssh_config_text_alias(base);
+		alias = ssh_config_text_alias(base, id);
 		free(base);
 	} else
-		alias = ssh_config_text_alias(folder);
-	block = cmd_ssh_config_block(alias, target_is_remote(target) ? target : folder,
-	    source, config_file, labels, n_labels, &cause);
-	if (block == NULL)
+		alias = ssh_config_text_alias(folder, id);
+	if (cmd_ssh_config_pick(&alias, alias_arg == NULL, proxy, write, force, &cause) !=
+	    0)
+		goto out;
+	if ((block = cmd_ssh_config_block(alias, proxy, &cause)) == NULL)
 		goto out;
 	if (write && cmd_ssh_config_write(alias, block, yes, &cause) != 0)
 		goto out;
@@ -285,6 +371,7 @@ out:
 	free(folder);
 	free(alias);
 	free(block);
+	free(proxy);
 	free(config_abs);
 	target_clear(&t);
 	source_clear(&src);
@@ -293,10 +380,12 @@ out:
 
 const struct cmd_entry cmd_ssh_config_entry = { "ssh-config",
 	"TARGET [SOURCE] [--host-alias NAME] [--config FILE] [--id-label NAME=VALUE]... "
-	"[--write [--yes]]",
+	"[--write [--yes]] [--force]",
 	"print an ssh_config Host block that reaches the dev container",
 	"Prints an OpenSSH Host block (alias rdev-<folder name>, or\n"
-	"--host-alias NAME) whose ProxyCommand is `rdev ssh-proxy TARGET`, so\n"
+	"--host-alias NAME; a hash after the default when the name had to be\n"
+	"changed or another workspace's block in ~/.ssh/rdev.config has it)\n"
+	"whose ProxyCommand is `rdev ssh-proxy TARGET`, so\n"
 	"that `ssh NAME`, scp-less tools and editors reach the dev container.\n"
 	"The proxy's host key is pinned (HostKeyAlias " SSH_PROXY_HOST_KEY_ALIAS ",\n"
 	"and a known_hosts file rdev writes): no prompt, and a changed key is\n"
@@ -312,5 +401,7 @@ const struct cmd_entry cmd_ssh_config_entry = { "ssh-config",
 	"                  an earlier one of the same name)\n"
 	"  --yes           with --write: add `Include rdev.config` at the top of\n"
 	"                  ~/.ssh/config when it lacks it (without: say so)\n"
+	"  --force         replace a block of that name in ~/.ssh/rdev.config\n"
+	"                  that reaches another workspace (without: refused)\n"
 	"\n" CLIENT_TARGET_HELP,
 	cmd_ssh_config_exec };

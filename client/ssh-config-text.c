@@ -3,6 +3,8 @@
 #include "ssh-config-text.h"
 
 #include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,13 +26,27 @@ ssh_config_text_escape(const char *s)
 	return out;
 }
 
-/* The default alias: rdev-<the workspace folder's basename>, made of what
- * ssh_config takes in a Host pattern. New string. */
 char *
-ssh_config_text_alias(const char *folder)
+ssh_config_text_hash(const char *id)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *id != '\0'; id++) {
+		h ^= (unsigned char)*id;
+		h *= 16777619u;
+	}
+	return xasprintf("%06x", (unsigned)(h & 0xffffff));
+}
+
+/* The default alias: rdev-<the workspace folder's basename>, made of what
+ * ssh_config takes in a Host pattern, a hash of id after it when something
+ * had to be replaced. New string. */
+char *
+ssh_config_text_alias(const char *folder, const char *id)
 {
 	size_t end = strlen(folder), start;
-	char *alias, *p;
+	char *alias, *p, *h, *out;
+	int replaced = 0;
 
 	while (end > 1 && folder[end - 1] == '/')
 		end--;
@@ -38,9 +54,17 @@ ssh_config_text_alias(const char *folder)
 		;
 	alias = xasprintf("rdev-%.*s", (int)(end - start), folder + start);
 	for (p = alias + 5; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && strchr("-_.", *p) == NULL)
+		if (!isalnum((unsigned char)*p) && strchr("-_.", *p) == NULL) {
 			*p = '_';
-	return alias;
+			replaced = 1;
+		}
+	if (!replaced)
+		return alias;
+	h = ssh_config_text_hash(id);
+	out = xasprintf("%s-%s", alias, h);
+	free(h);
+	free(alias);
+	return out;
 }
 
 /* Does line (up to its newline) start a block: "Host ..." or "Match ..."?
@@ -106,4 +130,41 @@ ssh_config_text_includes(const char *text, const char *name)
 			return 1;
 	}
 	return 0;
+}
+
+char *
+ssh_config_text_proxy(const char *text, const char *alias)
+{
+	const char *line, *end, *p;
+	int in = 0;
+
+	for (line = text; *line != '\0'; line = *end != '\0' ? end + 1 : end) {
+		if ((end = strchr(line, '\n')) == NULL)
+			end = line + strlen(line);
+		if (ssh_config_text_block_start(line, NULL))
+			in = ssh_config_text_block_start(line, alias);
+		if (!in)
+			continue;
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (strncasecmp(p, "proxycommand", 12) != 0 ||
+		    (p[12] != ' ' && p[12] != '\t'))
+			continue;
+		for (p += 12; *p == ' ' || *p == '\t'; p++)
+			;
+		while (end > p && (end[-1] == '\r' || end[-1] == ' '))
+			end--;
+		return xstrndup(p, (size_t)(end - p));
+	}
+	return NULL;
+}
+
+int
+ssh_config_text_same_proxy(const char *a, const char *b)
+{
+	const char *ta = strstr(a, " ssh-proxy "), *tb = strstr(b, " ssh-proxy ");
+
+	if (ta == NULL || tb == NULL)
+		return strcmp(a, b) == 0;
+	return strcmp(ta, tb) == 0;
 }

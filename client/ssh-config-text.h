@@ -9,8 +9,19 @@
  * UserKnownHostsFile. */
 char *ssh_config_text_escape(const char *s);
 /* The default Host name for a workspace folder: rdev-<its basename>, with
- * what a Host pattern would read otherwise (*, ?, !, spaces...) as _. */
-char *ssh_config_text_alias(const char *folder);
+ * what a Host pattern would read otherwise (*, ?, !, spaces, non-ASCII
+ * bytes...) as _; when any was replaced, "-" and ssh_config_text_hash(id)
+ * after it (so `~/wé` and `~/wü`, `~/my ws` and `~/my_ws` differ). id: what
+ * names the workspace (the proxy's command from its ssh-proxy on). */
+char *ssh_config_text_alias(const char *folder, const char *id);
+/* Six hex digits of a hash of id (FNV-1a): an alias's suffix. */
+char *ssh_config_text_hash(const char *id);
+/* The ProxyCommand of text's `Host alias` block (up to its line's end), or
+ * NULL when text has no such block or it none. */
+char *ssh_config_text_proxy(const char *text, const char *alias);
+/* Whether two ProxyCommands run the same `ssh-proxy ...` (whatever the
+ * rdev program's path): the same workspace. */
+int ssh_config_text_same_proxy(const char *a, const char *b);
 /* old (a config file's text) without the block of `Host alias` (its line
  * to the next Host or Match line), then block after a newline if needed. */
 char *ssh_config_text_replace(const char *old, const char *alias, const char *block);

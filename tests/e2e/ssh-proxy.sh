@@ -3,7 +3,8 @@
 # client: the Host block (ProxyCommand with rdev's absolute path, the proxy's
 # key pinned: no prompt under BatchMode, a changed key refused), --write
 # (~/.ssh/rdev.config, a block replaced not repeated, the Include only with
-# --yes and only once); `ssh ALIAS CMD` on a rig host's workspace: exit
+# --yes and only once; aliases kept apart: a hash for names that sanitise
+# alike or whose block another workspace has, --force to replace that); `ssh ALIAS CMD` on a rig host's workspace: exit
 # statuses, stdout and stderr apart, a few MB of binary stdin byte-exact,
 # remoteUser, workspace folder, remoteEnv, LANG sent by the client, a command
 # killed by a signal (exit-signal), no container (125 and the hint); a shell through a real
@@ -125,6 +126,31 @@ rdev ssh-config "$name:~/ws" --write --yes >/dev/null 2>&1
 check_eq "--write --yes: the Include at the top of ~/.ssh/config, once" \
 	"$(head -1 "$HOME/.ssh/config")/$(grep -c Include "$HOME/.ssh/config")" "Include rdev.config/1"
 check "--write --yes keeps the rest of ~/.ssh/config" grep -qx 'Host other' "$HOME/.ssh/config"
+# Aliases apart: names that sanitise alike get a hash of the workspace; a
+# default alias another workspace's block has gets one too (said); a
+# --host-alias of another workspace's block is refused without --force.
+alias_of() { rdev ssh-config "$@" 2>/dev/null | sed -n 's/^Host //p'; }
+a1=$(alias_of "$name:~/wé") a2=$(alias_of "$name:~/wü")
+check "ssh-config: ~/wé and ~/wü get aliases of their own ($a1, $a2)" \
+	sh -c "[ '$a1' != '$a2' ] && case '$a1' in rdev-w__-??????) ;; *) exit 1;; esac"
+a1=$(alias_of "$name:~/my ws") a2=$(alias_of "$name:~/my_ws")
+check "ssh-config: ~/my ws and ~/my_ws too ($a1, $a2)" sh -c "[ '$a1' != '$a2' ] && [ '$a2' = rdev-my_ws ]"
+rdev ssh-config "$name:/srv/ws" --write >/dev/null 2>"$TEST_TMP/srv.err"
+srv_alias=$(sed -n 's/.*this one is Host //p' "$TEST_TMP/srv.err")
+check "--write: /srv/ws, whose rdev-ws is ~/ws's, gets another alias and says so ($(cat "$TEST_TMP/srv.err"))" \
+	sh -c "case '$srv_alias' in rdev-ws-??????) ;; *) exit 1;; esac"
+check "... ~/ws's block is kept" \
+	sh -c "grep -A1 -x 'Host rdev-ws' '$HOME/.ssh/rdev.config' | grep -qF \"ssh-proxy '$name:~/ws'\""
+check "... and /srv/ws's written under its own" grep -qx "Host $srv_alias" "$HOME/.ssh/rdev.config"
+rdev ssh-config "$name:~/ws" --write --host-alias pick1 >/dev/null 2>&1
+st=0
+rdev ssh-config "$name:/srv/ws" --write --host-alias pick1 >/dev/null 2>"$TEST_TMP/pick.err" || st=$?
+check "--write --host-alias of another workspace's block: refused ($(cat "$TEST_TMP/pick.err"))" \
+	sh -c "[ $st = 1 ] && grep -q 'reaches another workspace.*--force' '$TEST_TMP/pick.err'"
+check "... the block kept" sh -c "grep -A1 -x 'Host pick1' '$HOME/.ssh/rdev.config' | grep -qF \"'$name:~/ws'\""
+rdev ssh-config "$name:/srv/ws" --write --host-alias pick1 --force >/dev/null 2>"$TEST_TMP/pick2.err"
+check "... with --force: replaced, and said" sh -c "grep -q 'replaced (--force)' '$TEST_TMP/pick2.err' &&
+	grep -A1 -x 'Host pick1' '$HOME/.ssh/rdev.config' | grep -qF 'ssh-proxy $name:/srv/ws '"
 
 # --- exec through ssh ------------------------------------------------------------
 # (background ones call ssh itself: `kill $!` of a function's subshell would

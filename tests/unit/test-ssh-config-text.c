@@ -3,8 +3,10 @@
 #include "test.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "ssh-config-text.h"
+#include "xmalloc.h"
 
 TEST(escape_doubles_percent)
 {
@@ -16,16 +18,60 @@ TEST(escape_doubles_percent)
 
 TEST(alias_is_rdev_basename_with_pattern_characters_replaced)
 {
-	char *a = ssh_config_text_alias("/src/my app*1");
-	char *b = ssh_config_text_alias("~/src/app/");
-	char *c = ssh_config_text_alias("app");
+	char *a = ssh_config_text_alias("/src/my app*1", "x");
+	char *b = ssh_config_text_alias("~/src/app/", "x");
+	char *c = ssh_config_text_alias("app", "x");
+	char *h = ssh_config_text_hash("x");
+	char *want = NULL;
 
-	ASSERT_STR_EQ(a, "rdev-my_app_1");
+	ASSERT_INT_EQ((int)strlen(h), 6);
+	want = xasprintf("rdev-my_app_1-%s", h);
+	ASSERT_STR_EQ(a, want);
 	ASSERT_STR_EQ(b, "rdev-app");
 	ASSERT_STR_EQ(c, "rdev-app");
 	free(a);
 	free(b);
 	free(c);
+	free(h);
+	free(want);
+}
+
+/* Names that sanitise alike (non-ASCII bytes, a space and _) get apart. */
+TEST(alias_of_replaced_names_differs_by_workspace)
+{
+	char *a = ssh_config_text_alias(
+	    "/home/u/w\xc3\xa9", " ssh-proxy h:~/w\xc3\xa9 --fdpass");
+	char *b = ssh_config_text_alias(
+	    "/home/u/w\xc3\xbc", " ssh-proxy h:~/w\xc3\xbc --fdpass");
+	char *c =
+	    ssh_config_text_alias("/home/u/my ws", " ssh-proxy 'h:~/my ws' --fdpass");
+	char *d = ssh_config_text_alias("/home/u/my_ws", " ssh-proxy h:~/my_ws --fdpass");
+
+	ASSERT_TRUE(strncmp(a, "rdev-w__-", 9) == 0);
+	ASSERT_TRUE(strcmp(a, b) != 0);
+	ASSERT_TRUE(strncmp(c, "rdev-my_ws-", 11) == 0);
+	ASSERT_STR_EQ(d, "rdev-my_ws");
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
+TEST(proxy_of_a_block_and_same_workspace)
+{
+	const char *text = "Host a\n    ProxyCommand /x/rdev ssh-proxy h:~/a --fdpass\n"
+			   "Host rdev-app\n    User z\n"
+			   "\tproxycommand /y/rdev ssh-proxy h:~/app --fdpass\r\n"
+			   "Host b\n";
+	char *p = ssh_config_text_proxy(text, "rdev-app");
+
+	ASSERT_STR_EQ(p, "/y/rdev ssh-proxy h:~/app --fdpass");
+	ASSERT_TRUE(ssh_config_text_proxy(text, "b") == NULL);
+	ASSERT_TRUE(ssh_config_text_proxy(text, "rdev") == NULL);
+	ASSERT_TRUE(ssh_config_text_same_proxy(p, "/z/rdev ssh-proxy h:~/app --fdpass"));
+	ASSERT_FALSE(
+	    ssh_config_text_same_proxy(p, "/y/rdev ssh-proxy /srv/app --fdpass"));
+	free(p);
 }
 
 TEST(replace_drops_the_alias_block_and_keeps_the_others)
