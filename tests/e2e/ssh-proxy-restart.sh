@@ -16,10 +16,10 @@ rig_require_docker
 rig_remote_host spr
 export HOME=$TEST_TMP/home
 mkdir -p "$HOME"
-fwd= master=
+fwd= master= run=
 ssh_proxy_restart_cleanup() {
 	local rc=$?
-	for p in $fwd $master; do kill "$p" 2>/dev/null || true; done
+	for p in $fwd $master $run; do kill "$p" 2>/dev/null || true; done
 	(exit $rc)
 	rig_remote_cleanup ws
 }
@@ -38,19 +38,21 @@ docker cp /bin/busybox "$cid:/bin/busybox"
 docker exec "$cid" sh -c "mkdir -p /www && echo from-ws > /www/x &&
 	busybox httpd -p 127.0.0.1:8301 -h /www && busybox httpd -p 0.0.0.0:8303 -h /www"
 base=$(rig_ports 2)
-sshp -N -o ExitOnForwardFailure=yes -L "$base:localhost:8301" -L "$((base + 1)):localhost:8303" \
+# (background ones call ssh itself: `kill $!` of a function's subshell would
+# leave its ssh, and its proxy, running)
+ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -N -o ExitOnForwardFailure=yes -L "$base:localhost:8301" -L "$((base + 1)):localhost:8303" \
 	rdev-ws 2>"$TEST_TMP/L.err" &
 fwd=$!
 eventually "ssh -L listens" bash -c "exec 3<>/dev/tcp/127.0.0.1/$base"
 # A ControlMaster (as VS Code's and many users' configs keep one).
-sshp -N -o ControlMaster=yes -o ControlPath="$TEST_TMP/cm" rdev-ws 2>"$TEST_TMP/cm.err" &
+ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -N -o ControlMaster=yes -o ControlPath="$TEST_TMP/cm" rdev-ws 2>"$TEST_TMP/cm.err" &
 master=$!
 eventually "the ControlMaster listens" test -S "$TEST_TMP/cm"
 cms() { sshp -o ControlMaster=no -o ControlPath="$TEST_TMP/cm" rdev-ws "$@"; }
 check_eq "ssh -L works" "$(curl -sf "http://127.0.0.1:$base/x")" from-ws
 check_eq "a session through the ControlMaster works" "$(cms echo cm-ok)" cm-ok
 # A session running on the link that is lost below.
-sshp rdev-ws 'echo started; sleep 60' >"$TEST_TMP/run.out" 2>"$TEST_TMP/run.err" &
+ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes rdev-ws 'echo started; sleep 60' >"$TEST_TMP/run.out" 2>"$TEST_TMP/run.err" &
 run=$!
 eventually "the long session runs" grep -q started "$TEST_TMP/run.out"
 
@@ -104,11 +106,19 @@ check_eq "after ssh-config --write ssh takes it" "$(sshp -o ControlPath=none rde
 check "... and the proxy says nothing more" test ! -s "$TEST_TMP/key2.err"
 
 # --- the container stopped under a session ------------------------------------------
-sshp -o ControlPath=none rdev-ws 'echo started; sleep 60' >"$TEST_TMP/stop.out" 2>"$TEST_TMP/stop.err" &
+ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -o ControlPath=none rdev-ws 'echo started; sleep 60' >"$TEST_TMP/stop.out" 2>"$TEST_TMP/stop.err" &
 run=$!
 eventually "the session runs" grep -q started "$TEST_TMP/stop.out"
 docker stop -t 1 "$cid" >/dev/null
 wait "$run" || true
 check "the container stopped: told as the proxy's ($(tr '\n' ' ' <"$TEST_TMP/stop.err"))" \
 	grep -q "^rdev: ssh-proxy: the container's relay ended the exec" "$TEST_TMP/stop.err"
+
+# --- rdev-broker stop under idle connections ------------------------------------------
+# (the proxies connect again only for a new channel: a stop is not undone)
+broker stop >/dev/null
+sleep 3
+check "rdev-broker stop with ssh -L and a ControlMaster up: no broker is started again" \
+	test ! -S "$RDEV_RUNTIME_DIR/broker.sock"
+check "... and they stay up" sh -c "kill -0 $fwd && kill -0 $master"
 finish
