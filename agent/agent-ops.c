@@ -7,8 +7,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "agent-state.h"
+#include "config.h"
 #include "error.h"
+#include "lifecycle.h"
+#include "workspace.h"
 #include "shell-quote.h"
 #include "xmalloc.h"
 
@@ -32,6 +37,76 @@ const struct agent_op *const agent_ops[] = {
 	&agent_op_source_folder,
 	NULL,
 };
+
+/* Is the workspace's container (looked up now) running its lifecycle
+ * steps in the background: the holder of the lock is no up at work? */
+static int
+agent_op_background_holds(struct docker *d, const struct config *cfg, const char *state)
+{
+	struct lifecycle_bg_status st;
+	const char *id;
+	cJSON *c = NULL;
+	char *why = NULL;
+	int bg = 0;
+
+	memset(&st, 0, sizeof st);
+	if (workspace_find_container(d, cfg, &c, &why) == 0 && c != NULL &&
+	    (id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "Id"))) !=
+		NULL &&
+	    lifecycle_bg_status_read(state, id, &st, &why) == 0)
+		bg = st.state == LIFECYCLE_BG_RUNNING;
+	lifecycle_bg_status_clear(&st);
+	free(why);
+	cJSON_Delete(c);
+	return bg;
+}
+
+int
+agent_op_workspace_lock(const struct agent_op_req *r, struct docker *d,
+    struct workspace *ws, char **config_error, int *lock, char **cause)
+{
+	struct timespec tick = { 0, 200 * 1000 * 1000 };
+	char *state = NULL, *dir;
+	const char *key;
+	int waited = 0, rc = -1;
+
+	*lock = -1;
+	if (ws->cfg == NULL)
+		return 0;
+	key = config_get_devcontainer_id(ws->cfg);
+	if ((state = agent_state_dir(cause)) == NULL)
+		return -1;
+	dir = xasprintf("%s/locks", state);
+	rc = agent_state_mkdir_parents(dir, 0700, cause);
+	free(dir);
+	if (rc != 0)
+		goto out;
+	/* (polled, not flock's wait: the holder may become the background
+	 * run, which is not waited for) */
+	while ((*lock = agent_lock_try(state, key)) < 0) {
+		if (agent_op_background_holds(d, ws->cfg, state))
+			break;
+		if (!waited)
+			progress_line(r->progress, "%s", AGENT_LOCK_WAIT_LINE);
+		waited = 1;
+		nanosleep(&tick, NULL);
+	}
+	rc = 0;
+	/* What the holder made (or removed) is looked for anew. */
+	if (waited) {
+		workspace_clear(ws);
+		free(*config_error);
+		*config_error = NULL;
+		if ((rc = workspace_open_tolerant(r->workspace, r->config, r->id_labels,
+			 d, ws, config_error, cause)) != 0) {
+			agent_lock_release(*lock);
+			*lock = -1;
+		}
+	}
+out:
+	free(state);
+	return rc;
+}
 
 const struct agent_op *
 agent_op_find(const char *name)

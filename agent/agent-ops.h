@@ -45,6 +45,20 @@ struct agent_op_req {
  * then inspects each itself). */
 struct docker;
 int *agent_op_stop_progress(const struct progress *p, struct docker *d, char *const *ids);
+struct workspace;
+/* For stop and down: wait, as up does, for the workspace's lock
+ * (agent_lock_acquire's, held by an up or run-user-commands still at work
+ * on it), so that they act on what it made, not on half of it. ws is open
+ * (workspace_open_tolerant) and, when we had to wait, opened again once
+ * the lock is had (*config_error with it). The wait says so on r's
+ * progress (AGENT_LOCK_WAIT_LINE); a signal (^C, a cancel) ends it. Not
+ * waited for: a background run of the container's lifecycle steps (it
+ * keeps the lock until they end, maybe never: they fail as the container
+ * goes), nor anything when the configuration does not load (no key).
+ * *lock is the lock's fd (agent_lock_release) or -1. 0, or -1 with
+ * *cause. */
+int agent_op_workspace_lock(const struct agent_op_req *r, struct docker *d,
+    struct workspace *ws, char **config_error, int *lock, char **cause);
 /* The request's "workspace" with a leading "~" made $HOME. New string, or
  * NULL with *cause when there is none. */
 char *agent_op_workspace(const cJSON *json, char **cause);

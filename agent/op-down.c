@@ -400,13 +400,15 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	cJSON *names = NULL, *removed, *kept, *out = NULL;
 	char *why = NULL;
 	int rc = -1, n = 0, volumes = agent_op_req_bool(r, "volumes");
-	int stopped, already, shared, *graces = NULL, rrc;
+	int stopped, already, shared, *graces = NULL, rrc, lock = -1;
 	size_t done, i;
 	char *stop_error = NULL;
 
 	*result = NULL;
+	/* (after an up at work on it: what it made goes too) */
 	if (workspace_open_tolerant(r->workspace, r->config, r->id_labels, d, &ws,
 		&config_error, cause) != 0 ||
+	    agent_op_workspace_lock(r, d, &ws, &config_error, &lock, cause) != 0 ||
 	    owner_check(ws.container, cause) != 0 ||
 	    workspace_all_containers(&ws, d, 0, &ids, cause) != 0)
 		goto out;
@@ -539,6 +541,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		    volumes ? "the named volumes of its mounts were kept" : NULL);
 	rc = 0;
 out:
+	agent_lock_release(lock);
 	cJSON_Delete(out);
 	free(graces);
 	free(stop_error);

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 
+#include "agent-state.h"
 #include "docker.h"
 #include "owner.h"
 #include "workspace.h"
@@ -50,11 +51,13 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
 	char **ids = NULL, *config_error = NULL;
-	int rc = -1, n = 0, already = 0, *graces = NULL;
+	int rc = -1, n = 0, already = 0, *graces = NULL, lock = -1;
 
 	*result = NULL;
+	/* (after an up at work on it: what it made goes too) */
 	if (workspace_open_tolerant(r->workspace, r->config, r->id_labels, d, &ws,
 		&config_error, cause) != 0 ||
+	    agent_op_workspace_lock(r, d, &ws, &config_error, &lock, cause) != 0 ||
 	    owner_check(ws.container, cause) != 0 ||
 	    workspace_all_containers(&ws, d, 1, &ids, cause) != 0)
 		goto out;
@@ -83,6 +86,7 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	}
 	rc = 0;
 out:
+	agent_lock_release(lock);
 	free(graces);
 	free(config_error);
 	workspace_ids_free(ids);
