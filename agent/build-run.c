@@ -11,6 +11,11 @@ int
 build_run(const char *const argv[], const struct spawn_opts *opts,
     const struct progress *p, struct spawn_result *res, int *retried, char **cause)
 {
+	struct spawn_opts o = *opts;
+
+	/* (an agent killed mid-build takes its build with it) */
+	o.die_with_parent = 1;
+	opts = &o;
 	*retried = 0;
 	if (spawn_run(argv, opts, res, cause) != 0)
 		return -1;

@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -46,10 +47,14 @@ spawn_child_exec(
 
 /* In the child: wire up the pipes and exec. Reports errno on errfd on failure. */
 static void __attribute__((noreturn)) spawn_child(const char *const argv[],
-    const struct spawn_opts *opts, int in, int out, int err, int errfd)
+    const struct spawn_opts *opts, int in, int out, int err, int errfd, pid_t parent)
 {
 	int e;
 
+	/* (a parent dead before the prctl: reparented already) */
+	if (opts->die_with_parent &&
+	    (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
+		_exit(127);
 	spawn_child_exec(argv, opts, in, out, err);
 	e = errno;
 	if (write(errfd, &e, sizeof e) < 0) {
@@ -192,7 +197,7 @@ spawn_run(const char *const argv[], const struct spawn_opts *optsp,
 	int wait_ms = -1, reaped = 0;
 	struct buf *out = buf_new(), *err = buf_new();
 	struct pollfd pfd[3];
-	pid_t pid;
+	pid_t pid, parent;
 	ssize_t n;
 
 	memset(res, 0, sizeof *res);
@@ -205,13 +210,14 @@ spawn_run(const char *const argv[], const struct spawn_opts *optsp,
 		error_set_errno(cause, errno, "%s: cannot create pipes", argv[0]);
 		goto done;
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		error_set_errno(cause, errno, "%s: cannot fork", argv[0]);
 		goto done;
 	}
 	if (pid == 0)
-		spawn_child(argv, opts, inp[0], outp[1], errp[1], execp[1]);
+		spawn_child(argv, opts, inp[0], outp[1], errp[1], execp[1], parent);
 	close(inp[0]);
 	close(outp[1]);
 	close(errp[1]);

@@ -33,6 +33,11 @@ struct spawn_opts {
 	 * spawn makes on the way are wiped; the caller wipes res->out and
 	 * res->err (sodium_memzero) before spawn_result_free. */
 	int secret_output;
+	/* Killed (SIGKILL) when the thread that spawned it dies, a kill -9
+	 * too (PR_SET_PDEATHSIG): a `docker build` must not go on, orphaned,
+	 * after the agent that ran it. spawn_run() waits for the program,
+	 * so the spawning thread outlives it otherwise. */
+	int die_with_parent;
 };
 
 struct spawn_result {

@@ -405,3 +405,70 @@ TEST(socketpair_detached_child_is_nobodys_and_a_bad_path_closes_the_socket)
 	free(got);
 	close(fd);
 }
+
+/* Is pid gone or a zombie (dead, not yet reaped by whoever adopted it)? */
+static int
+spawn_test_dead(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (p = strrchr(buf, ')')) != NULL && p[1] == ' ' &&
+	    (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* die_with_parent: a program whose spawner is killed (kill -9: no cleanup
+ * of its own) goes with it, as an agent's `docker build` must; without the
+ * option it lives on, adopted. */
+TEST(die_with_parent_kills_the_program_with_its_spawner)
+{
+	for (int die = 1; die >= 0; die--) {
+		char pidfile[] = "/tmp/rdev-test-spawn-pdeath-XXXXXX", buf[32] = "";
+		const char *argv[] = { "sh", "-c", NULL, NULL };
+		char *script;
+		pid_t spawner, prog = 0;
+		FILE *f;
+		int fd = mkstemp(pidfile);
+
+		ASSERT_TRUE(fd >= 0);
+		close(fd);
+		script = xasprintf("echo $$ > %s.tmp && mv %s.tmp %s && exec sleep 30",
+		    pidfile, pidfile, pidfile);
+		unlink(pidfile);
+		argv[2] = script;
+		if ((spawner = fork()) == 0) {
+			struct spawn_opts o = { .die_with_parent = die };
+			struct spawn_result res;
+
+			spawn_run(argv, &o, &res, NULL);
+			_exit(0);
+		}
+		ASSERT_TRUE(spawner > 0);
+		for (int i = 0; i < 100 && prog <= 0; i++) {
+			if ((f = fopen(pidfile, "r")) != NULL) {
+				if (fgets(buf, sizeof buf, f) != NULL)
+					prog = atoi(buf);
+				fclose(f);
+			}
+			if (prog <= 0)
+				usleep(50 * 1000);
+		}
+		ASSERT_TRUE(prog > 0);
+		kill(spawner, SIGKILL);
+		waitpid(spawner, NULL, 0);
+		for (int i = 0; i < 40 && !spawn_test_dead(prog); i++)
+			usleep(50 * 1000);
+		ASSERT_INT_EQ(spawn_test_dead(prog), die);
+		if (!die)
+			kill(prog, SIGKILL);
+		unlink(pidfile);
+		free(script);
+	}
+}
