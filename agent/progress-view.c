@@ -49,6 +49,7 @@ struct progress_view {
 	size_t prefix;	   /* the length of label's "Running the STEP: " */
 	long long held_ms; /* failed, its line held for the operation's end */
 	char *failed;	   /* the NAME the "failed" event named, or NULL */
+	int cancelled;	   /* ^C: the phase's line ends "[cancelled after N s]" */
 };
 
 int
@@ -217,8 +218,11 @@ view_finish_phase(struct progress_view *v, int failed, const char *error)
 		if (buf_data(v->kept)[buf_len(v->kept) - 1] != '\n')
 			fputc('\n', v->f);
 	}
-	fprintf(v->f, "[%s %.1fs] %s\n", failed ? "FAILED" : "done", view_elapsed_s(v),
-	    label);
+	if (v->cancelled)
+		fprintf(v->f, "[cancelled after %.1fs] %s\n", view_elapsed_s(v), label);
+	else
+		fprintf(v->f, "[%s %.1fs] %s\n", failed ? "FAILED" : "done",
+		    view_elapsed_s(v), label);
 	fflush(v->f);
 	free(one);
 	free(v->label);
@@ -422,6 +426,28 @@ progress_view_new(FILE *f)
 	if (pthread_create(&v->ticker, NULL, view_ticker, v) != 0)
 		v->stop = -1; /* no thread: the line updates with the output only */
 	return v;
+}
+
+void
+progress_view_cancel(struct progress_view *v)
+{
+	if (v == NULL)
+		return;
+	pthread_mutex_lock(&v->mu);
+	if (buf_len(v->input) > 0)
+		view_event(v, (const char *)buf_data(v->input), buf_len(v->input));
+	buf_reset(v->input);
+	v->cancelled = 1;
+	view_finish_phase(v, 0, NULL);
+	v->cancelled = 0;
+	/* (nothing is drawn after it: the cancel's message follows) */
+	if (v->stop == 0) {
+		v->stop = 1;
+		pthread_cond_signal(&v->cv);
+		pthread_mutex_unlock(&v->mu);
+		pthread_join(v->ticker, NULL);
+	} else
+		pthread_mutex_unlock(&v->mu);
 }
 
 void

@@ -47,5 +47,10 @@ void progress_view_sink(void *view, const char *data, size_t len);
  * "member", the one whose "[NAME] `CMD`" error holds), the thread stopped
  * and the view freed. NULL is a no-op. */
 void progress_view_end(struct progress_view *v, int failed, const char *error);
+/* The operation is being cancelled (^C): the current step's line is
+ * finished "[cancelled after N s] LABEL" and the thread stopped, before
+ * the cancel's message; progress_view_end() still frees v. NULL is a
+ * no-op. */
+void progress_view_cancel(struct progress_view *v);
 
 #endif

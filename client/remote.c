@@ -17,6 +17,7 @@
 #include "agent-ops.h"
 #include "owner.h"
 #include "progress.h"
+#include "progress-view.h"
 #include "source.h"
 #include "broker-client.h"
 #include "error.h"
@@ -328,6 +329,9 @@ remote_cancel(struct remote *r, int id, const char *op, const struct progress *p
 	if (proto_conn_send_request(r->conn, req, &cause) == 0)
 		rc = proto_conn_response(r->conn, id, remote_on_progress, (void *)p,
 		    REMOTE_CANCEL_WAIT_MS, NULL, &result, &status, &cause);
+	/* (a terminal's step line, still updating, is finished first) */
+	if (p != NULL && p->fn == progress_view_sink)
+		progress_view_cancel(p->arg);
 	if (rc == 0)
 		fprintf(stderr,
 		    "rdev: %s: cancelled, but it had finished on %s already\n", op,
