@@ -128,8 +128,31 @@ docker_exec_create(struct docker *d, const char *container,
 	return 0;
 }
 
+/* How long an exec with output_held may be silent before we look whether
+ * its process has ended. */
+#define DOCKER_EXEC_HELD_MS 1000
+
+/* Has exec_id's process ended (its inspect says it is not running)? An
+ * inspect that fails says no: the stream is then waited for. */
+static int
+docker_exec_ended(struct docker *d, const char *exec_id)
+{
+	char *path = xasprintf("/exec/%s/json", exec_id), *why = NULL;
+	cJSON *r = NULL;
+	int ended = 0;
+
+	if (docker_call(
+		d, "GET", path, NULL, DOCKER_TIMEOUT_S * 1000, NULL, NULL, &r, &why) == 0)
+		ended = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "Running"));
+	free(why);
+	free(path);
+	cJSON_Delete(r);
+	return ended;
+}
+
 /* Start the exec on a hijacked connection and pump stdin and output until
- * the daemon closes the stream. */
+ * the daemon closes the stream (or, with output_held, the process has
+ * ended). */
 static int
 docker_exec_start(struct docker *d, const char *exec_id,
     const struct docker_exec_opts *opts, struct docker_exec_run *run, char **cause)
@@ -181,8 +204,21 @@ docker_exec_start(struct docker *d, const char *exec_id,
 		shutdown(fd, SHUT_WR);
 		writing = 0;
 	}
+	if (opts->output_held != NULL)
+		*opts->output_held = 0;
 	for (;;) {
-		ev = docker_poll(fd, POLLIN | (writing ? POLLOUT : 0), -1);
+		ev = docker_poll(fd, POLLIN | (writing ? POLLOUT : 0),
+		    opts->output_held != NULL ? DOCKER_EXEC_HELD_MS : -1);
+		/* (silent for a while: has the process itself ended?) */
+		if (ev == 0 && docker_exec_ended(d, exec_id)) {
+			*opts->output_held = 1;
+			log_debug("docker: exec %.12s: ended, its output still held "
+				  "open: not waited for",
+			    exec_id);
+			break;
+		}
+		if (ev == 0)
+			continue;
 		if (ev < 0) {
 			error_set_errno(
 			    cause, errno, "docker at %s: poll", d->socket_path);
@@ -222,7 +258,8 @@ docker_exec_start(struct docker *d, const char *exec_id,
 				goto out;
 		}
 	}
-	if (docker_stream_eof(run->demux, cause) != 0)
+	if ((opts->output_held == NULL || !*opts->output_held) &&
+	    docker_stream_eof(run->demux, cause) != 0)
 		goto out;
 	if (buf_len(run->syserr) > 0) {
 		error_set(cause, "docker: %.*s", (int)buf_len(run->syserr),

@@ -226,6 +226,12 @@ struct docker_exec_opts {
 	 * daemon with API 1.42 (docker_api_at_least(d, 1, 42)), else the exec
 	 * fails. 0: the daemon's default (0x0 until docker_exec_resize()). */
 	unsigned rows, cols;
+	/* output_held: with docker_exec(), not NULL: once the process has
+	 * exited while something it left (a `server &`) still holds its output,
+	 * which the daemon then waits for (about 2 s) before it ends the
+	 * stream, the stream is not waited for, and *output_held is set to 1
+	 * (else 0). Looked at after 1 s without output, then each second. */
+	int *output_held;
 };
 
 /* Output from a running exec: stream 1 is stdout, 2 stderr; data is

@@ -26,6 +26,7 @@ struct lifecycle_job {
 	int rc;
 	int exit_code;
 	int term_signal; /* on this host: killed by it (0: exited) */
+	int held;	 /* it left a process holding its output */
 	char *cause;
 	/* its last stderr and stdout lines with something in them, or NULL */
 	char *last_err;
@@ -219,9 +220,19 @@ lifecycle_job_run(void *arg)
 	opts.env = ctx->env;
 	opts.workdir = ctx->workdir;
 	opts.attach_stdin = 1; /* held open, never written: see lifecycle_watchdog */
+	opts.output_held = &job->held;
 	job->rc = docker_exec(job->docker, ctx->container_id, &opts, lifecycle_job_output,
 	    job, &job->exit_code, &job->cause);
 	free(argv);
+	/* (as on this host, lifecycle_job_spawn: done when it exits; said so,
+	 * as what that process prints later is not seen) */
+	if (job->rc == 0 && job->held) {
+		char *line = xasprintf("%s left a background process holding its "
+				       "output; not waiting for it\n",
+		    job->step);
+		lifecycle_job_output(job, 2, line, strlen(line));
+		free(line);
+	}
 out:
 	lifecycle_lines_finish(&job->lines[0], lifecycle_job_line, job);
 	lifecycle_lines_finish(&job->lines[1], lifecycle_job_err_line, job);

@@ -28,7 +28,8 @@ static int
 run(const char *container, const char *const *argv, const void *in, size_t in_len,
     char **out, size_t *out_len, char **err)
 {
-	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, in, in_len, 0, 0, 0, 0 };
+	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, in, in_len, 0, 0, 0, 0,
+		NULL };
 	char *cause = NULL;
 	int code;
 
@@ -309,7 +310,7 @@ TEST(container_errors)
 	{
 		const char *argv[] = { "true", NULL };
 		struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0,
-			0 };
+			0, NULL };
 		int code;
 
 		ASSERT_INT_EQ(
@@ -370,7 +371,8 @@ TEST(exec_streams_as_it_runs)
 {
 	const char *argv[] = { "sh", "-c",
 		"echo a; sleep 0.3; echo b >&2; sleep 0.3; echo c", NULL };
-	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 };
+	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0,
+		NULL };
 	struct order o = { "", 0, 0 };
 	char *id = container_new("exec", NULL, 1), *cause = NULL;
 	int code;
@@ -387,7 +389,7 @@ TEST(exec_options)
 	const char *argv[] = { "sh", "-c", "id -u; echo \"$FOO/$BAR\"; pwd", NULL };
 	const char *env[] = { "FOO=bar baz", "BAR=", NULL };
 	struct docker_exec_opts opts = { argv, "1000:1000", env, "/tmp", NULL, 0, 0, 0, 0,
-		0 };
+		0, NULL };
 	char *id = container_new("exec", NULL, 1), *out, *err, *cause = NULL;
 	int code;
 
@@ -404,7 +406,8 @@ TEST(exec_options)
 TEST(exec_missing_command)
 {
 	const char *argv[] = { "/no/such/command", NULL };
-	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 };
+	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0,
+		NULL };
 	char *id = container_new("exec", NULL, 1), *out = NULL, *err = NULL,
 	     *cause = NULL;
 	int code = 0, rc;

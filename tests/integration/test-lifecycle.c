@@ -58,7 +58,8 @@ sh(const char *id, const char *script)
 {
 	static char msg[512];
 	const char *argv[] = { "/bin/sh", "-c", script, NULL };
-	struct docker_exec_opts opts = { argv, "root", NULL, NULL, NULL, 0, 0, 0, 0, 0 };
+	struct docker_exec_opts opts = { argv, "root", NULL, NULL, NULL, 0, 0, 0, 0, 0,
+		NULL };
 	char *out = NULL, *cause = NULL;
 	size_t n;
 	int code;

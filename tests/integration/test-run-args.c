@@ -316,7 +316,8 @@ TEST(started_container_sees_the_options)
 		"df -k /dev/shm | tail -n 1 | tr -s ' ' | cut -d' ' -f2; "
 		"touch /w/x 2>/dev/null && echo rw || echo ro; cat /proc/1/comm",
 		NULL };
-	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 };
+	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0,
+		NULL };
 	cJSON *body;
 	int code, ok;
 
