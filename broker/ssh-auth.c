@@ -22,8 +22,9 @@
 
 /* What authentication tried, for the failure message. */
 struct rdev_ssh_auth {
-	struct buf *files; /* "~/.ssh/id_ed25519 (not accepted), ..." */
-	char *agent;	   /* "agent: 2 keys" */
+	struct buf *files;     /* "~/.ssh/id_ed25519 (not accepted), ..." */
+	char *agent;	       /* "agent: 2 keys" */
+	int skipped_publickey; /* not in PreferredAuthentications */
 	int tried_kbdint, tried_password;
 };
 
@@ -364,12 +365,19 @@ rdev_ssh_auth_used(struct rdev_ssh *s, const char *method, const char *where)
 	free(t);
 }
 
-/* Authenticate as user: agent, identity files, then the terminal. */
+/* Authenticate as user: agent, identity files, then the terminal
+ * (keyboard-interactive, password); with PreferredAuthentications, only the
+ * methods it lists, in its order. */
 int
 rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
     const char *auth_sock, char **cause)
 {
-	struct rdev_ssh_auth a = { buf_new(), NULL, 0, 0 };
+	struct rdev_ssh_auth a = { buf_new(), NULL, 0, 0, 0 };
+	const int rdev_order[] = { SSH_CONFIG_AUTH_PUBLICKEY, SSH_CONFIG_AUTH_KBDINT,
+		SSH_CONFIG_AUTH_PASSWORD };
+	/* PreferredAuthentications: its methods only, in its order */
+	const int *order = s->cfg.auth_order_set ? s->cfg.auth_order : rdev_order;
+	size_t n_order = s->cfg.auth_order_set ? s->cfg.n_auth_order : 3;
 	const char *defaults[] = { "id_rsa", "id_ecdsa", "id_ed25519" };
 	const char *sock = s->cfg.identity_agent != NULL ? s->cfg.identity_agent
 	    : auth_sock != NULL				 ? auth_sock
@@ -378,7 +386,7 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 	char *const *listed;
 	size_t nlisted;
 	int rc, methods, n, tty, done = 0;
-	size_t i;
+	size_t i, k;
 
 	rc = ssh_userauth_none(s->ss, NULL);
 	if (rc == SSH_AUTH_SUCCESS) {
@@ -392,89 +400,103 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 	}
 	methods = ssh_userauth_list(s->ss, NULL);
 	tty = rdev_ssh_can_ask(s);
+	a.skipped_publickey = 1;
+	for (k = 0; k < n_order; k++)
+		if (order[k] == SSH_CONFIG_AUTH_PUBLICKEY)
+			a.skipped_publickey = 0;
 
-	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
-		if (s->cfg.identities_only && sock != NULL && *sock != '\0' &&
-		    strcmp(sock, "none") != 0) {
-			listed = s->cfg.identity_files;
-			nlisted = s->cfg.n_identity_files;
-			if (nlisted == 0) {
+	for (k = 0; k < n_order; k++) {
+		if (order[k] == SSH_CONFIG_AUTH_PUBLICKEY &&
+		    (methods & SSH_AUTH_METHOD_PUBLICKEY)) {
+			if (s->cfg.identities_only && sock != NULL && *sock != '\0' &&
+			    strcmp(sock, "none") != 0) {
+				listed = s->cfg.identity_files;
+				nlisted = s->cfg.n_identity_files;
+				if (nlisted == 0) {
+					for (i = 0; i < 3; i++)
+						defpaths[i] = xasprintf(
+						    "%s/.ssh/%s", s->home, defaults[i]);
+					listed = defpaths;
+					nlisted = 3;
+				}
+				rc = rdev_ssh_auth_agent_listed(
+				    s, &a, sock, listed, nlisted);
 				for (i = 0; i < 3; i++)
-					defpaths[i] =
-					    xasprintf("%s/.ssh/%s", s->home, defaults[i]);
-				listed = defpaths;
-				nlisted = 3;
-			}
-			rc = rdev_ssh_auth_agent_listed(s, &a, sock, listed, nlisted);
-			for (i = 0; i < 3; i++)
-				free(defpaths[i]);
-			if (rc == 1) {
-				rdev_ssh_auth_used(s, "publickey via ssh-agent", sock);
-				goto ok;
-			}
-			if (rc == 2)
-				methods = ssh_userauth_list(s->ss, NULL);
-		} else if (s->cfg.identities_only)
-			a.agent = xstrdup("agent: not used (IdentitiesOnly yes)");
-		else if (sock == NULL || *sock == '\0')
-			a.agent = xstrdup("agent: none (SSH_AUTH_SOCK unset)");
-		else if (strcmp(sock, "none") == 0)
-			a.agent = xstrdup("agent: none (IdentityAgent none)");
-		else if ((n = rdev_ssh_agent_count(sock)) < 0)
-			a.agent = xasprintf("agent: not reachable at %s", sock);
-		else {
-			a.agent = xasprintf("agent: %d key%s", n, n == 1 ? "" : "s");
-			/* libssh would take $SSH_AUTH_SOCK: the broker's, which
-			 * may be unset or stale; the socket counted is the one. */
-			ssh_options_set(s->ss, SSH_OPTIONS_IDENTITY_AGENT, sock);
-			if (n > 0) {
-				rc = ssh_userauth_agent(s->ss, NULL);
-				if (rc == SSH_AUTH_SUCCESS) {
+					free(defpaths[i]);
+				if (rc == 1) {
 					rdev_ssh_auth_used(
 					    s, "publickey via ssh-agent", sock);
 					goto ok;
 				}
-				if (rc == SSH_AUTH_PARTIAL)
+				if (rc == 2)
 					methods = ssh_userauth_list(s->ss, NULL);
+			} else if (s->cfg.identities_only)
+				a.agent = xstrdup("agent: not used (IdentitiesOnly yes)");
+			else if (sock == NULL || *sock == '\0')
+				a.agent = xstrdup("agent: none (SSH_AUTH_SOCK unset)");
+			else if (strcmp(sock, "none") == 0)
+				a.agent = xstrdup("agent: none (IdentityAgent none)");
+			else if ((n = rdev_ssh_agent_count(sock)) < 0)
+				a.agent = xasprintf("agent: not reachable at %s", sock);
+			else {
+				a.agent =
+				    xasprintf("agent: %d key%s", n, n == 1 ? "" : "s");
+				/* libssh would take $SSH_AUTH_SOCK: the broker's, which
+				 * may be unset or stale; the socket counted is the one.
+				 */
+				ssh_options_set(s->ss, SSH_OPTIONS_IDENTITY_AGENT, sock);
+				if (n > 0) {
+					rc = ssh_userauth_agent(s->ss, NULL);
+					if (rc == SSH_AUTH_SUCCESS) {
+						rdev_ssh_auth_used(
+						    s, "publickey via ssh-agent", sock);
+						goto ok;
+					}
+					if (rc == SSH_AUTH_PARTIAL)
+						methods = ssh_userauth_list(s->ss, NULL);
+				}
 			}
-		}
-		for (i = 0; i < s->cfg.n_identity_files && !done; i++) {
-			rc = rdev_ssh_auth_one_file(s, &a, s->cfg.identity_files[i], 0);
-			if (rc == 1) {
-				rdev_ssh_auth_used(s, "publickey with key file",
-				    s->cfg.identity_files[i]);
-				goto ok;
-			}
-			if (rc == 2)
-				methods = ssh_userauth_list(s->ss, NULL);
-		}
-		if (s->cfg.n_identity_files == 0) {
-			for (i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
-				path = xasprintf("%s/.ssh/%s", s->home, defaults[i]);
-				rc = rdev_ssh_auth_one_file(s, &a, path, 1);
-				if (rc == 1)
-					rdev_ssh_auth_used(
-					    s, "publickey with key file", path);
-				free(path);
-				if (rc == 1)
+			for (i = 0; i < s->cfg.n_identity_files && !done; i++) {
+				rc = rdev_ssh_auth_one_file(
+				    s, &a, s->cfg.identity_files[i], 0);
+				if (rc == 1) {
+					rdev_ssh_auth_used(s, "publickey with key file",
+					    s->cfg.identity_files[i]);
 					goto ok;
+				}
 				if (rc == 2)
 					methods = ssh_userauth_list(s->ss, NULL);
 			}
-		}
-	}
-	if ((methods & SSH_AUTH_METHOD_INTERACTIVE) && tty) {
-		a.tried_kbdint = 1;
-		if (rdev_ssh_auth_kbdint(s)) {
-			rdev_ssh_auth_used(s, "keyboard-interactive", NULL);
-			goto ok;
-		}
-	}
-	if ((methods & SSH_AUTH_METHOD_PASSWORD) && tty) {
-		a.tried_password = 1;
-		if (rdev_ssh_auth_password(s, user, hostname)) {
-			rdev_ssh_auth_used(s, "password", NULL);
-			goto ok;
+			if (s->cfg.n_identity_files == 0) {
+				for (i = 0; i < sizeof defaults / sizeof defaults[0];
+				     i++) {
+					path =
+					    xasprintf("%s/.ssh/%s", s->home, defaults[i]);
+					rc = rdev_ssh_auth_one_file(s, &a, path, 1);
+					if (rc == 1)
+						rdev_ssh_auth_used(
+						    s, "publickey with key file", path);
+					free(path);
+					if (rc == 1)
+						goto ok;
+					if (rc == 2)
+						methods = ssh_userauth_list(s->ss, NULL);
+				}
+			}
+		} else if (order[k] == SSH_CONFIG_AUTH_KBDINT &&
+		    (methods & SSH_AUTH_METHOD_INTERACTIVE) && tty) {
+			a.tried_kbdint = 1;
+			if (rdev_ssh_auth_kbdint(s)) {
+				rdev_ssh_auth_used(s, "keyboard-interactive", NULL);
+				goto ok;
+			}
+		} else if (order[k] == SSH_CONFIG_AUTH_PASSWORD &&
+		    (methods & SSH_AUTH_METHOD_PASSWORD) && tty) {
+			a.tried_password = 1;
+			if (rdev_ssh_auth_password(s, user, hostname)) {
+				rdev_ssh_auth_used(s, "password", NULL);
+				goto ok;
+			}
 		}
 	}
 
@@ -482,16 +504,21 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 	files = buf_take_string(a.files, NULL);
 	error_set(cause,
 	    "%s: authentication failed as user %s; tried: "
-	    "publickey (%s; files: %s)%s%s; server allows: %s%s",
+	    "publickey (%s; files: %s)%s%s; server allows: %s%s%s",
 	    s->prefix, user,
-	    a.agent != NULL ? a.agent : "agent: not offered by the server",
+	    a.agent != NULL	      ? a.agent
+		: a.skipped_publickey ? "not tried"
+				      : "agent: not offered by the server",
 	    *files ? files : "none found", a.tried_kbdint ? ", keyboard-interactive" : "",
 	    a.tried_password ? ", password" : "", allowed,
 	    !tty && (methods & (SSH_AUTH_METHOD_INTERACTIVE | SSH_AUTH_METHOD_PASSWORD))
 		? (s->batch ? " (no prompts in batch "
 			      "mode)"
 			    : " (no terminal to ask for a password)")
-		: "");
+		: "",
+	    s->cfg.auth_order_set ? " (PreferredAuthentications limits what "
+				    "rdev tries)"
+				  : "");
 	free(files);
 	free(allowed);
 	goto out;

@@ -31,6 +31,7 @@
 #define SEEN_HASH_KNOWN_HOSTS 0x800
 #define SEEN_IGNORE_UNKNOWN 0x1000
 #define SEEN_REQUIRED_RSA_SIZE 0x2000
+#define SEEN_PREFERRED_AUTH 0x4000
 
 /* What happens to a keyword. */
 enum ssh_config_kind {
@@ -49,10 +50,11 @@ static const struct {
 	{ "serveraliveinterval", KW_RDEV }, { "serveralivecountmax", KW_RDEV },
 	{ "connecttimeout", KW_RDEV }, { "stricthostkeychecking", KW_RDEV },
 	{ "hostname", KW_RDEV }, { "user", KW_RDEV }, { "identityagent", KW_RDEV },
-	{ "port", KW_RDEV }, { "ciphers", KW_LIBSSH }, { "macs", KW_LIBSSH },
-	{ "compression", KW_LIBSSH }, { "userknownhostsfile", KW_LIBSSH },
-	{ "globalknownhostsfile", KW_LIBSSH }, { "proxycommand", KW_LIBSSH },
-	{ "proxyjump", KW_LIBSSH }, { "bindaddress", KW_RDEV }, { "loglevel", KW_LIBSSH },
+	{ "port", KW_RDEV }, { "preferredauthentications", KW_RDEV },
+	{ "ciphers", KW_LIBSSH }, { "macs", KW_LIBSSH }, { "compression", KW_LIBSSH },
+	{ "userknownhostsfile", KW_LIBSSH }, { "globalknownhostsfile", KW_LIBSSH },
+	{ "proxycommand", KW_LIBSSH }, { "proxyjump", KW_LIBSSH },
+	{ "bindaddress", KW_RDEV }, { "loglevel", KW_LIBSSH },
 	{ "hostkeyalgorithms", KW_LIBSSH }, { "kexalgorithms", KW_LIBSSH },
 	{ "gssapiauthentication", KW_LIBSSH }, { "gssapiserveridentity", KW_LIBSSH },
 	{ "gssapiclientidentity", KW_LIBSSH }, { "gssapidelegatecredentials", KW_LIBSSH },
@@ -87,9 +89,8 @@ static const struct {
 
 /* How a value of an option nobody applies is judged harmless. */
 enum ssh_config_harmless_how {
-	HARMLESS_ANY,	  /* any value */
-	HARMLESS_VALUE,	  /* the value is one of the comma-separated list */
-	HARMLESS_LIST_HAS /* the value, a comma list, has this item */
+	HARMLESS_ANY,  /* any value */
+	HARMLESS_VALUE /* the value is one of the comma-separated list */
 };
 
 /* Options neither libssh nor rdev applies, with the values that make no
@@ -110,11 +111,6 @@ static const struct {
 	/* the default; yes/ask would trust SSHFP records for an unknown key,
 	 * which rdev does not (it refuses the host instead) */
 	{ "verifyhostkeydns", HARMLESS_VALUE, "no" },
-	/* rdev tries public keys first (agent, then files), then what the
-	 * server offers of keyboard-interactive and password, ssh's default
-	 * order: a list with publickey in it gets the same keys offered
-	 * first (Fedora's and CI images' "publickey" alone included) */
-	{ "preferredauthentications", HARMLESS_LIST_HAS, "publickey" },
 	/* GSSAPI key exchange (distributions' patches; crypto-policies): rdev
 	 * never does it, so what it would allow is moot */
 	{ "gssapikexalgorithms", HARMLESS_ANY, NULL },
@@ -576,15 +572,10 @@ ssh_config_is_harmless(const char *kw, int argc, char **argv)
 		return 1;
 	if (argc != 2)
 		return 0;
-	copy = xstrdup(ssh_config_harmless[k].how == HARMLESS_VALUE
-		? ssh_config_harmless[k].values
-		: argv[1]);
+	copy = xstrdup(ssh_config_harmless[k].values);
 	for (tok = strtok_r(copy, ",", &save); tok != NULL && !found;
 	     tok = strtok_r(NULL, ",", &save))
-		found = strcasecmp(tok,
-			    ssh_config_harmless[k].how == HARMLESS_VALUE
-				? argv[1]
-				: ssh_config_harmless[k].values) == 0;
+		found = strcasecmp(tok, argv[1]) == 0;
 	free(copy);
 	return found;
 }
@@ -626,6 +617,45 @@ ssh_config_port(const char *s)
 	int v = ssh_config_int(s);
 
 	return v >= 1 && v <= 65535 ? v : -1;
+}
+
+/* A PreferredAuthentications line: the methods rdev does, in the order
+ * listed, each once, into h->auth_order (the others, which rdev never
+ * tries, are left out: as ssh when they fail). */
+static void
+ssh_config_preferred_auth(
+    struct ssh_config_host *h, const char *value, const char *file, unsigned int line)
+{
+	static const struct {
+		const char *name;
+		int method;
+	} methods[] = { { "publickey", SSH_CONFIG_AUTH_PUBLICKEY },
+		{ "keyboard-interactive", SSH_CONFIG_AUTH_KBDINT },
+		{ "password", SSH_CONFIG_AUTH_PASSWORD } };
+	char *copy = xstrdup(value), *tok, *save = NULL;
+	size_t k, j;
+
+	h->auth_order_set = 1;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (k = 0; k < sizeof methods / sizeof methods[0]; k++)
+			if (strcmp(tok, methods[k].name) == 0)
+				break;
+		if (k == sizeof methods / sizeof methods[0])
+			continue;
+		for (j = 0; j < h->n_auth_order; j++)
+			if (h->auth_order[j] == methods[k].method)
+				break;
+		if (j == h->n_auth_order)
+			h->auth_order[h->n_auth_order++] = methods[k].method;
+	}
+	free(copy);
+	if (h->n_auth_order == 0)
+		ssh_config_note(h, file, line,
+		    "PreferredAuthentications %s lists none of the methods rdev "
+		    "does (publickey, keyboard-interactive, password): it tries "
+		    "none",
+		    value);
 }
 
 /* One config line, text split into arguments (raw: as written). */
@@ -702,6 +732,11 @@ ssh_config_line_args(struct ssh_config_state *st, char *text, const char *raw,
 	if (strcasecmp(kw, "ignoreunknown") == 0) {
 		FIRST(SEEN_IGNORE_UNKNOWN);
 		h->ignore_unknown = xstrdup(argv[1]);
+		return 0;
+	}
+	if (strcasecmp(kw, "preferredauthentications") == 0) {
+		FIRST(SEEN_PREFERRED_AUTH);
+		ssh_config_preferred_auth(h, argv[1], file, line);
 		return 0;
 	}
 	if (strcasecmp(kw, "requiredrsasize") == 0) {

@@ -8,8 +8,8 @@
  * and !, Match all/host/originalhost/user/localuser, Include) and gives:
  * the options rdev applies itself (HostName, User, Port, IdentityFile,
  * IdentitiesOnly, IdentityAgent, BatchMode, ServerAlive*, ConnectTimeout,
- * BindAddress, ProxyCommand/ProxyJump), the lines of the options libssh
- * applies (Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms,
+ * BindAddress, PreferredAuthentications, ProxyCommand/ProxyJump), the lines of the
+ * options libssh applies (Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms,
  * PubkeyAcceptedAlgorithms, Compression, *KnownHostsFile, the
  * *Authentication switches, GSSAPI*, RekeyLimit, ProxyCommand, ProxyJump:
  * libssh_lines, the first of each, handed to libssh as a config of their
@@ -34,6 +34,11 @@ struct ssh_config_ctx {
 	const char *local_user;	 /* for %u and Match localuser; required */
 	const char *home;	 /* for ~ and %d; required */
 };
+
+/* The authentication methods rdev does, for auth_order. */
+#define SSH_CONFIG_AUTH_PUBLICKEY 1
+#define SSH_CONFIG_AUTH_KBDINT 2
+#define SSH_CONFIG_AUTH_PASSWORD 3
 
 /* The effective settings; everything is owned by the struct. */
 struct ssh_config_host {
@@ -62,7 +67,14 @@ struct ssh_config_host {
 	int hash_known_hosts;		  /* HashKnownHosts: a key recorded is
 					     written hashed (default 0) */
 	int required_rsa_size;		  /* RequiredRSASize in bits; 0 when unset */
-	char **notes;			  /* "FILE:LINE: ..." per unsupported option */
+	int auth_order[3];		  /* PreferredAuthentications: the
+					     SSH_CONFIG_AUTH_* methods it lists,
+					     in its order, each once */
+	size_t n_auth_order;
+	int auth_order_set; /* PreferredAuthentications was set: try only the
+			       methods of auth_order (otherwise publickey,
+			       keyboard-interactive, password) */
+	char **notes;	    /* "FILE:LINE: ..." per unsupported option */
 	size_t n_notes;
 	char **system_notes; /* the same from the system-wide file: the admin's
 				choice, not the user's, so told more quietly */

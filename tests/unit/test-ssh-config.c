@@ -257,7 +257,6 @@ TEST(harmless_values_give_no_note)
 	parse(&h,
 	    "Host *\n"
 	    "  ForwardAgent no\n  CheckHostIP yes\n  AddressFamily any\n"
-	    "  PreferredAuthentications gssapi-with-mic,publickey,password\n"
 	    "  VerifyHostKeyDNS no\n  GSSAPIKexAlgorithms gss-curve25519-sha256-\n"
 	    "  CASignatureAlgorithms ssh-ed25519,rsa-sha2-512\n"
 	    "  HostbasedAcceptedAlgorithms ssh-ed25519\n"
@@ -270,13 +269,56 @@ TEST(harmless_values_give_no_note)
 	parse(&h,
 	    "Host *\n"
 	    "  ForwardAgent yes\n  AddressFamily inet\n"
-	    "  PreferredAuthentications password\n  VerifyHostKeyDNS yes\n",
+	    "  VerifyHostKeyDNS yes\n",
 	    &ctx);
-	ASSERT_INT_EQ(h.n_notes, 4);
+	ASSERT_INT_EQ(h.n_notes, 3);
 	ASSERT_STR_CONTAINS(h.notes[0], "cfg:2: ForwardAgent is not supported");
 	ASSERT_STR_CONTAINS(h.notes[1], "cfg:3: AddressFamily is not supported");
-	ASSERT_STR_CONTAINS(h.notes[2], "cfg:4: PreferredAuthentications is not");
-	ASSERT_STR_CONTAINS(h.notes[3], "cfg:5: VerifyHostKeyDNS is not supported");
+	ASSERT_STR_CONTAINS(h.notes[2], "cfg:4: VerifyHostKeyDNS is not supported");
+	ssh_config_host_clear(&h);
+}
+
+TEST(preferred_authentications_gives_the_order)
+{
+	struct ssh_config_host h;
+
+	/* unset: rdev's own order (auth_order_set 0) */
+	parse(&h, "Host *\n  User u\n", &ctx);
+	ASSERT_INT_EQ(h.auth_order_set, 0);
+	ssh_config_host_clear(&h);
+	/* the methods rdev does, in the listed order, once each; the others
+	 * (which rdev never tries) left out; first line wins */
+	parse(&h,
+	    "Host *\n"
+	    "  PreferredAuthentications gssapi-with-mic,password,publickey,"
+	    "password\n"
+	    "  PreferredAuthentications keyboard-interactive\n",
+	    &ctx);
+	ASSERT_INT_EQ(h.n_notes, 0);
+	ASSERT_INT_EQ(h.auth_order_set, 1);
+	ASSERT_INT_EQ(h.n_auth_order, 2);
+	ASSERT_INT_EQ(h.auth_order[0], SSH_CONFIG_AUTH_PASSWORD);
+	ASSERT_INT_EQ(h.auth_order[1], SSH_CONFIG_AUTH_PUBLICKEY);
+	ssh_config_host_clear(&h);
+	/* publickey alone: no keyboard-interactive, no password */
+	parse(&h, "PreferredAuthentications publickey\n", &ctx);
+	ASSERT_INT_EQ(h.n_auth_order, 1);
+	ASSERT_INT_EQ(h.auth_order[0], SSH_CONFIG_AUTH_PUBLICKEY);
+	ssh_config_host_clear(&h);
+	/* an OTP first */
+	parse(&h, "PreferredAuthentications keyboard-interactive,publickey\n", &ctx);
+	ASSERT_INT_EQ(h.n_auth_order, 2);
+	ASSERT_INT_EQ(h.auth_order[0], SSH_CONFIG_AUTH_KBDINT);
+	ASSERT_INT_EQ(h.auth_order[1], SSH_CONFIG_AUTH_PUBLICKEY);
+	ssh_config_host_clear(&h);
+	/* nothing rdev does: said */
+	parse(&h, "PreferredAuthentications gssapi-with-mic,hostbased\n", &ctx);
+	ASSERT_INT_EQ(h.auth_order_set, 1);
+	ASSERT_INT_EQ(h.n_auth_order, 0);
+	ASSERT_INT_EQ(h.n_notes, 1);
+	ASSERT_STR_CONTAINS(h.notes[0],
+	    "cfg:1: PreferredAuthentications "
+	    "gssapi-with-mic,hostbased lists none");
 	ssh_config_host_clear(&h);
 }
 
