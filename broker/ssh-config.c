@@ -87,6 +87,44 @@ static const struct {
 	{ "protocol", KW_IGNORED }, { "useroaming", KW_IGNORED },
 	{ NULL, KW_UNSUPPORTED } };
 
+/* The keywords OpenSSH's ssh knows (OpenSSH 9.x readconf.c keywords[],
+ * aliases and deprecated ones included): IgnoreUnknown never silences
+ * them, as in OpenSSH, where it covers only what ssh itself does not know. */
+static const char *const ssh_config_openssh_keywords[] = { "protocol", "cipher",
+	"fallbacktorsh", "globalknownhostsfile2", "rhostsauthentication",
+	"userknownhostsfile2", "useroaming", "usersh", "useprivilegedport",
+	"afstokenpassing", "kerberosauthentication", "kerberostgtpassing",
+	"rsaauthentication", "rhostsrsaauthentication", "compressionlevel",
+	"gssapiauthentication", "gssapidelegatecredentials", "pkcs11provider",
+	"smartcarddevice", "forwardagent", "forwardx11", "forwardx11trusted",
+	"forwardx11timeout", "exitonforwardfailure", "xauthlocation", "gatewayports",
+	"passwordauthentication", "kbdinteractiveauthentication", "kbdinteractivedevices",
+	"challengeresponseauthentication", "skeyauthentication", "tisauthentication",
+	"pubkeyauthentication", "dsaauthentication", "hostbasedauthentication",
+	"identityfile", "identityfile2", "identitiesonly", "certificatefile",
+	"addkeystoagent", "identityagent", "hostname", "hostkeyalias", "proxycommand",
+	"port", "ciphers", "macs", "remoteforward", "localforward", "permitremoteopen",
+	"user", "host", "match", "escapechar", "globalknownhostsfile",
+	"userknownhostsfile", "connectionattempts", "batchmode", "checkhostip",
+	"stricthostkeychecking", "compression", "tcpkeepalive", "keepalive",
+	"numberofpasswordprompts", "syslogfacility", "loglevel", "logverbose",
+	"dynamicforward", "preferredauthentications", "hostkeyalgorithms",
+	"casignaturealgorithms", "bindaddress", "bindinterface", "clearallforwardings",
+	"enablesshkeysign", "verifyhostkeydns", "nohostauthenticationforlocalhost",
+	"rekeylimit", "connecttimeout", "addressfamily", "serveraliveinterval",
+	"serveralivecountmax", "sendenv", "setenv", "controlpath", "controlmaster",
+	"controlpersist", "hashknownhosts", "include", "tunnel", "tunneldevice",
+	"localcommand", "permitlocalcommand", "remotecommand", "visualhostkey",
+	"kexalgorithms", "ipqos", "requesttty", "sessiontype", "stdinnull",
+	"forkafterauthentication", "proxyusefdpass", "canonicaldomains",
+	"canonicalizefallbacklocal", "canonicalizehostname", "canonicalizemaxdots",
+	"canonicalizepermittedcnames", "streamlocalbindmask", "streamlocalbindunlink",
+	"revokedhostkeys", "fingerprinthash", "updatehostkeys",
+	"hostbasedacceptedalgorithms", "hostbasedkeytypes", "pubkeyacceptedalgorithms",
+	"pubkeyacceptedkeytypes", "ignoreunknown", "proxyjump", "securitykeyprovider",
+	"knownhostscommand", "requiredrsasize", "enableescapecommandline", "tag",
+	"obscurekeystroketiming", "channeltimeout", NULL };
+
 /* How a value of an option nobody applies is judged harmless. */
 enum ssh_config_harmless_how {
 	HARMLESS_ANY,  /* any value */
@@ -580,6 +618,18 @@ ssh_config_is_harmless(const char *kw, int argc, char **argv)
 	return found;
 }
 
+/* Does OpenSSH's ssh know kw (ssh_config_openssh_keywords)? */
+static int
+ssh_config_openssh_knows(const char *kw)
+{
+	size_t k;
+
+	for (k = 0; ssh_config_openssh_keywords[k] != NULL; k++)
+		if (strcasecmp(kw, ssh_config_openssh_keywords[k]) == 0)
+			return 1;
+	return 0;
+}
+
 /* An option libssh applies: keep raw (the line as written, which libssh's
  * own tokenizer reads again) unless a line of the same keyword came first;
  * ProxyCommand and ProxyJump are one option (the first of either wins, as
@@ -811,7 +861,8 @@ ssh_config_line_args(struct ssh_config_state *st, char *text, const char *raw,
 	}
 	if (ssh_config_keywords[k].name == NULL &&
 	    !ssh_config_is_harmless(kw, argc, argv) &&
-	    (h->ignore_unknown == NULL || !ssh_config_match_list(kw, h->ignore_unknown)))
+	    (h->ignore_unknown == NULL || ssh_config_openssh_knows(kw) ||
+		!ssh_config_match_list(kw, h->ignore_unknown)))
 		ssh_config_note(h, file, line,
 		    "%s is not supported by rdev "
 		    "(libssh 0.10) and is ignored",

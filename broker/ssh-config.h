@@ -17,7 +17,7 @@
  * host but that neither libssh nor rdev honours, so the caller can warn
  * about them instead of ignoring them silently: not those whose value
  * changes nothing for rdev (ssh_config_harmless in ssh-config.c), nor those
- * IgnoreUnknown lists.
+ * IgnoreUnknown lists (keywords OpenSSH itself does not know only).
  *
  * ssh_config_host_parse is pure (no I/O; Include gives a note);
  * ssh_config_host_read reads a file and follows Include.

@@ -339,6 +339,23 @@ TEST(ignore_unknown_silences_the_listed_keywords_after_it)
 	ssh_config_host_clear(&h);
 }
 
+TEST(ignore_unknown_never_silences_what_openssh_knows)
+{
+	struct ssh_config_host h;
+
+	/* as OpenSSH: IgnoreUnknown covers only keywords ssh does not know;
+	 * LocalForward, ForwardAgent, DynamicForward are ssh's own */
+	parse(&h,
+	    "Host *\n  IgnoreUnknown *\n  LocalForward 1 a:1\n"
+	    "  ForwardAgent yes\n  DynamicForward 1080\n  UseKeychain yes\n",
+	    &ctx);
+	ASSERT_INT_EQ(h.n_notes, 3);
+	ASSERT_STR_CONTAINS(h.notes[0], "cfg:3: LocalForward is not supported");
+	ASSERT_STR_CONTAINS(h.notes[1], "cfg:4: ForwardAgent is not supported");
+	ASSERT_STR_CONTAINS(h.notes[2], "cfg:5: DynamicForward is not supported");
+	ssh_config_host_clear(&h);
+}
+
 TEST(match_stops_at_the_first_criterion_that_fails)
 {
 	struct ssh_config_host h;
