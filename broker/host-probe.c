@@ -127,8 +127,11 @@ host_probe_sample(const char *out, size_t len)
  * with a marker line: what comes before it was printed by the shell's
  * start-up files ("shellStdout", its first HOST_PROBE_NOISE_MAX bytes),
  * which breaks every stream rdev runs through that shell (the agent's
- * protocol). No marker and no output: the command never ran (a forced
- * command, a nologin shell): "shellNotRun" with its exit status. */
+ * protocol). No marker: the command never ran (a forced command, a nologin
+ * shell, which prints "This account is currently not available."):
+ * "shellNotRun" with its exit status, and what it printed instead as
+ * "shellNotRunStdout" (the start-up files are blamed only for text before a
+ * marker). */
 static void
 host_probe_shell(struct rdev_ssh *s, cJSON *o)
 {
@@ -155,16 +158,16 @@ host_probe_shell(struct rdev_ssh *s, cJSON *o)
 		mark = NULL;
 		line = NULL;
 	}
-	if (mark != out) {
-		len = mark != NULL ? (size_t)(mark - out) : strlen(out);
-		while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
-			len--;
-		if (len > 0) {
-			noise = host_probe_sample(out, len);
-			cJSON_AddStringToObject(o, "shellStdout", noise);
-			free(noise);
-		} else if (mark == NULL)
-			cJSON_AddNumberToObject(o, "shellNotRun", status);
+	len = mark != NULL ? (size_t)(mark - out) : strlen(out);
+	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+		len--;
+	if (mark == NULL)
+		cJSON_AddNumberToObject(o, "shellNotRun", status);
+	if (len > 0) {
+		noise = host_probe_sample(out, len);
+		cJSON_AddStringToObject(
+		    o, mark != NULL ? "shellStdout" : "shellNotRunStdout", noise);
+		free(noise);
 	}
 	versions = cJSON_AddArrayToObject(o, "agentsInstalled");
 	for (line = line != NULL ? strtok_r(line, "\n", &save) : NULL;

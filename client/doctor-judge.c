@@ -196,6 +196,7 @@ doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe
 	const char *user = doctor_str(probe, "user", "?");
 	double shell_ms = doctor_num(probe, "shellMs");
 	const char *noise = doctor_str(probe, "shellStdout", NULL);
+	const char *not_run_out = doctor_str(probe, "shellNotRunStdout", NULL);
 	char *fix, *q;
 
 	if (strcmp(reached, "config") == 0) {
@@ -231,7 +232,18 @@ doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe
 	doctor_add(r, "auth", DOCTOR_OK, NULL, "as %s, %s (%.0f ms)", user,
 	    doctor_str(probe, "auth", "?"), doctor_num(probe, "authMs"));
 	doctor_judge_notes(r, probe);
-	if (noise != NULL)
+	if (!isnan(doctor_num(probe, "shellNotRun")))
+		doctor_add(r, "login shell", DOCTOR_FAIL,
+		    "rdev runs its agent through the login shell: the account needs "
+		    "a shell (not nologin) and no forced command",
+		    "the command did not run on %s (exit %d%s%s%s): a forced command "
+		    "(ForceCommand / authorized_keys command=) or a non-shell login "
+		    "shell?",
+		    host, (int)doctor_num(probe, "shellNotRun"),
+		    not_run_out != NULL ? "; it printed \"" : "",
+		    not_run_out != NULL ? not_run_out : "",
+		    not_run_out != NULL ? "\" instead" : "");
+	else if (noise != NULL)
 		doctor_add(r, "login shell", DOCTOR_FAIL,
 		    "guard them with `[[ $- == *i* ]]` / `case $- in *i*)` (as "
 		    "Debian's ~/.bashrc starts: `case $- in *i*) ;; *) return;; "
@@ -240,14 +252,6 @@ doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe
 		    "non-interactive shells (\"%s\"): rdev's agent, started through "
 		    "that shell, cannot be talked to",
 		    doctor_login_files(doctor_str(probe, "shell", NULL)), host, noise);
-	else if (!isnan(doctor_num(probe, "shellNotRun")))
-		doctor_add(r, "login shell", DOCTOR_FAIL,
-		    "rdev runs its agent through the login shell: the account needs "
-		    "a shell (not nologin) and no forced command",
-		    "the command did not run on %s (exit %d): a forced command "
-		    "(ForceCommand / authorized_keys command=) or a non-shell login "
-		    "shell?",
-		    host, (int)doctor_num(probe, "shellNotRun"));
 	else if (isnan(shell_ms))
 		doctor_add(r, "login shell", DOCTOR_WARN,
 		    "check the user's shell and its start-up files (ssh HOST true)",

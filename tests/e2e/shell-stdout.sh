@@ -4,8 +4,9 @@
 # the login shell, cannot be talked to. `rdev doctor HOST` says so in its
 # `login shell` check (FAIL, exit 2, naming the fix) instead of `login shell
 # ok` and an agent failure, and a command's error names the fix too. A forced
-# command (authorized_keys command=), which runs nothing of rdev's and prints
-# nothing, is said to be that, not blamed on ~/.bashrc.
+# command (authorized_keys command=), which runs nothing of rdev's, is said
+# to be that, not blamed on ~/.bashrc, also when it prints (as nologin's
+# "This account is currently not available.").
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host so
@@ -50,3 +51,18 @@ check "forced command: login shell FAIL saying the command did not run" \
 	"$TEST_TMP/doctor2.out"
 check "forced command: the login files not blamed" \
 	bash -c "! grep -qE 'bashrc|print to stdout' '$TEST_TMP/doctor2.out'"
+
+# --- a forced command that prints instead (as nologin does) ----------------
+# (no marker: the command did not run either; what it printed is shown, and
+# the start-up files are not blamed)
+sed 's/^/command="echo This account is currently not available." /' "$TEST_TMP/ak" >"$ak"
+rc=0
+rdev doctor "$name" >"$TEST_TMP/doctor3.out" 2>"$TEST_TMP/doctor3.err" || rc=$?
+cat "$TEST_TMP/ak" >"$ak"
+[ "$rc" = 2 ] || cat "$TEST_TMP/doctor3.out" "$TEST_TMP/doctor3.err" >&2
+check_eq "printing forced command: doctor exit 2" "$rc" 2
+check "printing forced command: the command did not run, its output shown" \
+	grep -qE "^FAIL +login shell +the command did not run on $name \(exit 0; it printed \"This account is currently not available\.\" instead\): a forced command" \
+	"$TEST_TMP/doctor3.out"
+check "printing forced command: the login files not blamed" \
+	bash -c "! grep -qE 'bashrc|print to stdout' '$TEST_TMP/doctor3.out'"

@@ -369,6 +369,13 @@ TEST(login_shell_files_by_shell_and_a_command_that_did_not_run)
 		    "the command did not run on h (exit 1): a forced command "
 		    "(ForceCommand / authorized_keys command=) or a non-shell login "
 		    "shell?" },
+		/* nologin prints instead: shown, not blamed on the start-up
+		 * files */
+		{ "\"shell\":\"/bin/bash\",\"shellNotRun\":1,"
+		  "\"shellNotRunStdout\":\"This account is currently not "
+		  "available.\"}",
+		    "the command did not run on h (exit 1; it printed \"This account "
+		    "is currently not available.\" instead): a forced command" },
 	};
 	struct doctor_report r;
 	char *text;
