@@ -254,7 +254,7 @@ host_probe_notes(struct rdev_ssh *s, const char *host, cJSON *o)
 	if (n > 0) {
 		a = cJSON_AddArrayToObject(o, "sshConfigSystemNotes");
 		for (i = 0; i < n; i++) {
-			log_info("host %s: ssh config (system): %s", host, notes[i]);
+			log_warn("host %s: ssh config (system file): %s", host, notes[i]);
 			cJSON_AddItemToArray(a, cJSON_CreateString(notes[i]));
 		}
 	}

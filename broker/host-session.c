@@ -245,7 +245,7 @@ host_connected(struct host_session *h)
 	 * change; every command saying so would be noise */
 	notes = rdev_ssh_system_notes(h->ssh, &n);
 	for (i = 0; i < n; i++)
-		log_info("%s: ssh config (system): %s", h->label, notes[i]);
+		log_warn("%s: ssh config (system file): %s", h->label, notes[i]);
 }
 
 static int
