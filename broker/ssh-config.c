@@ -143,8 +143,9 @@ static const struct {
 	{ "forwardagent", HARMLESS_VALUE, "no" },
 	/* the default; inet or inet6 would narrow the addresses tried */
 	{ "addressfamily", HARMLESS_VALUE, "any" },
-	/* ssh checks the address's known_hosts entry too and only warns when
-	 * it differs; rdev checks the host's name, which is what ssh fails on */
+	/* the address's known_hosts entry, checked besides the name's:
+	 * harmless, as rdev checks the host key of the name anyway (what
+	 * StrictHostKeyChecking yes makes ssh exit on) */
 	{ "checkhostip", HARMLESS_ANY, NULL },
 	/* the default; yes/ask would trust SSHFP records for an unknown key,
 	 * which rdev does not (it refuses the host instead) */
@@ -183,8 +184,9 @@ static const struct {
 struct ssh_config_state {
 	struct ssh_config_host *h;
 	const struct ssh_config_ctx *ctx;
-	int active;   /* the current Host/Match block applies */
-	int allow_io; /* follow Include */
+	int active;    /* the current Host/Match block applies */
+	int allow_io;  /* follow Include */
+	int in_system; /* reading the system file: notes go to system_notes */
 };
 
 static int ssh_config_text(struct ssh_config_state *st, const char *text,
@@ -225,21 +227,22 @@ ssh_config_host_clear(struct ssh_config_host *h)
 	memset(h, 0, sizeof *h);
 }
 
-/* Add a note "FILE:LINE: message" (to the system file's list while one is
- * read). */
-static void ssh_config_note(struct ssh_config_host *h, const char *file,
+/* Add a note "FILE:LINE: message" to h (to the system file's list while
+ * one is read: st->in_system). */
+static void ssh_config_note(struct ssh_config_state *st, const char *file,
     unsigned int line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void
-ssh_config_note(
-    struct ssh_config_host *h, const char *file, unsigned int line, const char *fmt, ...)
+ssh_config_note(struct ssh_config_state *st, const char *file, unsigned int line,
+    const char *fmt, ...)
 {
+	struct ssh_config_host *h = st->h;
 	va_list ap;
 	char *msg;
 
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (h->in_system) {
+	if (st->in_system) {
 		h->system_notes = xreallocarray(
 		    h->system_notes, h->n_system_notes + 1, sizeof *h->system_notes);
 		h->system_notes[h->n_system_notes++] =
@@ -449,7 +452,7 @@ ssh_config_match(struct ssh_config_state *st, int argc, char **argv, const char 
 		} else if (strcasecmp(crit, "localuser") == 0) {
 			m = ssh_config_match_list(st->ctx->local_user, argv[++i]);
 		} else {
-			ssh_config_note(st->h, file, line,
+			ssh_config_note(st, file, line,
 			    "Match %s is not evaluated "
 			    "by rdev; the options inside this block are not "
 			    "applied",
@@ -499,13 +502,13 @@ ssh_config_include(struct ssh_config_state *st, int argc, char **argv, const cha
 	int i;
 
 	if (!st->allow_io) {
-		ssh_config_note(st->h, file, line, "Include not followed");
+		ssh_config_note(st, file, line, "Include not followed");
 		return 0;
 	}
 	for (i = 1; i < argc; i++) {
 		if (argv[i][0] == '~' || argv[i][0] == '/')
 			path = ssh_config_expand(argv[i], st->ctx, NULL);
-		else if (st->h->in_system)
+		else if (st->in_system)
 			path = xasprintf("/etc/ssh/%s", argv[i]);
 		else
 			path = xasprintf("%s/.ssh/%s", st->ctx->home, argv[i]);
@@ -537,16 +540,18 @@ ssh_config_include(struct ssh_config_state *st, int argc, char **argv, const cha
 /* An IdentityFile line: value's path, expanded, added to h's list unless it
  * is there already ("none": nothing). */
 static void
-ssh_config_identity_file(struct ssh_config_host *h, const char *value,
-    const struct ssh_config_ctx *ctx, const char *file, unsigned int line)
+ssh_config_identity_file(
+    struct ssh_config_state *st, const char *value, const char *file, unsigned int line)
 {
+	struct ssh_config_host *h = st->h;
+	const struct ssh_config_ctx *ctx = st->ctx;
 	char *path;
 	size_t k;
 
 	if (strcasecmp(value, "none") == 0)
 		return;
 	if ((path = ssh_config_expand(value, ctx, h->hostname)) == NULL) {
-		ssh_config_note(h, file, line,
+		ssh_config_note(st, file, line,
 		    "IdentityFile %s: unknown "
 		    "%%-token (rdev knows %%d %%h %%r %%u %%%%); ignored",
 		    value);
@@ -566,9 +571,11 @@ ssh_config_identity_file(struct ssh_config_host *h, const char *value,
 /* The first IdentityAgent line's value into h->identity_agent: a socket
  * path, expanded, or "none"; the environment's socket is left unset. */
 static void
-ssh_config_identity_agent(struct ssh_config_host *h, const char *value,
-    const struct ssh_config_ctx *ctx, const char *file, unsigned int line)
+ssh_config_identity_agent(
+    struct ssh_config_state *st, const char *value, const char *file, unsigned int line)
 {
+	struct ssh_config_host *h = st->h;
+	const struct ssh_config_ctx *ctx = st->ctx;
 	/* OpenSSH: "SSH_AUTH_SOCK" (or "$SSH_AUTH_SOCK") is the
 	 * environment's socket, which for rdev is the client's. */
 	if (strcmp(value, "SSH_AUTH_SOCK") == 0 || strcmp(value, "$SSH_AUTH_SOCK") == 0)
@@ -578,7 +585,7 @@ ssh_config_identity_agent(struct ssh_config_host *h, const char *value,
 		return;
 	}
 	if (value[0] == '$') {
-		ssh_config_note(h, file, line,
+		ssh_config_note(st, file, line,
 		    "IdentityAgent %s: only "
 		    "$SSH_AUTH_SOCK is supported; ignored",
 		    value);
@@ -586,7 +593,7 @@ ssh_config_identity_agent(struct ssh_config_host *h, const char *value,
 	}
 	h->identity_agent = ssh_config_expand(value, ctx, h->hostname);
 	if (h->identity_agent == NULL)
-		ssh_config_note(h, file, line,
+		ssh_config_note(st, file, line,
 		    "IdentityAgent %s: unknown "
 		    "%%-token (rdev knows %%d %%h %%r %%u %%%%); ignored",
 		    value);
@@ -613,7 +620,10 @@ ssh_config_is_harmless(const char *kw, int argc, char **argv)
 	copy = xstrdup(ssh_config_harmless[k].values);
 	for (tok = strtok_r(copy, ",", &save); tok != NULL && !found;
 	     tok = strtok_r(NULL, ",", &save))
-		found = strcasecmp(tok, argv[1]) == 0;
+		/* yes/no are also OpenSSH's true/false */
+		found = strcasecmp(tok, argv[1]) == 0 ||
+		    (ssh_config_yesno(tok) >= 0 &&
+			ssh_config_yesno(tok) == ssh_config_yesno(argv[1]));
 	free(copy);
 	return found;
 }
@@ -674,8 +684,9 @@ ssh_config_port(const char *s)
  * tries, are left out: as ssh when they fail). */
 static void
 ssh_config_preferred_auth(
-    struct ssh_config_host *h, const char *value, const char *file, unsigned int line)
+    struct ssh_config_state *st, const char *value, const char *file, unsigned int line)
 {
+	struct ssh_config_host *h = st->h;
 	static const struct {
 		const char *name;
 		int method;
@@ -701,7 +712,7 @@ ssh_config_preferred_auth(
 	}
 	free(copy);
 	if (h->n_auth_order == 0)
-		ssh_config_note(h, file, line,
+		ssh_config_note(st, file, line,
 		    "PreferredAuthentications %s lists none of the methods rdev "
 		    "does (publickey, keyboard-interactive, password): it tries "
 		    "none",
@@ -742,7 +753,7 @@ ssh_config_line_args(struct ssh_config_state *st, char *text, const char *raw,
 	if (strcasecmp(kw, "include") == 0)
 		return ssh_config_include(st, argc, argv, file, line, depth, cause);
 	if (strcasecmp(kw, "identityfile") == 0) {
-		ssh_config_identity_file(h, argv[1], st->ctx, file, line);
+		ssh_config_identity_file(st, argv[1], file, line);
 		return 0;
 	}
 #define FIRST(bit) \
@@ -776,7 +787,7 @@ ssh_config_line_args(struct ssh_config_state *st, char *text, const char *raw,
 	}
 	if (strcasecmp(kw, "identityagent") == 0) {
 		FIRST(SEEN_IDENTITY_AGENT);
-		ssh_config_identity_agent(h, argv[1], st->ctx, file, line);
+		ssh_config_identity_agent(st, argv[1], file, line);
 		return 0;
 	}
 	if (strcasecmp(kw, "ignoreunknown") == 0) {
@@ -786,7 +797,7 @@ ssh_config_line_args(struct ssh_config_state *st, char *text, const char *raw,
 	}
 	if (strcasecmp(kw, "preferredauthentications") == 0) {
 		FIRST(SEEN_PREFERRED_AUTH);
-		ssh_config_preferred_auth(h, argv[1], file, line);
+		ssh_config_preferred_auth(st, argv[1], file, line);
 		return 0;
 	}
 	if (strcasecmp(kw, "requiredrsasize") == 0) {
@@ -846,7 +857,7 @@ ssh_config_line_args(struct ssh_config_state *st, char *text, const char *raw,
 		    strcasecmp(argv[1], "false") == 0 ||
 		    strcasecmp(argv[1], "accept-new") == 0) {
 			h->strict_host_key_checking_off = 1;
-			ssh_config_note(h, file, line,
+			ssh_config_note(st, file, line,
 			    "StrictHostKeyChecking %s is "
 			    "not honoured: rdev always checks host keys (accept a "
 			    "new host with --accept-new-host-key)",
@@ -863,7 +874,7 @@ ssh_config_line_args(struct ssh_config_state *st, char *text, const char *raw,
 	    !ssh_config_is_harmless(kw, argc, argv) &&
 	    (h->ignore_unknown == NULL || ssh_config_openssh_knows(kw) ||
 		!ssh_config_match_list(kw, h->ignore_unknown)))
-		ssh_config_note(h, file, line,
+		ssh_config_note(st, file, line,
 		    "%s is not supported by rdev "
 		    "(libssh 0.10) and is ignored",
 		    kw);
@@ -944,28 +955,31 @@ int
 ssh_config_host_parse(struct ssh_config_host *h, const char *text, const char *filename,
     const struct ssh_config_ctx *ctx, char **cause)
 {
-	struct ssh_config_state st = { h, ctx, 1, 0 };
+	struct ssh_config_state st = { h, ctx, 1, 0, 0 };
 
 	return ssh_config_text(&st, text, filename, 0, cause);
+}
+
+/* ssh_config_host_read, the notes to h->system_notes when in_system. */
+static int
+ssh_config_read(struct ssh_config_host *h, const char *path,
+    const struct ssh_config_ctx *ctx, int in_system, char **cause)
+{
+	struct ssh_config_state st = { h, ctx, 1, 1, in_system };
+
+	return ssh_config_file(&st, path, 0, cause);
 }
 
 int
 ssh_config_host_read(struct ssh_config_host *h, const char *path,
     const struct ssh_config_ctx *ctx, char **cause)
 {
-	struct ssh_config_state st = { h, ctx, 1, 1 };
-
-	return ssh_config_file(&st, path, 0, cause);
+	return ssh_config_read(h, path, ctx, 0, cause);
 }
 
 int
 ssh_config_host_read_system(struct ssh_config_host *h, const char *path,
     const struct ssh_config_ctx *ctx, char **cause)
 {
-	int rc;
-
-	h->in_system = 1;
-	rc = ssh_config_host_read(h, path, ctx, cause);
-	h->in_system = 0;
-	return rc;
+	return ssh_config_read(h, path, ctx, 1, cause);
 }

@@ -8,8 +8,9 @@
  * and !, Match all/host/originalhost/user/localuser, Include) and gives:
  * the options rdev applies itself (HostName, User, Port, IdentityFile,
  * IdentitiesOnly, IdentityAgent, BatchMode, ServerAlive*, ConnectTimeout,
- * BindAddress, PreferredAuthentications, ProxyCommand/ProxyJump), the lines of the
- * options libssh applies (Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms,
+ * BindAddress, PreferredAuthentications, RequiredRSASize, HashKnownHosts,
+ * ProxyCommand/ProxyJump), the lines of the options libssh applies
+ * (Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms,
  * PubkeyAcceptedAlgorithms, Compression, *KnownHostsFile, the
  * *Authentication switches, GSSAPI*, RekeyLimit, ProxyCommand, ProxyJump:
  * libssh_lines, the first of each, handed to libssh as a config of their
@@ -82,7 +83,6 @@ struct ssh_config_host {
 	/* private: which single-valued options were seen */
 	unsigned int seen;
 	char *ignore_unknown; /* IgnoreUnknown's pattern list, or NULL */
-	int in_system;	      /* notes go to system_notes */
 };
 
 /* Start h with the defaults. */

@@ -257,6 +257,7 @@ TEST(harmless_values_give_no_note)
 	parse(&h,
 	    "Host *\n"
 	    "  ForwardAgent no\n  CheckHostIP yes\n  AddressFamily any\n"
+	    "  HostbasedAuthentication false\n  GSSAPITrustDNS False\n"
 	    "  VerifyHostKeyDNS no\n  GSSAPIKexAlgorithms gss-curve25519-sha256-\n"
 	    "  CASignatureAlgorithms ssh-ed25519,rsa-sha2-512\n"
 	    "  HostbasedAcceptedAlgorithms ssh-ed25519\n"
@@ -269,9 +270,10 @@ TEST(harmless_values_give_no_note)
 	parse(&h,
 	    "Host *\n"
 	    "  ForwardAgent yes\n  AddressFamily inet\n"
-	    "  VerifyHostKeyDNS yes\n",
+	    "  VerifyHostKeyDNS yes\n  HostbasedAuthentication true\n",
 	    &ctx);
-	ASSERT_INT_EQ(h.n_notes, 3);
+	ASSERT_INT_EQ(h.n_notes, 4);
+	ASSERT_STR_CONTAINS(h.notes[3], "cfg:5: HostbasedAuthentication is not");
 	ASSERT_STR_CONTAINS(h.notes[0], "cfg:2: ForwardAgent is not supported");
 	ASSERT_STR_CONTAINS(h.notes[1], "cfg:3: AddressFamily is not supported");
 	ASSERT_STR_CONTAINS(h.notes[2], "cfg:4: VerifyHostKeyDNS is not supported");
