@@ -180,7 +180,7 @@ doctor_login_files(const char *shell)
 		return "the shell's startup files";
 	base = strrchr(shell, '/') != NULL ? strrchr(shell, '/') + 1 : shell;
 	if (strcmp(base, "bash") == 0)
-		return "~/.bashrc";
+		return "~/.bashrc (or /etc/bash.bashrc)";
 	if (strcmp(base, "zsh") == 0)
 		return "~/.zshenv";
 	return "the shell's startup files";

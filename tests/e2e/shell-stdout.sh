@@ -22,7 +22,7 @@ rdev doctor "$name" >"$TEST_TMP/doctor.out" 2>"$TEST_TMP/doctor.err" || rc=$?
 [ "$rc" = 2 ] || cat "$TEST_TMP/doctor.out" "$TEST_TMP/doctor.err" >&2
 check_eq "doctor: exit 2" "$rc" 2
 check "doctor: login shell FAIL naming the files and the host" \
-	grep -qE "^FAIL +login shell +~/.bashrc on $name print to stdout for non-interactive shells \(\"\*\*\* Welcome" \
+	grep -qE "^FAIL +login shell +~/.bashrc \(or /etc/bash.bashrc\) on $name print to stdout for non-interactive shells \(\"\*\*\* Welcome" \
 	"$TEST_TMP/doctor.out"
 check "doctor: ... and the fix" \
 	grep -qF 'fix: guard them with `[[ $- == *i* ]]` / `case $- in *i*)`' "$TEST_TMP/doctor.out"

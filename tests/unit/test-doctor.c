@@ -358,7 +358,7 @@ TEST(login_shell_files_by_shell_and_a_command_that_did_not_run)
 		const char *tail, *want;
 	} cases[] = {
 		{ "\"shell\":\"/bin/bash\",\"shellStdout\":\"hi\"}",
-		    "~/.bashrc on h print to stdout" },
+		    "~/.bashrc (or /etc/bash.bashrc) on h print to stdout" },
 		{ "\"shell\":\"/usr/bin/zsh\",\"shellStdout\":\"hi\"}",
 		    "~/.zshenv on h print to stdout" },
 		{ "\"shell\":\"/bin/fish\",\"shellStdout\":\"hi\"}",
