@@ -252,9 +252,15 @@ cmd_run_user_commands_exec(int argc, char **argv)
 	struct client_target ct;
 	int rc;
 
-	/* (first: a refused option's value is never taken for TARGET) */
-	if ((rc = cmd_ruc_check(argc, argv, NULL)) != CMD_EXIT_OK)
-		return rc;
+	/* (first: a refused option's value is never taken for TARGET; the
+	 * rest is checked once the target's own words, HOST: SOURCE, --host
+	 * and --accept-new-host-key, are taken out) */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if ((rc = cmd_ruc_refused_at(argv[i])) >= 0)
+			return cmd_usage_error(&client_program,
+			    &cmd_run_user_commands_entry,
+			    "%s (the reference CLI's) is not taken: %s",
+			    cmd_ruc_refused[rc].option, cmd_ruc_refused[rc].why);
 	if ((rc = client_target_open_hook("run-user-commands", argc, argv,
 		 CLIENT_TARGET_QUIET, &hook, &ct)) == CMD_EXIT_OK)
 		rc = cmd_ruc_run(&ct.be, ct.argc, ct.argv);

@@ -7,7 +7,8 @@
 # there; a failing step is exit 1 naming it, with the reference's error
 # object; a reference option rdev does not take is a usage error naming it;
 # a stopped container is not started. A remote TARGET (HOST:PATH, through
-# the broker to the host's agent) runs the steps the same way. Each step
+# the broker to the host's agent) runs the steps the same way, and so does
+# HOST: SOURCE (the folder `rdev up HOST: SOURCE` uploaded). Each step
 # appends its name to /tmp/order; remoteUser `dev`.
 # Fails without the fix: rdev had no run-user-commands.
 . "$(dirname "$0")/../rig/lib.sh"
@@ -138,7 +139,13 @@ grep -q "is not running" "$TEST_TMP/ruc7.err" ||
 
 # --- remote -------------------------------------------------------------------------
 rig_remote_host u
-trap 'rig_remote_cleanup rws' EXIT
+cleanup() {
+	local rc=$?
+	(cd "$TEST_TMP" && rdev down "$name:" ./ws-ruc >/dev/null 2>&1)
+	(exit $rc)
+	rig_remote_cleanup rws
+}
+trap cleanup EXIT
 on_host "mkdir -p ~/rws && cat > ~/rws/.devcontainer.json" <"$ws/.devcontainer.json"
 rcid() { docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$home/rws"; }
 rdev up "$name:~/rws" --skip-post-create --json >/dev/null 2>"$TEST_TMP/rup.err" ||
@@ -148,4 +155,17 @@ out=$(rdev run-user-commands "$name:~/rws" --json 2>"$TEST_TMP/rruc.err") ||
 check_eq "remote: the reference's result" "$out" '{"outcome":"success","result":"done"}'
 check_eq "remote: every step, in order" \
 	"$(docker exec "$(rcid)" cat /tmp/order | tr '\n' ' ' | sed 's/ $//')" "$all"
+
+# --- HOST: SOURCE, the workspace `rdev up HOST: SOURCE` uploaded, as exec's ----------
+# (with --accept-new-host-key, which its --help offers: taken out with the
+# target's other words before its own options are read)
+(cd "$TEST_TMP" && rdev up "$name:" ./ws-ruc --skip-post-create --json) >/dev/null \
+	2>"$TEST_TMP/sup.err" || { cat "$TEST_TMP/sup.err" >&2; fail "rdev up $name: ./ws-ruc failed"; }
+out=$(cd "$TEST_TMP" && rdev run-user-commands "$name:" ./ws-ruc --accept-new-host-key --json \
+	2>"$TEST_TMP/sruc.err") ||
+	{ cat "$TEST_TMP/sruc.err" >&2; fail "run-user-commands $name: ./ws-ruc failed"; }
+check_eq "HOST: SOURCE: the reference's result" "$out" '{"outcome":"success","result":"done"}'
+check_eq "HOST: SOURCE: every step, in order, in the uploaded workspace's container" \
+	"$(cd "$TEST_TMP" && rdev exec "$name:" ./ws-ruc -- cat /tmp/order | tr '\n' ' ' |
+		sed 's/ $//')" "$all"
 finish
