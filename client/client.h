@@ -40,6 +40,14 @@ extern const struct cmd_entry cmd_doctor_entry;
 
 /* What every workspace command's --help says about TARGET. */
 #define CLIENT_TARGET_HELP \
+	CLIENT_TARGET_FORMS_HELP \
+	"  --accept-new-host-key   trust and record the key of a host never seen\n" \
+	"                          before (a changed key is always refused)\n" \
+	"  --host NAME             with @POOL SOURCE: that pool host, not the one\n" \
+	"                          placement chose or remembered\n"
+/* The TARGET forms alone, for a command that reaches no host itself
+ * (ssh-config: its proxy command does). */
+#define CLIENT_TARGET_FORMS_HELP \
 	"TARGET is a workspace folder: a local path, [user@]host[:port]:path or\n" \
 	"ssh://[user@]host[:port]/path (~ is the remote user's home; a relative\n" \
 	"path is relative to it), or HOST: SOURCE (two arguments: the workspace\n" \
@@ -47,11 +55,7 @@ extern const struct cmd_entry cmd_doctor_entry;
 	"or a git URL). host may be an alias from ~/.ssh/config;\n" \
 	"$RDEV_SSH_CONFIG names another config file (as ssh -F), $RDEV_KNOWN_HOSTS\n" \
 	"another known_hosts file. Remote targets go through the broker\n" \
-	"(rdev-broker), started on demand, which keeps one SSH session per host.\n" \
-	"  --accept-new-host-key   trust and record the key of a host never seen\n" \
-	"                          before (a changed key is always refused)\n" \
-	"  --host NAME             with @POOL SOURCE: that pool host, not the one\n" \
-	"                          placement chose or remembered\n"
+	"(rdev-broker), started on demand, which keeps one SSH session per host.\n"
 
 /* The remote user's login shell from the container's passwd, else /bin/sh
  * (in $s); run interactively (not as a login shell, which would reset the
@@ -202,10 +206,11 @@ int client_target_open_hook(const char *name, int argc, char **argv, unsigned fl
     const struct client_target_hook *hook, struct client_target *ct);
 void client_target_close(struct client_target *ct);
 /* Take every flag out of argv (before "--"); 1 if there was one. */
-/* complete.c: cmd_program.complete_operand for rdev (TARGET: recent
- * targets, ssh_config host aliases); remember a remote target that `up`
- * reached (newest first, at most 50; 0 or -1 with *cause). */
-void client_complete_operand(const char *command, const char *prefix, FILE *out);
+/* complete.c: cmd_program.complete_operand for rdev (TARGET: pools, recent
+ * targets, ssh_config host aliases; hosts: its subcommand, then the
+ * aliases); remember a remote target that `up` reached (newest first, at
+ * most 50; 0 or -1 with *cause). */
+void client_complete_operand(const char *command, int nth, const char *prefix, FILE *out);
 int client_recent_target_add(const char *target, char **cause);
 
 /* broker-check.c: cmd_program.before_exec for rdev: when the broker named

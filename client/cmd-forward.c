@@ -558,11 +558,12 @@ cmd_forward_list(int json)
 }
 
 /* `@POOL SOURCE`: *t (a pool target) replaced by the host the workspace
- * was placed on (pool-target.h); *host the pool entry (new). CMD_EXIT_OK, or
+ * was placed on, or host_name (--host; NULL: none) (pool-target.h); *host
+ * the pool entry (new). CMD_EXIT_OK, or
  * the exit code after printing why. */
 static int
 cmd_forward_pool(const char *target, const char *source, const char *config,
-    const struct remote_opts *ro, struct target *t, char **host)
+    const char *host_name, const struct remote_opts *ro, struct target *t, char **host)
 {
 	struct pool_target_req req = { 0 };
 	int rc;
@@ -577,6 +578,7 @@ cmd_forward_pool(const char *target, const char *source, const char *config,
 	req.pool = target + 1;
 	req.source = source;
 	req.config = config;
+	req.host = host_name;
 	req.accept_new_host_key = ro->accept_new_host_key;
 	target_clear(t);
 	rc = pool_target_resolve(&req, t, host);
@@ -704,6 +706,7 @@ cmd_forward_stop_port(const char *stop)
 struct cmd_forward_args {
 	const char *target, *config, *stop;
 	const char *source; /* @POOL SOURCE's, HOST: SOURCE's */
+	const char *host;   /* --host: @POOL SOURCE's pool host */
 	cJSON *list, *id_labels;
 	int list_mode, json, stop_all, auto_forward;
 };
@@ -751,6 +754,21 @@ cmd_forward_parse(
 			agent_cmd_list_add(&a->id_labels, cJSON_CreateString(argv[++i]));
 		else if (strcmp(argv[i], "--auto") == 0)
 			a->auto_forward = 1;
+		else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc)
+			a->host = argv[++i];
+		/* (an option of these with no value, or a bad one: said so, as
+		 * the other commands say it, not "unknown option") */
+		else if (strcmp(argv[i], "--stop") == 0)
+			return cmd_usage_error(&client_program, e,
+			    "--stop needs a PORT (the local port as `rdev "
+			    "forward --list` shows it)");
+		else if (strcmp(argv[i], "--config") == 0 ||
+		    strcmp(argv[i], "--host") == 0)
+			return cmd_usage_error(
+			    &client_program, e, "%s needs a value", argv[i]);
+		else if (strcmp(argv[i], "--id-label") == 0)
+			return cmd_usage_error(
+			    &client_program, e, "--id-label must be NAME=VALUE");
 		else if (argv[i][0] == '-')
 			return cmd_usage_error(
 			    &client_program, e, "unknown option %s", argv[i]);
@@ -879,6 +897,11 @@ cmd_forward_exec(int argc, char **argv)
 		rc = cmd_usage_error(&client_program, e, AGENT_CMD_EMPTY_FOLDER);
 		goto out;
 	}
+	if (a.host != NULL && a.target[0] != '@') {
+		fprintf(stderr, "rdev: forward: --host is for @POOL targets\n");
+		rc = CMD_EXIT_USAGE;
+		goto out;
+	}
 	if (!target_is_remote(a.target)) {
 		/* this machine's engine: the broker's local host, no SSH */
 		if ((local_ws = config_discover_resolve(NULL, a.target, &cause)) ==
@@ -902,8 +925,8 @@ cmd_forward_exec(int argc, char **argv)
 			goto out;
 		}
 		if (t.kind == TARGET_POOL &&
-		    (rc = cmd_forward_pool(
-			 a.target, a.source, config, &ro, &t, &pool_host)) != CMD_EXIT_OK)
+		    (rc = cmd_forward_pool(a.target, a.source, config, a.host, &ro, &t,
+			 &pool_host)) != CMD_EXIT_OK)
 			goto out;
 		if (t.kind == TARGET_HOST && a.source != NULL) {
 			/* (hints name it as typed: `rdev up buildbox: ./app`) */

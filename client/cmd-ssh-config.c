@@ -403,5 +403,5 @@ const struct cmd_entry cmd_ssh_config_entry = { "ssh-config",
 	"                  ~/.ssh/config when it lacks it (without: say so)\n"
 	"  --force         replace a block of that name in ~/.ssh/rdev.config\n"
 	"                  that reaches another workspace (without: refused)\n"
-	"\n" CLIENT_TARGET_HELP,
+	"\n" CLIENT_TARGET_FORMS_HELP,
 	cmd_ssh_config_exec };

@@ -39,6 +39,15 @@ cmd_up_exec(int argc, char **argv)
 	int gitignore = sync && client_take_flag(&argc, argv, "--gitignore");
 	int two_way = sync && client_take_flag(&argc, argv, "--two-way");
 
+	/* (--sync's own options, without it: said so, not "unknown option") */
+	for (const char *const *o =
+		 (const char *const[]){ "--gitignore", "--git", "--two-way", NULL };
+	     !sync && *o != NULL; o++)
+		if (client_has_flag(argc, argv, *o))
+			return cmd_usage_error(&client_program, &cmd_up_entry,
+			    "%s goes with --sync (`rdev up HOST: SOURCE --sync "
+			    "%s`)",
+			    *o, *o);
 	if ((rc = client_target_open_hook("up", argc, argv,
 		 CLIENT_TARGET_PLACE | CLIENT_TARGET_SEND |
 		     (sync ? CLIENT_TARGET_LOCAL_SOURCE : 0) |

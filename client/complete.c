@@ -162,22 +162,27 @@ complete_pools(const char *prefix, struct complete_out *out)
 }
 
 void
-client_complete_operand(const char *command, const char *prefix, FILE *f)
+client_complete_operand(const char *command, int nth, const char *prefix, FILE *f)
 {
 	const char *env = getenv("RDEV_SSH_CONFIG"), *home = getenv("HOME");
-	char *path, *data = NULL, *line, *save = NULL, *cause = NULL;
+	char *path = NULL, *data = NULL, *line, *save = NULL, *cause = NULL;
 	struct complete_out out = { f, cJSON_CreateObject() };
 	size_t len;
+	int hosts = strcmp(command, "hosts") == 0;
 
-	if (strcmp(command, "hosts") == 0) {
-		/* (the subcommand; HOST: the aliases below) */
+	if (hosts && nth == 0) {
+		/* (the subcommand, nothing else; HOST: the aliases below) */
 		for (const char *const *sub = hosts_subcommands; *sub != NULL; sub++)
 			if (has_prefix(*sub, strlen(*sub), prefix))
 				complete_emit(&out, *sub);
-	} else if ((prefix[0] == '@' || prefix[0] == '\0') &&
-	    strcmp(command, "doctor") != 0) /* (a host, not a pool) */
+		cJSON_Delete(out.seen);
+		return;
+	}
+	/* (hosts' HOST: no pool, no workspace; doctor's: a host, not a pool) */
+	if (!hosts && (prefix[0] == '@' || prefix[0] == '\0') &&
+	    strcmp(command, "doctor") != 0)
 		complete_pools(prefix, &out);
-	if ((path = recent_targets_path()) != NULL &&
+	if (!hosts && (path = recent_targets_path()) != NULL &&
 	    file_read_all(path, 1 << 20, &data, &len, &cause) == 0) {
 		for (line = strtok_r(data, "\n", &save); line != NULL;
 		     line = strtok_r(NULL, "\n", &save))

@@ -1,7 +1,7 @@
 /* cmd-complete.c - shell completion from a program's command table (see
  * cmd.h): command names, and a command's options as its usage line and
- * --help text name them, so a new option completes with no second list to
- * keep. Operands come from the program's complete_operand hook. */
+ * the option lines of its --help name them, so a new option completes with
+ * no second list to keep. Operands come from the program's complete_operand hook. */
 #include "cmd.h"
 
 #include <ctype.h>
@@ -16,57 +16,86 @@ starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Whether the option of length len at opt was printed already: an earlier
- * occurrence in the texts scanned before it (usage, then help). */
-static int
-option_seen_before(const char *texts[], int ti, const char *opt, size_t len)
-{
-	const char *p;
-	int i;
+/* The options offered so far (each once), at most OPTIONS_MAX. */
+#define OPTIONS_MAX 128
+struct complete_seen {
+	const char *opt[OPTIONS_MAX];
+	size_t len[OPTIONS_MAX];
+	int n;
+};
 
-	for (i = 0; i <= ti; i++) {
-		for (p = texts[i]; p != NULL && (p = strstr(p, "--")) != NULL; p += 2) {
-			if (p == opt)
-				return 0;
-			if (strncmp(p, opt, len) == 0 &&
-			    !(isalnum((unsigned char)p[len]) || p[len] == '-') &&
-			    (p == texts[i] ||
-				!(isalnum((unsigned char)p[-1]) || p[-1] == '-')))
-				return 1;
-		}
+/* Print each --long-option in [p, end) that starts with prefix and was not
+ * printed before. */
+static void
+complete_options_in(const char *p, const char *end, const char *prefix,
+    struct complete_seen *seen, FILE *out)
+{
+	const char *q, *start = p;
+	size_t len;
+	int k;
+
+	for (; p < end && (p = strstr(p, "--")) != NULL && p < end; p = q) {
+		q = p + 2;
+		if (p != start && (isalnum((unsigned char)p[-1]) || p[-1] == '-'))
+			continue;
+		if (!islower((unsigned char)*q))
+			continue;
+		while (isalnum((unsigned char)*q) || *q == '-')
+			q++;
+		len = (size_t)(q - p);
+		if (len == 6 && strncmp(p, "--help", 6) == 0)
+			continue;
+		if (strlen(prefix) > len || strncmp(p, prefix, strlen(prefix)) != 0)
+			continue;
+		for (k = 0; k < seen->n; k++)
+			if (seen->len[k] == len && strncmp(seen->opt[k], p, len) == 0)
+				break;
+		if (k < seen->n || seen->n == OPTIONS_MAX)
+			continue;
+		seen->opt[seen->n] = p;
+		seen->len[seen->n++] = len;
+		fprintf(out, "%.*s\n", (int)len, p);
 	}
-	return 0;
 }
 
-/* Every --long-option the entry's usage and help name (each once), then
- * --help, filtered by prefix. */
+/* The options a command takes, as its usage line and the option lines of
+ * its --help name them (each once), then --help, filtered by prefix. Only
+ * those: an option named in the help's prose is often another command's
+ * (`rdev forward --auto` in up's) or one the command refuses (the reference
+ * CLI's it does not take). An option line is indented by two spaces and
+ * starts with '-'; its options are those before the description (two
+ * spaces). A usage of alternatives by subcommand (hosts': "add ... | rm ...
+ * | ls ...") gives sub's alternative alone when sub is one of them. */
 static void
-complete_options(const struct cmd_entry *e, const char *prefix, FILE *out)
+complete_options(
+    const struct cmd_entry *e, const char *sub, const char *prefix, FILE *out)
 {
-	const char *texts[2] = { e->usage, e->help };
-	const char *p, *q;
-	size_t len;
-	int ti;
+	struct complete_seen seen = { .n = 0 };
+	const char *p, *end, *line, *u = e->usage != NULL ? e->usage : "";
+	size_t n = sub != NULL ? strlen(sub) : 0;
 
-	for (ti = 0; ti < 2; ti++) {
-		for (p = texts[ti]; p != NULL && (p = strstr(p, "--")) != NULL; p = q) {
-			q = p + 2;
-			if (p != texts[ti] &&
-			    (isalnum((unsigned char)p[-1]) || p[-1] == '-'))
-				continue;
-			if (!islower((unsigned char)*q))
-				continue;
-			while (isalnum((unsigned char)*q) || *q == '-')
-				q++;
-			len = (size_t)(q - p);
-			if (len == 6 && strncmp(p, "--help", 6) == 0)
-				continue;
-			if (strlen(prefix) > len ||
-			    strncmp(p, prefix, strlen(prefix)) != 0)
-				continue;
-			if (!option_seen_before(texts, ti, p, len))
-				fprintf(out, "%.*s\n", (int)len, p);
+	end = u + strlen(u);
+	for (p = u; n > 0 && p != NULL; p = strstr(p, " | ")) {
+		if (p != u)
+			p += 3;
+		if (strncmp(p, sub, n) == 0 && p[n] == ' ') {
+			u = p;
+			if ((end = strstr(p, " | ")) == NULL)
+				end = p + strlen(p);
+			break;
 		}
+	}
+	complete_options_in(u, end, prefix, &seen, out);
+	for (line = e->help; line != NULL && *line != '\0';
+	     line = *end == '\n' ? end + 1 : end) {
+		end = line + strcspn(line, "\n");
+		if (strncmp(line, "  -", 3) != 0)
+			continue;
+		/* (the options' column: up to the description) */
+		if ((p = strstr(line + 2, "  ")) != NULL && p < end)
+			end = p;
+		complete_options_in(line, end, prefix, &seen, out);
+		end = line + strcspn(line, "\n");
 	}
 	if (starts_with("--help", prefix))
 		fputs("--help\n", out);
@@ -90,8 +119,8 @@ cmd_complete(
     const struct cmd_program *prog, int cword, int nwords, char *const *words, FILE *out)
 {
 	const struct cmd_entry *e;
-	const char *cur = cword < nwords ? words[cword] : "";
-	int i, cmd_at;
+	const char *cur = cword < nwords ? words[cword] : "", *sub = NULL;
+	int i, cmd_at, nth;
 
 	/* The command is the first word after the global options. */
 	for (cmd_at = 1; cmd_at < nwords && cmd_at < cword && words[cmd_at][0] == '-';
@@ -117,8 +146,12 @@ cmd_complete(
 	for (i = cmd_at + 1; i < cword; i++)
 		if (strcmp(words[i], "--") == 0)
 			return;
+	/* (the operands before cur: the first may be a subcommand) */
+	for (i = cmd_at + 1, nth = 0; i < cword; i++)
+		if (words[i][0] != '-' && nth++ == 0)
+			sub = words[i];
 	if (cur[0] == '-')
-		complete_options(e, cur, out);
+		complete_options(e, sub, cur, out);
 	else if (prog->complete_operand != NULL)
-		prog->complete_operand(e->name, cur, out);
+		prog->complete_operand(e->name, nth, cur, out);
 }

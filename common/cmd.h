@@ -40,10 +40,12 @@ struct cmd_program {
 	/* The commands in the order help lists them; NULL-terminated. Each
 	 * command's entry lives in its own file (as tmux's cmd-*.c). */
 	const struct cmd_entry *const *entries;
-	/* Completion of an operand (not an option) of command: print the
-	 * candidates that start with prefix to out, one per line. NULL: none
-	 * (the shell completes file names). */
-	void (*complete_operand)(const char *command, const char *prefix, FILE *out);
+	/* Completion of an operand (not an option) of command, the nth (0:
+	 * the first; an option's value counts as one): print the candidates
+	 * that start with prefix to out, one per line. NULL: none (the shell
+	 * completes file names). */
+	void (*complete_operand)(
+	    const char *command, int nth, const char *prefix, FILE *out);
 	/* Called with the command's name just before it runs (not for help,
 	 * completion or a usage error). NULL: nothing. */
 	void (*before_exec)(const char *command);

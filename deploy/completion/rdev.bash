@@ -3,7 +3,7 @@
 # each command's options as its --help names them, recent targets and
 # ssh_config host aliases), so this file never lists them.
 _rdev_complete() {
-	local cur words cword line
+	local cur words cword line w cmd=
 	COMPREPLY=()
 	if declare -F _get_comp_words_by_ref >/dev/null; then
 		# ("host:path" is one word, whatever COMP_WORDBREAKS says)
@@ -14,9 +14,12 @@ _rdev_complete() {
 	while IFS= read -r line; do
 		[ -n "$line" ] && COMPREPLY+=("$line")
 	done < <(command "${words[0]}" help --complete "$cword" "${words[@]}" 2>/dev/null)
-	# A TARGET may be a local folder too.
+	# A TARGET may be a local folder too (hosts takes none).
+	for w in "${words[@]:1:cword-1}"; do
+		[[ $w == -* ]] || { cmd=$w; break; }
+	done
 	if [[ ${words[0]##*/} == rdev && $cword -ge 2 && $cur != -* && $cur != *:* &&
-		$cur != @* ]]; then
+		$cur != @* && $cmd != hosts ]]; then
 		while IFS= read -r line; do
 			COMPREPLY+=("$line/")
 		done < <(compgen -d -- "$cur")

@@ -114,6 +114,12 @@ check_eq "bash: rdev up pkgbox:/s<TAB>: recent targets, once each, case kept apa
 	"$(RDEV_STATE_DIR=$TEST_TMP/state-recent complete_bash rdev up pkgbox:/s | tr '\n' ' ')" \
 	"pkgbox:/src/App pkgbox:/src/app "
 check_eq "bash: rdev hosts r<TAB>" "$(complete_bash rdev hosts r)" "rm"
+mkdir -p "$TEST_TMP/cwd/adir"
+check_eq "bash: rdev hosts <TAB>: its subcommands, no folder or target" \
+	"$(cd "$TEST_TMP/cwd" && RDEV_STATE_DIR=$TEST_TMP/state-recent complete_bash rdev hosts '' |
+		tr '\n' ' ')" "add rm ls "
+check_eq "bash: rdev up <TAB>: a folder too" \
+	"$(cd "$TEST_TMP/cwd" && complete_bash rdev up a)" "adir/"
 check_eq "bash: rdev exec TARGET -- <TAB>: nothing of rdev's" \
 	"$(complete_bash rdev exec pkgbox:~/x -- --fro)" ""
 
