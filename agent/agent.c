@@ -110,12 +110,16 @@ static const struct cmd_entry *const agent_command_list[] = {
 	NULL,
 };
 
+static const char *const agent_exit_status[] = { "N",
+	"exec: the command's own status (128+N when killed by signal N)", NULL };
+
 const struct cmd_program agent_program = {
 	"rdev-agent",
 	"The rdev agent: runs dev containers on this Docker host.",
 	agent_command_list,
 	NULL,
 	NULL,
+	agent_exit_status,
 };
 
 static int

@@ -54,6 +54,7 @@ const struct cmd_program broker_program = {
 	broker_command_list,
 	NULL,
 	NULL,
+	NULL,
 };
 
 int

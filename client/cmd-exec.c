@@ -28,6 +28,8 @@ const struct cmd_entry cmd_exec_entry = { "exec", "TARGET " AGENT_CMD_EXEC_USAGE
 	"Ctrl-C, and SIGINT, SIGQUIT, SIGTERM and SIGHUP sent to rdev, are passed\n"
 	"to the command (a third one gives up on it; one rdev was started\n"
 	"ignoring, as under nohup, stays ignored). Exit status: the\n"
-	"command's (128+N when killed by signal N), or 125 when it could not be\n"
-	"run or the connection broke.\n\n" AGENT_CMD_EXEC_OPTIONS "\n" CLIENT_TARGET_HELP,
+	"command's (128+N when killed by signal N); 126 when it is not\n"
+	"executable, 127 when it is not found (as a shell's and docker exec's);\n"
+	"125 when rdev itself failed (the container or host not reached, the\n"
+	"connection broke).\n\n" AGENT_CMD_EXEC_OPTIONS "\n" CLIENT_TARGET_HELP,
 	cmd_exec_exec };

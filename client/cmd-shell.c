@@ -52,7 +52,8 @@ const struct cmd_entry cmd_shell_entry = { "shell",
 	"Runs the remote user's shell (from the container's /etc/passwd, else\n"
 	"/bin/sh) as `exec` would: with a TTY when stdin and stdout are both\n"
 	"terminals, else on raw byte streams (`rdev shell ws < script > log`).\n"
-	"Exit status: the shell's, or 125 when it\n"
-	"could not be run or the connection broke.\n\noptions:\n" AGENT_CMD_WORKSPACE_HELP
-	    AGENT_CMD_GIT_ROOT_HELP AGENT_CMD_ID_LABEL_HELP "\n" CLIENT_TARGET_HELP,
+	"Exit status: the shell's, or 125 when rdev itself failed (the\n"
+	"container or host not reached, the connection "
+	"broke).\n\noptions:\n" AGENT_CMD_WORKSPACE_HELP AGENT_CMD_GIT_ROOT_HELP
+	    AGENT_CMD_ID_LABEL_HELP "\n" CLIENT_TARGET_HELP,
 	cmd_shell_exec };

@@ -24,10 +24,31 @@ static const struct cmd_entry *const client_commands[] = {
 	NULL,
 };
 
+/* The exit statuses of docs/CLI.md's table besides 0, 1, 2 and 69. */
+static const char *const client_exit_status[] = {
+	"N",
+	"exec, shell: the command's own status (128+N when killed by signal N)",
+	"125",
+	"exec, shell: rdev's own failure, before or under the command (the "
+	"container or host not reached, the connection broke); logs: its output "
+	"could not be written",
+	"126",
+	"exec: the command was found but is not executable",
+	"127",
+	"exec: the command was not found",
+	"141",
+	"exec, shell, logs: rdev's output is a pipe nobody reads any more "
+	"(128+SIGPIPE)",
+	"0, 1, 2",
+	"doctor: every check ok, a warning and no failure, a failure",
+	NULL,
+};
+
 const struct cmd_program client_program = {
 	"rdev",
 	"Work inside dev containers on remote Docker hosts over SSH.",
 	client_commands,
 	client_complete_operand,
 	client_broker_check,
+	client_exit_status,
 };

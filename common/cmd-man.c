@@ -53,6 +53,7 @@ man_put_text(FILE *f, const char *text)
 void
 cmd_print_man(const struct cmd_program *prog, FILE *f)
 {
+	static const char *const pages[] = { "rdev", "rdev-broker", "rdev-agent" };
 	const struct cmd_entry *e;
 	char upper[64];
 	size_t i;
@@ -105,10 +106,19 @@ cmd_print_man(const struct cmd_program *prog, FILE *f)
 	fputs(".SH EXIT STATUS\n", f);
 	fputs(".TP\n.B 0\nsuccess\n.TP\n.B 1\nthe operation failed\n.TP\n.B 2\n"
 	      "usage error (unknown command or bad option)\n.TP\n.B 69\n"
-	      "the command is not available in this build yet\n.PP\n"
-	      "exec and shell return the remote command's own status.\n",
+	      "the command is not available in this build yet\n",
 	    f);
-	fputs(".SH SEE ALSO\n.BR rdev (1),\n.BR rdev-broker (1),\n.BR rdev-agent (1);\n"
-	      "the Development Container Specification, https://containers.dev\n",
-	    f);
+	for (i = 0; prog->exit_status != NULL && prog->exit_status[i] != NULL &&
+	     prog->exit_status[i + 1] != NULL;
+	     i += 2) {
+		fputs(".TP\n.B ", f);
+		man_put_line(f, prog->exit_status[i], strlen(prog->exit_status[i]));
+		man_put_text(f, prog->exit_status[i + 1]);
+	}
+	/* (the other programs', not this one's own page) */
+	fputs(".SH SEE ALSO\n", f);
+	for (i = 0; i < 3; i++)
+		if (strcmp(pages[i], prog->name) != 0)
+			fprintf(f, ".BR %s (1),\n", pages[i]);
+	fputs("the Development Container Specification, https://containers.dev\n", f);
 }

@@ -49,6 +49,9 @@ struct cmd_program {
 	/* Called with the command's name just before it runs (not for help,
 	 * completion or a usage error). NULL: nothing. */
 	void (*before_exec)(const char *command);
+	/* The manual's exit statuses besides 0, 1, 2 and 69: pairs of the
+	 * status ("125") and its meaning, NULL-terminated. NULL: none. */
+	const char *const *exit_status;
 };
 
 /* Parse global options, pick the command and run it; returns the exit code. */

@@ -24,6 +24,16 @@ for prog in rdev rdev-agent rdev-broker; do
 	check_eq "$prog unknown command error is one line" "$(printf '%s\n' "$err" | wc -l)" 1
 	check "$prog unknown command names it" sh -c "printf '%s' '$err' | grep -q no-such-command"
 done
+# The manual: every exit status of docs/CLI.md's table, and SEE ALSO names the
+# other programs, not this one.
+man=$("$RDEV_BIN_DIR/rdev" help --man)
+for code in 0 1 2 69 125 126 127 141 "0, 1, 2"; do
+	check "rdev(1) EXIT STATUS: $code" grep -qxF ".B $code" <<<"${man#*.SH EXIT STATUS}"
+done
+check_eq "rdev(1) SEE ALSO: the other programs" \
+	"$(sed -n '/^\.SH SEE ALSO/,$p' <<<"$man" | grep -c '^\.BR rdev (1)')" 0
+check "rdev exec --help: 126 and 127 as a shell's" \
+	sh -c "'$RDEV_BIN_DIR/rdev' exec --help | tr '\n' ' ' | grep -q '126 when it is not executable, 127 when it is not found'"
 # Each command answers --help (exit 0) with its usage line.
 for c in $("$RDEV_BIN_DIR/rdev" --help | awk '/^commands:/{on=1;next} /^$/{on=0} on{print $1}'); do
 	check "rdev $c --help" sh -c "'$RDEV_BIN_DIR/rdev' $c --help | grep -q '^usage: rdev $c'"

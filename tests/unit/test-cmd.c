@@ -34,8 +34,9 @@ static const struct cmd_entry hosts = { "hosts",
 	"add [--pool NAME] [--label KV]... HOST | rm [--pool NAME] HOST | ls [--json]",
 	"manage", "  --accept-new-host-key   trust\n", dummy_exec };
 static const struct cmd_entry *const entries[] = { &up, &stop, &later, &hosts, NULL };
+static const char *const exit_status[] = { "125", "its own failure", NULL };
 static const struct cmd_program prog = { "prog", "A \\test\\ program.", entries, operand,
-	NULL };
+	NULL, exit_status };
 
 /* The completions of words (the last is completed), one string. */
 static char *
@@ -134,5 +135,8 @@ TEST(man_page_escapes_and_lists_every_command)
 	ASSERT_TRUE(strstr(out, ".SS \"prog later\"") != NULL);
 	ASSERT_TRUE(
 	    strstr(out, "This command is not available in this build yet.") != NULL);
+	/* the program's own exit statuses after the common ones */
+	ASSERT_TRUE(strstr(out, ".B 69\n") != NULL);
+	ASSERT_TRUE(strstr(out, ".TP\n.B 125\nits own failure\n.SH SEE ALSO\n") != NULL);
 	free(out);
 }
