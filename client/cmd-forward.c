@@ -998,6 +998,7 @@ const struct cmd_entry cmd_forward_entry = { "forward",
 	"`rdev down`, --stop or `rdev-broker stop --forget`.\n"
 	"--stop takes the local port as listed; with no TARGET it stops the\n"
 	"forward at that local port whatever its target (and names it).\n"
+	"--stop-all stops every forward of TARGET's workspace.\n"
 	"--auto: watch the container for\n"
 	"new listening TCP ports (every second) and forward them as\n"
 	"portsAttributes' onAutoForward says (ignore: not; openBrowser: the URL is\n"

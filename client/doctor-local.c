@@ -27,6 +27,7 @@ doctor_local_broker(struct doctor_report *r)
 	struct proto_conn *c;
 	cJSON *req, *st = NULL;
 	const cJSON *sw, *pid;
+	int n;
 	const char *err;
 	char *cause = NULL;
 	int not_running = 0;
@@ -56,14 +57,15 @@ doctor_local_broker(struct doctor_report *r)
 		return;
 	}
 	proto_conn_free(c);
+	n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(st, "sessions"));
 	sw = cJSON_GetObjectItemCaseSensitive(st, "software");
 	pid = cJSON_GetObjectItemCaseSensitive(st, "pid");
 	if (cJSON_IsString(sw) &&
 	    strcmp(sw->valuestring, "rdev-broker " RDEV_VERSION) == 0)
 		doctor_add(r, "broker", DOCTOR_OK, NULL,
-		    "running (pid %d, %s, %d sessions)",
-		    cJSON_IsNumber(pid) ? pid->valueint : 0, sw->valuestring,
-		    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(st, "sessions")));
+		    "running (pid %d, %s, %d session%s)",
+		    cJSON_IsNumber(pid) ? pid->valueint : 0, sw->valuestring, n,
+		    n == 1 ? "" : "s");
 	else
 		doctor_add(r, "broker", DOCTOR_WARN,
 		    "rdev-broker stop (forwards are saved); the next rdev command "

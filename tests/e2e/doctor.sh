@@ -157,6 +157,8 @@ rdev hosts add closed >/dev/null
 doctor
 want_rc "local: exit 1 (a pool host is down)" 1
 check "local: the broker runs, of this version" grep -q '^ok    broker .*running' <<<"$out"
+check "... its sessions counted in words that agree (1 session, 2 sessions)" \
+	grep -qE '^ok    broker .*, (1 session|(0|[2-9]|[1-9][0-9]+) sessions)\)' <<<"$out"
 check "local: hosts.json readable" grep -q '^ok    config .*hosts.json: readable' <<<"$out"
 check "local: the pool host that is up" grep -q "^ok    pool host $healthy .*up" <<<"$out"
 check "local: the pool host that is down, with the fix" \
