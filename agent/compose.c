@@ -326,12 +326,15 @@ compose_project_dir(const struct compose *c)
  * other folder's environment) nor recreated. The refusal says what made
  * the name (c->project_from) and names the other workspace as `rdev down`
  * takes it: its folder, else (its dev container gone) the directory of its
- * compose files. 0, or -1 with *cause. */
+ * compose files. Checked before the owners (owner_check_list()): another
+ * user's project of another folder is a name that collides, said so with
+ * the fix and the user (not "the dev container of THEIR FOLDER belongs to
+ * them", a folder this user never named). 0, or -1 with *cause. */
 static int
 compose_check_workspace(struct compose *c, const cJSON *list, char **cause)
 {
 	const char *folder = config_get_local_folder(c->cfg), *other;
-	char *dir = compose_project_dir(c);
+	char *dir = compose_project_dir(c), *user;
 	struct stat st;
 	int is_folder = 0, gone;
 
@@ -339,6 +342,22 @@ compose_check_workspace(struct compose *c, const cJSON *list, char **cause)
 	free(dir);
 	if (other == NULL)
 		return 0;
+	if ((user = owner_list_other_user(list)) != NULL) {
+		/* (theirs: not this user's to `rdev down` or remove) */
+		error_set(cause,
+		    "Compose project %s is another user's workspace (%s%s, of "
+		    "%s); the name comes from %s; give this one another name "
+		    "(%s): rdev does not use or change another user's "
+		    "environment",
+		    c->project,
+		    *other == '\0'  ? "a folder its containers do not name"
+			: is_folder ? "the workspace folder "
+				    : "the workspace whose compose files are in "
+				      "project directory ",
+		    other, user, c->project_from, c->project_fix);
+		free(user);
+		return -1;
+	}
 	gone = *other == '\0' || stat(other, &st) != 0;
 	if (is_folder && !gone)
 		return error_set(cause,
@@ -426,8 +445,8 @@ compose_check_owners(struct compose *c, char **cause)
 		if (compose_was_checked(c, e))
 			cJSON_Delete(cJSON_DetachItemViaPointer(list, e));
 	}
-	rc = owner_check_list(list, cause) != 0 ||
-		compose_check_workspace(c, list, cause) != 0
+	rc = compose_check_workspace(c, list, cause) != 0 ||
+		owner_check_list(list, cause) != 0
 	    ? -1
 	    : 0;
 	cJSON_Delete(list);
@@ -973,8 +992,8 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	 * refuses for the other configurations; checked before any change, in
 	 * the one listing the service's container is then found in. */
 	if (compose_list_project(&c, &list, cause) != 0 ||
-	    owner_check_list(list, cause) != 0 ||
 	    compose_check_workspace(&c, list, cause) != 0 ||
+	    owner_check_list(list, cause) != 0 ||
 	    compose_find_container(&c, list, &found, cause) != 0 ||
 	    compose_check_dev_container(&c, found, cause) != 0)
 		goto out;

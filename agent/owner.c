@@ -149,6 +149,26 @@ owner_check_list(const cJSON *list, char **cause)
 	return 0;
 }
 
+char *
+owner_list_other_user(const cJSON *list)
+{
+	const cJSON *e, *labels;
+	const char *name, *uid;
+
+	cJSON_ArrayForEach(e, list) {
+		labels = cJSON_GetObjectItemCaseSensitive(e, "Labels");
+		if (owner_is(labels, getuid()))
+			continue;
+		name = owner_label(labels, OWNER_NAME_LABEL);
+		uid = owner_label(labels, OWNER_UID_LABEL);
+		if (*uid == '\0')
+			return xstrdup("another user");
+		return *name != '\0' ? xasprintf("%s (uid %s)", name, uid)
+				     : xasprintf("uid %s", uid);
+	}
+	return NULL;
+}
+
 /* Are a and b the same directory: the same string, or (another spelling: a
  * symlink, a physical path vs $HOME's) the same file? */
 static int

@@ -43,6 +43,11 @@ int owner_check(const cJSON *inspect, char **cause);
  * "... has no owner labels (...), and its Compose project directory DIR is
  * not yours (ME) or cannot be read: ..."). */
 int owner_check_list(const cJSON *list, char **cause);
+/* The owner of the first container of list (a listing's entries) that is
+ * not this user's (owner_is()), as a refusal names it: "NAME (uid N)", the
+ * uid alone, or "another user" for one with no owner labels; NULL when every
+ * one is this user's. New string. */
+char *owner_list_other_user(const cJSON *list);
 /* The folder of the first container of list (a Compose project's,
  * docker_container_list()'s) that is not workspace folder's, or NULL when all
  * are. *is_folder (may be NULL) says what it is: 1, a workspace folder (the

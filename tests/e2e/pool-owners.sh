@@ -7,7 +7,8 @@
 #   server A bound to the container's 127.0.0.1), stop, remove or up it (the
 #   agent refuses, naming the owner), and B's read-configuration does not
 #   substitute ${containerEnv:...} from it; the same for A's Compose project, which B's
-#   up neither reuses nor starts again, every service of it labelled A's, and
+#   up neither reuses nor starts again (B's own folder of the same name: the
+#   project's name collides, said so with the fix and A named), every service of it labelled A's, and
 #   still refused (up, stop, down) once A's dev container is gone but A's
 #   db is left, which A's own stop and down reach (found by the project's
 #   name); `ls` shows each their own, `ls --all` everyone's;
@@ -165,6 +166,21 @@ refused "down of A's Compose environment" rdev down "$hb:$shared/$ca"
 refused "up of A's Compose environment (running)" rdev up "$hb:$shared/$ca"
 check_eq "... and its result has no containerId of A's" \
 	"$(jq -r '.containerId // "none"' "$TEST_TMP/refused.out")" none
+# B's own folder of the same name: the same project name, another workspace:
+# a name that collides, said so with the fix (not "the dev container of
+# A'S FOLDER belongs to A", a folder B never named)
+mkdir -p "$shared/b$$"
+cp -a "$shared/$ca" "$shared/b$$/"
+chmod -R a+rX "$shared/b$$"
+set +e
+rdev up "$hb:$shared/b$$/$ca" >/dev/null 2>"$TEST_TMP/collide.err"
+s=$?
+set -e
+check "B: up of B's folder of the same name is refused" test "$s" -ne 0
+check "... as a Compose project name of another user's workspace, with the fix" \
+	grep -q "Compose project $project is another user's workspace (the workspace folder $shared/$ca, of $user_a (uid [0-9]*)); the name comes from .*; give this one another name (.*COMPOSE_PROJECT_NAME in $shared/b$$/$ca/[^ ]*\.env, or rename the folder)" \
+	"$TEST_TMP/collide.err"
+rm -rf "$shared/b$$"
 check_eq "A's Compose environment still runs, its two containers" \
 	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" --no-trunc | sort | tr '\n' ' ')" \
 	"$(printf '%s\n' "$cid" "$db" | sort | tr '\n' ' ')"

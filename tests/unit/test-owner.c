@@ -300,3 +300,27 @@ TEST(owner_list_other_folder_same_folder)
 	free(link);
 	free(other);
 }
+
+/* The owner a project-name collision names: the first container that is
+ * not this user's; none when every one is. */
+TEST(owner_list_other_user_names_the_first)
+{
+	char *text = xasprintf("[{\"Labels\":{\"dev.rdev.owner_uid\":\"%u\"}},"
+			       "{\"Labels\":{\"dev.rdev.owner_uid\":\"%u\","
+			       "\"dev.rdev.owner_name\":\"alice\"}}]",
+	    (unsigned)getuid(), (unsigned)getuid() + 1);
+	char *mine = xasprintf(
+	    "[{\"Labels\":{\"dev.rdev.owner_uid\":\"%u\"}}]", (unsigned)getuid());
+	cJSON *list = test_json(text), *own = test_json(mine);
+	char *who = owner_list_other_user(list), *want;
+
+	want = xasprintf("alice (uid %u)", (unsigned)getuid() + 1);
+	ASSERT_STR_EQ(who, want);
+	ASSERT_TRUE(owner_list_other_user(own) == NULL);
+	free(want);
+	free(who);
+	cJSON_Delete(list);
+	cJSON_Delete(own);
+	free(text);
+	free(mine);
+}
