@@ -1,6 +1,7 @@
 /* labels.c - the labels every dev container carries (labels.h). */
 #include "labels.h"
 
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ labels_make(const struct config *cfg, const char *config_hash, const char *metad
 {
 	cJSON *labels = cJSON_CreateObject(), *ports;
 	struct passwd *pw = getpwuid(getuid());
-	char uid[32], *name, *text;
+	char uid[32], count[16], *name, *text;
 	const char *eq;
 
 	/* As the reference: the id labels (--id-label's replace the default
@@ -43,6 +44,9 @@ labels_make(const struct config *cfg, const char *config_hash, const char *metad
 	cJSON_AddStringToObject(labels, LABELS_IMAGE_PORTS, text);
 	cJSON_free(text);
 	cJSON_Delete(ports);
+	snprintf(count, sizeof count, "%d",
+	    cJSON_IsArray(image_entries) ? cJSON_GetArraySize(image_entries) : 0);
+	cJSON_AddStringToObject(labels, LABELS_IMAGE_ENTRIES, count);
 	snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
 	cJSON_AddStringToObject(labels, OWNER_UID_LABEL, uid);
 	cJSON_AddStringToObject(labels, OWNER_NAME_LABEL, pw != NULL ? pw->pw_name : uid);
@@ -51,6 +55,27 @@ labels_make(const struct config *cfg, const char *config_hash, const char *metad
 	cJSON_AddStringToObject(
 	    labels, "dev.rdev.devcontainer_id", config_get_devcontainer_id(cfg));
 	return labels;
+}
+
+int
+labels_image_entry_count(const cJSON *container, const cJSON *entries)
+{
+	const char *text = image_label(container, LABELS_IMAGE_ENTRIES);
+	int n = cJSON_GetArraySize(entries);
+	char *end;
+	long v;
+
+	if (text != NULL) {
+		errno = 0;
+		v = strtol(text, &end, 10);
+		if (errno == 0 && end != text && *end == '\0' && v >= 0)
+			return v < n ? (int)v : n;
+	}
+	if (n > 0 &&
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetArrayItem(entries, n - 1), "id")))
+		n--;
+	return n;
 }
 
 cJSON *

@@ -21,6 +21,13 @@ struct up_opts;
  * (config_merge_ports()). Containers made before rdev wrote it have none. */
 #define LABELS_IMAGE_PORTS "dev.rdev.image_ports_attributes"
 
+/* The label holding how many of the container's devcontainer.metadata
+ * entries are the image's and its Features' (a decimal count): the rest,
+ * at most one last entry, is the configuration's as it was made
+ * (config_metadata_label()). Containers made before rdev wrote it have
+ * none (labels_image_entry_count()). */
+#define LABELS_IMAGE_ENTRIES "dev.rdev.image_metadata_entries"
+
 /* The label of a container made by `up --mount-workspace-git-root false`
  * ("false"; none otherwise): its workspace folder is the folder itself, not
  * where it lies in its git work tree, and later commands that do not say
@@ -34,11 +41,20 @@ struct up_opts;
 /* The id labels (config_get_id_labels(): --id-label's replace the default
  * two), the metadata label (metadata_label: the JSON text of the merged
  * metadata entries), LABELS_IMAGE_PORTS of image_entries (the image's and
- * Features' metadata entries, as written; may be NULL), and
+ * Features' metadata entries, as written; may be NULL), LABELS_IMAGE_ENTRIES
+ * (their count), and
  * dev.rdev.{owner_uid,owner_name,config_hash,version,devcontainer_id}. New
  * object of strings, caller frees. */
 cJSON *labels_make(const struct config *cfg, const char *config_hash,
     const char *metadata_label, const cJSON *image_entries);
+
+/* How many of entries (container's devcontainer.metadata entries, as
+ * image_metadata_entries() gives them) are the image's and its Features':
+ * its LABELS_IMAGE_ENTRIES when it has one (at most the entries' count),
+ * else all but a last entry without an "id" (a Feature's has one), which a
+ * configuration with none of the properties the label takes did not write:
+ * then an image's last entry without an "id" is not counted. */
+int labels_image_entry_count(const cJSON *container, const cJSON *entries);
 
 /* The parsed LABELS_IMAGE_PORTS of container (its inspect), as written; NULL
  * when it has none or it is not a JSON object (then what the configuration

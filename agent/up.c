@@ -639,14 +639,7 @@ up_merged_for_container_meta(const struct config *cfg, const cJSON *container,
 	    subst, config_metadata_updateable_from_config(config_get_object(cfg)));
 	*merged = config_merge_entries(subst, config_get_object(cfg));
 	if (metadata != NULL) {
-		/* (no entry of the configuration's own when it had none of
-		 * the properties it takes, config_metadata_label(): a last
-		 * entry with an "id" is a Feature's) */
-		*nmetadata = cJSON_GetArraySize(entries);
-		if (*nmetadata > 0 &&
-		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetArrayItem(entries, *nmetadata - 1), "id")))
-			(*nmetadata)--;
+		*nmetadata = labels_image_entry_count(container, entries);
 		*metadata = subst;
 		subst = NULL;
 	}
@@ -759,33 +752,62 @@ up_check_new_container(struct up_state *s, char **cause)
 	return 0;
 }
 
+/* The image's and its Features' metadata entries of the container (its
+ * devcontainer.metadata label without the configuration's last entry,
+ * labels_image_entry_count()), substituted and merged alone: what they ask
+ * for, none of it the configuration's (a reused container's label ends
+ * with the configuration as it was made). NULL for a malformed label. */
+static cJSON *
+up_image_merged(const struct up_state *s)
+{
+	char *cause = NULL;
+	cJSON *entries = image_metadata_entries(s->container, &cause), *subst, *out;
+	int n;
+
+	if (entries == NULL) {
+		free(cause);
+		return NULL;
+	}
+	n = labels_image_entry_count(s->container, entries);
+	while (cJSON_GetArraySize(entries) > n)
+		cJSON_DeleteItemFromArray(entries, cJSON_GetArraySize(entries) - 1);
+	subst = config_subst(entries, config_get_subst_ctx(s->cfg));
+	out = config_merge_entries(subst, NULL);
+	cJSON_Delete(subst);
+	cJSON_Delete(entries);
+	return out;
+}
+
 /* The same for what only the image's metadata asks for (warnings: the
- * configuration cannot take it back). The port attributes are the image's
- * as the container records them (LABELS_IMAGE_PORTS), substituted as the
- * forwards take them: a reused container's metadata label ends with the
- * configuration as it was made, not the image's. */
+ * configuration cannot take it back): up_image_merged()'s. The port
+ * attributes are the image's as the container records them
+ * (LABELS_IMAGE_PORTS), substituted as the forwards take them. */
 static void
 up_check_metadata_honoured(const struct up_state *s)
 {
 	struct config_warnings w = { 0 };
 	char **env = env_from_json(cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(s->container, "Config"), "Env"));
-	cJSON *image = NULL;
+	cJSON *image = NULL, *merged;
 	char *cause = NULL;
 
 	/* (a bad variable there: up_ports() fails on it next, saying so) */
-	if (s->opts->include_ports &&
-	    labels_image_ports_subst(s->cfg, s->container, env, &image, &cause) != 0) {
+	if ((merged = up_image_merged(s)) == NULL ||
+	    (s->opts->include_ports &&
+		labels_image_ports_subst(s->cfg, s->container, env, &image, &cause) !=
+		    0)) {
 		free(cause);
+		cJSON_Delete(merged);
 		env_free(env);
 		return;
 	}
 	config_validate_up_metadata(
-	    config_get_doc(s->cfg), s->merged, image, s->opts->include_ports, &w);
+	    config_get_doc(s->cfg), merged, image, s->opts->include_ports, &w);
 	for (size_t i = 0; i < w.count; i++)
 		progress_line(s->p, "warning: %s", w.items[i]);
 	config_warnings_clear(&w);
 	cJSON_Delete(image);
+	cJSON_Delete(merged);
 	env_free(env);
 }
 

@@ -80,12 +80,15 @@ int config_validate_up(const struct jsonc_doc *doc, int forwards,
  * GPU in hostRequirements (a required one is the admission's error), and with
  * forwards set the port attributes, where doc's own configuration does not
  * set them. Each warning starts "the image's devcontainer.metadata: ".
- * The port attributes are image_ports' when not NULL: what the image and
- * Features gave, as the container records it (agent/labels.h,
- * LABELS_IMAGE_PORTS: {"portsAttributes","otherPortsAttributes"}), since
- * a reused container's merged configuration ends with the configuration's
- * own entry as it was when the container was made, and a key removed from
- * it since would be warned of as the image's; NULL (not recorded): merged's. */
+ * merged is the image's and Features' entries merged alone, without the
+ * configuration's (a reused container's metadata label ends with the
+ * configuration's own entry as it was when the container was made, and a
+ * key removed from it since would be warned of as the image's: the caller
+ * leaves that entry out, agent/labels.h LABELS_IMAGE_ENTRIES). The port
+ * attributes are image_ports' when not NULL: what the image and Features
+ * gave, as the container records it (LABELS_IMAGE_PORTS:
+ * {"portsAttributes","otherPortsAttributes"}); NULL (not recorded):
+ * merged's. */
 void config_validate_up_metadata(const struct jsonc_doc *doc, const cJSON *merged,
     const cJSON *image_ports, int forwards, struct config_warnings *warnings);
 

@@ -143,7 +143,7 @@ cat >"$warn/.devcontainer/devcontainer.json" <<JSON
 {
   "build": { "dockerfile": "Dockerfile" },
   "features": {},
-  "hostRequirements": { "cpus": 1, "memory": "64mb" },
+  "hostRequirements": { "cpus": 1, "memory": "64mb", "gpu": "optional" },
   "shutdownAction": "stopContainer",
   "forwardPorts": [$wport]
 }
@@ -154,8 +154,8 @@ cid=$(printf '%s' "$out" | jq -r .containerId)
 check_eq "the container runs" "$(docker inspect -f '{{.State.Running}}' "$cid")" true
 eventually "the image's Feature entry was merged (its postCreateCommand ran)" \
 	docker exec "$cid" test -e /tmp/from-feature
-check_eq "hostRequirements cpus and memory: not warned (the host checks them: admission)" \
-	"$(grep -cF "hostRequirements" "$TEST_TMP/warn.err")" 0
+check_eq "hostRequirements cpus and memory: not warned (the host checks them: admission), an optional GPU once" \
+	"$(grep -cF "hostRequirements" "$TEST_TMP/warn.err")/$(grep -cF "warning: $file:4:3: \"hostRequirements\": \"gpu\": \"optional\": the container gets no GPU" "$TEST_TMP/warn.err")" 1/1
 check_eq "shutdownAction warned once" \
 	"$(grep -cF "warning: $file:5:3: \"shutdownAction\": \"stopContainer\" is not acted on" "$TEST_TMP/warn.err")" 1
 check_eq "forwardPorts of a local target forwarded (the broker's local host), not warned" \
@@ -168,9 +168,22 @@ check "an empty \"features\" is not mentioned" sh -c "! grep -q '\"features\"' '
 out=$(rdev up "$warn" --json 2>"$TEST_TMP/warn-json.err")
 check_eq "--json reuses the container" "$(printf '%s' "$out" | jq -r .containerId)" "$cid"
 check_eq "--json prints one line of JSON" "$(printf '%s\n' "$out" | wc -l)" 1
-check_eq "--json still warns (shutdownAction), once" \
-	"$(grep -c '^warning: ' "$TEST_TMP/warn-json.err")" 1
+check_eq "--json still warns (shutdownAction, the optional GPU), once each" \
+	"$(grep -c '^warning: ' "$TEST_TMP/warn-json.err")" 2
 check "--json shows no progress" sh -c "! grep -qv '^warning: ' '$TEST_TMP/warn-json.err'"
+# Both taken out of the configuration: the reused container's metadata label
+# still ends with the configuration's entry as it was made, which is not the
+# image's devcontainer.metadata (its only entry is a Feature's): no warning.
+cat >"$warn/.devcontainer/devcontainer.json" <<JSON
+{
+  "build": { "dockerfile": "Dockerfile" },
+  "forwardPorts": [$wport]
+}
+JSON
+out=$(rdev up "$warn" --json 2>"$TEST_TMP/warn-gone.err") || { cat "$TEST_TMP/warn-gone.err"; fail "up after removing the warned properties failed"; }
+check_eq "up after removing them reuses the container" "$(printf '%s' "$out" | jq -r .containerId)" "$cid"
+check "... and warns of neither as the image's metadata" \
+	sh -c "! grep -E 'shutdownAction|hostRequirements|devcontainer.metadata' '$TEST_TMP/warn-gone.err'"
 
 # 3. A remote target: the host's agent refuses and warns the same way; its
 # forwardPorts are forwarded, so only the attribute rdev does not use is

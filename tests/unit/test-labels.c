@@ -246,3 +246,34 @@ TEST(git_root_label_round_trip)
 	ASSERT_INT_EQ(labels_no_git_root(c), 0);
 	cJSON_Delete(c);
 }
+
+/* labels_image_entry_count(): the recorded count of the image's entries
+ * (a configuration without the label's properties wrote no last entry, so
+ * an image's last entry without an "id" is still the image's); without the
+ * label (an older rdev's container), all but a last entry without an "id". */
+TEST(image_entry_count_recorded_else_guessed)
+{
+	cJSON *c = test_labels_container("NAME=web", NULL);
+	cJSON *labels = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(c, "Config"), "Labels");
+	cJSON *two = cJSON_Parse("[{\"id\":\"f\"},{\"shutdownAction\":\"none\"}]");
+	cJSON *feature_last = cJSON_Parse("[{\"init\":true},{\"id\":\"f\"}]");
+
+	ASSERT_INT_EQ(labels_image_entry_count(c, two), 1);
+	ASSERT_INT_EQ(labels_image_entry_count(c, feature_last), 2);
+	cJSON_AddStringToObject(labels, LABELS_IMAGE_ENTRIES, "2");
+	ASSERT_INT_EQ(labels_image_entry_count(c, two), 2);
+	cJSON_ReplaceItemInObjectCaseSensitive(
+	    labels, LABELS_IMAGE_ENTRIES, cJSON_CreateString("1"));
+	ASSERT_INT_EQ(labels_image_entry_count(c, feature_last), 1);
+	/* (more than there are: all of them; not a count: guessed) */
+	cJSON_ReplaceItemInObjectCaseSensitive(
+	    labels, LABELS_IMAGE_ENTRIES, cJSON_CreateString("7"));
+	ASSERT_INT_EQ(labels_image_entry_count(c, two), 2);
+	cJSON_ReplaceItemInObjectCaseSensitive(
+	    labels, LABELS_IMAGE_ENTRIES, cJSON_CreateString("x"));
+	ASSERT_INT_EQ(labels_image_entry_count(c, two), 1);
+	cJSON_Delete(two);
+	cJSON_Delete(feature_last);
+	cJSON_Delete(c);
+}
