@@ -463,7 +463,8 @@ broker_unforward_unrestored(struct broker_conn *c, int id, long local)
 {
 	struct broker *b = c->b;
 	cJSON *e, *fws, *fw, *req, *resp, *saved;
-	char *host, *err, *cause = NULL, *cause2 = NULL;
+	char *host, *name, *err, *cause = NULL, *cause2 = NULL;
+	const char *shown;
 	long port;
 	int i;
 
@@ -477,6 +478,12 @@ broker_unforward_unrestored(struct broker_conn *c, int id, long local)
 		if (fw == NULL)
 			continue;
 		host = broker_entry_label(e);
+		/* (named as --list names it: an uploaded workspace as the user
+		 * typed it, "HOST: /home/me/app", not by the host's copy) */
+		shown = json_get_string(fw, "shown");
+		name = shown != NULL
+		    ? xstrdup(shown)
+		    : xasprintf("%s on %s", json_get_string(fw, "workspace"), host);
 		/* (saved first: a forward forgotten here but still in the
 		 * file would come back at the broker's restart) */
 		saved = cJSON_Duplicate(e, 1);
@@ -485,8 +492,8 @@ broker_unforward_unrestored(struct broker_conn *c, int id, long local)
 		/* (an entry left with no forwards and no watches is removed) */
 		if (broker_state_put(b->saved, saved, &cause) != 0) {
 			err = xasprintf("cannot forget the saved forward at "
-					"localhost:%ld of %s on %s: %s",
-			    local, json_get_string(fw, "workspace"), host, cause);
+					"localhost:%ld of %s: %s",
+			    local, name, cause);
 			log_warn("%s", err);
 			/* (the store keeps the entry put in memory: the one
 			 * still waiting, as before) */
@@ -497,15 +504,18 @@ broker_unforward_unrestored(struct broker_conn *c, int id, long local)
 			free(err);
 			free(cause);
 			free(host);
+			free(name);
 			return 1;
 		}
 		req = cJSON_CreateObject();
-		cJSON_AddStringToObject(req, "target", json_get_string(fw, "workspace"));
-		cJSON_AddStringToObject(req, "targetHost", host);
+		cJSON_AddStringToObject(req, "target",
+		    shown != NULL ? shown : json_get_string(fw, "workspace"));
+		if (shown == NULL)
+			cJSON_AddStringToObject(req, "targetHost", host);
 		cJSON_AddBoolToObject(req, "notRestored", 1);
-		log_info("stop of local port %ld: the saved forward of %s on %s, "
+		log_info("stop of local port %ld: the saved forward of %s, "
 			 "waiting for the agent bundle",
-		    local, json_get_string(fw, "workspace"), host);
+		    local, name);
 		cJSON_DeleteItemFromArray(fws, i);
 		if (cJSON_GetArraySize(fws) == 0 &&
 		    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(e, "autos")) == 0)
@@ -522,6 +532,7 @@ broker_unforward_unrestored(struct broker_conn *c, int id, long local)
 		cJSON_Delete(resp);
 		cJSON_Delete(req);
 		free(host);
+		free(name);
 		return 1;
 	}
 	return 0;

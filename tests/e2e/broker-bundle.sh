@@ -15,8 +15,10 @@
 rig_remote_host bb
 export XDG_CONFIG_HOME=$TEST_TMP/xdg # (no pool: doctor probes no other host)
 state=$RDEV_RUNTIME_DIR/state.json
-local_port=$(rig_ports 2) # (and the next one)
-stop_port=$((local_port + 1))
+local_port=$(rig_ports 3) # (and the next two)
+stop_port=$((local_port + 1)) shown_port=$((local_port + 2))
+# (an uploaded workspace's forward: the host's copy, named as typed)
+shown="$name: /home/me/app"
 
 bundle=$TEST_TMP/bundle
 cp -a "$RDEV_BIN_DIR"/agent-bundle/rdev-agent-*-linux-"$(uname -m)" "$bundle"
@@ -28,7 +30,8 @@ JSON
 cat >"$state" <<JSON
 {"version":1,"hosts":[{"host":"$name","sshConfig":"$cfg",
   "forwards":[{"workspace":"$home/ws","port":3000,"local":$local_port},
-              {"workspace":"$home/ws","port":3001,"local":$stop_port}]}]}
+              {"workspace":"$home/ws","port":3001,"local":$stop_port},
+              {"workspace":"$home/upl","shown":"$shown","port":3002,"local":$shown_port}]}]}
 JSON
 chmod 600 "$state"
 
@@ -58,6 +61,11 @@ check_eq "a stop whose save fails exits 1 ($(cat "$TEST_TMP/stop.err"))" "$rc" 1
 check "it says it could not forget it" \
 	grep -qF "cannot forget the saved forward at localhost:$stop_port of $home/ws on $name" \
 	"$TEST_TMP/stop.err"
+rc=0
+rdev forward --stop "$shown_port" 2>"$TEST_TMP/stop.err" || rc=$?
+check "... an uploaded workspace's named as --list names it, not by the host's copy ($(cat "$TEST_TMP/stop.err"))" \
+	grep -qF "cannot forget the saved forward at localhost:$shown_port of $shown: " \
+	"$TEST_TMP/stop.err"
 rm -r "$state" && mv "$TEST_TMP/state.keep" "$state"
 check_eq "--list still shows it" "$(listed "$stop_port")" 1
 rc=0
@@ -68,6 +76,12 @@ check "it says it forgot the saved forward, naming its workspace and host" \
 	grep -qF "forgot the saved forward at localhost:$stop_port of $home/ws on $name (it was not restored)" \
 	"$TEST_TMP/stop.err"
 check_eq "--list no longer shows it" "$(listed "$stop_port")" 0
+rc=0
+rdev forward --stop "$shown_port" 2>"$TEST_TMP/stop.err" || rc=$?
+check_eq "the same of an uploaded workspace's, named as --list names it ($(cat "$TEST_TMP/stop.err"))" \
+	"$rc/$(cat "$TEST_TMP/stop.err")" \
+	"0/forgot the saved forward at localhost:$shown_port of $shown (it was not restored)"
+check_eq "--list no longer shows it" "$(listed "$shown_port")" 0
 check "it is no longer saved (a broker restart does not restore it)" \
 	jq -e --argjson l "$stop_port" '[.hosts[].forwards[] | select(.local == $l)] | length == 0' \
 	"$state" >/dev/null
