@@ -801,16 +801,25 @@ forward_resolve_request(const cJSON *req)
 }
 
 void
-forward_request_take_attributes(cJSON *req, const cJSON *look)
+forward_request_take_attributes(cJSON *req, const cJSON *look, const char *error)
 {
 	const cJSON *ports = cJSON_GetObjectItemCaseSensitive(look, "ports");
 	const cJSON *port, *local;
 	struct forward_port_attrs pa;
 	cJSON *e;
 
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "attributes")) ||
-	    !cJSON_IsObject(ports))
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "attributes")))
 		return;
+	if (error != NULL || !cJSON_IsObject(ports)) {
+		/* (told: a label or requireLocalPort silently left out reads
+		 * as applied) */
+		cJSON_DeleteItemFromObjectCaseSensitive(req, FORWARD_ATTRIBUTES_UNREAD);
+		cJSON_AddStringToObject(req, FORWARD_ATTRIBUTES_UNREAD,
+		    error != NULL ? error
+				  : "the agent gave none: an older rdev-agent, or the "
+				    "configuration could not be read");
+		return;
+	}
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(req, "forwards")) {
 		port = cJSON_GetObjectItemCaseSensitive(e, "port");
 		local = cJSON_GetObjectItemCaseSensitive(e, "local");
@@ -947,6 +956,23 @@ forward_answer_new(int id, cJSON **done, cJSON **errors)
 	*done = cJSON_AddArrayToObject(res, "forwards");
 	*errors = cJSON_AddArrayToObject(res, "errors");
 	return resp;
+}
+
+void
+forward_answer_notes(cJSON *resp, const cJSON *req)
+{
+	const char *why = json_get_string(req, FORWARD_ATTRIBUTES_UNREAD);
+	cJSON *res = cJSON_GetObjectItemCaseSensitive(resp, "result"), *a;
+	char *text;
+
+	if (why == NULL ||
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "attributes")))
+		return;
+	if ((a = cJSON_GetObjectItemCaseSensitive(res, "warnings")) == NULL)
+		a = cJSON_AddArrayToObject(res, "warnings");
+	text = xasprintf("port attributes not read (%s): forwarded as typed", why);
+	cJSON_AddItemToArray(a, cJSON_CreateString(text));
+	free(text);
 }
 
 struct forward_parked *

@@ -347,8 +347,17 @@ void forward_request_drop_services(cJSON *req, const cJSON *look, const char *la
  * as VS Code gives them to a port forwarded by hand: each entry its label,
  * and without a "local" its requireLocalPort (onAutoForward is for
  * auto-forwards; rdev does not elevate). No "ports" (an older agent, a
- * stopped container, a look that timed out): the entries stay as they are. */
-void forward_request_take_attributes(cJSON *req, const cJSON *look);
+ * stopped container, a look that timed out or failed: error, else NULL; no
+ * look at all, the host away: look NULL and error saying so): the entries
+ * stay as they are, and req notes why (FORWARD_ATTRIBUTES_UNREAD, for
+ * forward_answer_notes()). */
+void forward_request_take_attributes(cJSON *req, const cJSON *look, const char *error);
+/* The member of a "forward" request where forward_request_take_attributes()
+ * notes why its port attributes were not read (the broker's own). */
+#define FORWARD_ATTRIBUTES_UNREAD "attributesUnread"
+/* Add to answer resp (forward_answer_new()'s) the warning of what request
+ * req noted: "port attributes not read (REASON): forwarded as typed". */
+void forward_answer_notes(cJSON *resp, const cJSON *req);
 /* Does "forward" request req add anything (a forward or an "auto" watch),
  * rather than only check the targets there are (`up`'s)? */
 int forward_request_adds(const cJSON *req);

@@ -639,10 +639,11 @@ host_forward_resolved_first(struct host_session *h, void *arg, const cJSON *resu
 	struct host_job *j = arg;
 
 	forward_order_look_end(&h->order, &j->order);
-	if (error == NULL) {
+	if (error == NULL)
 		forward_request_drop_services(j->req, result, h->label);
-		forward_request_take_attributes(j->req, result);
-	}
+	if (how != HOST_CALL_NO_WORKSPACE)
+		forward_request_take_attributes(
+		    j->req, error == NULL ? result : NULL, error);
 	host_forward_prechecked(h, j, error, how);
 	host_forward_release(h);
 }
@@ -677,6 +678,12 @@ host_forward_request(struct host_session *h, struct host_job *j)
 	/* (offline: made now, checked at the first connection, as before;
 	 * `up`'s check of its targets alone adds nothing to refuse) */
 	if (h->ev == NULL || !forward_request_adds(j->req)) {
+		if (h->ev == NULL) {
+			char *why = xasprintf("%s is away: not connected now", h->label);
+
+			forward_request_take_attributes(j->req, NULL, why);
+			free(why);
+		}
 		host_forward_add(h, j, NULL);
 		return;
 	}
@@ -702,6 +709,7 @@ host_forward_add(struct host_session *h, struct host_job *j, const char *uncheck
 	struct host_forward *f;
 	struct forward_key k;
 
+	forward_answer_notes(resp, j->req);
 	forward_request_make(j->req, host_forward_make_fn, h, &h->lock, done, errors);
 	/* (a watch there already now lists the request's container; the
 	 * auto-forwards it made go there too, checked below as the request's) */

@@ -281,6 +281,7 @@ local_host_forward(
 	struct forward_key k;
 	cJSON *done, *errors, *resp = forward_answer_new(id, &done, &errors);
 
+	forward_answer_notes(resp, req);
 	/* (one thread: status reads the forwards on it too) */
 	forward_request_make(req, local_forward_make, lh, NULL, done, errors);
 	/* (before the checks: the auto-forwards a watch moves are the
@@ -417,10 +418,14 @@ local_forward_prechecked(
 
 	pc->call = NULL;
 	forward_order_look_end(&lh->order, &pc->order);
-	if (how == LOCAL_CALL_ANSWERED) {
+	if (how == LOCAL_CALL_ANSWERED)
 		forward_request_drop_services(pc->req, result, LOCAL_HOST_LABEL);
-		forward_request_take_attributes(pc->req, result);
-	}
+	if (how != LOCAL_CALL_NO_WORKSPACE)
+		forward_request_take_attributes(pc->req,
+		    how == LOCAL_CALL_ANSWERED ? result : NULL,
+		    how == LOCAL_CALL_ANSWERED ? NULL
+			: error != NULL	       ? error
+					       : "the look at the workspace failed");
 	if (how != LOCAL_CALL_NO_WORKSPACE)
 		local_host_forward(lh, pc->fd, pc->id, pc->req,
 		    how == LOCAL_CALL_TIMED_OUT ? error : NULL);

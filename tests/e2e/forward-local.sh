@@ -242,7 +242,11 @@ check "--list --json has it as lastError" sh -c \
 check_eq "... met by a connection" "$(fwd "$p_lo" lastErrorFrom)" connection
 # A request's check (`rdev forward` again) that meets it stopped: the list
 # says a check failed, not a connection (none was made).
-rdev forward "$ws" "$p_lo" >/dev/null 2>&1 || true
+rdev forward "$ws" "$p_lo" >/dev/null 2>"$TEST_TMP/fwd-stopped.err" || true
+# (its portsAttributes cannot be read either: said, not left out in silence)
+check "rdev forward PORT of a stopped container warns that its port attributes were not read ($(grep "port attributes" "$TEST_TMP/fwd-stopped.err"))" \
+	grep -qE '^rdev: forward: warning: port attributes not read \(.*is not running.*\): forwarded as typed$' \
+	"$TEST_TMP/fwd-stopped.err"
 check "--list words a request's failed check as a check" sh -c \
 	"'$RDEV_BIN_DIR/rdev' forward --list | grep -A1 -- '-> container port $p_lo of ' |
 	 grep -q 'the last check of its target (by \`rdev up\` or \`rdev forward\`) failed: local: the dev container .* is not running'"
