@@ -1202,6 +1202,72 @@ TEST(the_look_before_asks_for_the_request_s_container_only)
 	cJSON_Delete(req);
 }
 
+/* forward_request_take_attributes() of `rdev forward PORT`: a look with
+ * "ports" gives the label and requireLocalPort and no warning; none (a
+ * failed or timed-out look, none made: the host away, an agent without
+ * "ports") leaves the entries as typed and the answer says why; a request
+ * without "attributes" is told nothing. */
+TEST(port_attributes_not_read_are_warned_of_with_their_reason)
+{
+	static const char *const why[] = { "h: the dev container c of /w is not running",
+		"h is away: not connected now", NULL };
+	cJSON *req, *look, *resp, *done, *errors, *w;
+
+	req = forward_request("[{\"port\":3000}]", 0);
+	cJSON_AddBoolToObject(req, "attributes", 1);
+	look = cJSON_Parse("{\"ports\":{\"portsAttributes\":{\"3000\":"
+			   "{\"label\":\"web\",\"requireLocalPort\":true}}}}");
+	forward_request_take_attributes(req, look, NULL);
+	resp = forward_answer_new(1, &done, &errors);
+	forward_answer_notes(resp, req);
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(resp, "result"), "warnings"));
+	ASSERT_STR_EQ(
+	    json_get_string(
+		cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(req, "forwards"), 0),
+		"label"),
+	    "web");
+	cJSON_Delete(resp);
+	cJSON_Delete(req);
+	for (int i = 0; i < 3; i++) {
+		req = forward_request("[{\"port\":3000}]", 0);
+		cJSON_AddBoolToObject(req, "attributes", 1);
+		forward_request_take_attributes(req,
+		    why[i] != NULL ? NULL : cJSON_GetObjectItemCaseSensitive(look, "x"),
+		    why[i]);
+		ASSERT_NULL(json_get_string(
+		    cJSON_GetArrayItem(
+			cJSON_GetObjectItemCaseSensitive(req, "forwards"), 0),
+		    "label"));
+		resp = forward_answer_new(1, &done, &errors);
+		forward_answer_notes(resp, req);
+		w = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(resp, "result"), "warnings");
+		ASSERT_INT_EQ(cJSON_GetArraySize(w), 1);
+		if (why[i] != NULL) {
+			char *want = xasprintf(
+			    "port attributes not read (%s): forwarded as typed", why[i]);
+
+			ASSERT_STR_EQ(cJSON_GetArrayItem(w, 0)->valuestring, want);
+			free(want);
+		} else
+			ASSERT_TRUE(
+			    strstr(cJSON_GetArrayItem(w, 0)->valuestring,
+				"port attributes not read (the agent gave none") != NULL);
+		cJSON_Delete(resp);
+		cJSON_Delete(req);
+	}
+	req = forward_request("[{\"port\":3000}]", 0);
+	forward_request_take_attributes(req, NULL, "h is away: not connected now");
+	resp = forward_answer_new(1, &done, &errors);
+	forward_answer_notes(resp, req);
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(resp, "result"), "warnings"));
+	cJSON_Delete(resp);
+	cJSON_Delete(req);
+	cJSON_Delete(look);
+}
+
 TEST(a_refusal_names_what_was_not_made)
 {
 	cJSON *req = forward_request("[{\"port\":80,\"local\":30778}]", 0);
