@@ -139,10 +139,16 @@ broker_host_free(struct broker_host *h)
 	free(h);
 }
 
+static void broker_hand_moved(struct broker *b, cJSON *moved);
+
+/* Free the sessions that have ended; the forwards of one the ssh config
+ * took elsewhere go to the new destination's session (broker_hand_moved),
+ * once its own listeners are closed. */
 static void
 broker_reap(struct broker *b)
 {
 	struct broker_host *h, *next;
+	cJSON *moved;
 
 	for (h = LIST_FIRST(&b->hosts); h != NULL; h = next) {
 		next = LIST_NEXT(h, entry);
@@ -153,8 +159,12 @@ broker_reap(struct broker *b)
 	}
 	for (h = LIST_FIRST(&b->ending); h != NULL; h = next) {
 		next = LIST_NEXT(h, entry);
-		if (host_session_finished(h->session))
-			broker_host_free(h);
+		if (!host_session_finished(h->session))
+			continue;
+		moved = host_session_take_moved(h->session);
+		broker_host_free(h);
+		if (moved != NULL)
+			broker_hand_moved(b, moved);
 	}
 }
 
@@ -223,6 +233,43 @@ broker_restore_host(struct broker *b, const cJSON *e)
 	p.ssh.dest_key = key;
 	broker_host_add(b, &p, key);
 	free(key);
+}
+
+/* The saved entry of a session the ssh config took elsewhere (moved,
+ * taken): its forwards and watches are the user's, made for a workspace,
+ * so they go where the alias goes now: restored in a new session for the
+ * new destination, or, when a session for it is already there (a command
+ * made it meanwhile, with its own forwards), stopped and listed in its
+ * status with why. */
+static void
+broker_hand_moved(struct broker *b, cJSON *moved)
+{
+	struct host_session_params p;
+	struct broker_host *h;
+	char *key;
+	const char *host = json_get_string(moved, "host");
+
+	broker_host_params(b, moved, &p);
+	key = host_session_key(&p.ssh);
+	LIST_FOREACH(h, &b->hosts, entry) {
+		if (strcmp(h->key, key) == 0)
+			break;
+	}
+	if (h == NULL) {
+		log_info("host %s: the ssh config took it elsewhere: its forwards "
+			 "and watches go to a new session",
+		    host != NULL ? host : "?");
+		broker_restore_host(b, moved);
+	} else {
+		log_warn("host %s: the ssh config took it elsewhere, where a session "
+			 "is already open: its forwards are stopped",
+		    host != NULL ? host : "?");
+		host_session_note_unmoved(h->session, moved,
+		    "the ssh config took its host elsewhere, where a session was already "
+		    "open; forward it again");
+	}
+	free(key);
+	cJSON_Delete(moved);
 }
 
 /* Restore the saved host entries kept while there was no bundle (now there

@@ -528,6 +528,10 @@ struct host_session {
 	time_t idle_since;
 	char *auth_sock;       /* the latest a client gave, or NULL */
 	cJSON *restore_errors; /* saved forwards not re-created, with "error" */
+	/* The ssh config took the alias elsewhere (SSH_FAIL_MOVED): this
+	 * session's saved entry, its forwards and watches, for the broker to
+	 * hand to the new destination's session (host_session_take_moved) */
+	cJSON *moved;
 };
 
 /* A workspace whose container is watched: every second the relay lists the
@@ -951,6 +955,9 @@ void host_auto_remove(struct host_session *h, const char *ws);
  * change is answered: what a client was told is made survives a killed
  * broker. Failures are logged. */
 void host_state_save(struct host_session *h);
+/* The session's saved entry (broker-state.h): its parameters, forwards and
+ * watches. New. */
+cJSON *host_state_entry(struct host_session *h);
 /* Re-create h->restore (the saved entry of a new session, before its
  * thread starts) and drop it: the forwards listen again on their local ports
  * (a port taken meanwhile: logged, kept in h->restore_errors for status, and

@@ -58,7 +58,9 @@ host_state_may(enum host_state from, enum host_state to)
 		    to == HOST_FAILED;
 	case HOST_CONNECTED: return to == HOST_LOST || to == HOST_CLOSED;
 	case HOST_LOST: return to == HOST_RECONNECTING;
-	case HOST_RECONNECTING: return to == HOST_RECONNECTING || to == HOST_CONNECTED;
+	case HOST_RECONNECTING: /* (failed: the config took it elsewhere) */
+		return to == HOST_RECONNECTING || to == HOST_CONNECTED ||
+		    to == HOST_FAILED;
 	case HOST_FAILED:
 	case HOST_CLOSED: return 0;
 	}
@@ -686,7 +688,8 @@ host_jobs_attempt_failed(struct host_session *h, const char *cause)
  * HOST_RETRY_GAP_MS of a failed one: it gets that one's cause (clients that
  * keep coming, a sync's retries, must not hammer a host that is down).
  * first_cause: the failed first connect's (a restored session), or NULL. 0
- * when connected again, -1 when asked to stop. */
+ * when connected again, -1 when asked to stop, 1 when the ssh config now
+ * takes the alias elsewhere (SSH_FAIL_MOVED: the session ends). */
 static int
 host_reconnect(struct host_session *h, const char *first_cause)
 {
@@ -750,6 +753,15 @@ host_reconnect(struct host_session *h, const char *first_cause)
 			free(last_cause);
 			return 0;
 		}
+		if (h->connect_report.fail == SSH_FAIL_MOVED) {
+			/* Final: retrying would fail the same way for ever, the
+			 * listeners held (the new session could not bind them). */
+			log_warn("%s: %s", h->label, cause);
+			host_jobs_attempt_failed(h, cause);
+			free(cause);
+			free(last_cause);
+			return 1;
+		}
 		state = xasprintf("reconnect attempt %d failed: %s", attempt, cause);
 		log_warn("%s: %s", h->label, state);
 		host_set_state(h, HOST_RECONNECTING, state);
@@ -792,12 +804,33 @@ host_session_failed(struct host_session *h, char *cause)
 	return host_session_finish(h);
 }
 
+/* The ssh config took the alias elsewhere: the session's forwards and
+ * watches are kept for the broker (h->moved), which hands them to the new
+ * destination's session once this one is freed (its listeners closed). */
+static void
+host_session_moved(struct host_session *h)
+{
+	cJSON *e = host_state_entry(h);
+	char *why =
+	    xasprintf("the ssh config now takes %s elsewhere: this session "
+		      "ended, its %d forwards go to the new destination's session",
+		h->opts.host,
+		cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(e, "forwards")));
+
+	log_warn("%s: %s", h->label, why);
+	host_set_state(h, HOST_FAILED, why);
+	free(why);
+	pthread_mutex_lock(&h->lock);
+	h->moved = e;
+	pthread_mutex_unlock(&h->lock);
+}
+
 static void *
 host_session_main(void *arg)
 {
 	struct host_session *h = arg;
 	char *cause = NULL;
-	int connected = 1;
+	int connected = 1, rc = 0;
 
 	if (host_watch_init(h, &cause) != 0)
 		return host_session_failed(h, cause);
@@ -828,15 +861,18 @@ host_session_main(void *arg)
 		log_warn("%s", cause);
 		host_set_state(h, HOST_RECONNECTING, cause);
 		host_jobs_attempt_failed(h, cause);
-		connected = host_reconnect(h, cause) == 0;
+		rc = host_reconnect(h, cause);
+		connected = rc == 0;
 		free(cause);
 	} else
 		return host_session_failed(h, cause);
 	while (connected && host_serve(h) == HOST_END_LOST && !LIST_EMPTY(&h->forwards)) {
 		host_set_state(h, HOST_RECONNECTING, "the connection was lost");
-		if (host_reconnect(h, NULL) != 0)
+		if ((rc = host_reconnect(h, NULL)) != 0)
 			break;
 	}
+	if (rc == 1)
+		host_session_moved(h);
 	pthread_mutex_lock(&h->lock);
 	h->ended = 1;
 	if (h->state == HOST_CONNECTED)
@@ -1001,6 +1037,32 @@ host_session_finished(struct host_session *h)
 	return finished;
 }
 
+cJSON *
+host_session_take_moved(struct host_session *h)
+{
+	cJSON *e;
+
+	pthread_mutex_lock(&h->lock);
+	e = h->moved;
+	h->moved = NULL;
+	pthread_mutex_unlock(&h->lock);
+	return e;
+}
+
+void
+host_session_note_unmoved(struct host_session *h, const cJSON *moved, const char *cause)
+{
+	const cJSON *fw;
+
+	pthread_mutex_lock(&h->lock);
+	cJSON_ArrayForEach(fw, cJSON_GetObjectItemCaseSensitive(moved, "forwards")) {
+		if (h->restore_errors == NULL)
+			h->restore_errors = cJSON_CreateArray();
+		cJSON_AddItemToArray(h->restore_errors, forward_restore_error(fw, cause));
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
 void
 host_session_stop(struct host_session *h)
 {
@@ -1060,6 +1122,7 @@ host_session_free(struct host_session *h)
 	free(h->lost);
 	cJSON_Delete(h->restore);
 	cJSON_Delete(h->restore_errors);
+	cJSON_Delete(h->moved);
 	free(h);
 }
 

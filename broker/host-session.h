@@ -95,6 +95,16 @@ int host_session_ended(struct host_session *h);
 /* Has its thread returned (ended, and its SSH session and ProxyCommand
  * ended too)? Then host_session_free does not wait. */
 int host_session_finished(struct host_session *h);
+/* An ended session whose reconnect found that the ssh config now takes
+ * its alias elsewhere: its saved entry (broker-state.h), its forwards and
+ * watches, for the new destination's session (the broker restores it
+ * there once this one is freed and its ports are free), once; else NULL.
+ * The caller frees. */
+cJSON *host_session_take_moved(struct host_session *h);
+/* The forwards of saved entry moved could not be handed over (cause): h's
+ * status lists them with their error, as a saved forward not re-created. */
+void host_session_note_unmoved(
+    struct host_session *h, const cJSON *moved, const char *cause);
 /* Ask the thread to close everything and end; does not wait. */
 void host_session_stop(struct host_session *h);
 /* Stop, wait for the thread, free. */

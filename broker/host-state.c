@@ -18,8 +18,7 @@ host_state_add_string(cJSON *o, const char *name, const char *value)
 		cJSON_AddStringToObject(o, name, value);
 }
 
-/* The session's host entry: its parameters, forwards and watches. */
-static cJSON *
+cJSON *
 host_state_entry(struct host_session *h)
 {
 	cJSON *e = cJSON_CreateObject(), *fw, *au;

@@ -213,6 +213,7 @@ rdev_ssh_fail_name(enum ssh_fail fail)
 	case SSH_FAIL_AUTH: return "auth";
 	case SSH_FAIL_PROXY: return "proxy";
 	case SSH_FAIL_OTHER: return "other";
+	case SSH_FAIL_MOVED: return "moved";
 	}
 	return NULL;
 }
@@ -829,13 +830,16 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 		error_prefix(cause, "%s: ssh config", s->prefix);
 		goto fail;
 	}
-	if (o->dest_key != NULL) {
+	/* (an unresolved key is no destination: a config that could not be
+	 * read at submit is read again here, not compared) */
+	if (o->dest_key != NULL && strncmp(o->dest_key, "unresolved\n", 11) != 0) {
 		key = rdev_ssh_dest_key(o, &s->cfg, hostname, user, port);
 		if (strcmp(key, o->dest_key) != 0) {
 			free(key);
+			rdev_ssh_set_fail(s, SSH_FAIL_MOVED);
 			error_set(cause,
 			    "%s: the ssh config now takes it elsewhere (%s@%s:%u): "
-			    "this session ends, the next command opens a new one",
+			    "this session ends, the next command opens one there",
 			    s->prefix, user, hostname, port);
 			goto fail;
 		}

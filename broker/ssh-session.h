@@ -81,6 +81,7 @@ enum ssh_fail {
 	SSH_FAIL_AUTH,	      /* no way to authenticate was accepted */
 	SSH_FAIL_PROXY,	      /* the ProxyCommand (ProxyJump's ssh) ended */
 	SSH_FAIL_OTHER,	      /* the config, the handshake, a proxy... */
+	SSH_FAIL_MOVED,	      /* the ssh config now takes it elsewhere (dest_key) */
 };
 struct ssh_connect_report {
 	enum ssh_step reached; /* the step that failed, or SSH_STEP_DONE */
@@ -140,7 +141,9 @@ struct ssh_target_opts {
 	struct rdev_ssh_abort *abort;
 	/* NULL, or the destination the connect must still resolve to
 	 * (rdev_ssh_destination's key): a session keyed on it fails to
-	 * reconnect once an edited ssh config takes its alias elsewhere */
+	 * reconnect once an edited ssh config takes its alias elsewhere
+	 * (SSH_FAIL_MOVED). An "unresolved" key (the config could not be
+	 * read then) is not compared: the connect resolves it again. */
 	const char *dest_key;
 };
 
@@ -176,7 +179,7 @@ struct rdev_ssh;
  * "host LABEL (ADDRESS:PORT): ". */
 struct rdev_ssh *rdev_ssh_connect(const struct ssh_target_opts *o, char **cause);
 /* The kind's name as the protocol gives it ("timeout", "refused",
- * "unreachable", "dns", "hostkey", "auth", "other"; NULL for
+ * "unreachable", "dns", "hostkey", "auth", "other", "moved"; NULL for
  * SSH_FAIL_NONE); static. */
 const char *rdev_ssh_fail_name(enum ssh_fail fail);
 /* Disconnect and free; NULL is a no-op. */
