@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,12 +24,16 @@
 /* The most lines of stderr a failure shows */
 #define SSH_PROXY_LINES 5
 
+static void ssh_proxy_command_reader_start(struct ssh_proxy_command *p);
+
 void
 ssh_proxy_command_init(struct ssh_proxy_command *p)
 {
 	memset(p, 0, sizeof *p);
 	p->fd = -1;
 	p->err_fd = -1;
+	p->stop[0] = p->stop[1] = -1;
+	pthread_mutex_init(&p->lock, NULL);
 }
 
 /* (libssh's options.c ssh_path_expand_escape, which it does not export) */
@@ -164,6 +169,8 @@ ssh_proxy_command_start(struct ssh_proxy_command *p, const char *cmd,
 		p->err_fd = errp[0];
 	p->tail_len = 0;
 	p->tail_cut = 0;
+	if (pid > 0)
+		ssh_proxy_command_reader_start(p);
 	free(line);
 	close(sv[1]);
 	if (pid < 0) {
@@ -179,8 +186,10 @@ ssh_proxy_command_start(struct ssh_proxy_command *p, const char *cmd,
 	return sv[0];
 }
 
-void
-ssh_proxy_command_drain(struct ssh_proxy_command *p)
+/* Read what err_fd holds into the tail; at its end close it. (Under
+ * p->lock while the reader runs.) */
+static void
+ssh_proxy_command_read(struct ssh_proxy_command *p)
 {
 	char chunk[4096];
 	ssize_t n;
@@ -210,6 +219,73 @@ ssh_proxy_command_drain(struct ssh_proxy_command *p)
 	}
 }
 
+/* The reader thread: err_fd as it comes, until its end or a stop. */
+static void *
+ssh_proxy_command_reader(void *arg)
+{
+	struct ssh_proxy_command *p = arg;
+	struct pollfd pfd[2];
+	int open = 1;
+
+	pfd[0].fd = p->err_fd; /* (only this thread closes it meanwhile) */
+	pfd[0].events = POLLIN;
+	pfd[1].fd = p->stop[0];
+	pfd[1].events = POLLIN;
+	while (open) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents != 0)
+			break;
+		if (pfd[0].revents == 0)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		ssh_proxy_command_read(p);
+		open = p->err_fd >= 0;
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+/* Start the reader of p->err_fd; without one (no thread, no pipe), the
+ * pipe is read by ssh_proxy_command_drain alone. */
+static void
+ssh_proxy_command_reader_start(struct ssh_proxy_command *p)
+{
+	if (p->err_fd < 0 || pipe2(p->stop, O_CLOEXEC) != 0)
+		return;
+	if (pthread_create(&p->reader, NULL, ssh_proxy_command_reader, p) != 0) {
+		close(p->stop[0]);
+		close(p->stop[1]);
+		p->stop[0] = p->stop[1] = -1;
+		return;
+	}
+	p->reader_on = 1;
+}
+
+/* Stop the reader (what is still in the pipe stays for the next read). */
+static void
+ssh_proxy_command_reader_stop(struct ssh_proxy_command *p)
+{
+	char c = 0;
+
+	if (!p->reader_on)
+		return;
+	while (write(p->stop[1], &c, 1) < 0 && errno == EINTR)
+		;
+	pthread_join(p->reader, NULL);
+	close(p->stop[0]);
+	close(p->stop[1]);
+	p->stop[0] = p->stop[1] = -1;
+	p->reader_on = 0;
+}
+
+void
+ssh_proxy_command_drain(struct ssh_proxy_command *p)
+{
+	if (!p->reader_on)
+		ssh_proxy_command_read(p);
+}
+
 char *
 ssh_proxy_command_failure(struct ssh_proxy_command *p, int wait_ms)
 {
@@ -219,7 +295,6 @@ ssh_proxy_command_failure(struct ssh_proxy_command *p, int wait_ms)
 	int status = 0, ended = 0, lines;
 
 	for (int i = 0; p->pid > 0 && !ended; i++) {
-		ssh_proxy_command_drain(p);
 		if (waitpid(p->pid, &status, WNOHANG) == p->pid)
 			ended = 1;
 		else if (i * 10 >= wait_ms)
@@ -227,6 +302,11 @@ ssh_proxy_command_failure(struct ssh_proxy_command *p, int wait_ms)
 		else
 			usleep(10000);
 	}
+	/* (its last words, all of them: the reader is stopped, the rest read
+	 * here; one still running goes on being read) */
+	if (ended)
+		ssh_proxy_command_reader_stop(p);
+	pthread_mutex_lock(&p->lock);
 	ssh_proxy_command_drain(p);
 	if (ended) {
 		p->pid = 0;
@@ -266,6 +346,7 @@ ssh_proxy_command_failure(struct ssh_proxy_command *p, int wait_ms)
 		else
 			buf_append(b, t, 1);
 	}
+	pthread_mutex_unlock(&p->lock);
 	out = buf_take_string(b, NULL);
 	buf_free(b);
 	return out;
@@ -292,6 +373,7 @@ ssh_proxy_command_end(
 	pid_t pid = p->pid;
 	int status;
 
+	ssh_proxy_command_reader_stop(p);
 	if (p->err_fd >= 0)
 		close(p->err_fd);
 	p->err_fd = -1;

@@ -7,9 +7,12 @@
  * runs as libssh would run it ($SHELL, else bash, -c "exec CMD", a socket
  * pair for stdin and stdout) but in a process group of its own, with none
  * of the broker's descriptors, and its end is bounded. Its stderr (libssh:
- * /dev/null) is a nonblocking pipe whose last SSH_PROXY_TAIL bytes are kept
- * (drained while connecting and at each keepalive; a command that writes
- * more meanwhile loses the excess rather than stall): a command that fails
+ * /dev/null) is a nonblocking pipe whose last SSH_PROXY_TAIL bytes are kept,
+ * read as it comes by a thread of the command's own for its whole life: a
+ * command that logs much never finds the pipe full (a C program dropped its
+ * lines; a Go one, cloudflared or tsh, blocked its logging and could stall
+ * its link), whatever the session does (a blocking authentication, a busy
+ * loop): a command that fails
  * is reported with its exit status and what it said
  * (ssh_proxy_command_failure), as ssh shows it.
  *
@@ -22,6 +25,8 @@
 #define RDEV_SSH_PROXY_COMMAND_H
 
 #include <sys/types.h>
+
+#include <pthread.h>
 
 /* What libssh's escapes expand to: %h host, %p port, %r remote user, %u
  * local user, %l local host name, %d the ssh folder (home/.ssh: libssh's,
@@ -42,8 +47,14 @@ struct ssh_proxy_command {
 	char tail[SSH_PROXY_TAIL]; /* the last bytes of its stderr */
 	size_t tail_len;
 	int tail_cut; /* bytes before tail were dropped */
-	int fd;	      /* our end of its socket pair, or -1 */
-	dev_t dev;    /* (fd's, to tell it is still ours) */
+	/* The reader of err_fd while it runs (reader_on): tail, tail_len,
+	 * tail_cut and err_fd are then under lock; stop[1] ends it. */
+	pthread_t reader;
+	int reader_on;
+	int stop[2];
+	pthread_mutex_t lock;
+	int fd;	   /* our end of its socket pair, or -1 */
+	dev_t dev; /* (fd's, to tell it is still ours) */
 	ino_t ino;
 };
 
@@ -60,7 +71,8 @@ int ssh_proxy_command_start(struct ssh_proxy_command *p, const char *cmd,
     const struct ssh_proxy_escapes *e, char **cause);
 
 /* Read what the command wrote on stderr so far into p->tail (never
- * blocks). */
+ * blocks; the reader thread does it as it comes: nothing to do while it
+ * runs). */
 void ssh_proxy_command_drain(struct ssh_proxy_command *p);
 
 /* The connect through the command failed: how the command is, waiting up

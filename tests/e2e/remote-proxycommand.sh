@@ -74,7 +74,7 @@ check "the command was killed" gone "$stubborn"
 	echo "  ProxyCommand /nonexistent/proxy %h %p"
 	echo "Host says"
 	sed -n 's/^ *\(HostName\|Port\|User\|IdentityFile\|IdentitiesOnly\|UserKnownHostsFile\|GlobalKnownHostsFile\|StrictHostKeyChecking\|BatchMode\) /  \1 /p' "$cfg"
-	echo "  ProxyCommand sh -c 'i=0; while [ \$i -lt 300 ]; do echo noise \$i >&2; i=\$((i+1)); done; echo nc: no route to %h >&2; exit 3'"
+	echo "  ProxyCommand sh -c 'i=0; while [ \$i -lt 10000 ]; do echo noise \$i >&2; i=\$((i+1)); done; echo nc: no route to %h >&2; exit 3'"
 } >>"$TEST_TMP/ssh_config"
 set +e
 rdev ls missing: >/dev/null 2>"$TEST_TMP/missing.err"; smissing=$?
@@ -87,10 +87,23 @@ check "... naming its exit status and what it said" \
 	grep -q "proxy command exited with status 127; its stderr: .*/nonexistent/proxy: No such file or directory" "$TEST_TMP/missing.err"
 check "... and no stale errno (Success)" sh -c "! grep -q 'Success' '$TEST_TMP/missing.err'"
 check_eq "a ProxyCommand that fails: exit 1" "$ssays" 1
-check "... its status and its last stderr line (after 300 others, bounded)" \
-	grep -q "proxy command exited with status 3; its stderr: noise 296 / noise 297 / noise 298 / noise 299 / nc: no route to 127.0.0.1\$" "$TEST_TMP/says.err"
-check "... only those (the last 5 lines of the 2 KiB kept)" sh -c "! grep -q 'noise 295 ' '$TEST_TMP/says.err'"
+check "... its status and its last stderr line (after 10000 others, ~100 KiB: the pipe is read as it comes)" \
+	grep -q "proxy command exited with status 3; its stderr: noise 9996 / noise 9997 / noise 9998 / noise 9999 / nc: no route to 127.0.0.1\$" "$TEST_TMP/says.err"
+check "... only those (the last 5 lines of the 2 KiB kept)" sh -c "! grep -q 'noise 9995 ' '$TEST_TMP/says.err'"
 check "doctor: the proxy command is the finding" grep -q "the connection through the proxy command failed" "$TEST_TMP/doctor.out"
 check "... not 'is it an SSH server at'" sh -c "! grep -q 'is it an SSH server at' '$TEST_TMP/doctor.out'"
+
+# --- a ProxyCommand that logs much on stderr, blocking (as Go programs do) ---
+# 1 MiB of log lines, 64 KiB per chunk passed on: its stderr is read as it
+# comes, while the session connects, authenticates and is used, so it never
+# blocks (the pipe filled after 64 KiB and the command stopped passing data:
+# the connect timed out).
+rig_proxy_host noisy "$pipe --noise 65536 %h %p" >>"$TEST_TMP/ssh_config"
+start=$(date +%s%N)
+check "rdev ls through a command that logs 64 KiB per chunk" timeout 30 "$RDEV_BIN_DIR/rdev" ls noisy:
+check "... and again, in the session made (read after the connect too)" timeout 30 "$RDEV_BIN_DIR/rdev" ls noisy:
+noisy_ms=$((($(date +%s%N) - start) / 1000000))
+echo "     (two rdev ls through it: ${noisy_ms} ms)"
+check "... in bounded time (< 10 s)" test "$noisy_ms" -lt 10000
 broker stop >/dev/null
 finish

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""proxy-pipe.py [--record FILE USER] [--hold STARTED GO] HOST PORT: an ssh
+"""proxy-pipe.py [--record FILE USER] [--hold STARTED GO] [--noise N] HOST PORT: an ssh
 ProxyCommand that pipes its stdin and stdout to HOST:PORT (TCP), as
 `ssh -W` would, for the tests of a host reached through one.
 
@@ -9,12 +9,17 @@ ProxyCommand that pipes its stdin and stdout to HOST:PORT (TCP), as
                       the file GO exists (a test holds the session between
                       its making and its connect); gives up after 60 s
                       (exit 1)
+  --noise N           write a log line of N bytes on stderr (waiting for room
+                      in the pipe, as a Go program's logging) for each chunk
+                      passed on, in
+                      both directions, up to 1 MiB in all
 
 It ends when the host closes the connection; the end of stdin is passed on
 as a half close.
 """
 import argparse
 import os
+import select
 import socket
 import sys
 import threading
@@ -25,6 +30,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--record", nargs=2, metavar=("FILE", "USER"))
     ap.add_argument("--hold", nargs=2, metavar=("STARTED", "GO"))
+    ap.add_argument("--noise", type=int, default=0)
     ap.add_argument("host")
     ap.add_argument("port", type=int)
     a = ap.parse_args()
@@ -39,6 +45,25 @@ def main():
                 sys.exit(1)
             time.sleep(0.05)
     s = socket.create_connection((a.host, a.port))
+    lock = threading.Lock()
+    said = [0]
+
+    def noise():
+        if a.noise <= 0:
+            return
+        with lock:
+            if said[0] >= 1 << 20:
+                return
+            said[0] += a.noise
+            line = b"noise %d " % said[0]
+            buf = line + b"x" * max(0, a.noise - len(line) - 1) + b"\n"
+            # (the pipe may be nonblocking: wait for room, as Go's runtime
+            # does for its writes)
+            while buf:
+                try:
+                    buf = buf[os.write(2, buf):]
+                except BlockingIOError:
+                    select.select([], [2], [])
 
     def up():
         while True:
@@ -46,6 +71,7 @@ def main():
             if not d:
                 s.shutdown(socket.SHUT_WR)
                 return
+            noise()
             s.sendall(d)
 
     threading.Thread(target=up, daemon=True).start()
@@ -53,6 +79,7 @@ def main():
         d = s.recv(65536)
         if not d:
             break
+        noise()
         os.write(1, d)
 
 
