@@ -661,17 +661,22 @@ rdev_ssh_dest_key(const struct ssh_target_opts *o, const struct ssh_config_host 
 }
 
 /* The home folder ($HOME, else the password file's) and the local user
- * name (the caller frees it). */
-static const char *
+ * name; the caller frees both. getpwuid_r: the host sessions' threads
+ * connect while the broker's loop resolves keys (getpwuid's buffer is
+ * static). */
+static char *
 rdev_ssh_whoami(char **local_user)
 {
-	struct passwd *pw = getpwuid(getuid());
+	struct passwd pwbuf, *pw = NULL;
+	char buf[4096];
 	const char *home = getenv("HOME");
 
+	if (getpwuid_r(getuid(), &pwbuf, buf, sizeof buf, &pw) != 0)
+		pw = NULL;
 	if (home == NULL || *home == '\0')
 		home = pw != NULL ? pw->pw_dir : "/";
 	*local_user = xstrdup(pw != NULL ? pw->pw_name : "unknown");
-	return home;
+	return xstrdup(home);
 }
 
 char *
@@ -679,7 +684,7 @@ rdev_ssh_destination(const struct ssh_target_opts *o)
 {
 	struct ssh_config_host cfg;
 	char *local_user, *hostname = NULL, *user = NULL, *cause = NULL, *key;
-	const char *home = rdev_ssh_whoami(&local_user);
+	char *home = rdev_ssh_whoami(&local_user);
 	unsigned int port;
 
 	ssh_config_host_init(&cfg);
@@ -697,6 +702,7 @@ rdev_ssh_destination(const struct ssh_target_opts *o)
 	free(hostname);
 	free(user);
 	free(local_user);
+	free(home);
 	ssh_config_host_clear(&cfg);
 	return key;
 }
@@ -798,14 +804,12 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 		error_set(cause, "host %s: a host may not start with '-'", o->host);
 		return NULL;
 	}
-	home = rdev_ssh_whoami(&local_user);
-
 	s = xcalloc(1, sizeof *s);
+	home = s->home = rdev_ssh_whoami(&local_user);
 	ssh_proxy_command_init(&s->proxy);
 	s->tcp_fd = -1;
 	if ((s->report = o->report) != NULL)
 		memset(s->report, 0, sizeof *s->report);
-	s->home = xstrdup(home);
 	ssh_config_host_init(&s->cfg);
 	s->prefix = xasprintf("host %s", o->host);
 	if ((s->ss = ssh_new()) == NULL)

@@ -62,9 +62,11 @@ source_name_ok(const char *name)
 char *
 source_who(void)
 {
-	struct passwd *pw = getpwuid(getuid());
-	char host[256] = "";
+	struct passwd pwbuf, *pw = NULL;
+	char host[256] = "", buf[4096];
 
+	if (getpwuid_r(getuid(), &pwbuf, buf, sizeof buf, &pw) != 0)
+		pw = NULL;
 	if (gethostname(host, sizeof host - 1) != 0)
 		strcpy(host, "localhost");
 	if (pw != NULL)
