@@ -741,6 +741,18 @@ rdev_ssh_libssh_options(struct rdev_ssh *s, char **cause)
 	}
 	free(text);
 	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	/* libssh skips a config file it cannot open, silently: without /proc
+	 * (a chroot, a sandbox) the options, ProxyCommand among them, would be
+	 * dropped and the connect go straight to the host */
+	if ((rc = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = errno;
+		close(fd);
+		return error_set_errno(cause, rc,
+		    "%s: ssh config: cannot open %s to hand libssh the host's options "
+		    "(is /proc mounted?)",
+		    s->prefix, path);
+	}
+	close(rc);
 	rc = ssh_options_parse_config(s->ss, path);
 	close(fd);
 	if (rc != 0)
