@@ -2,6 +2,7 @@
 #include "host-probe.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +261,20 @@ host_probe_notes(struct rdev_ssh *s, const char *host, cJSON *o)
 	}
 }
 
+/* The probe's connect wait (ssh_target_opts.wait): nothing else to serve,
+ * but with one the connect makes its TCP connection itself, as sessions do
+ * (BindAddress, the name looked up within the timeout): without, libssh
+ * made it and ignored BindAddress. */
+static int
+host_probe_wait(void *arg, int fd, short events, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	(void)arg;
+	poll(&p, fd >= 0 ? 1 : 0, ms);
+	return 0;
+}
+
 static void *
 host_probe_main(void *arg)
 {
@@ -271,6 +286,8 @@ host_probe_main(void *arg)
 	long long t0 = clock_now_ms();
 
 	p->o.report = &rep;
+	p->o.wait = host_probe_wait;
+	p->o.wait_arg = NULL;
 	s = rdev_ssh_connect(&p->o, &cause);
 	o = host_probe_report_json(&rep);
 	cJSON_AddNumberToObject(o, "totalMs", (double)(clock_now_ms() - t0));

@@ -150,6 +150,15 @@ check "changed key: FAIL naming the file and the fix" \
 	grep -q "^FAIL  host key .*CHANGED.*$TEST_TMP/known_bad:1.*fix: .*ssh-keygen -f $TEST_TMP/known_bad -R '\\[.*\\]:[0-9]*'" \
 	<<<"$(line 'host key')"
 
+# --- BindAddress: the probe binds as sessions do (libssh made its TCP
+# connection, without BindAddress: doctor said ok where sessions failed) ------------
+sed "s|^Host $healthy\$|Host bound|; s|^\( *HostName .*\)|\1\n  BindAddress 192.0.2.1|" \
+	"$healthy_cfg" >>"$RDEV_SSH_CONFIG"
+doctor bound --json
+want_rc "BindAddress not of this machine: exit 2" 2
+check "... the probe bound to it, as a session does" \
+	jq_ok '.checks[0] | .status == "fail" and (.detail | test("binding to 192.0.2.1"))'
+
 # --- this machine, with a pool of one host up and one down --------------------------
 export XDG_CONFIG_HOME=$TEST_TMP/xdg
 rdev hosts add "$healthy" >/dev/null
