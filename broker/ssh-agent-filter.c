@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "log.h"
 #include "xmalloc.h"
 
 #define AGENT_MAX_FRAME (256 * 1024)
@@ -31,14 +32,14 @@ struct ssh_agent_filter {
 };
 
 static uint32_t
-get32(const unsigned char *p)
+ssh_agent_filter_get32(const unsigned char *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
 	    p[3];
 }
 
 static void
-put32(unsigned char *p, uint32_t v)
+ssh_agent_filter_put32(unsigned char *p, uint32_t v)
 {
 	p[0] = (unsigned char)(v >> 24);
 	p[1] = (unsigned char)(v >> 16);
@@ -48,7 +49,7 @@ put32(unsigned char *p, uint32_t v)
 
 /* Read exactly n bytes; 0, or -1 at EOF or an error. */
 static int
-read_full(int fd, unsigned char *p, size_t n)
+ssh_agent_filter_read_full(int fd, unsigned char *p, size_t n)
 {
 	ssize_t r;
 
@@ -64,7 +65,7 @@ read_full(int fd, unsigned char *p, size_t n)
 }
 
 static int
-write_full(int fd, const unsigned char *p, size_t n)
+ssh_agent_filter_write_full(int fd, const unsigned char *p, size_t n)
 {
 	ssize_t r;
 
@@ -82,17 +83,17 @@ write_full(int fd, const unsigned char *p, size_t n)
 /* One frame (length, then body) into a new buffer of *len bytes (the
  * body); NULL at EOF, on an error or a frame too large. */
 static unsigned char *
-read_frame(int fd, size_t *len)
+ssh_agent_filter_read_frame(int fd, size_t *len)
 {
 	unsigned char hdr[4], *body;
 
-	if (read_full(fd, hdr, 4) != 0)
+	if (ssh_agent_filter_read_full(fd, hdr, 4) != 0)
 		return NULL;
-	*len = get32(hdr);
+	*len = ssh_agent_filter_get32(hdr);
 	if (*len == 0 || *len > AGENT_MAX_FRAME)
 		return NULL;
 	body = xmalloc(*len);
-	if (read_full(fd, body, *len) != 0) {
+	if (ssh_agent_filter_read_full(fd, body, *len) != 0) {
 		free(body);
 		return NULL;
 	}
@@ -100,79 +101,82 @@ read_frame(int fd, size_t *len)
 }
 
 static int
-write_frame(int fd, const unsigned char *body, size_t len)
+ssh_agent_filter_write_frame(int fd, const unsigned char *body, size_t len)
 {
 	unsigned char hdr[4];
 
-	put32(hdr, (uint32_t)len);
-	return write_full(fd, hdr, 4) != 0 || write_full(fd, body, len) != 0 ? -1 : 0;
+	ssh_agent_filter_put32(hdr, (uint32_t)len);
+	return ssh_agent_filter_write_full(fd, hdr, 4) != 0 ||
+		ssh_agent_filter_write_full(fd, body, len) != 0
+	    ? -1
+	    : 0;
 }
 
-/* Is blob one of f's allowed keys? */
+/* Is blob one of blobs[0..n)? */
 static int
-allowed(const struct ssh_agent_filter *f, const unsigned char *blob, size_t len)
+ssh_agent_filter_allowed(const unsigned char *const *blobs, const size_t *lens, size_t n,
+    const unsigned char *blob, size_t len)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		if (f->lens[i] == len && memcmp(f->blobs[i], blob, len) == 0)
+	for (size_t i = 0; i < n; i++) {
+		if (lens[i] == len && memcmp(blobs[i], blob, len) == 0)
 			return 1;
 	}
 	return 0;
 }
 
-/* The identities answer (body, len) with only the allowed keys, into b;
- * -1 if malformed. */
-static int
-filter_identities(
-    struct ssh_agent_filter *f, const unsigned char *body, size_t len, struct buf *b)
+int
+ssh_agent_filter_identities(const unsigned char *const *blobs, const size_t *lens,
+    size_t n, const unsigned char *body, size_t len, struct buf *b, int *kept, int *total)
 {
 	const unsigned char *p = body + 5, *end = body + len, *blob, *comment;
-	uint32_t n, i, blen, clen;
+	uint32_t count, i, blen, clen;
 	unsigned char num[4];
-	struct buf *keys = buf_new();
+	struct buf *keys;
 
-	if (len < 5) {
-		buf_free(keys);
+	*kept = *total = 0;
+	if (len < 5 || body[0] != AGENT_IDENTITIES_ANSWER)
 		return -1;
-	}
-	n = get32(body + 1);
-	f->kept = 0;
-	f->total = 0;
-	for (i = 0; i < n; i++) {
-		if (end - p < 4 || (blen = get32(p)) > (size_t)(end - p) - 4)
+	keys = buf_new();
+	count = ssh_agent_filter_get32(body + 1);
+	for (i = 0; i < count; i++) {
+		if (end - p < 4 ||
+		    (blen = ssh_agent_filter_get32(p)) > (size_t)(end - p) - 4)
 			goto bad;
 		blob = p + 4;
 		p += 4 + blen;
-		if (end - p < 4 || (clen = get32(p)) > (size_t)(end - p) - 4)
+		if (end - p < 4 ||
+		    (clen = ssh_agent_filter_get32(p)) > (size_t)(end - p) - 4)
 			goto bad;
 		comment = p + 4;
 		p += 4 + clen;
-		f->total++;
-		if (!allowed(f, blob, blen))
+		(*total)++;
+		if (!ssh_agent_filter_allowed(blobs, lens, n, blob, blen))
 			continue;
-		f->kept++;
-		put32(num, blen);
+		(*kept)++;
+		ssh_agent_filter_put32(num, blen);
 		buf_append(keys, num, 4);
 		buf_append(keys, blob, blen);
-		put32(num, clen);
+		ssh_agent_filter_put32(num, clen);
 		buf_append(keys, num, 4);
 		buf_append(keys, comment, clen);
 	}
 	num[0] = AGENT_IDENTITIES_ANSWER;
 	buf_append(b, num, 1);
-	put32(num, (uint32_t)f->kept);
+	ssh_agent_filter_put32(num, (uint32_t)*kept);
 	buf_append(b, num, 4);
 	buf_append(b, buf_data(keys), buf_len(keys));
 	buf_free(keys);
 	return 0;
 bad:
 	buf_free(keys);
+	*kept = *total = 0;
 	return -1;
 }
 
 /* The thread: each request from libssh to the agent, and its answer back
  * (a list of identities filtered), until either side closes. */
 static void *
-filter_main(void *arg)
+ssh_agent_filter_main(void *arg)
 {
 	struct ssh_agent_filter *f = arg;
 	unsigned char *req, *ans;
@@ -180,21 +184,29 @@ filter_main(void *arg)
 	struct buf *b;
 	int rc;
 
-	while ((req = read_frame(f->client, &rlen)) != NULL) {
-		if (write_frame(f->agent, req, rlen) != 0 ||
-		    (ans = read_frame(f->agent, &alen)) == NULL) {
+	while ((req = ssh_agent_filter_read_frame(f->client, &rlen)) != NULL) {
+		if (ssh_agent_filter_write_frame(f->agent, req, rlen) != 0 ||
+		    (ans = ssh_agent_filter_read_frame(f->agent, &alen)) == NULL) {
 			free(req);
 			break;
 		}
 		if (req[0] == AGENTC_REQUEST_IDENTITIES &&
 		    ans[0] == AGENT_IDENTITIES_ANSWER) {
 			b = buf_new();
-			rc = filter_identities(f, ans, alen, b);
+			rc = ssh_agent_filter_identities(
+			    (const unsigned char *const *)f->blobs, f->lens, f->n, ans,
+			    alen, b, &f->kept, &f->total);
+			if (rc != 0) /* (libssh then sees the agent go: no key) */
+				log_warn(
+				    "ssh-agent filter: the agent's list of identities "
+				    "is malformed (%zu bytes): dropped",
+				    alen);
 			if (rc == 0)
-				rc = write_frame(f->client, buf_data(b), buf_len(b));
+				rc = ssh_agent_filter_write_frame(
+				    f->client, buf_data(b), buf_len(b));
 			buf_free(b);
 		} else
-			rc = write_frame(f->client, ans, alen);
+			rc = ssh_agent_filter_write_frame(f->client, ans, alen);
 		free(req);
 		free(ans);
 		if (rc != 0)
@@ -243,7 +255,7 @@ ssh_agent_filter_start(const char *sock, const unsigned char *const *blobs,
 		memcpy(f->blobs[i], blobs[i], lens[i]);
 		f->lens[i] = lens[i];
 	}
-	if ((err = pthread_create(&f->thread, NULL, filter_main, f)) != 0) {
+	if ((err = pthread_create(&f->thread, NULL, ssh_agent_filter_main, f)) != 0) {
 		error_set_errno(cause, err, "agent filter: thread");
 		close(sv[0]);
 		f->thread = pthread_self(); /* (none to join) */

@@ -19,6 +19,8 @@
 
 #include <stddef.h>
 
+struct buf;
+
 struct ssh_agent_filter;
 
 /* Connect to the agent at sock and serve *fd, showing only the keys whose
@@ -31,5 +33,15 @@ struct ssh_agent_filter *ssh_agent_filter_start(const char *sock,
  * keys the last list of identities kept and had in *kept and *total (-1:
  * none was asked for). */
 void ssh_agent_filter_stop(struct ssh_agent_filter *f, int *kept, int *total);
+
+/* The agent's identities answer (body, len: SSH_AGENT_IDENTITIES_ANSWER,
+ * a count, then each key blob and comment as strings) with only the keys
+ * whose blob is one of blobs[0..n), appended to b; *kept and *total say
+ * how many it kept and had. 0, or -1 when it is malformed (a short or
+ * overlong string, another message type; b unchanged, *kept and *total 0).
+ * Pure: no I/O. */
+int ssh_agent_filter_identities(const unsigned char *const *blobs, const size_t *lens,
+    size_t n, const unsigned char *body, size_t len, struct buf *b, int *kept,
+    int *total);
 
 #endif

@@ -104,15 +104,20 @@ set -e
 cat "$TEST_TMP/only.err"
 check_eq "rdev too: no prompt, no terminal, authenticated by the agent" "$rc" 0
 broker stop >/dev/null
-# An agent with only another key: not offered (IdentitiesOnly), said so.
+# An agent with only another key, one the host accepts: not offered
+# (IdentitiesOnly: the broker's agent filter drops it), said so. (The key
+# was not in authorized_keys: offered, it failed all the same.)
 ssh-keygen -q -t ed25519 -N '' -f "$TEST_TMP/other" >/dev/null
+cat "$TEST_TMP/other.pub" >>"$hdir/authorized_keys"
 SSH_AUTH_SOCK=$TEST_TMP/agent.sock ssh-add -D -q 2>/dev/null
 SSH_AUTH_SOCK=$TEST_TMP/agent.sock ssh-add -q "$TEST_TMP/other" 2>/dev/null
+check "the host accepts the other key (ssh, IdentitiesOnly no)" \
+	sh -c "SSH_AUTH_SOCK='$TEST_TMP/agent.sock' ssh -F '$TEST_TMP/ssh_config' -o IdentitiesOnly=no -o BatchMode=yes '$name' true </dev/null"
 set +e
 SSH_AUTH_SOCK=$TEST_TMP/agent.sock RDEV_SSH_CONFIG=$TEST_TMP/ssh_config \
 	setsid "$RDEV_BIN_DIR/rdev" ls "$name:~" </dev/null >/dev/null 2>"$TEST_TMP/other.err"; rc=$?
 set -e
-check_eq "an agent without the listed key: fails (no prompt possible)" "$rc" 1
+check_eq "an agent without the listed key: fails (the other key is not offered; no prompt possible)" "$rc" 1
 check "... the agent's key is not offered, and said so" \
 	grep -q "agent: 0 of its 1 key listed by IdentityFile (IdentitiesOnly yes)" "$TEST_TMP/other.err"
 finish
