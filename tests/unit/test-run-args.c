@@ -4,8 +4,10 @@
  * `docker create` with the same options (a capture socket standing in for
  * the daemon), keys aside: docker sorts map keys, rdev keeps insertion order.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "run-args.h"
 #include "test.h"
@@ -1142,4 +1144,150 @@ TEST(env_file)
 	got = env_file_apply("{}", "[\"--env-file\",\"missing.env\"]", NULL);
 	ASSERT_STR_EQ(got, "ERROR: runArgs[0]: --env-file: no such file");
 	free(got);
+}
+
+/* One env file's bytes (NUL and all) for env_blob_apply. */
+struct env_blob {
+	const char *text;
+	size_t len;
+};
+
+static int
+env_blob_read(void *arg, const char *path, char **text, size_t *len, char **cause)
+{
+	const struct env_blob *b = arg;
+
+	(void)path;
+	(void)cause;
+	*text = malloc(b->len + 1);
+	memcpy(*text, b->text, b->len);
+	(*text)[b->len] = '\0';
+	*len = b->len;
+	return 0;
+}
+
+/* runArgs ["--env-file", "x.env"] on {} with x.env's bytes text[0..len). */
+static char *
+env_blob_apply(const char *text, size_t len, char ***warnings)
+{
+	struct env_blob b = { text, len };
+	const struct run_args_files files = { env_blob_read, &b };
+	cJSON *body = cJSON_CreateObject();
+	cJSON *a = cJSON_Parse("[\"--env-file\",\"x.env\"]");
+	char *cause = NULL, *out;
+
+	if (run_args_apply_files(a, body, &files, NULL, warnings, &cause) != 0) {
+		out = malloc(strlen(cause) + 8);
+		strcpy(out, "ERROR: ");
+		strcat(out, cause);
+		free(cause);
+	} else
+		out = cJSON_PrintUnformatted(body);
+	cJSON_Delete(a);
+	cJSON_Delete(body);
+	return out;
+}
+
+/* What docker's parseKeyValueFile does with odd bytes: a NUL is refused (by
+ * rdev; docker takes it as valid UTF-8), a BOM is taken off the first line
+ * only, a bare name with a trailing space is a bad name, a line over 64 KiB
+ * is refused as the docker CLI's bufio.Scanner refuses it. */
+TEST(env_file_odd_bytes)
+{
+	char *got, *big;
+	size_t n = 64 * 1024;
+
+	got = env_blob_apply("A=1\0B=2\n", 8, NULL);
+	ASSERT_STR_EQ(got, "ERROR: runArgs[0]: --env-file: x.env:1: a NUL byte");
+	free(got);
+	got = env_blob_apply("A=1\n\xef\xbb\xbf"
+			     "B=2\n",
+	    11, NULL);
+	ASSERT_STR_EQ(got,
+	    "{\"Env\":[\"A=1\",\"\xef\xbb\xbf"
+	    "B=2\"]}");
+	free(got);
+	got = env_blob_apply("KEY \n", 5, NULL);
+	ASSERT_STR_EQ(got,
+	    "ERROR: runArgs[0]: --env-file: x.env:1: poorly formatted environment: "
+	    "variable 'KEY ' contains whitespaces");
+	free(got);
+	/* 65535 bytes and its \n fit docker's 64 KiB buffer; one more does not. */
+	big = malloc(n + 8);
+	memset(big, 'v', n + 8);
+	memcpy(big, "A=1\nB=", 6);
+	big[4 + n - 1] = '\n';
+	got = env_blob_apply(big, 4 + n, NULL);
+	ASSERT_TRUE(strncmp(got, "{\"Env\":[\"A=1\",\"B=vvv", 20) == 0);
+	free(got);
+	big[4 + n - 1] = 'v';
+	big[4 + n] = '\n';
+	got = env_blob_apply(big, 4 + n + 1, NULL);
+	/* (not ASSERT_STR_EQ: a failure would print the 64 KiB) */
+	ASSERT_TRUE(strcmp(got,
+			"ERROR: runArgs[0]: --env-file: x.env:2: line longer "
+			"than 64 KiB (the docker CLI refuses it: "
+			"bufio.Scanner: token too long)") == 0);
+	free(got);
+	free(big);
+}
+
+/* A wrong file (a blob of bare names the host lacks) gives a few warnings,
+ * names cut short, and a count of the rest: not one per line. */
+TEST(env_file_missing_names_capped)
+{
+	char text[4096], **w = NULL, *got;
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < 30; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len,
+		    "RDEV_TEST_UNSET_%02d_%s\n", i,
+		    "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd29ybGQ");
+	got = env_blob_apply(text, len, &w);
+	ASSERT_STR_EQ(got, "{\"Env\":[]}");
+	free(got);
+	ASSERT_NOT_NULL(w);
+	for (i = 0; i < 5; i++) {
+		ASSERT_NOT_NULL(w[i]);
+		ASSERT_STR_CONTAINS(w[i], "...");
+		ASSERT_TRUE(strlen(w[i]) < 300);
+	}
+	ASSERT_STR_CONTAINS(w[0], "x.env:1: RDEV_TEST_UNSET_00_aGVs");
+	ASSERT_STR_EQ(w[5],
+	    "runArgs[0]: --env-file x.env: and 25 more names with no "
+	    "value and not set on the Docker host: left out");
+	ASSERT_NULL(w[6]);
+	run_args_warnings_free(w);
+}
+
+/* A 1 MiB file's 100000 lines (each name twice: the later value, at the
+ * first one's place) are taken in well under a second, not pairwise. */
+TEST(env_file_many_lines)
+{
+	size_t cap = 2 * 1024 * 1024, len = 0;
+	char *text = malloc(cap), *got, want[64];
+	struct timespec t0, t1;
+	cJSON *body, *env;
+	int i, half = 50000;
+	double secs;
+
+	for (i = 0; i < 2 * half; i++)
+		len += (size_t)snprintf(text + len, cap - len, "K%d=%s\n", i % half,
+		    i < half ? "first" : "second");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	got = env_blob_apply(text, len, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	body = cJSON_Parse(got);
+	env = cJSON_GetObjectItemCaseSensitive(body, "Env");
+	ASSERT_INT_EQ(cJSON_GetArraySize(env), half);
+	ASSERT_STR_EQ(cJSON_GetArrayItem(env, 0)->valuestring, "K0=second");
+	snprintf(want, sizeof want, "K%d=second", half - 1);
+	ASSERT_STR_EQ(cJSON_GetArrayItem(env, half - 1)->valuestring, want);
+	if (secs > 3.0)
+		TEST_FAIL("100000 env-file lines took %.1f s", secs);
+	cJSON_Delete(body);
+	free(got);
+	free(text);
 }
