@@ -226,19 +226,27 @@ relay_copied_write(const char *state_dir, const char *cid, const char *hash, cha
 
 /* ---- starting the relay -------------------------------------------------- */
 
+/* Is the container on the host's network (its addresses the host's)? */
+static int
+relay_host_network(const cJSON *info)
+{
+	const cJSON *mode = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(info, "HostConfig"), "NetworkMode");
+
+	return cJSON_IsString(mode) && strcmp(mode->valuestring, "host") == 0;
+}
+
 /* The container's address for the broker: "127.0.0.1" with the host's
  * network, else its IP on its first network that has one (prefer_net: a
  * network to take first when the container is on it). New string or NULL. */
 static char *
 relay_container_address(const cJSON *info, const cJSON *prefer)
 {
-	const cJSON *mode = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(info, "HostConfig"), "NetworkMode");
 	const cJSON *nets = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(info, "NetworkSettings"), "Networks");
 	const cJSON *n, *ip, *pn;
 
-	if (cJSON_IsString(mode) && strcmp(mode->valuestring, "host") == 0)
+	if (relay_host_network(info))
 		return xstrdup("127.0.0.1");
 	cJSON_ArrayForEach(pn, prefer) {
 		n = cJSON_GetObjectItemCaseSensitive(nets, pn->string);
@@ -325,12 +333,34 @@ out:
 	return rc;
 }
 
+/* The open-files soft limit the container was given (HostConfig.Ulimits
+ * nofile, runArgs --ulimit), or -1 when it was given none. */
+static long long
+relay_nofile_soft(const cJSON *info)
+{
+	const cJSON *u, *name, *soft;
+
+	cJSON_ArrayForEach(u,
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(info, "HostConfig"), "Ulimits")) {
+		name = cJSON_GetObjectItemCaseSensitive(u, "Name");
+		soft = cJSON_GetObjectItemCaseSensitive(u, "Soft");
+		if (cJSON_IsString(name) && strcmp(name->valuestring, "nofile") == 0 &&
+		    cJSON_IsNumber(soft) && soft->valuedouble >= 0)
+			return (long long)soft->valuedouble;
+	}
+	return -1;
+}
+
 /* Start the relay with a detached exec as 0:0; loopback: listening on the
  * loopback addresses only (a container on the host's network, whose
- * addresses are the Docker host's). */
+ * addresses are the Docker host's); nofile: its exec sessions' commands'
+ * open-files soft limit (-1: the one the relay starts with). The relay
+ * cannot take its own as the container's: Docker 20.10 (runc 1.1) gives an
+ * exec the hard limit as its soft one in about one exec in seven. */
 static int
-relay_exec(
-    struct docker *d, const char *cid, const char *token, int loopback, char **cause)
+relay_exec(struct docker *d, const char *cid, const char *token, int loopback,
+    long long nofile, char **cause)
 {
 	cJSON *body = cJSON_CreateObject(), *cmd, *env, *resp = NULL;
 	const cJSON *id;
@@ -343,6 +373,13 @@ relay_exec(
 	cJSON_AddItemToArray(cmd, cJSON_CreateString(RELAY_INSTALL_PORT_FILE));
 	if (loopback)
 		cJSON_AddItemToArray(cmd, cJSON_CreateString("--loopback"));
+	if (nofile >= 0) {
+		char *v = xasprintf("%lld", nofile);
+
+		cJSON_AddItemToArray(cmd, cJSON_CreateString("--nofile"));
+		cJSON_AddItemToArray(cmd, cJSON_CreateString(v));
+		free(v);
+	}
 	env = cJSON_AddArrayToObject(body, "Env");
 	cJSON_AddItemToArray(env, cJSON_CreateString(envv));
 	/* Numeric: a FROM scratch image has no /etc/passwd to find "root" in. */
@@ -390,8 +427,9 @@ out:
 
 /* Copy the binary in, start a relay with a new token, wait for its port. */
 static int
-relay_start(struct docker *d, const char *state_dir, const char *cid, const char *address,
-    const struct relay_binary *bin, struct relay_state *st, char **cause)
+relay_start(struct docker *d, const char *state_dir, const char *cid,
+    const cJSON *container, const struct relay_binary *bin, struct relay_state *st,
+    char **cause)
 {
 	unsigned char raw[RELAY_INSTALL_TOKEN_HEX / 2];
 	int64_t deadline;
@@ -402,8 +440,8 @@ relay_start(struct docker *d, const char *state_dir, const char *cid, const char
 	sodium_memzero(raw, sizeof raw);
 	strcpy(st->hash, bin->hash);
 	if (relay_upload(d, state_dir, cid, bin, 1, cause) != 0 ||
-	    /* ("127.0.0.1": the host's network, relay_container_address) */
-	    relay_exec(d, cid, st->token, strcmp(address, "127.0.0.1") == 0, cause) != 0)
+	    relay_exec(d, cid, st->token, relay_host_network(container),
+		relay_nofile_soft(container), cause) != 0)
 		return -1;
 	deadline = clock_now_ms() + RELAY_START_TIMEOUT_MS;
 	for (;;) {
@@ -419,7 +457,7 @@ relay_start(struct docker *d, const char *state_dir, const char *cid, const char
 		usleep(20 * 1000);
 	}
 	st->port = port;
-	log_debug("relay: container %.12s: started on %s:%d", cid, address, port);
+	log_debug("relay: container %.12s: started on port %d", cid, port);
 	return 0;
 }
 
@@ -553,7 +591,7 @@ relay_install_endpoint(struct docker *d, const cJSON *container, int trust_state
 			err = NULL;
 		}
 	}
-	if (relay_start(d, state_dir, cid, ep->address, &bin, &st, cause) != 0)
+	if (relay_start(d, state_dir, cid, container, &bin, &st, cause) != 0)
 		goto out;
 	st.started[0] = '\0';
 record:

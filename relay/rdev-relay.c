@@ -12,6 +12,12 @@
  * container relay".
  *
  *   RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH [--loopback]
+ *                                        [--nofile SOFT]
+ *
+ * --nofile SOFT: the open-files soft limit of exec sessions' commands, the
+ * container's (runArgs --ulimit); without it, the one the relay started
+ * with. (A Docker exec, which starts the relay, may get the hard limit as
+ * its soft one: Docker 20.10 with runc 1.1, about one exec in seven.)
  *
  * Listens on 0.0.0.0:0 (and [::]:0 when IPv6 works), with --loopback on
  * 127.0.0.1:0 (and [::1]:0) only: a container on the host's network shares
@@ -96,8 +102,9 @@ static struct relay_deadlines {
 } relay_dl[RELAY_DL_N];
 static struct conn *relay_grave; /* closed, freed after the pass */
 static int relay_nconns;
-/* RLIMIT_NOFILE as the relay was started, before it raised its own: what
- * exec sessions' commands get (relay-exec.h). All 0: not known. */
+/* RLIMIT_NOFILE as the relay was started, before it raised its own, the
+ * soft one --nofile's if given: what exec sessions' commands get
+ * (relay-exec.h). All 0: not known. */
 static struct rlimit relay_nofile;
 
 int64_t
@@ -636,7 +643,8 @@ static void
 relay_usage(void)
 {
 	relay_die(
-	    "usage: RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH [--loopback]\n"
+	    "usage: RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH [--loopback] "
+	    "[--nofile SOFT]\n"
 	    "       rdev-relay --winsize ROWS COLS COMMAND [ARG...]\n"
 	    "       rdev-relay --connect PORT");
 }
@@ -676,6 +684,8 @@ main(int argc, char **argv)
 	char *tok;
 	int64_t now, next_check;
 	int n, timeout, t, loopback = 0;
+	long long nofile = -1;
+	char *end;
 
 	if (argc > 1 && strcmp(argv[1], "--winsize") == 0)
 		relay_winsize_exec(argc, argv);
@@ -688,7 +698,12 @@ main(int argc, char **argv)
 			port_file = argv[++i];
 		else if (strcmp(argv[i], "--loopback") == 0)
 			loopback = 1;
-		else
+		else if (strcmp(argv[i], "--nofile") == 0 && i + 1 < argc) {
+			errno = 0;
+			nofile = strtoll(argv[++i], &end, 10);
+			if (errno != 0 || end == argv[i] || *end != '\0' || nofile < 0)
+				relay_usage();
+		} else
 			relay_usage();
 	}
 	if (port_file == NULL)
@@ -710,6 +725,10 @@ main(int argc, char **argv)
 	signal(SIGCHLD, SIG_IGN);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		relay_nofile = rl;
+		/* (never above the hard limit: setrlimit would refuse it) */
+		if (nofile >= 0)
+			relay_nofile.rlim_cur =
+			    (rlim_t)nofile < rl.rlim_max ? (rlim_t)nofile : rl.rlim_max;
 		if (rl.rlim_cur < rl.rlim_max) {
 			rl.rlim_cur = rl.rlim_max;
 			setrlimit(RLIMIT_NOFILE, &rl);

@@ -72,9 +72,24 @@ for what in "env" "id" "cat /proc/self/cgroup" "pwd" "sh -c ulimit -n" \
 	want=$(RDEV_EXEC_VIA=docker rdev exec "$ws" -- $what | sort)
 	check_eq "same as a Docker exec: $what" "$got" "$want"
 done
-check_eq "the soft open-files limit is the container's (--ulimit), not the relay's" \
-	"$(rdev exec "$ws" -- sh -c 'ulimit -Sn; ulimit -Hn' | tr '\n' ' ')" "1024 4096 "
-check_eq "as under a Docker exec" "$(RDEV_EXEC_VIA=docker rdev exec "$ws" -- sh -c 'ulimit -Sn')" 1024
+# The relay is started by a Docker exec, and Docker 20.10 (runc 1.1) gives
+# about one exec in seven the hard limit as its soft one: the relay must not
+# take its own limit as the container's. Relays started anew (the last one
+# killed), 8 starts: about 7 runs in 10 see one started so (before the
+# fix, this check failed there).
+for i in $(seq 8); do
+	check_eq "the soft open-files limit is the container's (--ulimit), not the relay's (relay $i)" \
+		"$(rdev exec "$ws" -- sh -c 'ulimit -Sn; ulimit -Hn' | tr '\n' ' ')" "1024 4096 "
+	docker exec "$cid" sh -c 'for p in /proc/[0-9]*; do
+		case $(tr "\0" " " <"$p/cmdline" 2>/dev/null) in
+		"/.rdev-relay --port-file"*) kill "${p#/proc/}" ;;
+		esac
+	done'
+done
+# (Docker's own, most of the time: any of 5 execs)
+check "as under a Docker exec" sh -c 'for i in 1 2 3 4 5; do
+	[ "$(RDEV_EXEC_VIA=docker "$1" exec "$2" -- sh -c "ulimit -Sn")" = 1024 ] && exit 0
+done; exit 1' sh "$RDEV_BIN_DIR/rdev" "$ws"
 check "the environment has remoteEnv and not what it removed" \
 	sh -c "rdev_env=\$('$RDEV_BIN_DIR/rdev' exec '$ws' -- env); echo \"\$rdev_env\" |
 		grep -qx 'FROM_REMOTE=r=2' && ! echo \"\$rdev_env\" | grep -q '^FROM_CONTAINER='"
