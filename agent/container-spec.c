@@ -183,8 +183,8 @@ container_spec_add_app_ports(cJSON *body, const cJSON *config, char **cause)
 	return error_prefix(cause, "appPort");
 }
 
-/* The check's --env-file reader: every file empty (they are read when the
- * container is made; the check reads nothing). */
+/* The check's --env-file reader without one of the caller's: every file
+ * empty. */
 static int
 container_spec_no_file(
     void *arg, const char *path, char **text, size_t *len, char **cause)
@@ -198,7 +198,8 @@ container_spec_no_file(
 }
 
 int
-container_spec_check(const cJSON *config, const char **property, int *index, char **cause)
+container_spec_check(const cJSON *config, const struct run_args_files *files,
+    const char **property, int *index, char **cause)
 {
 	const struct run_args_files no_files = { container_spec_no_file, NULL };
 	const cJSON *e, *app;
@@ -241,7 +242,8 @@ container_spec_check(const cJSON *config, const char **property, int *index, cha
 	}
 	e = cJSON_GetObjectItemCaseSensitive(config, "runArgs");
 	if (e != NULL &&
-	    (rc = run_args_apply_files(e, body, &no_files, NULL, NULL, cause)) != 0) {
+	    (rc = run_args_apply_files(
+		 e, body, files != NULL ? files : &no_files, NULL, NULL, cause)) != 0) {
 		/* (its messages begin "runArgs[N]: ") */
 		*property = "runArgs";
 		if (*cause == NULL || sscanf(*cause, "runArgs[%d]", index) != 1)

@@ -47,11 +47,12 @@ cJSON *container_spec_create_body(
 /* Check what of the configuration itself (config: substituted, not merged)
  * container_spec_create_body() would refuse: its mounts, appPort and
  * runArgs, so that up refuses them before building or pulling anything.
- * 0, or -1 with *cause set as container_spec_create_body() sets it,
- * *property the property ("mounts", "appPort", "runArgs"; static) and
+ * runArgs' --env-file files are read through files (NULL: not read, taken
+ * as empty). 0, or -1 with *cause set as container_spec_create_body() sets
+ * it, *property the property ("mounts", "appPort", "runArgs"; static) and
  * *index the element at fault (-1: the property as a whole). */
-int container_spec_check(
-    const cJSON *config, const char **property, int *index, char **cause);
+int container_spec_check(const cJSON *config, const struct run_args_files *files,
+    const char **property, int *index, char **cause);
 
 /* The host policy's limitContainers (host-policy.h): the container may use
  * at most the cpus and memory of merged's hostRequirements (HostConfig

@@ -329,9 +329,14 @@ up_env_file_read(void *arg, const char *path, char **text, size_t *len, char **c
 		 * error (".." out of the workspace, or one left out). */
 		missing = real == NULL && errno == ENOENT;
 		if (missing) {
-			char *dir = xstrdup(full);
-			*strrchr(dir, '/') = '\0';
-			real = realpath(*dir != '\0' ? dir : "/", NULL);
+			/* (its nearest folder that is there: a folder left
+			 * out of the upload is missing too) */
+			char *dir = xstrdup(full), *slash;
+
+			while (real == NULL && (slash = strrchr(dir, '/')) != NULL) {
+				*slash = '\0';
+				real = realpath(*dir != '\0' ? dir : "/", NULL);
+			}
 			free(dir);
 		}
 		rlen = root != NULL ? strlen(root) : 0;
@@ -360,6 +365,9 @@ out:
 	return rc;
 }
 
+static int up_check_container_spec(
+    const struct up_state *s, const struct run_args_files *files, char **cause);
+
 /* Create and start a new container (and its image); s->container and
  * s->merged are set. replace_id: a container to remove once everything the
  * new one needs is ready (its image built, its UID-sync image, its spec), so
@@ -380,6 +388,13 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 	gid_t owner_gid = 0;
 	int rc = -1, admitted = -1, removed, arc;
 
+	/* The --env-file files read before the image is built: a mistyped
+	 * path is found now, not after a long build. (Not earlier: an
+	 * initializeCommand may have written them.) */
+	env_files.folder = config_get_local_folder(s->cfg);
+	env_files.uploaded = up_workspace_uploaded(env_files.folder);
+	if (up_check_container_spec(s, &env_reader, cause) != 0)
+		goto out;
 	if (up_prepare_image(s, NULL, &img, cause) != 0)
 		goto out;
 	subst = up_subst_metadata(s, img.entries);
@@ -418,8 +433,6 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 	in.image_config = cJSON_GetObjectItemCaseSensitive(img.inspect, "Config");
 	in.labels = labels;
 	in.extra_mounts = s->opts->mounts;
-	env_files.folder = config_get_local_folder(s->cfg);
-	env_files.uploaded = up_workspace_uploaded(env_files.folder);
 	in.env_files = &env_reader;
 	if ((body = container_spec_create_body(&in, &name, &warnings, cause)) == NULL)
 		goto out;
@@ -687,7 +700,8 @@ up_state_clear(struct up_state *s)
  * place in the file of the element at fault ("devcontainer.json:4:17:
  * runArgs[1]: --memory: invalid size: 'lots'"). */
 static int
-up_check_container_spec(const struct up_state *s, char **cause)
+up_check_container_spec(
+    const struct up_state *s, const struct run_args_files *files, char **cause)
 {
 	const struct jsonc_doc *doc = config_get_doc(s->cfg);
 	const cJSON *node;
@@ -695,8 +709,8 @@ up_check_container_spec(const struct up_state *s, char **cause)
 	unsigned line, col;
 	int index;
 
-	if (container_spec_check(config_get_object(s->cfg), &property, &index, cause) ==
-	    0)
+	if (container_spec_check(
+		config_get_object(s->cfg), files, &property, &index, cause) == 0)
 		return 0;
 	node = cJSON_GetObjectItemCaseSensitive(jsonc_doc_root(doc), property);
 	if (index >= 0 && cJSON_IsArray(node) && cJSON_GetArrayItem(node, index) != NULL)
@@ -741,8 +755,8 @@ up_check_new_container(struct up_state *s, char **cause)
 	    up_find_container(s, &container, cause) != 0)
 		return -1;
 	if (container == NULL)
-		return up_check_container_spec(s, cause);
-	if (up_check_container_spec(s, &problem) != 0)
+		return up_check_container_spec(s, NULL, cause);
+	if (up_check_container_spec(s, NULL, &problem) != 0)
 		progress_line(s->p,
 		    "warning: %s (container %.12s is reused: `up --recreate` would "
 		    "fail)",

@@ -5,9 +5,10 @@
 # name not set on the Docker host left out with a warning), a relative path from the workspace folder,
 # ${localWorkspaceFolder}/..., --env-file=PATH, several files in order (a
 # later one wins), and -e and containerEnv winning over every file; a bad
-# line stops up naming the file and line. Through a remote target with an
+# line stops up naming the file and line, a missing file before any image
+# build. Through a remote target with an
 # uploaded workspace: a file in the upload is read, one outside it refused
-# by name.
+# by name, one in a folder left out of the upload said to be missing there.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -17,7 +18,7 @@ bad=$TEST_TMP/envfile-bad
 cleanup() {
 	local rc=$? w
 	set +e
-	for w in "$ws" "$bad"; do
+	for w in "$ws" "$bad" "$TEST_TMP/envfile-typo"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$w" | xargs -r docker rm -f >/dev/null
 	done
 	[ -z "${name:-}" ] || (cd "$TEST_TMP" && rdev down "$name:" ./app >/dev/null 2>&1)
@@ -64,6 +65,22 @@ check "naming the file and line" grep -qF \
 	"runArgs[0]: --env-file: bad.env:2: poorly formatted environment: variable 'MY VAR' contains whitespaces" \
 	"$TEST_TMP/bad.out"
 
+# A mistyped path stops up before the Dockerfile is built (not after).
+typo=$TEST_TMP/envfile-typo
+mkdir -p "$typo/.devcontainer"
+printf 'FROM %s\nRUN echo cfg14b-typo-build-ran\n' "$RDEV_RIG_IMAGE_BUSYBOX" >"$typo/.devcontainer/Dockerfile"
+cat >"$typo/.devcontainer/devcontainer.json" <<JSON
+{"build": {"dockerfile": "Dockerfile"}, "runArgs": ["--env-file", ".devcontainer/typo.env"]}
+JSON
+set +e
+rdev up "$typo" >"$TEST_TMP/typo.out" 2>&1
+rc=$?
+set -e
+check_eq "a missing env file stops up" "$rc" 1
+check "naming it" grep -qE "runArgs\[0\]: --env-file: .*typo.env" "$TEST_TMP/typo.out"
+check "before the image is built" sh -c '! grep -q cfg14b-typo-build-ran "$1" &&
+	! grep -qi "building" "$1"' _ "$TEST_TMP/typo.out"
+
 # An uploaded workspace: its own files are on the host, no other.
 rig_remote_host ef
 mkdir -p "$TEST_TMP/app/.devcontainer"
@@ -90,4 +107,19 @@ check_eq "a file outside the uploaded workspace stops up" "$rc" 1
 check "naming it" grep -qE \
 	"outside.env is outside the uploaded workspace .*/rdev/workspaces/app-[0-9a-f]+: only the workspace's files are uploaded" \
 	"$TEST_TMP/rout.out"
+# One in a folder left out of the upload is missing there, not outside.
+printf 'skipped/\n' >"$TEST_TMP/app/.rdevignore"
+mkdir -p "$TEST_TMP/app/skipped"
+printf 'S=1\n' >"$TEST_TMP/app/skipped/s.env"
+cat >"$TEST_TMP/app/.devcontainer/devcontainer.json" <<JSON
+{"image": "$RDEV_RIG_IMAGE_BUSYBOX", "updateRemoteUserUID": false,
+ "runArgs": ["--env-file", "skipped/s.env"]}
+JSON
+set +e
+rdev up "$name:" ./app >"$TEST_TMP/rskip.out" 2>&1
+rc=$?
+set -e
+check_eq "a file left out of the upload stops up" "$rc" 1
+check "said to be missing in the uploaded workspace" grep -qF \
+	"skipped/s.env: no such file in the uploaded workspace" "$TEST_TMP/rskip.out"
 finish

@@ -135,7 +135,7 @@ check_of(const char *config_text, const char **property, int *index, char **caus
 
 	ASSERT_NOT_NULL(config);
 	*cause = NULL;
-	rc = container_spec_check(config, property, index, cause);
+	rc = container_spec_check(config, NULL, property, index, cause);
 	cJSON_Delete(config);
 	return rc;
 }
