@@ -22,18 +22,20 @@
  * --sig-proxy, -a/--attach, -q/--quiet, --detach-keys, and --rm (with a
  * warning: a dev container must persist). Refused: options that read files
  * on the Docker host (--label-file, --cidfile, seccomp profile files;
- * --env-file but through run_args_apply_files' reader), --platform, --pull, the advanced
- * --network syntax, more than one
- * --network, CDI device names, relative -v sources, options that need a
- * newer API than the 1.41 rdev speaks (--annotation, --health-start-interval;
- * the docker CLI refuses them against such a daemon too), --use-api-socket,
- * and --ip/--ip6 off a user-defined network (the daemon's refusal, which it
- * gives only when the container starts). --mac-address goes to
- * Config.MacAddress, the field of API 1.41.
+ * --env-file but through run_args_apply_files' reader), --platform, --pull,
+ * the advanced --network syntax, more than one --network, CDI device names,
+ * relative -v sources, options that need a newer API than the 1.41 rdev
+ * speaks (--annotation, --health-start-interval; the docker CLI refuses them
+ * against such a daemon too), --use-api-socket, and --ip/--ip6 off a
+ * user-defined network (the daemon's refusal, which it gives only when the
+ * container starts). --mac-address goes to Config.MacAddress, the field of
+ * API 1.41.
  *
- * Pure: no I/O (an --env-file is read by the caller's reader), no globals (-e NAME
- * without a value is passed on as docker would for a variable its own environment lacks,
- * with a warning).
+ * No I/O (an --env-file is read by the caller's reader), no globals; the
+ * process environment is read for -e NAME and an env file's bare NAME
+ * (the agent runs on the Docker host, docker's "local" machine): one it
+ * lacks is passed on (-e) or left out (env file) as docker would, with a
+ * warning.
  */
 #ifndef RDEV_RUN_ARGS_H
 #define RDEV_RUN_ARGS_H
@@ -65,11 +67,13 @@ struct run_args_files {
 
 /* run_args_apply, with --env-file read through files (NULL: refused, as by
  * run_args_apply): its lines are docker's env-file format (KEY=VALUE taken
- * as written, '#' comments, blank lines; a bare KEY is left out with a
- * warning: the docker CLI would take it from its own environment), several
- * files in order, a later one's KEY replacing an earlier's, and every -e
- * (containerEnv's too) winning over them, as with the docker CLI. A bad line
- * is an error naming the file and line. */
+ * as written, '#' comments, blank lines; a bare KEY takes this process's
+ * value, and is left out with a warning when it has none: at most 5 such
+ * warnings a file, then a count), several files in order, a later one's KEY
+ * replacing an earlier's, and every -e (containerEnv's too) winning over
+ * them, as with the docker CLI. A bad line (a NUL, invalid UTF-8, a name
+ * with white space or none, over 64 KiB) is an error naming the file and
+ * line. */
 int run_args_apply_files(const cJSON *run_args, cJSON *create_body,
     const struct run_args_files *files, char **name, char ***warnings, char **cause);
 
