@@ -156,6 +156,8 @@ enum {
 struct ssh_proxy {
 	ssh_session s;
 	ssh_event ev;
+	/* the agent connection (borrowed); never used while lost: NULL once
+	 * ssh_proxy_link asked for a new one (the old one freed then) */
 	struct proto_conn *c;
 	const struct ssh_proxy_opts *o;
 	int next_id;

@@ -261,11 +261,14 @@ ssh_proxy_link(struct ssh_proxy *p, char **cause)
 		*cause = xstrdup(p->lost_why);
 		return -1;
 	}
-	/* Not watched from here: the caller frees the old connection. */
+	/* Not watched from here: o->reconnect frees the old connection (on
+	 * its first try, whether or not one succeeds), so p->c is never used
+	 * while lost and is NULL until a new one is made. */
 	if (p->agent_events != 0) {
 		ssh_event_remove_fd(p->ev, p->agent_fd);
 		p->agent_events = 0;
 	}
+	p->c = NULL;
 	for (;;) {
 		if ((c = p->o->reconnect(p->o->reconnect_arg, &err)) != NULL)
 			break;
@@ -297,11 +300,13 @@ static void
 ssh_proxy_watch_agent(struct ssh_proxy *p)
 {
 	short events = 0;
-	int fd = proto_conn_fd(p->c);
+	int fd = -1;
 
+	/* (lost: p->c may be freed already, ssh_proxy_link) */
 	if (p->lost_why != NULL || p->lost)
 		ssh_proxy_lose(p);
 	else {
+		fd = proto_conn_fd(p->c);
 		if (ssh_proxy_flow_room(p))
 			events |= POLLIN;
 		if (proto_conn_pending_out(p->c) > 0)

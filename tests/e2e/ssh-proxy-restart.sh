@@ -82,6 +82,44 @@ check_eq "ssh -L: a new connection works after the broker's end" \
 check "the ssh -L connection stays up" pid_alive "$fwd"
 check "the ControlMaster stays up" pid_alive "$master"
 
+# --- a broker that cannot start: the reconnect fails, the proxy lives on -------------
+# (a proxy run from a copy of rdev whose sibling rdev-broker, what the client
+# starts, fails while $TEST_TMP/nobroker exists)
+mkdir -p "$TEST_TMP/bin2"
+cp "$RDEV_BIN_DIR/rdev" "$TEST_TMP/bin2/rdev"
+printf '#!/bin/sh\nif [ -e %q ]; then echo "test: no broker today" >&2; exit 1; fi\nexec %q "$@"\n' \
+	"$TEST_TMP/nobroker" "$RDEV_BIN_DIR/rdev-broker" >"$TEST_TMP/bin2/rdev-broker"
+chmod +x "$TEST_TMP/bin2/rdev-broker"
+pcmd=$(awk '$1 == "Host" { in_ws = ($2 == "rdev-ws") } in_ws && $1 == "ProxyCommand" { $1 = ""; print; exit }' "$HOME/.ssh/rdev.config")
+pcmd="$TEST_TMP/bin2/rdev ssh-proxy ${pcmd#* ssh-proxy }"
+ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -o ProxyCommand="$pcmd" -N -o ControlMaster=yes \
+	-o ControlPath="$TEST_TMP/cm2" rdev-ws 2>"$TEST_TMP/cm2.err" &
+master2=$!
+master="$master $master2"
+eventually "a second ControlMaster (the copied rdev) listens" test -S "$TEST_TMP/cm2"
+# (ProxyCommand false: ssh falls back to a connection of its own when the
+# master refuses the session)
+cms2() { sshp -o ProxyCommand=false -o ControlMaster=no -o ControlPath="$TEST_TMP/cm2" rdev-ws "$@"; }
+check_eq "a session through it works" "$(cms2 echo cm2-ok)" cm2-ok
+touch "$TEST_TMP/nobroker"
+bpid=$(broker status --json | jq -r .pid)
+kill -KILL "$bpid"
+eventually "the broker is gone" pid_gone "$bpid"
+proxy2_told() { grep -q 'the connection ended' "$TEST_TMP/cm2.err"; }
+eventually "the proxy saw the connection end ($(tr '\n' ' ' <"$TEST_TMP/cm2.err"))" proxy2_told
+st=0
+cms2 echo no-broker >"$TEST_TMP/nob.out" 2>"$TEST_TMP/nob.err" || st=$?
+check "a new session while no broker can start is refused (exit $st)" test "$st" -ne 0
+check "... and the proxy says why ($(tr '\n' ' ' <"$TEST_TMP/cm2.err"))" \
+	grep -q "^rdev: ssh-proxy: a new session refused: .*could not start the broker" "$TEST_TMP/cm2.err"
+sleep 2
+check "the ControlMaster survives the failed reconnect" pid_alive "$master2"
+check "... with no memory error ($(tr '\n' ' ' <"$TEST_TMP/cm2.err"))" \
+	bash -c "! grep -q 'AddressSanitizer' '$TEST_TMP/cm2.err'"
+rm "$TEST_TMP/nobroker"
+check_eq "once the broker can start, a new session works" "$(cms2 echo broker-back)" broker-back
+check "the ControlMaster stays up" pid_alive "$master2"
+
 # --- the proxy's errors are its own ------------------------------------------------
 rdev ssh-config "$name:~/nows" --write >/dev/null 2>&1
 rdev ssh-config "$name:~/bad" --write >/dev/null 2>&1
