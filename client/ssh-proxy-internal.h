@@ -59,6 +59,10 @@ struct proto_frame;
  * anew (ssh_proxy_link), and the longest pause between two tries. */
 #define SSH_PROXY_RELINK_MS 30000
 #define SSH_PROXY_RELINK_PAUSE_MAX_MS 8000
+/* After a reconnect that failed, how long new channels are refused at once
+ * with its reason (a browser's six connections, a client retrying: one
+ * wait, not one each). */
+#define SSH_PROXY_RELINK_QUIET_MS 5000
 #define SSH_PROXY_RELAY_PATH "/.rdev-relay" /* agent/relay-install.h */
 
 enum ssh_proxy_chan_state {
@@ -169,6 +173,9 @@ struct ssh_proxy {
 	 * set by its fd's callback; the loop then ends what rode on it ... */
 	char *lost_why;
 	int lost; /* ... and no request goes out until ssh_proxy_link */
+	/* the last reconnect failed: why (NULL: it did not) and when */
+	char *relink_error;
+	long long relink_failed_ms;
 	/* a direct-tcpip channel failed or was cut (said on stderr at once,
 	 * ssh_proxy_port_failed): the proxy exits non-zero at its end */
 	int port_failed;
@@ -200,7 +207,8 @@ cJSON *ssh_proxy_workspace_op(struct ssh_proxy *p, const char *op, int *id);
 /* Make sure the agent connection is there for a new channel: 0 at once
  * while it is; once lost, a new one through o->reconnect, tried again with
  * a growing pause for at most SSH_PROXY_RELINK_MS (blocking the loop
- * meanwhile). -1 with *cause (new) when there is none. */
+ * meanwhile), not tried for SSH_PROXY_RELINK_QUIET_MS after that failed.
+ * -1 with *cause (new) when there is none. */
 int ssh_proxy_link(struct ssh_proxy *p, char **cause);
 /* An answer's "error" string, else fallback (borrowed from msg or the
  * caller). */

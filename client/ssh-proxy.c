@@ -261,6 +261,12 @@ ssh_proxy_link(struct ssh_proxy *p, char **cause)
 		*cause = xstrdup(p->lost_why);
 		return -1;
 	}
+	/* (the last try failed just now: the same answer, at once) */
+	if (p->relink_error != NULL &&
+	    clock_now_ms() - p->relink_failed_ms < SSH_PROXY_RELINK_QUIET_MS) {
+		*cause = xstrdup(p->relink_error);
+		return -1;
+	}
 	/* Not watched from here: o->reconnect frees the old connection (on
 	 * its first try, whether or not one succeeds), so p->c is never used
 	 * while lost and is NULL until a new one is made. */
@@ -278,6 +284,9 @@ ssh_proxy_link(struct ssh_proxy *p, char **cause)
 					   "%lld s): %s",
 			    (clock_now_ms() - start + 999) / 1000, err);
 			free(err);
+			free(p->relink_error);
+			p->relink_error = xstrdup(*cause);
+			p->relink_failed_ms = clock_now_ms();
 			return -1;
 		}
 		free(err);
@@ -290,6 +299,8 @@ ssh_proxy_link(struct ssh_proxy *p, char **cause)
 	p->lost = 0;
 	free(p->lost_why);
 	p->lost_why = NULL;
+	free(p->relink_error);
+	p->relink_error = NULL;
 	fprintf(stderr, "rdev: ssh-proxy: connected to the agent again\n");
 	return 0;
 }
@@ -465,6 +476,7 @@ out:
 	ssh_free(p.s);
 	free(p.error);
 	free(p.lost_why);
+	free(p.relink_error);
 	free(p.relay_error);
 	return rc;
 }

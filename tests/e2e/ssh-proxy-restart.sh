@@ -112,11 +112,20 @@ cms2 echo no-broker >"$TEST_TMP/nob.out" 2>"$TEST_TMP/nob.err" || st=$?
 check "a new session while no broker can start is refused (exit $st)" test "$st" -ne 0
 check "... and the proxy says why ($(tr '\n' ' ' <"$TEST_TMP/cm2.err"))" \
 	grep -q "^rdev: ssh-proxy: a new session refused: .*could not start the broker" "$TEST_TMP/cm2.err"
-sleep 2
+# (a failed reconnect is not tried again for 5 s: the next opens are refused
+# at once with its reason, not after 24 s each)
+t0=$(date +%s%N)
+st=0
+cms2 echo no-broker-2 >/dev/null 2>&1 || st=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "a second session right after is refused too (exit $st)" test "$st" -ne 0
+check "... at once (${ms} ms)" test "$ms" -lt 3000
+check "... with the same reason" test "$(grep -c 'a new session refused: .*could not start the broker' "$TEST_TMP/cm2.err")" -eq 2
 check "the ControlMaster survives the failed reconnect" pid_alive "$master2"
 check "... with no memory error ($(tr '\n' ' ' <"$TEST_TMP/cm2.err"))" \
 	bash -c "! grep -q 'AddressSanitizer' '$TEST_TMP/cm2.err'"
 rm "$TEST_TMP/nobroker"
+sleep 5
 check_eq "once the broker can start, a new session works" "$(cms2 echo broker-back)" broker-back
 check "the ControlMaster stays up" pid_alive "$master2"
 
