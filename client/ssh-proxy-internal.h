@@ -286,7 +286,8 @@ void ssh_proxy_relay_output(
     struct ssh_proxy_chan *pc, const unsigned char *data, size_t len);
 
 /* Open direct-tcpip channel pc through the container's relay (asked for
- * first, once per proxy). */
+ * first, once per proxy), on the agent connection: made anew first when it
+ * was lost (ssh_proxy_link), else pc fails with why. */
 void ssh_proxy_relay_open(struct ssh_proxy_chan *pc);
 
 /* ssh-proxy-tcp.c */

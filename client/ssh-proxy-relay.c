@@ -125,7 +125,7 @@ ssh_proxy_relay_on_message(ssh_session s, ssh_message m, void *arg)
 	const char *host;
 	ssh_channel ch;
 	char *cause = NULL;
-	int port;
+	int port, loopback, by_broker;
 
 	if (ssh_message_type(m) != SSH_REQUEST_CHANNEL_OPEN ||
 	    ssh_message_subtype(m) != SSH_CHANNEL_DIRECT_TCPIP)
@@ -138,9 +138,14 @@ ssh_proxy_relay_on_message(ssh_session s, ssh_message m, void *arg)
 		    host != NULL ? host : "?", port);
 		return 1;
 	}
-	/* (the agent connection lost: made anew, else the open is refused;
-	 * with the reason on stderr: ssh shows it, the refusal has none) */
-	if (ssh_proxy_link(p, &cause) != 0) {
+	/* The container's own ports: through the broker, as rdev forward
+	 * (ssh-proxy-tcp.c), where it can; those need no agent connection,
+	 * so that is decided first. The relay's need it (lost: made anew,
+	 * else the open is refused; with the reason on stderr: ssh shows it,
+	 * the refusal has none). */
+	loopback = ssh_proxy_relay_loopback(host);
+	by_broker = loopback && p->o->host != NULL;
+	if (!by_broker && ssh_proxy_link(p, &cause) != 0) {
 		fprintf(stderr, "rdev: ssh-proxy: port %d: refused: %s\n", port, cause);
 		free(cause);
 		return 1;
@@ -151,11 +156,9 @@ ssh_proxy_relay_on_message(ssh_session s, ssh_message m, void *arg)
 	pc->forward_port = port;
 	/* Anything else as the container resolves it (a Compose service, a
 	 * host), as sshd connects where ssh -L asks. */
-	if (!ssh_proxy_relay_loopback(host))
+	if (!loopback)
 		pc->forward_host = xstrdup(host);
-	/* The container's own ports: through the broker, as rdev forward
-	 * (ssh-proxy-tcp.c), where it can. */
-	if (pc->forward_host != NULL || ssh_proxy_tcp_start(pc) != 0)
+	if (!by_broker || ssh_proxy_tcp_start(pc) != 0)
 		ssh_proxy_relay_open(pc);
 	return 0;
 }
@@ -163,6 +166,14 @@ ssh_proxy_relay_on_message(ssh_session s, ssh_message m, void *arg)
 void
 ssh_proxy_relay_open(struct ssh_proxy_chan *pc)
 {
+	char *cause = NULL;
+
+	/* (the broker's way failed, or the link was lost since it opened) */
+	if (ssh_proxy_link(pc->p, &cause) != 0) {
+		ssh_proxy_chan_failed(pc, cause, SSH_PROXY_EXIT_FAILED);
+		free(cause);
+		return;
+	}
 	if (pc->p->relay == SSH_PROXY_RELAY_UNKNOWN)
 		ssh_proxy_relay_ask(pc->p);
 	ssh_proxy_relay_start(pc);

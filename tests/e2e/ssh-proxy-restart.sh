@@ -65,8 +65,13 @@ check "... with the reason on its stderr ($(tr '\n' ' ' <"$TEST_TMP/run.err"))" 
 	grep -q '^rdev: ssh-proxy: .*the command is hung up' "$TEST_TMP/run.err"
 check "the ssh -L connection stays up" pid_alive "$fwd"
 check "the ControlMaster stays up" pid_alive "$master"
-check_eq "ssh -L: a new connection works (relay)" "$(curl -sf "http://127.0.0.1:$base/x")" from-ws
+# (the broker carries connections to the container's own ports: those need
+# no agent, so no new one is made for them)
+eventually "ssh -L's proxy saw the agent end" grep -q 'its sessions are hung up' "$TEST_TMP/L.err"
 check_eq "ssh -L: a new connection works (direct)" "$(curl -sf "http://127.0.0.1:$((base + 1))/x")" from-ws
+check "... without connecting to an agent again ($(tr '\n' ' ' <"$TEST_TMP/L.err"))" \
+	bash -c "! grep -q 'connected to the agent again' '$TEST_TMP/L.err'"
+check_eq "ssh -L: a new connection works (relay)" "$(curl -sf "http://127.0.0.1:$base/x")" from-ws
 check_eq "a new ControlMaster session works (a new agent)" "$(cms echo again)" again
 
 # --- the broker killed -------------------------------------------------------------
