@@ -63,16 +63,10 @@ ssh_proxy_fwd_exec(struct ssh_proxy *p)
 	p->fwd = SSH_PROXY_FWD_STARTING;
 }
 
-void
-ssh_proxy_fwd_request(struct ssh_proxy_chan *pc)
+/* The agent socket is asked for (the relay first, unless known). */
+static void
+ssh_proxy_fwd_begin(struct ssh_proxy *p)
 {
-	struct ssh_proxy *p = pc->p;
-
-	if (pc->state != SSH_PROXY_CHAN_OPEN || pc->forward_port > 0)
-		return;
-	pc->agent_req = 1;
-	if (p->fwd != SSH_PROXY_FWD_NONE)
-		return;
 	p->fwd = SSH_PROXY_FWD_WAITING;
 	if (p->relay == SSH_PROXY_RELAY_UNKNOWN)
 		ssh_proxy_relay_ask(p);
@@ -82,13 +76,32 @@ ssh_proxy_fwd_request(struct ssh_proxy_chan *pc)
 		ssh_proxy_fwd_failed(p, p->relay_error);
 }
 
+void
+ssh_proxy_fwd_request(struct ssh_proxy_chan *pc)
+{
+	struct ssh_proxy *p = pc->p;
+
+	if (pc->state != SSH_PROXY_CHAN_OPEN || pc->forward_port > 0)
+		return;
+	pc->agent_req = 1;
+	/* (the link lost: nothing could be asked on it; the channel asks at
+	 * its start, on the next link: ssh_proxy_fwd_hold) */
+	if (p->fwd != SSH_PROXY_FWD_NONE || p->lost || p->lost_why != NULL)
+		return;
+	ssh_proxy_fwd_begin(p);
+}
+
 int
 ssh_proxy_fwd_hold(struct ssh_proxy_chan *pc, const char *script, const char *arg)
 {
 	struct ssh_proxy *p = pc->p;
 
-	if (!pc->agent_req ||
-	    (p->fwd != SSH_PROXY_FWD_WAITING && p->fwd != SSH_PROXY_FWD_STARTING))
+	if (!pc->agent_req)
+		return 0;
+	/* (asked while the link was lost, or the loss since undid it) */
+	if (p->fwd == SSH_PROXY_FWD_NONE)
+		ssh_proxy_fwd_begin(p);
+	if (p->fwd != SSH_PROXY_FWD_WAITING && p->fwd != SSH_PROXY_FWD_STARTING)
 		return 0;
 	/* (the client's bytes meanwhile wait in pc->in) */
 	pc->held = 1;

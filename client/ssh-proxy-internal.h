@@ -274,7 +274,8 @@ int ssh_proxy_flow_room(struct ssh_proxy *p);
 /* ssh-proxy-relay.c */
 /* libssh's message callback: direct-tcpip opens. 0 handled, 1 refused. */
 int ssh_proxy_relay_on_message(ssh_session s, ssh_message m, void *arg);
-/* Ask the agent for the container's relay, once. */
+/* Ask the agent for the container's relay, once (not on a lost link: the
+ * relay stays unknown). */
 void ssh_proxy_relay_ask(struct ssh_proxy *p);
 /* The answer msg with id id to the relay request: 1, else 0. */
 int ssh_proxy_relay_answer(struct ssh_proxy *p, int id, const cJSON *msg);
@@ -309,7 +310,8 @@ void ssh_proxy_tcp_watch(struct ssh_proxy_chan *pc);
 void ssh_proxy_tcp_free(struct ssh_proxy_chan *pc);
 
 /* ssh-proxy-fwd.c */
-/* auth-agent-req@openssh.com on session channel pc. */
+/* auth-agent-req@openssh.com on session channel pc (on a lost link only
+ * noted: ssh_proxy_fwd_hold asks at pc's start, on the next link). */
 void ssh_proxy_fwd_request(struct ssh_proxy_chan *pc);
 /* Whether pc's exec must wait for the agent socket: 1, with script and arg
  * kept (copies) for its start once the socket is there or will not be. */

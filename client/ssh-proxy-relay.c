@@ -20,6 +20,11 @@
 void
 ssh_proxy_relay_ask(struct ssh_proxy *p)
 {
+	/* (never on a lost link: its request would be dropped and the answer
+	 * waited for forever; the callers link first, and a channel asks
+	 * again at its start) */
+	if (p->lost || p->lost_why != NULL)
+		return;
 	ssh_proxy_queue(p, ssh_proxy_workspace_op(p, "relay", &p->relay_id));
 	p->relay = SSH_PROXY_RELAY_ASKING;
 }

@@ -72,3 +72,38 @@ TEST(nothing_after_a_broken_chunk)
 	ASSERT_INT_NE(proto_conn_pending_out(fx.p.c), 0);
 	fixture_free(&fx);
 }
+
+/* auth-agent-req on a channel opened before the link was lost, sent while
+ * it is: nothing is asked on the lost link (whose request would be dropped
+ * and its answer waited for forever: the relay ASKING, forwarding WAITING,
+ * the channel and every later relay channel hung); the channel asks at its
+ * start, on the new link. */
+TEST(agent_req_while_the_link_is_lost)
+{
+	struct ssh_proxy_opts o = { .folder = "/ws" };
+	struct fixture fx;
+	struct proto_conn *old;
+
+	fixture_init(&fx);
+	fx.p.o = &o;
+	fx.pc.state = SSH_PROXY_CHAN_OPEN;
+	fx.pc.forward_port = 0;
+	fx.p.lost = 1;
+	old = fx.p.c;
+	fx.p.c = NULL;
+	ssh_proxy_fwd_request(&fx.pc);
+	ASSERT_INT_EQ(fx.pc.agent_req, 1);
+	ASSERT_INT_EQ(fx.p.relay, SSH_PROXY_RELAY_UNKNOWN);
+	ASSERT_INT_EQ(fx.p.fwd, SSH_PROXY_FWD_NONE);
+	/* the next link: the channel's start waits for the socket, and the
+	 * relay is asked for on it */
+	fx.p.lost = 0;
+	fx.p.c = old;
+	ASSERT_INT_EQ(ssh_proxy_fwd_hold(&fx.pc, "true", NULL), 1);
+	ASSERT_INT_EQ(fx.p.fwd, SSH_PROXY_FWD_WAITING);
+	ASSERT_INT_EQ(fx.p.relay, SSH_PROXY_RELAY_ASKING);
+	ASSERT_INT_NE(proto_conn_pending_out(fx.p.c), 0);
+	free(fx.pc.held_script);
+	free(fx.pc.held_arg);
+	fixture_free(&fx);
+}
