@@ -120,8 +120,6 @@ cmd_ssh_config_read(const char *path, char **cause)
 	return data;
 }
 
-/* --write: block into ~/.ssh/rdev.config (replacing alias's), and with yes
- * an Include of it at the top of ~/.ssh/config. 0, or -1 with *cause. */
 /* ~/.ssh: new string, or NULL with *cause. */
 static char *
 cmd_ssh_config_dir(char **cause)
@@ -138,6 +136,8 @@ cmd_ssh_config_dir(char **cause)
 	return xasprintf("%s/.ssh", home);
 }
 
+/* --write: block into ~/.ssh/rdev.config (replacing alias's), and with yes
+ * an Include of it at the top of ~/.ssh/config. 0, or -1 with *cause. */
 static int
 cmd_ssh_config_write(const char *alias, const char *block, int yes, char **cause)
 {
@@ -201,8 +201,7 @@ static int
 cmd_ssh_config_pick(
     char **alias, int dflt, const char *proxy, int write, int force, char **cause)
 {
-	char *dir, *path = NULL, *text = NULL, *other = NULL, *h, *next;
-	const char *id = strstr(proxy, " ssh-proxy ");
+	char *dir, *path = NULL, *text = NULL, *other = NULL, *h, *next, *id;
 	int rc = -1;
 
 	if ((dir = cmd_ssh_config_dir(cause)) == NULL)
@@ -212,7 +211,9 @@ cmd_ssh_config_pick(
 		goto out;
 	other = ssh_config_text_proxy(text, *alias);
 	if (other != NULL && !ssh_config_text_same_proxy(other, proxy) && dflt) {
-		h = ssh_config_text_hash(id != NULL ? id : proxy);
+		id = ssh_config_text_identity(proxy);
+		h = ssh_config_text_hash(id);
+		free(id);
 		next = xasprintf("%s-%s", *alias, h);
 		free(h);
 		fprintf(stderr,
@@ -256,8 +257,7 @@ cmd_ssh_config_exec(int argc, char **argv)
 	struct target t = { 0 };
 	struct source src = { 0 };
 	char *cause = NULL, *folder = NULL, *alias = NULL, *block = NULL;
-	char *config_abs = NULL, *proxy = NULL;
-	const char *id;
+	char *config_abs = NULL, *proxy = NULL, *id = NULL;
 	int write = 0, yes = 0, force = 0, rc = CMD_EXIT_FAILURE, i;
 
 	for (i = 1; i < argc; i++) {
@@ -341,9 +341,9 @@ cmd_ssh_config_exec(int argc, char **argv)
 	    config_file, labels, n_labels, &cause);
 	if (proxy == NULL)
 		goto out;
-	/* (what names the workspace: the proxy's words from ssh-proxy on) */
-	if ((id = strstr(proxy, " ssh-proxy ")) == NULL)
-		id = proxy;
+	/* (what names the workspace: the proxy's words from ssh-proxy on,
+	 * without --fdpass) */
+	id = ssh_config_text_identity(proxy);
 	if (alias_arg != NULL)
 		alias = xstrdup(alias_arg);
 	else if (source != NULL) {
@@ -372,6 +372,7 @@ out:
 	free(alias);
 	free(block);
 	free(proxy);
+	free(id);
 	free(config_abs);
 	target_clear(&t);
 	source_clear(&src);

@@ -159,12 +159,65 @@ ssh_config_text_proxy(const char *text, const char *alias)
 	return NULL;
 }
 
+/* The end of the shell word at p (quoted as shell_quote_argv quotes: '...',
+ * "...", backslashes). */
+static const char *
+ssh_config_text_word_end(const char *p)
+{
+	char q = 0;
+
+	for (; *p != '\0'; p++) {
+		if (q == 0 && (*p == ' ' || *p == '\t'))
+			break;
+		if (q == 0 && (*p == '\'' || *p == '"'))
+			q = *p;
+		else if (q != 0 && *p == q)
+			q = 0;
+		else if (*p == '\\' && q != '\'' && p[1] != '\0')
+			p++;
+	}
+	return p;
+}
+
+char *
+ssh_config_text_identity(const char *proxy)
+{
+	const char *p = strstr(proxy, " ssh-proxy "), *end;
+	struct buf *b = buf_new();
+	char *out;
+
+	/* (not one of ours: all of it) */
+	if (p == NULL)
+		p = proxy;
+	else
+		p += strlen(" ssh-proxy ");
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		end = ssh_config_text_word_end(p);
+		/* (how the proxy talks to ssh, not which workspace) */
+		if ((size_t)(end - p) != strlen("--fdpass") ||
+		    strncmp(p, "--fdpass", (size_t)(end - p)) != 0) {
+			if (buf_len(b) > 0)
+				buf_append(b, " ", 1);
+			buf_append(b, p, (size_t)(end - p));
+		}
+		p = end;
+	}
+	out = buf_take_string(b, NULL);
+	buf_free(b);
+	return out;
+}
+
 int
 ssh_config_text_same_proxy(const char *a, const char *b)
 {
-	const char *ta = strstr(a, " ssh-proxy "), *tb = strstr(b, " ssh-proxy ");
+	char *ia = ssh_config_text_identity(a), *ib = ssh_config_text_identity(b);
+	int same = strcmp(ia, ib) == 0;
 
-	if (ta == NULL || tb == NULL)
-		return strcmp(a, b) == 0;
-	return strcmp(ta, tb) == 0;
+	free(ia);
+	free(ib);
+	return same;
 }

@@ -19,8 +19,13 @@ char *ssh_config_text_hash(const char *id);
 /* The ProxyCommand of text's `Host alias` block (up to its line's end), or
  * NULL when text has no such block or it none. */
 char *ssh_config_text_proxy(const char *text, const char *alias);
-/* Whether two ProxyCommands run the same `ssh-proxy ...` (whatever the
- * rdev program's path): the same workspace. */
+/* What names the workspace in a ProxyCommand: its shell words from
+ * `ssh-proxy` on (target, source, --config, --id-label; as quoted there),
+ * one space apart, without options that do not (--fdpass). New string. */
+char *ssh_config_text_identity(const char *proxy);
+/* Whether two ProxyCommands run `ssh-proxy` for the same workspace (their
+ * ssh_config_text_identity: whatever the rdev program's path, --fdpass or
+ * not). */
 int ssh_config_text_same_proxy(const char *a, const char *b);
 /* old (a config file's text) without the block of `Host alias` (its line
  * to the next Host or Match line), then block after a newline if needed. */

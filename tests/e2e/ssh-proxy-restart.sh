@@ -166,6 +166,16 @@ wait "$run" || true
 check "the container stopped: told as the proxy's ($(tr '\n' ' ' <"$TEST_TMP/stop.err"))" \
 	grep -q "^rdev: ssh-proxy: the container's relay ended the exec" "$TEST_TMP/stop.err"
 
+# --- a block written before --fdpass: the same workspace, refreshed in place ---------
+sed -i 's/ --fdpass$//' "$HOME/.ssh/rdev.config"
+check "(the rdev-ws block now has no --fdpass)" bash -c "! grep -q 'ssh-proxy.*~/ws.*--fdpass' '$HOME/.ssh/rdev.config'"
+rdev ssh-config "$name:~/ws" --write >/dev/null 2>"$TEST_TMP/old.err"
+check "ssh-config --write over it: no 'another workspace' ($(tr '\n' ' ' <"$TEST_TMP/old.err"))" \
+	bash -c "! grep -q 'another workspace' '$TEST_TMP/old.err'"
+check "... Host rdev-ws written again" grep -q '^rdev: wrote Host rdev-ws to' "$TEST_TMP/old.err"
+check_eq "... one block for the workspace, with --fdpass" \
+	"$(grep -c "ssh-proxy.*~/ws'\?\( \|\$\)" "$HOME/.ssh/rdev.config"):$(grep -c "ssh-proxy.*~/ws'\? --fdpass" "$HOME/.ssh/rdev.config")" 1:1
+
 # --- rdev-broker stop under idle connections ------------------------------------------
 # (the proxies connect again only for a new channel: a stop is not undone)
 broker stop >/dev/null

@@ -74,6 +74,33 @@ TEST(proxy_of_a_block_and_same_workspace)
 	free(p);
 }
 
+/* A block written before --fdpass (or with options in another order) is
+ * the same workspace; target, source, --config and labels tell them apart,
+ * quoted words whole. */
+TEST(same_workspace_is_target_source_config_labels)
+{
+	char *id;
+
+	ASSERT_TRUE(ssh_config_text_same_proxy(
+	    "/x/rdev ssh-proxy h:~/app", "/y/rdev ssh-proxy h:~/app --fdpass"));
+	ASSERT_TRUE(ssh_config_text_same_proxy("/x/rdev ssh-proxy h: ./a --config c.json",
+	    "/x/rdev ssh-proxy h: ./a --config c.json --fdpass"));
+	ASSERT_FALSE(ssh_config_text_same_proxy(
+	    "/x/rdev ssh-proxy h: ./a --fdpass", "/x/rdev ssh-proxy h: ./b --fdpass"));
+	ASSERT_FALSE(ssh_config_text_same_proxy("/x/rdev ssh-proxy h:~/app --fdpass",
+	    "/x/rdev ssh-proxy h:~/app --config c.json --fdpass"));
+	ASSERT_FALSE(ssh_config_text_same_proxy(
+	    "/x/rdev ssh-proxy h:~/app --id-label a=1 --fdpass",
+	    "/x/rdev ssh-proxy h:~/app --id-label a=2 --fdpass"));
+	/* (a quoted word holding " --fdpass" is the workspace's) */
+	ASSERT_FALSE(ssh_config_text_same_proxy(
+	    "/x/rdev ssh-proxy 'h:~/my --fdpass' --fdpass", "/x/rdev ssh-proxy h:~/my"));
+	id = ssh_config_text_identity(
+	    "/x/rdev ssh-proxy 'h:~/my ws' --id-label a=1 --fdpass");
+	ASSERT_STR_EQ(id, "'h:~/my ws' --id-label a=1");
+	free(id);
+}
+
 TEST(replace_drops_the_alias_block_and_keeps_the_others)
 {
 	const char *old = "# mine\nHost a\n    User x\nHost b\n    User y\nMatch all\n"
