@@ -13,6 +13,9 @@
 #include "error.h"
 #include "xmalloc.h"
 
+/* The most of known_hosts read to see whether it pins the key. */
+#define SSH_PROXY_KEY_KNOWN_HOSTS_MAX (4u << 20)
+
 /* STATE/ssh-proxy, made 0700 when missing. New string, or NULL with *cause. */
 static char *
 ssh_proxy_key_dir(char **cause)
@@ -84,18 +87,18 @@ static char *
 ssh_proxy_key_stale(const char *dir, const char *path, ssh_key key)
 {
 	char *kh = xasprintf("%s/known_hosts", dir), *line, *note = NULL;
-	char *err = NULL, buf[4096];
+	char *err = NULL, *text = NULL;
 	size_t n;
-	FILE *f;
 
-	if ((f = fopen(kh, "r")) == NULL) {
+	/* (all of it, however long the file grew: a key past a first part
+	 * is no reason for the note; one too big to read gets none) */
+	if (access(kh, F_OK) != 0 ||
+	    file_read_all(kh, SSH_PROXY_KEY_KNOWN_HOSTS_MAX, &text, &n, &err) != 0) {
+		free(err);
 		free(kh);
 		return NULL;
 	}
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((line = ssh_proxy_key_line(key, &err)) != NULL && strstr(buf, line) == NULL)
+	if ((line = ssh_proxy_key_line(key, &err)) != NULL && strstr(text, line) == NULL)
 		note =
 		    xasprintf("the proxy's host key was made anew (%s: the old one is "
 			      "gone), so ssh refuses it as a changed key (\"REMOTE "
@@ -105,6 +108,7 @@ ssh_proxy_key_stale(const char *dir, const char *path, ssh_key key)
 			path, kh);
 	free(err);
 	free(line);
+	free(text);
 	free(kh);
 	return note;
 }

@@ -156,6 +156,12 @@ check "... and the proxy says it was made anew and what to run ($(tr '\n' ' ' <"
 rdev ssh-config "$name:~/ws" --write >/dev/null 2>&1
 check_eq "after ssh-config --write ssh takes it" "$(sshp -o ControlPath=none rdev-ws echo pinned 2>"$TEST_TMP/key2.err")" pinned
 check "... and the proxy says nothing more" test ! -s "$TEST_TMP/key2.err"
+# (the pinned key past the file's first 4 KiB: still no note)
+kh=$RDEV_STATE_DIR/ssh-proxy/known_hosts
+{ for i in $(seq 200); do echo "# padding line $i: a known_hosts longer than 4 KiB"; done; cat "$kh"; } >"$kh.new"
+cat "$kh.new" >"$kh"
+check_eq "a long known_hosts: ssh takes the key" "$(sshp -o ControlPath=none rdev-ws echo long 2>"$TEST_TMP/key3.err")" long
+check "... and the proxy says nothing ($(tr '\n' ' ' <"$TEST_TMP/key3.err"))" test ! -s "$TEST_TMP/key3.err"
 
 # --- the container stopped under a session ------------------------------------------
 ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -o ControlPath=none rdev-ws 'echo started; sleep 60' >"$TEST_TMP/stop.out" 2>"$TEST_TMP/stop.err" &
