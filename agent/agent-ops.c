@@ -4,6 +4,7 @@
 
 #include "agent-cmds.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,13 @@ agent_op_workspace_lock(const struct agent_op_req *r, struct docker *d,
 	/* (polled, not flock's wait: the holder may become the background
 	 * run, which is not waited for) */
 	while ((*lock = agent_lock_try(state, key)) < 0) {
+		if (errno != EWOULDBLOCK) {
+			/* (not held but unusable: waiting would never end; up
+			 * says the same of it) */
+			rc = error_set_errno(cause, errno,
+			    "cannot take the lock %s/locks/%s.lock", state, key);
+			goto out;
+		}
 		if (agent_op_background_holds(d, ws->cfg, state))
 			break;
 		if (!waited)

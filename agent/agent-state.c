@@ -137,15 +137,23 @@ int
 agent_lock_try(const char *state_dir, const char *key)
 {
 	char *path = agent_lock_path(state_dir, key);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600), err = errno;
 
 	/* (one removed since we opened it: another may hold the new file) */
-	if (fd >= 0 &&
-	    (flock(fd, LOCK_EX | LOCK_NB) != 0 || !agent_lock_current(fd, path))) {
-		close(fd);
-		fd = -1;
+	if (fd >= 0) {
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+			err = errno == EINTR ? EWOULDBLOCK : errno;
+		else if (!agent_lock_current(fd, path))
+			err = EWOULDBLOCK;
+		else
+			err = 0;
+		if (err != 0) {
+			close(fd);
+			fd = -1;
+		}
 	}
 	free(path);
+	errno = err;
 	return fd;
 }
 

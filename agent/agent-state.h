@@ -35,7 +35,8 @@ int agent_lock_acquire(const char *state_dir, const char *key, void (*on_wait)(v
 	"Waiting for this workspace's lock (held by another rdev command on " \
 	"it: up, run-user-commands, or the background lifecycle steps)"
 /* key's lock as agent_lock_acquire takes it, but never waiting: its fd, or
- * -1 (another holds it, or its file cannot be opened: no lock folder). */
+ * -1 with errno EWOULDBLOCK (another holds it) or open's/flock's errno (its
+ * file cannot be opened: no lock folder, a directory there, not ours). */
 int agent_lock_try(const char *state_dir, const char *key);
 /* Remove the file of key's lock, held as fd (agent_lock_acquire or
  * agent_lock_try), and let the lock go (fd is closed either way). Safe

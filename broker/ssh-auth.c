@@ -385,7 +385,7 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 	char *allowed, *files, *path, *defpaths[3] = { NULL, NULL, NULL };
 	char *const *listed;
 	size_t nlisted;
-	int rc, methods, n, tty, done = 0;
+	int rc, methods, before, n, tty, done = 0, publickey_done = 0;
 	size_t i, k;
 
 	rc = ssh_userauth_none(s->ss, NULL);
@@ -405,9 +405,14 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 		if (order[k] == SSH_CONFIG_AUTH_PUBLICKEY)
 			a.skipped_publickey = 0;
 
+	/* (a partial success changes what the server allows: the order is
+	 * started over, each method tried once, as OpenSSH's authmethod_get
+	 * "start over, passed a different list": key then OTP with
+	 * keyboard-interactive first in PreferredAuthentications) */
 	for (k = 0; k < n_order; k++) {
-		if (order[k] == SSH_CONFIG_AUTH_PUBLICKEY &&
+		if (order[k] == SSH_CONFIG_AUTH_PUBLICKEY && !publickey_done &&
 		    (methods & SSH_AUTH_METHOD_PUBLICKEY)) {
+			before = methods;
 			if (s->cfg.identities_only && sock != NULL && *sock != '\0' &&
 			    strcmp(sock, "none") != 0) {
 				listed = s->cfg.identity_files;
@@ -483,14 +488,19 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 						methods = ssh_userauth_list(s->ss, NULL);
 				}
 			}
-		} else if (order[k] == SSH_CONFIG_AUTH_KBDINT &&
+			publickey_done = 1;
+			if (methods != before) {
+				k = (size_t)-1; /* (the loop's k++: from the first) */
+				continue;
+			}
+		} else if (order[k] == SSH_CONFIG_AUTH_KBDINT && !a.tried_kbdint &&
 		    (methods & SSH_AUTH_METHOD_INTERACTIVE) && tty) {
 			a.tried_kbdint = 1;
 			if (rdev_ssh_auth_kbdint(s)) {
 				rdev_ssh_auth_used(s, "keyboard-interactive", NULL);
 				goto ok;
 			}
-		} else if (order[k] == SSH_CONFIG_AUTH_PASSWORD &&
+		} else if (order[k] == SSH_CONFIG_AUTH_PASSWORD && !a.tried_password &&
 		    (methods & SSH_AUTH_METHOD_PASSWORD) && tty) {
 			a.tried_password = 1;
 			if (rdev_ssh_auth_password(s, user, hostname)) {
@@ -504,12 +514,18 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 	files = buf_take_string(a.files, NULL);
 	error_set(cause,
 	    "%s: authentication failed as user %s; tried: "
-	    "publickey (%s; files: %s)%s%s; server allows: %s%s%s",
+	    "%s%s%s%s%s%s%s; server allows: %s%s%s",
 	    s->prefix, user,
-	    a.agent != NULL	      ? a.agent
-		: a.skipped_publickey ? "not tried"
-				      : "agent: not offered by the server",
-	    *files ? files : "none found", a.tried_kbdint ? ", keyboard-interactive" : "",
+	    a.skipped_publickey ? "no key (publickey not tried" : "publickey (",
+	    a.skipped_publickey	  ? ""
+		: a.agent != NULL ? a.agent
+				  : "agent: not offered by the server",
+	    a.skipped_publickey ? "" : "; files: ",
+	    a.skipped_publickey ? ")"
+		: *files	? files
+				: "none found",
+	    a.skipped_publickey ? "" : ")",
+	    a.tried_kbdint ? ", keyboard-interactive" : "",
 	    a.tried_password ? ", password" : "", allowed,
 	    !tty && (methods & (SSH_AUTH_METHOD_INTERACTIVE | SSH_AUTH_METHOD_PASSWORD))
 		? (s->batch ? " (no prompts in batch "

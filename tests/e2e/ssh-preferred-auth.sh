@@ -20,7 +20,7 @@ rc=0
 RDEV_SSH_CONFIG=$TEST_TMP/pw_config rdev ls "$name:" >/dev/null 2>"$TEST_TMP/pw.err" || rc=$?
 check "password only: rdev ls fails" test "$rc" != 0
 check "... publickey not tried, saying why" \
-	grep -qF "tried: publickey (not tried; files: none found)" "$TEST_TMP/pw.err"
+	grep -qF "tried: no key (publickey not tried)" "$TEST_TMP/pw.err"
 check "... PreferredAuthentications named" \
 	grep -qF "(PreferredAuthentications limits what rdev tries)" "$TEST_TMP/pw.err"
 check "... no note calling it unsupported" \
