@@ -11,7 +11,8 @@ int
 build_run(const char *const argv[], const struct spawn_opts *opts,
     const struct progress *p, struct spawn_result *res, int *retried, char **cause)
 {
-	struct spawn_opts o = *opts;
+	static const struct spawn_opts defaults;
+	struct spawn_opts o = opts != NULL ? *opts : defaults;
 
 	/* (an agent killed mid-build takes its build with it) */
 	o.die_with_parent = 1;

@@ -39,7 +39,7 @@ fi
 includes=(-I"$src/common" -I"$src/agent" -I"$src/client" -I"$src/broker" -I"$src/tests/fuzz")
 cflags=(-gline-tables-only -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 	-D_GNU_SOURCE -DRDEV_VERSION='"fuzz"' "${includes[@]}")
-libs="$(pkg-config --libs libcjson libsodium libevent_core libssh yaml-0.1 zlib) -ldl"
+libs="$(pkg-config --libs libcjson libsodium libevent_core libssh libcrypto yaml-0.1 zlib) -ldl"
 dirs=(client broker agent common) # each before what it uses (client uses agent)
 archives=()
 for dir in "${dirs[@]}"; do
