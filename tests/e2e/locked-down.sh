@@ -81,7 +81,8 @@ check_eq "a server bound to 127.0.0.1 answers" \
 check_eq "a server on 0.0.0.0 answers" \
 	"$(curl -sf "http://127.0.0.1:$p_any/blob" | sha256sum | cut -d' ' -f1)" "$want"
 check_eq "status: sshd refuses TCP forwarding" "$(st forwarding.tcp)" denied
-under=$(broker status | grep -A1 "^rdev-$name@" | tail -n 1)
+# (the session's lines: its destination "  to USER@HOST:PORT", then this)
+under=$(broker status | grep -A2 "^rdev-$name@" | tail -n +2)
 check "plain rdev-broker status says so under the host's session ($under)" \
 	grep -q "^  sshd refuses TCP and stream-local forwarding: " <<<"$under"
 fwd_count() { rdev forward --list --json | jq -r --argjson p "$1" "map(select(.local == \$p))[0].$2"; }
