@@ -24,9 +24,11 @@ labels_make(const struct config *cfg, const char *config_hash, const char *metad
     const cJSON *image_entries)
 {
 	cJSON *labels = cJSON_CreateObject(), *ports;
+	const cJSON *entry;
 	struct passwd *pw = getpwuid(getuid());
 	char uid[32], count[16], *name, *text;
 	const char *eq;
+	int n_entries;
 
 	/* As the reference: the id labels (--id-label's replace the default
 	 * two), a later NAME winning. */
@@ -44,8 +46,14 @@ labels_make(const struct config *cfg, const char *config_hash, const char *metad
 	cJSON_AddStringToObject(labels, LABELS_IMAGE_PORTS, text);
 	cJSON_free(text);
 	cJSON_Delete(ports);
-	snprintf(count, sizeof count, "%d",
-	    cJSON_IsArray(image_entries) ? cJSON_GetArraySize(image_entries) : 0);
+	/* (the entries the label keeps: an empty object is left out of it,
+	 * config_merge_entry_list's rule, so it must not be counted) */
+	n_entries = 0;
+	if (cJSON_IsArray(image_entries))
+		cJSON_ArrayForEach(entry, image_entries)
+			if (cJSON_IsObject(entry) && entry->child != NULL)
+				n_entries++;
+	snprintf(count, sizeof count, "%d", n_entries);
 	cJSON_AddStringToObject(labels, LABELS_IMAGE_ENTRIES, count);
 	snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
 	cJSON_AddStringToObject(labels, OWNER_UID_LABEL, uid);

@@ -406,7 +406,8 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 			a.skipped_publickey = 0;
 
 	/* (a partial success changes what the server allows: the order is
-	 * started over, each method tried once, as OpenSSH's authmethod_get
+	 * started over, each method tried once (so at most three passes), as
+	 * OpenSSH's authmethod_get
 	 * "start over, passed a different list": key then OTP with
 	 * keyboard-interactive first in PreferredAuthentications) */
 	for (k = 0; k < n_order; k++) {
@@ -500,12 +501,25 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 				rdev_ssh_auth_used(s, "keyboard-interactive", NULL);
 				goto ok;
 			}
+			/* (a partial success: OTP first, then the key) */
+			before = methods;
+			methods = ssh_userauth_list(s->ss, NULL);
+			if (methods != before) {
+				k = (size_t)-1;
+				continue;
+			}
 		} else if (order[k] == SSH_CONFIG_AUTH_PASSWORD && !a.tried_password &&
 		    (methods & SSH_AUTH_METHOD_PASSWORD) && tty) {
 			a.tried_password = 1;
 			if (rdev_ssh_auth_password(s, user, hostname)) {
 				rdev_ssh_auth_used(s, "password", NULL);
 				goto ok;
+			}
+			before = methods;
+			methods = ssh_userauth_list(s->ss, NULL);
+			if (methods != before) {
+				k = (size_t)-1;
+				continue;
 			}
 		}
 	}

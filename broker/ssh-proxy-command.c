@@ -186,18 +186,21 @@ ssh_proxy_command_start(struct ssh_proxy_command *p, const char *cmd,
 	return sv[0];
 }
 
-/* Read what err_fd holds into the tail; at its end close it. (Under
- * p->lock while the reader runs.) */
+/* Read what err_fd holds into the tail, at most 64 KiB a call (a command
+ * that writes as fast as it is read must not keep p->lock, nor keep the
+ * reader from seeing its stop); at its end close it. (Under p->lock while
+ * the reader runs.) */
 static void
 ssh_proxy_command_read(struct ssh_proxy_command *p)
 {
 	char chunk[4096];
-	ssize_t n;
+	ssize_t n = 1;
 	size_t keep;
+	int chunks = 0;
 
 	if (p->err_fd < 0)
 		return;
-	while ((n = read(p->err_fd, chunk, sizeof chunk)) > 0) {
+	while (chunks++ < 16 && (n = read(p->err_fd, chunk, sizeof chunk)) > 0) {
 		if ((size_t)n >= SSH_PROXY_TAIL) {
 			memcpy(p->tail, chunk + n - SSH_PROXY_TAIL, SSH_PROXY_TAIL);
 			p->tail_cut = 1;

@@ -33,7 +33,7 @@ static const char *const client_exit_status[] = {
 	"container or host not reached, the connection broke); logs: its output "
 	"could not be written",
 	"126",
-	"exec: the command was found but is not executable",
+	"exec: the command could not be started (not executable, its folder or user)",
 	"127",
 	"exec: the command was not found",
 	"141",

@@ -15,8 +15,9 @@
  *                                        [--nofile SOFT]
  *
  * --nofile SOFT: the open-files soft limit of exec sessions' commands, the
- * container's (runArgs --ulimit); without it, the one the relay started
- * with. (A Docker exec, which starts the relay, may get the hard limit as
+ * container's (runArgs --ulimit); without it, the container's process 1's
+ * (/proc/1/limits: a daemon's default-ulimits), else the one the relay
+ * started with. (A Docker exec, which starts the relay, may get the hard limit as
  * its soft one: Docker 20.10 with runc 1.1, about one exec in seven.)
  *
  * Listens on 0.0.0.0:0 (and [::]:0 when IPv6 works), with --loopback on
@@ -675,6 +676,30 @@ relay_winsize_exec(int argc, char **argv)
 	exit(e == ENOENT ? 127 : 126);
 }
 
+/* The open-files soft limit of the container's first process: what the
+ * runtime gave it (runArgs --ulimit, the daemon's default-ulimits, or its
+ * own), read from /proc/1/limits; -1 when not known ("unlimited", no /proc).
+ * A Docker exec's may be its hard limit (above); the container's process 1
+ * is not started by one. */
+static long long
+relay_init_nofile(void)
+{
+	char line[256];
+	long long soft = -1;
+	FILE *f = fopen("/proc/1/limits", "re");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, "Max open files", 14) == 0) {
+			if (sscanf(line + 14, "%lld", &soft) != 1)
+				soft = -1;
+			break;
+		}
+	fclose(f);
+	return soft;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -723,6 +748,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Exec sessions' processes are reaped by the kernel. */
 	signal(SIGCHLD, SIG_IGN);
+	if (nofile < 0)
+		nofile = relay_init_nofile();
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		relay_nofile = rl;
 		/* (never above the hard limit: setrlimit would refuse it) */
