@@ -379,7 +379,7 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 	struct container_spec_input in = { 0 };
 	struct up_env_files env_files = { 0 };
 	struct run_args_files env_reader = { up_env_file_read, &env_files };
-	struct up_image img;
+	struct up_image img = { 0 };
 	cJSON *subst = NULL, *labels = NULL, *body = NULL;
 	char *name = NULL, *id = NULL, *uid_image = NULL;
 	char **warnings = NULL;
