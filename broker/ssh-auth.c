@@ -411,9 +411,9 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 	 * "start over, passed a different list": key then OTP with
 	 * keyboard-interactive first in PreferredAuthentications) */
 	for (k = 0; k < n_order; k++) {
+		before = methods;
 		if (order[k] == SSH_CONFIG_AUTH_PUBLICKEY && !publickey_done &&
 		    (methods & SSH_AUTH_METHOD_PUBLICKEY)) {
-			before = methods;
 			if (s->cfg.identities_only && sock != NULL && *sock != '\0' &&
 			    strcmp(sock, "none") != 0) {
 				listed = s->cfg.identity_files;
@@ -490,10 +490,6 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 				}
 			}
 			publickey_done = 1;
-			if (methods != before) {
-				k = (size_t)-1; /* (the loop's k++: from the first) */
-				continue;
-			}
 		} else if (order[k] == SSH_CONFIG_AUTH_KBDINT && !a.tried_kbdint &&
 		    (methods & SSH_AUTH_METHOD_INTERACTIVE) && tty) {
 			a.tried_kbdint = 1;
@@ -502,12 +498,7 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 				goto ok;
 			}
 			/* (a partial success: OTP first, then the key) */
-			before = methods;
 			methods = ssh_userauth_list(s->ss, NULL);
-			if (methods != before) {
-				k = (size_t)-1;
-				continue;
-			}
 		} else if (order[k] == SSH_CONFIG_AUTH_PASSWORD && !a.tried_password &&
 		    (methods & SSH_AUTH_METHOD_PASSWORD) && tty) {
 			a.tried_password = 1;
@@ -515,13 +506,10 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 				rdev_ssh_auth_used(s, "password", NULL);
 				goto ok;
 			}
-			before = methods;
 			methods = ssh_userauth_list(s->ss, NULL);
-			if (methods != before) {
-				k = (size_t)-1;
-				continue;
-			}
 		}
+		if (methods != before)
+			k = (size_t)-1; /* (the loop's k++: from the first) */
 	}
 
 	allowed = rdev_ssh_methods(methods);
