@@ -19,16 +19,30 @@
 #include <time.h>
 #include <unistd.h>
 
-static void
+/* sig to what a terminal's key would reach (agent/exec-signal.h): with a
+ * TTY its foreground process group, without one the command's own group
+ * (setsid made the command its leader); and to the command itself when it
+ * is not among them. One kill per process: the command's own kill, then
+ * its group's, gave it every signal twice, and with a TTY whose foreground
+ * group was the command's the group was skipped (a shell's `sleep` never
+ * got the ^C that a terminal gives it). Returns the group signalled. */
+static pid_t
 x_signal(struct xsess *s, int sig)
 {
-	pid_t fg;
+	pid_t group = s->pid, fg;
 
-	(void)kill(s->pid, sig);
-	if (s->tty_master >= 0) {
-		if ((fg = tcgetpgrp(s->tty_master)) > 0 && fg != s->pid)
-			(void)kill(-fg, sig);
-	} else
+	if (s->tty_master >= 0 && (fg = tcgetpgrp(s->tty_master)) > 0)
+		group = fg;
+	if (kill(-group, sig) != 0 || (group != s->pid && getpgid(s->pid) != group))
+		(void)kill(s->pid, sig);
+	return group;
+}
+
+/* sig as x_signal, and to the command's session group too (a hangup). */
+static void
+x_signal_all(struct xsess *s, int sig)
+{
+	if (x_signal(s, sig) != s->pid)
 		(void)kill(-s->pid, sig);
 }
 
@@ -41,15 +55,13 @@ static void __attribute__((noreturn)) x_hangup(struct xsess *s, int grace_ms)
 
 	if (s->exited)
 		_exit(0);
-	x_signal(s, SIGHUP);
-	(void)kill(-s->pid, SIGHUP);
+	x_signal_all(s, SIGHUP);
 	while (x_now_ms() < deadline) {
 		if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
 			break;
 		nanosleep(&ts, NULL);
 	}
-	x_signal(s, SIGKILL);
-	(void)kill(-s->pid, SIGKILL);
+	x_signal_all(s, SIGKILL);
 	_exit(0);
 }
 

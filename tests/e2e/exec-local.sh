@@ -168,6 +168,8 @@ for s in INT:7 TERM:9; do
 	set -e
 	check_eq "exec: a SIG${s%:*} sent to rdev reaches the command (its status)" "$rc" "${s#*:}"
 	check "exec: ... its trap ran" grep -q "got-${s%:*}" "$TEST_TMP/sig.out"
+	# (the relay sent it to the command and then to its group: twice)
+	check_eq "exec: ... once" "$(grep -c "got-${s%:*}" "$TEST_TMP/sig.out")" 1
 done
 check_exec_signals "$ws"
 # Three signals give up even while rdev waits to write output nobody reads
