@@ -496,15 +496,21 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 	 * go before the file takes its place), children before their folders;
 	 * only what was deleted stays in
 	 * drop (for sent: a delete not applied here is not undone later). */
-	for (i = *ndrop, n = 0; i-- > 0;) {
+	/* (walked downwards, so kept entries are packed at the top, where
+	 * every slot has been read: packed from index 0 they overwrote entries
+	 * not read yet, one freed twice, whenever two or more were deleted) */
+	for (i = *ndrop, n = *ndrop; i-- > 0;) {
 		char *rel = (*drop)[i];
 
 		if (!sync_back_ignored(ig, rel, 0) && sync_back_drop(b, rel))
-			(*drop)[n++] = rel;
+			(*drop)[--n] = rel;
 		else
 			free(rel);
 	}
-	*ndrop = n;
+	memmove(*drop, *drop + n, (*ndrop - n) * sizeof **drop);
+	for (i = *ndrop - n; i < *ndrop; i++)
+		(*drop)[i] = NULL;
+	*ndrop -= n;
 	b->put->v = xcalloc(put->n + 2, sizeof *b->put->v); /* (and a piece's) */
 	d = cJSON_IsArray(data) ? data->child : NULL;
 	for (i = 0; rc == 0 && i < put->n; i++) {

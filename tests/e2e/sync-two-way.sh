@@ -55,6 +55,8 @@ mkdir -p "$app/cache" "$app/ro"
 echo '*' >"$app/cache/.rdevignore"
 echo one >"$app/f.txt"
 echo bye >"$app/gone.txt"
+echo bye >"$app/gone2.txt"
+echo bye >"$app/gone3.txt"
 # A killed sync's leftover (the PID of a process gone): removed when the
 # sync starts, never sent.
 sh -c 'exit 0' & dead=$!
@@ -79,8 +81,13 @@ EVENTUALLY_SECONDS=30 eventually "a 20 MiB file made in the container arrives by
 check "... written whole (no temporary file left)" sh -c "! ls -a '$app' '$app/gen' | grep -q rdev-back"
 check "an ignored path stays on the host" test ! -e "$app/build"
 sent=$(sync_json | jq .sent)
-in_ctr rm gone.txt
+# (three in one pull: the list of deletes applied freed one twice and the
+# broker aborted, again at each restart)
+in_ctr rm gone.txt gone2.txt gone3.txt
 EVENTUALLY_SECONDS=30 eventually "a delete in the container removes the local file" test ! -e "$app/gone.txt"
+three_gone() { [ ! -e "$app/gone2.txt" ] && [ ! -e "$app/gone3.txt" ]; }
+EVENTUALLY_SECONDS=30 eventually "... three in one pull, all of them" three_gone
+check "... and the broker lives on" broker status
 # (with a name no sync carries made beside it: the pull skips it, as the
 # upload does a local one, and the sync goes on)
 in_ctr sh -c 'touch "gen/$(printf "nl\nx")" && echo x2 >gen/gen.txt'
@@ -166,7 +173,7 @@ EVENTUALLY_SECONDS=30 eventually "... and the error is gone" nm_ok
 echo two >"$app/f.txt"
 EVENTUALLY_SECONDS=30 eventually "a local edit still goes out" has f.txt two
 check_eq "status: two-way, files back, no conflict" \
-	"$(sync_json | jq -r '"\(.twoWay) \(.pulled >= 2) \(.removedHere) \(.conflicts)"')" "true true 1 0"
+	"$(sync_json | jq -r '"\(.twoWay) \(.pulled >= 2) \(.removedHere) \(.conflicts)"')" "true true 3 0"
 
 # Both sides change f.txt while no broker runs; the next one resumes the
 # sync (two-way still) and finds both.
