@@ -262,6 +262,40 @@ relay_container_address(const cJSON *info, const cJSON *prefer)
 	return NULL;
 }
 
+/* How many "container:ID" network modes are followed (Compose's
+ * network_mode service:X, whose container may share another's in turn). */
+#define RELAY_NETWORK_HOPS 4
+
+/* relay_container_address for a container that may share another's network
+ * ("container:ID": no address of its own; it is reached at the owner's).
+ * New string or NULL. */
+static char *
+relay_address(struct docker *d, const cJSON *info, const cJSON *prefer)
+{
+	const cJSON *mode;
+	cJSON *owner = NULL, *next;
+	char *address = NULL;
+
+	for (int hop = 0; hop < RELAY_NETWORK_HOPS; hop++) {
+		mode = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(info, "HostConfig"), "NetworkMode");
+		if (!cJSON_IsString(mode) ||
+		    strncmp(mode->valuestring, "container:", 10) != 0) {
+			address = relay_container_address(info, prefer);
+			break;
+		}
+		next = NULL;
+		if (docker_container_inspect(d, mode->valuestring + 10, &next, NULL) !=
+			0 ||
+		    next == NULL)
+			break;
+		cJSON_Delete(owner);
+		info = owner = next;
+	}
+	cJSON_Delete(owner);
+	return address;
+}
+
 /* Upload the binary, with (with_port_file) an empty port file (so the new
  * port is the first thing that appears in it), and record it. Archive
  * extraction replaces a file (unlink, create), so a running relay or exec
@@ -508,7 +542,8 @@ relay_service(struct docker *d, const struct workspace *ws, const char *folder,
 	if (!cJSON_IsString(id)) {
 		error_set(cause,
 		    "no running container for service \"%s\" of Compose "
-		    "project %s",
+		    "project %s (is it in the Compose files, and started: "
+		    "runServices?)",
 		    service, ws->compose_project);
 		goto out;
 	}
@@ -522,7 +557,7 @@ relay_service(struct docker *d, const struct workspace *ws, const char *folder,
 	prefer = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(ws->container, "NetworkSettings"),
 	    "Networks");
-	if (info == NULL || (address = relay_container_address(info, prefer)) == NULL) {
+	if (info == NULL || (address = relay_address(d, info, prefer)) == NULL) {
 		error_set(cause, "service \"%s\" (container %.12s) has no IP address",
 		    service, id->valuestring);
 		goto out;
@@ -551,7 +586,7 @@ relay_install_endpoint(struct docker *d, const cJSON *container, int trust_state
 
 	memset(ep, 0, sizeof *ep);
 	memset(&st, 0, sizeof st);
-	if ((ep->address = relay_container_address(container, NULL)) == NULL) {
+	if ((ep->address = relay_address(d, container, NULL)) == NULL) {
 		error_set(cause, "the dev container %.12s has no IP address", cid);
 		goto out;
 	}
@@ -628,8 +663,8 @@ relay_endpoint_clear(struct relay_endpoint *ep)
 }
 
 int
-relay_install_unchanged(
-    const cJSON *container, const char *cid, const struct relay_known *known)
+relay_install_unchanged(struct docker *d, const cJSON *container, const char *cid,
+    const struct relay_known *known)
 {
 	const cJSON *started = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(container, "State"), "StartedAt");
@@ -640,7 +675,7 @@ relay_install_unchanged(
 	if (known->container_id == NULL || known->address == NULL ||
 	    strcmp(cid, known->container_id) != 0 || !cJSON_IsString(started))
 		return 0;
-	address = relay_container_address(container, NULL);
+	address = relay_address(d, container, NULL);
 	same = address != NULL && strcmp(address, known->address) == 0;
 	free(address);
 	if (!same || (state_dir = agent_state_dir(NULL)) == NULL)
@@ -741,7 +776,7 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 		goto out;
 	}
 	if (known != NULL && not_relay == 0 &&
-	    relay_install_unchanged(ws.container, cid, known)) {
+	    relay_install_unchanged(d, ws.container, cid, known)) {
 		*result = cJSON_CreateObject();
 		cJSON_AddStringToObject(*result, "containerId", cid);
 		cJSON_AddBoolToObject(*result, "unchanged", 1);

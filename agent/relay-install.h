@@ -57,6 +57,8 @@
 #define RELAY_INSTALL_ABSENT (-2)
 #define RELAY_INSTALL_STOPPED (-3)
 #define RELAY_INSTALL_NOT_OWNER (-4)
+struct docker;
+
 struct relay_known {
 	const char *container_id, *address;
 	int check_only;
@@ -65,8 +67,8 @@ struct relay_known {
  * same address (a restart may give it another), with the relay recorded in
  * the state directory for its current start (a stop and start ends the
  * relay)? */
-int relay_install_unchanged(
-    const cJSON *container, const char *cid, const struct relay_known *known);
+int relay_install_unchanged(struct docker *d, const cJSON *container, const char *cid,
+    const struct relay_known *known);
 int relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
     const cJSON *id_labels, const char *service, const struct relay_known *known,
     int not_relay, int resolve_only, cJSON **result, char **cause);
@@ -84,7 +86,6 @@ struct relay_endpoint {
  * returned without asking it (one file read; the caller copes with a relay
  * that is gone, then calls again without). A relay recorded at port
  * not_relay (0: none) is replaced without asking it (relay_install_ensure). */
-struct docker;
 int relay_install_endpoint(struct docker *d, const cJSON *container, int trust_state,
     int not_relay, struct relay_endpoint *ep, char **cause);
 void relay_endpoint_clear(struct relay_endpoint *ep);

@@ -173,7 +173,7 @@ TEST(unchanged_needs_the_relay_of_this_start)
 
 	ASSERT_NOT_NULL(mkdtemp(dir));
 	setenv("RDEV_STATE_DIR", dir, 1);
-	ASSERT_FALSE(relay_install_unchanged(first, "c1", &known)); /* no state */
+	ASSERT_FALSE(relay_install_unchanged(NULL, first, "c1", &known)); /* no state */
 	path = xasprintf("%s/relay", dir);
 	ASSERT_INT_EQ(mkdir(path, 0700), 0);
 	free(path);
@@ -185,11 +185,11 @@ TEST(unchanged_needs_the_relay_of_this_start)
 	    "\"started\":\"2026-12-04T10:00:00Z\"}\n",
 	    0);
 	fclose(f);
-	ASSERT_TRUE(relay_install_unchanged(first, "c1", &known));
+	ASSERT_TRUE(relay_install_unchanged(NULL, first, "c1", &known));
 	/* stopped and started again: the relay recorded is gone */
-	ASSERT_FALSE(relay_install_unchanged(again, "c1", &known));
+	ASSERT_FALSE(relay_install_unchanged(NULL, again, "c1", &known));
 	known.address = "172.17.0.3";
-	ASSERT_FALSE(relay_install_unchanged(first, "c1", &known));
+	ASSERT_FALSE(relay_install_unchanged(NULL, first, "c1", &known));
 	unlink(path);
 	free(path);
 	path = xasprintf("%s/relay", dir);
