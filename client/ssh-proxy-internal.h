@@ -56,12 +56,13 @@ struct proto_frame;
 /* What a direct-tcpip channel carried by the broker holds per direction. */
 #define SSH_PROXY_TCP_BUFFER (1u << 20)
 /* How long a new channel waits for a lost agent connection to be made
- * anew (ssh_proxy_link), and the longest pause between two tries. */
+ * anew (ssh_proxy_link; $RDEV_SSH_PROXY_RELINK_MS in tests), and the
+ * longest pause between two tries. */
 #define SSH_PROXY_RELINK_MS 30000
 #define SSH_PROXY_RELINK_PAUSE_MAX_MS 8000
 /* After a reconnect that failed, how long new channels are refused at once
  * with its reason (a browser's six connections, a client retrying: one
- * wait, not one each). */
+ * wait, not one each); never longer than the reconnect's own window. */
 #define SSH_PROXY_RELINK_QUIET_MS 5000
 #define SSH_PROXY_RELAY_PATH "/.rdev-relay" /* agent/relay-install.h */
 
@@ -176,6 +177,9 @@ struct ssh_proxy {
 	/* the last reconnect failed: why (NULL: it did not) and when */
 	char *relink_error;
 	long long relink_failed_ms;
+	/* SSH_PROXY_RELINK_MS, or $RDEV_SSH_PROXY_RELINK_MS (tests), read
+	 * once; SSH_PROXY_RELINK_QUIET_MS, at most that */
+	int relink_ms, relink_quiet_ms;
 	/* a direct-tcpip channel failed or was cut (said on stderr at once,
 	 * ssh_proxy_port_failed): the proxy exits non-zero at its end */
 	int port_failed;

@@ -263,7 +263,7 @@ ssh_proxy_link(struct ssh_proxy *p, char **cause)
 	}
 	/* (the last try failed just now: the same answer, at once) */
 	if (p->relink_error != NULL &&
-	    clock_now_ms() - p->relink_failed_ms < SSH_PROXY_RELINK_QUIET_MS) {
+	    clock_now_ms() - p->relink_failed_ms < p->relink_quiet_ms) {
 		*cause = xstrdup(p->relink_error);
 		return -1;
 	}
@@ -279,7 +279,7 @@ ssh_proxy_link(struct ssh_proxy *p, char **cause)
 		if ((c = p->o->reconnect(p->o->reconnect_arg, &err)) != NULL)
 			break;
 		log_info("ssh-proxy: connecting again: %s", err);
-		if (clock_now_ms() - start + pause > SSH_PROXY_RELINK_MS) {
+		if (clock_now_ms() - start + pause > p->relink_ms) {
 			*cause = xasprintf("cannot reach the agent again (tried for "
 					   "%lld s): %s",
 			    (clock_now_ms() - start + 999) / 1000, err);
@@ -416,6 +416,10 @@ ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
 	p.next_id = first_id;
 	p.next_agent_ch = 1;
 	p.scb.userdata = &p;
+	p.relink_ms = clock_env_ms("RDEV_SSH_PROXY_RELINK_MS", SSH_PROXY_RELINK_MS);
+	p.relink_quiet_ms = p.relink_ms < SSH_PROXY_RELINK_QUIET_MS
+	    ? p.relink_ms
+	    : SSH_PROXY_RELINK_QUIET_MS;
 	p.scb.auth_none_function = ssh_proxy_on_auth_none;
 	p.scb.channel_open_request_session_function = ssh_proxy_on_open_session;
 	if ((p.s = ssh_new()) == NULL)
