@@ -30,7 +30,7 @@
  * here, so nothing to reap; it ends once its socket does and its execs are
  * hung up). The connection after the handshake, or NULL with *cause. */
 static struct proto_conn *
-cmd_ssh_proxy_local_agent(char **cause)
+cmd_ssh_proxy_local_agent(long long deadline, char **cause)
 {
 	struct proto_conn *c;
 	uint32_t version;
@@ -58,10 +58,12 @@ cmd_ssh_proxy_local_agent(char **cause)
 	close(sv[1]);
 	waitpid(pid, NULL, 0);
 	c = proto_conn_new(sv[0], "the local agent");
+	proto_conn_set_deadline(c, deadline);
 	if (proto_conn_handshake(c, "rdev " RDEV_VERSION, &version, cause) != 0) {
 		proto_conn_free(c);
 		return NULL;
 	}
+	proto_conn_set_deadline(c, 0);
 	return c;
 }
 
@@ -76,18 +78,18 @@ struct cmd_ssh_proxy_link {
  * anew, through the broker (started anew if it is gone), or a new local
  * agent. */
 static struct proto_conn *
-cmd_ssh_proxy_reconnect(void *arg, char **cause)
+cmd_ssh_proxy_reconnect(void *arg, long long deadline, char **cause)
 {
 	struct cmd_ssh_proxy_link *l = arg;
 
 	if (l->remote != NULL) {
 		remote_reset(l->remote);
-		if (remote_connect(l->remote, cause) != 0)
+		if (remote_connect_by(l->remote, deadline, cause) != 0)
 			return NULL;
 		return remote_conn(l->remote);
 	}
 	proto_conn_free(l->local);
-	l->local = cmd_ssh_proxy_local_agent(cause);
+	l->local = cmd_ssh_proxy_local_agent(deadline, cause);
 	return l->local;
 }
 
@@ -132,7 +134,7 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 			cause = xasprintf("%s: cannot resolve the folder", a.folder);
 			goto out;
 		}
-		if ((c = link.local = cmd_ssh_proxy_local_agent(&cause)) == NULL)
+		if ((c = link.local = cmd_ssh_proxy_local_agent(0, &cause)) == NULL)
 			goto out;
 		o.folder = ct.local_folder;
 		hint = agent_up_command("rdev", ct.local_folder, NULL);

@@ -20,6 +20,7 @@
 #include "progress-view.h"
 #include "source.h"
 #include "broker-client.h"
+#include "clock.h"
 #include "error.h"
 #include "tty-prompt.h"
 #include "xmalloc.h"
@@ -255,17 +256,19 @@ remote_broker_call(
 	return rc;
 }
 
-/* remote_connect, one try; on failure *c is the broken connection (the
- * caller frees it) or NULL. */
+/* remote_connect, one try, giving up at deadline (0: never); on failure *c
+ * is the broken connection (the caller frees it) or NULL. */
 static int
-remote_connect_once(struct remote *r, struct proto_conn **c, char **cause)
+remote_connect_once(
+    struct remote *r, long long deadline, struct proto_conn **c, char **cause)
 {
 	struct progress stderr_progress;
 	const struct progress *shown = remote_connect_progress(r, &stderr_progress);
 	cJSON *req, *result = NULL;
 	uint32_t version;
 
-	if (broker_client_connect(1, "rdev " RDEV_VERSION, c, NULL, cause) != 0)
+	if (broker_client_connect_by(1, "rdev " RDEV_VERSION, deadline, c, NULL, cause) !=
+	    0)
 		return -1;
 	proto_conn_set_prompt(*c, r->o.batch ? NULL : remote_prompt, NULL);
 	req = remote_host_request(r, "agent");
@@ -282,17 +285,26 @@ remote_connect_once(struct remote *r, struct proto_conn **c, char **cause)
 int
 remote_connect(struct remote *r, char **cause)
 {
+	return remote_connect_by(r, 0, cause);
+}
+
+int
+remote_connect_by(struct remote *r, long long deadline, char **cause)
+{
 	struct proto_conn *c = NULL;
 	int attempts = 0;
 
 	if (r->conn != NULL)
 		return 0;
 	for (;;) {
-		if (remote_connect_once(r, &c, cause) == 0) {
+		if (remote_connect_once(r, deadline, &c, cause) == 0) {
+			/* (the bound was the connect's, not the session's) */
+			proto_conn_set_deadline(c, 0);
 			r->conn = c;
 			return 0;
 		}
-		if (!remote_retry_broker(c, &attempts, cause))
+		if ((deadline > 0 && clock_now_ms() >= deadline) ||
+		    !remote_retry_broker(c, &attempts, cause))
 			break;
 		proto_conn_free(c);
 		c = NULL;

@@ -135,12 +135,13 @@ struct ssh_proxy_chan {
 	/* A direct-tcpip channel carried by the broker (ssh-proxy-tcp.c): its
 	 * connection ("connect" request), NULL for the others */
 	struct proto_conn *tcp;
-	int tcp_hello;	  /* ... the broker's HELLO came */
-	int tcp_open;	  /* ... answered: the server's bytes from now on */
-	short tcp_events; /* ... what its fd is watched for (0: not) */
-	int tcp_eof_sent; /* ... the client's EOF passed on (write side shut) */
-	int tcp_cut;	  /* the read met this errno (a reset): the stream is cut */
-	int port_failed;  /* direct-tcpip: its failure was said (ssh_proxy_port_failed) */
+	int tcp_hello;		/* ... the broker's HELLO came */
+	long long tcp_hello_by; /* ... else the channel fails then (clock_now_ms) */
+	int tcp_open;		/* ... answered: the server's bytes from now on */
+	short tcp_events;	/* ... what its fd is watched for (0: not) */
+	int tcp_eof_sent;	/* ... the client's EOF passed on (write side shut) */
+	int tcp_cut;		/* the read met this errno (a reset): the stream is cut */
+	int port_failed; /* direct-tcpip: its failure was said (ssh_proxy_port_failed) */
 	/* ... what its fd's callback found, done by ssh_proxy_tcp_step (libssh
 	 * still uses the fd's poll handle after the callback: not removed there) */
 	int tcp_pending;

@@ -28,6 +28,7 @@
 #include "broker-client.h"
 #include "buf-io.h"
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "proto-conn.h"
 #include "xmalloc.h"
@@ -74,6 +75,7 @@ ssh_proxy_tcp_start(struct ssh_proxy_chan *pc)
 	cJSON_Delete(req);
 	fcntl(proto_conn_fd(c), F_SETFL, fcntl(proto_conn_fd(c), F_GETFL) | O_NONBLOCK);
 	pc->tcp = c;
+	pc->tcp_hello_by = clock_now_ms() + p->relink_ms;
 	/* (no exec: nothing of the agent's to wait for at the end) */
 	pc->agent_closed = 1;
 	return 0;
@@ -329,6 +331,20 @@ ssh_proxy_tcp_step(struct ssh_proxy_chan *pc)
 	if (pc->client_closed) {
 		ssh_proxy_tcp_close(pc);
 		return;
+	}
+	/* (a broker answers its HELLO at once: one that does not is stopped or
+	 * hung, and the channel is refused, not left waiting for ever; its
+	 * answer to the connect may take long, the new container's relay) */
+	if (!pc->tcp_hello && pc->tcp_pending == SSH_PROXY_TCP_NONE &&
+	    clock_now_ms() >= pc->tcp_hello_by) {
+		char within[32], *why;
+
+		clock_ms_text(pc->p->relink_ms, within, sizeof within);
+		why = xasprintf("the broker did not answer within %s (stopped? "
+				"see `rdev-broker status`)",
+		    within);
+		ssh_proxy_tcp_defer(pc, SSH_PROXY_TCP_FAILED, why);
+		free(why);
 	}
 	if (pc->tcp_pending != SSH_PROXY_TCP_NONE) {
 		ssh_proxy_tcp_do_pending(pc);

@@ -250,7 +250,7 @@ int
 ssh_proxy_link(struct ssh_proxy *p, char **cause)
 {
 	struct proto_conn *c;
-	char *err = NULL;
+	char *err = NULL, tried[32];
 	long long start = clock_now_ms(), pause = 250;
 
 	if (p->lost_why != NULL && !p->lost)
@@ -276,13 +276,18 @@ ssh_proxy_link(struct ssh_proxy *p, char **cause)
 	}
 	p->c = NULL;
 	for (;;) {
-		if ((c = p->o->reconnect(p->o->reconnect_arg, &err)) != NULL)
+		/* (each try bounded too: a stopped broker accepts and never
+		 * answers, and this loop is the proxy's) */
+		if ((c = p->o->reconnect(
+			 p->o->reconnect_arg, start + p->relink_ms, &err)) != NULL)
 			break;
 		log_info("ssh-proxy: connecting again: %s", err);
 		if (clock_now_ms() - start + pause > p->relink_ms) {
-			*cause = xasprintf("cannot reach the agent again (tried for "
-					   "%lld s): %s",
-			    (clock_now_ms() - start + 999) / 1000, err);
+			clock_ms_text((int)(clock_now_ms() - start), tried, sizeof tried);
+			*cause = xasprintf(
+			    "%s%scannot reach the agent again (tried for %s): %s",
+			    p->o->where != NULL ? p->o->where : "",
+			    p->o->where != NULL ? ": " : "", tried, err);
 			free(err);
 			free(p->relink_error);
 			p->relink_error = xstrdup(*cause);

@@ -101,9 +101,11 @@ struct ssh_proxy_opts {
 	/* the agent connection was lost: make a new one (the broker started
 	 * anew if it is gone, a new agent asked for); from the call on the
 	 * old connection is the caller's to free. The new connection, after
-	 * its handshake (borrowed: the caller owns it), or NULL with *cause.
-	 * NULL: no reconnecting (channels are refused once it is lost). */
-	struct proto_conn *(*reconnect)(void *arg, char **cause);
+	 * its handshake (borrowed: the caller owns it), or NULL with *cause,
+	 * also once deadline (clock_now_ms) has passed: a stopped broker must
+	 * not hold the proxy (remote_connect_by). NULL: no reconnecting
+	 * (channels are refused once it is lost). */
+	struct proto_conn *(*reconnect)(void *arg, long long deadline, char **cause);
 	void *reconnect_arg;
 	/* the host as messages name it ("buildbox"), or NULL: the local agent */
 	const char *where;

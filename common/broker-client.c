@@ -116,8 +116,8 @@ broker_client_wait_gone(int timeout_ms, void (*slow)(void *), void *arg, char **
 /* One try: 0 connected, -1 failed, -2 failed because the broker closed or
  * reset the connection before its HELLO. */
 static int
-broker_client_connect_once(int autostart, const char *software, struct proto_conn **c,
-    int *not_running, char **cause)
+broker_client_connect_once(int autostart, const char *software, long long deadline,
+    struct proto_conn **c, int *not_running, char **cause)
 {
 	char *path;
 	uint32_t version;
@@ -149,6 +149,7 @@ broker_client_connect_once(int autostart, const char *software, struct proto_con
 	if (rc != 0)
 		return -1;
 	*c = proto_conn_new(fd, "the broker");
+	proto_conn_set_deadline(*c, deadline);
 	if (proto_conn_handshake(*c, software, &version, cause) != 0) {
 		rc = proto_conn_peer_gone(*c) ? -2 : -1;
 		proto_conn_free(*c);
@@ -185,11 +186,19 @@ int
 broker_client_connect(int autostart, const char *software, struct proto_conn **c,
     int *not_running, char **cause)
 {
+	return broker_client_connect_by(autostart, software, 0, c, not_running, cause);
+}
+
+int
+broker_client_connect_by(int autostart, const char *software, long long deadline,
+    struct proto_conn **c, int *not_running, char **cause)
+{
 	int rc;
 
 	if (not_running != NULL)
 		*not_running = 0;
-	rc = broker_client_connect_once(autostart, software, c, not_running, cause);
+	rc = broker_client_connect_once(
+	    autostart, software, deadline, c, not_running, cause);
 	if (rc != -2 || !autostart)
 		return rc == 0 ? 0 : -1;
 	/* A broker that is exiting (killed: the socket still took the
@@ -200,7 +209,8 @@ broker_client_connect(int autostart, const char *software, struct proto_conn **c
 	*cause = NULL;
 	if (broker_client_start(cause) != 0)
 		return -1;
-	return broker_client_connect_once(autostart, software, c, not_running, cause) == 0
+	return broker_client_connect_once(
+		   autostart, software, deadline, c, not_running, cause) == 0
 	    ? 0
 	    : -1;
 }

@@ -28,10 +28,38 @@ struct proto_conn {
 			    it never empties) */
 	int (*prompt)(void *arg, const char *text, int echo, char **answer);
 	void *prompt_arg;
-	int peer_gone;	 /* end of stream, or reset */
-	int fatal_named; /* a FATAL came whose error names its host ("host") */
-	int idle_ms;	 /* > 0: a wait or a flush with nothing moving gives up */
+	int peer_gone;	    /* end of stream, or reset */
+	int fatal_named;    /* a FATAL came whose error names its host ("host") */
+	int idle_ms;	    /* > 0: a wait or a flush with nothing moving gives up */
+	long long deadline; /* > 0: a wait or a flush gives up then (clock_now_ms) */
 };
+
+void
+proto_conn_set_deadline(struct proto_conn *c, long long at)
+{
+	c->deadline = at;
+}
+
+/* How long a poll may wait: timeout_ms (< 0: forever) cut to what is left
+ * of c's deadline (0 once it has passed). */
+static int
+proto_conn_poll_ms(const struct proto_conn *c, long long timeout_ms)
+{
+	long long left;
+
+	if (c->deadline <= 0)
+		return (int)timeout_ms;
+	if ((left = c->deadline - clock_now_ms()) < 0)
+		left = 0;
+	return (int)(timeout_ms < 0 || timeout_ms > left ? left : timeout_ms);
+}
+
+/* Whether c's deadline has passed. */
+static int
+proto_conn_past_deadline(const struct proto_conn *c)
+{
+	return c->deadline > 0 && clock_now_ms() >= c->deadline;
+}
 
 void
 proto_conn_set_idle(struct proto_conn *c, int ms)
@@ -185,11 +213,13 @@ proto_conn_flush(struct proto_conn *c, char **cause)
 			return -1;
 		if (proto_conn_pending_out(c) == 0)
 			return 0;
+		if (proto_conn_past_deadline(c))
+			return error_set(cause, "%s took nothing in time", c->name);
 		p = (struct pollfd){ .fd = c->fd, .events = POLLOUT };
-		n = poll(&p, 1, c->idle_ms > 0 ? c->idle_ms : -1);
+		n = poll(&p, 1, proto_conn_poll_ms(c, c->idle_ms > 0 ? c->idle_ms : -1));
 		if (n < 0 && errno != EINTR)
 			return error_set_errno(cause, errno, "poll");
-		if (n == 0)
+		if (n == 0 && !proto_conn_past_deadline(c))
 			return proto_conn_idle_error(c, "took nothing", cause);
 	}
 }
@@ -291,10 +321,12 @@ proto_conn_wait_until(struct proto_conn *c, struct proto_frame *f, long long dea
 			if (left < 0 || left > idle)
 				left = idle;
 		}
+		if (proto_conn_past_deadline(c))
+			return error_set(cause, "%s did not answer in time", c->name);
 		if (stop != NULL && (left < 0 || left > PROTO_CONN_STOP_POLL_MS))
 			left = PROTO_CONN_STOP_POLL_MS;
 		p = (struct pollfd){ .fd = c->fd, .events = POLLIN };
-		if (poll(&p, 1, (int)left) < 0) {
+		if (poll(&p, 1, proto_conn_poll_ms(c, left)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return error_set_errno(cause, errno, "poll");

@@ -40,6 +40,11 @@ int proto_conn_fatal_named(const struct proto_conn *c);
  * default: never), whatever its own timeout; a flush waits only when the
  * fd is non-blocking. For a peer that may hang without closing. */
 void proto_conn_set_idle(struct proto_conn *c, int ms);
+/* Give up (-1 with *cause: "NAME did not answer in time", "... took nothing
+ * in time") when a wait or a flush is still waiting at clock_now_ms() time
+ * at (0, the default: never), whatever its own timeout: a bound on a whole
+ * exchange (a connect and its handshakes) with a peer that may hang. */
+void proto_conn_set_deadline(struct proto_conn *c, long long at);
 /* Bytes queued but not written yet. */
 size_t proto_conn_pending_out(const struct proto_conn *c);
 

@@ -176,6 +176,46 @@ wait_quiet_over "$nobroker_failed"
 check_eq "once the broker can start, a new session works" "$(cms2 echo broker-back)" broker-back
 check "the ControlMaster stays up" pid_alive "$master2"
 
+# --- a stopped broker: the reconnect gives up within its window ------------------------
+# (SIGSTOP: the broker's socket still takes connections, nothing answers; the
+# proxy's loop waits only until its deadline, a new channel is refused then
+# with the reason, and one carried by the broker ends at its deadline too)
+lost_before=$(grep -c 'connect again' "$TEST_TMP/cm2.err")
+on_host "pkill -KILL -u \$(id -u) -f 'rdev-agent serve'"
+proxy2_lost() { [ "$(grep -c 'connect again' "$TEST_TMP/cm2.err")" -gt "$lost_before" ]; }
+eventually "the proxy saw its agent end ($(tr '\n' ' ' <"$TEST_TMP/cm2.err"))" proxy2_lost
+bpid=$(broker status --json | jq -r .pid)
+kill -STOP "$bpid"
+t0=$(date +%s%N)
+# (-W: a direct-tcpip to the container's port, carried by the broker)
+timeout 40 ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -o ProxyCommand=false -o ControlMaster=no \
+	-o ControlPath="$TEST_TMP/cm2" -W localhost:8303 rdev-ws </dev/null >"$TEST_TMP/w.out" 2>"$TEST_TMP/w.err" &
+wpid=$!
+# (its open first: the session's reconnect below holds the proxy's loop)
+sleep 0.5
+st=0
+timeout 40 ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -o ProxyCommand=false -o ControlMaster=no \
+	-o ControlPath="$TEST_TMP/cm2" rdev-ws echo stopped >"$TEST_TMP/stopped.out" 2>&1 || st=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+stopped_failed=$(date +%s%N)
+wst=0
+wait "$wpid" || wst=$?
+wms=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$bpid"
+check "a stopped broker: a new session is refused (exit $st)" test "$st" -ne 0 -a "$st" -ne 124
+check "... within the proxy's window, ${relink_ms} ms, not 30 s or for ever (${ms} ms)" \
+	test "$ms" -lt $((relink_ms + 3000))
+check "... naming the host and the broker ($(tr '\n' ' ' <"$TEST_TMP/cm2.err"))" \
+	grep -q "^rdev: ssh-proxy: a new session refused: $name: cannot reach the agent again (tried for [0-9.]* s): the broker did not answer in time" "$TEST_TMP/cm2.err"
+# (its deadline is checked once the session's reconnect has let the loop go)
+check "... ssh -W (carried by the broker) ends too (exit $wst), within its window (${wms} ms)" \
+	test "$wst" -ne 124 -a "$wms" -lt $((2 * relink_ms + 3000))
+check "... and the proxy says why" \
+	grep -q "^rdev: ssh-proxy: port 8303: the broker did not answer within 5 s" "$TEST_TMP/cm2.err"
+check "the ControlMaster stays up" pid_alive "$master2"
+check_eq "the broker goes on (SIGCONT): ssh -W works at once" \
+	"$(printf 'GET /x HTTP/1.0\r\n\r\n' | sshp -o ProxyCommand=false -o ControlMaster=no -o ControlPath="$TEST_TMP/cm2" -W localhost:8303 rdev-ws | tail -n 1)" from-ws
+
 # --- a block written before --fdpass: the same workspace, refreshed in place ---------
 sed -i 's/ --fdpass$//' "$HOME/.ssh/rdev.config"
 check "(the rdev-ws block now has no --fdpass)" bash -c "! grep -q 'ssh-proxy.*~/ws.*--fdpass' '$HOME/.ssh/rdev.config'"
@@ -185,6 +225,11 @@ check "ssh-config --write over it: no 'another workspace' ($(tr '\n' ' ' <"$TEST
 check "... Host rdev-ws written again" grep -q '^rdev: wrote Host rdev-ws to' "$TEST_TMP/old.err"
 check_eq "... one block for the workspace, with --fdpass" \
 	"$(grep -c "ssh-proxy.*~/ws'\?\( \|\$\)" "$HOME/.ssh/rdev.config"):$(grep -c "ssh-proxy.*~/ws'\? --fdpass" "$HOME/.ssh/rdev.config")" 1:1
+
+# (the stopped broker's failure's 5 s have passed meanwhile, or pass now)
+wait_quiet_over "$stopped_failed"
+check_eq "after the stopped broker's failure, a new session works (a new agent)" "$(cms2 echo after-cont)" after-cont
+check "the ControlMaster stays up" pid_alive "$master2"
 
 # --- the container stopped under a session ------------------------------------------
 ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -o ControlPath=none rdev-ws 'echo started; sleep 60' >"$TEST_TMP/stop.out" 2>"$TEST_TMP/stop.err" &
