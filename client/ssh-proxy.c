@@ -206,14 +206,11 @@ ssh_proxy_lose(struct ssh_proxy *p)
 {
 	struct ssh_proxy_chan *pc;
 	const char *why = p->lost_why;
+	int sessions = 0, ports = 0;
 
 	if (p->lost || why == NULL)
 		return;
 	p->lost = 1;
-	fprintf(stderr,
-	    "rdev: ssh-proxy: %s; its sessions are hung up, new ones "
-	    "connect again\n",
-	    why);
 	ssh_proxy_fwd_lost(p);
 	LIST_FOREACH(pc, &p->chans, entry) {
 		if (pc->tcp != NULL || pc->state >= SSH_PROXY_CHAN_EXITED)
@@ -227,7 +224,9 @@ ssh_proxy_lose(struct ssh_proxy *p)
 		if (pc->forward_port > 0) {
 			ssh_proxy_port_say(pc, why);
 			pc->status = SSH_PROXY_EXIT_FAILED;
+			ports++;
 		} else {
+			sessions++;
 			if (!pc->client_closed)
 				buf_appendf(pc->err,
 				    "rdev: ssh-proxy: %s; the command "
@@ -240,6 +239,25 @@ ssh_proxy_lose(struct ssh_proxy *p)
 		pc->out_eof = 1;
 		ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_EXITED);
 	}
+	/* (what rode on it, as it was: a proxy that only ran ssh -L through the
+	 * broker had no session to hang up) */
+	if (sessions == 0 && ports == 0)
+		fprintf(stderr,
+		    "rdev: ssh-proxy: %s; no session ran on it; new channels "
+		    "connect again\n",
+		    why);
+	else if (ports == 0)
+		fprintf(stderr,
+		    "rdev: ssh-proxy: %s; %d session%s hung up; new channels "
+		    "connect again\n",
+		    why, sessions, sessions == 1 ? "" : "s");
+	else
+		fprintf(stderr,
+		    "rdev: ssh-proxy: %s; %d session%s hung up, %d port "
+		    "connection%s through the relay ended; new channels connect "
+		    "again\n",
+		    why, sessions, sessions == 1 ? "" : "s", ports,
+		    ports == 1 ? "" : "s");
 	/* (a new agent is asked for the relay again) */
 	p->relay = SSH_PROXY_RELAY_UNKNOWN;
 	free(p->relay_error);

@@ -63,11 +63,15 @@ wait "$run" || st=$?
 check_eq "the session on the lost link ends: 255 (exit-signal, as sshd's end)" "$st" 255
 check "... with the reason on its stderr ($(tr '\n' ' ' <"$TEST_TMP/run.err"))" \
 	grep -q '^rdev: ssh-proxy: .*the command is hung up' "$TEST_TMP/run.err"
+check "... and its proxy's count: 1 session hung up" \
+	grep -q '^rdev: ssh-proxy: .*; 1 session hung up; new channels connect again$' "$TEST_TMP/run.err"
 check "the ssh -L connection stays up" pid_alive "$fwd"
 check "the ControlMaster stays up" pid_alive "$master"
 # (the broker carries connections to the container's own ports: those need
 # no agent, so no new one is made for them)
-eventually "ssh -L's proxy saw the agent end" grep -q 'its sessions are hung up' "$TEST_TMP/L.err"
+eventually "ssh -L's proxy saw the agent end" grep -q 'connect again' "$TEST_TMP/L.err"
+check "... and says no session ran on it (none did: not 'its sessions are hung up') ($(tr '\n' ' ' <"$TEST_TMP/L.err"))" \
+	grep -q '; no session ran on it; new channels connect again$' "$TEST_TMP/L.err"
 check_eq "ssh -L: a new connection works (direct)" "$(curl -sf "http://127.0.0.1:$((base + 1))/x")" from-ws
 check "... without connecting to an agent again ($(tr '\n' ' ' <"$TEST_TMP/L.err"))" \
 	bash -c "! grep -q 'connected to the agent again' '$TEST_TMP/L.err'"
