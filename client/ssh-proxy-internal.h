@@ -169,7 +169,13 @@ struct ssh_proxy {
 	int next_id;
 	uint32_t next_agent_ch;
 	short agent_events; /* what the agent's fd is watched for (0: not) */
-	int agent_fd;	    /* ... the fd watched (the connection's then) */
+	/* ... the fd watched: the proxy's own duplicate of the connection's
+	 * (owned, -1: none), so that a connection freed inside a libssh
+	 * callback (ssh_proxy_link's reconnect) never leaves a watched fd
+	 * closed or its number reused; removed and closed by the loop */
+	int agent_fd;
+	unsigned agent_gen; /* ... of the link of this generation */
+	unsigned link_gen;  /* links made so far (ssh_proxy_link) */
 	char *error;	    /* why the proxy must end, or NULL */
 	/* the agent connection broke (or the broker ended the session): why,
 	 * set by its fd's callback; the loop then ends what rode on it ... */

@@ -15,10 +15,13 @@
  */
 #include "ssh-proxy-internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "clock.h"
@@ -172,8 +175,10 @@ ssh_proxy_on_agent(socket_t fd, int revents, void *arg)
 	char *cause = NULL;
 	int rc;
 
-	/* (lost: the loop stops watching it after this pass) */
-	if (p->lost_why != NULL || p->lost || fd != proto_conn_fd(p->c))
+	/* (lost, or a watch of an older link: the loop stops watching it after
+	 * this pass) */
+	if (p->lost_why != NULL || p->lost || fd != p->agent_fd ||
+	    p->agent_gen != p->link_gen)
 		return 0;
 	if ((revents & POLLOUT) && proto_conn_write_some(p->c, &cause) != 0)
 		goto broken;
@@ -285,13 +290,13 @@ ssh_proxy_link(struct ssh_proxy *p, char **cause)
 		*cause = xstrdup(p->relink_error);
 		return -1;
 	}
-	/* Not watched from here: o->reconnect frees the old connection (on
-	 * its first try, whether or not one succeeds), so p->c is never used
-	 * while lost and is NULL until a new one is made. */
-	if (p->agent_events != 0) {
-		ssh_event_remove_fd(p->ev, p->agent_fd);
-		p->agent_events = 0;
-	}
+	/* o->reconnect frees the old connection (on its first try, whether
+	 * or not one succeeds), so p->c is never used while lost and is NULL
+	 * until a new one is made. Its fd's watch stays until the loop's
+	 * ssh_proxy_watch_agent (this runs inside libssh's callback, where
+	 * removing an fd from the event is not safe): the watch is on the
+	 * proxy's own duplicate, open until then, whose callback the link's
+	 * generation makes ignore. */
 	p->c = NULL;
 	for (;;) {
 		/* (each try bounded too: a stopped broker accepts and never
@@ -319,6 +324,7 @@ ssh_proxy_link(struct ssh_proxy *p, char **cause)
 			pause = SSH_PROXY_RELINK_PAUSE_MAX_MS;
 	}
 	p->c = c;
+	p->link_gen++;
 	p->lost = 0;
 	free(p->lost_why);
 	p->lost_why = NULL;
@@ -334,25 +340,36 @@ static void
 ssh_proxy_watch_agent(struct ssh_proxy *p)
 {
 	short events = 0;
-	int fd = -1;
+	int live;
 
 	/* (lost: p->c may be freed already, ssh_proxy_link) */
 	if (p->lost_why != NULL || p->lost)
 		ssh_proxy_lose(p);
 	else {
-		fd = proto_conn_fd(p->c);
 		if (ssh_proxy_flow_room(p))
 			events |= POLLIN;
 		if (proto_conn_pending_out(p->c) > 0)
 			events |= POLLOUT;
 	}
-	if (events == p->agent_events && (events == 0 || fd == p->agent_fd))
+	/* (the duplicate is of the link now, when there is one) */
+	live = p->agent_fd >= 0 && p->agent_gen == p->link_gen && !p->lost;
+	if (events == p->agent_events && (events == 0 || live))
 		return;
 	if (p->agent_events != 0)
 		ssh_event_remove_fd(p->ev, p->agent_fd);
-	p->agent_fd = fd;
-	if (events != 0 &&
-	    ssh_event_add_fd(p->ev, fd, events, ssh_proxy_on_agent, p) != SSH_OK)
+	p->agent_events = 0;
+	if (p->agent_fd >= 0 && !live) {
+		close(p->agent_fd);
+		p->agent_fd = -1;
+	}
+	if (events == 0)
+		return;
+	if (p->agent_fd < 0) {
+		if ((p->agent_fd = fcntl(proto_conn_fd(p->c), F_DUPFD_CLOEXEC, 0)) < 0)
+			fatal("dup: %s", strerror(errno));
+		p->agent_gen = p->link_gen;
+	}
+	if (ssh_event_add_fd(p->ev, p->agent_fd, events, ssh_proxy_on_agent, p) != SSH_OK)
 		fatal("ssh_event_add_fd");
 	p->agent_events = events;
 }
@@ -438,6 +455,7 @@ ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
 	p.o = o;
 	p.next_id = first_id;
 	p.next_agent_ch = 1;
+	p.agent_fd = -1;
 	p.scb.userdata = &p;
 	p.relink_ms = clock_env_ms("RDEV_SSH_PROXY_RELINK_MS", SSH_PROXY_RELINK_MS);
 	p.relink_quiet_ms = p.relink_ms < SSH_PROXY_RELINK_QUIET_MS
@@ -496,6 +514,8 @@ out:
 	if (p.ev != NULL) {
 		if (p.agent_events != 0)
 			ssh_event_remove_fd(p.ev, p.agent_fd);
+		if (p.agent_fd >= 0)
+			close(p.agent_fd);
 		ssh_event_remove_session(p.ev, p.s);
 		ssh_event_free(p.ev);
 	}
