@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "proto-conn.h"
 
 static void
@@ -315,4 +316,40 @@ TEST(fatal_at_hello_names_the_peer_once)
 		proto_conn_free(a);
 		proto_conn_free(b);
 	}
+}
+
+/* A peer that takes the connection and never answers (a stopped broker):
+ * a handshake (its own wait 30 s) and a request (none) give up at the
+ * deadline, and a connection without one is not cut by it. */
+TEST(deadline_bounds_a_silent_peer)
+{
+	struct proto_conn *a, *b;
+	uint32_t version = 0;
+	cJSON *req, *result = NULL;
+	char *cause = NULL;
+	long long t0;
+
+	pair(&a, &b);
+	t0 = clock_now_ms();
+	proto_conn_set_deadline(a, t0 + 200);
+	ASSERT_INT_EQ(proto_conn_handshake(a, "rdev 0.1", &version, &cause), -1);
+	ASSERT_STR_EQ(cause, "peer a did not answer in time");
+	ASSERT_TRUE(clock_now_ms() - t0 < 5000);
+	free(cause);
+	cause = NULL;
+	t0 = clock_now_ms();
+	proto_conn_set_deadline(a, t0 + 200);
+	req = cJSON_Parse("{\"id\":1,\"op\":\"x\"}");
+	ASSERT_INT_EQ(proto_conn_request(a, req, NULL, NULL, &result, NULL, &cause), -1);
+	ASSERT_STR_EQ(cause, "peer a did not answer in time");
+	ASSERT_TRUE(clock_now_ms() - t0 >= 190 && clock_now_ms() - t0 < 5000);
+	free(cause);
+	cause = NULL;
+	/* (cleared: a wait's own timeout again) */
+	proto_conn_set_deadline(a, 0);
+	ASSERT_INT_EQ(proto_conn_wait(a, &(struct proto_frame){ 0 }, 100, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "did not answer within");
+	free(cause);
+	proto_conn_free(a);
+	proto_conn_free(b);
 }
