@@ -16,9 +16,11 @@ rig_require_docker
 rig_remote_host spr
 export HOME=$TEST_TMP/home
 mkdir -p "$HOME"
-fwd= master= run=
+fwd= master= run= stopped=
 ssh_proxy_restart_cleanup() {
 	local rc=$?
+	# (a broker left stopped by a failed check would hold the rig's cleanup)
+	if [ -n "$stopped" ]; then kill -CONT "$stopped" 2>/dev/null || true; fi
 	for p in $fwd $master $run; do kill "$p" 2>/dev/null || true; done
 	(exit $rc)
 	rig_remote_cleanup ws
@@ -189,6 +191,7 @@ on_host "pkill -KILL -u \$(id -u) -f 'rdev-agent serve'"
 proxy2_lost() { [ "$(grep -c 'connect again' "$TEST_TMP/cm2.err")" -gt "$lost_before" ]; }
 eventually "the proxy saw its agent end ($(tr '\n' ' ' <"$TEST_TMP/cm2.err"))" proxy2_lost
 bpid=$(broker status --json | jq -r .pid)
+stopped=$bpid
 kill -STOP "$bpid"
 t0=$(date +%s%N)
 # (-W: a direct-tcpip to the container's port, carried by the broker)
@@ -206,6 +209,7 @@ wst=0
 wait "$wpid" || wst=$?
 wms=$((($(date +%s%N) - t0) / 1000000))
 kill -CONT "$bpid"
+stopped=
 check "a stopped broker: a new session is refused (exit $st)" test "$st" -ne 0 -a "$st" -ne 124
 check "... within the proxy's window, ${relink_ms} ms, not 30 s or for ever (${ms} ms)" \
 	test "$ms" -lt $((relink_ms + 3000))
