@@ -632,8 +632,9 @@ rdev_ssh_config_dest(const struct ssh_target_opts *o, const struct ssh_config_ho
 }
 
 /* The key of where cfg takes o (hostname, user, port) and how and as whom
- * (the identities, the agent, the options libssh applies, among them
- * ProxyCommand/ProxyJump and the known_hosts files), as OpenSSH's
+ * (the identities, the agent, PreferredAuthentications, RequiredRSASize,
+ * the options libssh applies, among them ProxyCommand/ProxyJump and the
+ * known_hosts files), as OpenSSH's
  * ControlPath %r@%h:%p but with all that changes who we are or how we get
  * there. The caller frees. */
 static char *
@@ -653,6 +654,15 @@ rdev_ssh_dest_key(const struct ssh_target_opts *o, const struct ssh_config_host 
 	    cfg->bind_address != NULL ? cfg->bind_address : "");
 	for (i = 0; i < cfg->n_identity_files; i++)
 		buf_appendf(b, "identity %s\n", cfg->identity_files[i]);
+	/* (which methods are tried, and which host keys are refused, change
+	 * how we get there as much as the identities do) */
+	if (cfg->auth_order_set) {
+		buf_appendf(b, "preferred-auth");
+		for (i = 0; i < cfg->n_auth_order; i++)
+			buf_appendf(b, " %d", cfg->auth_order[i]);
+		buf_appendf(b, "\n");
+	}
+	buf_appendf(b, "required-rsa-size %d\n", cfg->required_rsa_size);
 	for (i = 0; i < cfg->n_libssh_lines; i++)
 		buf_appendf(b, "%s\n", cfg->libssh_lines[i]);
 	key = buf_take_string(b, NULL);
