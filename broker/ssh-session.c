@@ -670,23 +670,40 @@ rdev_ssh_dest_key(const struct ssh_target_opts *o, const struct ssh_config_host 
 	return key;
 }
 
+/* The largest buffer rdev_ssh_whoami gives getpwuid_r: an entry larger
+ * than this is taken for garbage. */
+#define RDEV_SSH_PW_BUF_MAX (1024 * 1024)
+
 /* The home folder ($HOME, else the password file's) and the local user
  * name; the caller frees both. getpwuid_r: the host sessions' threads
  * connect while the broker's loop resolves keys (getpwuid's buffer is
- * static). */
+ * static). Its buffer grows while it says ERANGE: an entry with a long
+ * GECOS field (or a directory's long list of groups) is over 4 KiB, and a
+ * fixed buffer made the user "unknown" (%u, %r and Match localuser wrong). */
 static char *
 rdev_ssh_whoami(char **local_user)
 {
 	struct passwd pwbuf, *pw = NULL;
-	char buf[4096];
+	long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t len = hint > 0 && hint <= RDEV_SSH_PW_BUF_MAX ? (size_t)hint : 4096;
+	char *buf = xmalloc(len), *home_out;
 	const char *home = getenv("HOME");
+	int rc;
 
-	if (getpwuid_r(getuid(), &pwbuf, buf, sizeof buf, &pw) != 0)
+	while ((rc = getpwuid_r(getuid(), &pwbuf, buf, len, &pw)) == ERANGE &&
+	    len < RDEV_SSH_PW_BUF_MAX) {
+		len *= 2;
+		free(buf);
+		buf = xmalloc(len);
+	}
+	if (rc != 0)
 		pw = NULL;
 	if (home == NULL || *home == '\0')
 		home = pw != NULL ? pw->pw_dir : "/";
 	*local_user = xstrdup(pw != NULL ? pw->pw_name : "unknown");
-	return xstrdup(home);
+	home_out = xstrdup(home);
+	free(buf);
+	return home_out;
 }
 
 char *

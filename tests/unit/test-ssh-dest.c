@@ -3,10 +3,16 @@
  * resolves a target to, read from real files. */
 #include "test.h"
 
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <pwd.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ssh-session.h"
@@ -86,5 +92,57 @@ TEST(preferred_authentications_and_rsa_size_are_in_the_key)
 	free(b);
 	free(c);
 	free(d);
+	test_dest_rm(dir, names);
+}
+
+/* In a child with a mount namespace of its own, /etc/passwd replaced by
+ * one whose entry for us is over 4 KiB (a long GECOS field, as some
+ * directories fill): the key names us, not "unknown". Needs root (to
+ * unshare and bind-mount): otherwise it says so and passes. */
+TEST(a_long_password_entry_still_names_the_local_user)
+{
+	static const char *const names[] = { "config", "passwd", NULL };
+	struct passwd *pw = getpwuid(getuid());
+	char *dir = test_dest_dir(), *fake, *line, *want, *gecos;
+	int status;
+	pid_t pid;
+
+	ASSERT_NOT_NULL(pw);
+	gecos = xmalloc(6001);
+	memset(gecos, 'x', 6000);
+	gecos[6000] = '\0';
+	line = xasprintf("%s:x:%u:%u:%s:%s:/bin/sh\n", pw->pw_name, (unsigned)pw->pw_uid,
+	    (unsigned)pw->pw_gid, gecos, pw->pw_dir);
+	test_write_file(dir, "passwd", line);
+	test_write_file(dir, "config", "Host sp\n  HostName h1\n");
+	fake = xasprintf("%s/passwd", dir);
+	want = xasprintf("%s@h1:22\n", pw->pw_name);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		char *key;
+
+		if (unshare(CLONE_NEWNS) != 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+		    mount(fake, "/etc/passwd", NULL, MS_BIND, NULL) != 0) {
+			fprintf(stderr, "  (no mount namespace: %s; not tested)\n",
+			    strerror(errno));
+			_exit(0);
+		}
+		key = test_dest_key(dir, "sp");
+		if (strncmp(key, want, strlen(want)) != 0) {
+			fprintf(stderr, "  key \"%.40s...\", want it to start \"%s\"\n",
+			    key, want);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	ASSERT_TRUE(pid > 0);
+	ASSERT_INT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_INT_EQ(WEXITSTATUS(status), 0);
+	free(gecos);
+	free(line);
+	free(fake);
+	free(want);
 	test_dest_rm(dir, names);
 }
