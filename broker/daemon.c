@@ -77,6 +77,8 @@ struct broker {
 	struct broker_probes probes;	/* "pool-probe" requests being answered */
 	struct broker_syncs *syncs;	/* live syncs (`up --sync`) */
 	int forget;			/* stop: and forget what is saved */
+	/* the sessions' keys, read again only when the ssh config changed */
+	struct rdev_ssh_dest_cache *dest_keys;
 };
 
 /* A client connection until it is handed to a host session. */
@@ -229,7 +231,7 @@ broker_restore_host(struct broker *b, const cJSON *e)
 
 	broker_host_params(b, e, &p);
 	p.restore = e;
-	key = host_session_key(&p.ssh);
+	key = host_session_key(b->dest_keys, &p.ssh);
 	p.ssh.dest_key = key;
 	broker_host_add(b, &p, key);
 	free(key);
@@ -250,7 +252,7 @@ broker_hand_moved(struct broker *b, cJSON *moved)
 	const char *host = json_get_string(moved, "host");
 
 	broker_host_params(b, moved, &p);
-	key = host_session_key(&p.ssh);
+	key = host_session_key(b->dest_keys, &p.ssh);
 	LIST_FOREACH(h, &b->hosts, entry) {
 		if (strcmp(h->key, key) == 0)
 			break;
@@ -459,7 +461,7 @@ broker_host_submit(struct broker *b, const cJSON *req, int connect_timeout_s, in
 	broker_host_params(b, req, &p); /* (its bundle: maybe just loaded) */
 	p.ssh.connect_timeout_s = connect_timeout_s;
 	broker_reap(b);
-	key = host_session_key(&p.ssh);
+	key = host_session_key(b->dest_keys, &p.ssh);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	for (attempt = 0; attempt < 2; attempt++) {
 		LIST_FOREACH(h, &b->hosts, entry) {
@@ -1264,6 +1266,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	ssh_init();
 	b.started = time(NULL);
 	b.base = event_base_new();
+	b.dest_keys = rdev_ssh_dest_cache_new();
 	env = getenv("RDEV_BROKER_AGENT_PATH");
 	b.agent_path = env != NULL && *env == '/' ? env : NULL;
 	b.bundles = agent_bundle_slot_new();
@@ -1290,6 +1293,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	broker_serve(&b, lfd);
 	broker_state_free(b.saved);
 	event_base_free(b.base);
+	rdev_ssh_dest_cache_free(b.dest_keys);
 	agent_bundle_slot_free(b.bundles); /* (the sessions are freed) */
 	agent_bundle_free(b.bundle);
 	free(b.bundle_error);

@@ -27,9 +27,9 @@
 #define HOST_OPEN_POLL_MS 5
 
 char *
-host_session_key(const struct ssh_target_opts *o)
+host_session_key(struct rdev_ssh_dest_cache *c, const struct ssh_target_opts *o)
 {
-	return rdev_ssh_destination(o);
+	return rdev_ssh_destination_cached(c, o);
 }
 
 /* --- the session's state, failing the waiting jobs ---------------------- */

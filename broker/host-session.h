@@ -58,8 +58,10 @@ struct host_session_params {
 				       connects at once, without a client. */
 };
 
-/* The identity of a session: two requests with the same key share it. */
-char *host_session_key(const struct ssh_target_opts *o);
+/* The identity of a session: two requests with the same key share it.
+ * From c (rdev_ssh_destination_cached: the broker's loop only) while the
+ * ssh config files are unchanged. The caller frees. */
+char *host_session_key(struct rdev_ssh_dest_cache *c, const struct ssh_target_opts *o);
 
 /* Start the session's thread (it connects when the first client comes). */
 struct host_session *host_session_new(const struct host_session_params *p);

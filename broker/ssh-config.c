@@ -1,13 +1,17 @@
 /* ssh-config.c - OpenSSH client config, the parts rdev applies (see ssh-config.h). */
 #include "ssh-config.h"
 
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "error.h"
@@ -187,12 +191,17 @@ struct ssh_config_state {
 	int active;    /* the current Host/Match block applies */
 	int allow_io;  /* follow Include */
 	int in_system; /* reading the system file: notes go to system_notes */
+	struct ssh_config_files *files; /* what is read is recorded, or NULL */
 };
 
 static int ssh_config_text(struct ssh_config_state *st, const char *text,
     const char *filename, int depth, char **cause);
 static int ssh_config_file(
     struct ssh_config_state *st, const char *path, int depth, char **cause);
+static void ssh_config_files_file(
+    struct ssh_config_files *f, const char *path, const struct stat *sb);
+static void ssh_config_files_glob(
+    struct ssh_config_files *f, const char *pattern, const glob_t *g);
 
 void
 ssh_config_host_init(struct ssh_config_host *h)
@@ -499,7 +508,7 @@ ssh_config_include(struct ssh_config_state *st, int argc, char **argv, const cha
 	char *path;
 	glob_t g;
 	size_t j;
-	int i;
+	int i, matched;
 
 	if (!st->allow_io) {
 		ssh_config_note(st, file, line, "Include not followed");
@@ -521,14 +530,13 @@ ssh_config_include(struct ssh_config_state *st, int argc, char **argv, const cha
 			    cause, "%s:%u: Include nested too deeply", file, line);
 		}
 		memset(&g, 0, sizeof g);
-		if (glob(path, 0, NULL, &g) == 0) {
-			for (j = 0; j < g.gl_pathc; j++) {
-				if (ssh_config_file(
-					st, g.gl_pathv[j], depth + 1, cause) != 0) {
-					globfree(&g);
-					free(path);
-					return -1;
-				}
+		matched = glob(path, 0, NULL, &g) == 0;
+		ssh_config_files_glob(st->files, path, matched ? &g : NULL);
+		for (j = 0; matched && j < g.gl_pathc; j++) {
+			if (ssh_config_file(st, g.gl_pathv[j], depth + 1, cause) != 0) {
+				globfree(&g);
+				free(path);
+				return -1;
 			}
 		}
 		globfree(&g);
@@ -916,20 +924,38 @@ ssh_config_text(struct ssh_config_state *st, const char *text, const char *filen
 	return rc;
 }
 
-/* Read a file and apply it; a missing file is no error. */
+/* Read a file and apply it; a missing file is no error. What it found is
+ * recorded in st->files: the stat is the open file's, taken before its
+ * text is read, so a change after it shows in a later stat. */
 static int
 ssh_config_file(struct ssh_config_state *st, const char *path, int depth, char **cause)
 {
 	FILE *f;
 	struct buf *b;
+	struct stat sb;
 	char chunk[4096], *text;
 	size_t n;
-	int rc;
+	int rc, fd;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT) {
+			ssh_config_files_file(st->files, path, NULL);
 			return 0;
+		}
 		return error_set_errno(cause, errno, "%s", path);
+	}
+	if (st->files != NULL) {
+		if (fstat(fd, &sb) != 0) {
+			rc = error_set_errno(cause, errno, "%s", path);
+			close(fd);
+			return rc;
+		}
+		ssh_config_files_file(st->files, path, &sb);
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		rc = error_set_errno(cause, errno, "%s", path);
+		close(fd);
+		return rc;
 	}
 	b = buf_new();
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
@@ -951,21 +977,156 @@ ssh_config_file(struct ssh_config_state *st, const char *path, int depth, char *
 	return rc;
 }
 
+void
+ssh_config_files_init(struct ssh_config_files *f)
+{
+	memset(f, 0, sizeof *f);
+}
+
+void
+ssh_config_files_clear(struct ssh_config_files *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_files; i++)
+		free(f->files[i].path);
+	free(f->files);
+	for (i = 0; i < f->n_globs; i++) {
+		free(f->globs[i].pattern);
+		free(f->globs[i].matches);
+	}
+	free(f->globs);
+	memset(f, 0, sizeof *f);
+}
+
+/* Fill e with what sb says of path (sb NULL: absent). */
+static void
+ssh_config_seen_set(struct ssh_config_seen_file *e, const struct stat *sb)
+{
+	if (sb == NULL)
+		return;
+	e->exists = 1;
+	e->dev = sb->st_dev;
+	e->ino = sb->st_ino;
+	e->size = sb->st_size;
+	e->mtime = sb->st_mtim;
+	e->ctime = sb->st_ctim;
+}
+
+/* Is t less than SSH_CONFIG_RACY_S before now (or after it)? */
+static int
+ssh_config_recent(const struct timespec *t, const struct timespec *now)
+{
+	return t->tv_sec > now->tv_sec - SSH_CONFIG_RACY_S ||
+	    (t->tv_sec == now->tv_sec - SSH_CONFIG_RACY_S && t->tv_nsec >= now->tv_nsec);
+}
+
+/* Record that path was read (sb: its stat), or was not there (sb NULL),
+ * in f (NULL: not recorded). */
+static void
+ssh_config_files_file(struct ssh_config_files *f, const char *path, const struct stat *sb)
+{
+	struct ssh_config_seen_file *e;
+	struct timespec now;
+
+	if (f == NULL)
+		return;
+	f->files = xreallocarray(f->files, f->n_files + 1, sizeof *f->files);
+	e = &f->files[f->n_files++];
+	memset(e, 0, sizeof *e);
+	e->path = xstrdup(path);
+	ssh_config_seen_set(e, sb);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (sb != NULL &&
+	    (ssh_config_recent(&e->mtime, &now) || ssh_config_recent(&e->ctime, &now)))
+		f->racy = 1;
+}
+
+/* The paths g matched (NULL: none), each followed by a NUL, into *out and
+ * *len (the caller frees *out). */
+static void
+ssh_config_glob_join(const glob_t *g, char **out, size_t *len)
+{
+	struct buf *b = buf_new();
+	size_t j;
+
+	for (j = 0; g != NULL && j < g->gl_pathc; j++)
+		buf_append(b, g->gl_pathv[j], strlen(g->gl_pathv[j]) + 1);
+	*out = buf_take_string(b, len);
+	buf_free(b);
+}
+
+/* Record that Include pattern matched g's paths (g NULL: none) in f (NULL:
+ * not recorded). */
+static void
+ssh_config_files_glob(struct ssh_config_files *f, const char *pattern, const glob_t *g)
+{
+	struct ssh_config_seen_glob *e;
+
+	if (f == NULL)
+		return;
+	f->globs = xreallocarray(f->globs, f->n_globs + 1, sizeof *f->globs);
+	e = &f->globs[f->n_globs++];
+	e->pattern = xstrdup(pattern);
+	ssh_config_glob_join(g, &e->matches, &e->matches_len);
+}
+
+int
+ssh_config_files_unchanged(const struct ssh_config_files *f)
+{
+	struct ssh_config_seen_file now;
+	struct stat sb;
+	glob_t g;
+	char *matches;
+	size_t i, len;
+	int same;
+
+	for (i = 0; i < f->n_files; i++) {
+		memset(&now, 0, sizeof now);
+		if (stat(f->files[i].path, &sb) == 0)
+			ssh_config_seen_set(&now, &sb);
+		else if (errno != ENOENT)
+			return 0;
+		if (now.exists != f->files[i].exists ||
+		    (now.exists &&
+			(now.dev != f->files[i].dev || now.ino != f->files[i].ino ||
+			    now.size != f->files[i].size ||
+			    now.mtime.tv_sec != f->files[i].mtime.tv_sec ||
+			    now.mtime.tv_nsec != f->files[i].mtime.tv_nsec ||
+			    now.ctime.tv_sec != f->files[i].ctime.tv_sec ||
+			    now.ctime.tv_nsec != f->files[i].ctime.tv_nsec)))
+			return 0;
+	}
+	for (i = 0; i < f->n_globs; i++) {
+		memset(&g, 0, sizeof g);
+		ssh_config_glob_join(
+		    glob(f->globs[i].pattern, 0, NULL, &g) == 0 ? &g : NULL, &matches,
+		    &len);
+		globfree(&g);
+		same = len == f->globs[i].matches_len &&
+		    memcmp(matches, f->globs[i].matches, len) == 0;
+		free(matches);
+		if (!same)
+			return 0;
+	}
+	return 1;
+}
+
 int
 ssh_config_host_parse(struct ssh_config_host *h, const char *text, const char *filename,
     const struct ssh_config_ctx *ctx, char **cause)
 {
-	struct ssh_config_state st = { h, ctx, 1, 0, 0 };
+	struct ssh_config_state st = { h, ctx, 1, 0, 0, NULL };
 
 	return ssh_config_text(&st, text, filename, 0, cause);
 }
 
-/* ssh_config_host_read, the notes to h->system_notes when in_system. */
-static int
-ssh_config_read(struct ssh_config_host *h, const char *path,
-    const struct ssh_config_ctx *ctx, int in_system, char **cause)
+int
+ssh_config_host_read_files(struct ssh_config_host *h, const char *path,
+    const struct ssh_config_ctx *ctx, int system, struct ssh_config_files *files,
+    char **cause)
 {
-	struct ssh_config_state st = { h, ctx, 1, 1, in_system };
+	struct ssh_config_state st = { h, ctx, 1, 1, system != 0, files };
 
 	return ssh_config_file(&st, path, 0, cause);
 }
@@ -974,12 +1135,12 @@ int
 ssh_config_host_read(struct ssh_config_host *h, const char *path,
     const struct ssh_config_ctx *ctx, char **cause)
 {
-	return ssh_config_read(h, path, ctx, 0, cause);
+	return ssh_config_host_read_files(h, path, ctx, 0, NULL, cause);
 }
 
 int
 ssh_config_host_read_system(struct ssh_config_host *h, const char *path,
     const struct ssh_config_ctx *ctx, char **cause)
 {
-	return ssh_config_read(h, path, ctx, 1, cause);
+	return ssh_config_host_read_files(h, path, ctx, 1, NULL, cause);
 }

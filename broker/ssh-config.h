@@ -26,7 +26,10 @@
 #ifndef RDEV_SSH_CONFIG_H
 #define RDEV_SSH_CONFIG_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
+#include <time.h>
 
 /* Who we are and where we go, for Host/Match and %-expansion. */
 struct ssh_config_ctx {
@@ -103,6 +106,53 @@ int ssh_config_host_read(struct ssh_config_host *h, const char *path,
  * notes, and its Includes', go to h->system_notes. */
 int ssh_config_host_read_system(struct ssh_config_host *h, const char *path,
     const struct ssh_config_ctx *ctx, char **cause);
+
+/* What a read looked at, so that a cache of its result can tell when reading
+ * again could give another: each file opened or looked for (a missing one
+ * too: it may appear) with what fstat said of it when it was read, and each
+ * Include pattern with the paths it matched. Everything is owned by the
+ * struct. */
+struct ssh_config_seen_file {
+	char *path;
+	int exists; /* 0: it was not there (ENOENT) */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+struct ssh_config_seen_glob {
+	char *pattern;
+	char *matches; /* the paths glob gave, each followed by a NUL */
+	size_t matches_len;
+};
+struct ssh_config_files {
+	struct ssh_config_seen_file *files;
+	size_t n_files;
+	struct ssh_config_seen_glob *globs;
+	size_t n_globs;
+	/* a file was changed less than SSH_CONFIG_RACY_S before it was read:
+	 * a change in the same timestamp tick, of the same size, would not
+	 * show in its stat (git's "racily clean" entries), so the read cannot
+	 * be trusted to stay current */
+	int racy;
+};
+#define SSH_CONFIG_RACY_S 2
+
+void ssh_config_files_init(struct ssh_config_files *f);
+/* Free what f owns; f may be reused after ssh_config_files_init. */
+void ssh_config_files_clear(struct ssh_config_files *f);
+/* Would reading again see the same files? 1 when every file stats as it
+ * did (path, device, inode, size, mtime and ctime to the nanosecond, or
+ * still absent) and every Include pattern matches the same paths; else 0.
+ * A stat per file and a glob per pattern. (A racy f may be unchanged and
+ * its read stale all the same: the caller reads it again.) */
+int ssh_config_files_unchanged(const struct ssh_config_files *f);
+
+/* ssh_config_host_read (system: ssh_config_host_read_system) that also
+ * records in files (initialised; NULL: nothing recorded) what it read. */
+int ssh_config_host_read_files(struct ssh_config_host *h, const char *path,
+    const struct ssh_config_ctx *ctx, int system, struct ssh_config_files *files,
+    char **cause);
 
 /* Expand ~ and the tokens %d %h %r %u %% in s for ctx; %h is hostname, or
  * ctx->host when hostname is NULL; %r is the local user when

@@ -4,6 +4,7 @@
 #include "ssh-session-internal.h"
 
 #include <sys/mman.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -582,7 +583,8 @@ rdev_ssh_handshake(struct rdev_ssh *s, const struct ssh_target_opts *o,
  * (ssh-config.h), the only one that reads them. 0, or -1 with *cause. */
 static int
 rdev_ssh_config_read(const struct ssh_target_opts *o, const char *home,
-    const char *local_user, struct ssh_config_host *cfg, char **cause)
+    const char *local_user, struct ssh_config_host *cfg, struct ssh_config_files *files,
+    char **cause)
 {
 	struct ssh_config_ctx ctx;
 	char *path;
@@ -593,12 +595,14 @@ rdev_ssh_config_read(const struct ssh_target_opts *o, const char *home,
 	ctx.local_user = local_user;
 	ctx.home = home;
 	if (o->ssh_config_file != NULL)
-		return ssh_config_host_read(cfg, o->ssh_config_file, &ctx, cause);
+		return ssh_config_host_read_files(
+		    cfg, o->ssh_config_file, &ctx, 0, files, cause);
 	path = xasprintf("%s/.ssh/config", home);
-	rc = ssh_config_host_read(cfg, path, &ctx, cause);
+	rc = ssh_config_host_read_files(cfg, path, &ctx, 0, files, cause);
 	free(path);
 	if (rc == 0)
-		rc = ssh_config_host_read_system(cfg, "/etc/ssh/ssh_config", &ctx, cause);
+		rc = ssh_config_host_read_files(
+		    cfg, "/etc/ssh/ssh_config", &ctx, 1, files, cause);
 	return rc;
 }
 
@@ -670,52 +674,81 @@ rdev_ssh_dest_key(const struct ssh_target_opts *o, const struct ssh_config_host 
 	return key;
 }
 
-/* The largest buffer rdev_ssh_whoami gives getpwuid_r: an entry larger
+/* The largest buffer rdev_ssh_passwd gives getpwuid_r: an entry larger
  * than this is taken for garbage. */
 #define RDEV_SSH_PW_BUF_MAX (1024 * 1024)
 
-/* The home folder ($HOME, else the password file's) and the local user
- * name; the caller frees both. getpwuid_r: the host sessions' threads
+/* uid's name and home folder from the password database, into *name and
+ * *dir (the caller frees both). getpwuid_r: the host sessions' threads
  * connect while the broker's loop resolves keys (getpwuid's buffer is
  * static). Its buffer grows while it says ERANGE: an entry with a long
  * GECOS field (or a directory's long list of groups) is over 4 KiB, and a
- * fixed buffer made the user "unknown" (%u, %r and Match localuser wrong). */
-static char *
-rdev_ssh_whoami(char **local_user)
+ * fixed buffer made the user "unknown" (%u, %r and Match localuser wrong).
+ * 0, or -1 when uid has no entry or it cannot be read. */
+static int
+rdev_ssh_passwd(uid_t uid, char **name, char **dir)
 {
 	struct passwd pwbuf, *pw = NULL;
 	long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
 	size_t len = hint > 0 && hint <= RDEV_SSH_PW_BUF_MAX ? (size_t)hint : 4096;
-	char *buf = xmalloc(len), *home_out;
-	const char *home = getenv("HOME");
+	char *buf = xmalloc(len);
 	int rc;
 
-	while ((rc = getpwuid_r(getuid(), &pwbuf, buf, len, &pw)) == ERANGE &&
+	while ((rc = getpwuid_r(uid, &pwbuf, buf, len, &pw)) == ERANGE &&
 	    len < RDEV_SSH_PW_BUF_MAX) {
 		len *= 2;
 		free(buf);
 		buf = xmalloc(len);
 	}
-	if (rc != 0)
-		pw = NULL;
-	if (home == NULL || *home == '\0')
-		home = pw != NULL ? pw->pw_dir : "/";
-	*local_user = xstrdup(pw != NULL ? pw->pw_name : "unknown");
-	home_out = xstrdup(home);
+	if (rc == 0 && pw != NULL) {
+		*name = xstrdup(pw->pw_name);
+		*dir = xstrdup(pw->pw_dir);
+	}
 	free(buf);
-	return home_out;
+	return rc == 0 && pw != NULL ? 0 : -1;
 }
 
-char *
-rdev_ssh_destination(const struct ssh_target_opts *o)
+/* The home folder ($HOME, else pw_dir, else "/") and the local user name
+ * (pw_name, else "unknown"), pw_name and pw_dir being NULL when the user has
+ * no password entry; the caller frees both. */
+static char *
+rdev_ssh_who(const char *pw_name, const char *pw_dir, char **local_user)
+{
+	const char *home = getenv("HOME");
+
+	if (home == NULL || *home == '\0')
+		home = pw_dir != NULL ? pw_dir : "/";
+	*local_user = xstrdup(pw_name != NULL ? pw_name : "unknown");
+	return xstrdup(home);
+}
+
+/* rdev_ssh_who for the password entry looked up now. */
+static char *
+rdev_ssh_whoami(char **local_user)
+{
+	char *name = NULL, *dir = NULL, *home;
+
+	rdev_ssh_passwd(getuid(), &name, &dir);
+	home = rdev_ssh_who(name, dir, local_user);
+	free(name);
+	free(dir);
+	return home;
+}
+
+/* rdev_ssh_destination for home and local_user, recording in files
+ * (initialised, or NULL) what the read looked at. *resolved is set to
+ * whether the config could be read (else the key is "unresolved"). */
+static char *
+rdev_ssh_destination_read(const struct ssh_target_opts *o, const char *home,
+    const char *local_user, struct ssh_config_files *files, int *resolved)
 {
 	struct ssh_config_host cfg;
-	char *local_user, *hostname = NULL, *user = NULL, *cause = NULL, *key;
-	char *home = rdev_ssh_whoami(&local_user);
+	char *hostname = NULL, *user = NULL, *cause = NULL, *key;
 	unsigned int port;
 
 	ssh_config_host_init(&cfg);
-	if (rdev_ssh_config_read(o, home, local_user, &cfg, &cause) != 0 ||
+	*resolved = 0;
+	if (rdev_ssh_config_read(o, home, local_user, &cfg, files, &cause) != 0 ||
 	    rdev_ssh_config_dest(
 		o, &cfg, home, local_user, &hostname, &user, &port, &cause) != 0) {
 		/* (the connect reports the error) */
@@ -723,14 +756,171 @@ rdev_ssh_destination(const struct ssh_target_opts *o)
 		    o->user != NULL ? o->user : "", o->port,
 		    o->ssh_config_file != NULL ? o->ssh_config_file : "",
 		    o->known_hosts_file != NULL ? o->known_hosts_file : "");
-	} else
+	} else {
 		key = rdev_ssh_dest_key(o, &cfg, hostname, user, port);
+		*resolved = 1;
+	}
 	free(cause);
 	free(hostname);
 	free(user);
+	ssh_config_host_clear(&cfg);
+	return key;
+}
+
+char *
+rdev_ssh_destination(const struct ssh_target_opts *o)
+{
+	char *local_user, *home = rdev_ssh_whoami(&local_user), *key;
+	int resolved;
+
+	key = rdev_ssh_destination_read(o, home, local_user, NULL, &resolved);
 	free(local_user);
 	free(home);
-	ssh_config_host_clear(&cfg);
+	return key;
+}
+
+/* A kept key: the target it is for (o's fields that the key depends on),
+ * who read it, and what the read looked at. */
+struct rdev_ssh_dest_entry {
+	char *host;
+	char *user;
+	int port;
+	char *ssh_config_file;
+	char *known_hosts_file;
+	char *home;
+	char *local_user;
+	struct ssh_config_files files;
+	char *key;
+	TAILQ_ENTRY(rdev_ssh_dest_entry) entry;
+};
+
+struct rdev_ssh_dest_cache {
+	TAILQ_HEAD(rdev_ssh_dest_head, rdev_ssh_dest_entry)
+	entries; /* most recently used first */
+	size_t n;
+	int have_pw; /* pw_name and pw_dir are uid's */
+	uid_t uid;
+	char *pw_name;
+	char *pw_dir;
+	unsigned long reads;
+};
+
+struct rdev_ssh_dest_cache *
+rdev_ssh_dest_cache_new(void)
+{
+	struct rdev_ssh_dest_cache *c = xcalloc(1, sizeof *c);
+
+	TAILQ_INIT(&c->entries);
+	return c;
+}
+
+static void
+rdev_ssh_dest_entry_free(struct rdev_ssh_dest_entry *e)
+{
+	free(e->host);
+	free(e->user);
+	free(e->ssh_config_file);
+	free(e->known_hosts_file);
+	free(e->home);
+	free(e->local_user);
+	ssh_config_files_clear(&e->files);
+	free(e->key);
+	free(e);
+}
+
+/* Drop e from c. */
+static void
+rdev_ssh_dest_cache_drop(struct rdev_ssh_dest_cache *c, struct rdev_ssh_dest_entry *e)
+{
+	TAILQ_REMOVE(&c->entries, e, entry);
+	c->n--;
+	rdev_ssh_dest_entry_free(e);
+}
+
+void
+rdev_ssh_dest_cache_free(struct rdev_ssh_dest_cache *c)
+{
+	if (c == NULL)
+		return;
+	while (!TAILQ_EMPTY(&c->entries))
+		rdev_ssh_dest_cache_drop(c, TAILQ_FIRST(&c->entries));
+	free(c->pw_name);
+	free(c->pw_dir);
+	free(c);
+}
+
+unsigned long
+rdev_ssh_dest_cache_reads(const struct rdev_ssh_dest_cache *c)
+{
+	return c->reads;
+}
+
+/* Are a and b the same string, or both NULL? */
+static int
+rdev_ssh_same(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+char *
+rdev_ssh_destination_cached(
+    struct rdev_ssh_dest_cache *c, const struct ssh_target_opts *o)
+{
+	struct rdev_ssh_dest_entry *e;
+	uid_t uid = getuid();
+	char *local_user, *home, *key;
+	int resolved;
+
+	/* (a failed look-up is tried again next time) */
+	if (!c->have_pw || c->uid != uid) {
+		free(c->pw_name);
+		free(c->pw_dir);
+		c->pw_name = c->pw_dir = NULL;
+		c->have_pw = rdev_ssh_passwd(uid, &c->pw_name, &c->pw_dir) == 0;
+		c->uid = uid;
+	}
+	home = rdev_ssh_who(c->pw_name, c->pw_dir, &local_user);
+	TAILQ_FOREACH(e, &c->entries, entry) {
+		if (rdev_ssh_same(e->host, o->host) && rdev_ssh_same(e->user, o->user) &&
+		    e->port == o->port &&
+		    rdev_ssh_same(e->ssh_config_file, o->ssh_config_file) &&
+		    rdev_ssh_same(e->known_hosts_file, o->known_hosts_file) &&
+		    strcmp(e->home, home) == 0 && strcmp(e->local_user, local_user) == 0)
+			break;
+	}
+	if (e != NULL && !e->files.racy && ssh_config_files_unchanged(&e->files)) {
+		TAILQ_REMOVE(&c->entries, e, entry);
+		TAILQ_INSERT_HEAD(&c->entries, e, entry);
+		free(home);
+		free(local_user);
+		return xstrdup(e->key);
+	}
+	if (e != NULL)
+		rdev_ssh_dest_cache_drop(c, e);
+	e = xcalloc(1, sizeof *e);
+	ssh_config_files_init(&e->files);
+	c->reads++;
+	key = rdev_ssh_destination_read(o, home, local_user, &e->files, &resolved);
+	if (!resolved) {
+		ssh_config_files_clear(&e->files);
+		free(e);
+		free(home);
+		free(local_user);
+		return key;
+	}
+	e->host = xstrdup(o->host);
+	e->user = o->user != NULL ? xstrdup(o->user) : NULL;
+	e->port = o->port;
+	e->ssh_config_file =
+	    o->ssh_config_file != NULL ? xstrdup(o->ssh_config_file) : NULL;
+	e->known_hosts_file =
+	    o->known_hosts_file != NULL ? xstrdup(o->known_hosts_file) : NULL;
+	e->home = home;
+	e->local_user = local_user;
+	e->key = xstrdup(key);
+	TAILQ_INSERT_HEAD(&c->entries, e, entry);
+	if (++c->n > RDEV_SSH_DEST_CACHE_MAX)
+		rdev_ssh_dest_cache_drop(c, TAILQ_LAST(&c->entries, rdev_ssh_dest_head));
 	return key;
 }
 
@@ -867,7 +1057,7 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	ssh_options_set(s->ss, SSH_OPTIONS_CIPHERS_C_S, RDEV_SSH_CIPHERS);
 	ssh_options_set(s->ss, SSH_OPTIONS_CIPHERS_S_C, RDEV_SSH_CIPHERS);
 
-	if (rdev_ssh_config_read(o, home, local_user, &s->cfg, cause) != 0 ||
+	if (rdev_ssh_config_read(o, home, local_user, &s->cfg, NULL, cause) != 0 ||
 	    rdev_ssh_config_dest(
 		o, &s->cfg, home, local_user, &hostname, &user, &port, cause) != 0) {
 		error_prefix(cause, "%s: ssh config", s->prefix);

@@ -154,6 +154,30 @@ struct ssh_target_opts {
  * reports the error). The caller frees it. */
 char *rdev_ssh_destination(const struct ssh_target_opts *o);
 
+/* rdev_ssh_destination's keys, kept for the broker's loop, which needs one
+ * per request: reading and parsing the config files (and their Includes)
+ * and looking the user up (getpwuid_r: NSS, sssd, LDAP) each time cost
+ * every request that time, and a slow file system or directory held every
+ * session of the broker meanwhile. A key is kept with what its read looked
+ * at (ssh_config_files: each file's stat, each Include pattern's matches)
+ * and who read it (uid, $HOME, the user's name) and is read again only
+ * when one of them changed: a stat per file and a glob per Include per
+ * request. The user's password entry is looked up once per uid (a rename
+ * of the user while the broker runs is not seen, as by a running ssh).
+ * Not thread-safe: one thread (the broker's loop) uses it. */
+struct rdev_ssh_dest_cache;
+struct rdev_ssh_dest_cache *rdev_ssh_dest_cache_new(void);
+/* Free c and its keys; NULL is a no-op. */
+void rdev_ssh_dest_cache_free(struct rdev_ssh_dest_cache *c);
+/* rdev_ssh_destination(o), from c while its files are unchanged (at most
+ * RDEV_SSH_DEST_CACHE_MAX targets are kept, the least recently used
+ * dropped first). An "unresolved" key is never kept. The caller frees. */
+char *rdev_ssh_destination_cached(
+    struct rdev_ssh_dest_cache *c, const struct ssh_target_opts *o);
+#define RDEV_SSH_DEST_CACHE_MAX 64
+/* How many times c read the config files (for tests and the log). */
+unsigned long rdev_ssh_dest_cache_reads(const struct rdev_ssh_dest_cache *c);
+
 /* What a connect in progress waits on, for rdev_ssh_abort from another
  * thread: rdev_ssh_connect publishes its socket (a dup: shut down, never
  * closed, by the aborter) and its ProxyCommand's process group while it

@@ -402,3 +402,85 @@ TEST(system_file_notes_are_kept_apart)
 	free(user);
 	free(sys);
 }
+
+/* What a read looked at (ssh_config_files) tells a change of any file or
+ * Include match apart from none: an edit, a file replaced by another, an
+ * Include matching one more file, a file that appears where none was. */
+TEST(files_read_tell_when_the_config_changed)
+{
+	char home[] = "/tmp/rdev-test-sshcfg-XXXXXX", *dot, *top, *cause = NULL, *p;
+	struct ssh_config_ctx c = { "buildbox", NULL, "me", NULL };
+	static const char *const names[] = { "config", "a.conf", "b.conf", "new",
+		"missing" };
+	struct ssh_config_files f;
+	struct ssh_config_host h;
+
+	ASSERT_NOT_NULL(mkdtemp(home));
+	c.home = home;
+	dot = xasprintf("%s/.ssh", home);
+	ASSERT_INT_EQ(mkdir(dot, 0700), 0);
+	test_write_file(dot, "a.conf", "Host buildbox\n  User a\n");
+	test_write_file(dot, "config", "Include *.conf ~/.ssh/missing\n");
+	top = xasprintf("%s/config", dot);
+#define READ() \
+	do { \
+		ssh_config_files_clear(&f); \
+		ssh_config_host_clear(&h); \
+		ssh_config_host_init(&h); \
+		ASSERT_INT_EQ( \
+		    ssh_config_host_read_files(&h, top, &c, 0, &f, &cause), 0); \
+	} while (0)
+	ssh_config_files_init(&f);
+	ssh_config_host_init(&h);
+	READ();
+	/* config, a.conf; two patterns, one matching nothing */
+	ASSERT_INT_EQ(f.n_files, 2);
+	ASSERT_INT_EQ(f.n_globs, 2);
+	ASSERT_INT_EQ(f.globs[1].matches_len, 0);
+	ASSERT_INT_EQ(f.racy, 1); /* (written just now) */
+	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 1);
+	/* an edit of an included file */
+	test_write_file(dot, "a.conf", "Host buildbox\n  User a-longer\n");
+	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 0);
+	READ();
+	ASSERT_STR_EQ(h.user, "a-longer");
+	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 1);
+	/* one more file the Include matches */
+	test_write_file(dot, "b.conf", "\n");
+	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 0);
+	READ();
+	/* the file that was missing appears */
+	test_write_file(dot, "missing", "\n");
+	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 0);
+	READ();
+	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 1);
+	/* a file replaced by another of the same size (an editor's rename) */
+	test_write_file(dot, "new", "Host buildbox\n  User a-LONGER\n");
+	p = xasprintf("%s/new", dot);
+	ASSERT_INT_EQ(rename(p, f.files[1].path), 0);
+	free(p);
+	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 0);
+	READ();
+	ASSERT_STR_EQ(h.user, "a-LONGER");
+	/* the top file removed: recorded as not there, it may come back */
+	unlink(top);
+	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 0);
+	READ();
+	ASSERT_INT_EQ(f.n_files, 1);
+	ASSERT_INT_EQ(f.files[0].exists, 0);
+	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 1);
+	test_write_file(dot, "config", "\n");
+	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 0);
+#undef READ
+	ssh_config_files_clear(&f);
+	ssh_config_host_clear(&h);
+	free(top);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		top = xasprintf("%s/%s", dot, names[i]);
+		unlink(top);
+		free(top);
+	}
+	rmdir(dot);
+	rmdir(home);
+	free(dot);
+}

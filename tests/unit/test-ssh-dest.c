@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "ssh-config.h"
 #include "ssh-session.h"
 #include "xmalloc.h"
 
@@ -144,5 +146,104 @@ TEST(a_long_password_entry_still_names_the_local_user)
 	free(line);
 	free(fake);
 	free(want);
+	test_dest_rm(dir, names);
+}
+
+/* The key of host through dir/config, from the cache c. */
+static char *
+test_dest_cached(struct rdev_ssh_dest_cache *c, const char *dir, const char *host)
+{
+	struct ssh_target_opts o;
+	char *cfg = xasprintf("%s/config", dir), *key;
+
+	memset(&o, 0, sizeof o);
+	o.host = host;
+	o.ssh_config_file = cfg;
+	key = rdev_ssh_destination_cached(c, &o);
+	free(cfg);
+	return key;
+}
+
+/* Keys come from the cache, without a read, while the files and who reads
+ * them are the same; an Include that matches a new file, a file changed
+ * within SSH_CONFIG_RACY_S of its read, another $HOME each read again. */
+TEST(the_cache_reads_again_only_when_something_changed)
+{
+	static const char *const names[] = { "config", "a.conf", "0.conf", NULL };
+	struct rdev_ssh_dest_cache *c = rdev_ssh_dest_cache_new();
+	struct timespec settle = { SSH_CONFIG_RACY_S, 100 * 1000 * 1000 };
+	char *dir = test_dest_dir(), *text, *k1, *k2, *home = NULL, host[32];
+	const char *env;
+	int i;
+
+	text = xasprintf("Include %s/*.conf\nHost other\n  HostName o\n", dir);
+	test_write_file(dir, "config", text);
+	test_write_file(dir, "a.conf", "Host sp\n  HostName h1\n");
+	/* (files written now are racy: read again each time) */
+	k1 = test_dest_cached(c, dir, "sp");
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 1);
+	free(k1);
+	k1 = test_dest_cached(c, dir, "sp");
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 2);
+	free(k1);
+	nanosleep(&settle, NULL);
+	k1 = test_dest_cached(c, dir, "sp");
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 3);
+	ASSERT_STR_CONTAINS(k1, "@h1:22\n");
+	k2 = test_dest_cached(c, dir, "sp");
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 3);
+	ASSERT_STR_EQ(k2, k1);
+	free(k2);
+	/* another target is another entry */
+	k2 = test_dest_cached(c, dir, "other");
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 4);
+	ASSERT_STR_CONTAINS(k2, "@o:22\n");
+	free(k2);
+	k2 = test_dest_cached(c, dir, "sp");
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 4);
+	ASSERT_STR_EQ(k2, k1);
+	free(k2);
+	/* another $HOME (%d, ~) is another reader */
+	env = getenv("HOME");
+	home = env != NULL ? xstrdup(env) : NULL;
+	setenv("HOME", dir, 1);
+	k2 = test_dest_cached(c, dir, "sp");
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 5);
+	free(k2);
+	if (home != NULL)
+		setenv("HOME", home, 1);
+	else
+		unsetenv("HOME");
+	k2 = test_dest_cached(c, dir, "sp");
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 5);
+	free(k2);
+	/* RDEV_SSH_DEST_CACHE_MAX targets are kept, the least recently used
+	 * dropped */
+	for (i = 0; i < RDEV_SSH_DEST_CACHE_MAX; i++) {
+		snprintf(host, sizeof host, "h%d", i);
+		free(test_dest_cached(c, dir, host));
+	}
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 5 + RDEV_SSH_DEST_CACHE_MAX);
+	free(test_dest_cached(c, dir, host));
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 5 + RDEV_SSH_DEST_CACHE_MAX);
+	free(test_dest_cached(c, dir, "sp"));
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 6 + RDEV_SSH_DEST_CACHE_MAX);
+	/* a file the Include now matches, first: sp goes elsewhere at once */
+	test_write_file(dir, "0.conf", "Host sp\n  HostName h0\n");
+	k2 = test_dest_cached(c, dir, "sp");
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 7 + RDEV_SSH_DEST_CACHE_MAX);
+	ASSERT_STR_CONTAINS(k2, "@h0:22\n");
+	free(k2);
+	/* (and it is racy: an edit in the same tick would not show) */
+	k2 = test_dest_cached(c, dir, "sp");
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 8 + RDEV_SSH_DEST_CACHE_MAX);
+	free(k2);
+	/* an unreadable config is never kept */
+	k2 = test_dest_cached(c, "/nonexistent/dir/", "sp");
+	free(k2);
+	free(k1);
+	free(home);
+	free(text);
+	rdev_ssh_dest_cache_free(c);
 	test_dest_rm(dir, names);
 }
