@@ -1079,13 +1079,23 @@ ssh_config_files_unchanged(const struct ssh_config_files *f)
 	glob_t g;
 	char *matches;
 	size_t i, len;
-	int same;
+	int same, fd, rc;
 
 	for (i = 0; i < f->n_files; i++) {
 		memset(&now, 0, sizeof now);
-		if (stat(f->files[i].path, &sb) == 0)
+		/* an open, not a stat: NFS revalidates a file's attributes at
+		 * open (close-to-open consistency), where a stat may answer
+		 * from its attribute cache (up to acregmax, 60 s) and miss an
+		 * edit made on another machine; O_NONBLOCK: a FIFO does not
+		 * wait for a writer */
+		if ((fd = open(f->files[i].path,
+			 O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) >= 0) {
+			rc = fstat(fd, &sb);
+			close(fd);
+			if (rc != 0)
+				return 0;
 			ssh_config_seen_set(&now, &sb);
-		else if (errno != ENOENT)
+		} else if (errno != ENOENT)
 			return 0;
 		if (now.exists != f->files[i].exists ||
 		    (now.exists &&

@@ -144,7 +144,8 @@ void ssh_config_files_clear(struct ssh_config_files *f);
 /* Would reading again see the same files? 1 when every file stats as it
  * did (path, device, inode, size, mtime and ctime to the nanosecond, or
  * still absent) and every Include pattern matches the same paths; else 0.
- * A stat per file and a glob per pattern. (A racy f may be unchanged and
+ * An open and fstat per file (not a stat: on NFS only an open revalidates
+ * the attributes) and a glob per pattern. (A racy f may be unchanged and
  * its read stale all the same: the caller reads it again.) */
 int ssh_config_files_unchanged(const struct ssh_config_files *f);
 

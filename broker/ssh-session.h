@@ -161,8 +161,8 @@ char *rdev_ssh_destination(const struct ssh_target_opts *o);
  * session of the broker meanwhile. A key is kept with what its read looked
  * at (ssh_config_files: each file's stat, each Include pattern's matches)
  * and who read it (uid, $HOME, the user's name) and is read again only
- * when one of them changed: a stat per file and a glob per Include per
- * request. The user's password entry is looked up once per uid (a rename
+ * when one of them changed: an open and fstat per file and a glob per
+ * Include per request. The user's password entry is looked up once per uid (a rename
  * of the user while the broker runs is not seen, as by a running ssh).
  * Not thread-safe: one thread (the broker's loop) uses it. */
 struct rdev_ssh_dest_cache;
