@@ -31,41 +31,110 @@ check "the sources name options" test "$(wc -w <<<"$opts")" -gt 20
 mkdir -p -m 700 "$TEST_TMP/rt"
 lite=0
 [ "${RDEV_SANITIZE:-0}" != 1 ] || lite=1
-missing= crashed= runs=0 offered=
-for c in up build upgrade exec shell status logs stop down read-configuration run-user-commands ls ssh-config; do
-	help=$("$RDEV_BIN_DIR/rdev" "$c" --help)
-	taken=" --help "
-	list="$opts -f"
+cmds=(up build upgrade exec shell status logs stop down read-configuration run-user-commands ls ssh-config)
+others=(forward "hosts add" "hosts rm" "hosts ls" doctor sync)
+declare -A help list
+for c in "${cmds[@]}"; do
+	help[$c]=$("$RDEV_BIN_DIR/rdev" "$c" --help)
+	list[$c]="$opts -f"
 	if [ $lite = 1 ]; then
 		# the options --help names, then the first and the last it does not
-		list= unnamed=()
+		list[$c]= unnamed=()
 		for o in $opts -f; do
-			if [[ $help =~ (^|[^a-z-])$o([^a-z-]|$) ]]; then
-				list+=" $o"
+			if [[ ${help[$c]} =~ (^|[^a-z-])$o([^a-z-]|$) ]]; then
+				list[$c]+=" $o"
 			else
 				unnamed+=("$o")
 			fi
 		done
-		list+=" ${unnamed[0]} ${unnamed[${#unnamed[@]} - 1]}"
+		list[$c]+=" ${unnamed[0]} ${unnamed[${#unnamed[@]} - 1]}"
 	fi
-	for o in $list; do
-		# (grep -E's patterns, one line each; here on the whole text, so
-		# a line's start or end is also a newline)
-		unknown_re="unknown option $o(=| |$|"$'\n'")|(^|"$'\n'")rdev: ls: 'x' is not a remote target"
+done
+declare -A offers
+for c in "${others[@]}"; do
+	read -ra words <<<"$c"
+	offers[$c]=$("$RDEV_BIN_DIR/rdev" help --complete "$((${#words[@]} + 1))" rdev "${words[@]}" --)
+done
+# The runs, each form of an option a batch of its own (tests/e2e/run_batch.py:
+# one process spawns them one after another): the second form is tried only
+# where the first says what the loops below go on from. Each result is kept
+# under its command and form; the loops read them in the order they would
+# have run them.
+declare -A rc_of err_of
+T=$'\t' # (a key: the command, a tab, the form)
+runs=0
+unknown_main() { # C O RC ERR: the command does not take O (the loops' test)
+	local unknown_re="unknown option $2(=| |$|"$'\n'")|(^|"$'\n'")rdev: ls: 'x' is not a remote target"
+	[ "$3" -eq 2 ] && [[ $4 =~ $unknown_re ]]
+}
+unknown_other() { # C O RC ERR
+	[[ $4 =~ unknown\ option\ $2(=|\ |$) ]]
+}
+main_args() { # C FORM: the words of its run, tab-separated
+	local a=("$1") IFS=$T
+	[ "$1" = ls ] || a+=("$TEST_TMP/nowhere")
+	a+=("$2")
+	[ "$1" = exec ] && a+=(-- true)
+	echo "$RDEV_BIN_DIR/rdev$T${a[*]}"
+}
+other_args() { # C FORM
+	local a IFS=" "
+	read -ra a <<<"$1"
+	[ "$1" = forward ] && a+=("$TEST_TMP/nowhere")
+	a+=("$2" --zz-none)
+	IFS=$T
+	echo "$RDEV_BIN_DIR/rdev$T${a[*]}"
+}
+batch() { # KIND ENV...: runs the KEYS' commands (KIND main or other), keeps the results
+	local kind=$1 i=0 rec
+	shift
+	for k in "${keys[@]}"; do "${kind}_args" "${k%%$T*}" "${k#*$T}"; done >"$TEST_TMP/batch"
+	while IFS= read -r -d '' rec; do
+		rc_of[$kind ${keys[$i]}]=${rec%%$'\n'*}
+		err_of[$kind ${keys[$i]}]=${rec#*$'\n'}
+		i=$((i + 1))
+	done < <(cd "$TEST_TMP" && python3 "$RDEV_SOURCE_DIR/tests/e2e/run_batch.py" \
+		--env RDEV_RUNTIME_DIR="$TEST_TMP/rt" "$@" <"$TEST_TMP/batch")
+	check_eq "a result for each of the batch's $kind runs" "$i" "${#keys[@]}"
+	runs=$((runs + i))
+}
+result() { # KIND C FORM: sets rc and err, or fails when the batch did not run it
+	[ -n "${rc_of[$1 $2$T$3]+set}" ] || fail "cli-help-options: no run of $2 $3 was made"
+	rc=${rc_of[$1 $2$T$3]} err=${err_of[$1 $2$T$3]}
+}
+keys=()
+for c in "${cmds[@]}"; do for o in ${list[$c]}; do keys+=("$c$T$o"); done; done
+batch main
+keys=()
+for c in "${cmds[@]}"; do
+	for o in ${list[$c]}; do
+		result main "$c" "$o"
+		if unknown_main "$c" "$o" "$rc" "$err" ||
+			{ [ $lite = 1 ] && [[ ${help[$c]} =~ (^|[^a-z-])$o([^a-z-]|$) ]]; }; then
+			keys+=("$c$T$o=x")
+		fi
+	done
+done
+batch main
+keys=()
+for c in "${others[@]}"; do for o in ${offers[$c]}; do keys+=("$c$T$o"); done; done
+batch other --env XDG_CONFIG_HOME="$TEST_TMP/xdg"
+keys=()
+for c in "${others[@]}"; do
+	for o in ${offers[$c]}; do
+		result other "$c" "$o"
+		unknown_other "$c" "$o" "$rc" "$err" && keys+=("$c$T$o=x")
+	done
+done
+batch other --env XDG_CONFIG_HOME="$TEST_TMP/xdg"
+
+missing= crashed= offered=
+for c in "${cmds[@]}"; do
+	taken=" --help "
+	for o in ${list[$c]}; do
 		named_re="(^|[^a-z-])$o([^a-z-]|$)"
 		for form in "$o" "$o=x"; do
-			args=("$c")
-			[ "$c" = ls ] || args+=("$TEST_TMP/nowhere")
-			args+=("$form")
-			[ "$c" = exec ] && args+=(-- true)
-			# (no fork but timeout's and rdev's: the subshell becomes
-			# timeout, the matches are bash's own)
-			set +e
-			err=$(cd "$TEST_TMP" && RDEV_RUNTIME_DIR=$TEST_TMP/rt exec timeout 20 \
-				"$RDEV_BIN_DIR/rdev" "${args[@]}" 2>&1 >/dev/null </dev/null)
-			rc=$?
-			set -e
-			runs=$((runs + 1))
+			result main "$c" "$form"
 			# (a report of ASan, LeakSanitizer or UBSan; abort_on_error=1)
 			if [ "$rc" -ge 128 ] || [[ $err == *Sanitizer* ]] ||
 				[[ $err == *"runtime error:"* ]]; then
@@ -74,12 +143,12 @@ for c in up build upgrade exec shell status logs stop down read-configuration ru
 			# not taken: "unknown option" (ls: --workspace-folder's x
 			# taken for a TARGET ls refuses, "'x' is not a remote
 			# target")
-			[ "$rc" -eq 2 ] && [[ $err =~ $unknown_re ]] && continue
+			unknown_main "$c" "$o" "$rc" "$err" && continue
 			taken+="$o "
-			[[ $help =~ $named_re ]] ||
+			[[ ${help[$c]} =~ $named_re ]] ||
 				missing+="$c $o ($form: exit $rc: ${err%%$'\n'*})"$'\n'
 			# (under ASan both forms of an option --help names)
-			[ $lite = 1 ] && [[ $help =~ $named_re ]] && continue
+			[ $lite = 1 ] && [[ ${help[$c]} =~ $named_re ]] && continue
 			break
 		done
 	done
@@ -90,21 +159,12 @@ for c in up build upgrade exec shell status logs stop down read-configuration ru
 	done
 done
 # The commands of other forms: the option, then one no command takes.
-for c in forward "hosts add" "hosts rm" "hosts ls" doctor sync; do
-	read -ra words <<<"$c"
-	for o in $("$RDEV_BIN_DIR/rdev" help --complete "$((${#words[@]} + 1))" rdev "${words[@]}" --); do
-		args=("${words[@]}")
-		[ "$c" = forward ] && args+=("$TEST_TMP/nowhere")
+for c in "${others[@]}"; do
+	for o in ${offers[$c]}; do
 		for form in "$o" "$o=x"; do
-			set +e
-			err=$(cd "$TEST_TMP" && RDEV_RUNTIME_DIR=$TEST_TMP/rt \
-				XDG_CONFIG_HOME=$TEST_TMP/xdg exec timeout 20 \
-				"$RDEV_BIN_DIR/rdev" "${args[@]}" "$form" --zz-none 2>&1 >/dev/null </dev/null)
-			rc=$?
-			set -e
-			runs=$((runs + 1))
+			result other "$c" "$form"
 			[ "$rc" -lt 128 ] || crashed+="$c $form: exit $rc: ${err%%$'\n'*}"$'\n'
-			[[ $err =~ unknown\ option\ $o(=|\ |$) ]] || continue 2
+			unknown_other "$c" "$o" "$rc" "$err" || continue 2
 		done
 		offered+="$c $o"$'\n'
 	done
