@@ -179,7 +179,14 @@ mkfifo "$TEST_TMP/stall"
 "$RDEV_BIN_DIR/rdev" exec "$ws" -- yes </dev/null >"$TEST_TMP/stall" 2>/dev/null &
 pid=$!
 exec 3<"$TEST_TMP/stall" # (opened, never read)
-sleep 2
+# (rdev waits to write once the pipe is full: FIONREAD on the reader's end
+# is the pipe's size; a fixed 2 s took that on trust)
+stall_full() {
+	python3 -c 'import fcntl, struct, termios
+n = struct.unpack("i", fcntl.ioctl(3, termios.FIONREAD, b"\0" * 4))[0]
+raise SystemExit(n < fcntl.fcntl(3, fcntl.F_GETPIPE_SZ))'
+}
+eventually "exec: rdev's output fills the pipe nobody reads" stall_full
 # (each SIGTERM taken before the next is sent: two pending at once are one,
 # and a fixed pause between them was no proof under load)
 sigterm_pending() { [ $((0x$(awk '/^ShdPnd:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0) & 0x4000)) -ne 0 ]; }
