@@ -11,7 +11,9 @@
 #   (d) steps left to the background (--skip-non-blocking-commands: a
 #       postStartCommand that never ends)
 #       are not waited for: down returns at once and removes the container;
-#   (e) ^C (SIGINT) ends a down that waits: exit 130 within a few seconds.
+#   (e) ^C (SIGINT) ends a down that waits: exit 130 within a few seconds;
+#   (f) a lock that cannot be opened (a directory in its place) is not
+#       waited for: down and stop fail at once naming it and the cause.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -27,7 +29,8 @@ cat >"$TEST_TMP/ws.json" <<JSON
   "updateRemoteUserUID": false,
   "workspaceFolder": "/workspaces/ws",
   "postCreateCommand": "touch /tmp/pc-begun; i=0; while [ ! -e /workspaces/ws/go ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); done",
-  "waitFor": "postCreateCommand"
+  "waitFor": "postCreateCommand",
+  "containerEnv": { "DCID": "\${devcontainerId}" }
 }
 JSON
 on_host 'mkdir -p ~/ws && cat > ~/ws/.devcontainer.json' <"$TEST_TMP/ws.json"
@@ -88,6 +91,23 @@ check_eq "(e) ^C: down exits 130" "$rc" 130
 check_eq "(e) ... and removed nothing" "$(running ws | wc -l)" 1
 on_host 'touch ~/ws/go'
 wait $up || fail "(e) up failed: $(cat "$TEST_TMP/e-up.err")"
+
+# --- (f) a lock that cannot be opened is not waited for ----------------------------
+id=$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$(running ws)" | sed -n 's/^DCID=//p')
+lockf=.rdev/state/locks/$id.lock
+on_host "test -f ~/$lockf && rm ~/$lockf && mkdir ~/$lockf" || fail "(f) no lock file ~/$lockf"
+for cmd in down stop; do
+	t0=$(date +%s%N)
+	rc=0
+	timeout 20 "$RDEV_BIN_DIR/rdev" $cmd "$name:~/ws" >/dev/null 2>"$TEST_TMP/f-$cmd.err" || rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	check "(f) $cmd fails (exit $rc; 124: it waited)" test "$rc" != 0 -a "$rc" != 124
+	check "(f) ... at once ($ms ms < 10000)" test "$ms" -lt 10000
+	check "(f) ... naming the lock and the cause" \
+		grep -q "cannot take the lock .*/$lockf: Is a directory" "$TEST_TMP/f-$cmd.err"
+done
+check_eq "(f) ... and the container still runs" "$(running ws | wc -l)" 1
+on_host "rmdir ~/$lockf"
 
 # --- (d) background steps are not waited for -------------------------------------
 cat >"$TEST_TMP/wsd.json" <<JSON

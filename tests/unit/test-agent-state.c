@@ -5,8 +5,10 @@
  * gets the lock beside it. */
 #include "test.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,7 +80,9 @@ TEST(a_lock_removed_while_another_waits_stays_exclusive)
 }
 
 /* agent_lock_try never waits: -1 while another holds the lock; and a lock
- * folder that is missing (no lock was ever taken) makes none. */
+ * folder that is missing (no lock was ever taken) makes none. errno tells
+ * them apart (EWOULDBLOCK: held, worth waiting for; else the file cannot
+ * be opened, as a directory in its place: down's wait never ended). */
 TEST(a_lock_tried_is_not_waited_for)
 {
 	int a, b;
@@ -86,10 +90,15 @@ TEST(a_lock_tried_is_not_waited_for)
 
 	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
 	ASSERT_INT_EQ(agent_lock_try(DIR, "k"), -1);
+	ASSERT_INT_EQ(errno, ENOENT);
 	ASSERT_TRUE((a = agent_lock_acquire(DIR, "k", NULL, NULL, &cause)) >= 0);
 	ASSERT_INT_EQ(agent_lock_try(DIR, "k"), -1);
+	ASSERT_INT_EQ(errno, EWOULDBLOCK);
 	agent_lock_release(a);
 	ASSERT_TRUE((b = agent_lock_try(DIR, "k")) >= 0);
 	agent_lock_release(b);
+	ASSERT_INT_EQ(mkdir(DIR "/locks/d.lock", 0700), 0);
+	ASSERT_INT_EQ(agent_lock_try(DIR, "d"), -1);
+	ASSERT_INT_EQ(errno, EISDIR);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
