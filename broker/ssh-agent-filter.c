@@ -47,30 +47,16 @@ ssh_agent_filter_put32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)v;
 }
 
-/* Read exactly n bytes; 0, or -1 at EOF or an error. */
+/* Read (out 0) or send (out 1) exactly n bytes at p; 0, or -1 at EOF or an
+ * error. */
 static int
-ssh_agent_filter_read_full(int fd, unsigned char *p, size_t n)
+ssh_agent_filter_full(int fd, unsigned char *p, size_t n, int out)
 {
 	ssize_t r;
 
 	while (n > 0) {
-		if ((r = read(fd, p, n)) < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int
-ssh_agent_filter_write_full(int fd, const unsigned char *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		if ((r = send(fd, p, n, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		r = out ? send(fd, p, n, MSG_NOSIGNAL) : read(fd, p, n);
+		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return -1;
@@ -87,13 +73,13 @@ ssh_agent_filter_read_frame(int fd, size_t *len)
 {
 	unsigned char hdr[4], *body;
 
-	if (ssh_agent_filter_read_full(fd, hdr, 4) != 0)
+	if (ssh_agent_filter_full(fd, hdr, 4, 0) != 0)
 		return NULL;
 	*len = ssh_agent_filter_get32(hdr);
 	if (*len == 0 || *len > AGENT_MAX_FRAME)
 		return NULL;
 	body = xmalloc(*len);
-	if (ssh_agent_filter_read_full(fd, body, *len) != 0) {
+	if (ssh_agent_filter_full(fd, body, *len, 0) != 0) {
 		free(body);
 		return NULL;
 	}
@@ -106,8 +92,9 @@ ssh_agent_filter_write_frame(int fd, const unsigned char *body, size_t len)
 	unsigned char hdr[4];
 
 	ssh_agent_filter_put32(hdr, (uint32_t)len);
-	return ssh_agent_filter_write_full(fd, hdr, 4) != 0 ||
-		ssh_agent_filter_write_full(fd, body, len) != 0
+	return ssh_agent_filter_full(fd, hdr, 4, 1) != 0 ||
+		/* (send only reads body) */
+		ssh_agent_filter_full(fd, (unsigned char *)body, len, 1) != 0
 	    ? -1
 	    : 0;
 }
