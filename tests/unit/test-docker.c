@@ -53,14 +53,14 @@ fake_read_request(int fd, FILE *f)
 	fwrite(buf, 1, len, f);
 }
 
-/* Start a fake daemon answering n connections with responses[0..n). */
-static void
-fake_start(struct fake *fk, const char *const *responses, size_t n)
+/* A fake daemon's socket in a new folder (fk->dir, fk->sock), listening
+ * with backlog, and the fork that serves it: in the child the socket (the
+ * child never outlives a failed test), in the parent -1 (fk->pid set). */
+static int
+fake_fork(struct fake *fk, int backlog)
 {
 	struct sockaddr_un sun;
-	int s, c;
-	char *path;
-	FILE *f;
+	int s;
 
 	strcpy(fk->dir, "/tmp/rdev-test-docker-XXXXXX");
 	if (mkdtemp(fk->dir) == NULL)
@@ -70,17 +70,30 @@ fake_start(struct fake *fk, const char *const *responses, size_t n)
 	sun.sun_family = AF_UNIX;
 	strcpy(sun.sun_path, fk->sock);
 	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
-	    bind(s, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(s, 4) < 0)
+	    bind(s, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(s, backlog) < 0)
 		abort();
 	fflush(NULL);
 	if ((fk->pid = fork()) < 0)
 		abort();
 	if (fk->pid > 0) {
 		close(s);
-		return;
+		return -1;
 	}
-	alarm(20); /* never outlive a failed test */
+	alarm(20);
 	signal(SIGPIPE, SIG_IGN);
+	return s;
+}
+
+/* Start a fake daemon answering n connections with responses[0..n). */
+static void
+fake_start(struct fake *fk, const char *const *responses, size_t n)
+{
+	int s, c;
+	char *path;
+	FILE *f;
+
+	if ((s = fake_fork(fk, 4)) < 0)
+		return;
 	for (size_t i = 0; i < n; i++) {
 		if ((c = accept(s, NULL, NULL)) < 0)
 			_exit(1);
@@ -663,32 +676,14 @@ TEST(containers_remove_counts_a_gone_one_removed)
 static void
 fake_hold_start(struct fake *fk, size_t n)
 {
-	struct sockaddr_un sun;
 	struct pollfd pfd[64];
 	char buf[4096], *path;
 	size_t held = 0, served = 0, max = 0, i;
 	int s, c;
 	FILE *f;
 
-	strcpy(fk->dir, "/tmp/rdev-test-docker-XXXXXX");
-	if (mkdtemp(fk->dir) == NULL)
-		abort();
-	fk->sock = xasprintf("%s/docker.sock", fk->dir);
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, fk->sock);
-	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
-	    bind(s, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(s, 64) < 0)
-		abort();
-	fflush(NULL);
-	if ((fk->pid = fork()) < 0)
-		abort();
-	if (fk->pid > 0) {
-		close(s);
+	if ((s = fake_fork(fk, 64)) < 0)
 		return;
-	}
-	alarm(20);
-	signal(SIGPIPE, SIG_IGN);
 	pfd[0].fd = s;
 	pfd[0].events = POLLIN;
 	while (served < n) {
