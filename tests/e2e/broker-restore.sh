@@ -34,23 +34,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# echo_ok PORT: a line sent to localhost:PORT comes back.
-echo_ok() {
-	[ "$(python3 - "$1" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-s.sendall(b"ping\n")
-s.shutdown(socket.SHUT_WR)
-data = b""
-while True:
-    b = s.recv(4096)
-    if not b:
-        break
-    data += b
-print(data.decode().strip())
-PY
-)" = ping ]
-}
 listening() { ss -Hltn "sport = :$1" | grep -q .; }
 listed() { rdev forward --list --json | jq -e "$1" >/dev/null; }
 state_has() { jq -e "$1" "$state" >/dev/null; }
@@ -73,8 +56,8 @@ rdev forward "$name:~/ws" "$l_man:$p_man" 2>/dev/null || fail "rdev forward"
 rdev forward "$name:~/ws" --auto 2>/dev/null || fail "rdev forward --auto"
 eventually "the --auto watch forwards a listening port" \
 	listed "map(select(.port == $p_auto1 and .onAutoForward != null)) | length == 1"
-check "forwardPorts' port answers" echo_ok "$p_fwd"
-check "the manual forward answers" echo_ok "$l_man"
+check "forwardPorts' port answers" rig_echo_ok "$p_fwd"
+check "the manual forward answers" rig_echo_ok "$l_man"
 check "the state file is there, 0600" test "$(stat -c %a "$state")" = 600
 check "it holds the forwards and the watch" state_has \
 	"[$p_fwd, $l_man, $p_auto1] - [.hosts[].forwards[].local] == [] and
@@ -89,15 +72,15 @@ listed "[$p_fwd, $l_man, $p_auto1] - map(.local) == []" ||
 echo "ok   forward --list started a broker, which restored the forwards"
 CHECKS_PASSED=$((CHECKS_PASSED + 1))
 check "a new broker runs" test "$(broker_pid)" != "$pid0"
-check "the manual forward answers again on its local port" echo_ok "$l_man"
-check "forwardPorts' port answers again" echo_ok "$p_fwd"
-check "the auto-forwarded port answers again" echo_ok "$p_auto1"
+check "the manual forward answers again on its local port" rig_echo_ok "$l_man"
+check "forwardPorts' port answers again" rig_echo_ok "$p_fwd"
+check "the auto-forwarded port answers again" rig_echo_ok "$p_auto1"
 check "and is still marked as auto-forwarded" \
 	listed "map(select(.port == $p_auto1 and .label == \"auto-one\" and .onAutoForward == \"notify\")) | length == 1"
 docker exec -d "$cid" perl /tmp/echo-server.pl "$p_auto2" 127.0.0.1
 eventually "the watch is back: a port opened after the restart is auto-forwarded" \
 	listed "map(select(.port == $p_auto2 and .onAutoForward != null)) | length == 1"
-check "and answers" echo_ok "$p_auto2"
+check "and answers" rig_echo_ok "$p_auto2"
 
 # --- a local port taken while no broker ran --------------------------------------
 kill_broker
@@ -109,7 +92,7 @@ check "status reports the forward that could not be restored" sh -c \
 	"'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '.forwards[] | select(.local == $l_man) | .error | test(\"not restored: .*127.0.0.1:$l_man is not free\")' >/dev/null"
 broker status >"$TEST_TMP/status.txt"
 check "and its text output says so" grep -q "not restored" "$TEST_TMP/status.txt"
-check "the others are restored" echo_ok "$p_fwd"
+check "the others are restored" rig_echo_ok "$p_fwd"
 check "it is left out of the saved state" state_has \
 	"[.hosts[].forwards[].local] | index($l_man) == null"
 rc=0
@@ -134,7 +117,7 @@ rdev forward "$name:~/ws" "$l_man:$p_man" 2>/dev/null || fail "rdev forward"
 broker stop >/dev/null
 check "after a clean stop the state is kept" test -f "$state"
 broker start || fail "rdev-broker start"
-check "and the next broker restores it" echo_ok "$l_man"
+check "and the next broker restores it" rig_echo_ok "$l_man"
 broker stop --forget >/dev/null
 check "stop --forget removes the state" test ! -e "$state"
 check "the next broker has no forwards" listed "length == 0"
@@ -165,14 +148,14 @@ check "the key is recorded" \
 check "the same container" test "$(jq -r .containerId "$TEST_TMP/up3.out")" = "$cid"
 check "the session is named as connected ones are (user@host:port: rdev doctor finds it)" \
 	sh -c "'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '[.sessions[].host] == [\"$(cat "$hdir/user")@$name:$(cat "$hdir/port")\"]' >/dev/null"
-check "the restored forward answers again" echo_ok "$l_man"
+check "the restored forward answers again" rig_echo_ok "$l_man"
 # A live session made by a client that asked to accept (not restored: no
 # saved state) loses its connection and reconnects in the background: that
 # never records an unknown key.
 broker stop --forget >/dev/null
 rdev up "$name:~/ws" --accept-new-host-key >/dev/null 2>"$TEST_TMP/up4.err" ||
 	{ cat "$TEST_TMP/up4.err" >&2; fail "rdev up --accept-new-host-key with a new broker"; }
-check "forwardPorts' port answers" echo_ok "$p_fwd"
+check "forwardPorts' port answers" rig_echo_ok "$p_fwd"
 : >"$hdir/known_hosts"
 pkill -KILL -u "$(cat "$hdir/user")" -x sshd || fail "no sshd of the session to kill"
 eventually "the background reconnect fails on the unknown key" \
@@ -181,7 +164,7 @@ check "a background reconnect records no key" test ! -s "$hdir/known_hosts"
 rdev up "$name:~/ws" --accept-new-host-key >/dev/null 2>"$TEST_TMP/up5.err" ||
 	{ cat "$TEST_TMP/up5.err" >&2; fail "rdev up --accept-new-host-key after a lost connection"; }
 check "accepted by the next up that asks" test -s "$hdir/known_hosts"
-check "the forward answers again" echo_ok "$p_fwd"
+check "the forward answers again" rig_echo_ok "$p_fwd"
 
 # --- down removes the workspace's forwards from the file ----------------------------
 rdev down "$name:~/ws" >/dev/null 2>&1

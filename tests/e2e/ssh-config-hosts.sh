@@ -12,17 +12,8 @@
 #   reused A's).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
-rig_host_bg "$(rig_host_name cb)"
-rig_remote_host ca
 trap 'rig_remote_cleanup' EXIT
-rig_hosts_wait
-name_a=$name cfg_a=$cfg
-name_b=$(rig_host_name cb)
-cfg_b=$(rig_host_cfg "$name_b")
-opt() { sed -n "s/^ *$2 //p" "$1"; }
-host_a=$(opt "$cfg_a" HostName) port_a=$(opt "$cfg_a" Port) user_a=$(opt "$cfg_a" User)
-host_b=$(opt "$cfg_b" HostName) port_b=$(opt "$cfg_b" Port) user_b=$(opt "$cfg_b" User)
-cat "$(opt "$cfg_a" UserKnownHostsFile)" "$(opt "$cfg_b" UserKnownHostsFile)" >"$TEST_TMP/known_hosts"
+rig_two_hosts ca cb
 common() {
 	echo "Host *"
 	echo "  IdentityFile $RDEV_RIG_CLIENT_KEY"

@@ -8,15 +8,7 @@
 # for B, on the same local port, where it answers (B's own dev container of ~/ws).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
-rig_host_bg "$(rig_host_name mb)"
-rig_remote_host ma
-name_a=$name cfg_a=$cfg
-name_b=$(rig_host_name mb)
-cfg_b=$(rig_host_cfg "$name_b")
-opt() { sed -n "s/^ *$2 //p" "$1"; }
-host_a=$(opt "$cfg_a" HostName) port_a=$(opt "$cfg_a" Port) user_a=$(opt "$cfg_a" User)
-host_b=$(opt "$cfg_b" HostName) port_b=$(opt "$cfg_b" Port) user_b=$(opt "$cfg_b" User)
-cat "$(opt "$cfg_a" UserKnownHostsFile)" "$(opt "$cfg_b" UserKnownHostsFile)" >"$TEST_TMP/known_hosts"
+rig_two_hosts ma mb
 sp_to() {
 	echo "Host sp"
 	echo "  HostName $1"
@@ -57,22 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo_ok() {
-	[ "$(python3 - "$1" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-s.sendall(b"ping\n")
-s.shutdown(socket.SHUT_WR)
-data = b""
-while True:
-    b = s.recv(4096)
-    if not b:
-        break
-    data += b
-print(data.decode().strip())
-PY
-)" = ping ]
-}
 # dest_of PORT: the destination of the session that holds forward PORT.
 dest_of() {
 	"$RDEV_BIN_DIR"/rdev-broker status --json | jq -r --argjson p "$1" \
@@ -97,7 +73,7 @@ serve_echo() {
 }
 serve_echo "spb:~/ws"
 serve_echo "sp:~/ws"
-eventually "forwardPorts' port answers (through A)" echo_ok "$p_fwd"
+eventually "forwardPorts' port answers (through A)" rig_echo_ok "$p_fwd"
 check_eq "its session goes to A" "$(dest_of "$p_fwd")" "$user_a@$host_a:$port_a"
 
 # sp now goes to B; A's sshd (the session's) is killed.
@@ -107,6 +83,6 @@ eventually "the forward goes to a session for B" \
 	bash -c "[ \"\$(dest_of $p_fwd)\" = '$user_b@$host_b:$port_b' ]"
 check_eq "A's session is gone (it no longer retries)" \
 	"$(broker status --json | jq -r --arg d "$user_a@$host_a:$port_a" '[.sessions[] | select(.destination == $d)] | length')" 0
-eventually "the forward's local port answers again, through B" echo_ok "$p_fwd"
+eventually "the forward's local port answers again, through B" rig_echo_ok "$p_fwd"
 check "the broker's log says why" grep -q "the ssh config now takes sp elsewhere: .* its 1 forwards go to the new destination's session" "$RDEV_RUNTIME_DIR"/broker.log
 finish

@@ -326,6 +326,45 @@ rig_remote_host() {
 	export RDEV_SSH_CONFIG=$cfg
 }
 on_host() { ssh -F "$cfg" "$name" "$@"; }
+# Two rig hosts behind one alias (tests of an ssh config that takes it to
+# A, then B): rig_two_hosts PREFIX_A PREFIX_B starts B beside A, A taken as
+# rig_remote_host PREFIX_A's (name, cfg, ...), and waits for both; sets
+# name_a cfg_a host_a port_a user_a, the same of B (HostName, Port, User of
+# their ssh configs), and writes $TEST_TMP/known_hosts with both hosts' keys.
+rig_two_hosts() {
+	rig_host_bg "$(rig_host_name "$2")"
+	rig_remote_host "$1"
+	rig_hosts_wait
+	name_a=$name cfg_a=$cfg
+	name_b=$(rig_host_name "$2")
+	cfg_b=$(rig_host_cfg "$name_b")
+	host_a=$(rig_cfg_opt "$cfg_a" HostName) port_a=$(rig_cfg_opt "$cfg_a" Port)
+	user_a=$(rig_cfg_opt "$cfg_a" User)
+	host_b=$(rig_cfg_opt "$cfg_b" HostName) port_b=$(rig_cfg_opt "$cfg_b" Port)
+	user_b=$(rig_cfg_opt "$cfg_b" User)
+	cat "$(rig_cfg_opt "$cfg_a" UserKnownHostsFile)" \
+		"$(rig_cfg_opt "$cfg_b" UserKnownHostsFile)" >"$TEST_TMP/known_hosts"
+}
+# rig_cfg_opt CFG KEY: KEY's value in a rig host's ssh config
+rig_cfg_opt() { sed -n "s/^ *$2 //p" "$1"; }
+# rig_echo_ok PORT: a line sent to localhost:PORT (a forward to the rig
+# images' echo server) comes back.
+rig_echo_ok() {
+	[ "$(python3 - "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s.sendall(b"ping\n")
+s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    data += b
+print(data.decode().strip())
+PY
+)" = ping ]
+}
 # The pids of the `rdev-agent serve` processes on the host that serve
 # clients (the session's long-lived agent, `serve --listen`, is not one), and
 # how many there are (running ones: alive_pids).
