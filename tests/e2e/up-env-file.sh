@@ -26,6 +26,24 @@ cleanup() {
 	rig_remote_cleanup
 }
 trap cleanup EXIT
+# try_up OUT ARGS...: rdev up ARGS, its output in $TEST_TMP/OUT, its exit
+# status in $rc
+try_up() {
+	local out=$1
+	shift
+	rc=0
+	rdev up "$@" >"$TEST_TMP/$out" 2>&1 || rc=$?
+}
+# app_up PATH OUT: the uploaded workspace ./app with runArgs --env-file PATH
+# up on host $name (try_up OUT), from $TEST_TMP (left there)
+app_up() {
+	cat >"$TEST_TMP/app/.devcontainer/devcontainer.json" <<JSON
+{"image": "$RDEV_RIG_IMAGE_BUSYBOX", "updateRemoteUserUID": false,
+ "runArgs": ["--env-file", "$1"]}
+JSON
+	cd "$TEST_TMP"
+	try_up "$2" "$name:" ./app
+}
 
 mkdir -p "$ws/.devcontainer" "$bad"
 printf '# a comment\n\n  A=from-file\nQ= "quoted" x \nCRLF=yes\r\nBARE\nC=from-first\nD=from-file\nE=from-file\n' \
@@ -56,10 +74,7 @@ printf 'OK=1\nMY VAR=1\n' >"$bad/bad.env"
 cat >"$bad/.devcontainer.json" <<JSON
 {"image": "$RDEV_RIG_IMAGE_BUSYBOX", "runArgs": ["--env-file", "bad.env"]}
 JSON
-set +e
-rdev up "$bad" >"$TEST_TMP/bad.out" 2>&1
-rc=$?
-set -e
+try_up bad.out "$bad"
 check_eq "a bad line stops up" "$rc" 1
 check "naming the file and line" grep -qF \
 	"runArgs[0]: --env-file: bad.env:2: poorly formatted environment: variable 'MY VAR' contains whitespaces" \
@@ -72,10 +87,7 @@ printf 'FROM %s\nRUN echo cfg14b-typo-build-ran\n' "$RDEV_RIG_IMAGE_BUSYBOX" >"$
 cat >"$typo/.devcontainer/devcontainer.json" <<JSON
 {"build": {"dockerfile": "Dockerfile"}, "runArgs": ["--env-file", ".devcontainer/typo.env"]}
 JSON
-set +e
-rdev up "$typo" >"$TEST_TMP/typo.out" 2>&1
-rc=$?
-set -e
+try_up typo.out "$typo"
 check_eq "a missing env file stops up" "$rc" 1
 check "naming it" grep -qE "runArgs\[0\]: --env-file: .*typo.env" "$TEST_TMP/typo.out"
 check "before the image is built" sh -c '! grep -q cfg14b-typo-build-ran "$1" &&
@@ -86,23 +98,12 @@ rig_remote_host ef
 mkdir -p "$TEST_TMP/app/.devcontainer"
 printf 'UP=uploaded\n' >"$TEST_TMP/app/.devcontainer/.env"
 printf 'OUT=1\n' >"$TEST_TMP/outside.env"
-cat >"$TEST_TMP/app/.devcontainer/devcontainer.json" <<JSON
-{"image": "$RDEV_RIG_IMAGE_BUSYBOX", "updateRemoteUserUID": false,
- "runArgs": ["--env-file", ".devcontainer/.env"]}
-JSON
-cd "$TEST_TMP"
-rdev up "$name:" ./app >"$TEST_TMP/rup.out" 2>&1 || { cat "$TEST_TMP/rup.out" >&2; fail "remote up failed"; }
+app_up .devcontainer/.env rup.out
+[ "$rc" = 0 ] || { cat "$TEST_TMP/rup.out" >&2; fail "remote up failed"; }
 check_eq "an uploaded workspace's file is read on the host" \
 	"$(rdev exec "$name:" ./app -- sh -c 'echo $UP')" uploaded
 rdev down "$name:" ./app >/dev/null
-cat >"$TEST_TMP/app/.devcontainer/devcontainer.json" <<JSON
-{"image": "$RDEV_RIG_IMAGE_BUSYBOX", "updateRemoteUserUID": false,
- "runArgs": ["--env-file", "../outside.env"]}
-JSON
-set +e
-rdev up "$name:" ./app >"$TEST_TMP/rout.out" 2>&1
-rc=$?
-set -e
+app_up ../outside.env rout.out
 check_eq "a file outside the uploaded workspace stops up" "$rc" 1
 check "naming it" grep -qE \
 	"outside.env is outside the uploaded workspace .*/rdev/workspaces/app-[0-9a-f]+: only the workspace's files are uploaded" \
@@ -111,14 +112,7 @@ check "naming it" grep -qE \
 printf 'skipped/\n' >"$TEST_TMP/app/.rdevignore"
 mkdir -p "$TEST_TMP/app/skipped"
 printf 'S=1\n' >"$TEST_TMP/app/skipped/s.env"
-cat >"$TEST_TMP/app/.devcontainer/devcontainer.json" <<JSON
-{"image": "$RDEV_RIG_IMAGE_BUSYBOX", "updateRemoteUserUID": false,
- "runArgs": ["--env-file", "skipped/s.env"]}
-JSON
-set +e
-rdev up "$name:" ./app >"$TEST_TMP/rskip.out" 2>&1
-rc=$?
-set -e
+app_up skipped/s.env rskip.out
 check_eq "a file left out of the upload stops up" "$rc" 1
 check "said to be missing in the uploaded workspace" grep -qF \
 	"skipped/s.env: no such file in the uploaded workspace" "$TEST_TMP/rskip.out"
