@@ -17,10 +17,20 @@ rc_file=$hdir/home/.bashrc
 { echo 'echo "*** Welcome to $(hostname) ***"'; cat "$rc_file"; } >"$TEST_TMP/bashrc"
 cat "$TEST_TMP/bashrc" >"$rc_file"
 
-rc=0
-rdev doctor "$name" >"$TEST_TMP/doctor.out" 2>"$TEST_TMP/doctor.err" || rc=$?
-[ "$rc" = 2 ] || cat "$TEST_TMP/doctor.out" "$TEST_TMP/doctor.err" >&2
-check_eq "doctor: exit 2" "$rc" 2
+ak=$hdir/authorized_keys
+cp "$ak" "$TEST_TMP/ak"
+# doctor_2 OUT WHAT [CMD]: rdev doctor on the host (with CMD forced on the
+# key by authorized_keys' command=, undone after), its output in
+# $TEST_TMP/OUT.out: it exits 2 (its output shown if not)
+doctor_2() {
+	[ -z "${3-}" ] || sed "s/^/command=\"$3\" /" "$TEST_TMP/ak" >"$ak"
+	rc=0
+	rdev doctor "$name" >"$TEST_TMP/$1.out" 2>"$TEST_TMP/$1.err" || rc=$?
+	cat "$TEST_TMP/ak" >"$ak"
+	[ "$rc" = 2 ] || cat "$TEST_TMP/$1.out" "$TEST_TMP/$1.err" >&2
+	check_eq "$2: exit 2" "$rc" 2
+}
+doctor_2 doctor doctor
 check "doctor: login shell FAIL naming the files and the host" \
 	grep -qE "^FAIL +login shell +~/.bashrc \(or /etc/bash.bashrc\) on $name print to stdout for non-interactive shells \(\"\*\*\* Welcome" \
 	"$TEST_TMP/doctor.out"
@@ -38,14 +48,7 @@ check "ls: ... and the fix" grep -qF '(~/.bashrc or the login files print to std
 # --- a command that never runs: a forced command in authorized_keys ---------
 # (no output at all: not the login files' fault)
 cat "$TEST_TMP/bashrc" | tail -n +2 >"$rc_file"
-ak=$hdir/authorized_keys
-cp "$ak" "$TEST_TMP/ak"
-sed 's/^/command="true" /' "$TEST_TMP/ak" >"$ak"
-rc=0
-rdev doctor "$name" >"$TEST_TMP/doctor2.out" 2>"$TEST_TMP/doctor2.err" || rc=$?
-cat "$TEST_TMP/ak" >"$ak"
-[ "$rc" = 2 ] || cat "$TEST_TMP/doctor2.out" "$TEST_TMP/doctor2.err" >&2
-check_eq "forced command: doctor exit 2" "$rc" 2
+doctor_2 doctor2 "forced command" true
 check "forced command: login shell FAIL saying the command did not run" \
 	grep -qE "^FAIL +login shell +the command did not run on $name \(exit 0\): a forced command \(ForceCommand / authorized_keys command=\) or a non-shell login shell\?" \
 	"$TEST_TMP/doctor2.out"
@@ -55,12 +58,7 @@ check "forced command: the login files not blamed" \
 # --- a forced command that prints instead (as nologin does) ----------------
 # (no marker: the command did not run either; what it printed is shown, and
 # the start-up files are not blamed)
-sed 's/^/command="echo This account is currently not available." /' "$TEST_TMP/ak" >"$ak"
-rc=0
-rdev doctor "$name" >"$TEST_TMP/doctor3.out" 2>"$TEST_TMP/doctor3.err" || rc=$?
-cat "$TEST_TMP/ak" >"$ak"
-[ "$rc" = 2 ] || cat "$TEST_TMP/doctor3.out" "$TEST_TMP/doctor3.err" >&2
-check_eq "printing forced command: doctor exit 2" "$rc" 2
+doctor_2 doctor3 "printing forced command" "echo This account is currently not available."
 check "printing forced command: the command did not run, its output shown" \
 	grep -qE "^FAIL +login shell +the command did not run on $name \(exit 0; it printed \"This account is currently not available\.\" instead\): a forced command" \
 	"$TEST_TMP/doctor3.out"
