@@ -35,40 +35,34 @@ cat >"$TEST_TMP/ws.json" <<JSON
 JSON
 on_host 'mkdir -p ~/ws && cat > ~/ws/.devcontainer.json' <"$TEST_TMP/ws.json"
 pc_begun() { c=$(running ws) && [ -n "$c" ] && docker exec "$c" test -e /tmp/pc-begun; }
+# during_up PART CMD: CMD (down or stop) run while up's postCreateCommand
+# runs says it waits for the lock and acts on nothing yet; both end well
+# once the step does
+during_up() {
+	local p=$1 cmd=$2 up c rc
+	on_host 'rm -f ~/ws/go'
+	rdev up "$name:~/ws" >"$TEST_TMP/$p-up.out" 2>"$TEST_TMP/$p-up.err" &
+	up=$!
+	eventually "($p) up's postCreateCommand runs" pc_begun
+	rdev "$cmd" "$name:~/ws" >"$TEST_TMP/$p-$cmd.out" 2>"$TEST_TMP/$p-$cmd.err" &
+	c=$!
+	eventually "($p) $cmd says it waits for the lock" grep -q "$wait_line" "$TEST_TMP/$p-$cmd.err"
+	check_eq "($p) ... and has done nothing yet" "$(running ws | wc -l)" 1
+	on_host 'touch ~/ws/go'
+	rc=0
+	wait $up || rc=$?
+	check_eq "($p) up ends well (its container was not removed or stopped under it)" "$rc" 0
+	rc=0
+	wait $c || rc=$?
+	check_eq "($p) $cmd ends well" "$rc" 0
+}
 
 # --- (a) down during up's postCreateCommand -------------------------------------
-on_host 'rm -f ~/ws/go'
-rdev up "$name:~/ws" >"$TEST_TMP/a-up.out" 2>"$TEST_TMP/a-up.err" &
-up=$!
-eventually "(a) up's postCreateCommand runs" pc_begun
-rdev down "$name:~/ws" >"$TEST_TMP/a-down.out" 2>"$TEST_TMP/a-down.err" &
-down=$!
-eventually "(a) down says it waits for the lock" grep -q "$wait_line" "$TEST_TMP/a-down.err"
-check_eq "(a) ... and has removed nothing yet" "$(running ws | wc -l)" 1
-on_host 'touch ~/ws/go'
-rc=0
-wait $up || rc=$?
-check_eq "(a) up ends well (its container was not removed under it)" "$rc" 0
-rc=0
-wait $down || rc=$?
-check_eq "(a) down ends well" "$rc" 0
+during_up a down
 check_eq "(a) down removed what up made" "$(container ws)" ""
 
 # --- (c) stop during up's postCreateCommand --------------------------------------
-on_host 'rm -f ~/ws/go'
-rdev up "$name:~/ws" >"$TEST_TMP/c-up.out" 2>"$TEST_TMP/c-up.err" &
-up=$!
-eventually "(c) up's postCreateCommand runs" pc_begun
-rdev stop "$name:~/ws" >"$TEST_TMP/c-stop.out" 2>"$TEST_TMP/c-stop.err" &
-stop=$!
-eventually "(c) stop says it waits for the lock" grep -q "$wait_line" "$TEST_TMP/c-stop.err"
-on_host 'touch ~/ws/go'
-rc=0
-wait $up || rc=$?
-check_eq "(c) up ends well" "$rc" 0
-rc=0
-wait $stop || rc=$?
-check_eq "(c) stop ends well" "$rc" 0
+during_up c stop
 check_eq "(c) the container is kept, stopped" \
 	"$(docker inspect -f '{{.State.Running}}' "$(container ws)")" false
 
