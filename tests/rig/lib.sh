@@ -348,23 +348,8 @@ rig_two_hosts() {
 # rig_cfg_opt CFG KEY: KEY's value in a rig host's ssh config
 rig_cfg_opt() { sed -n "s/^ *$2 //p" "$1"; }
 # rig_echo_ok PORT: a line sent to localhost:PORT (a forward to the rig
-# images' echo server) comes back.
-rig_echo_ok() {
-	[ "$(python3 - "$1" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-s.sendall(b"ping\n")
-s.shutdown(socket.SHUT_WR)
-data = b""
-while True:
-    b = s.recv(4096)
-    if not b:
-        break
-    data += b
-print(data.decode().strip())
-PY
-)" = ping ]
-}
+# images' echo server) comes back (tcp_line, below).
+rig_echo_ok() { [ "$(tcp_line "$1" ping 20)" = ping ]; }
 # The pids of the `rdev-agent serve` processes on the host that serve
 # clients (the session's long-lived agent, `serve --listen`, is not one), and
 # how many there are (running ones: alive_pids).
