@@ -20,6 +20,7 @@
 #include "sync-prune.h"
 #include "sync-pull.h"
 #include "sync-recv.h"
+#include "sync-send.h"
 #include "xmalloc.h"
 
 /* STATE/sync/NAME.json. New string, or NULL with *cause. */
@@ -295,6 +296,9 @@ serve_job_sync(struct serve_job *j)
 		log_warn("serve: sync %s: %s", folder, cause);
 		cJSON_AddStringToObject(msg, "error", cause);
 		cJSON_AddNumberToObject(msg, "status", CMD_EXIT_FAILURE);
+		if (sync_recv_host_write_failed(r))
+			cJSON_AddStringToObject(
+			    msg, "errorCode", SYNC_ERR_HOST_WRITE_FAILED);
 	}
 	serve_job_send(j, PROTO_CLOSE, ch, msg);
 	cJSON_Delete(msg);

@@ -142,6 +142,10 @@ struct sync_recv {
 	 * Room for kept_cap (grown by doubling, not a realloc per file). */
 	struct sync_scan kept_files;
 	size_t kept_cap;
+	/* The last error sync_recv_denied made was the host's disk or quota
+	 * full (cleared when an entry error is kept for the result instead):
+	 * sync_recv_host_write_failed. */
+	int host_write_failed;
 };
 
 /* ---- Paths under the root, never through a symlink ----------------------- */
@@ -260,7 +264,8 @@ sync_recv_deepest(struct sync_recv *r, const char *path, struct stat *sb)
  * a full disk or quota (ENOSPC, EDQUOT) names the whole path on the host and
  * says it is the host's ("cannot write /home/u/app/x: No space left on
  * device (the host's disk is full)": a bare "'x': No space ..." reads as
- * this side's; the client puts "on HOST:" before it, SYNC_HOST_CANNOT_WRITE);
+ * this side's; the answer's errorCode "host-write-failed" says so, and the
+ * client puts "on HOST:" before it: sync_recv_host_write_failed);
  * when the host refused it (EACCES, EPERM) and the deepest folder of its
  * path that exists (where it, or a folder on its way, was to be made) is
  * another user's, the message names that folder, its owner (root, when the
@@ -275,9 +280,10 @@ sync_recv_denied(struct sync_recv *r, const char *path, int err, char **cause)
 	const char *argv[2];
 	struct stat sb;
 
-	if (err == ENOSPC || err == EDQUOT)
-		return error_set(cause, SYNC_HOST_CANNOT_WRITE "%s/%s: %s (%s)",
-		    r->folder, path, strerror(err),
+	r->host_write_failed = err == ENOSPC || err == EDQUOT;
+	if (r->host_write_failed)
+		return error_set(cause, "cannot write %s/%s: %s (%s)", r->folder, path,
+		    strerror(err),
 		    err == ENOSPC ? "the host's disk is full"
 				  : "the user's disk quota on the host is used up");
 	if (err == EACCES || err == EPERM)
@@ -318,6 +324,8 @@ sync_recv_entry_failed(struct sync_recv *r, size_t i, char **cause)
 
 	if (!r->entry_errors)
 		return -1;
+	/* (kept for the result: not what ends the stream) */
+	r->host_write_failed = 0;
 	if (r->failed == 0) /* (the rest counted at the end: no flood) */
 		log_warn("sync: %s: %s (the other entries go on)", r->folder,
 		    cause != NULL && *cause != NULL ? *cause : "failed");
@@ -1285,6 +1293,12 @@ sync_recv_keep_host_changes(struct sync_recv *r)
 	r->keep = 1;
 }
 
+int
+sync_recv_host_write_failed(const struct sync_recv *r)
+{
+	return r->host_write_failed;
+}
+
 void
 sync_recv_entry_errors(struct sync_recv *r)
 {
@@ -1477,6 +1491,7 @@ sync_recv_delete_failed(struct sync_recv *r, const char *path, int err)
 	if (err == ENOENT)
 		return; /* (gone meanwhile: nothing to delete) */
 	sync_recv_denied(r, path, err, &cause);
+	r->host_write_failed = 0; /* (noted, never the stream's end) */
 	r->del_failed =
 	    xreallocarray(r->del_failed, r->ndel_failed + 1, sizeof *r->del_failed);
 	r->del_failed_why = xreallocarray(

@@ -81,6 +81,11 @@ void sync_recv_keep_host_changes(struct sync_recv *r);
  * call, the stream ends at the first such entry, with its error. Entries
  * the agent did not ask for, or not as announced, always end it. */
 void sync_recv_entry_errors(struct sync_recv *r);
+/* After feed or finish failed: did it fail because the host's disk or the
+ * user's quota there is full (ENOSPC, EDQUOT: "cannot write PATH: ...")?
+ * The answer says so with "errorCode":"host-write-failed", which the
+ * client decides on (it names the host), never the message's words. */
+int sync_recv_host_write_failed(const struct sync_recv *r);
 /* The next bytes of the tar stream. 0, or -1 with *cause (then give up). */
 int sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause);
 /* The stream ended: check it was whole, delete what the client no longer

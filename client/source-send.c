@@ -510,8 +510,9 @@ source_send(struct remote *r, const struct source *s, const struct source_send_o
 		sync_send_failed_free(st);
 		st->failed_count = 0;
 	}
-	if (rc != 0 && cause != NULL && *cause != NULL &&
-	    strncmp(*cause, SYNC_HOST_CANNOT_WRITE, strlen(SYNC_HOST_CANNOT_WRITE)) == 0)
+	/* (the agent's kind of error, never its words: a message of this
+	 * machine's may start as the host's does) */
+	if (rc != 0 && st->host_write_failed)
 		return error_prefix(cause, "%s: on %s", s->text, remote_host(r));
 	if (rc != 0)
 		return error_prefix(cause, "%s", s->text);

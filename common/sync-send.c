@@ -14,6 +14,7 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "error.h"
+#include "json-get.h"
 #include "proto-conn.h"
 #include "proto.h"
 #include "sync-blocks.h"
@@ -205,15 +206,19 @@ sync_send_stream_delta(struct sync_send_stream *s, int root, const struct sync_e
 	return (long long)body;
 }
 
-/* The CLOSE that ends the sync: its result, or its error. */
+/* The CLOSE that ends the sync: its result, or its error (and *host_write
+ * set when its errorCode says a write on the host failed). */
 static int
-sync_send_stream_close(struct proto_conn *c, cJSON **result, char **cause)
+sync_send_stream_close(
+    struct proto_conn *c, cJSON **result, int *host_write, char **cause)
 {
 	struct proto_frame f;
 	const cJSON *err;
+	const char *code;
 	cJSON *m;
 	int r;
 
+	*host_write = 0;
 	for (;;) {
 		if ((r = proto_conn_wait(c, &f, -1, cause)) <= 0)
 			return -1;
@@ -226,6 +231,9 @@ sync_send_stream_close(struct proto_conn *c, cJSON **result, char **cause)
 			return -1;
 		err = cJSON_GetObjectItemCaseSensitive(m, "error");
 		if (cJSON_IsString(err)) {
+			code = json_get_string(m, "errorCode");
+			*host_write =
+			    code != NULL && strcmp(code, SYNC_ERR_HOST_WRITE_FAILED) == 0;
 			error_set(cause, "%s", err->valuestring);
 			cJSON_Delete(m);
 			return -1;
@@ -358,7 +366,7 @@ sync_send_stream_send(struct proto_conn *c, const char *path,
 	proto_conn_queue(c, PROTO_EOF, SYNC_SEND_CHANNEL, NULL, 0);
 	if (proto_conn_flush(c, cause) != 0)
 		goto out;
-	rc = sync_send_stream_close(c, result, cause);
+	rc = sync_send_stream_close(c, result, &st->host_write_failed, cause);
 out:
 	close(root);
 	buf_free(s.tar);

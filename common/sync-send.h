@@ -22,11 +22,12 @@
 struct proto_conn;
 struct sync_scan;
 
-/* How the agent's error for a file the host's disk (or quota) had no room
- * for starts: "cannot write /home/u/app/x: No space left on device (the
- * host's disk is full)" (agent/sync-recv.c); the client puts "on HOST: "
- * before it, so that it does not read as this machine's. */
-#define SYNC_HOST_CANNOT_WRITE "cannot write "
+/* The "errorCode" of a sync's CLOSE when the host's disk (or the user's
+ * quota there) had no room for a file ("cannot write /home/u/app/x: No
+ * space left on device (the host's disk is full)", agent/sync-recv.c):
+ * the client puts "on HOST: " before the message, so that it does not read
+ * as this machine's (docs/PROTOCOL.md, "sync and its channel"). */
+#define SYNC_ERR_HOST_WRITE_FAILED "host-write-failed"
 
 /* How a file changed on the host and replaced by its local version is told
  * (the path is the argument), by the client and by the broker alike. */
@@ -114,6 +115,9 @@ struct sync_send_stats {
 	double seconds;
 	double connect_seconds; /* of those: connecting to the host (and
 				   installing its agent), not the transfer */
+	/* Out: sync_send failed because a write on the host did (its CLOSE's
+	 * errorCode SYNC_ERR_HOST_WRITE_FAILED): the message is the host's. */
+	int host_write_failed;
 };
 
 /* Send the "sync" request id for workspace name (the folder root, a local

@@ -38,6 +38,8 @@ struct fake {
 	/* Each round's result (NULL: deltaFailed [big] then nothing); the
 	 * first must name big in deltaFailed for a second round. */
 	const char *result[2];
+	int rounds; /* served (0: 2) */
+	int rc;	    /* what sync_send is to return */
 };
 
 static int
@@ -98,7 +100,7 @@ fake_agent(void *arg)
 	cJSON *req, *o, *res, *blk;
 	int id;
 
-	for (f->round = 0; f->round < 2; f->round++) {
+	for (f->round = 0; f->round < (f->rounds ? f->rounds : 2); f->round++) {
 		struct tar_reader *r = tar_reader_new(&fake_cbs, f);
 
 		if (proto_conn_wait(f->c, &fr, 5000, &cause) != 1)
@@ -177,9 +179,11 @@ sync_with_fake(struct fake *f, struct sync_send_stats *st, double host_size)
 	c = proto_conn_new(sv[0], "agent");
 	f->c = proto_conn_new(sv[1], "client");
 	ASSERT_INT_EQ(pthread_create(&t, NULL, fake_agent, f), 0);
-	ASSERT_INT_EQ(sync_send(c, 5, DIR, "app", scan, NULL, 0, &folder, st, &cause), 0);
+	ASSERT_INT_EQ(
+	    sync_send(c, 5, DIR, "app", scan, NULL, 0, &folder, st, &cause), f->rc);
 	pthread_join(t, NULL);
-	ASSERT_STR_EQ(folder, "/h");
+	if (f->rc == 0)
+		ASSERT_STR_EQ(folder, "/h");
 	proto_conn_free(c);
 	proto_conn_free(f->c);
 	sync_scan_free(scan);
@@ -273,6 +277,29 @@ TEST(one_uncovered_response_in_two_is_not_hidden_by_the_other)
  * one way, they stay host changes. */
 /* A malformed answer naming more kept entries than it counts: no more are
  * told (kept_as) than counted. */
+/* Whether a failed sync's message is the host's is the CLOSE's errorCode
+ * ("host-write-failed"), never its words: a message that starts as the
+ * host's full-disk one does ("cannot write ") but has no code is not. */
+TEST(a_host_write_failure_is_its_error_code_not_its_words)
+{
+	static const char *coded =
+	    "{\"status\":1,\"error\":\"cannot write /h/big: No space left on "
+	    "device (the host's disk is full)\",\"errorCode\":\"host-write-failed\"}";
+	static const char *plain =
+	    "{\"status\":1,\"error\":\"cannot write the index: not the disk\"}";
+	struct sync_send_stats st = { .host_write_failed = 1 };
+	struct fake f = { .result = { plain }, .rounds = 1, .rc = -1 };
+
+	sync_with_fake(&f, &st, 0);
+	ASSERT_INT_EQ(st.host_write_failed, 0);
+	memset(&f, 0, sizeof f);
+	f.result[0] = coded;
+	f.rounds = 1;
+	f.rc = -1;
+	sync_with_fake(&f, &st, 0);
+	ASSERT_INT_EQ(st.host_write_failed, 1);
+}
+
 TEST(two_way_kept_as_names_no_more_than_counted)
 {
 	static const char *r0 =
