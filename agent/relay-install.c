@@ -368,7 +368,9 @@ out:
 }
 
 /* The open-files soft limit the container was given (HostConfig.Ulimits
- * nofile, runArgs --ulimit), or -1 when it was given none. */
+ * nofile, runArgs --ulimit), or -1 when it was given none: the relay's
+ * --nofile, the first of its sources (relay/rdev-relay.c,
+ * relay_command_nofile, says the order and why). */
 static long long
 relay_nofile_soft(const cJSON *info)
 {
@@ -388,10 +390,8 @@ relay_nofile_soft(const cJSON *info)
 
 /* Start the relay with a detached exec as 0:0; loopback: listening on the
  * loopback addresses only (a container on the host's network, whose
- * addresses are the Docker host's); nofile: its exec sessions' commands'
- * open-files soft limit (-1: the one the relay starts with). The relay
- * cannot take its own as the container's: Docker 20.10 (runc 1.1) gives an
- * exec the hard limit as its soft one in about one exec in seven. */
+ * addresses are the Docker host's); nofile: the container's open-files
+ * soft limit (-1: none given; relay_nofile_soft). */
 static int
 relay_exec(struct docker *d, const char *cid, const char *token, int loopback,
     long long nofile, char **cause)

@@ -14,11 +14,8 @@
  *   RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH [--loopback]
  *                                        [--nofile SOFT]
  *
- * --nofile SOFT: the open-files soft limit of exec sessions' commands, the
- * container's (runArgs --ulimit); without it, the container's process 1's
- * (/proc/1/limits: a daemon's default-ulimits), else the one the relay
- * started with. (A Docker exec, which starts the relay, may get the hard limit as
- * its soft one: Docker 20.10 with runc 1.1, about one exec in seven.)
+ * --nofile SOFT: the container's open-files soft limit (HostConfig.Ulimits);
+ * what exec sessions' commands get: relay_command_nofile.
  *
  * Listens on 0.0.0.0:0 (and [::]:0 when IPv6 works), with --loopback on
  * 127.0.0.1:0 (and [::1]:0) only: a container on the host's network shares
@@ -103,9 +100,8 @@ static struct relay_deadlines {
 } relay_dl[RELAY_DL_N];
 static struct conn *relay_grave; /* closed, freed after the pass */
 static int relay_nconns;
-/* RLIMIT_NOFILE as the relay was started, before it raised its own, the
- * soft one --nofile's if given: what exec sessions' commands get
- * (relay-exec.h). All 0: not known. */
+/* What exec sessions' commands get as RLIMIT_NOFILE (relay-exec.h):
+ * relay_command_nofile. All 0: not known. */
 static struct rlimit relay_nofile;
 
 int64_t
@@ -676,11 +672,8 @@ relay_winsize_exec(int argc, char **argv)
 	exit(e == ENOENT ? 127 : 126);
 }
 
-/* The open-files soft limit of the container's first process: what the
- * runtime gave it (runArgs --ulimit, the daemon's default-ulimits, or its
- * own), read from /proc/1/limits; -1 when not known ("unlimited", no /proc).
- * A Docker exec's may be its hard limit (above); the container's process 1
- * is not started by one. */
+/* The open-files soft limit of the container's first process, from
+ * /proc/1/limits; -1 when not known (no /proc). */
 static long long
 relay_init_nofile(void)
 {
@@ -698,6 +691,32 @@ relay_init_nofile(void)
 		}
 	fclose(f);
 	return soft;
+}
+
+/* The open-files limit exec sessions' commands get, as a Docker exec's
+ * would (the one place that decides it; agent/relay-install.c passes
+ * given). The relay cannot take the one it started with: a Docker exec,
+ * which starts it, may get the hard limit as its soft one (Docker 20.10
+ * with runc 1.1, about one exec in seven). The hard limit is the relay's
+ * (a Docker exec's hard one is the container's); the soft one, never above
+ * it, is in this order:
+ * - given (--nofile: the container's HostConfig.Ulimits, runArgs --ulimit),
+ *   the runtime's for every exec: right even when process 1 changed its
+ *   own limit since;
+ * - else process 1's (/proc/1/limits): what the runtime gave the container
+ *   (a daemon's default-ulimits, or its own limit), as it gives an exec;
+ * - else (no /proc) the relay's own as it started.
+ * Sets *rl from start, the relay's limit as it started. */
+static void
+relay_command_nofile(long long given, const struct rlimit *start, struct rlimit *rl)
+{
+	long long soft = given >= 0 ? given : relay_init_nofile();
+
+	*rl = *start;
+	/* (never above the hard limit: setrlimit would refuse it) */
+	if (soft >= 0)
+		rl->rlim_cur =
+		    (rlim_t)soft < start->rlim_max ? (rlim_t)soft : start->rlim_max;
 }
 
 int
@@ -748,14 +767,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Exec sessions' processes are reaped by the kernel. */
 	signal(SIGCHLD, SIG_IGN);
-	if (nofile < 0)
-		nofile = relay_init_nofile();
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		relay_nofile = rl;
-		/* (never above the hard limit: setrlimit would refuse it) */
-		if (nofile >= 0)
-			relay_nofile.rlim_cur =
-			    (rlim_t)nofile < rl.rlim_max ? (rlim_t)nofile : rl.rlim_max;
+		relay_command_nofile(nofile, &rl, &relay_nofile);
 		if (rl.rlim_cur < rl.rlim_max) {
 			rl.rlim_cur = rl.rlim_max;
 			setrlimit(RLIMIT_NOFILE, &rl);

@@ -7,7 +7,8 @@
 # container gets a new relay; a container without a network address falls
 # back to a Docker exec. Compared with RDEV_EXEC_VIA=docker, the Docker exec
 # path, in the same container. The relay raises its own open-files limit,
-# but a command gets the container's (runArgs --ulimit), as under docker
+# but a command gets the container's (runArgs --ulimit, even once its
+# process 1 changed its own; without it process 1's), as under docker
 # exec. A container on the host's network has its relay listening on
 # loopback only (its addresses are the Docker host's).
 . "$(dirname "$0")/../rig/lib.sh"
@@ -91,6 +92,19 @@ done
 check "as under a Docker exec" sh -c 'for i in 1 2 3 4 5; do
 	[ "$(RDEV_EXEC_VIA=docker "$1" exec "$2" -- sh -c "ulimit -Sn")" = 1024 ] && exit 0
 done; exit 1' sh "$RDEV_BIN_DIR/rdev" "$ws"
+# Process 1 changed its own limit since: a Docker exec still gets the
+# container's (HostConfig), and so does the relay's command (--nofile first,
+# /proc/1/limits only without it).
+docker exec "$cid" sh -c 'prlimit --pid 1 --nofile=2048:4096 && for p in /proc/[0-9]*; do
+	case $(tr "\0" " " <"$p/cmdline" 2>/dev/null) in
+	"/.rdev-relay --port-file"*) kill "${p#/proc/}" ;;
+	esac
+done'
+check_eq "process 1 raised its own: a command still gets the container's (--ulimit)" \
+	"$(rdev exec "$ws" -- sh -c 'ulimit -Sn')" 1024
+check "as under a Docker exec (process 1 changed)" sh -c 'for i in 1 2 3 4 5; do
+	[ "$(docker exec "$1" sh -c "ulimit -Sn")" = 1024 ] && exit 0
+done; exit 1' sh "$cid"
 check "the environment has remoteEnv and not what it removed" \
 	sh -c "rdev_env=\$('$RDEV_BIN_DIR/rdev' exec '$ws' -- env); echo \"\$rdev_env\" |
 		grep -qx 'FROM_REMOTE=r=2' && ! echo \"\$rdev_env\" | grep -q '^FROM_CONTAINER='"
@@ -150,6 +164,9 @@ new_ws hostnet '{"image": "'"$RDEV_RIG_IMAGE_BOOKWORM_DEV"'", "remoteUser": "dev
 	"updateRemoteUserUID": false, "runArgs": ["--network=host"]}'
 check_eq "on the host's network the exec works" "$(rdev exec "$ws" -- id -un)" dev
 check_eq "through the relay" "$(execs_during "$cid" rdev exec "$ws" -- true)" 0
+# No --ulimit: the daemon's (default-ulimits), process 1's, as a Docker exec's.
+check_eq "without --ulimit the soft open-files limit is a Docker exec's" \
+	"$(rdev exec "$ws" -- sh -c 'ulimit -Sn')" "$(docker exec "$cid" sh -c 'ulimit -Sn')"
 # The relay's listening sockets (state 0A) in the host's namespace, which
 # the container shares: "ADDR:PORT" (hex) of the lines of /proc/net/tcp{,6}
 # whose inode is one of the relay's sockets.
