@@ -52,7 +52,8 @@ run_args_utf8_valid(const unsigned char *s, size_t len)
 
 /* Of a bare KEY the Docker host lacks, this many are warned about one by
  * one per file, the rest counted (a wrong file, a base64 blob, would flood
- * up's output); a name is shown up to RUN_ARGS_ENV_NAME_MAX bytes. */
+ * up's output); a name is shown up to RUN_ARGS_ENV_NAME_MAX bytes (fewer
+ * when that would cut a character) and "...". */
 #define RUN_ARGS_ENV_WARN_MAX 5
 #define RUN_ARGS_ENV_NAME_MAX 60
 
@@ -70,7 +71,7 @@ run_args_env_file_line(struct run_args *st, const char *path, size_t lineno, cha
 {
 	const char *local;
 	char *s = line, *eq, *kv;
-	size_t klen;
+	size_t klen, shown;
 
 	if (lineno == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
 		s += 3;
@@ -106,13 +107,21 @@ run_args_env_file_line(struct run_args *st, const char *path, size_t lineno, cha
 		free(kv);
 		return 0;
 	}
-	if ((*missing)++ < RUN_ARGS_ENV_WARN_MAX)
-		run_args_warn(st,
-		    "runArgs[%d]: --env-file %s:%zu: %.*s%s has no value and is "
-		    "not set on the Docker host: left out, as the docker CLI "
-		    "leaves out one its environment lacks",
-		    st->index, path, lineno, RUN_ARGS_ENV_NAME_MAX, s,
-		    klen > RUN_ARGS_ENV_NAME_MAX ? "..." : "");
+	if ((*missing)++ >= RUN_ARGS_ENV_WARN_MAX)
+		return 0;
+	/* (cut at a character's start: the line is valid UTF-8, and half a
+	 * character would make the warning not) */
+	shown = klen;
+	if (shown > RUN_ARGS_ENV_NAME_MAX) {
+		shown = RUN_ARGS_ENV_NAME_MAX;
+		while (shown > 0 && ((unsigned char)s[shown] & 0xc0) == 0x80)
+			shown--;
+	}
+	run_args_warn(st,
+	    "runArgs[%d]: --env-file %s:%zu: %.*s%s has no value and is "
+	    "not set on the Docker host: left out, as the docker CLI "
+	    "leaves out one its environment lacks",
+	    st->index, path, lineno, (int)shown, s, shown < klen ? "..." : "");
 	return 0;
 }
 

@@ -1188,6 +1188,26 @@ env_blob_apply(const char *text, size_t len, char ***warnings)
 	return out;
 }
 
+/* A bare name the Docker host lacks, longer than the warning shows (60
+ * bytes), is cut at a character's start, never inside one: here byte 60 is
+ * the second of "\xc3\xa9" (e acute), so 59 bytes and "..." are shown. */
+TEST(env_file_long_bare_name_cut_at_a_character)
+{
+	char name[80], text[96], want[96], **w = NULL, *got;
+
+	memset(name, 'N', 59);
+	strcpy(name + 59, "\xc3\xa9TAIL");
+	snprintf(text, sizeof text, "%s\n", name);
+	got = env_blob_apply(text, strlen(text), &w);
+	ASSERT_STR_EQ(got, "{\"Env\":[]}");
+	free(got);
+	ASSERT_NOT_NULL(w);
+	snprintf(want, sizeof want, "x.env:1: %.59s... has no value", name);
+	ASSERT_STR_CONTAINS(w[0], want);
+	ASSERT_NULL(w[1]);
+	run_args_warnings_free(w);
+}
+
 /* What docker's parseKeyValueFile does with odd bytes: a NUL is refused (by
  * rdev; docker takes it as valid UTF-8), a BOM is taken off the first line
  * only, a bare name with a trailing space is a bad name, a line over 64 KiB
