@@ -336,7 +336,7 @@ compose_check_workspace(struct compose *c, const cJSON *list, char **cause)
 	const char *folder = config_get_local_folder(c->cfg), *other;
 	char *dir = compose_project_dir(c), *user;
 	struct stat st;
-	int is_folder = 0, gone;
+	int is_folder = 0, gone, err, unread;
 
 	other = owner_list_other_folder(list, folder, dir, &is_folder);
 	free(dir);
@@ -358,7 +358,11 @@ compose_check_workspace(struct compose *c, const cJSON *list, char **cause)
 		free(user);
 		return -1;
 	}
-	gone = *other == '\0' || stat(other, &st) != 0;
+	/* (a folder that cannot be read, not searchable, is not said to be
+	 * gone, nor another user's: owner_list_other_user skipped it) */
+	err = *other == '\0' || stat(other, &st) == 0 ? 0 : errno;
+	gone = *other == '\0' || err != 0;
+	unread = err != 0 && err != ENOENT && err != ENOTDIR;
 	if (is_folder && !gone)
 		return error_set(cause,
 		    "Compose project %s is another workspace's (the workspace "
@@ -379,6 +383,7 @@ compose_check_workspace(struct compose *c, const cJSON *list, char **cause)
 			      "directory ",
 	    other,
 	    *other == '\0'  ? ""
+		: unread    ? ", which cannot be read: whose it is is not known"
 		: is_folder ? ", which is gone"
 			    : "; its dev container is gone, and no container names "
 			      "its folder",

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ owner_check_labels(const cJSON *labels, const char *what, char **cause)
 {
 	const char *name, *uid, *folder, *dir;
 	char *me, *thing;
+	struct stat st;
 
 	if (owner_is(labels, getuid()))
 		return 0;
@@ -87,13 +89,21 @@ owner_check_labels(const cJSON *labels, const char *what, char **cause)
 		    "%s belongs to %s (uid %s), not to you (%s): "
 		    "rdev does not use or change another user's environment",
 		    thing, *name != '\0' ? name : uid, uid, me);
+	else if (*folder == '\0' && *dir != '\0' && stat(dir, &st) != 0)
+		/* (said by what was found: whose it is is not known) */
+		error_set(cause,
+		    "%s has no owner labels (made by another tool or an older "
+		    "rdev), and its Compose project directory %s cannot be read "
+		    "(%s): rdev does not use or change an environment it cannot "
+		    "tell is yours",
+		    thing, dir, strerror(errno));
 	else if (*folder == '\0' && *dir != '\0')
 		error_set(cause,
 		    "%s has no owner labels (made by another tool or an older "
 		    "rdev), and its Compose project directory %s is not yours "
-		    "(%s) or cannot be read: rdev does not use or change another "
+		    "(%s) but uid %u's: rdev does not use or change another "
 		    "user's environment",
-		    thing, dir, me);
+		    thing, dir, me, (unsigned)st.st_uid);
 	else
 		error_set(cause,
 		    "%s was made by another tool, and its folder is not yours "
@@ -153,7 +163,9 @@ char *
 owner_list_other_user(const cJSON *list)
 {
 	const cJSON *e, *labels;
-	const char *name, *uid;
+	const char *name, *uid, *folder;
+	struct passwd *pw;
+	struct stat st;
 
 	cJSON_ArrayForEach(e, list) {
 		labels = cJSON_GetObjectItemCaseSensitive(e, "Labels");
@@ -161,10 +173,21 @@ owner_list_other_user(const cJSON *list)
 			continue;
 		name = owner_label(labels, OWNER_NAME_LABEL);
 		uid = owner_label(labels, OWNER_UID_LABEL);
-		if (*uid == '\0')
-			return xstrdup("another user");
-		return *name != '\0' ? xasprintf("%s (uid %s)", name, uid)
-				     : xasprintf("uid %s", uid);
+		if (*uid != '\0')
+			return *name != '\0' ? xasprintf("%s (uid %s)", name, uid)
+					     : xasprintf("uid %s", uid);
+		/* (no owner labels: its folder's owner, as owner_is found it;
+		 * a folder that cannot be read, or gone, is no user's that
+		 * rdev knows of) */
+		folder = owner_label(labels, "devcontainer.local_folder");
+		if (*folder == '\0')
+			folder = owner_label(labels, OWNER_COMPOSE_DIR_LABEL);
+		if (*folder != '/' || stat(folder, &st) != 0)
+			continue;
+		pw = getpwuid(st.st_uid);
+		return pw != NULL
+		    ? xasprintf("%s (uid %u)", pw->pw_name, (unsigned)st.st_uid)
+		    : xasprintf("uid %u", (unsigned)st.st_uid);
 	}
 	return NULL;
 }

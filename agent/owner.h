@@ -41,12 +41,15 @@ int owner_check(const cJSON *inspect, char **cause);
  * container that is not a dev container by its name, service and project
  * ("container P-db-1 (service db of Compose project P) belongs to NAME ...",
  * "... has no owner labels (...), and its Compose project directory DIR is
- * not yours (ME) or cannot be read: ..."). */
+ * cannot be read (ERROR): ..." or "... is not yours (ME) but uid N's: ..."). */
 int owner_check_list(const cJSON *list, char **cause);
 /* The owner of the first container of list (a listing's entries) that is
- * not this user's (owner_is()), as a refusal names it: "NAME (uid N)", the
- * uid alone, or "another user" for one with no owner labels; NULL when every
- * one is this user's. New string. */
+ * not this user's (owner_is()), as a refusal names it: "NAME (uid N)" or
+ * the uid alone, by its owner labels, else (none: an older rdev's, another
+ * tool's) by the owner of its folder (devcontainer.local_folder, else its
+ * Compose project directory); one whose folder cannot be read (gone, or
+ * not searchable) is skipped: not known to be another user's. NULL when
+ * none is known to be another user's. New string. */
 char *owner_list_other_user(const cJSON *list);
 /* The folder of the first container of list (a Compose project's,
  * docker_container_list()'s) that is not workspace folder's, or NULL when all

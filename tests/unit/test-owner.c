@@ -324,3 +324,34 @@ TEST(owner_list_other_user_names_the_first)
 	free(text);
 	free(mine);
 }
+
+/* A container without owner labels (an older rdev's, another tool's) is
+ * named by what its folder shows: another uid's folder names that uid; a
+ * folder that cannot be read (here: gone) is no user's rdev knows of, not
+ * "another user". */
+TEST(owner_list_other_user_of_a_leftover_by_its_folder)
+{
+	cJSON *gone = test_json("[{\"Labels\":{\"com.docker.compose.project.working_"
+				"dir\":\"/nonexistent-rdev-test-owner/app\"}}]");
+	char dir[] = "/tmp/rdev-test-owner-XXXXXX", *text, *who, *want;
+	cJSON *other;
+
+	ASSERT_TRUE(owner_list_other_user(gone) == NULL);
+	cJSON_Delete(gone);
+	if (getuid() != 0)
+		return; /* (the other uid's folder needs chown) */
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	ASSERT_INT_EQ(chown(dir, 54321, 54321), 0);
+	text = xasprintf("[{\"Labels\":{\"com.docker.compose.project.working_dir\":"
+			 "\"%s\"}}]",
+	    dir);
+	other = test_json(text);
+	who = owner_list_other_user(other);
+	want = xasprintf("uid %u", 54321u);
+	ASSERT_STR_CONTAINS(who, want);
+	free(want);
+	free(who);
+	cJSON_Delete(other);
+	free(text);
+	rmdir(dir);
+}
