@@ -461,15 +461,19 @@ sync_recv_check(struct sync_recv *r, size_t i)
 			h->hash[0] = '\0';
 		close(fd);
 	}
+	/* (a mode other than the one a sync wrote is a host change too: a
+	 * chmod in the container, replaced by the client's mode, told) */
 	if (strcmp(h->hash, e->hash) != 0) {
-		h->changed_on_host =
-		    o != NULL && h->hash[0] != '\0' && strcmp(h->hash, o->hash) != 0;
+		h->changed_on_host = o != NULL && h->hash[0] != '\0' &&
+		    (strcmp(h->hash, o->hash) != 0 || (sb.st_mode & 0777) != o->mode);
 		h->untracked = o == NULL; /* (unread too: kept, to be safe) */
 		return 0;
 	}
 	/* (never through a symlink the container swapped in meanwhile) */
-	if ((sb.st_mode & 0777) != e->mode)
+	if ((sb.st_mode & 0777) != e->mode) {
+		h->changed_on_host = o != NULL && (sb.st_mode & 0777) != o->mode;
 		fchmodat(dfd, leaf, e->mode, AT_SYMLINK_NOFOLLOW);
+	}
 	return h->valid = 1;
 }
 

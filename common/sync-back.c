@@ -66,9 +66,11 @@ sync_back_close(const struct sync_back *b, int fd)
 }
 
 /* Does the local entry at rel match e: the same type and content (a file
- * whose size, mtime and inode differ is hashed)? Gone matches NULL. */
+ * whose size, mtime and inode differ is hashed), and for a file the same
+ * mode when with_mode? Gone matches NULL. */
 static int
-sync_back_matches(struct sync_back *b, const char *rel, const struct sync_entry *e)
+sync_back_match(
+    struct sync_back *b, const char *rel, const struct sync_entry *e, int with_mode)
 {
 	char target[4097], hash[SYNC_HASH_HEX + 1];
 	const char *leaf;
@@ -90,7 +92,8 @@ sync_back_matches(struct sync_back *b, const char *rel, const struct sync_entry 
 			target[n] = '\0';
 			rc = strcmp(target, e->link) == 0;
 		}
-	} else if (!S_ISREG(sb.st_mode) || sb.st_size != e->size)
+	} else if (!S_ISREG(sb.st_mode) || sb.st_size != e->size ||
+	    (with_mode && (sb.st_mode & 0777) != e->mode))
 		rc = 0;
 	else if (sync_time_ns(&sb.st_mtim) == e->mtime_ns && sb.st_ino == e->ino)
 		rc = 1;
@@ -101,6 +104,14 @@ sync_back_matches(struct sync_back *b, const char *rel, const struct sync_entry 
 	}
 	sync_back_close(b, dfd);
 	return rc;
+}
+
+/* Does the local entry at rel match e, a file's mode too (a chmod is a
+ * change: docs/SYNC.md, "modified (content and mode)")? */
+static int
+sync_back_matches(struct sync_back *b, const char *rel, const struct sync_entry *e)
+{
+	return sync_back_match(b, rel, e, 1);
 }
 
 /* Write e (its bytes by) at rel: a temporary name in the folder, renamed
@@ -321,6 +332,47 @@ sync_back_was(const struct sync_back *b, const char *rel)
 	return sync_back_is_retry(b, rel) ? NULL : sync_scan_find(b->sent, rel);
 }
 
+/* Host file e has the local file's bytes in another mode (a chmod in the
+ * container): the local file takes e's mode when its own is still the one
+ * last synced (was), else (chmod-ed here too) it keeps its own, told as a
+ * conflict, and sent says e's mode so that the next batch sends the local
+ * one. 0, or -1 with *cause. */
+static int
+sync_back_mode(struct sync_back *b, const struct sync_entry *e,
+    const struct sync_entry *was, char **cause)
+{
+	const char *leaf;
+	struct stat sb;
+	int dfd = sync_back_parent(b, e->path, &leaf), fd = -1, rc = -1;
+
+	/* (opened without following: fchmodat would follow a symlink swapped
+	 * in since) */
+	if (dfd >= 0 &&
+	    (fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0 &&
+	    fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+		rc = 0;
+	if (rc == 0 && was != NULL && was->type == 'f' &&
+	    (sb.st_mode & 0777) == was->mode && (rc = fchmod(fd, e->mode)) == 0) {
+		sync_back_record(b, e->path, e);
+		b->st->pulled++;
+		sync_back_line(b, xasprintf("pulled %s", e->path));
+	} else if (rc == 0) {
+		sync_back_record(b, e->path, e);
+		b->put->v[b->put->n - 1].mode = e->mode;
+		b->st->conflicts++;
+		sync_back_line(b,
+		    xasprintf("conflict %s: the local mode %04o kept, the host's "
+			      "%04o not applied",
+			e->path, (unsigned)(sb.st_mode & 0777), e->mode));
+	}
+	if (rc != 0)
+		error_set_errno(cause, errno, "%s/%s", b->rootpath, e->path);
+	if (fd >= 0)
+		close(fd);
+	sync_back_close(b, dfd);
+	return rc;
+}
+
 /* Apply one put entry e with its bytes (files). 0, or -1 with *cause. */
 int
 sync_back_put(struct sync_back *b, const struct sync_entry *e,
@@ -335,6 +387,8 @@ sync_back_put(struct sync_back *b, const struct sync_entry *e,
 		sync_back_record(b, e->path, e); /* (the same on both sides) */
 		return 0;
 	}
+	if (e->type == 'f' && sync_back_match(b, e->path, e, 0))
+		return sync_back_mode(b, e, was, cause);
 	if (!sync_back_matches(b, e->path, was) || /* changed here too */
 	    ((rc = sync_back_clear(b, e)) != 0 && rc != 2)) {
 		if (rc < 0)

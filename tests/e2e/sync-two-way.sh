@@ -92,6 +92,10 @@ check "... and the broker lives on" broker status
 # upload does a local one, and the sync goes on)
 in_ctr sh -c 'touch "gen/$(printf "nl\nx")" && echo x2 >gen/gen.txt'
 EVENTUALLY_SECONDS=30 eventually "a change in the container comes back" here gen/gen.txt x2
+# (a chmod alone: the same bytes, so it was taken as the same on both
+# sides and never applied here)
+in_ctr chmod 755 gen/gen.txt
+EVENTUALLY_SECONDS=30 eventually "a chmod alone in the container comes back" test -x "$app/gen/gen.txt"
 check "... a name with a line break made beside it stays on the host" \
 	sh -c "test -z \"\$(find '$app' -name '*[[:cntrl:]]*')\""
 check_eq "... and the sync has no error" "$(sync_json | jq -r .lastError)" null

@@ -398,3 +398,54 @@ TEST(a_conflict_name_stays_within_name_max)
 	ASSERT_TRUE(strncmp(l, "/short" SYNC_BACK_CONFLICT, 6 + 15) == 0);
 	free(name);
 }
+
+/* The mode of path here (0777 bits). */
+static unsigned
+mode_of(const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		TEST_FAIL("stat %s", path);
+	return sb.st_mode & 0777;
+}
+
+/* A chmod in the container (the same bytes, another mode) comes back: the
+ * local file takes the host's mode when its own is still the one synced
+ * (it was never applied: the content matched, so the entry was taken as
+ * the same on both sides); chmod-ed here too, the local mode stays, told
+ * as a conflict, and sent holds the host's, so that the next batch sends
+ * the local one. */
+TEST(a_host_chmod_comes_back_a_chmod_on_both_sides_keeps_the_local_mode)
+{
+	struct sync_back_stats st = { 0 };
+	struct sync_scan *sent;
+	char ans[512], *cause = NULL;
+	cJSON *a;
+
+	ASSERT_INT_EQ(
+	    system("rm -rf " DIR " && mkdir -p " WS " && echo x >" WS
+		   "/e.sh && echo x >" WS "/g.txt && chmod 644 " WS "/e.sh " WS "/g.txt"),
+	    0);
+	sent = scan_ws();
+	ASSERT_INT_EQ(system("chmod 600 " WS "/g.txt"), 0);
+	snprintf(ans, sizeof ans,
+	    "{\"put\":[[\"f\",\"e.sh\",\"%s\",493,2],[\"f\",\"g.txt\",\"%s\",493,2]],"
+	    "\"data\":[\"eAo=\",\"eAo=\"],\"drop\":[]}",
+	    sync_scan_find(sent, "e.sh")->hash, sync_scan_find(sent, "g.txt")->hash);
+	a = cJSON_Parse(ans);
+	st.lines = cJSON_CreateArray();
+	ASSERT_INT_EQ(sync_back_answer(WS, a, NULL, &sent, NULL, &st, &cause), 0);
+	ASSERT_INT_EQ(mode_of(WS "/e.sh"), 0755);
+	ASSERT_INT_EQ(sync_scan_find(sent, "e.sh")->mode, 0755);
+	ASSERT_INT_EQ(st.pulled, 1);
+	ASSERT_INT_EQ(mode_of(WS "/g.txt"), 0600);
+	ASSERT_INT_EQ(sync_scan_find(sent, "g.txt")->mode, 0755);
+	ASSERT_INT_EQ(st.conflicts, 1);
+	ASSERT_STR_CONTAINS(cJSON_GetStringValue(cJSON_GetArrayItem(st.lines, 1)),
+	    "conflict g.txt: the local mode 0600 kept");
+	cJSON_Delete(a);
+	sync_back_stats_clear(&st);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}

@@ -1875,3 +1875,31 @@ TEST(a_refused_path_is_quoted_in_the_error)
 	free(cause);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
+
+/* One way, a chmod made on the host since the sync wrote the file (the
+ * bytes unchanged) is a host change: the client's mode replaces it, named
+ * in "hostChanged" (it was reset silently); the file as synced is not. */
+TEST(one_way_names_a_host_chmod_it_replaces)
+{
+	char *a = entry("a"), *m = xasprintf("[%s]", a);
+	struct stat sb;
+	cJSON *res;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	sync_once(m, (const char *[]){ "a", NULL }, NULL);
+	ASSERT_INT_EQ(system("chmod 700 " DIR "/ws/a"), 0);
+	res = sync_once_result(m, NULL, NULL, 0);
+	ASSERT_INT_EQ(result_number(res, "hostChanged"), 1);
+	ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetArrayItem(
+			  cJSON_GetObjectItemCaseSensitive(res, "hostChangedPaths"), 0)),
+	    "a");
+	cJSON_Delete(res);
+	ASSERT_INT_EQ(stat(DIR "/ws/a", &sb), 0);
+	ASSERT_INT_EQ(sb.st_mode & 0777, 0644);
+	res = sync_once_result(m, NULL, NULL, 0);
+	ASSERT_INT_EQ(result_number(res, "hostChanged"), 0);
+	cJSON_Delete(res);
+	free(m);
+	free(a);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
