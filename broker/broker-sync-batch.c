@@ -264,6 +264,12 @@ broker_sync_work(void *arg)
 			s->resend = 1;
 		}
 	}
+	/* (two-way: what both sides agree on now, for a broker that resumes
+	 * the sync; not while a send may not have landed) */
+	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY) && !s->sent_unsure &&
+	    (all || d->n > 0 || j->back.pulled > 0 || j->back.removed > 0 ||
+		j->back.conflicts > 0))
+		broker_sync_sent_save(s);
 	sync_delta_free(d);
 	if (j->st.pull_ack != NULL && s->next_id != id0) {
 		free(s->pull.ack); /* (sent: committed, or reported again) */

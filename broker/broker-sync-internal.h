@@ -240,6 +240,20 @@ void broker_sync_unwatch(struct broker_sync *s);
 
 /* broker-sync-state.c: save the syncs listed (none: the file goes). */
 void broker_syncs_save(struct broker_syncs *ss);
+/* A two-way sync's sent state (what both sides last agreed on, less the
+ * entries still to go again), kept beside the saved syncs
+ * (sync-sent-HASH.json, atomically) so that a new broker resuming the
+ * sync tells a change made on one side while no broker ran from one made
+ * on both. Written by the batch's thread at the end of a batch that
+ * changed something; not past BROKER_SYNC_SENT_MAX entries (then
+ * removed: every host change is a conflict, as without it). */
+#define BROKER_SYNC_SENT_MAX 200000
+#define BROKER_SYNC_SENT_MAX_BYTES (64u << 20)
+void broker_sync_sent_save(const struct broker_sync *s);
+/* Into s->sent (replaced), when saved for s's key and readable. */
+void broker_sync_sent_load(struct broker_sync *s);
+/* Remove s's saved sent state (a sync stopped, or started anew). */
+void broker_sync_sent_forget(const struct broker_sync *s);
 
 /* broker-sync-status.c */
 const char *broker_sync_state_name(enum broker_sync_state st);

@@ -7,8 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "atomic-file.h"
+#include "json-get.h"
 #include "log.h"
+#include "sync-scan.h"
+#include "xmalloc.h"
 
 void
 broker_syncs_save(struct broker_syncs *ss)
@@ -84,4 +89,100 @@ broker_syncs_forget(struct broker_syncs *ss)
 {
 	if (unlink(ss->state_path) != 0 && errno != ENOENT)
 		log_warn("%s: %s", ss->state_path, strerror(errno));
+}
+
+/* The file of s's sent state: STATE_DIR/sync-sent-HASH.json, HASH of its
+ * key (the host and the workspace). New. */
+static char *
+broker_sync_sent_path(const struct broker_sync *s)
+{
+	unsigned char h[16];
+	char hex[sizeof h * 2 + 1];
+	const char *slash = strrchr(s->ss->state_path, '/');
+	int dirlen = slash == NULL ? 1 : (int)(slash - s->ss->state_path);
+
+	crypto_generichash(
+	    h, sizeof h, (const unsigned char *)s->key, strlen(s->key), NULL, 0);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	return xasprintf("%.*s/sync-sent-%s.json", dirlen,
+	    slash == NULL ? "." : s->ss->state_path, hex);
+}
+
+void
+broker_sync_sent_save(const struct broker_sync *s)
+{
+	struct sync_scan agreed = { 0 };
+	char *path = broker_sync_sent_path(s), *text, *cause = NULL;
+	cJSON *o;
+
+	if (s->sent->n > BROKER_SYNC_SENT_MAX) {
+		broker_sync_sent_forget(s); /* (a stale one would mislead) */
+		free(path);
+		return;
+	}
+	/* (what could not land is not agreed: left out, a conflict when
+	 * the host changed it) */
+	agreed.v = xcalloc(s->sent->n + 1, sizeof *agreed.v);
+	for (size_t i = 0; i < s->sent->n; i++) {
+		const char *p = s->sent->v[i].path;
+
+		if (s->nretry == 0 ||
+		    bsearch(&p, s->retry, s->nretry, sizeof *s->retry, sync_path_cmp) ==
+			NULL)
+			agreed.v[agreed.n++] = s->sent->v[i]; /* (borrowed) */
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "key", s->key);
+	cJSON_AddItemToObject(o, "sent", sync_scan_manifest(&agreed, 1));
+	free(agreed.v);
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (atomic_file_write(path, text, strlen(text), 0600, &cause) != 0) {
+		log_warn("sync %s -> %s: %s", s->path, s->label, cause);
+		free(cause);
+	}
+	free(text);
+	free(path);
+}
+
+void
+broker_sync_sent_load(struct broker_sync *s)
+{
+	char *path = broker_sync_sent_path(s), *text = NULL, *cause = NULL;
+	struct sync_scan *sent = NULL;
+	const char *key;
+	size_t len;
+	cJSON *o;
+
+	if (file_read_all(path, BROKER_SYNC_SENT_MAX_BYTES, &text, &len, &cause) != 0) {
+		free(cause); /* (none: every host change a conflict) */
+		free(path);
+		return;
+	}
+	o = cJSON_ParseWithLength(text, len);
+	key = json_get_string(o, "key");
+	if (key == NULL || strcmp(key, s->key) != 0 ||
+	    sync_scan_from_manifest(
+		cJSON_GetObjectItemCaseSensitive(o, "sent"), &sent, &cause) != 0) {
+		log_warn("sync %s -> %s: %s: not read (%s): every host change a "
+			 "conflict",
+		    s->path, s->label, path, cause != NULL ? cause : "damaged");
+		free(cause);
+	} else {
+		sync_scan_free(s->sent);
+		s->sent = sent;
+	}
+	cJSON_Delete(o);
+	free(text);
+	free(path);
+}
+
+void
+broker_sync_sent_forget(const struct broker_sync *s)
+{
+	char *path = broker_sync_sent_path(s);
+
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("%s: %s", path, strerror(errno));
+	free(path);
 }

@@ -627,6 +627,12 @@ broker_sync_new(struct broker_syncs *ss, const cJSON *req, int restored,
 	s->name = xstrdup(name);
 	s->flags = cJSON_IsNumber(flags) ? (unsigned)flags->valueint : 0;
 	s->sent = xcalloc(1, sizeof *s->sent);
+	/* (a resumed two-way sync: what was agreed before the broker ended;
+	 * a new one begins from nothing, its upload keeping host changes) */
+	if (restored && (s->flags & SYNC_SCAN_TWO_WAY))
+		broker_sync_sent_load(s);
+	else
+		broker_sync_sent_forget(s);
 	if (pipe2(s->done, O_CLOEXEC | O_NONBLOCK) != 0) {
 		/* (before the free: s->label is the sync's) */
 		error_set_errno(cause, errno, "sync of %s to %s: pipe", path, s->label);
@@ -754,6 +760,7 @@ broker_syncs_stop(struct broker_syncs *ss, const cJSON *req, cJSON **result)
 	free(key);
 	if (s != NULL) {
 		log_info("sync %s -> %s: stopped", s->path, s->label);
+		broker_sync_sent_forget(s);
 		broker_sync_stop(s);
 		broker_syncs_save(ss);
 	}

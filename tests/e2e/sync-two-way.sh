@@ -54,6 +54,7 @@ echo 'build/' >"$app/.rdevignore"
 mkdir -p "$app/cache" "$app/ro"
 echo '*' >"$app/cache/.rdevignore"
 echo one >"$app/f.txt"
+echo h >"$app/h.txt"
 echo bye >"$app/gone.txt"
 echo bye >"$app/gone2.txt"
 echo bye >"$app/gone3.txt"
@@ -182,7 +183,7 @@ check_eq "status: two-way, files back, no conflict" \
 # Both sides change f.txt while no broker runs; the next one resumes the
 # sync (two-way still) and finds both.
 broker stop >/dev/null
-in_ctr sh -c 'echo remote >f.txt'
+in_ctr sh -c 'echo remote >f.txt && echo hostonly >h.txt'
 echo local >"$app/f.txt"
 rdev status "$name:" "$app" >"$TEST_TMP/status.txt" 2>&1 || true
 conflict_file() { ls "$app" | grep -E '^f\.txt\.rdev-conflict-[0-9]{8}T[0-9]{6}Z$'; }
@@ -190,6 +191,13 @@ EVENTUALLY_SECONDS=30 eventually "a file changed on both sides: a conflict file 
 cf=$(conflict_file)
 check_eq "... holding the host's version" "$(cat "$app/$cf")" remote
 check_eq "... the local file keeps the local version" "$(cat "$app/f.txt")" local
+# (h.txt changed on the host alone: the new broker has what both sides
+# last agreed on (its sent state, kept beside syncs.json), so it comes
+# here; it was a conflict, the stale local version sent over the host's)
+EVENTUALLY_SECONDS=30 eventually "a file changed on the host alone while no broker ran comes here" \
+	here h.txt hostonly
+check "... not as a conflict" sh -c "! ls '$app' | grep -q '^h\.txt\.rdev-conflict-'"
+check_eq "... and the host keeps it" "$(in_ctr cat h.txt)" hostonly
 EVENTUALLY_SECONDS=30 eventually "... which the host gets" has f.txt local
 # (a batch's counts are the broker's once it ends, after the host got
 # f.txt: the agent renames it into place before it writes its index and
