@@ -32,10 +32,7 @@ devcontainer() {
 JSON
 }
 cleanup() {
-	docker ps -aq --filter "label=com.docker.compose.project=$project" |
-		xargs -r docker rm -fv >/dev/null
-	docker network ls -q --filter "label=com.docker.compose.project=$project" |
-		xargs -r docker network rm >/dev/null 2>&1 || true
+	rig_compose_rm "$project"
 	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^(vsc-)?${project}[-_]" |
 		xargs -r docker rmi -f --no-prune >/dev/null 2>&1 || true
 	rig_test_cleanup

@@ -29,10 +29,7 @@ cat >"$ws/.devcontainer/devcontainer.json" <<JSON
   "forwardPorts": [$port] }
 JSON
 cleanup() {
-	docker ps -aq --filter "label=com.docker.compose.project=$project" |
-		xargs -r docker rm -fv >/dev/null
-	docker network ls -q --filter "label=com.docker.compose.project=$project" |
-		xargs -r docker network rm >/dev/null 2>&1 || true
+	rig_compose_rm "$project"
 	rig_test_cleanup
 }
 trap cleanup EXIT

@@ -73,8 +73,7 @@ cleanup_projects() {
 	local rc=$? p
 	set +e
 	for p in "${projects[@]}"; do
-		docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null
-		docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1
+		rig_compose_rm "$p"
 	done
 	docker volume rm "${project}_dbdata" "${project}_$bvol" "$ext" >/dev/null 2>&1
 	(exit $rc)

@@ -33,9 +33,7 @@ example_images=(rdev-example-compose-db-app:1 rdev-example-compose-db-db:1)
 
 cleanup_examples() {
 	docker ps -aq --filter "label=devcontainer.local_folder=$hello" | xargs -r docker rm -f >/dev/null
-	docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
-	docker network ls -q --filter "label=com.docker.compose.project=$project" |
-		xargs -r docker network rm >/dev/null 2>&1 || true
+	rig_compose_rm "$project"
 	docker volume ls -q --filter "label=com.docker.compose.project=$project" |
 		xargs -r docker volume rm >/dev/null 2>&1 || true
 	if [ "${RDEV_EXAMPLES_REMOVE_IMAGES:-}" = 1 ]; then

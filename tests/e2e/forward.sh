@@ -86,9 +86,7 @@ cleanup() {
 	project=$(docker ps -aq --filter "label=devcontainer.local_folder=$home/$cws" | head -n 1 |
 		xargs -r docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}')
 	if [ -n "$project" ]; then
-		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
-		docker network ls -q --filter "label=com.docker.compose.project=$project" |
-			xargs -r docker network rm >/dev/null 2>&1 || true
+		rig_compose_rm "$project"
 	fi
 	rig_test_cleanup
 }

@@ -352,9 +352,7 @@ printf '{"dockerComposeFile": "docker-compose.yml", "service": "app", "workspace
 project=
 cleanup_compose() {
 	if [ -n "$project" ]; then
-		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
-		docker network ls -q --filter "label=com.docker.compose.project=$project" |
-			xargs -r docker network rm >/dev/null 2>&1 || true
+		rig_compose_rm "$project"
 	fi
 	cleanup
 }

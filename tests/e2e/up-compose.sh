@@ -51,8 +51,7 @@ cleanup_ws() {
 	[ -z "$project" ] && project=$(docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
 		head -n 1 | xargs -r docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}')
 	if [ -n "$project" ]; then
-		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
-		docker network ls -q --filter "label=com.docker.compose.project=$project" | xargs -r docker network rm >/dev/null 2>&1 || true
+		rig_compose_rm "$project"
 	fi
 }
 dws=
@@ -223,8 +222,7 @@ for w in wa wb; do
 done
 gproject=stack$$
 cleanup_grace() {
-	docker ps -aq --filter "label=com.docker.compose.project=$gproject" | xargs -r docker rm -f >/dev/null
-	docker network ls -q --filter "label=com.docker.compose.project=$gproject" | xargs -r docker network rm >/dev/null 2>&1 || true
+	rig_compose_rm "$gproject"
 	docker volume rm "${gproject}_gdata" >/dev/null 2>&1 || true
 }
 trap 'cleanup_ws; cleanup_dying; cleanup_grace; rig_test_cleanup' EXIT

@@ -55,6 +55,19 @@ rig_test_containers() {
 	RIG_TEST_LABELS+=("$@")
 }
 
+# Remove the containers (with their anonymous volumes) and networks of the
+# Compose projects named (a test's own; never fails).
+rig_compose_rm() {
+	local p
+	for p in "$@"; do
+		docker ps -aq --filter "label=com.docker.compose.project=$p" |
+			xargs -r docker rm -fv >/dev/null 2>&1
+		docker network ls -q --filter "label=com.docker.compose.project=$p" |
+			xargs -r docker network rm >/dev/null 2>&1
+	done
+	return 0
+}
+
 rig_test_cleanup() {
 	local rc=$? h
 	set +e # (exit $rc) below must not end the trap
