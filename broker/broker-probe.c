@@ -124,8 +124,10 @@ broker_probe_slot_done(struct broker_probe_slot *s, cJSON *answer)
 }
 
 /* Slot s failed: error, and kind (NULL: none), the kind of connect failure
- * the host's session recorded (host_send_failure). A connect that timed out
- * is the same finding as the probe's own deadline: "timeout". */
+ * the host's session recorded (host_send_failure). A TCP connect that timed
+ * out is the same finding as the probe's own deadline: "timeout"; one that
+ * connected and heard no SSH (a stopped or hung sshd) is said so, in words
+ * that fit after the host's name (placement, `hosts ls`). */
 static void
 broker_probe_slot_error(struct broker_probe_slot *s, const char *error, const char *kind)
 {
@@ -133,6 +135,8 @@ broker_probe_slot_error(struct broker_probe_slot *s, const char *error, const ch
 
 	if (kind != NULL && strcmp(kind, "timeout") == 0)
 		error = "timeout";
+	else if (kind != NULL && strcmp(kind, "handshake-timeout") == 0)
+		error = "no SSH handshake: the TCP port answers, SSH does not";
 	cJSON_AddStringToObject(a, "error", error);
 	if (kind != NULL)
 		cJSON_AddStringToObject(a, "errorKind", kind);
@@ -232,8 +236,12 @@ broker_probe_submit(struct broker_probe *p, int i, const cJSON *host, int timeou
 		broker_probe_slot_error(s, strerror(errno), NULL);
 		return;
 	}
-	/* The session's end stays blocking (host-session.h). */
-	if (submit(arg, host, (timeout_ms + 999) / 1000, sv[1], &cause) != 0) {
+	/* The session's end stays blocking (host-session.h). Its connect
+	 * gives up half a second before the deadline, so that what it found
+	 * (no TCP, or TCP and no SSH) is the answer, not the deadline's bare
+	 * "timeout". */
+	if (submit(arg, host, timeout_ms > 1500 ? (timeout_ms - 500) / 1000 : 1, sv[1],
+		&cause) != 0) {
 		close(sv[0]);
 		close(sv[1]);
 		broker_probe_slot_error(s, cause != NULL ? cause : "not submitted", NULL);

@@ -291,6 +291,9 @@ host_probe_main(void *arg)
 	s = rdev_ssh_connect(&p->o, &cause);
 	o = host_probe_report_json(&rep);
 	cJSON_AddNumberToObject(o, "totalMs", (double)(clock_now_ms() - t0));
+	/* (the bound a "timeout" or "handshake-timeout" took: the doctor says
+	 * which, the probe's own, not the ssh config's ConnectTimeout) */
+	cJSON_AddNumberToObject(o, "connectTimeoutS", p->o.connect_timeout_s);
 	if (s == NULL) {
 		cJSON_AddStringToObject(o, "error", cause);
 		free(cause);

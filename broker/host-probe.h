@@ -19,8 +19,11 @@
 
 #include "ssh-session.h"
 
-/* How long a probe waits for the connect when the request says nothing
- * (a doctor wants its answer soon; the sessions' default is 20 s). */
+/* How long a probe waits for the connect (TCP, then the SSH banner and key
+ * exchange, together) when the request says nothing: a doctor wants its
+ * answer soon (the sessions' default is 20 s), and 10 s is still ample for
+ * a slow link. It is the probe's own, over the ssh config's ConnectTimeout:
+ * the answer's "connectTimeoutS" says it, for the doctor's words. */
 #define HOST_PROBE_CONNECT_TIMEOUT_S 10
 
 /* Answer request id on fd (blocking; taken) with the probe of the host o

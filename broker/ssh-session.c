@@ -207,6 +207,7 @@ rdev_ssh_fail_name(enum ssh_fail fail)
 	switch (fail) {
 	case SSH_FAIL_NONE: break;
 	case SSH_FAIL_TIMEOUT: return "timeout";
+	case SSH_FAIL_HANDSHAKE: return "handshake-timeout";
 	case SSH_FAIL_REFUSED: return "refused";
 	case SSH_FAIL_UNREACHABLE: return "unreachable";
 	case SSH_FAIL_DNS: return "dns";
@@ -542,11 +543,18 @@ rdev_ssh_handshake(struct rdev_ssh *s, const struct ssh_target_opts *o,
 		rc = ssh_connect(s->ss);
 		while (rc == SSH_AGAIN) {
 			left = timeout_s * 1000 - (clock_now_ms() - t0);
+			/* (the TCP connect is done by now when it is ours:
+			 * what is missing is the server's SSH) */
 			if (left <= 0) {
-				rdev_ssh_set_fail(s, SSH_FAIL_TIMEOUT);
+				rdev_ssh_set_fail(s, SSH_FAIL_HANDSHAKE);
 				return error_set(cause,
-				    "%s: cannot connect: Timeout connecting to %s",
-				    s->prefix, o->host);
+				    "%s: cannot connect: Timeout connecting to %s: "
+				    "%s in %ld s",
+				    s->prefix, o->host,
+				    ssh_get_serverbanner(s->ss) == NULL
+					? "no SSH banner"
+					: "the key exchange did not end",
+				    timeout_s);
 			}
 			/* Writability while the TCP connect is under way, and
 			 * while libssh holds output it writes only after a

@@ -73,7 +73,11 @@ enum ssh_hostkey_state {
  * of a message). */
 enum ssh_fail {
 	SSH_FAIL_NONE,	      /* connected, or not a connect failure */
-	SSH_FAIL_TIMEOUT,     /* no answer within the connect timeout */
+	SSH_FAIL_TIMEOUT,     /* no TCP connection within the connect timeout */
+	SSH_FAIL_HANDSHAKE,   /* TCP connected (or the ProxyCommand started),
+				 but no SSH banner or no end of the key
+				 exchange within the connect timeout: a
+				 stopped or hung sshd */
 	SSH_FAIL_REFUSED,     /* TCP connection refused */
 	SSH_FAIL_UNREACHABLE, /* no route to the host or its network */
 	SSH_FAIL_DNS,	      /* the name does not resolve */

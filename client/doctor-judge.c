@@ -35,7 +35,13 @@ doctor_judge_connect(
 	const char *hn = doctor_str(probe, "hostname", host);
 	const char *kind = doctor_str(probe, "errorKind", "other");
 	int port = (int)doctor_num(probe, "port");
-	char *fix, *qhn = doctor_quote(hn), *qhost = doctor_quote(host);
+	double limit = doctor_num(probe, "connectTimeoutS");
+	int proxied = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(probe, "proxied"));
+	char *fix, *qhn = doctor_quote(hn), *qhost = doctor_quote(host), *bound;
+
+	/* (the probe's own bound, not ConnectTimeout: host-probe.h) */
+	bound = isnan(limit) ? xstrdup("the connect timeout")
+			     : xasprintf("%g s (rdev doctor's connect timeout)", limit);
 
 	if (strcmp(kind, "dns") == 0) {
 		fix = xasprintf("check the name %s (HostName in your ssh config, or "
@@ -61,9 +67,23 @@ doctor_judge_connect(
 				"drop packets to port %d (try: nc -vz %s %d)",
 		    hn, port, qhn, port);
 		doctor_add(r, "ssh", DOCTOR_FAIL, fix,
-		    "TCP: no answer from %s port %d (%s)", hn, port, err);
-	} else if (strcmp(kind, "proxy") == 0 ||
-	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(probe, "proxied"))) {
+		    "TCP: no answer from %s port %d within %s: %s", hn, port, bound, err);
+	} else if (strcmp(kind, "handshake-timeout") == 0) {
+		/* TCP connected (the kernel accepts for a listener whose sshd
+		 * is stopped): the server is there but does not speak SSH */
+		fix = proxied
+		    ? xasprintf("check the ProxyCommand or ProxyJump for %s in your "
+				"ssh config, and sshd on %s (try: ssh -v %s)",
+			  host, hn, qhost)
+		    : xasprintf("is sshd on %s hung, stopped or overloaded "
+				"(MaxStartups)? the TCP port answers but not SSH "
+				"(try: ssh -v %s; on the host: systemctl status ssh)",
+			  hn, qhost);
+		doctor_add(r, "ssh", DOCTOR_FAIL, fix,
+		    "no SSH handshake: %s port %d accepted the TCP connection%s "
+		    "but did not speak SSH within %s: %s",
+		    hn, port, proxied ? " (through the proxy command)" : "", bound, err);
+	} else if (strcmp(kind, "proxy") == 0 || proxied) {
 		/* (no TCP of ours: hn and port are the proxy command's %h %p) */
 		fix = xasprintf("check the ProxyCommand or ProxyJump for %s in your ssh "
 				"config (run it by hand; try: ssh -v %s)",
@@ -77,6 +97,7 @@ doctor_judge_connect(
 		    "SSH handshake with %s port %d failed: %s", hn, port, err);
 	}
 	free(fix);
+	free(bound);
 	free(qhn);
 	free(qhost);
 }

@@ -29,6 +29,7 @@ doctor_cleanup() {
 	local rc=$?
 	set +e
 	group_lock usermod -aG docker "rdev-$nd" 2>/dev/null
+	kill "$hung_pid" 2>/dev/null
 	(exit $rc)
 	rig_remote_cleanup
 }
@@ -49,6 +50,20 @@ doctor_bg() {
 }
 # The account without Docker also has a slow ~/.bashrc.
 echo 'sleep 1.2' >>"$(dirname "$nd_cfg")/home/.bashrc"
+# A hung sshd (stopped: the kernel still accepts TCP on its port, nothing
+# speaks SSH), as a listener that accepts and never answers; its doctor
+# takes the probe's 10 s, run meanwhile.
+hung_port=$(rig_ports 1)
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); time.sleep(60)
+' "$hung_port" &
+hung_pid=$!
+until (exec 3<>"/dev/tcp/127.0.0.1/$hung_port") 2>/dev/null; do sleep 0.05; done
+printf 'Host hung\n  HostName 127.0.0.1\n  Port %s\n  BatchMode yes\n' "$hung_port" >>"$RDEV_SSH_CONFIG"
+hung_t0=$(date +%s%N)
+doctor_bg hung hung --json
 doctor_bg ld "$ld"
 doctor_bg nd "$nd"
 # doctor_wait TAG: a doctor_bg's output in $out, its exit status in $rc
@@ -136,6 +151,19 @@ want_rc "closed port: exit 2" 2
 check "closed port: FAIL saying refused, with the fix" \
 	jq_ok ".checks[0] | .status == \"fail\" and (.detail | test(\"refused\")) and (.fix | test(\"port $port\"))"
 check "closed port: answered in ${ms} ms (< 5000)" test "$ms" -lt 5000
+
+# --- a hung sshd: the TCP port answers, SSH does not --------------------------------
+# (it said "TCP: no answer ... a firewall may drop packets": the broker
+# gave one "timeout" for the TCP connect and the handshake)
+doctor_wait hung
+ms=$((($(date +%s%N) - hung_t0) / 1000000))
+kill "$hung_pid" 2>/dev/null
+want_rc "hung sshd: exit 2" 2
+check "hung sshd: FAIL saying no SSH handshake within the doctor's 10 s, not a TCP timeout" \
+	jq_ok ".checks[0] | .status == \"fail\" and (.detail | test(\"^no SSH handshake: 127.0.0.1 port $hung_port accepted the TCP connection but did not speak SSH within 10 s \\\\(rdev doctor's connect timeout\\\\)\")) and (.detail | test(\"no SSH banner\"))"
+check "hung sshd: the fix asks about sshd, not a firewall" \
+	jq_ok '.checks[0].fix | test("sshd on 127.0.0.1 hung") and (test("firewall") | not)'
+check "hung sshd: answered by the doctor's bound, 10 s (${ms} ms)" test "$ms" -ge 9500 -a "$ms" -lt 16000
 
 # --- a changed host key ------------------------------------------------------------
 ssh-keygen -q -t ed25519 -N '' -f "$TEST_TMP/other_key"

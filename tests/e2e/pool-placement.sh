@@ -98,7 +98,7 @@ check "hosts add of a host that never answers succeeds" \
 	sh -c "\"$RDEV_BIN_DIR/rdev\" hosts add --pool pp '$hung' 2>'$TEST_TMP/add-hung.err'"
 ms=$(($(now_ms) - t0))
 check "... with a warning that it cannot be reached" \
-	grep -q "warning: $hung cannot be reached now (timeout)" "$TEST_TMP/add-hung.err"
+	grep -q "warning: $hung cannot be reached now (no SSH handshake: the TCP port answers, SSH does not)" "$TEST_TMP/add-hung.err"
 gave_up_in_time "... hosts add" "$ms" "$base_ms"
 check "hosts add: default pool" rdev hosts add "$hb"
 check "hosts.json is the user's, 0600" \
@@ -125,8 +125,10 @@ check_eq "hosts ls --json: four hosts of pool pp, in order" \
 	"$(jq -r 'map(.name) | join(",")' "$TEST_TMP/ls.json")" "$ha,$hb,$hc,$hung"
 check_eq "hosts ls --json: states" \
 	"$(jq -r 'map(.state) | join(",")' "$TEST_TMP/ls.json")" "up,up,up,down"
+# (TCP connected, SSH never spoke: not a TCP "timeout", which sent users
+# to look for a firewall)
 check_eq "hosts ls --json: the hung host's error and its kind" \
-	"$(jq -r '.[3] | "\(.error) \(.errorKind)"' "$TEST_TMP/ls.json")" "timeout timeout"
+	"$(jq -r '.[3] | "\(.error) \(.errorKind)"' "$TEST_TMP/ls.json")" "no SSH handshake: the TCP port answers, SSH does not handshake-timeout"
 check_eq "hosts ls --json: declared cpus" \
 	"$(jq -r 'map(.cpus // "-" | tostring) | join(",")' "$TEST_TMP/ls.json")" "2,8,32,-"
 check_eq "hosts ls --json: declared memory in bytes" \
@@ -214,8 +216,8 @@ check "... for $hb (its reservation shown)" \
 	grep -qx "  $hb: needs 64 cpus, has 7 free (8, 1 reserved)" "$TEST_TMP/up-huge.err"
 check "... for $hc" grep -qx "  $hc: needs 64 cpus, has 16 free (32, 16 reserved)" \
 	"$TEST_TMP/up-huge.err"
-check "... and the hung host: unreachable (timeout)" \
-	grep -qx "  $hung: unreachable (timeout)" "$TEST_TMP/up-huge.err"
+check "... and the hung host: unreachable, no SSH handshake" \
+	grep -qx "  $hung: unreachable (no SSH handshake: the TCP port answers, SSH does not)" "$TEST_TMP/up-huge.err"
 check_eq "... and nothing was made" "$(made "$huge")" 0
 # The hung host has had its say: each command that probes the pool would
 # wait the probe timeout for it again.

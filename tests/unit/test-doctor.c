@@ -86,6 +86,26 @@ TEST(connect_failure_judged_by_its_kind)
 	cJSON_Delete(p);
 }
 
+/* A TCP port that answers and an sshd that does not (stopped, hung): no SSH
+ * handshake, not "no answer" and a firewall; the bound named. */
+TEST(handshake_timeout_is_not_a_tcp_timeout)
+{
+	struct doctor_report r;
+	cJSON *p = parse("{\"reached\":\"connect\",\"hostname\":\"h\",\"port\":22,"
+			 "\"connectTimeoutS\":10,\"errorKind\":\"handshake-timeout\","
+			 "\"error\":\"no SSH banner\"}");
+
+	doctor_report_init(&r);
+	doctor_judge_probe(&r, "h", p);
+	ASSERT_STR_CONTAINS(find(&r, "ssh")->detail,
+	    "no SSH handshake: h port 22 accepted the TCP connection but did not "
+	    "speak SSH within 10 s (rdev doctor's connect timeout)");
+	ASSERT_STR_CONTAINS(find(&r, "ssh")->fix, "sshd on h hung");
+	ASSERT_TRUE(strstr(find(&r, "ssh")->fix, "firewall") == NULL);
+	doctor_report_clear(&r);
+	cJSON_Delete(p);
+}
+
 TEST(changed_host_key_names_file_and_removal)
 {
 	struct doctor_report r;
