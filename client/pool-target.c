@@ -13,6 +13,7 @@
 #include "config-discover.h"
 #include "error.h"
 #include "jsonc.h"
+#include "log.h"
 #include "placement.h"
 #include "pool-file.h"
 #include "pool-probe.h"
@@ -169,6 +170,37 @@ pool_target_requirements(
 	return rc;
 }
 
+/* Say on stderr which host of the probed hosts placement chose (best) and
+ * why, and each host it skipped with why (down, or too small): the host is
+ * otherwise only in the result's "host" and the upload line. */
+static void
+pool_target_say_placed(const struct pool_target_req *req, const cJSON *hosts,
+    const struct placement_req *pr, int best)
+{
+	const cJSON *h;
+	char *skipped = xstrdup(""), *why, *more;
+	int n = 0, fit = 0;
+
+	cJSON_ArrayForEach(h, hosts) {
+		n++;
+		if ((why = placement_misfit(h, pr)) == NULL) {
+			fit++;
+			continue;
+		}
+		more = xasprintf("%s; %s: %s", skipped, pool_entry_name(h), why);
+		free(skipped);
+		skipped = more;
+		free(why);
+	}
+	fprintf(stderr, "rdev: %s: @%s: placed on %s (%s%s)\n", req->cmd, req->pool,
+	    pool_entry_name(cJSON_GetArrayItem(hosts, best)),
+	    n == 1	   ? "the pool's only host"
+		: fit == 1 ? "the only one of the pool's hosts that fits"
+			   : "the least loaded of the hosts that fit",
+	    skipped);
+	free(skipped);
+}
+
 /* Probe members and choose one: its index, or -1 after printing why. A git
  * URL's requirements are unknown here (its configuration is on the host
  * once cloned): placement ranks the hosts alone, and the chosen host's
@@ -194,7 +226,8 @@ pool_target_place(const struct pool_target_req *req, int local, const cJSON *mem
 		fprintf(stderr, "rdev: %s: no host of @%s fits:\n", req->cmd, req->pool);
 		cJSON_ArrayForEach(r, reasons)
 			fprintf(stderr, "  %s\n", r->valuestring);
-	}
+	} else if (log_get_level() > LOG_ERROR)
+		pool_target_say_placed(req, hosts, &pr, best);
 	cJSON_Delete(reasons);
 	cJSON_Delete(hosts);
 	return best;

@@ -183,6 +183,10 @@ rdev up @pp "$TEST_TMP/$big" >"$TEST_TMP/up-big.json" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "up @pp big failed"; }
 check_eq "cpus 16: the only host with 16 (up's \"host\")" \
 	"$(jq -r .host "$TEST_TMP/up-big.json")" "$hc"
+# (stderr said nothing of the host chosen nor of the hosts skipped)
+check "... said on stderr, with each host skipped and why (the hung one down)" \
+	grep -qx "rdev: up: @pp: placed on $hc (the only one of the pool's hosts that fits; $ha: needs 16 cpus, has 2; $hb: .*; $hung: unreachable (no SSH handshake: .*))" \
+	"$TEST_TMP/up.err"
 cid_big=$(jq -r .containerId "$TEST_TMP/up-big.json")
 check_eq "the container carries its host's hostId" \
 	"$(docker inspect -f '{{index .Config.Labels "dev.rdev.host"}}' "$cid_big")" "$hc"
@@ -195,10 +199,11 @@ check "... which is the container's workspace" \
 	sh -c "docker inspect -f '{{index .Config.Labels \"devcontainer.local_folder\"}}' $cid_big |
 		grep -q '^$hc_home/rdev/workspaces/$big-'"
 # 6gb: not $ha (4gb); $hb (0 of 8 cpus reserved) before $hc (16 of 32).
-rdev up @pp "$TEST_TMP/$mem" >"$TEST_TMP/up-mem.json" 2>"$TEST_TMP/up.err" ||
+rdev -q up @pp "$TEST_TMP/$mem" >"$TEST_TMP/up-mem.json" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "up @pp mem failed"; }
 check_eq "memory 6gb: the least reserved host with the memory" \
 	"$(jq -r .host "$TEST_TMP/up-mem.json")" "$hb"
+check "... not said with -q" sh -c "! grep -q 'placed on' '$TEST_TMP/up.err'"
 check_eq "limitContainers: the container is limited to its hostRequirements" \
 	"$(docker inspect -f '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}' \
 		"$(jq -r .containerId "$TEST_TMP/up-mem.json")")" "1000000000 6442450944"
@@ -241,6 +246,9 @@ rdev up @pp "$TEST_TMP/$gpuopt" --sync >"$TEST_TMP/up-gpuopt.json" 2>"$TEST_TMP/
 	{ cat "$TEST_TMP/up.err" >&2; fail "up @pp gpu optional failed"; }
 check "gpu: \"optional\" is placed on a host without one" \
 	jq -e '.host | length > 0' "$TEST_TMP/up-gpuopt.json"
+check "... said on stderr: every host fits, the least loaded taken" \
+	grep -qx "rdev: up: @pp: placed on $(jq -r .host "$TEST_TMP/up-gpuopt.json") (the least loaded of the hosts that fit)" \
+	"$TEST_TMP/up.err"
 echo edited >"$TEST_TMP/$gpuopt/edit.txt"
 edit_arrived() { [ "$(rdev exec @pp "$TEST_TMP/$gpuopt" -- cat edit.txt 2>/dev/null)" = edited ]; }
 # (30 s, docs/SYNC.md's bound, as sync-broker's first edit after up: 10 s is short
