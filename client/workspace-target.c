@@ -248,6 +248,37 @@ client_target_check(const struct client_target_hook *hook, int argc, char **argv
 	return rc;
 }
 
+/* A pool's host that cannot be reached: which one it is, and what to do,
+ * by the command: `down` cannot remove what is there (it is removed once
+ * the host is back; placing the workspace elsewhere leaves it), `status`
+ * cannot tell the state; the others can go to another host. */
+static void
+client_target_pool_unreachable(
+    const struct client_target *ct, const char *name, const char *cause)
+{
+	const char *pool = ct->pool_name, *src = ct->pool_source, *host = ct->pool_host;
+
+	if (strcmp(name, "down") == 0)
+		fprintf(stderr,
+		    "rdev: down: %s (@%s %s was placed on %s: its container there, if "
+		    "any, stays until %s is back, then `rdev down @%s %s` removes "
+		    "it; the placement is kept until then; `rdev up @%s %s --host "
+		    "NAME` places it on another host meanwhile, leaving that one)\n",
+		    cause, pool, src, host, host, pool, src, pool, src);
+	else if (strcmp(name, "status") == 0)
+		fprintf(stderr,
+		    "rdev: status: %s (@%s %s was placed on %s: its state is unknown "
+		    "while %s cannot be reached; `rdev hosts ls --pool %s` shows "
+		    "which hosts are up)\n",
+		    cause, pool, src, host, host, pool);
+	else
+		fprintf(stderr,
+		    "rdev: %s: %s (@%s %s was placed on %s; `rdev up @%s %s --host "
+		    "NAME` places it on another host of the pool, `rdev hosts ls "
+		    "--pool %s` shows which are up)\n",
+		    name, cause, pool, src, host, pool, src, pool);
+}
+
 /* Remember host (NULL: forget) for ct's pool SOURCE (pool-target.h); a
  * failure is a warning: the container is there all the same. */
 static void
@@ -622,15 +653,8 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	}
 	if (send ? source_send(ct->remote, &ct->src, &so, &folder, &ct->sent, &cause)
 		 : source_folder(ct->remote, &ct->src, &folder, &exists, &cause)) {
-		/* A pool's host that cannot be reached: which one it is, and
-		 * how to go elsewhere. */
 		if (ct->pool_host != NULL && remote_conn(ct->remote) == NULL)
-			fprintf(stderr,
-			    "rdev: %s: %s (@%s %s was placed on %s; `rdev up @%s %s "
-			    "--host NAME` places it on another host of the pool, "
-			    "`rdev hosts ls --pool %s` shows which are up)\n",
-			    name, cause, ct->pool_name, ct->pool_source, ct->pool_host,
-			    ct->pool_name, ct->pool_source, ct->pool_name);
+			client_target_pool_unreachable(ct, name, cause);
 		else
 			fprintf(stderr, "rdev: %s: %s\n", name, cause);
 		free(cause);

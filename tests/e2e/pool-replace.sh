@@ -10,7 +10,9 @@
 #   whose host left the pool says how to reach it; `doctor @POOL` checks
 #   each host, `doctor @POOL SOURCE` the placed one; `hosts ls --pool` of no
 #   such pool fails; `hosts add` again without --label keeps the labels; the
-#   placed host down: up names the placement and --host.
+#   placed host down: up names the placement and --host, down that the
+#   container stays until the host is back, status that its state is
+#   unknown.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -97,4 +99,14 @@ s=0; rdev up @mx ./w5 >/dev/null 2>"$TEST_TMP/down.err" || s=$?
 check_eq "up @mx with its placed host down: exit 1" "$s" 1
 check "... naming the placement and --host" \
 	grep -q "cannot connect.*(@mx ./w5 was placed on $h1; \`rdev up @mx ./w5 --host NAME\`" "$TEST_TMP/down.err"
+# (down and status gave up's advice, to place it on another host)
+s=0; rdev down @mx ./w5 >/dev/null 2>"$TEST_TMP/down2.err" || s=$?
+check_eq "down @mx with its placed host down: exit 1" "$s" 1
+check "... says the container stays until the host is back, then down removes it" \
+	grep -q "cannot connect.*(@mx ./w5 was placed on $h1: its container there, if any, stays until $h1 is back, then \`rdev down @mx ./w5\` removes it; the placement is kept" "$TEST_TMP/down2.err"
+s=0; rdev status @mx ./w5 >/dev/null 2>"$TEST_TMP/status.err" || s=$?
+check_eq "status @mx with its placed host down: exit 1" "$s" 1
+check "... says its state is unknown, not how to place it elsewhere" \
+	sh -c "grep -q 'cannot connect.*(@mx ./w5 was placed on $h1: its state is unknown while $h1 cannot be reached' '$TEST_TMP/status.err' &&
+		! grep -q -- '--host NAME' '$TEST_TMP/status.err'"
 finish
