@@ -535,6 +535,12 @@ int agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *pro
 int agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
 /* cmd-ls.c: the caller's dev containers on this host (--all: everyone's). */
+/* The table of list (ls' result, borrowed); with all, an OWNER column ("?"
+ * for a container without the owner label); with hosts, a HOST column first
+ * (each object's "host": a pool's listing). Names are the user's (a
+ * folder's, an image's): one with a line break or an escape is shown quoted
+ * (quote_shown()). */
+void agent_cmd_ls_print(const cJSON *list, int all, int hosts);
 int agent_cmd_ls(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
 /* cmd-logs.c: the background lifecycle log of the workspace's container. */

@@ -43,17 +43,16 @@ cmd_ls_age(double created, char *out, size_t len)
 		snprintf(out, len, "%.0fd", s / 86400);
 }
 
-/* The table; with all, an OWNER column ("?" for a container without the
- * owner label). Names are the user's (a folder's, an image's): one with a
- * line break or an escape is shown quoted (quote_shown()). */
-static void
-cmd_ls_print(const cJSON *list, int all)
+void
+agent_cmd_ls_print(const cJSON *list, int all, int hosts)
 {
 	struct quote_kept k = { 0 };
 	const cJSON *c, *created;
 	const char *owner;
 	char age[32];
 
+	if (hosts)
+		printf("%-16s  ", "HOST");
 	printf("%-12s  %-8s  %-5s  ", "CONTAINER", "STATE", "AGE");
 	if (all)
 		printf("%-12s  ", "OWNER");
@@ -62,6 +61,8 @@ cmd_ls_print(const cJSON *list, int all)
 		created = cJSON_GetObjectItemCaseSensitive(c, "created");
 		cmd_ls_age(
 		    cJSON_IsNumber(created) ? created->valuedouble : 0, age, sizeof age);
+		if (hosts)
+			printf("%-16s  ", quote_shown(&k, cmd_ls_string(c, "host")));
 		printf("%-12.12s  %-8s  %-5s  ",
 		    quote_shown(&k, cmd_ls_string(c, "containerId")),
 		    quote_shown(&k, cmd_ls_string(c, "state")), age);
@@ -104,7 +105,7 @@ agent_cmd_ls(const struct agent_backend *be, const struct cmd_program *prog,
 		cJSON_Delete(list);
 		return CMD_EXIT_OK;
 	}
-	cmd_ls_print(list, a.all);
+	agent_cmd_ls_print(list, a.all, 0);
 	cJSON_Delete(list);
 	return CMD_EXIT_OK;
 }

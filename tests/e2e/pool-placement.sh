@@ -209,6 +209,18 @@ check_eq "limitContainers: the container is limited to its hostRequirements" \
 		"$(jq -r .containerId "$TEST_TMP/up-mem.json")")" "1000000000 6442450944"
 check_eq "... and a host without it does not limit them" \
 	"$(docker inspect -f '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}' "$cid_big")" "0 0"
+# `rdev ls @pp`: every host's, the hung one named (it said "needs a
+# SOURCE"); run beside the no-fit up below (each waits the probe timeout)
+ls_pool() { # TAG ARGS...
+	local tag=$1 s=0
+	shift
+	rdev ls @pp "$@" >"$TEST_TMP/ls-$tag.out" 2>"$TEST_TMP/ls-$tag.err" || s=$?
+	echo "$s" >"$TEST_TMP/ls-$tag.rc"
+}
+ls_pool json --json &
+ls_json=$!
+ls_pool text &
+ls_text=$!
 t0=$(now_ms)
 set +e
 rdev up @pp "$TEST_TMP/$huge" >"$TEST_TMP/up-huge.out" 2>"$TEST_TMP/up-huge.err"; s=$?
@@ -224,6 +236,17 @@ check "... for $hc" grep -qx "  $hc: needs 64 cpus, has 16 free (32, 16 reserved
 check "... and the hung host: unreachable, no SSH handshake" \
 	grep -qx "  $hung: unreachable (no SSH handshake: the TCP port answers, SSH does not)" "$TEST_TMP/up-huge.err"
 check_eq "... and nothing was made" "$(made "$huge")" 0
+wait "$ls_json" "$ls_text"
+check_eq "ls @pp with a host down: exit 1" "$(cat "$TEST_TMP/ls-json.rc") $(cat "$TEST_TMP/ls-text.rc")" "1 1"
+check "... the hung host named, with why" \
+	grep -qx "rdev: ls: @pp: $hung is down (no SSH handshake: .*)" "$TEST_TMP/ls-json.err"
+check_eq "... --json: the containers of the pool's hosts, each with its host" \
+	"$(jq -r --arg b "$cid_big" --arg m "$(jq -r .containerId "$TEST_TMP/up-mem.json")" \
+		'[.[] | select(.containerId == $b or .containerId == $m) | .host] | sort | join(",")' \
+		"$TEST_TMP/ls-json.out")" "$hb,$hc"
+check "... text: a HOST column, $hc's row" \
+	sh -c "head -1 '$TEST_TMP/ls-text.out' | grep -q '^HOST  *CONTAINER' &&
+		grep -q '^$hc  *${cid_big:0:12} ' '$TEST_TMP/ls-text.out'"
 # The hung host has had its say: each command that probes the pool would
 # wait the probe timeout for it again.
 check "hosts rm of the hung host" rdev hosts rm --pool pp "$hung"
