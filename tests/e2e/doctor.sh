@@ -125,6 +125,20 @@ check "a slow ~/.bashrc: a warning with the time measured and the fix" \
 	grep -Eq '^warn  login shell +a command takes (1[2-9]|[2-9][0-9])[0-9]{2} ms .*fix: make ~/.bashrc return early' \
 	<<<"$(line 'login shell')"
 
+# --- a hung sshd: the TCP port answers, SSH does not --------------------------------
+# (it said "TCP: no answer ... a firewall may drop packets": the broker
+# gave one "timeout" for the TCP connect and the handshake; waited for
+# before the broker's stops below, which end its probe)
+doctor_wait hung
+ms=$((($(date +%s%N) - hung_t0) / 1000000))
+kill "$hung_pid" 2>/dev/null
+want_rc "hung sshd: exit 2" 2
+check "hung sshd: FAIL saying no SSH handshake within the doctor's 10 s, not a TCP timeout" \
+	jq_ok ".checks[0] | .status == \"fail\" and (.detail | test(\"^no SSH handshake: 127.0.0.1 port $hung_port accepted the TCP connection but did not speak SSH within 10 s \\\\(rdev doctor's connect timeout\\\\)\")) and (.detail | test(\"no SSH banner\"))"
+check "hung sshd: the fix asks about sshd, not a firewall" \
+	jq_ok '.checks[0].fix | test("sshd on 127.0.0.1 hung") and (test("firewall") | not)'
+check "hung sshd: answered by the doctor's bound, 10 s (${ms} ms)" test "$ms" -ge 9500 -a "$ms" -lt 18000
+
 # --- DOCKER_HOST naming another socket (set by the account's ~/.bashrc) -------------
 # (the fix names it and its value, rootless Docker's or a mistake: "start
 # Docker" sent the user to a daemon that runs; a new session, after the
@@ -151,19 +165,6 @@ want_rc "closed port: exit 2" 2
 check "closed port: FAIL saying refused, with the fix" \
 	jq_ok ".checks[0] | .status == \"fail\" and (.detail | test(\"refused\")) and (.fix | test(\"port $port\"))"
 check "closed port: answered in ${ms} ms (< 5000)" test "$ms" -lt 5000
-
-# --- a hung sshd: the TCP port answers, SSH does not --------------------------------
-# (it said "TCP: no answer ... a firewall may drop packets": the broker
-# gave one "timeout" for the TCP connect and the handshake)
-doctor_wait hung
-ms=$((($(date +%s%N) - hung_t0) / 1000000))
-kill "$hung_pid" 2>/dev/null
-want_rc "hung sshd: exit 2" 2
-check "hung sshd: FAIL saying no SSH handshake within the doctor's 10 s, not a TCP timeout" \
-	jq_ok ".checks[0] | .status == \"fail\" and (.detail | test(\"^no SSH handshake: 127.0.0.1 port $hung_port accepted the TCP connection but did not speak SSH within 10 s \\\\(rdev doctor's connect timeout\\\\)\")) and (.detail | test(\"no SSH banner\"))"
-check "hung sshd: the fix asks about sshd, not a firewall" \
-	jq_ok '.checks[0].fix | test("sshd on 127.0.0.1 hung") and (test("firewall") | not)'
-check "hung sshd: answered by the doctor's bound, 10 s (${ms} ms)" test "$ms" -ge 9500 -a "$ms" -lt 16000
 
 # --- a changed host key ------------------------------------------------------------
 ssh-keygen -q -t ed25519 -N '' -f "$TEST_TMP/other_key"
