@@ -9,15 +9,18 @@
  *      host not answered by then is {"error":"timeout","errorKind":
  *      "timeout"}. errorKind, when the session's connect failed, is the kind
  *      it recorded (rdev_ssh_fail_name: "timeout", "refused",
- *      "unreachable", "dns", "hostkey", "auth", "other"); error is then
- *      "timeout" for a timeout, else the session's message.
+ *      "unreachable", "dns", "hostkey", "auth", "other", and
+ *      "handshake-timeout": TCP connected, no SSH); error is then "timeout"
+ *      for a TCP timeout, "no SSH handshake: ..." for a handshake timeout,
+ *      else the session's message.
  *
  * Each host's request goes to its session as an "info" job (host-session.h)
  * on a socketpair of its own; the broker's loop reads their answers and a
  * timer ends the wait. No prompts: a host that asks for a passphrase or a
  * password is an error. A host that accepts TCP and never speaks SSH costs
  * the deadline, in parallel with the others, never more: its session's own
- * connect is bounded by timeoutMs as well (connectTimeout), so it does not
+ * connect is bounded by timeoutMs less half a second (connectTimeout, whole
+ * seconds: it ends first, and what it found is the answer), so it does not
  * hold the host's thread longer either.
  *
  * Ownership: a probe owns the client's connection (fd, handed over) and its
