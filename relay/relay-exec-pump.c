@@ -19,49 +19,64 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The terminal's foreground process group, or 0 (no TTY, or none now). */
+static pid_t
+x_foreground(const struct xsess *s)
+{
+	pid_t fg;
+
+	return s->tty_master >= 0 && (fg = tcgetpgrp(s->tty_master)) > 0 ? fg : 0;
+}
+
 /* sig to what a terminal's key would reach (agent/exec-signal.h): with a
  * TTY its foreground process group, without one the command's own group
  * (setsid made the command its leader); and to the command itself when it
  * is not among them. One kill per process: the command's own kill, then
  * its group's, gave it every signal twice, and with a TTY whose foreground
  * group was the command's the group was skipped (a shell's `sleep` never
- * got the ^C that a terminal gives it). Returns the group signalled. */
-static pid_t
+ * got the ^C that a terminal gives it). */
+static void
 x_signal(struct xsess *s, int sig)
 {
-	pid_t group = s->pid, fg;
+	pid_t fg = x_foreground(s), group = fg > 0 ? fg : s->pid;
 
-	if (s->tty_master >= 0 && (fg = tcgetpgrp(s->tty_master)) > 0)
-		group = fg;
 	if (kill(-group, sig) != 0 || (group != s->pid && getpgid(s->pid) != group))
 		(void)kill(s->pid, sig);
-	return group;
 }
 
-/* sig as x_signal, and to the command's session group too (a hangup). */
+/* A hangup's sig: to the foreground group fg (0: none) and the command's
+ * own group, each once; to the command alone only if its group is empty
+ * and it was not reaped (its pid may be another's then). */
 static void
-x_signal_all(struct xsess *s, int sig)
+x_signal_hangup(struct xsess *s, pid_t fg, int sig, int reaped)
 {
-	if (x_signal(s, sig) != s->pid)
-		(void)kill(-s->pid, sig);
+	if (fg > 0 && fg != s->pid)
+		(void)kill(-fg, sig);
+	if (kill(-s->pid, sig) != 0 && !reaped)
+		(void)kill(s->pid, sig);
 }
 
 /* The agent went away before the command ended: hang up, as sshd would,
- * and kill what is left after the grace period. */
+ * and kill what is left after the grace period (the foreground group as it
+ * was at the hangup: the command's end clears the terminal's). */
 static void __attribute__((noreturn)) x_hangup(struct xsess *s, int grace_ms)
 {
 	int64_t deadline = x_now_ms() + grace_ms;
 	struct timespec ts = { 0, 50 * 1000000L };
+	pid_t fg = x_foreground(s);
+	int reaped = 0;
 
 	if (s->exited)
 		_exit(0);
-	x_signal_all(s, SIGHUP);
+	x_signal_hangup(s, fg, SIGHUP, 0);
 	while (x_now_ms() < deadline) {
-		if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
+		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+			reaped = 1;
 			break;
+		}
 		nanosleep(&ts, NULL);
 	}
-	x_signal_all(s, SIGKILL);
+	x_signal_hangup(s, fg, SIGKILL, reaped);
 	_exit(0);
 }
 
