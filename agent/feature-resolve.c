@@ -599,6 +599,7 @@ feature_resolve_add_as(struct feature_resolve_ctx *c, const char *id, const char
 	struct feature_set *fs = c->fs;
 	struct feature_fetched fetched;
 	struct feature_json *fj = NULL;
+	struct config_warnings warnings = { 0 };
 	const cJSON *deps, *d;
 	cJSON *options = NULL;
 	char *dir, *dwhere;
@@ -610,12 +611,17 @@ feature_resolve_add_as(struct feature_resolve_ctx *c, const char *id, const char
 	if ((dir = feature_resolve_dir(c, fid, &fetched, cause)) == NULL)
 		return error_prefix(cause, "%s", where);
 	if ((fj = feature_resolve_read(id, dir, cause)) == NULL ||
-	    (options = feature_json_options(fj, given, where, cause)) == NULL) {
+	    (options = feature_json_options(fj, given, where, &warnings, cause)) ==
+		NULL) {
+		config_warnings_clear(&warnings);
 		feature_json_free(fj);
 		feature_fetched_clear(&fetched);
 		free(dir);
 		return -1;
 	}
+	for (i = 0; i < warnings.count; i++)
+		log_warn("%s", warnings.items[i]);
+	config_warnings_clear(&warnings);
 	/* One folder with equal option values is installed once; the
 	 * reference compares the values as written, so {} and the defaults
 	 * written out are two installs there (docs/STATUS.md, deliberate

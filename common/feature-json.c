@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "config-merge-internal.h"
 #include "config-validate-internal.h"
 #include "error.h"
 #include "json-get.h"
@@ -193,25 +194,56 @@ feature_json_id(const struct feature_json *fj)
 	return cJSON_GetObjectItemCaseSensitive(feature_json_root(fj), "id")->valuestring;
 }
 
-/* Check one given value against its declaration. */
-static int
-feature_json_option_check(const cJSON *decl, const cJSON *value, const char *where,
-    const char *name, char **cause)
+/* The value an install gets for given value of an option declared with
+ * decl: given itself (a copy), or, as the reference passes every value on
+ * as ${value}, the string "true"/"false" for a boolean option taken as that
+ * boolean and a number for a string option taken as its digits (JavaScript's
+ * Number.prototype.toString(): 18 -> "18"), each with a warning. Anything
+ * else of the wrong type is an error; so is a string outside the "enum". */
+static cJSON *
+feature_json_option_value(const cJSON *decl, const cJSON *given, const char *where,
+    const char *name, struct config_warnings *warnings, char **cause)
 {
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(decl, "type");
 	const cJSON *en = cJSON_GetObjectItemCaseSensitive(decl, "enum"), *e;
 	int is_bool = strcmp(type->valuestring, "boolean") == 0;
+	cJSON *value = NULL;
 	struct buf *b;
-	char *list;
+	char *list, *s;
 
-	if (is_bool ? !cJSON_IsBool(value) : !cJSON_IsString(value))
-		return error_set(cause, "%s: option \"%s\": expected %s, got %s", where,
-		    name, is_bool ? "a boolean" : "a string", json_type_name(value));
+	if (is_bool ? cJSON_IsBool(given) : cJSON_IsString(given))
+		value = cJSON_Duplicate(given, 1);
+	else if (is_bool && cJSON_IsString(given) &&
+	    (strcmp(given->valuestring, "true") == 0 ||
+		strcmp(given->valuestring, "false") == 0)) {
+		value = cJSON_CreateBool(strcmp(given->valuestring, "true") == 0);
+		if (warnings != NULL)
+			config_warnings_add(warnings,
+			    "%s: option \"%s\": the string \"%s\" for a "
+			    "boolean option, taken as %s (write %s)",
+			    where, name, given->valuestring, given->valuestring,
+			    given->valuestring);
+	} else if (!is_bool && cJSON_IsNumber(given)) {
+		s = config_merge_js_number(given->valuedouble);
+		value = cJSON_CreateString(s);
+		if (warnings != NULL)
+			config_warnings_add(warnings,
+			    "%s: option \"%s\": the number %s for a string "
+			    "option, taken as \"%s\" (write \"%s\")",
+			    where, name, s, s, s);
+		free(s);
+	} else {
+		error_set(cause, "%s: option \"%s\": expected %s, got %s", where, name,
+		    is_bool ? "a boolean" : "a string", json_type_name(given));
+		return NULL;
+	}
+	if (value == NULL)
+		fatal("out of memory");
 	if (is_bool || en == NULL)
-		return 0; /* "proposals" only suggest */
+		return value; /* "proposals" only suggest */
 	cJSON_ArrayForEach(e, en)
 		if (strcmp(e->valuestring, value->valuestring) == 0)
-			return 0;
+			return value;
 	b = buf_new();
 	cJSON_ArrayForEach(e, en)
 		buf_appendf(b, "%s\"%s\"", buf_len(b) > 0 ? ", " : "", e->valuestring);
@@ -220,17 +252,18 @@ feature_json_option_check(const cJSON *decl, const cJSON *value, const char *whe
 	error_set(cause, "%s: option \"%s\": \"%s\" is not one of %s", where, name,
 	    value->valuestring, list);
 	free(list);
-	return -1;
+	cJSON_Delete(value);
+	return NULL;
 }
 
 cJSON *
-feature_json_options(
-    const struct feature_json *fj, const cJSON *given, const char *where, char **cause)
+feature_json_options(const struct feature_json *fj, const cJSON *given, const char *where,
+    struct config_warnings *warnings, char **cause)
 {
 	const cJSON *decls =
 	    cJSON_GetObjectItemCaseSensitive(feature_json_root(fj), "options");
 	const cJSON *d, *g, *def;
-	cJSON *out = cJSON_CreateObject(), *version = NULL;
+	cJSON *out = cJSON_CreateObject(), *version = NULL, *value;
 
 	if (out == NULL)
 		fatal("out of memory");
@@ -258,13 +291,13 @@ feature_json_options(
 								  : "no options");
 			goto fail;
 		}
-		if (feature_json_option_check(d, g, where, g->string, cause) != 0)
+		if ((value = feature_json_option_value(
+			 d, g, where, g->string, warnings, cause)) == NULL)
 			goto fail;
 		if (cJSON_HasObjectItem(out, g->string))
-			cJSON_ReplaceItemInObjectCaseSensitive(
-			    out, g->string, cJSON_Duplicate(g, 1));
+			cJSON_ReplaceItemInObjectCaseSensitive(out, g->string, value);
 		else
-			cJSON_AddItemToObject(out, g->string, cJSON_Duplicate(g, 1));
+			cJSON_AddItemToObject(out, g->string, value);
 	}
 	cJSON_Delete(version);
 	return out;

@@ -21,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "config-validate.h"
 #include "jsonc.h"
 
 struct feature_json;
@@ -44,9 +45,13 @@ const char *feature_json_id(const struct feature_json *fj);
  * where names the given value in messages ("devcontainer.json:4:5:
  * \"features\".\"./a\""). A given option the Feature does not declare, a
  * value of the wrong type or outside its "enum" is an error: NULL with
- * *cause set, naming where and the option. Caller frees with cJSON_Delete. */
-cJSON *feature_json_options(
-    const struct feature_json *fj, const cJSON *given, const char *where, char **cause);
+ * *cause set, naming where and the option. As the reference (which passes
+ * any value on as its text), the string "true" or "false" for a boolean
+ * option and a number for a string option (18: "18") are taken, each with
+ * a warning added to warnings (may be NULL: none kept). Caller frees with
+ * cJSON_Delete. */
+cJSON *feature_json_options(const struct feature_json *fj, const cJSON *given,
+    const char *where, struct config_warnings *warnings, char **cause);
 
 /* The environment variable an option is passed as, sanitised as the spec
  * says: every character but [A-Za-z0-9_] becomes '_', a leading run of

@@ -53,7 +53,8 @@ fuzz_feature_json(const char *text, size_t len)
 	     o != NULL; o = o->next)
 		cJSON_AddStringToObject(given, o->string, "x");
 	for (int i = 0; i < 2; i++) {
-		opts = feature_json_options(fj, i == 0 ? NULL : given, "where", &cause);
+		opts = feature_json_options(
+		    fj, i == 0 ? NULL : given, "where", NULL, &cause);
 		if (opts == NULL) {
 			if (cause == NULL)
 				abort();

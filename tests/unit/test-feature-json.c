@@ -41,19 +41,28 @@ parse_error(const char *text)
 	return cause;
 }
 
+/* The options for given_text, printed; warnings (may be NULL) gets the
+ * warnings. */
 static char *
-options_text(struct feature_json *fj, const char *given_text, char **cause)
+options_text_warn(struct feature_json *fj, const char *given_text,
+    struct config_warnings *warnings, char **cause)
 {
 	cJSON *given = given_text != NULL ? cJSON_Parse(given_text) : NULL, *o;
 	char *s;
 
-	o = feature_json_options(fj, given, "w", cause);
+	o = feature_json_options(fj, given, "w", warnings, cause);
 	cJSON_Delete(given);
 	if (o == NULL)
 		return NULL;
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;
+}
+
+static char *
+options_text(struct feature_json *fj, const char *given_text, char **cause)
+{
+	return options_text_warn(fj, given_text, NULL, cause);
 }
 
 TEST(defaults_then_given)
@@ -101,9 +110,64 @@ TEST(bad_given_options_name_the_option)
 	ASSERT_STR_EQ(cause, "w: option \"gyp\": expected a boolean, got string");
 	free(cause);
 	cause = NULL;
-	ASSERT_NULL(options_text(fj, "{\"flavor\": 1}", &cause));
-	ASSERT_STR_EQ(cause, "w: option \"flavor\": expected a string, got number");
+	ASSERT_NULL(options_text(fj, "{\"gyp\": 1}", &cause));
+	ASSERT_STR_EQ(cause, "w: option \"gyp\": expected a boolean, got number");
 	free(cause);
+	cause = NULL;
+	ASSERT_NULL(options_text(fj, "{\"version\": null}", &cause));
+	ASSERT_STR_EQ(cause, "w: option \"version\": expected a string, got null");
+	free(cause);
+	cause = NULL;
+	ASSERT_NULL(options_text(fj, "{\"version\": [\"18\"]}", &cause));
+	ASSERT_STR_EQ(cause, "w: option \"version\": expected a string, got array");
+	free(cause);
+	cause = NULL;
+	ASSERT_NULL(options_text(fj, "{\"gyp\": {}}", &cause));
+	ASSERT_STR_EQ(cause, "w: option \"gyp\": expected a boolean, got object");
+	free(cause);
+	cause = NULL;
+	/* a number is taken as its text, then checked against the enum */
+	ASSERT_NULL(options_text(fj, "{\"flavor\": 1}", &cause));
+	ASSERT_STR_EQ(cause, "w: option \"flavor\": \"1\" is not one of \"a\", \"b\"");
+	free(cause);
+	feature_json_free(fj);
+}
+
+/* As the reference (which passes any value on as its text): "true"/"false"
+ * for a boolean, a number for a string, each with a warning. */
+TEST(string_booleans_and_numbers_are_taken_with_a_warning)
+{
+	struct feature_json *fj = parse_ok(feature_text);
+	struct config_warnings w = { 0 };
+	char *cause = NULL, *s;
+
+	s = options_text_warn(fj, "{\"gyp\": \"true\", \"version\": 18}", &w, &cause);
+	ASSERT_STR_EQ(s, "{\"version\":\"18\",\"flavor\":\"a\",\"gyp\":true}");
+	free(s);
+	ASSERT_INT_EQ(w.count, 2);
+	ASSERT_STR_EQ(w.items[0],
+	    "w: option \"gyp\": the string \"true\" for a boolean option, taken "
+	    "as true (write true)");
+	ASSERT_STR_EQ(w.items[1],
+	    "w: option \"version\": the number 18 for a string option, taken as "
+	    "\"18\" (write \"18\")");
+	config_warnings_clear(&w);
+	s = options_text_warn(fj, "{\"gyp\": \"false\", \"version\": 1.50}", &w, &cause);
+	ASSERT_STR_EQ(s, "{\"version\":\"1.5\",\"flavor\":\"a\",\"gyp\":false}");
+	free(s);
+	ASSERT_INT_EQ(w.count, 2);
+	config_warnings_clear(&w);
+	/* the env file gets what the reference's gets: GYP=true, VERSION=18 */
+	{
+		cJSON *given = cJSON_Parse("{\"gyp\": \"true\", \"version\": 18}");
+		cJSON *o = feature_json_options(fj, given, "w", NULL, &cause);
+
+		s = feature_json_env_file(o);
+		ASSERT_STR_EQ(s, "VERSION=\"18\"\nFLAVOR=\"a\"\nGYP=\"true\"\n");
+		free(s);
+		cJSON_Delete(o);
+		cJSON_Delete(given);
+	}
 	feature_json_free(fj);
 }
 
