@@ -319,10 +319,14 @@ feature_ref_github_form(const char *id)
  * to 65535) and where the reference would write its host otherwise than
  * feature_ref_url_normalise() does (percent-encoded, an IPv4 address not
  * written a.b.c.d, an IPv6 one not in its shortest form): a URL the two
- * would key differently is an error, not a quiet mismatch. 0, or -1 with
- * *cause. */
+ * would key differently is an error, not a quiet mismatch. A plain http://
+ * URL (http set) is refused unless its host is this machine's loopback
+ * (localhost, 127.x.x.x, [::1]): a Feature's install.sh runs as root, and the
+ * spec (and the reference) take "direct HTTPS tarballs" only; loopback is
+ * what the reference itself speaks plain HTTP to (an OCI registry on
+ * localhost), and its bytes do not cross a network. 0, or -1 with *cause. */
 static int
-feature_ref_url_authority(const char *id, const char *rest, char **cause)
+feature_ref_url_authority(const char *id, const char *rest, int http, char **cause)
 {
 	size_t auth = strcspn(rest, "/?"), at, hostend, i;
 	const char *host, *last;
@@ -380,6 +384,14 @@ feature_ref_url_authority(const char *id, const char *rest, char **cause)
 		    "Feature '%s': tarball URL: write its IPv4 address as a.b.c.d "
 		    "(decimal, no leading zeros)",
 		    id);
+	if (rc == 0 && http && strcmp(h, "localhost") != 0 &&
+	    strcmp(h, "[::1") != 0 && /* (its ']' cut above) */
+	    (strncmp(h, "127.", 4) != 0 || inet_pton(AF_INET, h, addr) != 1))
+		rc = error_set(cause,
+		    "Feature '%s': a tarball URL must be https:// (a Feature's "
+		    "install.sh runs as root; plain http:// is taken from "
+		    "localhost only)",
+		    id);
 	free(h);
 	return rc;
 }
@@ -404,7 +416,8 @@ feature_ref_parse_tarball(const char *id, struct feature_ref *ref, char **cause)
 	    strcspn(rest, "/") > strcspn(rest, "?"))
 		return error_set(
 		    cause, "Feature '%s': tarball URL has no host or path", id);
-	if (feature_ref_url_authority(id, rest, cause) != 0)
+	if (feature_ref_url_authority(id, rest, strncmp(id, "http://", 7) == 0, cause) !=
+	    0)
 		return -1;
 	url = feature_ref_url_normalise(id);
 	rest = url + (strncmp(url, "https://", 8) == 0 ? 8 : 7);

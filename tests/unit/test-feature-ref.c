@@ -281,22 +281,22 @@ TEST(tarball_url_odd_authorities)
 		"http://[::1/devcontainer-feature-x.tgz",
 		"http://q@c:d:e[::ABC.DY:0080/devcontainer-feature-x.tgz" };
 	static const char *const good[][2] = {
-		{ "http://h:065535/devcontainer-feature-x.tgz",
-		    "http://h:65535/devcontainer-feature-x.tgz" },
-		{ "http://a@b@H/devcontainer-feature-x.tgz",
-		    "http://a%40b@h/devcontainer-feature-x.tgz" },
-		{ "http://a;b=c[d]:x:y@h/devcontainer-feature-x.tgz",
-		    "http://a%3Bb%3Dc%5Bd%5D:x%3Ay@h/devcontainer-feature-x.tgz" },
-		{ "http://%7e:@h/devcontainer-feature-x.tgz",
-		    "http://%7e@h/devcontainer-feature-x.tgz" },
-		{ "http://:@h/devcontainer-feature-x.tgz",
-		    "http://h/devcontainer-feature-x.tgz" },
-		{ "http://[::ABCD]:080/devcontainer-feature-x.tgz",
-		    "http://[::abcd]/devcontainer-feature-x.tgz" },
-		{ "http://127.0.0.1:8080/devcontainer-feature-x.tgz",
-		    "http://127.0.0.1:8080/devcontainer-feature-x.tgz" },
-		{ "http://h.1a/../../devcontainer-feature-x.tgz",
-		    "http://h.1a/devcontainer-feature-x.tgz" },
+		{ "https://h:065535/devcontainer-feature-x.tgz",
+		    "https://h:65535/devcontainer-feature-x.tgz" },
+		{ "https://a@b@H/devcontainer-feature-x.tgz",
+		    "https://a%40b@h/devcontainer-feature-x.tgz" },
+		{ "https://a;b=c[d]:x:y@h/devcontainer-feature-x.tgz",
+		    "https://a%3Bb%3Dc%5Bd%5D:x%3Ay@h/devcontainer-feature-x.tgz" },
+		{ "https://%7e:@h/devcontainer-feature-x.tgz",
+		    "https://%7e@h/devcontainer-feature-x.tgz" },
+		{ "https://:@h/devcontainer-feature-x.tgz",
+		    "https://h/devcontainer-feature-x.tgz" },
+		{ "https://[::ABCD]:0443/devcontainer-feature-x.tgz",
+		    "https://[::abcd]/devcontainer-feature-x.tgz" },
+		{ "https://127.0.0.1:8080/devcontainer-feature-x.tgz",
+		    "https://127.0.0.1:8080/devcontainer-feature-x.tgz" },
+		{ "https://h.1a/../../devcontainer-feature-x.tgz",
+		    "https://h.1a/devcontainer-feature-x.tgz" },
 	};
 	struct feature_ref r;
 	char *cause = NULL;
@@ -311,6 +311,43 @@ TEST(tarball_url_odd_authorities)
 		if (feature_ref_parse(good[i][0], &r, &cause) != 0)
 			TEST_FAIL("%s", cause);
 		ASSERT_STR_EQ(r.url, good[i][1]);
+		feature_ref_clear(&r);
+	}
+}
+
+/* Plain http:// runs a stranger's install.sh as root: https:// only (the
+ * spec's "direct HTTPS tarball", the reference's only form), but for this
+ * machine's loopback, which the reference speaks plain HTTP to as well. */
+TEST(tarball_url_http_loopback_only)
+{
+	static const char *const bad[] = {
+		"http://example.com/devcontainer-feature-x.tgz",
+		"http://10.0.0.1:8000/devcontainer-feature-x.tgz",
+		"http://127.evil.example/devcontainer-feature-x.tgz",
+		"http://localhost.example/devcontainer-feature-x.tgz",
+		"http://[::2]/devcontainer-feature-x.tgz"
+	};
+	static const char *const good[] = {
+		"https://example.com/devcontainer-feature-x.tgz",
+		"http://localhost:8000/devcontainer-feature-x.tgz",
+		"http://LOCALHOST/devcontainer-feature-x.tgz",
+		"http://127.0.0.1/devcontainer-feature-x.tgz",
+		"http://127.1.2.3:9/devcontainer-feature-x.tgz",
+		"http://[::1]:8000/devcontainer-feature-x.tgz"
+	};
+	struct feature_ref r;
+	char *cause = NULL;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ASSERT_INT_EQ(feature_ref_parse(bad[i], &r, &cause), -1);
+		ASSERT_STR_CONTAINS(cause, bad[i]);
+		ASSERT_STR_CONTAINS(cause, "must be https://");
+		free(cause);
+		cause = NULL;
+	}
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		if (feature_ref_parse(good[i], &r, &cause) != 0)
+			TEST_FAIL("%s: %s", good[i], cause);
 		feature_ref_clear(&r);
 	}
 }
