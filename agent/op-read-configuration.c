@@ -201,23 +201,21 @@ op_read_configuration_image_metadata(const struct config *cfg, cJSON *warnings)
 
 /* Append the metadata entries of cfg's Features and the additional ones
  * (--additional-features, or NULL) in install order, substituted like the
- * configuration, to meta; a warning when they cannot be had. */
-static void
+ * configuration, to meta. Features that cannot be had (a value up refuses,
+ * a registry that does not answer) fail it, as they fail the reference's
+ * read-configuration: a merged configuration without them would say yes to
+ * what up refuses. 0, or -1 with *cause. */
+static int
 op_read_configuration_features(
-    const struct config *cfg, const cJSON *additional, cJSON *meta, cJSON *warnings)
+    const struct config *cfg, const cJSON *additional, cJSON *meta, char **cause)
 {
 	struct feature_set *fs;
 	cJSON *entries, *substituted, *e;
-	char *cause = NULL;
 
 	/* By their tags, not devcontainer-lock.json's pins: the reference's
 	 * read-configuration resolves them with noLockfile. */
-	if ((fs = feature_resolve(cfg, additional, 1, &cause)) == NULL) {
-		op_read_configuration_warn(
-		    warnings, "%s; merged without the Features' metadata", cause);
-		free(cause);
-		return;
-	}
+	if ((fs = feature_resolve(cfg, additional, 1, cause)) == NULL)
+		return -1;
 	entries = cJSON_CreateArray();
 	feature_install_metadata(fs, entries);
 	feature_set_free(fs);
@@ -226,6 +224,7 @@ op_read_configuration_features(
 	while ((e = cJSON_DetachItemFromArray(substituted, 0)) != NULL)
 		cJSON_AddItemToArray(meta, e);
 	cJSON_Delete(substituted);
+	return 0;
 }
 
 /* The workspace's container, as the reference looks for it on every
@@ -386,10 +385,11 @@ out:
 /* The same without a container: ${devcontainerId} and ${containerEnv:...}
  * stay as written, and the image's label and the Features' metadata are
  * merged (as the reference: the image's entries, the Features' in install
- * order, then the configuration); "ports" is the merged configuration's. */
-static void
+ * order, then the configuration); "ports" is the merged configuration's.
+ * 0, or -1 with *cause when the Features cannot be had. */
+static int
 op_read_configuration_without_container(const struct config *cfg, const cJSON *additional,
-    int merged, int ports, int discovered, cJSON *warnings, cJSON *out)
+    int merged, int ports, int discovered, cJSON *warnings, cJSON *out, char **cause)
 {
 	cJSON *conf, *meta, *m;
 
@@ -399,7 +399,10 @@ op_read_configuration_without_container(const struct config *cfg, const cJSON *a
 	cJSON_AddItemToObject(out, "workspace", config_workspace_json(cfg));
 	if (merged || ports) {
 		meta = op_read_configuration_image_metadata(cfg, warnings);
-		op_read_configuration_features(cfg, additional, meta, warnings);
+		if (op_read_configuration_features(cfg, additional, meta, cause) != 0) {
+			cJSON_Delete(meta);
+			return -1;
+		}
 		m = config_merge(meta, conf);
 		cJSON_Delete(meta);
 		if (ports)
@@ -410,6 +413,7 @@ op_read_configuration_without_container(const struct config *cfg, const cJSON *a
 		else
 			cJSON_Delete(m);
 	}
+	return 0;
 }
 
 /* As the reference: variables that need a container (${devcontainerId},
@@ -472,8 +476,8 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 		rc = op_read_configuration_with_container(
 		    cfg, container, merged, ports, r->config == NULL, out, cause);
 	else
-		op_read_configuration_without_container(
-		    cfg, additional, merged, ports, r->config == NULL, warnings, out);
+		rc = op_read_configuration_without_container(cfg, additional, merged,
+		    ports, r->config == NULL, warnings, out, cause);
 	cJSON_Delete(container);
 	config_free(cfg);
 	if (rc != 0) {
