@@ -126,33 +126,68 @@ feature_install_dockerfile(const struct feature_set *fs, const char *base_image,
 	return s;
 }
 
-/* The wrapper that runs a Feature's install.sh with its environment. */
+/* "echo 'LINE'\n" for line, quoted for sh, appended to b. */
+static void
+feature_install_echo(struct buf *b, const char *line)
+{
+	const char *one[2] = { line, NULL };
+	char *q = shell_quote_argv(one, SHELL_QUOTE_ALWAYS);
+
+	buf_appendf(b, "echo %s\n", q);
+	free(q);
+}
+
+/* The wrapper that runs a Feature's install.sh with its environment, after
+ * a banner in the build's log, as the reference's: the Feature's name, id
+ * as written, version and the options it is given. */
 static char *
 feature_install_wrapper(const struct feature *f)
 {
-	const char *one[2] = { NULL, NULL };
-	char *msg, *q, *s;
+	static const char rule[] =
+	    "===========================================================================";
+	const cJSON *root = feature_json_root(f->json);
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
+	const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
+	struct buf *b = buf_new();
+	char *msg, *line, *s;
 
+	buf_appendf(b,
+	    "#!/bin/sh\n"
+	    "set -e\n"
+	    "on_exit () {\n"
+	    "\t[ $? -eq 0 ] && exit\n"
+	    "\t");
 	msg = xasprintf("ERROR: Feature \"%s\" (%s) failed to install!", f->id,
 	    feature_json_id(f->json));
-	one[0] = msg;
-	q = shell_quote_argv(one, SHELL_QUOTE_ALWAYS);
-	s = xasprintf("#!/bin/sh\n"
-		      "set -e\n"
-		      "on_exit () {\n"
-		      "\t[ $? -eq 0 ] && exit\n"
-		      "\techo %s\n"
-		      "}\n"
-		      "trap on_exit EXIT\n"
-		      "set -a\n"
-		      ". ../devcontainer-features.builtin.env\n"
-		      ". ./devcontainer-features.env\n"
-		      "set +a\n"
-		      "chmod +x ./install.sh\n"
-		      "./install.sh\n",
-	    q);
-	free(q);
+	feature_install_echo(b, msg);
 	free(msg);
+	buf_appendf(b,
+	    "}\n"
+	    "trap on_exit EXIT\n");
+	feature_install_echo(b, rule);
+	line = xasprintf("Feature       : %s",
+	    cJSON_IsString(name) ? name->valuestring : feature_json_id(f->json));
+	feature_install_echo(b, line);
+	free(line);
+	line = xasprintf("Id            : %s", f->id);
+	feature_install_echo(b, line);
+	free(line);
+	line = xasprintf("Version       : %s",
+	    cJSON_IsString(version) ? version->valuestring : "(none)");
+	feature_install_echo(b, line);
+	free(line);
+	feature_install_echo(b, "Options       :");
+	buf_appendf(b, "sed 's/^/    /' ./devcontainer-features.env\n");
+	feature_install_echo(b, rule);
+	buf_appendf(b,
+	    "set -a\n"
+	    ". ../devcontainer-features.builtin.env\n"
+	    ". ./devcontainer-features.env\n"
+	    "set +a\n"
+	    "chmod +x ./install.sh\n"
+	    "./install.sh\n");
+	s = buf_take_string(b, NULL);
+	buf_free(b);
 	return s;
 }
 
