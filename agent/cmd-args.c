@@ -686,8 +686,9 @@ agent_cmd_stderr_renders_escapes(void)
 	return renders;
 }
 
-void
-agent_cmd_progress_stderr(void *arg, const char *data, size_t len)
+/* Write progress to stderr, without escapes where they are not rendered. */
+static void
+agent_cmd_stderr_write(const char *data, size_t len)
 {
 	/* (one stream per process: a build's colour escape cut between two
 	 * chunks is still taken out whole) */
@@ -695,7 +696,6 @@ agent_cmd_progress_stderr(void *arg, const char *data, size_t len)
 	char buf[4096];
 	size_t n, k;
 
-	(void)arg;
 	if (agent_cmd_stderr_renders_escapes()) {
 		if (fwrite(data, 1, len, stderr) != len) {
 			/* progress is best effort */
@@ -709,6 +709,16 @@ agent_cmd_progress_stderr(void *arg, const char *data, size_t len)
 			/* progress is best effort */
 		}
 	}
+}
+
+void
+agent_cmd_progress_stderr(void *arg, const char *data, size_t len)
+{
+	(void)arg;
+	if (progress_quiet())
+		progress_quiet_keep(data, len); /* shown with an error */
+	else
+		agent_cmd_stderr_write(data, len);
 }
 
 void
@@ -748,6 +758,57 @@ agent_cmd_failed(
 	return agent_cmd_failed_details(prog, op, log_json, cause, NULL);
 }
 
+/* Whether one of message's lines is line, or ends with ": " and line (a
+ * failed step's "... exited with status 4: LAST-LINE"). */
+static int
+agent_cmd_message_holds_line(const char *message, const char *line)
+{
+	size_t n = strlen(line), k;
+	const char *m = message, *end;
+
+	for (; *m != '\0'; m = *end == '\0' ? end : end + 1) {
+		end = m + strcspn(m, "\n");
+		k = (size_t)(end - m);
+		if (k == n && strncmp(m, line, n) == 0)
+			return 1;
+		if (k >= n + 2 && strncmp(end - n, line, n) == 0 &&
+		    strncmp(end - n - 2, ": ", 2) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The end of the part of text (lines) to show before message: the lines
+ * at its end that message holds already are left out, and all of it when
+ * that is two lines or more (a failed build's error carries the build's
+ * last lines; a failed step's, its last line alone). */
+static size_t
+agent_cmd_kept_to_show(const char *message, const char *text)
+{
+	size_t end = strlen(text), start, len;
+	char *line;
+	int dropped = 0, held;
+
+	for (;;) {
+		while (end > 0 && (text[end - 1] == '\n' || text[end - 1] == '\r'))
+			end--;
+		for (start = end; start > 0 && text[start - 1] != '\n'; start--)
+			;
+		if ((len = end - start) == 0)
+			break;
+		line = xstrndup(text + start, len);
+		held = agent_cmd_message_holds_line(message, line);
+		free(line);
+		if (!held)
+			break;
+		dropped++;
+		end = start;
+	}
+	if (dropped >= 2)
+		return 0;
+	return end > 0 ? end + 1 : 0; /* (with its '\n') */
+}
+
 int
 agent_cmd_failed_details(const struct cmd_program *prog, const char *op, int log_json,
     char *cause, const cJSON *details)
@@ -755,8 +816,13 @@ agent_cmd_failed_details(const struct cmd_program *prog, const char *op, int log
 	struct progress p = { .fn = agent_cmd_progress_stderr };
 	const cJSON *e;
 	cJSON *json;
-	char *text, *msg;
+	char *text, *msg, *kept;
 
+	/* -q: the output held back ends with what led to the error */
+	if ((kept = progress_quiet_take()) != NULL) {
+		agent_cmd_stderr_write(kept, agent_cmd_kept_to_show(cause, kept));
+		free(kept);
+	}
 	msg = xasprintf("%s: %s: %s", prog->name, op, cause);
 	if (log_json)
 		progress_json_text(&p, msg);
@@ -783,6 +849,8 @@ agent_cmd_print_warnings(
 {
 	const cJSON *w;
 
+	if (progress_quiet())
+		return; /* -q: errors only */
 	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(answer, "warnings"))
 		if (cJSON_IsString(w))
 			fprintf(stderr, "%s: %s: warning: %s\n", prog->name, verb,

@@ -10,6 +10,7 @@
 
 #include "agent-ops.h"
 #include "json-get.h"
+#include "progress.h"
 #include "xmalloc.h"
 
 /* Say which named volumes down kept, and why: "PROG: kept volume NAME:
@@ -39,6 +40,8 @@ agent_cmd_down_say(
 	const char *kept_for;
 	int volumes = 0;
 
+	if (progress_quiet())
+		return; /* -q: errors only */
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "removedVolumes"))
 		if (cJSON_IsString(e)) {
 			fprintf(stderr, "%s: removed volume %s\n", prog->name,

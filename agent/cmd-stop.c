@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "agent-ops.h"
+#include "progress.h"
 #include "json-get.h"
 #include "xmalloc.h"
 
@@ -31,6 +32,8 @@ static void
 agent_cmd_stop_say(const struct cmd_program *prog, const char *shown, long n,
     long already, const char *kept_for)
 {
+	if (progress_quiet())
+		return; /* -q: errors only */
 	if (n == 0 && already == 0 && kept_for != NULL)
 		fprintf(stderr,
 		    "%s: nothing of %s was stopped: its Compose project is kept "

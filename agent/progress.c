@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "log.h"
 #include "secrets.h"
 #include "xmalloc.h"
 
@@ -295,10 +296,87 @@ progress_json_text(const struct progress *p, const char *text)
 	free(masked);
 }
 
+/* The last lines of the output -q held back: a ring of whole lines, and
+ * the line being written. */
+static struct {
+	char *line[PROGRESS_QUIET_LINES];
+	size_t next, count;
+	struct buf *partial;
+} progress_kept;
+
+int
+progress_quiet(void)
+{
+	return log_get_level() == LOG_ERROR;
+}
+
+void
+progress_quiet_keep(const char *data, size_t len)
+{
+	const char *nl;
+	size_t n;
+
+	if (progress_kept.partial == NULL)
+		progress_kept.partial = buf_new();
+	while (len > 0) {
+		nl = memchr(data, '\n', len);
+		n = nl != NULL ? (size_t)(nl - data) + 1 : len;
+		buf_append(progress_kept.partial, data, n);
+		data += n;
+		len -= n;
+		if (nl == NULL)
+			break;
+		free(progress_kept.line[progress_kept.next]);
+		progress_kept.line[progress_kept.next] =
+		    buf_take_string(progress_kept.partial, NULL);
+		progress_kept.next = (progress_kept.next + 1) % PROGRESS_QUIET_LINES;
+		if (progress_kept.count < PROGRESS_QUIET_LINES)
+			progress_kept.count++;
+	}
+}
+
+char *
+progress_quiet_take(void)
+{
+	struct buf *b = buf_new();
+	size_t first, i;
+	char *s;
+
+	first = (progress_kept.next + PROGRESS_QUIET_LINES - progress_kept.count) %
+	    PROGRESS_QUIET_LINES;
+	for (i = 0; i < progress_kept.count; i++) {
+		s = progress_kept.line[(first + i) % PROGRESS_QUIET_LINES];
+		buf_append(b, s, strlen(s));
+	}
+	for (i = 0; i < PROGRESS_QUIET_LINES; i++) {
+		free(progress_kept.line[i]);
+		progress_kept.line[i] = NULL;
+	}
+	progress_kept.next = progress_kept.count = 0;
+	if (progress_kept.partial != NULL && buf_len(progress_kept.partial) > 0) {
+		s = buf_take_string(progress_kept.partial, NULL);
+		buf_appendf(b, "%s\n", s);
+		free(s);
+	}
+	buf_free(progress_kept.partial);
+	progress_kept.partial = NULL;
+	if (buf_len(b) == 0) {
+		buf_free(b);
+		return NULL;
+	}
+	s = buf_take_string(b, NULL);
+	buf_free(b);
+	return s;
+}
+
 static void
 progress_stderr_sink(void *arg, const char *data, size_t len)
 {
 	(void)arg;
+	if (progress_quiet()) {
+		progress_quiet_keep(data, len);
+		return;
+	}
 	if (fwrite(data, 1, len, stderr) != len) {
 		/* (best effort: stderr gone) */
 	}
@@ -316,7 +394,10 @@ progress_stderr_line(int json, const char *fmt, ...)
 	va_end(ap);
 	if (json)
 		progress_json_text(&p, s);
-	else
+	else if (progress_quiet()) {
+		progress_quiet_keep(s, strlen(s));
+		progress_quiet_keep("\n", 1);
+	} else
 		fprintf(stderr, "%s\n", s);
 	free(s);
 }

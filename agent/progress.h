@@ -76,4 +76,16 @@ void progress_json_text(const struct progress *p, const char *text);
 void progress_stderr_line(int json, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* -q ("errors only", the log level at LOG_ERROR): progress_quiet() says so.
+ * What a stderr sink would show is then given to progress_quiet_keep()
+ * instead, which keeps its last PROGRESS_QUIET_LINES lines (a failing
+ * build's or step's last output, as other tools keep it), and an error
+ * shows them first as its context: progress_quiet_take() gives them (a new
+ * string, caller frees; NULL: none) and forgets them. One store for the
+ * process, as there is one stderr. */
+#define PROGRESS_QUIET_LINES 20
+int progress_quiet(void);
+void progress_quiet_keep(const char *data, size_t len);
+char *progress_quiet_take(void);
+
 #endif

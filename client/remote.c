@@ -97,6 +97,10 @@ remote_on_progress(void *arg, const char *text)
 static void
 remote_progress_stderr(void *arg, const char *data, size_t len)
 {
+	if (progress_quiet()) {
+		progress_quiet_keep(data, len);
+		return;
+	}
 	if (fwrite(data, 1, len, stderr) != len) {
 		/* best effort */
 	}

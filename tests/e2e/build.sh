@@ -7,7 +7,8 @@
 # image and a Compose configuration; OCI Features fail loudly (exit 1, the
 # JSON error on stdout), an unknown option is a usage error (exit 2); a
 # build whose image is removed meanwhile (the first stage's, before the
-# second stage's COPY --from) is built once more and succeeds.
+# second stage's COPY --from) is built once more and succeeds. -q (errors
+# only) on the remote route: build, up, exec and down say nothing on stderr.
 # The reference's results (its answer, the labels) are kept for the other
 # build's run of this test on the same dockerd (lib.sh, rig_ref_key): they
 # hold no name of this run's (the labels are the configurations as written,
@@ -233,7 +234,8 @@ rdev build "$name:~/rbws" --image-name "$tag:remote" >"$TEST_TMP/rb.json" 2>"$TE
 	{ cat "$TEST_TMP/rb.err" >&2; fail "rdev build $name:~/rbws failed"; }
 check_eq "remote: the answer" "$(cat "$TEST_TMP/rb.json")" \
 	"{\"outcome\":\"success\",\"imageName\":[\"$tag:remote\"]}"
-rdev build "$name:~/rbws" >"$TEST_TMP/rb2.json" 2>/dev/null
+rdev -q build "$name:~/rbws" >"$TEST_TMP/rb2.json" 2>"$TEST_TMP/rb2.err"
+check_eq "remote: -q build says nothing on stderr" "$(cat "$TEST_TMP/rb2.err")" ""
 rtag=$(jq -r '.imageName[0]' "$TEST_TMP/rb2.json")
 echo "$rtag" >"$TEST_TMP/remote-tags"
 check "remote: rdev's own tag" grep -q "^rdev-rbws-" <<<"$rtag"
@@ -242,9 +244,14 @@ check_eq "remote: both names are the one image" "$(on_host docker image inspect 
 check_eq "remote: its metadata label" \
 	"$(on_host docker image inspect -f "'{{index .Config.Labels \"devcontainer.metadata\"}}'" "$tag:remote" | jq -c '.[-1].remoteUser')" '"dev"'
 check_eq "remote: no container" "$(on_host docker ps -aq --filter "label=devcontainer.local_folder=$home/rbws" | wc -l)" 0
-rdev up "$name:~/rbws" --json >"$TEST_TMP/rup.json" 2>"$TEST_TMP/rup.err" ||
+rdev -q up "$name:~/rbws" >"$TEST_TMP/rup.json" 2>"$TEST_TMP/rup.err" ||
 	{ cat "$TEST_TMP/rup.err" >&2; fail "rdev up $name:~/rbws failed"; }
+check_eq "remote: -q up (a postCreateCommand) says nothing on stderr" "$(cat "$TEST_TMP/rup.err")" ""
 rcid=$(jq -r .containerId "$TEST_TMP/rup.json")
 check_eq "remote: up runs the built image" "$(on_host docker inspect -f '{{.Image}}' "$rcid")" "$rid"
-rdev down "$name:~/rbws" >/dev/null
+rdev -q exec "$name:~/rbws" echo remote-out >"$TEST_TMP/rex.out" 2>"$TEST_TMP/rex.err"
+check_eq "remote: -q exec shows the command's output" "$(cat "$TEST_TMP/rex.out")" remote-out
+check_eq "remote: and nothing on stderr" "$(cat "$TEST_TMP/rex.err")" ""
+rdev -q down "$name:~/rbws" >/dev/null 2>"$TEST_TMP/rdown.err"
+check_eq "remote: -q down says nothing on stderr" "$(cat "$TEST_TMP/rdown.err")" ""
 finish
