@@ -361,8 +361,10 @@ rig_two_hosts() {
 # rig_cfg_opt CFG KEY: KEY's value in a rig host's ssh config
 rig_cfg_opt() { sed -n "s/^ *$2 //p" "$1"; }
 # rig_echo_ok PORT: a line sent to localhost:PORT (a forward to the rig
-# images' echo server) comes back (tcp_line, below).
-rig_echo_ok() { [ "$(tcp_line "$1" ping 20)" = ping ]; }
+# images' echo server) comes back, and the forward carries the half-close
+# both ways: all that comes back until the close is that line (tcp_line
+# --eof, below).
+rig_echo_ok() { [ "$(tcp_line --eof "$1" ping 20)" = ping ]; }
 # The pids of the `rdev-agent serve` processes on the host that serve
 # clients (the session's long-lived agent, `serve --listen`, is not one), and
 # how many there are (running ones: alive_pids).
@@ -400,17 +402,28 @@ alive_pids() {
 		! pid_alive "$p" || echo "$p"
 	done
 }
-# tcp_line PORT [WORD [SECONDS]]: connect to 127.0.0.1:PORT, send WORD and a
-# newline when WORD is given, print the first line that comes back (the
-# bound, 300 s unless given, only keeps a broken broker from hanging a test).
+# tcp_line [--eof] PORT [WORD [SECONDS]]: connect to 127.0.0.1:PORT, send
+# WORD and a newline when WORD is given, print the first line that comes back
+# (the bound, 300 s unless given, only keeps a broken broker from hanging a
+# test). --eof: then half-close (SHUT_WR) and print all that comes back until
+# the server closes: a forward that loses the half-close, or the server's
+# close, times out (and prints nothing) instead of passing on the first line.
 tcp_line() {
-	python3 - "$1" "${2-}" "${3:-300}" "$#" <<'PY'
+	local eof=0
+	if [ "${1-}" = --eof ]; then
+		eof=1
+		shift
+	fi
+	python3 - "$1" "${2-}" "${3:-300}" "$#" "$eof" <<'PY'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=int(sys.argv[3]))
+eof = sys.argv[5] == "1"
 if int(sys.argv[4]) >= 2:
 	s.sendall(sys.argv[2].encode() + b"\n")
+if eof:
+	s.shutdown(socket.SHUT_WR)
 got = b""
-while not got.endswith(b"\n"):
+while eof or not got.endswith(b"\n"):
 	d = s.recv(4096)
 	if not d:
 		break
