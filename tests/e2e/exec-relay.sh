@@ -165,8 +165,12 @@ new_ws hostnet '{"image": "'"$RDEV_RIG_IMAGE_BOOKWORM_DEV"'", "remoteUser": "dev
 check_eq "on the host's network the exec works" "$(rdev exec "$ws" -- id -un)" dev
 check_eq "through the relay" "$(execs_during "$cid" rdev exec "$ws" -- true)" 0
 # No --ulimit: the daemon's (default-ulimits), process 1's, as a Docker exec's.
-check_eq "without --ulimit the soft open-files limit is a Docker exec's" \
-	"$(rdev exec "$ws" -- sh -c 'ulimit -Sn')" "$(docker exec "$cid" sh -c 'ulimit -Sn')"
+# (a Docker exec's, most of the time, as above: any of 5 execs)
+soft=$(rdev exec "$ws" -- sh -c 'ulimit -Sn')
+check "without --ulimit the soft open-files limit ($soft) is a Docker exec's" \
+	sh -c 'for i in 1 2 3 4 5; do
+	[ "$(docker exec "$1" sh -c "ulimit -Sn")" = "$2" ] && exit 0
+done; exit 1' sh "$cid" "$soft"
 # The relay's listening sockets (state 0A) in the host's namespace, which
 # the container shares: "ADDR:PORT" (hex) of the lines of /proc/net/tcp{,6}
 # whose inode is one of the relay's sockets.
