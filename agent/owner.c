@@ -52,6 +52,50 @@ owner_user_name(uid_t uid)
 	return pw != NULL ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)uid);
 }
 
+/* owner_check_labels()'s refusal of a container without owner labels
+ * (another tool's, an older rdev's): said by what its folder
+ * (devcontainer.local_folder, else its Compose project directory) is, as
+ * owner_is() read it: none, not absolute, not readable, or another's. */
+static void
+owner_check_unlabelled(
+    const cJSON *labels, const char *thing, const char *me, char **cause)
+{
+	const char *path = owner_label(labels, "devcontainer.local_folder");
+	const char *kind = "folder";
+	struct stat st;
+
+	if (*path == '\0') {
+		path = owner_label(labels, OWNER_COMPOSE_DIR_LABEL);
+		kind = "Compose project directory";
+	}
+	if (*path == '\0')
+		error_set(cause,
+		    "%s has no owner labels and no folder label (made by another "
+		    "tool): rdev does not use or change an environment it cannot "
+		    "tell is yours",
+		    thing);
+	else if (*path != '/')
+		/* (not stat'ed: the agent's working directory is no one's) */
+		error_set(cause,
+		    "%s has no owner labels (made by another tool or an older "
+		    "rdev), and its %s %s is not an absolute path: rdev does not "
+		    "use or change an environment it cannot tell is yours",
+		    thing, kind, path);
+	else if (stat(path, &st) != 0)
+		/* (said by what was found: whose it is is not known) */
+		error_set(cause,
+		    "%s has no owner labels (made by another tool or an older "
+		    "rdev), and its %s %s cannot be read (%s): rdev does not use "
+		    "or change an environment it cannot tell is yours",
+		    thing, kind, path, strerror(errno));
+	else
+		error_set(cause,
+		    "%s has no owner labels (made by another tool or an older "
+		    "rdev), and its %s %s is not yours (%s) but uid %u's: rdev "
+		    "does not use or change another user's environment",
+		    thing, kind, path, me, (unsigned)st.st_uid);
+}
+
 /* owner_check() of a container's labels. what: how the refusal names a
  * container that is not a dev container (no devcontainer.local_folder), such
  * as another service of a Compose project; NULL: "the dev container of this
@@ -59,16 +103,14 @@ owner_user_name(uid_t uid)
 static int
 owner_check_labels(const cJSON *labels, const char *what, char **cause)
 {
-	const char *name, *uid, *folder, *dir;
+	const char *name, *uid, *folder;
 	char *me, *thing;
-	struct stat st;
 
 	if (owner_is(labels, getuid()))
 		return 0;
 	name = owner_label(labels, OWNER_NAME_LABEL);
 	uid = owner_label(labels, OWNER_UID_LABEL);
 	folder = owner_label(labels, "devcontainer.local_folder");
-	dir = owner_label(labels, OWNER_COMPOSE_DIR_LABEL);
 	me = owner_user_name(getuid());
 	if (*folder != '\0')
 		thing = xasprintf("the dev container of %s", folder);
@@ -89,26 +131,8 @@ owner_check_labels(const cJSON *labels, const char *what, char **cause)
 		    "%s belongs to %s (uid %s), not to you (%s): "
 		    "rdev does not use or change another user's environment",
 		    thing, *name != '\0' ? name : uid, uid, me);
-	else if (*folder == '\0' && *dir != '\0' && stat(dir, &st) != 0)
-		/* (said by what was found: whose it is is not known) */
-		error_set(cause,
-		    "%s has no owner labels (made by another tool or an older "
-		    "rdev), and its Compose project directory %s cannot be read "
-		    "(%s): rdev does not use or change an environment it cannot "
-		    "tell is yours",
-		    thing, dir, strerror(errno));
-	else if (*folder == '\0' && *dir != '\0')
-		error_set(cause,
-		    "%s has no owner labels (made by another tool or an older "
-		    "rdev), and its Compose project directory %s is not yours "
-		    "(%s) but uid %u's: rdev does not use or change another "
-		    "user's environment",
-		    thing, dir, me, (unsigned)st.st_uid);
 	else
-		error_set(cause,
-		    "%s was made by another tool, and its folder is not yours "
-		    "(%s): rdev does not use or change another user's environment",
-		    thing, me);
+		owner_check_unlabelled(labels, thing, me, cause);
 	free(thing);
 	free(me);
 	return -1;

@@ -40,8 +40,9 @@ int owner_check(const cJSON *inspect, char **cause);
  * its "Labels"): 0, or -1 with the first other user's *cause, which names a
  * container that is not a dev container by its name, service and project
  * ("container P-db-1 (service db of Compose project P) belongs to NAME ...",
- * "... has no owner labels (...), and its Compose project directory DIR is
- * cannot be read (ERROR): ..." or "... is not yours (ME) but uid N's: ..."). */
+ * "... has no owner labels (...), and its folder (or Compose project
+ * directory) DIR cannot be read (ERROR): ...", "... is not an absolute
+ * path: ..." or "... is not yours (ME) but uid N's: ..."). */
 int owner_check_list(const cJSON *list, char **cause);
 /* The owner of the first container of list (a listing's entries) that is
  * not this user's (owner_is()), as a refusal names it: "NAME (uid N)" or

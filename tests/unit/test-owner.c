@@ -116,6 +116,51 @@ TEST(owner_check_dev_container)
 	ASSERT_INT_EQ(owner_check(NULL, &cause), 0);
 }
 
+/* owner_check() of an inspect whose Config.Labels are labels (JSON): its
+ * cause (caller frees). */
+static char *
+owner_cause(const char *labels)
+{
+	char *text = xasprintf("{\"Config\":{\"Labels\":%s}}", labels), *cause = NULL;
+	cJSON *inspect = test_json(text);
+
+	ASSERT_INT_EQ(owner_check(inspect, &cause), -1);
+	cJSON_Delete(inspect);
+	free(text);
+	return cause;
+}
+
+/* A container without owner labels is refused by what its folder is: gone,
+ * not absolute (never read against the agent's working directory, which
+ * is this user's), another's, or none at all; never "not yours" unread. */
+TEST(owner_check_unlabelled_says_what_its_folder_is)
+{
+	char *cause;
+
+	cause = owner_cause("{\"devcontainer.local_folder\":\"/nonexistent/rdev-w\"}");
+	ASSERT_STR_CONTAINS(cause, "its folder /nonexistent/rdev-w cannot be read (");
+	ASSERT_STR_CONTAINS(cause, "it cannot tell is yours");
+	ASSERT_NULL(strstr(cause, "not yours"));
+	free(cause);
+	cause = owner_cause("{\"com.docker.compose.project.working_dir\":\".\"}");
+	ASSERT_STR_CONTAINS(
+	    cause, "its Compose project directory . is not an absolute path");
+	ASSERT_NULL(strstr(cause, "but uid"));
+	free(cause);
+	cause = owner_cause("{\"devcontainer.local_folder\":\"w\"}");
+	ASSERT_STR_CONTAINS(cause, "its folder w is not an absolute path");
+	free(cause);
+	cause = owner_cause("{}");
+	ASSERT_STR_CONTAINS(cause, "has no owner labels and no folder label");
+	free(cause);
+	if (getuid() != 0) {
+		cause = owner_cause("{\"devcontainer.local_folder\":\"/\"}");
+		ASSERT_STR_CONTAINS(cause, "its folder / is not yours (");
+		ASSERT_STR_CONTAINS(cause, ") but uid 0's");
+		free(cause);
+	}
+}
+
 /* Whose workspace each container of a project is: a dev container by its
  * devcontainer.local_folder, another service by its Compose project
  * directory (in the folder, or the first compose file's, outside it). */
