@@ -47,23 +47,65 @@ ssh_agent_filter_put32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)v;
 }
 
-/* Read (out 0) or send (out 1) exactly n bytes at p; 0, or -1 at EOF or an
- * error. */
+/* One read or send of up to left bytes at offset done of ctx's buffer (the
+ * system call's result). */
+typedef ssize_t (*ssh_agent_filter_io)(int fd, void *ctx, size_t done, size_t left);
+
+/* Repeat io until n bytes are done; 0, or -1 at EOF or an error. (The loop
+ * is one; the buffer, writable for a read and const for a send, is each
+ * io's own.) */
 static int
-ssh_agent_filter_full(int fd, unsigned char *p, size_t n, int out)
+ssh_agent_filter_all(int fd, size_t n, ssh_agent_filter_io io, void *ctx)
 {
+	size_t done = 0;
 	ssize_t r;
 
-	while (n > 0) {
-		r = out ? send(fd, p, n, MSG_NOSIGNAL) : read(fd, p, n);
+	while (done < n) {
+		r = io(fd, ctx, done, n - done);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return -1;
-		p += r;
-		n -= (size_t)r;
+		done += (size_t)r;
 	}
 	return 0;
+}
+
+static ssize_t
+ssh_agent_filter_io_read(int fd, void *ctx, size_t done, size_t left)
+{
+	unsigned char *p = ctx;
+
+	return read(fd, p + done, left);
+}
+
+/* A send's buffer, held as it is: const. */
+struct ssh_agent_filter_out {
+	const unsigned char *p;
+};
+
+static ssize_t
+ssh_agent_filter_io_send(int fd, void *ctx, size_t done, size_t left)
+{
+	const struct ssh_agent_filter_out *out = ctx;
+
+	return send(fd, out->p + done, left, MSG_NOSIGNAL);
+}
+
+/* Read exactly n bytes into p; 0, or -1 at EOF or an error. */
+static int
+ssh_agent_filter_read_full(int fd, unsigned char *p, size_t n)
+{
+	return ssh_agent_filter_all(fd, n, ssh_agent_filter_io_read, p);
+}
+
+/* Send exactly n bytes of p; 0, or -1 on an error. */
+static int
+ssh_agent_filter_send_full(int fd, const unsigned char *p, size_t n)
+{
+	struct ssh_agent_filter_out out = { p };
+
+	return ssh_agent_filter_all(fd, n, ssh_agent_filter_io_send, &out);
 }
 
 /* One frame (length, then body) into a new buffer of *len bytes (the
@@ -73,13 +115,13 @@ ssh_agent_filter_read_frame(int fd, size_t *len)
 {
 	unsigned char hdr[4], *body;
 
-	if (ssh_agent_filter_full(fd, hdr, 4, 0) != 0)
+	if (ssh_agent_filter_read_full(fd, hdr, 4) != 0)
 		return NULL;
 	*len = ssh_agent_filter_get32(hdr);
 	if (*len == 0 || *len > AGENT_MAX_FRAME)
 		return NULL;
 	body = xmalloc(*len);
-	if (ssh_agent_filter_full(fd, body, *len, 0) != 0) {
+	if (ssh_agent_filter_read_full(fd, body, *len) != 0) {
 		free(body);
 		return NULL;
 	}
@@ -92,9 +134,8 @@ ssh_agent_filter_write_frame(int fd, const unsigned char *body, size_t len)
 	unsigned char hdr[4];
 
 	ssh_agent_filter_put32(hdr, (uint32_t)len);
-	return ssh_agent_filter_full(fd, hdr, 4, 1) != 0 ||
-		/* (send only reads body) */
-		ssh_agent_filter_full(fd, (unsigned char *)body, len, 1) != 0
+	return ssh_agent_filter_send_full(fd, hdr, 4) != 0 ||
+		ssh_agent_filter_send_full(fd, body, len) != 0
 	    ? -1
 	    : 0;
 }
