@@ -268,31 +268,80 @@ relay_container_address(const cJSON *info, const cJSON *prefer)
 
 /* relay_container_address for a container that may share another's network
  * ("container:ID": no address of its own; it is reached at the owner's).
- * New string or NULL. */
+ * New string, or NULL with *cause naming the container as what ("the dev
+ * container X", "service S (container X)"), and, when it shares another's
+ * network, that owner and what became of it. */
 static char *
-relay_address(struct docker *d, const cJSON *info, const cJSON *prefer)
+relay_address(struct docker *d, const cJSON *info, const cJSON *prefer, const char *what,
+    char **cause)
 {
-	const cJSON *mode;
+	const cJSON *mode, *name;
 	cJSON *owner = NULL, *next;
-	char *address = NULL;
+	char *address = NULL, *err = NULL, *first = NULL;
+	const char *id, *oname;
+	int hop;
 
-	for (int hop = 0; hop < RELAY_NETWORK_HOPS; hop++) {
+	for (hop = 0;; hop++) {
 		mode = cJSON_GetObjectItemCaseSensitive(
 		    cJSON_GetObjectItemCaseSensitive(info, "HostConfig"), "NetworkMode");
 		if (!cJSON_IsString(mode) ||
-		    strncmp(mode->valuestring, "container:", 10) != 0) {
-			address = relay_container_address(info, prefer);
+		    strncmp(mode->valuestring, "container:", 10) != 0)
 			break;
+		id = mode->valuestring + 10;
+		if (first == NULL)
+			first = xstrdup(id);
+		if (hop == RELAY_NETWORK_HOPS) {
+			error_set(cause,
+			    "%s shares container %.12s's network (network_mode), "
+			    "which shares another's in turn, more than %d deep",
+			    what, first, RELAY_NETWORK_HOPS);
+			goto out;
 		}
 		next = NULL;
-		if (docker_container_inspect(d, mode->valuestring + 10, &next, NULL) !=
-			0 ||
-		    next == NULL)
-			break;
+		if (docker_container_inspect(d, id, &next, &err) != 0) {
+			error_set(cause,
+			    "%s shares container %.12s's network (network_mode), "
+			    "which cannot be inspected: %s",
+			    what, id, err);
+			goto out;
+		}
+		if (next == NULL) {
+			/* (Docker cannot start this one again either) */
+			error_set(cause,
+			    "%s shares container %.12s's network (network_mode), "
+			    "which is gone: this container must be made again "
+			    "(rdev up --remove-existing-container)",
+			    what, id);
+			goto out;
+		}
 		cJSON_Delete(owner);
 		info = owner = next;
 	}
+	if ((address = relay_container_address(info, prefer)) != NULL)
+		goto out;
+	if (owner == NULL)
+		error_set(cause, "%s has no IP address", what);
+	else if (!docker_container_running(owner)) {
+		name = cJSON_GetObjectItemCaseSensitive(owner, "Name");
+		oname = cJSON_IsString(name) && *name->valuestring != '\0'
+		    ? name->valuestring + (*name->valuestring == '/')
+		    : first;
+		/* (restarted, the owner has a new network namespace; a
+		 * container on its old one keeps it, with only lo) */
+		error_set(cause,
+		    "%s shares container %s's network (network_mode), which is "
+		    "not running: start it, then restart this container (docker "
+		    "start %s; docker restart)",
+		    what, oname, oname);
+	} else
+		error_set(cause,
+		    "%s shares container %.12s's network (network_mode), which "
+		    "has no IP address",
+		    what, first);
+out:
 	cJSON_Delete(owner);
+	free(first);
+	free(err);
 	return address;
 }
 
@@ -521,7 +570,7 @@ static int
 relay_service(struct docker *d, const struct workspace *ws, const char *folder,
     const char *service, cJSON **result, char **cause)
 {
-	char *lp, *ls, *address = NULL;
+	char *lp, *ls, *address = NULL, *what;
 	const char *labels[3];
 	cJSON *list = NULL, *info = NULL;
 	const cJSON *c, *id, *prefer;
@@ -557,11 +606,16 @@ relay_service(struct docker *d, const struct workspace *ws, const char *folder,
 	prefer = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(ws->container, "NetworkSettings"),
 	    "Networks");
-	if (info == NULL || (address = relay_address(d, info, prefer)) == NULL) {
-		error_set(cause, "service \"%s\" (container %.12s) has no IP address",
-		    service, id->valuestring);
+	if (info == NULL) {
+		error_set(cause, "service \"%s\" (container %.12s) is gone", service,
+		    id->valuestring);
 		goto out;
 	}
+	what = xasprintf("service \"%s\" (container %.12s)", service, id->valuestring);
+	address = relay_address(d, info, prefer, what, cause);
+	free(what);
+	if (address == NULL)
+		goto out;
 	*result = relay_result(id->valuestring, address, NULL);
 	rc = 0;
 out:
@@ -580,16 +634,17 @@ relay_install_endpoint(struct docker *d, const cJSON *container, int trust_state
 	struct relay_binary bin = { 0 };
 	struct relay_state st;
 	const cJSON *idj = cJSON_GetObjectItemCaseSensitive(container, "Id"), *started;
-	char *state_dir = NULL, *key = NULL, *err = NULL;
+	char *state_dir = NULL, *key = NULL, *err = NULL, *what;
 	const char *cid = cJSON_IsString(idj) ? idj->valuestring : "";
 	int lock = -1, rc = -1;
 
 	memset(ep, 0, sizeof *ep);
 	memset(&st, 0, sizeof st);
-	if ((ep->address = relay_address(d, container, NULL)) == NULL) {
-		error_set(cause, "the dev container %.12s has no IP address", cid);
+	what = xasprintf("the dev container %.12s", cid);
+	ep->address = relay_address(d, container, NULL, what, cause);
+	free(what);
+	if (ep->address == NULL)
 		goto out;
-	}
 	if (relay_binary_load(&bin, cause) != 0 ||
 	    (state_dir = agent_state_dir(cause)) == NULL)
 		goto out;
@@ -675,7 +730,7 @@ relay_install_unchanged(struct docker *d, const cJSON *container, const char *ci
 	if (known->container_id == NULL || known->address == NULL ||
 	    strcmp(cid, known->container_id) != 0 || !cJSON_IsString(started))
 		return 0;
-	address = relay_address(d, container, NULL);
+	address = relay_address(d, container, NULL, "", NULL);
 	same = address != NULL && strcmp(address, known->address) == 0;
 	free(address);
 	if (!same || (state_dir = agent_state_dir(NULL)) == NULL)

@@ -1,15 +1,22 @@
 /* test-relay-install.c - unit tests for the pure parts of relay-install.h
  * (agent/relay-install-tar.c): the tar writer (checked by the system's tar
- * too) and the first-file reader; and when a known target is still the
- * container's (relay_install_unchanged). */
+ * too) and the first-file reader; when a known target is still the
+ * container's (relay_install_unchanged); and the address of a container on
+ * another's network ("container:ID"), its owners inspected at a fake daemon
+ * (a child answering GET /containers/ID/json from a table, else 404). */
 #include "test.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "docker.h"
 #include "relay-install.h"
 #include "xmalloc.h"
 
@@ -199,4 +206,194 @@ TEST(unchanged_needs_the_relay_of_this_start)
 	unsetenv("RDEV_STATE_DIR");
 	cJSON_Delete(first);
 	cJSON_Delete(again);
+}
+
+/* A fake Docker daemon on dir/docker.sock: each connection's GET
+ * /containers/ID/json is answered with the inspect of ids[i] (bodies[i]),
+ * any other with a 404. Returns the child's pid. */
+static pid_t
+fake_daemon(const char *dir, const char *const *ids, const char *const *bodies, size_t n)
+{
+	struct sockaddr_un sun;
+	char req[4096], *sock = xasprintf("%s/docker.sock", dir), *resp, *p, *end;
+	const char *body;
+	size_t len;
+	ssize_t r;
+	pid_t pid;
+	int s, c;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock);
+	free(sock);
+	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+	    bind(s, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(s, 8) < 0)
+		abort();
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		abort();
+	if (pid > 0) {
+		close(s);
+		return pid;
+	}
+	alarm(20); /* (never outlives a failed test) */
+	signal(SIGPIPE, SIG_IGN);
+	while ((c = accept(s, NULL, NULL)) >= 0) {
+		len = 0;
+		while (len < sizeof req - 1 &&
+		    (r = read(c, req + len, sizeof req - 1 - len)) > 0) {
+			len += (size_t)r;
+			req[len] = '\0';
+			if (strstr(req, "\r\n\r\n") != NULL)
+				break;
+		}
+		req[len] = '\0';
+		body = NULL;
+		if ((p = strstr(req, "/containers/")) != NULL &&
+		    (end = strstr(p, "/json ")) != NULL) {
+			p += strlen("/containers/");
+			for (size_t i = 0; i < n; i++) {
+				if ((size_t)(end - p) == strlen(ids[i]) &&
+				    strncmp(p, ids[i], (size_t)(end - p)) == 0)
+					body = bodies[i];
+			}
+		}
+		if (body == NULL)
+			body = "{\"message\":\"No such container\"}";
+		resp = xasprintf("HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+				 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		    strncmp(body, "{\"message\"", 10) == 0 ? "404 Not Found" : "200 OK",
+		    strlen(body), body);
+		if (write(c, resp, strlen(resp)) < 0)
+			_exit(1);
+		free(resp);
+		close(c);
+	}
+	_exit(0);
+}
+
+/* The dev container c1 on the network of container net (HostConfig's
+ * NetworkMode "container:net"), with no network of its own. */
+static cJSON *
+container_on(const char *net)
+{
+	cJSON *c = cJSON_CreateObject(), *state;
+	char *mode = xasprintf("container:%s", net);
+
+	cJSON_AddStringToObject(c, "Id", "c1");
+	state = cJSON_AddObjectToObject(c, "State");
+	cJSON_AddBoolToObject(state, "Running", 1);
+	cJSON_AddStringToObject(state, "StartedAt", "2026-12-04T10:00:00Z");
+	cJSON_AddStringToObject(
+	    cJSON_AddObjectToObject(c, "HostConfig"), "NetworkMode", mode);
+	cJSON_AddObjectToObject(
+	    cJSON_AddObjectToObject(c, "NetworkSettings"), "Networks");
+	free(mode);
+	return c;
+}
+
+/* relay_install_endpoint()'s cause for the dev container c1 on net's
+ * network (caller frees); the address is found before anything is
+ * installed, so a failure there is the address's. */
+static char *
+endpoint_cause(struct docker *d, const char *net)
+{
+	struct relay_endpoint ep;
+	cJSON *c = container_on(net);
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(relay_install_endpoint(d, c, 0, 0, &ep, &cause), -1);
+	ASSERT_NOT_NULL(cause);
+	cJSON_Delete(c);
+	return cause;
+}
+
+/* A container on another's network (Compose's network_mode) is reached at
+ * the owner's address, followed through owners on others' in turn; an
+ * owner gone, stopped or too deep is named, not "has no IP address". */
+TEST(address_of_container_on_anothers_network)
+{
+	char dir[] = "/tmp/rdev-test-relay-XXXXXX", *path, *cause, *sock;
+	const char *ids[] = { "up", "via", "stopped", "l2", "l3", "l4", "l5" };
+	const char *bodies[] = {
+		"{\"Id\":\"up\",\"Name\":\"/p-app-1\",\"State\":{\"Running\":true},"
+		"\"NetworkSettings\":{\"Networks\":{\"p_default\":{\"IPAddress\":"
+		"\"172.18.0.5\"}}}}",
+		"{\"Id\":\"via\",\"State\":{\"Running\":true},"
+		"\"HostConfig\":{\"NetworkMode\":\"container:up\"}}",
+		"{\"Id\":\"stopped\",\"Name\":\"/p-net-1\",\"State\":{\"Running\":"
+		"false},\"NetworkSettings\":{\"Networks\":{\"p_default\":{"
+		"\"IPAddress\":\"\"}}}}",
+		"{\"HostConfig\":{\"NetworkMode\":\"container:l3\"}}",
+		"{\"HostConfig\":{\"NetworkMode\":\"container:l4\"}}",
+		"{\"HostConfig\":{\"NetworkMode\":\"container:l5\"}}",
+		"{\"HostConfig\":{\"NetworkMode\":\"container:up\"}}",
+	};
+	struct relay_known known = { "c1", "172.18.0.5", 0 };
+	struct docker *d;
+	cJSON *c;
+	FILE *f;
+	pid_t pid;
+	int st;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	pid = fake_daemon(dir, ids, bodies, sizeof ids / sizeof ids[0]);
+	sock = xasprintf("%s/docker.sock", dir);
+	d = docker_new(sock);
+	/* the owner's address, directly and through another (the relay
+	 * recorded for this start, as unchanged_needs_the_relay_of_this_start) */
+	setenv("RDEV_STATE_DIR", dir, 1);
+	path = xasprintf("%s/relay", dir);
+	ASSERT_INT_EQ(mkdir(path, 0700), 0);
+	free(path);
+	path = xasprintf("%s/relay/c1.json", dir);
+	f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	fprintf(f,
+	    "{\"port\":40000,\"token\":\"%064d\",\"hash\":\"h\","
+	    "\"started\":\"2026-12-04T10:00:00Z\"}\n",
+	    0);
+	fclose(f);
+	c = container_on("up");
+	ASSERT_TRUE(relay_install_unchanged(d, c, "c1", &known));
+	cJSON_Delete(c);
+	c = container_on("via");
+	ASSERT_TRUE(relay_install_unchanged(d, c, "c1", &known));
+	cJSON_Delete(c);
+	c = container_on("l3"); /* l3, l4, l5, up: the four followed */
+	ASSERT_TRUE(relay_install_unchanged(d, c, "c1", &known));
+	cJSON_Delete(c);
+	c = container_on("gone");
+	ASSERT_FALSE(relay_install_unchanged(d, c, "c1", &known));
+	cJSON_Delete(c);
+	unlink(path);
+	free(path);
+	path = xasprintf("%s/relay", dir);
+	rmdir(path);
+	free(path);
+	unsetenv("RDEV_STATE_DIR");
+
+	cause = endpoint_cause(d, "gone");
+	ASSERT_STR_CONTAINS(cause,
+	    "the dev container c1 shares container gone's network (network_mode), "
+	    "which is gone: this container must be made again");
+	free(cause);
+	cause = endpoint_cause(d, "stopped");
+	ASSERT_STR_CONTAINS(cause,
+	    "the dev container c1 shares container p-net-1's network "
+	    "(network_mode), which is not running: start it, then restart this "
+	    "container (docker start p-net-1");
+	free(cause);
+	cause = endpoint_cause(d, "l2"); /* l2 .. l5, up: one more than followed */
+	ASSERT_STR_CONTAINS(cause,
+	    "the dev container c1 shares container l2's network (network_mode), "
+	    "which shares another's in turn, more than 4 deep");
+	free(cause);
+
+	docker_free(d);
+	kill(pid, SIGTERM);
+	ASSERT_INT_EQ(waitpid(pid, &st, 0), pid);
+	unlink(sock);
+	free(sock);
+	rmdir(dir);
 }
