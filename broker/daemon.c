@@ -233,6 +233,7 @@ broker_restore_host(struct broker *b, const cJSON *e)
 	p.restore = e;
 	key = host_session_key(b->dest_keys, &p.ssh);
 	p.ssh.dest_key = key;
+	rdev_ssh_dest_cache_who(b->dest_keys, &p.ssh.dest_local_user, &p.ssh.dest_home);
 	broker_host_add(b, &p, key);
 	free(key);
 }
@@ -470,6 +471,8 @@ broker_host_submit(struct broker *b, const cJSON *req, int connect_timeout_s, in
 		}
 		if (h == NULL) {
 			p.ssh.dest_key = key;
+			rdev_ssh_dest_cache_who(
+			    b->dest_keys, &p.ssh.dest_local_user, &p.ssh.dest_home);
 			broker_host_add(b, &p, key);
 			h = LIST_FIRST(&b->hosts);
 		}

@@ -401,7 +401,8 @@ struct host_session {
 	struct rdev_ssh_abort connect_abort;
 	char *opt_host, *opt_user, *opt_config, *opt_known, *opt_auth_sock;
 	char *opt_dest_key; /* opts.dest_key: the key the broker found it by */
-	char *destination;  /* "user@hostname:port" (the key's), or NULL */
+	char *opt_dest_user, *opt_dest_home; /* opts.dest_local_user, dest_home */
+	char *destination;		   /* "user@hostname:port" (the key's), or NULL */
 	struct agent_bundle_slot *bundles; /* borrowed (host-session.h) */
 	int idle_timeout_s;
 	int connect_idle_ms; /* HOST_CONNECT_IDLE_MS or its test setting */

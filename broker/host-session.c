@@ -928,6 +928,9 @@ host_session_new(const struct host_session_params *p)
 	h->opts.known_hosts_file = h->opt_known =
 	    host_strdup_or_null(p->ssh.known_hosts_file);
 	h->opts.dest_key = h->opt_dest_key = host_strdup_or_null(p->ssh.dest_key);
+	h->opts.dest_local_user = h->opt_dest_user =
+	    host_strdup_or_null(p->ssh.dest_local_user);
+	h->opts.dest_home = h->opt_dest_home = host_strdup_or_null(p->ssh.dest_home);
 	/* (the key's first line: user@hostname:port) */
 	if (h->opt_dest_key != NULL && strncmp(h->opt_dest_key, "unresolved\n", 11) != 0)
 		h->destination =
@@ -1110,6 +1113,8 @@ host_session_free(struct host_session *h)
 	free(h->opt_config);
 	free(h->opt_known);
 	free(h->opt_dest_key);
+	free(h->opt_dest_user);
+	free(h->opt_dest_home);
 	free(h->destination);
 	free(h->opt_auth_sock);
 	free(h->auth_sock);

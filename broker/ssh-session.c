@@ -810,7 +810,10 @@ struct rdev_ssh_dest_cache {
 	uid_t uid;
 	char *pw_name;
 	char *pw_dir;
+	char *who_user; /* who the last key was read as */
+	char *who_home;
 	unsigned long reads;
+	unsigned long lookups;
 };
 
 struct rdev_ssh_dest_cache *
@@ -854,6 +857,8 @@ rdev_ssh_dest_cache_free(struct rdev_ssh_dest_cache *c)
 		rdev_ssh_dest_cache_drop(c, TAILQ_FIRST(&c->entries));
 	free(c->pw_name);
 	free(c->pw_dir);
+	free(c->who_user);
+	free(c->who_home);
 	free(c);
 }
 
@@ -861,6 +866,20 @@ unsigned long
 rdev_ssh_dest_cache_reads(const struct rdev_ssh_dest_cache *c)
 {
 	return c->reads;
+}
+
+unsigned long
+rdev_ssh_dest_cache_lookups(const struct rdev_ssh_dest_cache *c)
+{
+	return c->lookups;
+}
+
+void
+rdev_ssh_dest_cache_who(
+    const struct rdev_ssh_dest_cache *c, const char **local_user, const char **home)
+{
+	*local_user = c->who_user;
+	*home = c->who_home;
 }
 
 /* Are a and b the same string, or both NULL? */
@@ -886,8 +905,13 @@ rdev_ssh_destination_cached(
 		c->pw_name = c->pw_dir = NULL;
 		c->have_pw = rdev_ssh_passwd(uid, &c->pw_name, &c->pw_dir) == 0;
 		c->uid = uid;
+		c->lookups++;
 	}
 	home = rdev_ssh_who(c->pw_name, c->pw_dir, &local_user);
+	free(c->who_user);
+	free(c->who_home);
+	c->who_user = xstrdup(local_user);
+	c->who_home = xstrdup(home);
 	TAILQ_FOREACH(e, &c->entries, entry) {
 		if (rdev_ssh_same(e->host, o->host) && rdev_ssh_same(e->user, o->user) &&
 		    e->port == o->port &&
@@ -1042,7 +1066,11 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 		return NULL;
 	}
 	s = xcalloc(1, sizeof *s);
-	home = s->home = rdev_ssh_whoami(&local_user);
+	if (o->dest_local_user != NULL && o->dest_home != NULL) {
+		local_user = xstrdup(o->dest_local_user);
+		home = s->home = xstrdup(o->dest_home);
+	} else
+		home = s->home = rdev_ssh_whoami(&local_user);
 	ssh_proxy_command_init(&s->proxy);
 	s->tcp_fd = -1;
 	if ((s->report = o->report) != NULL)

@@ -149,6 +149,14 @@ struct ssh_target_opts {
 	 * (SSH_FAIL_MOVED). An "unresolved" key (the config could not be
 	 * read then) is not compared: the connect resolves it again. */
 	const char *dest_key;
+	/* NULL, or who dest_key was resolved as (rdev_ssh_dest_cache_who):
+	 * the connect reads the config as this local user and home (%u, %d,
+	 * ~, Match localuser, the default User), not as the password entry
+	 * says now, so that a user renamed while the broker runs, or NSS
+	 * failing during a connect ("unknown"), does not make the key look
+	 * moved (every new session failing SSH_FAIL_MOVED). Both or neither. */
+	const char *dest_local_user;
+	const char *dest_home;
 };
 
 /* Where o goes after the ssh config, read now: a key that two targets
@@ -166,9 +174,12 @@ char *rdev_ssh_destination(const struct ssh_target_opts *o);
  * at (ssh_config_files: each file's stat, each Include pattern's matches)
  * and who read it (uid, $HOME, the user's name) and is read again only
  * when one of them changed: an open and fstat per file and a glob per
- * Include per request. The user's password entry is looked up once per uid (a rename
- * of the user while the broker runs is not seen, as by a running ssh).
- * Not thread-safe: one thread (the broker's loop) uses it. */
+ * Include per request. The user's password entry is looked up once per
+ * uid (a rename of the user while the broker runs is not seen, as by a
+ * running ssh), and a session's connect reads the config as the same user
+ * (rdev_ssh_dest_cache_who, ssh_target_opts.dest_local_user), so its key
+ * and its connect agree on who. Not thread-safe: one thread (the broker's
+ * loop) uses it. */
 struct rdev_ssh_dest_cache;
 struct rdev_ssh_dest_cache *rdev_ssh_dest_cache_new(void);
 /* Free c and its keys; NULL is a no-op. */
@@ -181,6 +192,13 @@ char *rdev_ssh_destination_cached(
 #define RDEV_SSH_DEST_CACHE_MAX 64
 /* How many times c read the config files (for tests and the log). */
 unsigned long rdev_ssh_dest_cache_reads(const struct rdev_ssh_dest_cache *c);
+/* How many times c looked the user's password entry up (for tests). */
+unsigned long rdev_ssh_dest_cache_lookups(const struct rdev_ssh_dest_cache *c);
+/* Who c's last key was read as (ssh_target_opts.dest_local_user and
+ * dest_home for the connect of a session keyed on it): borrowed, valid
+ * until c's next call; NULL before the first. */
+void rdev_ssh_dest_cache_who(
+    const struct rdev_ssh_dest_cache *c, const char **local_user, const char **home);
 
 /* What a connect in progress waits on, for rdev_ssh_abort from another
  * thread: rdev_ssh_connect publishes its socket (a dup: shut down, never

@@ -165,6 +165,123 @@ test_dest_cached(struct rdev_ssh_dest_cache *c, const char *dir, const char *hos
 	return key;
 }
 
+/* In a child with a mount namespace of its own, run fn(dir) with
+ * /etc/passwd replaced by dir/passwd (holding passwd_text); its exit
+ * status is the test's. Needs root (to unshare and bind-mount): otherwise
+ * it says so and passes. before(dir, arg) runs in the child first, with
+ * the real /etc/passwd. */
+static void
+test_dest_with_passwd(const char *dir, const char *passwd_text,
+    void (*before)(const char *, void *), int (*fn)(const char *, void *), void *arg)
+{
+	char *fake;
+	int status;
+	pid_t pid;
+
+	test_write_file(dir, "passwd", passwd_text);
+	fake = xasprintf("%s/passwd", dir);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		if (before != NULL)
+			before(dir, arg);
+		if (unshare(CLONE_NEWNS) != 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+		    mount(fake, "/etc/passwd", NULL, MS_BIND, NULL) != 0) {
+			fprintf(stderr, "  (no mount namespace: %s; not tested)\n",
+			    strerror(errno));
+			_exit(0);
+		}
+		_exit(fn(dir, arg));
+	}
+	ASSERT_TRUE(pid > 0);
+	ASSERT_INT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_INT_EQ(WEXITSTATUS(status), 0);
+	free(fake);
+}
+
+static char *test_dest_cached(
+    struct rdev_ssh_dest_cache *c, const char *dir, const char *host);
+
+/* (test_dest_with_passwd's before: the key of "sp" from the cache arg,
+ * read as the user the real password entry names) */
+static void
+test_dest_key_before(const char *dir, void *arg)
+{
+	free(test_dest_cached(arg, dir, "sp"));
+}
+
+/* (test_dest_with_passwd's fn: connect to "sp" with the key the cache arg
+ * made before the rename; 1 when the connect says it moved) */
+static int
+test_dest_connect_renamed(const char *dir, void *arg)
+{
+	struct rdev_ssh_dest_cache *c = arg;
+	struct ssh_connect_report report;
+	struct ssh_target_opts o;
+	struct rdev_ssh *s;
+	char *cfg = xasprintf("%s/config", dir), *key, *now, *cause = NULL;
+	int rc = 0;
+
+	/* (the rename shows: read now, the key is another user's) */
+	memset(&o, 0, sizeof o);
+	o.host = "sp";
+	o.ssh_config_file = cfg;
+	now = rdev_ssh_destination(&o);
+	if (strncmp(now, "renamed@", 8) != 0) {
+		fprintf(
+		    stderr, "  key read now \"%.40s\": the rename did not show\n", now);
+		rc = 1;
+	}
+	/* the cache keeps the user it looked up, and its key */
+	key = test_dest_cached(c, dir, "sp");
+	if (strncmp(key, "renamed@", 8) == 0) {
+		fprintf(stderr, "  the cache's key \"%.40s\" names the new name\n", key);
+		rc = 1;
+	}
+	o.dest_key = key;
+	rdev_ssh_dest_cache_who(c, &o.dest_local_user, &o.dest_home);
+	o.batch = 1;
+	o.connect_timeout_s = 5;
+	o.report = &report;
+	if ((s = rdev_ssh_connect(&o, &cause)) != NULL) {
+		fprintf(stderr, "  connected to 127.0.0.1:1?\n");
+		rdev_ssh_free(s);
+		rc = 1;
+	} else if (report.fail == SSH_FAIL_MOVED) {
+		fprintf(stderr, "  the connect says it moved: %s\n", cause);
+		rc = 1;
+	}
+	free(cause);
+	free(key);
+	free(now);
+	free(cfg);
+	return rc;
+}
+
+/* A user renamed while the broker runs (here: /etc/passwd names our uid
+ * "renamed" after the key was made) is not a move: the connect reads the
+ * config as the user its key was read as, so it goes on (and is refused,
+ * port 1), not "the ssh config now takes it elsewhere". */
+TEST(a_user_renamed_after_the_key_is_not_a_move)
+{
+	static const char *const names[] = { "config", "passwd", NULL };
+	struct passwd *pw = getpwuid(getuid());
+	struct rdev_ssh_dest_cache *c = rdev_ssh_dest_cache_new();
+	char *dir = test_dest_dir(), *line;
+
+	ASSERT_NOT_NULL(pw);
+	ASSERT_TRUE(strcmp(pw->pw_name, "renamed") != 0);
+	test_write_file(dir, "config", "Host sp\n  HostName 127.0.0.1\n  Port 1\n");
+	line = xasprintf("renamed:x:%u:%u::%s:/bin/sh\n", (unsigned)pw->pw_uid,
+	    (unsigned)pw->pw_gid, pw->pw_dir);
+	test_dest_with_passwd(
+	    dir, line, test_dest_key_before, test_dest_connect_renamed, c);
+	free(line);
+	rdev_ssh_dest_cache_free(c);
+	test_dest_rm(dir, names);
+}
+
 /* Keys come from the cache, without a read, while the files and who reads
  * them are the same; an Include that matches a new file, a file changed
  * within SSH_CONFIG_RACY_S of its read, another $HOME each read again. */
