@@ -806,7 +806,9 @@ struct rdev_ssh_dest_cache {
 	TAILQ_HEAD(rdev_ssh_dest_head, rdev_ssh_dest_entry)
 	entries; /* most recently used first */
 	size_t n;
-	int have_pw; /* pw_name and pw_dir are uid's */
+	int looked_up;	 /* uid's entry was looked up, at pw_at */
+	int have_pw;	 /* and found: pw_name and pw_dir are uid's */
+	long long pw_at; /* clock_now_ms of the look-up */
 	uid_t uid;
 	char *pw_name;
 	char *pw_dir;
@@ -898,12 +900,17 @@ rdev_ssh_destination_cached(
 	char *local_user, *home, *key;
 	int resolved;
 
-	/* (a failed look-up is tried again next time) */
-	if (!c->have_pw || c->uid != uid) {
+	/* (a failed look-up is tried again RDEV_SSH_PW_RETRY_MS later, not at
+	 * every request: a uid without an entry would cost each one an NSS
+	 * round trip) */
+	if (!c->looked_up || c->uid != uid ||
+	    (!c->have_pw && clock_now_ms() - c->pw_at >= RDEV_SSH_PW_RETRY_MS)) {
 		free(c->pw_name);
 		free(c->pw_dir);
 		c->pw_name = c->pw_dir = NULL;
 		c->have_pw = rdev_ssh_passwd(uid, &c->pw_name, &c->pw_dir) == 0;
+		c->looked_up = 1;
+		c->pw_at = clock_now_ms();
 		c->uid = uid;
 		c->lookups++;
 	}

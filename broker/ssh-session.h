@@ -176,7 +176,8 @@ char *rdev_ssh_destination(const struct ssh_target_opts *o);
  * when one of them changed: an open and fstat per file and a glob per
  * Include per request. The user's password entry is looked up once per
  * uid (a rename of the user while the broker runs is not seen, as by a
- * running ssh), and a session's connect reads the config as the same user
+ * running ssh; a failed look-up, "unknown", is tried again after
+ * RDEV_SSH_PW_RETRY_MS), and a session's connect reads the config as the same user
  * (rdev_ssh_dest_cache_who, ssh_target_opts.dest_local_user), so its key
  * and its connect agree on who. Not thread-safe: one thread (the broker's
  * loop) uses it. */
@@ -192,6 +193,9 @@ char *rdev_ssh_destination_cached(
 #define RDEV_SSH_DEST_CACHE_MAX 64
 /* How many times c read the config files (for tests and the log). */
 unsigned long rdev_ssh_dest_cache_reads(const struct rdev_ssh_dest_cache *c);
+/* How long a uid without a password entry (or whose look-up failed) is
+ * taken for "unknown" before it is looked up again. */
+#define RDEV_SSH_PW_RETRY_MS 30000
 /* How many times c looked the user's password entry up (for tests). */
 unsigned long rdev_ssh_dest_cache_lookups(const struct rdev_ssh_dest_cache *c);
 /* Who c's last key was read as (ssh_target_opts.dest_local_user and

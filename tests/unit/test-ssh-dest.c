@@ -282,6 +282,58 @@ TEST(a_user_renamed_after_the_key_is_not_a_move)
 	test_dest_rm(dir, names);
 }
 
+/* A uid that the test's password file does not name. */
+#define TEST_DEST_NO_UID 54321
+
+/* (test_dest_with_passwd's fn: two keys from the cache arg while the uid
+ * has no entry; 1 unless it was looked up once and named "unknown") */
+static int
+test_dest_no_entry(const char *dir, void *arg)
+{
+	struct rdev_ssh_dest_cache *c = arg;
+	char *a, *b;
+	int rc = 0;
+
+	/* (root is named without /etc/passwd by nss-systemd: another uid) */
+	if (setresuid(TEST_DEST_NO_UID, TEST_DEST_NO_UID, TEST_DEST_NO_UID) != 0) {
+		fprintf(stderr, "  setresuid: %s\n", strerror(errno));
+		return 1;
+	}
+	a = test_dest_cached(c, dir, "sp");
+	b = test_dest_cached(c, dir, "sp");
+
+	if (strncmp(a, "unknown@", 8) != 0 || strcmp(a, b) != 0) {
+		fprintf(stderr, "  keys \"%.40s\", \"%.40s\"\n", a, b);
+		rc = 1;
+	}
+	if (rdev_ssh_dest_cache_lookups(c) != 1) {
+		fprintf(stderr, "  looked up %lu times, want once\n",
+		    rdev_ssh_dest_cache_lookups(c));
+		rc = 1;
+	}
+	free(a);
+	free(b);
+	return rc;
+}
+
+/* A uid without a password entry is "unknown", and that is kept (for
+ * RDEV_SSH_PW_RETRY_MS): not an NSS look-up per request. */
+TEST(a_uid_without_a_password_entry_is_not_looked_up_per_request)
+{
+	static const char *const names[] = { "config", "passwd", NULL };
+	struct rdev_ssh_dest_cache *c = rdev_ssh_dest_cache_new();
+	char *dir = test_dest_dir(), *line;
+
+	test_write_file(dir, "config", "Host sp\n  HostName h1\n");
+	ASSERT_INT_EQ(chmod(dir, 0755), 0); /* (read as that uid) */
+	line = xasprintf(
+	    "someone:x:%u:%u::/:/bin/sh\n", TEST_DEST_NO_UID + 1, TEST_DEST_NO_UID + 1);
+	test_dest_with_passwd(dir, line, NULL, test_dest_no_entry, c);
+	free(line);
+	rdev_ssh_dest_cache_free(c);
+	test_dest_rm(dir, names);
+}
+
 /* Keys come from the cache, without a read, while the files and who reads
  * them are the same; an Include that matches a new file, a file changed
  * within SSH_CONFIG_RACY_S of its read, another $HOME each read again. */
