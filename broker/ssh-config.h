@@ -145,8 +145,9 @@ void ssh_config_files_clear(struct ssh_config_files *f);
  * did (path, device, inode, size, mtime and ctime to the nanosecond, or
  * still absent) and every Include pattern matches the same paths; else 0.
  * An open and fstat per file (not a stat: on NFS only an open revalidates
- * the attributes) and a glob per pattern. (A racy f may be unchanged and
- * its read stale all the same: the caller reads it again.) */
+ * the attributes) and a glob per pattern: the open blocks on a hung
+ * mount as a read would. (A racy f may be unchanged and its read stale all
+ * the same: the caller reads it again.) */
 int ssh_config_files_unchanged(const struct ssh_config_files *f);
 
 /* ssh_config_host_read (system: ssh_config_host_read_system) that also

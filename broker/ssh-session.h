@@ -169,18 +169,20 @@ char *rdev_ssh_destination(const struct ssh_target_opts *o);
 /* rdev_ssh_destination's keys, kept for the broker's loop, which needs one
  * per request: reading and parsing the config files (and their Includes)
  * and looking the user up (getpwuid_r: NSS, sssd, LDAP) each time cost
- * every request that time, and a slow file system or directory held every
- * session of the broker meanwhile. A key is kept with what its read looked
- * at (ssh_config_files: each file's stat, each Include pattern's matches)
- * and who read it (uid, $HOME, the user's name) and is read again only
- * when one of them changed: an open and fstat per file and a glob per
- * Include per request. The user's password entry is looked up once per
- * uid (a rename of the user while the broker runs is not seen, as by a
- * running ssh; a failed look-up, "unknown", is tried again after
- * RDEV_SSH_PW_RETRY_MS), and a session's connect reads the config as the same user
+ * every request that time. A key is kept with what its read looked at
+ * (ssh_config_files: each file's stat, each Include pattern's matches) and
+ * who read it ($HOME, the user's name) and is read again only when one of
+ * them changed. What a kept key still costs per request: an open and
+ * fstat per file and a glob per Include. So the cache removes the reads,
+ * the parse and the password look-up, not the file system: a hung NFS
+ * mount under a config file still blocks that open, and the broker's loop
+ * with it. The user's password entry is looked up once per uid (a rename
+ * of the user while the broker runs is not seen, as by a running ssh); a
+ * failed look-up ("unknown") is tried again after RDEV_SSH_PW_RETRY_MS.
+ * A session's connect reads the config as the same user
  * (rdev_ssh_dest_cache_who, ssh_target_opts.dest_local_user), so its key
- * and its connect agree on who. Not thread-safe: one thread (the broker's
- * loop) uses it. */
+ * and its connect agree on who. Not thread-safe: one thread (the
+ * broker's loop) uses it. */
 struct rdev_ssh_dest_cache;
 struct rdev_ssh_dest_cache *rdev_ssh_dest_cache_new(void);
 /* Free c and its keys; NULL is a no-op. */
@@ -193,9 +195,6 @@ char *rdev_ssh_destination_cached(
 #define RDEV_SSH_DEST_CACHE_MAX 64
 /* How many times c read the config files (for tests and the log). */
 unsigned long rdev_ssh_dest_cache_reads(const struct rdev_ssh_dest_cache *c);
-/* How long a uid without a password entry (or whose look-up failed) is
- * taken for "unknown" before it is looked up again. */
-#define RDEV_SSH_PW_RETRY_MS 30000
 /* How many times c looked the user's password entry up (for tests). */
 unsigned long rdev_ssh_dest_cache_lookups(const struct rdev_ssh_dest_cache *c);
 /* Who c's last key was read as (ssh_target_opts.dest_local_user and
@@ -203,6 +202,9 @@ unsigned long rdev_ssh_dest_cache_lookups(const struct rdev_ssh_dest_cache *c);
  * until c's next call; NULL before the first. */
 void rdev_ssh_dest_cache_who(
     const struct rdev_ssh_dest_cache *c, const char **local_user, const char **home);
+/* How long a uid without a password entry (or whose look-up failed) is
+ * taken for "unknown" before it is looked up again. */
+#define RDEV_SSH_PW_RETRY_MS 30000
 
 /* What a connect in progress waits on, for rdev_ssh_abort from another
  * thread: rdev_ssh_connect publishes its socket (a dup: shut down, never
