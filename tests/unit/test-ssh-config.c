@@ -417,6 +417,8 @@ TEST(files_read_tell_when_the_config_changed)
 	struct ssh_config_files f;
 	struct ssh_config_host h;
 	struct timespec times[2];
+	struct stat sb;
+	FILE *fp;
 
 	ASSERT_NOT_NULL(mkdtemp(home));
 	c.home = home;
@@ -449,10 +451,30 @@ TEST(files_read_tell_when_the_config_changed)
 	ASSERT_INT_EQ(f.racy, 1);
 	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 1);
 	/* an edit of an included file */
-	test_write_file(dot, "a.conf", "Host buildbox\n  User a-longer\n");
+	test_write_file(
+	    dot, "a.conf", "Host buildbox\n  User a-longer\n  HostName 10.0.0.1\n");
 	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 0);
 	READ();
 	ASSERT_STR_EQ(h.user, "a-longer");
+	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 1);
+	/* an edit in place, the same size (same device, inode and size): only
+	 * the mtime (set apart from the read's, as a fast edit in the same
+	 * clock tick would not be) and the ctime tell it */
+	ASSERT_INT_EQ(strcmp(f.files[1].path + strlen(f.files[1].path) - 6, "a.conf"), 0);
+	ASSERT_NOT_NULL(fp = fopen(f.files[1].path, "r+"));
+	ASSERT_TRUE(
+	    fputs("Host buildbox\n  User a-longer\n  HostName 10.0.0.2\n", fp) >= 0);
+	ASSERT_INT_EQ(fclose(fp), 0);
+	times[0] = f.files[1].mtime;
+	times[0].tv_sec -= 10;
+	times[1] = times[0];
+	ASSERT_INT_EQ(utimensat(AT_FDCWD, f.files[1].path, times, 0), 0);
+	ASSERT_INT_EQ(stat(f.files[1].path, &sb), 0);
+	ASSERT_TRUE(sb.st_ino == f.files[1].ino);
+	ASSERT_TRUE(sb.st_size == f.files[1].size);
+	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 0);
+	READ();
+	ASSERT_STR_EQ(h.hostname, "10.0.0.2");
 	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 1);
 	/* one more file the Include matches */
 	test_write_file(dot, "b.conf", "\n");
@@ -464,7 +486,8 @@ TEST(files_read_tell_when_the_config_changed)
 	READ();
 	ASSERT_INT_EQ(ssh_config_files_unchanged(&f), 1);
 	/* a file replaced by another of the same size (an editor's rename) */
-	test_write_file(dot, "new", "Host buildbox\n  User a-LONGER\n");
+	test_write_file(
+	    dot, "new", "Host buildbox\n  User a-LONGER\n  HostName 10.0.0.2\n");
 	p = xasprintf("%s/new", dot);
 	ASSERT_INT_EQ(rename(p, f.files[1].path), 0);
 	free(p);
