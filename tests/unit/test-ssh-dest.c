@@ -389,10 +389,16 @@ TEST(the_cache_reads_again_only_when_something_changed)
 		free(test_dest_cached(c, dir, host));
 	}
 	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 3 + RDEV_SSH_DEST_CACHE_MAX);
-	free(test_dest_cached(c, dir, host));
+	/* h0, the oldest, used again: h1 is now the least recently used, and
+	 * a new target drops it, not h0 (as a FIFO would) */
+	free(test_dest_cached(c, dir, "h0"));
 	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 3 + RDEV_SSH_DEST_CACHE_MAX);
 	free(test_dest_cached(c, dir, "sp"));
 	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 4 + RDEV_SSH_DEST_CACHE_MAX);
+	free(test_dest_cached(c, dir, "h0"));
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 4 + RDEV_SSH_DEST_CACHE_MAX);
+	free(test_dest_cached(c, dir, "h1"));
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 5 + RDEV_SSH_DEST_CACHE_MAX);
 	/* a file the Include now matches, first: sp goes elsewhere at once */
 	test_write_file(dir, "0.conf", "Host sp\n  HostName h0\n");
 	/* (its mtime ahead of the clock, as from a server whose clock is: racy
@@ -404,12 +410,12 @@ TEST(the_cache_reads_again_only_when_something_changed)
 	ASSERT_INT_EQ(utimensat(AT_FDCWD, p, times, 0), 0);
 	free(p);
 	k2 = test_dest_cached(c, dir, "sp");
-	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 5 + RDEV_SSH_DEST_CACHE_MAX);
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 6 + RDEV_SSH_DEST_CACHE_MAX);
 	ASSERT_STR_CONTAINS(k2, "@h0:22\n");
 	free(k2);
 	/* (and it is racy: an edit in the same tick would not show) */
 	k2 = test_dest_cached(c, dir, "sp");
-	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 6 + RDEV_SSH_DEST_CACHE_MAX);
+	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 7 + RDEV_SSH_DEST_CACHE_MAX);
 	free(k2);
 	/* an unreadable config is never kept */
 	k2 = test_dest_cached(c, "/nonexistent/dir/", "sp");
