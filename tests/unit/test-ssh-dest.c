@@ -343,6 +343,7 @@ TEST(the_cache_reads_again_only_when_something_changed)
 	struct rdev_ssh_dest_cache *c = rdev_ssh_dest_cache_new();
 	struct timespec settle = { SSH_CONFIG_RACY_S, 100 * 1000 * 1000 };
 	char *dir = test_dest_dir(), *text, *k1, *k2, *home = NULL, host[32], *p;
+	char *sub, *sub_cfg;
 	struct timespec times[2];
 	const char *env;
 	int i;
@@ -350,6 +351,11 @@ TEST(the_cache_reads_again_only_when_something_changed)
 	text = xasprintf("Include %s/*.conf\nHost other\n  HostName o\n", dir);
 	test_write_file(dir, "config", text);
 	test_write_file(dir, "a.conf", "Host sp\n  HostName h1\n");
+	/* (a folder named as the config file: unreadable, for root too) */
+	sub = xasprintf("%s/sub", dir);
+	ASSERT_INT_EQ(mkdir(sub, 0700), 0);
+	sub_cfg = xasprintf("%s/config", sub);
+	ASSERT_INT_EQ(mkdir(sub_cfg, 0700), 0);
 	/* (files written now are racy: settled first) */
 	nanosleep(&settle, NULL);
 	k1 = test_dest_cached(c, dir, "sp");
@@ -417,9 +423,20 @@ TEST(the_cache_reads_again_only_when_something_changed)
 	k2 = test_dest_cached(c, dir, "sp");
 	ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c), 7 + RDEV_SSH_DEST_CACHE_MAX);
 	free(k2);
-	/* an unreadable config is never kept */
-	k2 = test_dest_cached(c, "/nonexistent/dir/", "sp");
-	free(k2);
+	/* an unreadable config is never kept: sub/config, a folder (EISDIR,
+	 * for root too; a missing file is no error) settled since, is read
+	 * again each time */
+	for (i = 0; i < 2; i++) {
+		k2 = test_dest_cached(c, sub, "sp");
+		ASSERT_INT_EQ(strncmp(k2, "unresolved\n", 11), 0);
+		ASSERT_INT_EQ(rdev_ssh_dest_cache_reads(c),
+		    (unsigned long)(8 + i) + RDEV_SSH_DEST_CACHE_MAX);
+		free(k2);
+	}
+	rmdir(sub_cfg);
+	rmdir(sub);
+	free(sub_cfg);
+	free(sub);
 	free(k1);
 	free(home);
 	free(text);
