@@ -450,7 +450,8 @@ broker_host_submit(struct broker *b, const cJSON *req, int connect_timeout_s, in
 {
 	struct host_session_params p;
 	struct broker_host *h;
-	char *key;
+	char *key, *who_user, *who_home;
+	const char *u, *d;
 	int attempt;
 
 	broker_host_params(b, req, &p);
@@ -463,6 +464,10 @@ broker_host_submit(struct broker *b, const cJSON *req, int connect_timeout_s, in
 	p.ssh.connect_timeout_s = connect_timeout_s;
 	broker_reap(b);
 	key = host_session_key(b->dest_keys, &p.ssh);
+	/* (copies: the reap below may use the cache, which frees its own) */
+	rdev_ssh_dest_cache_who(b->dest_keys, &u, &d);
+	who_user = xstrdup(u);
+	who_home = xstrdup(d);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	for (attempt = 0; attempt < 2; attempt++) {
 		LIST_FOREACH(h, &b->hosts, entry) {
@@ -471,8 +476,8 @@ broker_host_submit(struct broker *b, const cJSON *req, int connect_timeout_s, in
 		}
 		if (h == NULL) {
 			p.ssh.dest_key = key;
-			rdev_ssh_dest_cache_who(
-			    b->dest_keys, &p.ssh.dest_local_user, &p.ssh.dest_home);
+			p.ssh.dest_local_user = who_user;
+			p.ssh.dest_home = who_home;
 			broker_host_add(b, &p, key);
 			h = LIST_FIRST(&b->hosts);
 		}
@@ -481,11 +486,15 @@ broker_host_submit(struct broker *b, const cJSON *req, int connect_timeout_s, in
 			(p.ssh.accept_new_host_key ? HOST_SUBMIT_ACCEPT_NEW_KEY : 0) |
 			    (user_client ? HOST_SUBMIT_CAN_PROMPT : 0)) == 0) {
 			free(key);
+			free(who_user);
+			free(who_home);
 			return 0;
 		}
 		broker_reap(b); /* it just ended: make a new one */
 	}
 	free(key);
+	free(who_user);
+	free(who_home);
 	return error_set(cause, "could not start a host session");
 }
 
