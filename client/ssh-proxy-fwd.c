@@ -134,15 +134,16 @@ ssh_proxy_fwd_relay_known(struct ssh_proxy *p)
 		ssh_proxy_fwd_failed(p, p->relay_error);
 }
 
-void
+int
 ssh_proxy_fwd_lost(struct ssh_proxy *p)
 {
 	if (p->fwd == SSH_PROXY_FWD_NONE)
-		return;
+		return 0;
 	/* (its connections' channels to ssh are closed with it) */
 	ssh_proxy_agent_free(p->agent);
 	p->agent = NULL;
 	p->fwd = SSH_PROXY_FWD_NONE;
+	return 1;
 }
 
 int

@@ -333,8 +333,9 @@ void ssh_proxy_fwd_env(struct ssh_proxy_chan *pc);
 /* The relay is known to be there or not: go on. */
 void ssh_proxy_fwd_relay_known(struct ssh_proxy *p);
 /* The agent connection is lost: the agent socket's exec and its
- * connections with it (a later auth-agent-req asks a new agent). */
-void ssh_proxy_fwd_lost(struct ssh_proxy *p);
+ * connections with it (a later auth-agent-req asks a new agent). 1 when
+ * agent forwarding was on (it ends), else 0. */
+int ssh_proxy_fwd_lost(struct ssh_proxy *p);
 /* Whether agent channel channel is the agent socket's exec's. */
 int ssh_proxy_fwd_owns(const struct ssh_proxy *p, uint32_t channel);
 void ssh_proxy_fwd_frame(struct ssh_proxy *p, const struct proto_frame *f);

@@ -210,13 +210,13 @@ static void
 ssh_proxy_lose(struct ssh_proxy *p)
 {
 	struct ssh_proxy_chan *pc;
-	const char *why = p->lost_why;
+	const char *why = p->lost_why, *fwd;
 	int sessions = 0, ports = 0;
 
 	if (p->lost || why == NULL)
 		return;
 	p->lost = 1;
-	ssh_proxy_fwd_lost(p);
+	fwd = ssh_proxy_fwd_lost(p) ? "; agent forwarding ended" : "";
 	LIST_FOREACH(pc, &p->chans, entry) {
 		if (pc->tcp != NULL || pc->state >= SSH_PROXY_CHAN_EXITED)
 			continue;
@@ -244,25 +244,26 @@ ssh_proxy_lose(struct ssh_proxy *p)
 		pc->out_eof = 1;
 		ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_EXITED);
 	}
-	/* (what rode on it, as it was: a proxy that only ran ssh -L through the
-	 * broker had no session to hang up) */
+	/* (what rode on it, as it was when lost: a proxy that only ran ssh -L
+	 * through the broker had no session to hang up, and one whose sessions
+	 * all ended before had none running, though some ran on it) */
 	if (sessions == 0 && ports == 0)
 		fprintf(stderr,
-		    "rdev: ssh-proxy: %s; no session ran on it; new channels "
-		    "connect again\n",
-		    why);
+		    "rdev: ssh-proxy: %s; no session was running on it%s; new "
+		    "channels connect again\n",
+		    why, fwd);
 	else if (ports == 0)
 		fprintf(stderr,
-		    "rdev: ssh-proxy: %s; %d session%s hung up; new channels "
+		    "rdev: ssh-proxy: %s; %d session%s hung up%s; new channels "
 		    "connect again\n",
-		    why, sessions, sessions == 1 ? "" : "s");
+		    why, sessions, sessions == 1 ? "" : "s", fwd);
 	else
 		fprintf(stderr,
 		    "rdev: ssh-proxy: %s; %d session%s hung up, %d port "
-		    "connection%s through the relay ended; new channels connect "
-		    "again\n",
-		    why, sessions, sessions == 1 ? "" : "s", ports,
-		    ports == 1 ? "" : "s");
+		    "connection%s through the relay ended%s; new channels "
+		    "connect again\n",
+		    why, sessions, sessions == 1 ? "" : "s", ports, ports == 1 ? "" : "s",
+		    fwd);
 	/* (a new agent is asked for the relay again) */
 	p->relay = SSH_PROXY_RELAY_UNKNOWN;
 	free(p->relay_error);

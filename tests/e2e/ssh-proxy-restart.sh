@@ -72,8 +72,8 @@ check "the ControlMaster stays up" pid_alive "$master"
 # (the broker carries connections to the container's own ports: those need
 # no agent, so no new one is made for them)
 eventually "ssh -L's proxy saw the agent end" grep -q 'connect again' "$TEST_TMP/L.err"
-check "... and says no session ran on it (none did: not 'its sessions are hung up') ($(tr '\n' ' ' <"$TEST_TMP/L.err"))" \
-	grep -q '; no session ran on it; new channels connect again$' "$TEST_TMP/L.err"
+check "... and says no session was running on it (none was: not 'its sessions are hung up') ($(tr '\n' ' ' <"$TEST_TMP/L.err"))" \
+	grep -q '; no session was running on it; new channels connect again$' "$TEST_TMP/L.err"
 check_eq "ssh -L: a new connection works (direct)" "$(curl -sf "http://127.0.0.1:$((base + 1))/x")" from-ws
 check "... without connecting to an agent again ($(tr '\n' ' ' <"$TEST_TMP/L.err"))" \
 	bash -c "! grep -q 'connected to the agent again' '$TEST_TMP/L.err'"
@@ -190,6 +190,9 @@ lost_before=$(grep -c 'connect again' "$TEST_TMP/cm2.err")
 on_host "pkill -KILL -u \$(id -u) -f 'rdev-agent serve'"
 proxy2_lost() { [ "$(grep -c 'connect again' "$TEST_TMP/cm2.err")" -gt "$lost_before" ]; }
 eventually "the proxy saw its agent end ($(tr '\n' ' ' <"$TEST_TMP/cm2.err"))" proxy2_lost
+# (sessions ran on that link and ended: none was running, not "none ran")
+check "... and says no session was running on it ($(tail -n 1 "$TEST_TMP/cm2.err"))" \
+	bash -c "grep 'connect again' '$TEST_TMP/cm2.err' | tail -n 1 | grep -q '; no session was running on it; new channels connect again\$'"
 bpid=$(broker status --json | jq -r .pid)
 stopped=$bpid
 kill -STOP "$bpid"
