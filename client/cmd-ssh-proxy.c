@@ -83,9 +83,24 @@ cmd_ssh_proxy_reconnect(void *arg, long long deadline, char **cause)
 	struct cmd_ssh_proxy_link *l = arg;
 
 	if (l->remote != NULL) {
+		/* (no prompt: the proxy's loop would wait on the terminal for
+		 * ever, and ssh reads it too) */
+		remote_set_batch(l->remote, 1);
 		remote_reset(l->remote);
-		if (remote_connect_by(l->remote, deadline, cause) != 0)
+		if (remote_connect_by(l->remote, deadline, cause) != 0) {
+			if (remote_prompt_refused(l->remote)) {
+				char *t = xasprintf(
+				    "%s (a passphrase or password is needed, and "
+				    "ssh-proxy asks for none while it connects "
+				    "again: add the key to ssh-agent, or run `rdev "
+				    "ls %s:` once in a terminal)",
+				    *cause, remote_host(l->remote));
+
+				free(*cause);
+				*cause = t;
+			}
 			return NULL;
+		}
 		return remote_conn(l->remote);
 	}
 	proto_conn_free(l->local);

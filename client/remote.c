@@ -38,6 +38,9 @@ struct remote {
 	char *(*note_fn)(void *arg);
 	void *note_arg;
 	char *note_made;
+	/* a prompt of the broker's was cancelled (batch) since the last
+	 * remote_connect_by began */
+	int prompt_refused;
 };
 
 struct remote *
@@ -172,6 +175,17 @@ remote_prompt(void *arg, const char *text, int echo, char **answer)
 	return rc;
 }
 
+/* The broker asks for an SSH passphrase or password of a batch remote:
+ * cancelled, and remembered (remote_prompt_refused). */
+static int
+remote_prompt_refuse(void *arg, const char *text, int echo, char **answer)
+{
+	struct remote *r = arg;
+
+	r->prompt_refused = 1;
+	return -1;
+}
+
 /* A broker request about r's host: {"id":1,"op":op,"host",...}; r NULL:
  * about this machine's engine, {"id":1,"op":op,"engine":"local"}. */
 static cJSON *
@@ -274,7 +288,10 @@ remote_connect_once(
 	if (broker_client_connect_by(1, "rdev " RDEV_VERSION, deadline, c, NULL, cause) !=
 	    0)
 		return -1;
-	proto_conn_set_prompt(*c, r->o.batch ? NULL : remote_prompt, NULL);
+	if (r->o.batch)
+		proto_conn_set_prompt(*c, remote_prompt_refuse, r);
+	else
+		proto_conn_set_prompt(*c, remote_prompt, NULL);
 	req = remote_host_request(r, "agent");
 	if (proto_conn_request(
 		*c, req, remote_on_progress, (void *)shown, &result, NULL, cause) != 0) {
@@ -300,6 +317,7 @@ remote_connect_by(struct remote *r, long long deadline, char **cause)
 
 	if (r->conn != NULL)
 		return 0;
+	r->prompt_refused = 0;
 	for (;;) {
 		if (remote_connect_once(r, deadline, &c, cause) == 0) {
 			/* (the bound was the connect's, not the session's) */
@@ -407,6 +425,18 @@ remote_request(struct remote *r, cJSON *request, const struct progress *p, cJSON
 	if (rc != 0 && !proto_conn_fatal_named(r->conn))
 		return error_prefix(cause, "%s", r->t.host);
 	return rc != 0 ? -1 : 0;
+}
+
+void
+remote_set_batch(struct remote *r, int batch)
+{
+	r->o.batch = batch;
+}
+
+int
+remote_prompt_refused(const struct remote *r)
+{
+	return r->prompt_refused;
 }
 
 void

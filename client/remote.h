@@ -63,6 +63,12 @@ struct remote_opts {
 
 struct remote *remote_new(const struct target *t, const struct remote_opts *o);
 void remote_free(struct remote *r);
+/* r's remote_opts' batch: set (from now on the broker's SSH prompts are
+ * cancelled, not asked on the terminal). */
+void remote_set_batch(struct remote *r, int batch);
+/* Whether the last remote_connect/remote_connect_by of a batch r cancelled
+ * a prompt of the broker's (a passphrase or password was needed). */
+int remote_prompt_refused(const struct remote *r);
 /* r's remote_opts' shown: set (borrowed, outlives r) and read. */
 void remote_set_shown(struct remote *r, const char *shown);
 const char *remote_shown(const struct remote *r);
