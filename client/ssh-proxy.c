@@ -366,8 +366,16 @@ ssh_proxy_watch_agent(struct ssh_proxy *p)
 	if (events == 0)
 		return;
 	if (p->agent_fd < 0) {
-		if ((p->agent_fd = fcntl(proto_conn_fd(p->c), F_DUPFD_CLOEXEC, 0)) < 0)
-			fatal("dup: %s", strerror(errno));
+		/* (out of fds, EMFILE: this link fails, not the proxy; a new
+		 * channel tries a new one) */
+		if ((p->agent_fd = fcntl(proto_conn_fd(p->c), F_DUPFD_CLOEXEC, 0)) < 0) {
+			p->lost_why = xasprintf("%s%scannot watch the agent "
+						"connection (dup: %s)",
+			    p->o->where != NULL ? p->o->where : "",
+			    p->o->where != NULL ? ": " : "", strerror(errno));
+			ssh_proxy_lose(p);
+			return;
+		}
 		p->agent_gen = p->link_gen;
 	}
 	if (ssh_event_add_fd(p->ev, p->agent_fd, events, ssh_proxy_on_agent, p) != SSH_OK)
