@@ -2,13 +2,16 @@
 #include "broker-client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "error.h"
 #include "runtime-dir.h"
 #include "spawn.h"
@@ -44,24 +47,51 @@ broker_socket_addr(struct sockaddr_un *sa, const char *path, char **cause)
 	return 0;
 }
 
-/* 0 connected (*fd), 1 nobody listens, -1 other error. */
+/* The pause between connects to a socket whose backlog is full. */
+#define BROKER_CLIENT_DIAL_PAUSE_MS 50
+
+/* 0 connected (*fd), 1 nobody listens, -1 other error. A deadline
+ * (clock_now_ms; 0: none) bounds the connect too: a stopped broker's
+ * listen backlog fills, and a blocking connect to it then waits for ever
+ * (on Linux a non-blocking one to a full AF_UNIX backlog fails EAGAIN, not
+ * EINPROGRESS, and the socket may try again). */
 static int
-broker_client_dial(const char *path, int *fd, char **cause)
+broker_client_dial(const char *path, long long deadline, int *fd, char **cause)
 {
 	struct sockaddr_un sa;
-	int s;
+	long long left;
+	int s, e;
 
 	if (broker_socket_addr(&sa, path, cause) != 0)
 		return -1;
-	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	if ((s = socket(AF_UNIX,
+		 SOCK_STREAM | SOCK_CLOEXEC | (deadline > 0 ? SOCK_NONBLOCK : 0), 0)) < 0)
 		return error_set_errno(cause, errno, "socket");
-	if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		int e = errno;
-
+	while (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		e = errno;
+		if (deadline > 0 && (e == EAGAIN || e == EINTR) &&
+		    (left = deadline - clock_now_ms()) > 0) {
+			poll(NULL, 0,
+			    left < BROKER_CLIENT_DIAL_PAUSE_MS
+				? (int)left
+				: BROKER_CLIENT_DIAL_PAUSE_MS);
+			continue;
+		}
 		close(s);
 		if (e == ENOENT || e == ECONNREFUSED)
 			return 1;
+		if (e == EAGAIN && deadline > 0)
+			return error_set(cause,
+			    "the broker did not answer in time (its socket %s "
+			    "takes no more connections)",
+			    path);
 		return error_set_errno(cause, e, "%s", path);
+	}
+	/* (the connection's reads and writes poll: blocking as before) */
+	if (deadline > 0 && fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK) != 0) {
+		e = errno;
+		close(s);
+		return error_set_errno(cause, e, "fcntl");
 	}
 	*fd = s;
 	return 0;
@@ -132,13 +162,13 @@ broker_client_connect_once(int autostart, const char *software, long long deadli
 	}
 	if ((path = runtime_dir_file(BROKER_SOCKET_NAME, cause)) == NULL)
 		return -1;
-	rc = broker_client_dial(path, &fd, cause);
+	rc = broker_client_dial(path, deadline, &fd, cause);
 	if (rc == 1 && autostart) {
 		if (broker_client_start(cause) != 0) {
 			free(path);
 			return -1;
 		}
-		rc = broker_client_dial(path, &fd, cause);
+		rc = broker_client_dial(path, deadline, &fd, cause);
 	}
 	if (rc == 1) {
 		if (not_running != NULL)
@@ -167,7 +197,7 @@ broker_client_connect_nowait(const char *software, struct proto_conn **c, char *
 
 	if ((path = runtime_dir_file(BROKER_SOCKET_NAME, cause)) == NULL)
 		return -1;
-	if ((rc = broker_client_dial(path, &fd, cause)) == 1)
+	if ((rc = broker_client_dial(path, 0, &fd, cause)) == 1)
 		error_set(cause, "no broker is running (socket %s)", path);
 	free(path);
 	if (rc != 0)

@@ -33,8 +33,9 @@
  * that is no broker) gets broker_client_start and one more try. */
 int broker_client_connect(int autostart, const char *software, struct proto_conn **c,
     int *not_running, char **cause);
-/* broker_client_connect whose handshake gives up at deadline (clock_now_ms;
- * 0: never; proto_conn_set_deadline), which stays set on *c. */
+/* broker_client_connect whose connect and handshake give up at deadline
+ * (clock_now_ms; 0: never; proto_conn_set_deadline), which stays set on
+ * *c. */
 int broker_client_connect_by(int autostart, const char *software, long long deadline,
     struct proto_conn **c, int *not_running, char **cause);
 /* Connect and send our HELLO without waiting for the broker's (no
