@@ -226,9 +226,12 @@ remote_host_json(struct remote *r)
  * connection) is replaced once: `rdev-broker start`, then the caller tries
  * again. Returns 1 to try again (*cause cleared), 0 not. */
 static int
-remote_retry_broker(struct proto_conn *c, int *attempts, char **cause)
+remote_retry_broker(struct proto_conn *c, long long deadline, int *attempts, char **cause)
 {
-	if (c == NULL || !proto_conn_peer_gone(c) || (*attempts)++ > 0)
+	/* (not after deadline, clock_now_ms, 0: none: a start can take ~10 s
+	 * while the old broker exits) */
+	if (c == NULL || !proto_conn_peer_gone(c) ||
+	    (deadline > 0 && clock_now_ms() >= deadline) || (*attempts)++ > 0)
 		return 0;
 	free(*cause);
 	*cause = NULL;
@@ -263,7 +266,7 @@ remote_broker_call(
 		proto_conn_set_prompt(c, remote_prompt, NULL);
 		rc = proto_conn_request(c, cJSON_Duplicate(req, 1), remote_on_progress,
 		    (void *)shown, result, NULL, cause);
-		if (rc == 0 || !remote_retry_broker(c, &attempts, cause))
+		if (rc == 0 || !remote_retry_broker(c, 0, &attempts, cause))
 			break;
 		cJSON_Delete(*result);
 		*result = NULL;
@@ -325,8 +328,7 @@ remote_connect_by(struct remote *r, long long deadline, char **cause)
 			r->conn = c;
 			return 0;
 		}
-		if ((deadline > 0 && clock_now_ms() >= deadline) ||
-		    !remote_retry_broker(c, &attempts, cause))
+		if (!remote_retry_broker(c, deadline, &attempts, cause))
 			break;
 		proto_conn_free(c);
 		c = NULL;

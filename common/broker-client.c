@@ -143,6 +143,18 @@ broker_client_wait_gone(int timeout_ms, void (*slow)(void *), void *arg, char **
 	return 0;
 }
 
+/* Whether deadline (clock_now_ms; 0: none) has passed: then 1 and *cause
+ * says so (a `rdev-broker start`, up to ~10 s while an old broker exits,
+ * is not begun after it). */
+static int
+broker_client_past(long long deadline, char **cause)
+{
+	if (deadline <= 0 || clock_now_ms() < deadline)
+		return 0;
+	error_set(cause, "the broker did not answer in time");
+	return 1;
+}
+
 /* One try: 0 connected, -1 failed, -2 failed because the broker closed or
  * reset the connection before its HELLO. */
 static int
@@ -164,7 +176,8 @@ broker_client_connect_once(int autostart, const char *software, long long deadli
 		return -1;
 	rc = broker_client_dial(path, deadline, &fd, cause);
 	if (rc == 1 && autostart) {
-		if (broker_client_start(cause) != 0) {
+		if (broker_client_past(deadline, cause) ||
+		    broker_client_start(cause) != 0) {
 			free(path);
 			return -1;
 		}
@@ -235,6 +248,8 @@ broker_client_connect_by(int autostart, const char *software, long long deadline
 	 * connection), or a socket left by one whose listener is no broker:
 	 * start one (which waits for an exiting broker, and replaces a socket
 	 * whose owner no longer holds the lock) and try once more. */
+	if (deadline > 0 && clock_now_ms() >= deadline)
+		return -1; /* (*cause: why this try failed) */
 	free(*cause);
 	*cause = NULL;
 	if (broker_client_start(cause) != 0)

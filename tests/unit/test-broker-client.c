@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -60,5 +62,40 @@ TEST(connect_by_a_deadline_to_a_full_backlog_gives_up)
 	close(l);
 	unlink(path);
 	rmdir(dir);
+	free(path);
+}
+
+/* No broker runs and the deadline has passed: no `rdev-broker start` is
+ * begun (it can take ~10 s, all of it past the deadline). The rdev-broker
+ * found on PATH (no sibling of the test) only leaves a mark. */
+TEST(no_broker_start_after_the_deadline)
+{
+	char dir[] = "/tmp/rdev-test-broker-client-XXXXXX", *prog, *mark, *path;
+	struct proto_conn *c = NULL;
+	char *cause = NULL;
+	FILE *f;
+	int not_running = -1;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	setenv("RDEV_RUNTIME_DIR", dir, 1);
+	prog = xasprintf("%s/rdev-broker", dir);
+	mark = xasprintf("%s/started", dir);
+	ASSERT_NOT_NULL(f = fopen(prog, "w"));
+	fprintf(f, "#!/bin/sh\ntouch '%s'\nexit 1\n", mark);
+	fclose(f);
+	ASSERT_INT_EQ(chmod(prog, 0755), 0);
+	path = xasprintf("%s:%s", dir, getenv("PATH") != NULL ? getenv("PATH") : "");
+	setenv("PATH", path, 1);
+	ASSERT_INT_EQ(broker_client_connect_by(
+			  1, "test", clock_now_ms() - 1, &c, &not_running, &cause),
+	    -1);
+	ASSERT_NULL(c);
+	ASSERT_STR_CONTAINS(cause, "did not answer in time");
+	ASSERT_INT_EQ(access(mark, F_OK), -1);
+	free(cause);
+	unlink(prog);
+	rmdir(dir);
+	free(prog);
+	free(mark);
 	free(path);
 }
