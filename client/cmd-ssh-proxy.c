@@ -19,6 +19,7 @@
 #include "proto-conn.h"
 #include "remote.h"
 #include "serve.h"
+#include "spawn.h"
 #include "ssh-proxy.h"
 #include "xmalloc.h"
 
@@ -52,7 +53,15 @@ cmd_ssh_proxy_local_agent(long long deadline, char **cause)
 		if ((null = open("/dev/null", O_RDWR)) >= 0) {
 			dup2(null, 0);
 			dup2(null, 1);
+			if (null > 2)
+				close(null);
 		}
+		/* Nothing else of the parent's either (no exec closes the
+		 * CLOEXEC ones): ssh's socket, its copy kept, an old link's
+		 * duplicate. Its socket on 3, then 4 up closed. */
+		if (sv[1] != 3 && dup2(sv[1], 3) == 3)
+			sv[1] = 3;
+		spawn_close_from(sv[1] + 1);
 		_exit(serve_run(&(struct serve_opts){ sv[1], sv[1], 0 }));
 	}
 	close(sv[1]);

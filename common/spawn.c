@@ -63,6 +63,24 @@ static void __attribute__((noreturn)) spawn_child(const char *const argv[],
 	_exit(127);
 }
 
+void
+spawn_close_from(int lo)
+{
+	int fd, max = 65536;
+	struct rlimit rl;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lo, ~0u, 0u) == 0)
+		return;
+#endif
+	/* Older kernels (ENOSYS): one by one, up to the limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)max)
+		max = (int)rl.rlim_cur;
+	for (fd = lo; fd < max; fd++)
+		close(fd);
+}
+
 /* In a new child: close every descriptor but a and b (either may be -1;
  * not both). Raw syscalls only:
  * the parent may have threads, so only async-signal-safe calls after fork. */
