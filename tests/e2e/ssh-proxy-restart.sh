@@ -18,10 +18,25 @@ export HOME=$TEST_TMP/home
 mkdir -p "$HOME"
 fwd= master= run= stopped=
 ssh_proxy_restart_cleanup() {
-	local rc=$?
+	local rc=$? pids i
+	# (set -e: the (exit $rc) below, on a failure, ended the trap there,
+	# before rig_remote_cleanup: the broker, the test's container and rig
+	# host were left running)
+	set +e
 	# (a broker left stopped by a failed check would hold the rig's cleanup)
 	if [ -n "$stopped" ]; then kill -CONT "$stopped" 2>/dev/null || true; fi
 	for p in $fwd $master $run; do kill "$p" 2>/dev/null || true; done
+	# (the proxies end with their ssh; one still inside a reconnect would
+	# try for its window and start a broker after the broker stop below:
+	# ended, and waited for, first)
+	pids=$(pgrep -f -- "ssh-proxy '?$name:")
+	if [ -n "$pids" ]; then
+		kill $pids 2>/dev/null
+		for i in $(seq 50); do
+			kill -0 $pids 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
 	(exit $rc)
 	rig_remote_cleanup ws
 }
