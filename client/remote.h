@@ -89,11 +89,12 @@ char *remote_error_text(struct remote *r, const char *cause);
 /* Connect (once; later calls return 0 at once). -1 with *cause. */
 int remote_connect(struct remote *r, char **cause);
 /* remote_connect giving up (-1, *cause "the broker did not answer in time")
- * when not connected at deadline (clock_now_ms; 0: never): the broker's
- * handshake, its answer to the agent request (its SSH connection to the
- * host, the agent's start) and the agent's handshake all count. For a
- * caller that must not hang on a stopped broker (rdev ssh-proxy, which
- * serves other channels); the commands a user runs wait (^C stops them). */
+ * when not connected at deadline (clock_now_ms; 0: never; no broker is
+ * started after it): the connect to the broker's socket, its handshake,
+ * its answer to the agent request (its SSH connection to the host, the
+ * agent's start) and the agent's handshake all count. For a caller that
+ * must not hang on a stopped broker (rdev ssh-proxy, which serves other
+ * channels); the commands a user runs wait (^C stops them). */
 int remote_connect_by(struct remote *r, long long deadline, char **cause);
 /* Drop the connection (broken): the next remote_connect makes a new one. */
 void remote_reset(struct remote *r);
