@@ -99,6 +99,10 @@ struct client_target {
 	 * (argv's), for remembering the host once `up` worked there */
 	const char *pool_name;
 	const char *pool_source;
+	/* `@POOL SOURCE`: the host it was placed on before an up that
+	 * worked placed it on pool_host (client_target_pool_leave); owned,
+	 * else NULL */
+	char *pool_moved_from;
 	char *typed;
 	/* HOST: SOURCE: its two words (ro's target_words), and typed as a
 	 * hint to paste shows it (each word shell-quoted when it needs it);
@@ -205,6 +209,16 @@ int client_target_open(
 int client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
     const struct client_target_hook *hook, struct client_target *ct);
 void client_target_close(struct client_target *ct);
+/* The pool entry name's host as a remote (a broker request's host, as
+ * `@POOL SOURCE` reaches it; quiet, never prompting): new (remote_free),
+ * or NULL with *cause. */
+struct remote *client_pool_remote(const char *name, char **cause);
+/* After an up of `@POOL SOURCE` that worked and moved it (up --host
+ * another host: ct->pool_moved_from): stop the broker's sync of its folder
+ * to the old host and its forwards there, and say so on one stderr line
+ * with how to start the sync on the new one (sync: up was given --sync,
+ * which starts it). Nothing stopped: nothing said. */
+void client_target_pool_leave(struct client_target *ct, int sync);
 /* Take every flag out of argv (before "--"); 1 if there was one. */
 /* complete.c: cmd_program.complete_operand for rdev (TARGET: pools, recent
  * targets, ssh_config host aliases; hosts: its subcommand, then the
@@ -237,6 +251,14 @@ int sync_kept_start(struct client_target *ct, unsigned scan_flags, char **cause)
 /* Stop it: 1 stopped, 0 there was none, -1 with *cause (no broker runs:
  * 0). */
 int sync_kept_stop(struct client_target *ct, char **cause);
+/* sync_kept_stop of the sync of the workspace folder named name (struct
+ * source's name) on r's host: the same answers. */
+int sync_kept_stop_name(struct remote *r, const char *name, char **cause);
+/* `@POOL SOURCE`: stop a sync of ct's folder that still goes to another
+ * host of the pool than ct's (one the workspace was placed on before an
+ * `up --host` moved it, kept by an rdev that did not stop it then): that
+ * host's name (new string), or NULL when none ran (or ct is no pool's). */
+char *sync_kept_stop_pool_others(struct client_target *ct);
 /* Its status (broker-sync.h's STATUS), or a JSON null when there is none
  * (or no broker runs). New. */
 cJSON *sync_kept_status(struct client_target *ct);
@@ -300,5 +322,10 @@ cJSON *client_forward_list_workspace(struct remote *r, const char *workspace);
 /* After `down`: stop the workspace's forwards (for a local workspace only
  * when a broker has forwards saved: none is started for nothing). */
 int client_unforward_workspace(struct remote *r, const char *workspace);
+/* Stop the broker's forwards on r's host of the workspace folder named name
+ * (struct source's name, under whatever workspace root that host has): a
+ * pool workspace moved to another host leaves them. How many stopped (0:
+ * none, or no broker runs). */
+int client_unforward_source(struct remote *r, const char *name);
 
 #endif

@@ -370,6 +370,48 @@ client_forward_ports(const char *cmd, const struct agent_backend *be, struct rem
 
 /* Are forwards saved by a broker (running or not)? */
 static int cmd_forward_saved(void);
+static int cmd_forward_label_is_host(const char *label, const char *host);
+
+int
+client_unforward_source(struct remote *r, const char *name)
+{
+	cJSON *res, *done = cJSON_CreateArray(), *fields, *ans;
+	const cJSON *f, *ws, *host, *d;
+	const char *slash;
+	char *cause = NULL;
+	long stopped;
+	int failed, n = 0, seen;
+
+	res = cmd_forward_status(&failed, &cause);
+	free(cause);
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(res, "forwards")) {
+		ws = cJSON_GetObjectItemCaseSensitive(f, "workspace");
+		host = cJSON_GetObjectItemCaseSensitive(f, "host");
+		if (!cJSON_IsString(ws) || !cJSON_IsString(host) ||
+		    (slash = strrchr(ws->valuestring, '/')) == NULL ||
+		    strcmp(slash + 1, name) != 0 ||
+		    !cmd_forward_label_is_host(host->valuestring, remote_host(r)))
+			continue;
+		seen = 0;
+		cJSON_ArrayForEach(d, done)
+			seen |= strcmp(d->valuestring, ws->valuestring) == 0;
+		if (seen)
+			continue;
+		cJSON_AddItemToArray(done, cJSON_CreateString(ws->valuestring));
+		fields = cJSON_CreateObject();
+		cJSON_AddStringToObject(fields, "workspace", ws->valuestring);
+		ans = NULL;
+		if (remote_broker_call(r, "unforward", fields, &ans, &cause) == 0 &&
+		    json_get_int(ans, "stopped", 0, 1000000, &stopped) == 0)
+			n += (int)stopped;
+		free(cause);
+		cause = NULL;
+		cJSON_Delete(ans);
+	}
+	cJSON_Delete(done);
+	cJSON_Delete(res);
+	return n;
+}
 
 int
 client_unforward_workspace(struct remote *r, const char *workspace)

@@ -18,7 +18,7 @@ static int
 cmd_sync_stop(int argc, char **argv)
 {
 	struct client_target ct;
-	char *cause = NULL;
+	char *cause = NULL, *other;
 	int rc;
 
 	if ((rc = client_target_open("sync", argc, argv,
@@ -30,6 +30,17 @@ cmd_sync_stop(int argc, char **argv)
 		    remote_host(ct.remote));
 		break;
 	case 0:
+		/* (@POOL SOURCE moved by an up that left its sync going to
+		 * the host it was placed on before) */
+		if ((other = sync_kept_stop_pool_others(&ct)) != NULL) {
+			fprintf(stderr,
+			    "rdev: sync: stopped the sync of %s to %s (where @%s %s "
+			    "was placed before %s)\n",
+			    ct.src.path, other, ct.pool_name, ct.pool_source,
+			    remote_host(ct.remote));
+			free(other);
+			break;
+		}
 		fprintf(stderr, "rdev: sync: no sync of %s to %s was running\n",
 		    ct.src.path, remote_host(ct.remote));
 		rc = CMD_EXIT_FAILURE;

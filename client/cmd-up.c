@@ -60,6 +60,8 @@ cmd_up_exec(int argc, char **argv)
 	    &ports, client_lockfile_wanted(&ct) ? &lockfile : NULL, &result);
 	if (rc != CMD_EXIT_OK)
 		goto out;
+	/* (a pool's workspace moved: what the broker kept for the old host) */
+	client_target_pool_leave(&ct, sync);
 	/* Before the live sync starts: it then finds the copy already so.
 	 * The line as the agent's would be: none with --json. */
 	progress.json = client_log_json(ct.argc, ct.argv);

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pool-file.h"
 #include "quote.h"
 #include "remote.h"
 #include "sync-scan.h"
+#include "xmalloc.h"
 
 /* {"name":N} plus what names the sync on the broker's side. New. */
 static cJSON *
@@ -36,17 +38,56 @@ sync_kept_start(struct client_target *ct, unsigned scan_flags, char **cause)
 }
 
 int
-sync_kept_stop(struct client_target *ct, char **cause)
+sync_kept_stop_name(struct remote *r, const char *name, char **cause)
 {
-	cJSON *res = NULL;
+	cJSON *f = cJSON_CreateObject(), *res = NULL;
 	int rc;
 
-	if (remote_broker_call(
-		ct->remote, "sync-stop", sync_kept_fields(ct), &res, cause) != 0)
+	cJSON_AddStringToObject(f, "name", name);
+	if (remote_broker_call(r, "sync-stop", f, &res, cause) != 0)
 		return -1;
 	rc = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "stopped"));
 	cJSON_Delete(res);
 	return rc;
+}
+
+int
+sync_kept_stop(struct client_target *ct, char **cause)
+{
+	return sync_kept_stop_name(ct->remote, ct->src.name, cause);
+}
+
+char *
+sync_kept_stop_pool_others(struct client_target *ct)
+{
+	cJSON *all, *members;
+	const cJSON *e;
+	struct remote *r;
+	char *cause = NULL, *stopped = NULL;
+	const char *name;
+
+	if (ct->pool_host == NULL || (all = pool_load(&cause)) == NULL) {
+		free(cause);
+		return NULL;
+	}
+	members = pool_members(all, ct->pool_name);
+	cJSON_ArrayForEach(e, members) {
+		name = pool_entry_name(e);
+		if (strcmp(name, ct->pool_host) == 0 ||
+		    (r = client_pool_remote(name, &cause)) == NULL) {
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		if (sync_kept_stop_name(r, ct->src.name, &cause) == 1 && stopped == NULL)
+			stopped = xstrdup(name);
+		free(cause);
+		cause = NULL;
+		remote_free(r);
+	}
+	cJSON_Delete(members);
+	cJSON_Delete(all);
+	return stopped;
 }
 
 cJSON *

@@ -12,6 +12,8 @@
 
 #include "buf.h"
 #include "config-discover.h"
+#include "pool-probe.h"
+#include "progress.h"
 #include "pool-target.h"
 #include "remote.h"
 #include "shell-quote.h"
@@ -349,6 +351,11 @@ client_target_wrapped_call(
 		cJSON_DeleteItemFromObjectCaseSensitive(*result, "host");
 		cJSON_AddStringToObject(*result, "host", ct->pool_host);
 	}
+	if (rc == 0 && before != NULL && strcmp(before, ct->pool_host) != 0) {
+		free(ct->pool_moved_from);
+		ct->pool_moved_from = before;
+		before = NULL;
+	}
 	if (rc != 0 &&
 	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(*result, "containerId"))) {
 		if (before == NULL || strcmp(before, ct->pool_host) != 0)
@@ -385,6 +392,77 @@ client_target_backend(struct client_target *ct, const struct remote_opts *ro)
 		ct->be.ctx = ct;
 	}
 	ct->be.shown = ro->target;
+}
+
+/* A pool entry's host as a remote for broker requests (client.h). */
+struct remote *
+client_pool_remote(const char *name, char **cause)
+{
+	struct remote_opts ro = { .quiet = 1, .batch = 1 };
+	struct remote *r;
+	struct target t;
+
+	if (pool_probe_target(name, "~", &t, cause) != 0)
+		return NULL;
+	/* (as pool_target_resolve's: the host alone, as HOST: SOURCE's) */
+	t.kind = TARGET_HOST;
+	free(t.path);
+	t.path = NULL;
+	r = remote_new(&t, &ro);
+	target_clear(&t);
+	return r;
+}
+
+/* A pool workspace moved by this up: stop the broker's sync and forwards
+ * on the host it left (client.h); by name, the old host's workspace root
+ * being its own. */
+void
+client_target_pool_leave(struct client_target *ct, int sync)
+{
+	const char *old = ct->pool_moved_from, *words[5];
+	struct remote *r;
+	char *cause = NULL, *what, *hint = NULL, *pool;
+	int synced, n;
+
+	if (old == NULL || ct->src.name == NULL)
+		return;
+	if ((r = client_pool_remote(old, &cause)) == NULL) {
+		fprintf(stderr, "rdev: up: warning: %s\n", cause);
+		free(cause);
+		return;
+	}
+	synced = ct->src.kind == SOURCE_LOCAL &&
+	    sync_kept_stop_name(r, ct->src.name, &cause) == 1;
+	free(cause);
+	n = client_unforward_source(r, ct->src.name);
+	remote_free(r);
+	if (!synced && n == 0)
+		return;
+	if (synced && sync)
+		hint = xasprintf(" (this up's --sync starts it on %s)", ct->pool_host);
+	else if (synced) {
+		pool = xasprintf("@%s", ct->pool_name);
+		words[0] = "rdev";
+		words[1] = "up";
+		words[2] = pool;
+		words[3] = ct->pool_source;
+		words[4] = NULL;
+		what = shell_quote_argv(words, SHELL_QUOTE_HINT);
+		hint = xasprintf(" (`%s --sync` starts it on %s)", what, ct->pool_host);
+		free(what);
+		free(pool);
+	}
+	what = n == 0 ? xstrdup("")
+		      : xasprintf("%s%d forward%s", synced ? " and its " : "its ", n,
+			    n == 1 ? "" : "s");
+	/* (with --log-format json, as up's other lines) */
+	progress_stderr_line(client_log_json(ct->argc, ct->argv),
+	    "rdev: up: @%s %s moved from %s to %s: stopped %s%s on %s%s", ct->pool_name,
+	    ct->pool_source, old, ct->pool_host,
+	    synced ? "the broker's sync of its folder" : "", what, old,
+	    hint != NULL ? hint : "");
+	free(what);
+	free(hint);
 }
 
 /* HOST:PATH (arg, parsed into t) whose PATH is a folder here too, the
@@ -847,6 +925,7 @@ client_target_close(struct client_target *ct)
 	free(ct->shown);
 	target_clear(&ct->t);
 	free(ct->pool_host);
+	free(ct->pool_moved_from);
 	source_clear(&ct->src);
 	free(ct->typed);
 	free(ct->typed_q);

@@ -12,7 +12,10 @@
 #   such pool fails; `hosts add` again without --label keeps the labels; the
 #   placed host down: up names the placement and --host, down that the
 #   container stays until the host is back, status that its state is
-#   unknown.
+#   unknown. `up --host` moving it stops the broker's sync of the folder and
+#   its forwards on the old host, saying so with how to start the sync on
+#   the new one; `sync --stop @POOL SOURCE` stops a sync still going to the
+#   old host.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -92,21 +95,40 @@ check "... warning loudly, naming the old host and how to remove its container" 
 	grep -q "warning: @mx $TEST_TMP/w5 was placed on $h2, which is no longer in the pool.*rdev down $h2: $TEST_TMP/w5" "$TEST_TMP/up6.err"
 rdev down "$h2:" ./w5 >/dev/null 2>&1
 check "... which removes the old one" sh -c "! docker inspect '$cid' >/dev/null 2>&1"
+# --- up --host moves it: the old host's sync and forwards stop ----------------------
+rdev hosts add --pool mx "$h2" 2>/dev/null
+fport=$(rig_ports 1)
+rdev up @mx ./w5 --sync >/dev/null 2>"$TEST_TMP/up7.err" ||
+	{ cat "$TEST_TMP/up7.err" >&2; fail "up @mx ./w5 --sync failed"; }
+rdev forward @mx ./w5 "$fport:8080" >/dev/null 2>&1 || fail "forward @mx ./w5 failed"
+rdev up @mx ./w5 --host "$h2" >"$TEST_TMP/up8.json" 2>"$TEST_TMP/up8.err" ||
+	{ cat "$TEST_TMP/up8.err" >&2; fail "up @mx ./w5 --host q2 failed"; }
+check_eq "up --host q2: moved" "$(jq -r .host "$TEST_TMP/up8.json")" "$h2"
+check "... saying it stopped q1's sync and forward, and how to sync to q2" \
+	grep -qF "rdev: up: @mx ./w5 moved from $h1 to $h2: stopped the broker's sync of its folder and its 1 forward on $h1 (\`rdev up @mx ./w5 --sync\` starts it on $h2)" "$TEST_TMP/up8.err"
+check_eq "... the forward to q1's container is gone" \
+	"$(rdev forward --list --json | jq --arg p "$fport" '[.[] | select(.local == ($p | tonumber))] | length')" 0
+s=0; rdev sync --stop "$h1:" ./w5 2>/dev/null || s=$?
+check_eq "... and so is the sync to q1 (sync --stop $h1: finds none)" "$s" 1
+rdev up "$h1:" ./w5 --sync >/dev/null 2>&1 || fail "up q1: ./w5 --sync failed"
+s=0; rdev sync --stop @mx ./w5 2>"$TEST_TMP/stop.err" || s=$?
+check_eq "sync --stop @mx after a move: stops the one still going to q1" "$s" 0
+check "... naming q1" grep -qF "stopped the sync of $TEST_TMP/w5 to $h1 (where @mx ./w5 was placed before $h2)" "$TEST_TMP/stop.err"
 # --- the placed host down -----------------------------------------------------------
-bash "$RIG" host-stop "$h1"
-"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1 || : # (its session to q1 went on)
+bash "$RIG" host-stop "$h2"
+"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1 || : # (its session to q2 went on)
 s=0; rdev up @mx ./w5 >/dev/null 2>"$TEST_TMP/down.err" || s=$?
 check_eq "up @mx with its placed host down: exit 1" "$s" 1
 check "... naming the placement and --host" \
-	grep -q "cannot connect.*(@mx ./w5 was placed on $h1; \`rdev up @mx ./w5 --host NAME\`" "$TEST_TMP/down.err"
+	grep -q "cannot connect.*(@mx ./w5 was placed on $h2; \`rdev up @mx ./w5 --host NAME\`" "$TEST_TMP/down.err"
 # (down and status gave up's advice, to place it on another host)
 s=0; rdev down @mx ./w5 >/dev/null 2>"$TEST_TMP/down2.err" || s=$?
 check_eq "down @mx with its placed host down: exit 1" "$s" 1
 check "... says the container stays until the host is back, then down removes it" \
-	grep -q "cannot connect.*(@mx ./w5 was placed on $h1: its container there, if any, stays until $h1 is back, then \`rdev down @mx ./w5\` removes it; the placement is kept" "$TEST_TMP/down2.err"
+	grep -q "cannot connect.*(@mx ./w5 was placed on $h2: its container there, if any, stays until $h2 is back, then \`rdev down @mx ./w5\` removes it; the placement is kept" "$TEST_TMP/down2.err"
 s=0; rdev status @mx ./w5 >/dev/null 2>"$TEST_TMP/status.err" || s=$?
 check_eq "status @mx with its placed host down: exit 1" "$s" 1
 check "... says its state is unknown, not how to place it elsewhere" \
-	sh -c "grep -q 'cannot connect.*(@mx ./w5 was placed on $h1: its state is unknown while $h1 cannot be reached' '$TEST_TMP/status.err' &&
+	sh -c "grep -q 'cannot connect.*(@mx ./w5 was placed on $h2: its state is unknown while $h2 cannot be reached' '$TEST_TMP/status.err' &&
 		! grep -q -- '--host NAME' '$TEST_TMP/status.err'"
 finish
