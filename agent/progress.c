@@ -297,11 +297,13 @@ progress_json_text(const struct progress *p, const char *text)
 }
 
 /* The last lines of the output -q held back: a ring of whole lines, and
- * the line being written. */
+ * the line being written; cut: that line passed PROGRESS_QUIET_LINE_MAX
+ * (its rest is dropped up to its newline). */
 static struct {
 	char *line[PROGRESS_QUIET_LINES];
 	size_t next, count;
 	struct buf *partial;
+	int cut;
 } progress_kept;
 
 int
@@ -310,28 +312,47 @@ progress_quiet(void)
 	return log_get_level() == LOG_ERROR;
 }
 
+/* Ends the line being held: partial, marked when it was cut, goes into
+ * the ring. */
+static void
+progress_quiet_end_line(void)
+{
+	if (progress_kept.cut)
+		buf_appendf(progress_kept.partial, "%s", PROGRESS_QUIET_CUT_MARK);
+	buf_append(progress_kept.partial, "\n", 1);
+	progress_kept.cut = 0;
+	free(progress_kept.line[progress_kept.next]);
+	progress_kept.line[progress_kept.next] =
+	    buf_take_string(progress_kept.partial, NULL);
+	progress_kept.next = (progress_kept.next + 1) % PROGRESS_QUIET_LINES;
+	if (progress_kept.count < PROGRESS_QUIET_LINES)
+		progress_kept.count++;
+}
+
 void
 progress_quiet_keep(const char *data, size_t len)
 {
 	const char *nl;
-	size_t n;
+	size_t n, room, have;
 
 	if (progress_kept.partial == NULL)
 		progress_kept.partial = buf_new();
 	while (len > 0) {
+		/* a line without its newline is bounded: build output can be
+		 * one huge line, or \r-redrawn progress bars without one */
 		nl = memchr(data, '\n', len);
-		n = nl != NULL ? (size_t)(nl - data) + 1 : len;
-		buf_append(progress_kept.partial, data, n);
-		data += n;
-		len -= n;
+		n = nl != NULL ? (size_t)(nl - data) : len;
+		have = buf_len(progress_kept.partial);
+		room =
+		    have < PROGRESS_QUIET_LINE_MAX ? PROGRESS_QUIET_LINE_MAX - have : 0;
+		buf_append(progress_kept.partial, data, n < room ? n : room);
+		if (n > room)
+			progress_kept.cut = 1;
 		if (nl == NULL)
 			break;
-		free(progress_kept.line[progress_kept.next]);
-		progress_kept.line[progress_kept.next] =
-		    buf_take_string(progress_kept.partial, NULL);
-		progress_kept.next = (progress_kept.next + 1) % PROGRESS_QUIET_LINES;
-		if (progress_kept.count < PROGRESS_QUIET_LINES)
-			progress_kept.count++;
+		data += n + 1;
+		len -= n + 1;
+		progress_quiet_end_line();
 	}
 }
 
@@ -355,9 +376,11 @@ progress_quiet_take(void)
 	progress_kept.next = progress_kept.count = 0;
 	if (progress_kept.partial != NULL && buf_len(progress_kept.partial) > 0) {
 		s = buf_take_string(progress_kept.partial, NULL);
-		buf_appendf(b, "%s\n", s);
+		buf_appendf(
+		    b, "%s%s\n", s, progress_kept.cut ? PROGRESS_QUIET_CUT_MARK : "");
 		free(s);
 	}
+	progress_kept.cut = 0;
 	buf_free(progress_kept.partial);
 	progress_kept.partial = NULL;
 	if (buf_len(b) == 0) {

@@ -82,8 +82,12 @@ void progress_stderr_line(int json, const char *fmt, ...)
  * build's or step's last output, as other tools keep it), and an error
  * shows them first as its context: progress_quiet_take() gives them (a new
  * string, caller frees; NULL: none) and forgets them. One store for the
- * process, as there is one stderr. */
+ * process, as there is one stderr. A line is kept up to
+ * PROGRESS_QUIET_LINE_MAX bytes, then PROGRESS_QUIET_CUT_MARK ends it (the
+ * store stays bounded whatever a build prints). */
 #define PROGRESS_QUIET_LINES 20
+#define PROGRESS_QUIET_LINE_MAX 4096
+#define PROGRESS_QUIET_CUT_MARK " [line cut]"
 int progress_quiet(void);
 void progress_quiet_keep(const char *data, size_t len);
 char *progress_quiet_take(void);

@@ -51,3 +51,33 @@ TEST(only_the_last_lines_are_kept)
 	ASSERT_STR_EQ(s, want);
 	free(s);
 }
+
+/* One huge line, or \r-redrawn progress bars with no newline, are cut at
+ * PROGRESS_QUIET_LINE_MAX (marked) and the lines after them still kept. */
+TEST(a_long_line_is_cut_and_marked)
+{
+	char chunk[1000], *s, *want;
+	int i;
+
+	memset(chunk, 'x', sizeof chunk);
+	for (i = 0; i < 100; i++) /* 100,000 bytes, one line */
+		progress_quiet_keep(chunk, sizeof chunk);
+	progress_quiet_keep("\nnext\n", 6);
+	for (i = 0; i < 10; i++)
+		progress_quiet_keep(chunk, sizeof chunk); /* no newline yet */
+	s = progress_quiet_take();
+	want = malloc(2 * PROGRESS_QUIET_LINE_MAX + 64);
+	memset(want, 'x', PROGRESS_QUIET_LINE_MAX);
+	strcpy(want + PROGRESS_QUIET_LINE_MAX, PROGRESS_QUIET_CUT_MARK "\nnext\n");
+	i = (int)strlen(want);
+	memset(want + i, 'x', PROGRESS_QUIET_LINE_MAX);
+	strcpy(want + i + PROGRESS_QUIET_LINE_MAX, PROGRESS_QUIET_CUT_MARK "\n");
+	ASSERT_STR_EQ(s, want);
+	free(want);
+	free(s);
+	/* a cut line does not mark the next one */
+	progress_quiet_keep("short\n", 6);
+	s = progress_quiet_take();
+	ASSERT_STR_EQ(s, "short\n");
+	free(s);
+}
