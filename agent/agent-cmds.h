@@ -460,6 +460,11 @@ int agent_cmd_failed(
  * "message": up's "description" and "containerId", as the reference's. */
 int agent_cmd_failed_details(const struct cmd_program *prog, const char *op, int log_json,
     char *cause, const cJSON *details);
+/* How much of text (the lines -q held back, progress_quiet_take()) to show
+ * before message (an error's): its length less the lines at its end that
+ * message repeats (a failed build's error carries the build's last lines;
+ * a failed step's, its last line alone), each looked up alone. */
+size_t agent_cmd_kept_to_show(const char *message, const char *text);
 /* A struct progress sink that writes to stderr (arg unused): without
  * terminal escape sequences (a build's colours) unless stderr is a
  * terminal that shows them (TERM set, not "dumb"). JSON log lines carry

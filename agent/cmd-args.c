@@ -778,16 +778,12 @@ agent_cmd_message_holds_line(const char *message, const char *line)
 	return 0;
 }
 
-/* The end of the part of text (lines) to show before message: the lines
- * at its end that message holds already are left out, and all of it when
- * that is two lines or more (a failed build's error carries the build's
- * last lines; a failed step's, its last line alone). */
-static size_t
+size_t
 agent_cmd_kept_to_show(const char *message, const char *text)
 {
 	size_t end = strlen(text), start, len;
 	char *line;
-	int dropped = 0, held;
+	int held;
 
 	for (;;) {
 		while (end > 0 && (text[end - 1] == '\n' || text[end - 1] == '\r'))
@@ -801,11 +797,8 @@ agent_cmd_kept_to_show(const char *message, const char *text)
 		free(line);
 		if (!held)
 			break;
-		dropped++;
 		end = start;
 	}
-	if (dropped >= 2)
-		return 0;
 	return end > 0 ? end + 1 : 0; /* (with its '\n') */
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent-cmds.h"
 #include "log.h"
 #include "progress.h"
 
@@ -80,4 +81,19 @@ TEST(a_long_line_is_cut_and_marked)
 	s = progress_quiet_take();
 	ASSERT_STR_EQ(s, "short\n");
 	free(s);
+}
+
+/* Before an error, the held lines less those at their end the message
+ * repeats: all of them when it repeats none, the step's last line when
+ * the message ends with it, and only the repeated ones when it carries
+ * two or more (it hid them all). */
+TEST(kept_to_show_drops_only_what_the_message_repeats)
+{
+	const char *kept = "a\nb\nc\nd\n";
+
+	ASSERT_INT_EQ(agent_cmd_kept_to_show("it failed", kept), strlen(kept));
+	ASSERT_INT_EQ(agent_cmd_kept_to_show("step exited with status 4: d", kept), 6);
+	ASSERT_INT_EQ(agent_cmd_kept_to_show("build failed:\nc\nd", kept), 4);
+	ASSERT_INT_EQ(agent_cmd_kept_to_show("build failed:\na\nb\nc\nd", kept), 0);
+	ASSERT_INT_EQ(agent_cmd_kept_to_show("b\nd", kept), 6); /* d only: c is not */
 }
