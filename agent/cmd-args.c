@@ -711,21 +711,45 @@ agent_cmd_stderr_write(const char *data, size_t len)
 	}
 }
 
+/* Whether data (one line, n bytes) is the workspace lock's wait line. */
+static int
+agent_cmd_is_lock_wait(const char *data, size_t n)
+{
+	static const char lock_wait[] = AGENT_LOCK_WAIT_LINE;
+
+	return n >= sizeof lock_wait - 1 &&
+	    strncmp(data, lock_wait, sizeof lock_wait - 1) == 0;
+}
+
 void
 agent_cmd_progress_stderr(void *arg, const char *data, size_t len)
 {
+	const char *nl;
+	size_t n;
+
 	(void)arg;
-	if (progress_quiet())
-		progress_quiet_keep(data, len); /* shown with an error */
-	else
+	if (!progress_quiet()) {
 		agent_cmd_stderr_write(data, len);
+		return;
+	}
+	/* -q: held, shown with an error; but a wait on another's lock is
+	 * said, as the user must know why nothing happens */
+	while (len > 0) {
+		nl = memchr(data, '\n', len);
+		n = nl != NULL ? (size_t)(nl - data) + 1 : len;
+		if (agent_cmd_is_lock_wait(data, n))
+			agent_cmd_stderr_write(data, n);
+		else
+			progress_quiet_keep(data, n);
+		data += n;
+		len -= n;
+	}
 }
 
 void
 agent_cmd_progress_warnings(void *arg, const char *data, size_t len)
 {
 	static const char json_warning[] = "\"text\":\"warning: ";
-	static const char lock_wait[] = AGENT_LOCK_WAIT_LINE;
 	const char *nl;
 	size_t n;
 
@@ -733,8 +757,7 @@ agent_cmd_progress_warnings(void *arg, const char *data, size_t len)
 		nl = memchr(data, '\n', len);
 		n = nl != NULL ? (size_t)(nl - data) + 1 : len;
 		if ((n > 9 && strncmp(data, "warning: ", 9) == 0) ||
-		    (n >= sizeof lock_wait - 1 &&
-			strncmp(data, lock_wait, sizeof lock_wait - 1) == 0) ||
+		    agent_cmd_is_lock_wait(data, n) ||
 		    (data[0] == '{' &&
 			memmem(data, n, json_warning, sizeof json_warning - 1) != NULL))
 			agent_cmd_progress_stderr(arg, data, n);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent-cmds.h"
+#include "agent-state.h"
 #include "log.h"
 #include "progress.h"
 
@@ -96,4 +97,19 @@ TEST(kept_to_show_drops_only_what_the_message_repeats)
 	ASSERT_INT_EQ(agent_cmd_kept_to_show("build failed:\nc\nd", kept), 4);
 	ASSERT_INT_EQ(agent_cmd_kept_to_show("build failed:\na\nb\nc\nd", kept), 0);
 	ASSERT_INT_EQ(agent_cmd_kept_to_show("b\nd", kept), 6); /* d only: c is not */
+}
+
+/* -q holds progress, but the wait on another's workspace lock is said
+ * (to stderr), not held. */
+TEST(quiet_sink_does_not_hold_the_lock_wait_line)
+{
+	static const char out[] = "step one\n" AGENT_LOCK_WAIT_LINE "\nstep two\n";
+	char *s;
+
+	log_set_level(LOG_ERROR);
+	agent_cmd_progress_stderr(NULL, out, sizeof out - 1);
+	log_set_level(LOG_WARN);
+	s = progress_quiet_take();
+	ASSERT_STR_EQ(s, "step one\nstep two\n");
+	free(s);
 }
