@@ -133,6 +133,7 @@ agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
 	agent_cmd_args_clear(&a);
 	cJSON_AddBoolToObject(req, "volumes", a.volumes);
 	if (be->call(be->ctx, req, &progress, &res, &cause) != 0) {
+		progress_quiet_show();
 		fprintf(stderr, "%s: down: %s\n", prog->name, cause);
 		free(cause);
 		cJSON_Delete(res);

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "error.h"
 #include "exec-signal.h"
+#include "progress.h"
 #include "secrets.h"
 #include "xmalloc.h"
 
@@ -360,8 +361,10 @@ out:
 	if (raw_set)
 		tcsetattr(0, TCSANOW, &saved);
 	secrets_mask_inplace(req->secrets, &cause);
-	if (cause != NULL)
+	if (cause != NULL) {
+		progress_quiet_show(); /* -q: what explains it */
 		fprintf(stderr, "%s: %s: %s\n", prog_name, AGENT_EXEC_VERB(req), cause);
+	}
 	free(cause);
 	agent_exec_free(x);
 	return rc;

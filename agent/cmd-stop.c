@@ -92,6 +92,7 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
 	    &res, &cause);
 	agent_cmd_args_clear(&a);
 	if (rc != 0) {
+		progress_quiet_show();
 		fprintf(stderr, "%s: stop: %s\n", prog->name, cause);
 		free(cause);
 		cJSON_Delete(res);

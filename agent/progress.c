@@ -424,3 +424,16 @@ progress_stderr_line(int json, const char *fmt, ...)
 		fprintf(stderr, "%s\n", s);
 	free(s);
 }
+
+void
+progress_quiet_show(void)
+{
+	char *s;
+
+	if ((s = progress_quiet_take()) == NULL)
+		return;
+	if (fputs(s, stderr) == EOF) {
+		/* best effort */
+	}
+	free(s);
+}

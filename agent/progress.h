@@ -91,5 +91,9 @@ void progress_stderr_line(int json, const char *fmt, ...)
 int progress_quiet(void);
 void progress_quiet_keep(const char *data, size_t len);
 char *progress_quiet_take(void);
+/* What -q held back, taken and written to stderr (nothing when none): for
+ * an error printed next, which it explains (an ssh config note before a
+ * failed connect). */
+void progress_quiet_show(void);
 
 #endif

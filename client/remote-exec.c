@@ -15,6 +15,7 @@
 
 #include "atomic-file.h"
 #include "error.h"
+#include "progress.h"
 #include "secrets.h"
 #include "xmalloc.h"
 
@@ -384,6 +385,7 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 	x.r = r;
 	x.tty = agent_exec_tty();
 	if (remote_connect(r, &cause) != 0) {
+		progress_quiet_show(); /* -q: what explains it (ssh config notes) */
 		fprintf(stderr, "%s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er), cause);
 		free(cause);
 		return REMOTE_EXIT_FAILED;
@@ -432,6 +434,7 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 	if (raw_set)
 		tcsetattr(0, TCSANOW, &saved);
 	if (rc != 0) {
+		progress_quiet_show();
 		fprintf(stderr, "%s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er), cause);
 		free(cause);
 		free(x.error);
@@ -441,6 +444,8 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 		fprintf(stderr, "%s: %s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er),
 		    x.out_fd == 1 ? "stdout" : "stderr", strerror(x.out_errno));
 	secrets_mask_inplace(er->secrets, &x.error);
+	if (x.error != NULL)
+		progress_quiet_show();
 	if (x.error != NULL && x.error_named) /* (the broker's words) */
 		fprintf(stderr, "%s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er), x.error);
 	else if (x.error != NULL) { /* (the agent's: named by host, as calls are) */

@@ -731,6 +731,7 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	}
 	if (send ? source_send(ct->remote, &ct->src, &so, &folder, &ct->sent, &cause)
 		 : source_folder(ct->remote, &ct->src, &folder, &exists, &cause)) {
+		progress_quiet_show(); /* -q: what explains it (ssh config notes) */
 		if (ct->pool_host != NULL && remote_conn(ct->remote) == NULL)
 			client_target_pool_unreachable(ct, name, cause);
 		else

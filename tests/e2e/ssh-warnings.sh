@@ -3,7 +3,8 @@
 # follow: ssh config options that apply to the host but are not honoured
 # (StrictHostKeyChecking accept-new, ForwardAgent) are printed on stderr by
 # each command that opens the host's session, `ls` and `exec` too (not again
-# by a command that reuses it), are in the broker's log, and `rdev doctor
+# by a command that reuses it; under -q, with a command's error), are in
+# the broker's log, and `rdev doctor
 # HOST` reports each as a warning naming the option and its file:line; a
 # value that changes nothing for rdev (ForwardAgent no, CheckHostIP...), a
 # keyword IgnoreUnknown lists, a Match stopped by a failed host: no warning.
@@ -55,6 +56,17 @@ rdev exec "$name:~/nows" -- true 2>"$TEST_TMP/exec.err" || rc=$?
 check_eq "exec without a container: 125" "$rc" 125
 check_eq "exec opening the session: the warning, once" \
 	"$(grep -cF "warning: $strict" "$TEST_TMP/exec.err")" 1
+
+# -q holds the warning back, and an error that is neither a failed build's
+# nor a step's (exec's "no container") shows it first: what explains a
+# failure is not lost (it was held and dropped).
+broker stop >/dev/null
+rc=0
+rdev -q exec "$name:~/nows" -- true 2>"$TEST_TMP/exec-q.err" || rc=$?
+check_eq "-q exec without a container: 125" "$rc" 125
+check_eq "-q exec opening the session: the held warning is shown, once" \
+	"$(grep -cF "warning: $strict" "$TEST_TMP/exec-q.err")" 1
+check "... before the error" sh -c "tail -1 '$TEST_TMP/exec-q.err' | grep -q '^rdev: exec: '"
 
 # --- doctor HOST --------------------------------------------------------------
 rc=0
