@@ -126,14 +126,15 @@ feature_install_dockerfile(const struct feature_set *fs, const char *base_image,
 	return s;
 }
 
-/* "echo 'LINE'\n" for line, quoted for sh, appended to b. */
+/* "printf '%s\n' 'LINE'\n" for line, quoted for sh, appended to b: not
+ * echo, which expands backslashes in dash. */
 static void
 feature_install_echo(struct buf *b, const char *line)
 {
 	const char *one[2] = { line, NULL };
 	char *q = shell_quote_argv(one, SHELL_QUOTE_ALWAYS);
 
-	buf_appendf(b, "echo %s\n", q);
+	buf_appendf(b, "printf '%%s\\n' %s\n", q);
 	free(q);
 }
 
@@ -177,7 +178,12 @@ feature_install_wrapper(const struct feature *f)
 	feature_install_echo(b, line);
 	free(line);
 	feature_install_echo(b, "Options       :");
-	buf_appendf(b, "sed 's/^/    /' ./devcontainer-features.env\n");
+	/* the shell's own read, not sed: under set -e an image without sed
+	 * would fail every Feature on its banner */
+	buf_appendf(b,
+	    "while IFS= read -r rdev_opt || [ -n \"$rdev_opt\" ]; do printf '    %%s\\n' "
+	    "\"$rdev_opt\"; "
+	    "done < ./devcontainer-features.env\n");
 	feature_install_echo(b, rule);
 	buf_appendf(b,
 	    "set -a\n"
