@@ -68,13 +68,19 @@ check_eq "-q exec: its stderr too, and nothing else" "$(cat "$TEST_TMP/exec.err"
 quiet run-user-commands run-user-commands "$ws"
 quiet down2 down "$ws"
 
-# -q and a failure: the last lines of what failed, with the error.
+# -q and a failure: the last lines of what failed, with the error. (Both
+# checks need what -q held: a build's error carries its last 8 lines, a
+# step's its last line.)
 rc=0
-printf '#!/bin/sh\necho "f1 broke here %s"\nexit 3\n' "$$" >"$d/f1/install.sh"
+# (more lines after it than the build's error carries: its first line is
+# shown only from what -q held back)
+printf '#!/bin/sh\necho "f1 broke here %s"\nfor i in 1 2 3 4 5 6 7 8 9; do echo "f1 after $i"; done\nexit 3\n' "$$" >"$d/f1/install.sh"
 rdev -q up "$ws" >/dev/null 2>"$TEST_TMP/bad.err" || rc=$?
 check_eq "-q up, install.sh fails: exit 1" "$rc" 1
 check "... its output is shown" grep -q '^f1 broke here' "$TEST_TMP/bad.err"
 check "... with the error" grep -q '^rdev: up: installing the Features' "$TEST_TMP/bad.err"
+check "... which does not carry that line (it is what -q held)" \
+	sh -c "sed -n '/^rdev: up: /,\$p' '$TEST_TMP/bad.err' | grep -q 'f1 after 9' && ! sed -n '/^rdev: up: /,\$p' '$TEST_TMP/bad.err' | grep -q 'f1 broke here'"
 printf '#!/bin/sh\necho ok %s > /f1\n' "$$" >"$d/f1/install.sh"
 config '{}' 'echo post-create-line-1; echo post-create-line-2; exit 4'
 rc=0
