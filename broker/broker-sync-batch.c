@@ -84,6 +84,13 @@ broker_sync_pull(struct broker_sync *s, char **cause)
 		if ((rc = sync_back(s->conn, s->next_id++, s->path, s->name, s->flags,
 			 s->ig, &s->sent, &s->pull, &j->back, cause)) != 0)
 			return rc; /* (-2: an agent too old, the sync stops) */
+		if (j->back.index_changed) {
+			log_warn("sync %s -> %s: the host's sync index is not the "
+				 "one last agreed with (gone, damaged or another): "
+				 "what differs is a conflict, both versions kept",
+			    s->path, s->label);
+			j->back.index_changed = 0;
+		}
 		j->pull_ms = clock_now_ms() - t0;
 	} while (j->back.more && ++n < BROKER_SYNC_PULL_MAX);
 	return 0;

@@ -115,8 +115,10 @@ broker_sync_sent_save(const struct broker_sync *s)
 	char *path = broker_sync_sent_path(s), *text, *cause = NULL;
 	cJSON *o;
 
-	if (s->sent->n > BROKER_SYNC_SENT_MAX) {
-		broker_sync_sent_forget(s); /* (a stale one would mislead) */
+	/* (a stale one would mislead; without the host index's name, one
+	 * could not be checked against it: see sync_back_pull's index_id) */
+	if (s->sent->n > BROKER_SYNC_SENT_MAX || s->pull.index_id == NULL) {
+		broker_sync_sent_forget(s);
 		free(path);
 		return;
 	}
@@ -133,6 +135,7 @@ broker_sync_sent_save(const struct broker_sync *s)
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "key", s->key);
+	cJSON_AddStringToObject(o, "index", s->pull.index_id);
 	cJSON_AddItemToObject(o, "sent", sync_scan_manifest(&agreed, 1));
 	free(agreed.v);
 	text = cJSON_PrintUnformatted(o);
@@ -150,7 +153,7 @@ broker_sync_sent_load(struct broker_sync *s)
 {
 	char *path = broker_sync_sent_path(s), *text = NULL, *cause = NULL;
 	struct sync_scan *sent = NULL;
-	const char *key;
+	const char *key, *index;
 	size_t len;
 	cJSON *o;
 
@@ -161,7 +164,8 @@ broker_sync_sent_load(struct broker_sync *s)
 	}
 	o = cJSON_ParseWithLength(text, len);
 	key = json_get_string(o, "key");
-	if (key == NULL || strcmp(key, s->key) != 0 ||
+	index = json_get_string(o, "index");
+	if (key == NULL || strcmp(key, s->key) != 0 || index == NULL ||
 	    sync_scan_from_manifest(
 		cJSON_GetObjectItemCaseSensitive(o, "sent"), &sent, &cause) != 0) {
 		log_warn("sync %s -> %s: %s: not read (%s): every host change a "
@@ -171,6 +175,9 @@ broker_sync_sent_load(struct broker_sync *s)
 	} else {
 		sync_scan_free(s->sent);
 		s->sent = sent;
+		/* (the first pull checks the host's index is this one) */
+		free(s->pull.index_id);
+		s->pull.index_id = xstrdup(index);
 	}
 	cJSON_Delete(o);
 	free(text);

@@ -209,6 +209,23 @@ check "rdev status prints it" sh -c \
 check "the broker's log tells it" grep -q "conflict f.txt: the host's version saved as $cf" \
 	"$RDEV_RUNTIME_DIR/broker.log"
 
+# The host's sync index lost while no broker ran (the agent's state wiped,
+# the host restored from a backup, another machine under the alias): the
+# record kept beside syncs.json was agreed with another index (each
+# "sync-pull" answer names its index), so it is not used: a host file that
+# differs (an older version) is a conflict, both kept, never pulled over
+# the local one as if the host alone had changed it (it was, silently).
+broker stop >/dev/null
+on_host 'd=${RDEV_STATE_DIR:-}; case ${XDG_STATE_HOME:-} in /*) d=${d:-$XDG_STATE_HOME/rdev} ;; esac; rm -f "${d:-$HOME/.rdev/state}"/sync/*.json*'
+in_ctr sh -c 'echo older >h.txt'
+rdev status "$name:" "$app" >"$TEST_TMP/status.txt" 2>&1 || true
+hconflict() { grep -l older "$app"/h.txt.rdev-conflict-* 2>/dev/null | head -1; }
+EVENTUALLY_SECONDS=30 eventually "the host's index gone: a host file that differs is a conflict" hconflict
+check_eq "... the local file keeps the local version" "$(cat "$app/h.txt")" hostonly
+EVENTUALLY_SECONDS=30 eventually "... which the host gets" has h.txt hostonly
+check "... the broker's log says why" grep -q "the host's sync index is not the one last agreed with" \
+	"$RDEV_RUNTIME_DIR/broker.log"
+
 # The same when the new broker cannot reach the host at first (its ssh
 # config names a closed port): its first batch fails, and its retry still
 # asks for the host's changes before it sends, so the conflict is found

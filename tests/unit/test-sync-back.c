@@ -181,6 +181,70 @@ TEST(a_host_change_to_an_entry_that_did_not_land_is_a_conflict)
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
+/* sent was agreed with one index of the agent (pull->index_id: a broker's
+ * record, kept while no broker ran); an answer against another index, or
+ * none (the host's index gone: its puts are every host file, its drops
+ * against another record), empties sent first: a local file that sent
+ * says was agreed is kept, the host's version saved beside it, never
+ * replaced or deleted; the next answers are against the new index. The
+ * same index: a host change lands, as before. */
+TEST(an_answer_against_another_index_than_sent_was_agreed_with_is_a_conflict)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_back_stats st = { 0 };
+	struct sync_scan *sent;
+	char *cause = NULL;
+	cJSON *a;
+	const char *ans[] = {
+		"{\"put\":[[\"f\",\"a\",\"" ZERO "\",420,1]],\"data\":[\"eA==\"],"
+		"\"drop\":[\"b\"],\"index\":\"Y\"}",
+		"{\"put\":[[\"f\",\"a\",\"" ZERO "\",420,1]],\"data\":[\"eA==\"],"
+		"\"drop\":[\"b\"]}",
+	};
+
+	for (int i = 0; i < 2; i++) {
+		ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " WS " && echo here >" WS
+				     "/a && echo here >" WS "/b"),
+		    0);
+		sent = scan_ws();
+		pull.index_id = xstrdup("X");
+		a = cJSON_Parse(ans[i]);
+		ASSERT_INT_EQ(
+		    sync_back_answer(WS, a, NULL, &sent, &pull, &st, &cause), 0);
+		ASSERT_INT_EQ(system("test \"$(cat " WS "/a)\" = here && test \"$(cat " WS
+				     "/b)\" = here && test \"$(cat " WS
+				     "/a.rdev-conflict-*)\" = x"),
+		    0);
+		ASSERT_INT_EQ((int)st.conflicts, 1);
+		ASSERT_INT_EQ((int)st.removed, 0);
+		ASSERT_INT_EQ(st.index_changed, 1);
+		if (i == 0)
+			ASSERT_STR_EQ(pull.index_id, "Y");
+		else
+			ASSERT_NULL(pull.index_id);
+		sync_back_stats_clear(&st);
+		sync_back_pull_clear(&pull, NULL);
+		cJSON_Delete(a);
+		sync_scan_free(sent);
+	}
+	/* (the index it was agreed with: the host's change lands) */
+	ASSERT_INT_EQ(
+	    system("rm -rf " DIR " && mkdir -p " WS " && echo here >" WS "/a"), 0);
+	sent = scan_ws();
+	pull.index_id = xstrdup("X");
+	a = cJSON_Parse("{\"put\":[[\"f\",\"a\",\"" ZERO "\",420,1]],\"data\":[\"eA==\"],"
+			"\"drop\":[],\"index\":\"X\"}");
+	ASSERT_INT_EQ(sync_back_answer(WS, a, NULL, &sent, &pull, &st, &cause), 0);
+	ASSERT_INT_EQ(system("test \"$(cat " WS "/a)\" = x"), 0);
+	ASSERT_INT_EQ((int)st.conflicts, 0);
+	ASSERT_INT_EQ(st.index_changed, 0);
+	sync_back_stats_clear(&st);
+	sync_back_pull_clear(&pull, NULL);
+	cJSON_Delete(a);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
 /* The agent cut its list of entries that could not land and named the
  * rest by folder ("failedUnder"): every entry the send carried at or under
  * that folder goes into the retry list (not the whole folder again: no
