@@ -273,7 +273,10 @@ broker_sync_work(void *arg)
 	}
 	/* (two-way: what both sides agree on now, for a broker that resumes
 	 * the sync; not while a send may not have landed) */
+	/* (nor once the sync is stopped or replaced: its file is removed,
+	 * and must stay so) */
 	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY) && !s->sent_unsure &&
+	    !atomic_load(&s->cancel) &&
 	    (all || d->n > 0 || j->back.pulled > 0 || j->back.removed > 0 ||
 		j->back.conflicts > 0))
 		broker_sync_sent_save(s);

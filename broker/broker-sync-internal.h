@@ -133,6 +133,10 @@ struct broker_sync {
 	int watch_renew;   /* watch_ev is of a watch since freed (away) */
 	int reread;	   /* the ignore files changed: read them again */
 	int settle;	   /* back from away: wait for the folder to be quiet */
+	/* Its saved sent state goes when it is freed (stopped by sync --stop
+	 * or down, replaced by a new --sync, the broker's stop --forget):
+	 * after its batch's thread ended, which may have saved it again. */
+	int forget_sent;
 	/* Set by the loop when s is stopped or freed: the batch's thread ends
 	 * its wait for the folder to be quiet (broker_sync_settle) at once. */
 	atomic_int cancel;
@@ -254,6 +258,9 @@ void broker_sync_sent_save(const struct broker_sync *s);
 void broker_sync_sent_load(struct broker_sync *s);
 /* Remove s's saved sent state (a sync stopped, or started anew). */
 void broker_sync_sent_forget(const struct broker_sync *s);
+/* Remove the sent states' temporary files a killed broker left (all:
+ * every sent state, stop --forget's) beside ss's saved syncs. */
+void broker_sync_sent_sweep(const struct broker_syncs *ss, int all);
 
 /* broker-sync-status.c */
 const char *broker_sync_state_name(enum broker_sync_state st);

@@ -2,7 +2,9 @@
  * (broker-sync-internal.h). */
 #include "broker-sync-internal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,6 +59,8 @@ broker_syncs_restore(struct broker_syncs *ss)
 	cJSON *o, *req;
 	size_t len;
 
+	/* (a broker killed while it wrote one: no other writes them now) */
+	broker_sync_sent_sweep(ss, 0);
 	if (file_read_all(ss->state_path, 16u << 20, &text, &len, &cause) != 0) {
 		free(cause); /* (none saved) */
 		return;
@@ -87,8 +91,43 @@ broker_syncs_restore(struct broker_syncs *ss)
 void
 broker_syncs_forget(struct broker_syncs *ss)
 {
+	struct broker_sync *s;
+
 	if (unlink(ss->state_path) != 0 && errno != ENOENT)
 		log_warn("%s: %s", ss->state_path, strerror(errno));
+	/* (and again as each is freed, after its batch) */
+	LIST_FOREACH(s, &ss->syncs, entry)
+		s->forget_sent = 1;
+	LIST_FOREACH(s, &ss->dying, entry)
+		s->forget_sent = 1;
+	broker_sync_sent_sweep(ss, 1);
+}
+
+void
+broker_sync_sent_sweep(const struct broker_syncs *ss, int all)
+{
+	const char *slash = strrchr(ss->state_path, '/');
+	char *dir = slash == NULL
+	    ? xstrdup(".")
+	    : xasprintf("%.*s", (int)(slash - ss->state_path), ss->state_path);
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d == NULL) {
+		if (errno != ENOENT)
+			log_warn("%s: %s", dir, strerror(errno));
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "sync-sent-", 10) != 0 ||
+		    (!all && strstr(de->d_name, ".json.tmp.") == NULL))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
+			log_warn("%s/%s: %s", dir, de->d_name, strerror(errno));
+	}
+	closedir(d);
+	free(dir);
 }
 
 /* The file of s's sent state: STATE_DIR/sync-sent-HASH.json, HASH of its

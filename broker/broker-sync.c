@@ -103,6 +103,8 @@ broker_sync_free(struct broker_sync *s)
 		pthread_join(s->thread, NULL);
 		s->working = 0;
 	}
+	if (s->forget_sent) /* (after its batch, which may have saved it) */
+		broker_sync_sent_forget(s);
 	if (s->job.connect_fd >= 0)
 		close(s->job.connect_fd);
 	sync_watch_batch_clear(&s->job.b);
@@ -728,8 +730,10 @@ broker_sync_add(struct broker_syncs *ss, struct broker_sync *s)
 {
 	struct broker_sync *old = broker_sync_find(ss, s->key);
 
-	if (old != NULL)
+	if (old != NULL) {
+		old->forget_sent = 1; /* (a new --sync: begins from nothing) */
 		broker_sync_stop(old);
+	}
 	LIST_INSERT_HEAD(&ss->syncs, s, entry);
 	log_info("sync %s -> %s (%s): started", s->path, s->label, s->name);
 	broker_sync_kick(s);
@@ -761,6 +765,7 @@ broker_syncs_stop(struct broker_syncs *ss, const cJSON *req, cJSON **result)
 	if (s != NULL) {
 		log_info("sync %s -> %s: stopped", s->path, s->label);
 		broker_sync_sent_forget(s);
+		s->forget_sent = 1; /* (again when its batch has ended) */
 		broker_sync_stop(s);
 		broker_syncs_save(ss);
 	}

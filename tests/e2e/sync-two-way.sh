@@ -218,7 +218,11 @@ check "the broker's log tells it" grep -q "conflict f.txt: the host's version sa
 broker stop >/dev/null
 on_host 'd=${RDEV_STATE_DIR:-}; case ${XDG_STATE_HOME:-} in /*) d=${d:-$XDG_STATE_HOME/rdev} ;; esac; rm -f "${d:-$HOME/.rdev/state}"/sync/*.json*'
 in_ctr sh -c 'echo older >h.txt'
+# (and a sent state's temporary file a killed broker left: swept)
+: >"$RDEV_RUNTIME_DIR/sync-sent-0.json.tmp.AbC123"
 rdev status "$name:" "$app" >"$TEST_TMP/status.txt" 2>&1 || true
+check "a sent state's temporary file left: swept at the start" \
+	test ! -e "$RDEV_RUNTIME_DIR/sync-sent-0.json.tmp.AbC123"
 hconflict() { grep -l older "$app"/h.txt.rdev-conflict-* 2>/dev/null | head -1; }
 EVENTUALLY_SECONDS=30 eventually "the host's index gone: a host file that differs is a conflict" hconflict
 check_eq "... the local file keeps the local version" "$(cat "$app/h.txt")" hostonly
@@ -333,7 +337,10 @@ fi
 # the first pull; never replaced by the local version (the upload once
 # sent without keepHostChanges: the host's version was lost, told only as
 # "the local version replaced it").
+sent_files() { ls "$RDEV_RUNTIME_DIR" | grep -c '^sync-sent-' || true; }
+check_eq "the sync's sent state is kept" "$(sent_files)" 1
 rdev sync --stop "$name:" "$app" >/dev/null
+check_eq "... and removed by sync --stop" "$(sent_files)" 0
 rc=0
 rdev sync "$name:" "$app" --two-way >/dev/null 2>&1 || rc=$?
 check_eq "--two-way without --watch is refused (usage)" "$rc" 2
@@ -370,6 +377,10 @@ check "... the upload tells the host's kept as a conflict" \
 conflict4() { grep -l remote4 "$app"/f.txt.rdev-conflict-* 2>/dev/null | head -1; }
 EVENTUALLY_SECONDS=30 eventually "... and the broker brings it here" conflict4
 check "... never told as replaced" sh -c "! grep -q 'the local version replaced it' '$TEST_TMP/up.err'"
+# `rdev-broker stop --forget` forgets the syncs and their sent states.
+EVENTUALLY_SECONDS=30 eventually "the new sync's sent state is kept" test "$(sent_files)" = 1
+broker stop --forget >/dev/null
+check_eq "... and removed by stop --forget" "$(sent_files)" 0
 
 rdev down "$name:" "$app" >/dev/null 2>&1 || fail "rdev down"
 finish
