@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -179,7 +180,11 @@ broker_sync_sent_save(const struct broker_sync *s)
 	free(agreed.v);
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
-	if (atomic_file_write(path, text, strlen(text), 0600, &cause) != 0) {
+	if (strlen(text) > BROKER_SYNC_SENT_MAX_BYTES) {
+		/* (the load reads no more: one that could not be read back
+		 * would mislead as a stale one would) */
+		broker_sync_sent_forget(s);
+	} else if (atomic_file_write(path, text, strlen(text), 0600, &cause) != 0) {
 		log_warn("sync %s -> %s: %s", s->path, s->label, cause);
 		free(cause);
 	}
@@ -193,11 +198,17 @@ broker_sync_sent_load(struct broker_sync *s)
 	char *path = broker_sync_sent_path(s), *text = NULL, *cause = NULL;
 	struct sync_scan *sent = NULL;
 	const char *key, *index;
+	struct stat sb;
 	size_t len;
 	cJSON *o;
 
 	if (file_read_all(path, BROKER_SYNC_SENT_MAX_BYTES, &text, &len, &cause) != 0) {
-		free(cause); /* (none: every host change a conflict) */
+		/* (none: every host change a conflict; told unless there is
+		 * none, e.g. too large, EACCES, EISDIR) */
+		if (stat(path, &sb) == 0 || errno != ENOENT)
+			log_warn("sync %s -> %s: %s: every host change a conflict",
+			    s->path, s->label, cause);
+		free(cause);
 		free(path);
 		return;
 	}

@@ -230,6 +230,20 @@ EVENTUALLY_SECONDS=30 eventually "... which the host gets" has h.txt hostonly
 check "... the broker's log says why" grep -q "the host's sync index is not the one last agreed with" \
 	"$RDEV_RUNTIME_DIR/broker.log"
 
+# A sent state that cannot be read (a folder at its path: EISDIR; too
+# large, EACCES alike) is not used, and the log says so (it was silent).
+broker stop >/dev/null
+sf=$(ls "$RDEV_RUNTIME_DIR"/sync-sent-*.json)
+rm -f "$sf" && mkdir "$sf"
+in_ctr sh -c 'echo unread >h.txt'
+rdev status "$name:" "$app" >"$TEST_TMP/status.txt" 2>&1 || true
+uconflict() { grep -l unread "$app"/h.txt.rdev-conflict-* 2>/dev/null | head -1; }
+EVENTUALLY_SECONDS=30 eventually "a sent state not readable: a host change is a conflict" uconflict
+check_eq "... the local file keeps the local version" "$(cat "$app/h.txt")" hostonly
+check "... the broker's log says why" grep -q "sync-sent-.*Is a directory.*every host change a conflict" \
+	"$RDEV_RUNTIME_DIR/broker.log"
+rmdir "$sf"
+
 # The same when the new broker cannot reach the host at first (its ssh
 # config names a closed port): its first batch fails, and its retry still
 # asks for the host's changes before it sends, so the conflict is found
