@@ -196,6 +196,12 @@ broker_sync_work(void *arg)
 	}
 	if (j->rc != 0)
 		goto failed; /* (the next batch is the whole folder) */
+	/* (a mode changed on both sides: the local one kept, sent says the
+	 * host's; this batch's scan may not cover the path, whose local
+	 * chmod may have had its batch already: the whole folder, so the
+	 * local mode goes now, as docs/SYNC.md says. Rare: a stat a file) */
+	if (j->back.mode_kept > 0)
+		all = 1;
 	if (sync_scan_roots(s->path, all ? everything : j->b.roots, all ? 1 : j->b.nroots,
 		s->ig, s->sent, &fresh, &cause) != 0) {
 		j->rc = -2;

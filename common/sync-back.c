@@ -360,6 +360,7 @@ sync_back_mode(struct sync_back *b, const struct sync_entry *e,
 		sync_back_record(b, e->path, e);
 		b->put->v[b->put->n - 1].mode = e->mode;
 		b->st->conflicts++;
+		b->st->mode_kept++;
 		sync_back_line(b,
 		    xasprintf("conflict %s: the local mode %04o kept, the host's "
 			      "%04o not applied",

@@ -70,6 +70,10 @@ struct sync_back_stats {
 				   not reported again until they change) */
 	char *aside_failed;	/* the agent could not keep them aside: why
 				   (new; they are reported at each pull) */
+	long long mode_kept;	/* of conflicts, modes changed on both sides:
+				   the local one kept, sent says the host's,
+				   so the caller's next scan must cover the
+				   path for it to go (it may have no event) */
 	int index_changed;	/* the host's index was not the one sent was
 				   agreed with (pull->index_id): sent was
 				   emptied, every host change a conflict */

@@ -506,6 +506,9 @@ TEST(a_host_chmod_comes_back_a_chmod_on_both_sides_keeps_the_local_mode)
 	ASSERT_INT_EQ(mode_of(WS "/g.txt"), 0600);
 	ASSERT_INT_EQ(sync_scan_find(sent, "g.txt")->mode, 0755);
 	ASSERT_INT_EQ(st.conflicts, 1);
+	/* (told to the caller, whose next scan then covers it: the broker's
+	 * batch scans the whole folder) */
+	ASSERT_INT_EQ(st.mode_kept, 1);
 	ASSERT_STR_CONTAINS(cJSON_GetStringValue(cJSON_GetArrayItem(st.lines, 1)),
 	    "conflict g.txt: the local mode 0600 kept");
 	cJSON_Delete(a);
