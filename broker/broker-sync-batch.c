@@ -281,11 +281,17 @@ broker_sync_work(void *arg)
 	 * the sync; not while a send may not have landed) */
 	/* (nor once the sync is stopped or replaced: its file is removed,
 	 * and must stay so) */
-	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY) && !s->sent_unsure &&
-	    !atomic_load(&s->cancel) &&
+	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY) &&
 	    (all || d->n > 0 || j->back.pulled > 0 || j->back.removed > 0 ||
 		j->back.conflicts > 0))
+		s->sent_dirty = 1;
+	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY) && !s->sent_unsure &&
+	    !atomic_load(&s->cancel) && s->sent_dirty &&
+	    (all || clock_now_ms() - s->sent_saved_ms >= BROKER_SYNC_SENT_SAVE_MS)) {
 		broker_sync_sent_save(s);
+		s->sent_dirty = 0;
+		s->sent_saved_ms = clock_now_ms();
+	}
 	sync_delta_free(d);
 	if (j->st.pull_ack != NULL && s->next_id != id0) {
 		free(s->pull.ack); /* (sent: committed, or reported again) */

@@ -137,6 +137,10 @@ struct broker_sync {
 	 * or down, replaced by a new --sync, the broker's stop --forget):
 	 * after its batch's thread ended, which may have saved it again. */
 	int forget_sent;
+	/* The sent state changed since its last save (at sent_saved_ms):
+	 * the batch's thread's while it runs, the loop's otherwise. */
+	int sent_dirty;
+	long long sent_saved_ms;
 	/* Set by the loop when s is stopped or freed: the batch's thread ends
 	 * its wait for the folder to be quiet (broker_sync_settle) at once. */
 	atomic_int cancel;
@@ -253,6 +257,12 @@ void broker_syncs_save(struct broker_syncs *ss);
  * removed: every host change is a conflict, as without it). */
 #define BROKER_SYNC_SENT_MAX 200000
 #define BROKER_SYNC_SENT_MAX_BYTES (64u << 20)
+/* Saved at most this often (a batch that changed something marks it due;
+ * the next batch this long after the last save writes it, and so does the
+ * broker's stop): a save is the whole state (200,000 entries: seconds).
+ * An older one is safe to resume from (what changed since goes again, or
+ * is found the same), only slower. */
+#define BROKER_SYNC_SENT_SAVE_MS 5000
 void broker_sync_sent_save(const struct broker_sync *s);
 /* Into s->sent (replaced), when saved for s's key and readable. */
 void broker_sync_sent_load(struct broker_sync *s);

@@ -105,6 +105,9 @@ broker_sync_free(struct broker_sync *s)
 	}
 	if (s->forget_sent) /* (after its batch, which may have saved it) */
 		broker_sync_sent_forget(s);
+	else if (s->sent_dirty && !s->dead && !s->sent_unsure &&
+	    (s->flags & SYNC_SCAN_TWO_WAY))
+		broker_sync_sent_save(s); /* (the broker's stop: what is due) */
 	if (s->job.connect_fd >= 0)
 		close(s->job.connect_fd);
 	sync_watch_batch_clear(&s->job.b);
