@@ -288,8 +288,8 @@ broker_sync_work(void *arg)
 	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY) && !s->sent_unsure &&
 	    !atomic_load(&s->cancel) && s->sent_dirty &&
 	    (all || clock_now_ms() - s->sent_saved_ms >= BROKER_SYNC_SENT_SAVE_MS)) {
-		broker_sync_sent_save(s);
-		s->sent_dirty = 0;
+		/* (one that failed is still due: at the next batch 5 s on) */
+		s->sent_dirty = broker_sync_sent_save(s) != 0;
 		s->sent_saved_ms = clock_now_ms();
 	}
 	sync_delta_free(d);

@@ -263,7 +263,9 @@ void broker_syncs_save(struct broker_syncs *ss);
  * An older one is safe to resume from (what changed since goes again, or
  * is found the same), only slower. */
 #define BROKER_SYNC_SENT_SAVE_MS 5000
-void broker_sync_sent_save(const struct broker_sync *s);
+/* 0 when written or removed as it should be, -1 when the write failed
+ * (logged: still due). */
+int broker_sync_sent_save(const struct broker_sync *s);
 /* Into s->sent (replaced), when saved for s's key and readable. */
 void broker_sync_sent_load(struct broker_sync *s);
 /* Remove s's saved sent state (a sync stopped, or started anew). */

@@ -148,11 +148,12 @@ broker_sync_sent_path(const struct broker_sync *s)
 	    slash == NULL ? "." : s->ss->state_path, hex);
 }
 
-void
+int
 broker_sync_sent_save(const struct broker_sync *s)
 {
 	struct sync_scan agreed = { 0 };
 	char *path = broker_sync_sent_path(s), *text, *cause = NULL;
+	int rc = 0;
 	cJSON *o;
 
 	/* (a stale one would mislead; without the host index's name, one
@@ -160,7 +161,7 @@ broker_sync_sent_save(const struct broker_sync *s)
 	if (s->sent->n > BROKER_SYNC_SENT_MAX || s->pull.index_id == NULL) {
 		broker_sync_sent_forget(s);
 		free(path);
-		return;
+		return 0;
 	}
 	/* (what could not land is not agreed: left out, a conflict when
 	 * the host changed it) */
@@ -187,9 +188,11 @@ broker_sync_sent_save(const struct broker_sync *s)
 	} else if (atomic_file_write(path, text, strlen(text), 0600, &cause) != 0) {
 		log_warn("sync %s -> %s: %s", s->path, s->label, cause);
 		free(cause);
+		rc = -1;
 	}
 	free(text);
 	free(path);
+	return rc;
 }
 
 void

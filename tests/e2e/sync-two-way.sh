@@ -243,6 +243,18 @@ check_eq "... the local file keeps the local version" "$(cat "$app/h.txt")" host
 check "... the broker's log says why" grep -q "sync-sent-.*Is a directory.*every host change a conflict" \
 	"$RDEV_RUNTIME_DIR/broker.log"
 rmdir "$sf"
+# One cut short (a disk full, an edit) is not used either. (a local
+# change: a batch that saves it again, at most 5 s after the last)
+echo s >"$app/s.txt"
+EVENTUALLY_SECONDS=30 eventually "the sent state is saved again" test -f "$sf"
+broker stop >/dev/null
+truncate -s 100 "$sf"
+in_ctr sh -c 'echo cut >h.txt'
+rdev status "$name:" "$app" >"$TEST_TMP/status.txt" 2>&1 || true
+cconflict() { grep -l cut "$app"/h.txt.rdev-conflict-* 2>/dev/null | head -1; }
+EVENTUALLY_SECONDS=30 eventually "a sent state cut short: a host change is a conflict" cconflict
+check_eq "... the local file keeps the local version" "$(cat "$app/h.txt")" hostonly
+check "... the broker's log says why" grep -q "sync-sent-.*: not read (" "$RDEV_RUNTIME_DIR/broker.log"
 
 # The same when the new broker cannot reach the host at first (its ssh
 # config names a closed port): its first batch fails, and its retry still
