@@ -301,17 +301,19 @@ relay_address(struct docker *d, const cJSON *info, const cJSON *prefer, const ch
 		if (docker_container_inspect(d, id, &next, &err) != 0) {
 			error_set(cause,
 			    "%s shares container %.12s's network (network_mode), "
-			    "which cannot be inspected: %s",
-			    what, id, err);
+			    "%s%.12s cannot be inspected: %s",
+			    what, first, hop > 0 ? "which shares container " : "which",
+			    hop > 0 ? id : "", err);
 			goto out;
 		}
 		if (next == NULL) {
 			/* (Docker cannot start this one again either) */
 			error_set(cause,
 			    "%s shares container %.12s's network (network_mode), "
-			    "which is gone: this container must be made again "
+			    "%s%.12s is gone: this container must be made again "
 			    "(rdev up --remove-existing-container)",
-			    what, id);
+			    what, first, hop > 0 ? "which shares container " : "which",
+			    hop > 0 ? id : "");
 			goto out;
 		}
 		cJSON_Delete(owner);

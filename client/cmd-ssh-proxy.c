@@ -59,9 +59,12 @@ cmd_ssh_proxy_local_agent(long long deadline, char **cause)
 		/* Nothing else of the parent's either (no exec closes the
 		 * CLOEXEC ones): ssh's socket, its copy kept, an old link's
 		 * duplicate. Its socket on 3, then 4 up closed. */
-		if (sv[1] != 3 && dup2(sv[1], 3) == 3)
+		if (sv[1] != 3) {
+			if (dup2(sv[1], 3) != 3)
+				_exit(1);
 			sv[1] = 3;
-		spawn_close_from(sv[1] + 1);
+		}
+		spawn_close_from(4);
 		_exit(serve_run(&(struct serve_opts){ sv[1], sv[1], 0 }));
 	}
 	close(sv[1]);

@@ -210,7 +210,9 @@ broker_client_connect_nowait(const char *software, struct proto_conn **c, char *
 
 	if ((path = runtime_dir_file(BROKER_SOCKET_NAME, cause)) == NULL)
 		return -1;
-	if ((rc = broker_client_dial(path, 0, &fd, cause)) == 1)
+	/* (a 1 ms deadline: a full backlog, a stopped broker's, fails at once;
+	 * a blocking connect held the caller, the proxy's loop, for ever) */
+	if ((rc = broker_client_dial(path, clock_now_ms() + 1, &fd, cause)) == 1)
 		error_set(cause, "no broker is running (socket %s)", path);
 	free(path);
 	if (rc != 0)

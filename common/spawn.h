@@ -52,14 +52,14 @@ struct spawn_result {
 	int timed_out; /* opts->timeout_ms if it ran out (then killed), else 0 */
 };
 
-/* Run argv (NULL-terminated) to completion. Returns 0 when the program ran
- * (whatever its exit status; see res) and -1 with *cause set when it could not
- * be started (not found, not executable) or I/O failed. The caller frees res
- * with spawn_result_free(). */
 /* Close every descriptor from lo up (close_range, else one by one up to
  * the limit): for a forked child that runs on without exec. Raw syscalls
  * only, safe after fork in a process with threads. */
 void spawn_close_from(int lo);
+/* Run argv (NULL-terminated) to completion. Returns 0 when the program ran
+ * (whatever its exit status; see res) and -1 with *cause set when it could not
+ * be started (not found, not executable) or I/O failed. The caller frees res
+ * with spawn_result_free(). */
 int spawn_run(const char *const argv[], const struct spawn_opts *opts,
     struct spawn_result *res, char **cause);
 void spawn_result_free(struct spawn_result *res);

@@ -33,7 +33,7 @@ ssh_proxy_restart_cleanup() {
 	if [ -n "$pids" ]; then
 		kill $pids 2>/dev/null
 		for i in $(seq 50); do
-			kill -0 $pids 2>/dev/null || break
+			[ -n "$(pgrep -f -- "ssh-proxy '?$name:")" ] || break
 			sleep 0.1
 		done
 	fi

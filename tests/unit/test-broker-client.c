@@ -57,6 +57,18 @@ TEST(connect_by_a_deadline_to_a_full_backlog_gives_up)
 	ASSERT_TRUE(clock_now_ms() - t0 >= 250);
 	ASSERT_TRUE(clock_now_ms() - t0 < 3000);
 	free(cause);
+	cause = NULL;
+	/* the proxy's port path (no deadline of its own): at once, not
+	 * blocked in connect for ever */
+	alarm(10);
+	t0 = clock_now_ms();
+	rc = broker_client_connect_nowait("test", &c, &cause);
+	alarm(0);
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT_NULL(c);
+	ASSERT_STR_CONTAINS(cause, "did not answer in time");
+	ASSERT_TRUE(clock_now_ms() - t0 < 1000);
+	free(cause);
 	while (n-- > 0)
 		close(q[n]);
 	close(l);
