@@ -9,12 +9,10 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <sodium.h>
 
 #include "agent-state.h"
 #include "atomic-file.h"
 #include "error.h"
-#include "json-get.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -95,7 +93,6 @@ int
 sync_index_load(const char *path, struct sync_index *ix, struct sync_scan **out)
 {
 	char *text = NULL, *cause = NULL;
-	const char *id;
 	const cJSON *gen;
 	cJSON *j;
 	size_t len;
@@ -119,9 +116,6 @@ sync_index_load(const char *path, struct sync_index *ix, struct sync_scan **out)
 	}
 	gen = cJSON_GetObjectItemCaseSensitive(j, "gen");
 	ix->gen = cJSON_IsNumber(gen) ? (unsigned long long)gen->valuedouble : 0;
-	id = json_get_string(j, "id");
-	if (id != NULL && strlen(id) == SYNC_INDEX_ID_HEX)
-		memcpy(ix->id, id, SYNC_INDEX_ID_HEX + 1);
 	ix->base_len = len;
 	cJSON_Delete(j);
 	sync_index_load_journal(path, ix, out);
@@ -158,15 +152,8 @@ sync_index_write_base(const char *path, const char *folder, struct sync_index *i
 	char *text, *cause = NULL, *jpath;
 	cJSON *j = cJSON_CreateObject();
 
-	if (ix->id[0] == '\0') { /* (a new index: a new name) */
-		unsigned char r[SYNC_INDEX_ID_HEX / 2];
-
-		randombytes_buf(r, sizeof r);
-		sodium_bin2hex(ix->id, sizeof ix->id, r, sizeof r);
-	}
 	cJSON_AddStringToObject(j, "folder", folder);
 	cJSON_AddNumberToObject(j, "gen", (double)(ix->gen + 1));
-	cJSON_AddStringToObject(j, "id", ix->id);
 	cJSON_AddItemToObject(j, "files", sync_scan_manifest(idx, 1));
 	text = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
@@ -246,8 +233,7 @@ sync_index_save(const char *path, const char *folder, struct sync_index *ix,
 	free(dir);
 	limit = ix->base_len / 2 > SYNC_INDEX_JOURNAL_MIN ? ix->base_len / 2
 							  : SYNC_INDEX_JOURNAL_MIN;
-	/* (an index without a name, an older agent's: whole, to get one) */
-	if (whole || ix->journal_bad || ix->base_len == 0 || ix->id[0] == '\0') {
+	if (whole || ix->journal_bad || ix->base_len == 0) {
 		sync_index_write_base(path, folder, ix, idx);
 		return;
 	}

@@ -5,18 +5,12 @@
  * Kept as a base and a journal, so that a live sync's batch (a few files
  * of a tree of 100,000) costs a line, not the whole index:
  *
- *   STATE/sync/NAME.json          {"folder":F,"gen":G,"id":ID,"files":MANIFEST}
+ *   STATE/sync/NAME.json          {"folder":F,"gen":G,"files":MANIFEST}
  *   STATE/sync/NAME.json.journal  {"gen":G,"put":MANIFEST,"drop":[PATH...]}
  *                                 one line per batch, appended and
  *                                 fdatasync'ed
  *
- * (MANIFEST as sync_scan_manifest with the stat fields.) ID (32 hex
- * digits, random) names this index: made when a base is written and none
- * was read (the first sync, or the index gone or damaged), kept by every
- * rewrite; "sync-pull" answers give it ("index"), so the local side knows
- * the index its record of what both sides agreed on was agreed with. An
- * index read without one (an older agent's) is written whole at its next
- * save, to get one. A whole sync, a
+ * (MANIFEST as sync_scan_manifest with the stat fields.) A whole sync, a
  * journal grown past max(256 KiB, half the base) or one found damaged
  * writes the base again (atomically, gen + 1) and removes the journal;
  * journal lines of another gen (a crash between the two) are ignored. A
@@ -47,14 +41,11 @@
 /* The most bytes of an index file read (and of a file kept beside it). */
 #define SYNC_INDEX_MAX (256u << 20)
 
-#define SYNC_INDEX_ID_HEX 32
-
 /* What was read of an index, for its next save. */
 struct sync_index {
 	unsigned long long gen;
 	size_t base_len, journal_len;
-	int journal_bad;		/* a line could not be read: rewrite the base */
-	char id[SYNC_INDEX_ID_HEX + 1]; /* "" : none yet (made at the save) */
+	int journal_bad; /* a line could not be read: rewrite the base */
 };
 
 /* Read the index at path (and its journal): 0 and *out (new, sorted), or

@@ -530,14 +530,14 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	struct stat sb;
 	size_t i = 0, k = 0;
 	cJSON *put;
-	int c, rc = -1, moved, have_index;
+	int c, rc = -1, moved;
 
 	*result = NULL;
 	p.pieces = o != NULL && o->pieces;
 	p.have = o != NULL ? o->have : NULL;
 	moved = sync_pull_commit(
 	    index_path, folder, ack, o != NULL ? o->not_applied : NULL, ignored, &aside);
-	have_index = sync_index_load(index_path, &ix, &old) == 0;
+	sync_index_load(index_path, &ix, &old);
 	if (p.pieces)
 		lent = sync_pull_lent(index_path);
 	moved |= sync_pull_aside_piece(&aside, lent, ignored);
@@ -595,11 +595,6 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	cJSON_AddBoolToObject(*result, "more", p.more);
 	cJSON_AddBoolToObject(*result, "notApplied", 1);  /* (taken: per file) */
 	cJSON_AddBoolToObject(*result, "ignoredHere", 1); /* (taken: aside) */
-	/* (which index this answer is against: none, a new one, or one
-	 * without a name tells the local side that what it last agreed on
-	 * does not hold here) */
-	if (have_index && ix.id[0] != '\0')
-		cJSON_AddStringToObject(*result, "index", ix.id);
 	if (aside_err != NULL) /* (reported again: the local side tells why) */
 		cJSON_AddStringToObject(*result, "asideFailed", aside_err);
 	if (p.pieces) {

@@ -84,13 +84,6 @@ broker_sync_pull(struct broker_sync *s, char **cause)
 		if ((rc = sync_back(s->conn, s->next_id++, s->path, s->name, s->flags,
 			 s->ig, &s->sent, &s->pull, &j->back, cause)) != 0)
 			return rc; /* (-2: an agent too old, the sync stops) */
-		if (j->back.index_changed) {
-			log_warn("sync %s -> %s: the host's sync index is not the "
-				 "one last agreed with (gone, damaged or another): "
-				 "what differs is a conflict, both versions kept",
-			    s->path, s->label);
-			j->back.index_changed = 0;
-		}
 		j->pull_ms = clock_now_ms() - t0;
 	} while (j->back.more && ++n < BROKER_SYNC_PULL_MAX);
 	return 0;
@@ -276,21 +269,6 @@ broker_sync_work(void *arg)
 			s->resend_landed = 0;
 			s->resend = 1;
 		}
-	}
-	/* (two-way: what both sides agree on now, for a broker that resumes
-	 * the sync; not while a send may not have landed) */
-	/* (nor once the sync is stopped or replaced: its file is removed,
-	 * and must stay so) */
-	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY) &&
-	    (all || d->n > 0 || j->back.pulled > 0 || j->back.removed > 0 ||
-		j->back.conflicts > 0))
-		s->sent_dirty = 1;
-	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY) && !s->sent_unsure &&
-	    !atomic_load(&s->cancel) && s->sent_dirty &&
-	    (all || clock_now_ms() - s->sent_saved_ms >= BROKER_SYNC_SENT_SAVE_MS)) {
-		/* (one that failed is still due: at the next batch 5 s on) */
-		s->sent_dirty = broker_sync_sent_save(s) != 0;
-		s->sent_saved_ms = clock_now_ms();
 	}
 	sync_delta_free(d);
 	if (j->st.pull_ack != NULL && s->next_id != id0) {

@@ -133,14 +133,6 @@ struct broker_sync {
 	int watch_renew;   /* watch_ev is of a watch since freed (away) */
 	int reread;	   /* the ignore files changed: read them again */
 	int settle;	   /* back from away: wait for the folder to be quiet */
-	/* Its saved sent state goes when it is freed (stopped by sync --stop
-	 * or down, replaced by a new --sync, the broker's stop --forget):
-	 * after its batch's thread ended, which may have saved it again. */
-	int forget_sent;
-	/* The sent state changed since its last save (at sent_saved_ms):
-	 * the batch's thread's while it runs, the loop's otherwise. */
-	int sent_dirty;
-	long long sent_saved_ms;
 	/* Set by the loop when s is stopped or freed: the batch's thread ends
 	 * its wait for the folder to be quiet (broker_sync_settle) at once. */
 	atomic_int cancel;
@@ -248,31 +240,6 @@ void broker_sync_unwatch(struct broker_sync *s);
 
 /* broker-sync-state.c: save the syncs listed (none: the file goes). */
 void broker_syncs_save(struct broker_syncs *ss);
-/* A two-way sync's sent state (what both sides last agreed on, less the
- * entries still to go again), kept beside the saved syncs
- * (sync-sent-HASH.json, atomically) so that a new broker resuming the
- * sync tells a change made on one side while no broker ran from one made
- * on both. Written by the batch's thread at the end of a batch that
- * changed something; not past BROKER_SYNC_SENT_MAX entries (then
- * removed: every host change is a conflict, as without it). */
-#define BROKER_SYNC_SENT_MAX 200000
-#define BROKER_SYNC_SENT_MAX_BYTES (64u << 20)
-/* Saved at most this often (a batch that changed something marks it due;
- * the next batch this long after the last save writes it, and so does the
- * broker's stop): a save is the whole state (200,000 entries: seconds).
- * An older one is safe to resume from (what changed since goes again, or
- * is found the same), only slower. */
-#define BROKER_SYNC_SENT_SAVE_MS 5000
-/* 0 when written or removed as it should be, -1 when the write failed
- * (logged: still due). */
-int broker_sync_sent_save(const struct broker_sync *s);
-/* Into s->sent (replaced), when saved for s's key and readable. */
-void broker_sync_sent_load(struct broker_sync *s);
-/* Remove s's saved sent state (a sync stopped, or started anew). */
-void broker_sync_sent_forget(const struct broker_sync *s);
-/* Remove the sent states' temporary files a killed broker left (all:
- * every sent state, stop --forget's) beside ss's saved syncs. */
-void broker_sync_sent_sweep(const struct broker_syncs *ss, int all);
 
 /* broker-sync-status.c */
 const char *broker_sync_state_name(enum broker_sync_state st);

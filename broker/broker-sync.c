@@ -103,11 +103,6 @@ broker_sync_free(struct broker_sync *s)
 		pthread_join(s->thread, NULL);
 		s->working = 0;
 	}
-	if (s->forget_sent) /* (after its batch, which may have saved it) */
-		broker_sync_sent_forget(s);
-	else if (s->sent_dirty && !s->dead && !s->sent_unsure &&
-	    (s->flags & SYNC_SCAN_TWO_WAY))
-		broker_sync_sent_save(s); /* (the broker's stop: what is due) */
 	if (s->job.connect_fd >= 0)
 		close(s->job.connect_fd);
 	sync_watch_batch_clear(&s->job.b);
@@ -632,12 +627,6 @@ broker_sync_new(struct broker_syncs *ss, const cJSON *req, int restored,
 	s->name = xstrdup(name);
 	s->flags = cJSON_IsNumber(flags) ? (unsigned)flags->valueint : 0;
 	s->sent = xcalloc(1, sizeof *s->sent);
-	/* (a resumed two-way sync: what was agreed before the broker ended;
-	 * a new one begins from nothing, its upload keeping host changes) */
-	if (restored && (s->flags & SYNC_SCAN_TWO_WAY))
-		broker_sync_sent_load(s);
-	else
-		broker_sync_sent_forget(s);
 	if (pipe2(s->done, O_CLOEXEC | O_NONBLOCK) != 0) {
 		/* (before the free: s->label is the sync's) */
 		error_set_errno(cause, errno, "sync of %s to %s: pipe", path, s->label);
@@ -733,10 +722,8 @@ broker_sync_add(struct broker_syncs *ss, struct broker_sync *s)
 {
 	struct broker_sync *old = broker_sync_find(ss, s->key);
 
-	if (old != NULL) {
-		old->forget_sent = 1; /* (a new --sync: begins from nothing) */
+	if (old != NULL)
 		broker_sync_stop(old);
-	}
 	LIST_INSERT_HEAD(&ss->syncs, s, entry);
 	log_info("sync %s -> %s (%s): started", s->path, s->label, s->name);
 	broker_sync_kick(s);
@@ -767,8 +754,6 @@ broker_syncs_stop(struct broker_syncs *ss, const cJSON *req, cJSON **result)
 	free(key);
 	if (s != NULL) {
 		log_info("sync %s -> %s: stopped", s->path, s->label);
-		broker_sync_sent_forget(s);
-		s->forget_sent = 1; /* (again when its batch has ended) */
 		broker_sync_stop(s);
 		broker_syncs_save(ss);
 	}

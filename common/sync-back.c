@@ -616,25 +616,12 @@ sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore
 		    *mib = cJSON_GetObjectItemCaseSensitive(answer, "maxFileMiB"),
 		    *aside_failed =
 			cJSON_GetObjectItemCaseSensitive(answer, "asideFailed");
-	const cJSON *index = cJSON_GetObjectItemCaseSensitive(answer, "index");
-	struct sync_back b = { .rootpath = root, .st = st };
+	struct sync_back b = { .rootpath = root, .sent = *sent, .st = st };
 	long long failed = st->failed;
 	char **drop = NULL;
 	size_t ndrop = 0;
 	int rc;
 
-	if (pull != NULL && pull->index_id != NULL &&
-	    (!cJSON_IsString(index) || strcmp(index->valuestring, pull->index_id) != 0)) {
-		sync_scan_free(*sent); /* (agreed with another index: not here) */
-		*sent = xcalloc(1, sizeof **sent);
-		st->index_changed = 1;
-	}
-	if (pull != NULL) {
-		free(pull->index_id);
-		pull->index_id =
-		    cJSON_IsString(index) ? xstrdup(index->valuestring) : NULL;
-	}
-	b.sent = *sent;
 	if (pull != NULL) {
 		b.retry = pull->retry;
 		b.nretry = pull->nretry;
@@ -824,6 +811,5 @@ sync_back_pull_clear(struct sync_back_pull *pull, const char *root)
 	free(pull->ack_some);
 	cJSON_Delete(pull->not_applied);
 	cJSON_Delete(pull->ignored_here);
-	free(pull->index_id);
 	memset(pull, 0, sizeof *pull);
 }

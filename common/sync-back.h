@@ -74,9 +74,6 @@ struct sync_back_stats {
 				   the local one kept, sent says the host's,
 				   so the caller's next scan must cover the
 				   path for it to go (it may have no event) */
-	int index_changed;	/* the host's index was not the one sent was
-				   agreed with (pull->index_id): sent was
-				   emptied, every host change a conflict */
 };
 
 /* What a two-way sync's pulls keep from one to the next (the caller's,
@@ -103,14 +100,6 @@ struct sync_back_pull {
 	 * leaves it here. */
 	char *const *retry;
 	size_t nretry;
-	/* The agent's index (its "index" in the answers) that sent was last
-	 * agreed with (new; NULL: none known, e.g. a sync's first pull or an
-	 * agent without it). An answer against another index or none (the
-	 * host's index gone, damaged or replaced: its puts are every host
-	 * file, its drops against another record) empties sent before it is
-	 * applied: what differs here is then a conflict, both kept, never a
-	 * host version over a local one. Set to each answer's. */
-	char *index_id;
 };
 
 /* The "sync-pull" request id of workspace name with flags (SYNC_SCAN_*)

@@ -54,7 +54,6 @@ echo 'build/' >"$app/.rdevignore"
 mkdir -p "$app/cache" "$app/ro"
 echo '*' >"$app/cache/.rdevignore"
 echo one >"$app/f.txt"
-echo h >"$app/h.txt"
 echo bye >"$app/gone.txt"
 echo bye >"$app/gone2.txt"
 echo bye >"$app/gone3.txt"
@@ -183,7 +182,7 @@ check_eq "status: two-way, files back, no conflict" \
 # Both sides change f.txt while no broker runs; the next one resumes the
 # sync (two-way still) and finds both.
 broker stop >/dev/null
-in_ctr sh -c 'echo remote >f.txt && echo hostonly >h.txt'
+in_ctr sh -c 'echo remote >f.txt'
 echo local >"$app/f.txt"
 rdev status "$name:" "$app" >"$TEST_TMP/status.txt" 2>&1 || true
 conflict_file() { ls "$app" | grep -E '^f\.txt\.rdev-conflict-[0-9]{8}T[0-9]{6}Z$'; }
@@ -191,13 +190,6 @@ EVENTUALLY_SECONDS=30 eventually "a file changed on both sides: a conflict file 
 cf=$(conflict_file)
 check_eq "... holding the host's version" "$(cat "$app/$cf")" remote
 check_eq "... the local file keeps the local version" "$(cat "$app/f.txt")" local
-# (h.txt changed on the host alone: the new broker has what both sides
-# last agreed on (its sent state, kept beside syncs.json), so it comes
-# here; it was a conflict, the stale local version sent over the host's)
-EVENTUALLY_SECONDS=30 eventually "a file changed on the host alone while no broker ran comes here" \
-	here h.txt hostonly
-check "... not as a conflict" sh -c "! ls '$app' | grep -q '^h\.txt\.rdev-conflict-'"
-check_eq "... and the host keeps it" "$(in_ctr cat h.txt)" hostonly
 EVENTUALLY_SECONDS=30 eventually "... which the host gets" has f.txt local
 # (a batch's counts are the broker's once it ends, after the host got
 # f.txt: the agent renames it into place before it writes its index and
@@ -208,53 +200,6 @@ check "rdev status prints it" sh -c \
 	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^  conflicts 1 (the last: $cf)'"
 check "the broker's log tells it" grep -q "conflict f.txt: the host's version saved as $cf" \
 	"$RDEV_RUNTIME_DIR/broker.log"
-
-# The host's sync index lost while no broker ran (the agent's state wiped,
-# the host restored from a backup, another machine under the alias): the
-# record kept beside syncs.json was agreed with another index (each
-# "sync-pull" answer names its index), so it is not used: a host file that
-# differs (an older version) is a conflict, both kept, never pulled over
-# the local one as if the host alone had changed it (it was, silently).
-broker stop >/dev/null
-on_host 'd=${RDEV_STATE_DIR:-}; case ${XDG_STATE_HOME:-} in /*) d=${d:-$XDG_STATE_HOME/rdev} ;; esac; rm -f "${d:-$HOME/.rdev/state}"/sync/*.json*'
-in_ctr sh -c 'echo older >h.txt'
-# (and a sent state's temporary file a killed broker left: swept)
-: >"$RDEV_RUNTIME_DIR/sync-sent-0.json.tmp.AbC123"
-rdev status "$name:" "$app" >"$TEST_TMP/status.txt" 2>&1 || true
-check "a sent state's temporary file left: swept at the start" \
-	test ! -e "$RDEV_RUNTIME_DIR/sync-sent-0.json.tmp.AbC123"
-hconflict() { grep -l older "$app"/h.txt.rdev-conflict-* 2>/dev/null | head -1; }
-EVENTUALLY_SECONDS=30 eventually "the host's index gone: a host file that differs is a conflict" hconflict
-check_eq "... the local file keeps the local version" "$(cat "$app/h.txt")" hostonly
-EVENTUALLY_SECONDS=30 eventually "... which the host gets" has h.txt hostonly
-check "... the broker's log says why" grep -q "the host's sync index is not the one last agreed with" \
-	"$RDEV_RUNTIME_DIR/broker.log"
-
-# A sent state that cannot be read (a folder at its path: EISDIR; too
-# large, EACCES alike) is not used, and the log says so (it was silent).
-broker stop >/dev/null
-sf=$(ls "$RDEV_RUNTIME_DIR"/sync-sent-*.json)
-rm -f "$sf" && mkdir "$sf"
-in_ctr sh -c 'echo unread >h.txt'
-rdev status "$name:" "$app" >"$TEST_TMP/status.txt" 2>&1 || true
-uconflict() { grep -l unread "$app"/h.txt.rdev-conflict-* 2>/dev/null | head -1; }
-EVENTUALLY_SECONDS=30 eventually "a sent state not readable: a host change is a conflict" uconflict
-check_eq "... the local file keeps the local version" "$(cat "$app/h.txt")" hostonly
-check "... the broker's log says why" grep -q "sync-sent-.*Is a directory.*every host change a conflict" \
-	"$RDEV_RUNTIME_DIR/broker.log"
-rmdir "$sf"
-# One cut short (a disk full, an edit) is not used either. (a local
-# change: a batch that saves it again, at most 5 s after the last)
-echo s >"$app/s.txt"
-EVENTUALLY_SECONDS=30 eventually "the sent state is saved again" test -f "$sf"
-broker stop >/dev/null
-truncate -s 100 "$sf"
-in_ctr sh -c 'echo cut >h.txt'
-rdev status "$name:" "$app" >"$TEST_TMP/status.txt" 2>&1 || true
-cconflict() { grep -l cut "$app"/h.txt.rdev-conflict-* 2>/dev/null | head -1; }
-EVENTUALLY_SECONDS=30 eventually "a sent state cut short: a host change is a conflict" cconflict
-check_eq "... the local file keeps the local version" "$(cat "$app/h.txt")" hostonly
-check "... the broker's log says why" grep -q "sync-sent-.*: not read (" "$RDEV_RUNTIME_DIR/broker.log"
 
 # The same when the new broker cannot reach the host at first (its ssh
 # config names a closed port): its first batch fails, and its retry still
@@ -363,10 +308,7 @@ fi
 # the first pull; never replaced by the local version (the upload once
 # sent without keepHostChanges: the host's version was lost, told only as
 # "the local version replaced it").
-sent_files() { ls "$RDEV_RUNTIME_DIR" | grep -c '^sync-sent-' || true; }
-check_eq "the sync's sent state is kept" "$(sent_files)" 1
 rdev sync --stop "$name:" "$app" >/dev/null
-check_eq "... and removed by sync --stop" "$(sent_files)" 0
 rc=0
 rdev sync "$name:" "$app" --two-way >/dev/null 2>&1 || rc=$?
 check_eq "--two-way without --watch is refused (usage)" "$rc" 2
@@ -403,10 +345,6 @@ check "... the upload tells the host's kept as a conflict" \
 conflict4() { grep -l remote4 "$app"/f.txt.rdev-conflict-* 2>/dev/null | head -1; }
 EVENTUALLY_SECONDS=30 eventually "... and the broker brings it here" conflict4
 check "... never told as replaced" sh -c "! grep -q 'the local version replaced it' '$TEST_TMP/up.err'"
-# `rdev-broker stop --forget` forgets the syncs and their sent states.
-EVENTUALLY_SECONDS=30 eventually "the new sync's sent state is kept" test "$(sent_files)" = 1
-broker stop --forget >/dev/null
-check_eq "... and removed by stop --forget" "$(sent_files)" 0
 
 rdev down "$name:" "$app" >/dev/null 2>&1 || fail "rdev down"
 finish
