@@ -404,6 +404,11 @@ client_unforward_source(struct remote *r, const char *name)
 		if (remote_broker_call(r, "unforward", fields, &ans, &cause) == 0 &&
 		    json_get_int(ans, "stopped", 0, 1000000, &stopped) == 0)
 			n += (int)stopped;
+		else if (cause != NULL)
+			fprintf(stderr,
+			    "rdev: warning: %s: the forwards of %s there could not be "
+			    "stopped: %s\n",
+			    remote_host(r), ws->valuestring, cause);
 		free(cause);
 		cause = NULL;
 		cJSON_Delete(ans);

@@ -433,6 +433,11 @@ client_target_pool_leave(struct client_target *ct, int sync)
 	}
 	synced = ct->src.kind == SOURCE_LOCAL &&
 	    sync_kept_stop_name(r, ct->src.name, &cause) == 1;
+	if (cause != NULL) /* (the old host's sync may run on: said) */
+		fprintf(stderr,
+		    "rdev: up: warning: %s: the sync kept for %s there could not be "
+		    "stopped: %s\n",
+		    old, ct->pool_source, cause);
 	free(cause);
 	n = client_unforward_source(r, ct->src.name);
 	remote_free(r);
