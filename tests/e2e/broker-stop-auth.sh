@@ -29,7 +29,7 @@ mkdir -p /run/sshd
 spid=$!
 # (the connection's sshd, a child of ours, outlives the listener: it and
 # the command it waits for go too)
-trap 'rc=$?; pkill -P "$spid" 2>/dev/null; kill "$spid" 2>/dev/null
+trap 'rc=$?; set +e; pkill -P "$spid" 2>/dev/null; kill "$spid" 2>/dev/null
 	pkill -u nobody -xf "/bin/sleep 1000 $$" 2>/dev/null || true; (exit $rc); rig_test_cleanup' EXIT
 listening() { ss -Htln "sport = :$port" | grep -q .; }
 eventually "the private sshd listens" listening

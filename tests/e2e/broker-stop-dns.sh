@@ -25,7 +25,7 @@ dns=127.53.$((($$ >> 8) % 250 + 1)).$(($$ % 250 + 1))
 "$RDEV_PYTHON" "$RDEV_SOURCE_DIR/tests/e2e/dns_silent.py" "$dns" "$TEST_TMP/queries" &
 dpid=$!
 bpid=
-trap 'rc=$?; for p in $dpid $bpid; do kill -9 "$p" 2>/dev/null || true; done; (exit $rc); rig_test_cleanup' EXIT
+trap 'rc=$?; set +e; for p in $dpid $bpid; do kill -9 "$p" 2>/dev/null || true; done; (exit $rc); rig_test_cleanup' EXIT
 listening() { ss -Huln "src = $dns" | grep -q .; }
 eventually "the DNS server listens" listening
 

@@ -19,7 +19,7 @@ export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
 # (what this test started, should the stop wait: a broker stuck in libssh's
 # wait for the command, the command and its child)
 proxy= child= bpid=
-trap 'rc=$?; for p in $bpid $proxy $child; do kill -9 "$p" 2>/dev/null || true; done; (exit $rc); rig_test_cleanup' EXIT
+trap 'rc=$?; set +e; for p in $bpid $proxy $child; do kill -9 "$p" 2>/dev/null || true; done; (exit $rc); rig_test_cleanup' EXIT
 
 rdev exec hang:/tmp -- true >/dev/null 2>"$TEST_TMP/exec.err" &
 exec_pid=$!

@@ -141,6 +141,7 @@ grep -q "is not running" "$TEST_TMP/ruc7.err" ||
 rig_remote_host u
 cleanup() {
 	local rc=$?
+	set +e # (exit $rc) below must not end the trap before its cleanup
 	(cd "$TEST_TMP" && rdev down "$name:" ./ws-ruc >/dev/null 2>&1)
 	(exit $rc)
 	rig_remote_cleanup rws
