@@ -69,12 +69,19 @@ feature_fetch_tarball(const struct feature_ref *ref,
 	char *entry;
 	int rc = -1;
 
-	if ((rc = http_get(ref->url, NULL, 0, FEATURE_FETCH_BLOB_MAX, &resp, cause)) !=
+	if ((rc = http_get_tarball(ref->url, FEATURE_FETCH_BLOB_MAX, &resp, cause)) !=
 	    0) {
 		out->unreachable = rc == -1;
 		return -1;
 	}
 	rc = -1;
+	if (resp.status >= 300 && resp.status < 400) {
+		error_set(cause,
+		    "download failed: HTTP %ld (a redirect from a plain http:// URL is "
+		    "not followed)",
+		    resp.status);
+		goto out;
+	}
 	if (resp.status != 200) {
 		out->unreachable = resp.status >= 500;
 		error_set(cause, "download failed: HTTP %ld", resp.status);

@@ -115,11 +115,19 @@ http_curl_load(struct http_curl *c, char **cause)
 	return 0;
 }
 
-/* One request: GET, HEAD (head) or POST of form (not NULL). Header lines
- * may hold credentials: curl's copies of them are wiped. */
+/* Which redirects a request follows. */
+enum http_redirects {
+	HTTP_REDIRECTS_ANY,   /* to http or https (a registry's blob store) */
+	HTTP_REDIRECTS_HTTPS, /* to https only */
+	HTTP_REDIRECTS_NONE,  /* none: a 3xx is the answer */
+};
+
+/* One request: GET, HEAD (head) or POST of form (not NULL), following the
+ * redirects redir allows. Header lines may hold credentials: curl's copies
+ * of them are wiped. */
 static int
 http_request(const char *url, const char *const *headers, int head, const char *form,
-    size_t max, struct http_response *resp, char **cause)
+    enum http_redirects redir, size_t max, struct http_response *resp, char **cause)
 {
 	struct http_get_ctx ctx = { resp, max, 0 };
 	struct curl_slist *list = NULL;
@@ -150,10 +158,12 @@ http_request(const char *url, const char *const *headers, int head, const char *
 		curl.easy_setopt(h, CURLOPT_POSTFIELDS, form);
 		curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
 	}
-	curl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl.easy_setopt(
+	    h, CURLOPT_FOLLOWLOCATION, redir != HTTP_REDIRECTS_NONE ? 1L : 0L);
 	curl.easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
 	curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl.easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl.easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
+	    redir == HTTP_REDIRECTS_HTTPS ? "https" : "http,https");
 	curl.easy_setopt(h, CURLOPT_USERAGENT, "rdev-agent/" RDEV_VERSION);
 	curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 20L);
 	/* A stalled transfer (under 1 KB/s for 60 s) fails instead of hanging up. */
@@ -176,6 +186,13 @@ http_request(const char *url, const char *const *headers, int head, const char *
 		error_set(cause, "%s: response larger than %zu bytes", url, max);
 		return -2;
 	}
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL && redir == HTTP_REDIRECTS_HTTPS) {
+		/* an answer (a redirect to plain http), not a server out of reach */
+		http_response_clear(resp);
+		error_set(cause, "%s: redirected to a plain http:// URL (refused: %s)",
+		    url, errbuf[0] != '\0' ? errbuf : curl.easy_strerror(rc));
+		return -2;
+	}
 	if (rc != CURLE_OK) {
 		http_response_clear(resp);
 		return error_set(cause, "%s: %s", url,
@@ -188,14 +205,25 @@ int
 http_get(const char *url, const char *const *headers, int head, size_t max,
     struct http_response *resp, char **cause)
 {
-	return http_request(url, headers, head, NULL, max, resp, cause);
+	return http_request(
+	    url, headers, head, NULL, HTTP_REDIRECTS_ANY, max, resp, cause);
+}
+
+int
+http_get_tarball(const char *url, size_t max, struct http_response *resp, char **cause)
+{
+	enum http_redirects redir = strncasecmp(url, "https://", 8) == 0
+	    ? HTTP_REDIRECTS_HTTPS
+	    : HTTP_REDIRECTS_NONE;
+
+	return http_request(url, NULL, 0, NULL, redir, max, resp, cause);
 }
 
 int
 http_post_form(const char *url, const char *const *headers, const char *form, size_t max,
     struct http_response *resp, char **cause)
 {
-	return http_request(url, headers, 0, form, max, resp, cause);
+	return http_request(url, headers, 0, form, HTTP_REDIRECTS_ANY, max, resp, cause);
 }
 
 void

@@ -29,6 +29,13 @@ struct http_response {
  * server was not tried). Free *resp with http_response_clear. */
 int http_get(const char *url, const char *const *headers, int head, size_t max,
     struct http_response *resp, char **cause);
+/* GET a Feature tarball (its install.sh runs as root): as http_get, but
+ * from an https:// url only redirects to https:// are followed (one to
+ * http:// is -2 with *cause: an answer, refused), and from a plain http:// url (a
+ * loopback host, the one http:// the resolver takes) none: a redirect is its 3xx answer,
+ * so the bytes never cross a network in plain text. */
+int http_get_tarball(
+    const char *url, size_t max, struct http_response *resp, char **cause);
 /* POST form (application/x-www-form-urlencoded, encoded by the caller; not
  * copied) to url, otherwise as http_get. */
 int http_post_form(const char *url, const char *const *headers, const char *form,

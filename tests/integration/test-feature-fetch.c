@@ -274,3 +274,52 @@ TEST(tarball_url_and_lock_digest)
 	feature_fetched_clear(&f);
 	free(url);
 }
+
+/* A tarball's loopback http:// server that redirects (here to a plain http://
+ * URL on a non-loopback address, which could be anyone's): not followed, so
+ * no byte of a Feature that runs as root crosses a network in plain text. */
+TEST(tarball_http_redirect_refused)
+{
+	struct feature_fetch_opts o = { 0 };
+	struct feature_fetched f;
+	char *port, *url, *cause = NULL, *n;
+
+	ff_setup();
+	o.cache_dir = ff.cache;
+	rig_sh("ip=$(hostname -I | awk '{print $1}'); python3 -c 'import http.server as "
+	       "h, sys\n"
+	       "class H(h.BaseHTTPRequestHandler):\n"
+	       "    def do_GET(self):\n"
+	       "        open(sys.argv[1] + \".log\", \"a\").write(self.path + \"\\n\")\n"
+	       "        if self.path == \"/devcontainer-feature-start.tgz\":\n"
+	       "            self.send_response(302)\n"
+	       "            self.send_header(\"Location\", "
+	       "\"http://%%s:%%d/devcontainer-feature-evil.tgz\" "
+	       "%% (sys.argv[2], s.server_port))\n"
+	       "        else: self.send_response(404)\n"
+	       "        self.end_headers()\n"
+	       "    def log_message(self, *a): pass\n"
+	       "s = h.HTTPServer((\"0.0.0.0\", 0), H)\n"
+	       "open(sys.argv[1] + \".tmp\", \"w\").write(str(s.server_port))\n"
+	       "import os; os.rename(sys.argv[1] + \".tmp\", sys.argv[1])\n"
+	       "s.timeout = 10; s.handle_request(); s.timeout = 2; s.handle_request()' "
+	       "'%s/port302' "
+	       "\"$ip\" & "
+	       "echo $! >'%s/pid302'; "
+	       "for i in $(seq 100); do [ -s '%s/port302' ] && break; sleep 0.1; done",
+	    rig.tmp, rig.tmp, rig.tmp);
+	port = rig_sh_out("cat '%s/port302'", rig.tmp);
+	url = xasprintf("http://127.0.0.1:%s/devcontainer-feature-start.tgz", port);
+	ASSERT_INT_EQ(feature_fetch(url, &o, &f, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "HTTP 302");
+	ASSERT_STR_CONTAINS(cause, "redirect");
+	ASSERT_INT_EQ(f.unreachable, 0);
+	/* the redirect's target was never asked */
+	n = rig_sh_out("grep -c evil '%s/port302.log' || true", rig.tmp);
+	ASSERT_STR_EQ(n, "0");
+	rig_sh("kill $(cat '%s/pid302') 2>/dev/null; true", rig.tmp);
+	free(n);
+	free(cause);
+	free(url);
+	free(port);
+}
