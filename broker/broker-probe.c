@@ -123,6 +123,25 @@ broker_probe_slot_done(struct broker_probe_slot *s, cJSON *answer)
 		broker_probe_finish_soon(s->p);
 }
 
+/* The words for a handshake timeout whose session said error
+ * (rdev_ssh_handshake's "... through the proxy command: ...", "... the key
+ * exchange did not end ..."): what was there and what was missing, kept
+ * from the session's detail. A static string. */
+const char *
+broker_probe_handshake_words(const char *error)
+{
+	int proxied = strstr(error, "through the proxy command") != NULL;
+
+	if (strstr(error, "the key exchange did not end") != NULL)
+		return proxied ? "no SSH handshake: the proxy command connected, the "
+				 "SSH banner came, the key exchange did not end"
+			       : "no SSH handshake: the SSH banner came, the key "
+				 "exchange did not end";
+	return proxied ? "no SSH handshake: the proxy command connected, SSH does "
+			 "not answer through it"
+		       : "no SSH handshake: the TCP port answers, SSH does not";
+}
+
 /* Slot s failed: error, and kind (NULL: none), the kind of connect failure
  * the host's session recorded (host_send_failure). A TCP connect that timed
  * out is the same finding as the probe's own deadline: "timeout"; one that
@@ -136,7 +155,7 @@ broker_probe_slot_error(struct broker_probe_slot *s, const char *error, const ch
 	if (kind != NULL && strcmp(kind, "timeout") == 0)
 		error = "timeout";
 	else if (kind != NULL && strcmp(kind, "handshake-timeout") == 0)
-		error = "no SSH handshake: the TCP port answers, SSH does not";
+		error = broker_probe_handshake_words(error);
 	cJSON_AddStringToObject(a, "error", error);
 	if (kind != NULL)
 		cJSON_AddStringToObject(a, "errorKind", kind);

@@ -51,5 +51,10 @@ void broker_probe_start(struct event_base *base, struct broker_probes *list, int
     int id, const cJSON *req, broker_probe_submit_fn submit, void *arg);
 /* Free the probes still on list (the broker stops), closing their fds. */
 void broker_probe_free_all(struct broker_probes *list);
+/* The "error" of a host whose connect ended "handshake-timeout" with the
+ * session's message error: "no SSH handshake: " and what was there and what
+ * was not (the TCP port or the proxy command; the banner, the key
+ * exchange). A static string. */
+const char *broker_probe_handshake_words(const char *error);
 
 #endif

@@ -548,9 +548,10 @@ rdev_ssh_handshake(struct rdev_ssh *s, const struct ssh_target_opts *o,
 			if (left <= 0) {
 				rdev_ssh_set_fail(s, SSH_FAIL_HANDSHAKE);
 				return error_set(cause,
-				    "%s: cannot connect: Timeout connecting to %s: "
+				    "%s: cannot connect: Timeout connecting to %s%s: "
 				    "%s in %ld s",
 				    s->prefix, o->host,
+				    proxied ? " through the proxy command" : "",
 				    ssh_get_serverbanner(s->ss) == NULL
 					? "no SSH banner"
 					: "the key exchange did not end",

@@ -79,10 +79,19 @@ doctor_judge_connect(
 				"(MaxStartups)? the TCP port answers but not SSH "
 				"(try: ssh -v %s; on the host: systemctl status ssh)",
 			  hn, qhost);
-		doctor_add(r, "ssh", DOCTOR_FAIL, fix,
-		    "no SSH handshake: %s port %d accepted the TCP connection%s "
-		    "but did not speak SSH within %s: %s",
-		    hn, port, proxied ? " (through the proxy command)" : "", bound, err);
+		/* (proxied: no TCP connect of ours; the proxy command ran,
+		 * and what came through it was no SSH) */
+		if (proxied)
+			doctor_add(r, "ssh", DOCTOR_FAIL, fix,
+			    "no SSH handshake: the proxy command for %s connected, "
+			    "but %s port %d did not speak SSH through it within %s: "
+			    "%s",
+			    host, hn, port, bound, err);
+		else
+			doctor_add(r, "ssh", DOCTOR_FAIL, fix,
+			    "no SSH handshake: %s port %d accepted the TCP "
+			    "connection but did not speak SSH within %s: %s",
+			    hn, port, bound, err);
 	} else if (strcmp(kind, "proxy") == 0 || proxied) {
 		/* (no TCP of ours: hn and port are the proxy command's %h %p) */
 		fix = xasprintf("check the ProxyCommand or ProxyJump for %s in your ssh "

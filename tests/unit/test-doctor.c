@@ -106,6 +106,27 @@ TEST(handshake_timeout_is_not_a_tcp_timeout)
 	cJSON_Delete(p);
 }
 
+/* The same through a ProxyCommand/ProxyJump: no TCP connect was ours, so
+ * not "accepted the TCP connection": the proxy connected, SSH did not come. */
+TEST(handshake_timeout_through_a_proxy)
+{
+	struct doctor_report r;
+	cJSON *p =
+	    parse("{\"reached\":\"connect\",\"hostname\":\"h\",\"port\":22,"
+		  "\"proxied\":true,\"connectTimeoutS\":10,"
+		  "\"errorKind\":\"handshake-timeout\",\"error\":\"no SSH banner\"}");
+
+	doctor_report_init(&r);
+	doctor_judge_probe(&r, "b", p);
+	ASSERT_STR_CONTAINS(find(&r, "ssh")->detail,
+	    "no SSH handshake: the proxy command for b connected, but h port 22 "
+	    "did not speak SSH through it within 10 s");
+	ASSERT_TRUE(strstr(find(&r, "ssh")->detail, "TCP") == NULL);
+	ASSERT_STR_CONTAINS(find(&r, "ssh")->fix, "ProxyCommand or ProxyJump");
+	doctor_report_clear(&r);
+	cJSON_Delete(p);
+}
+
 TEST(changed_host_key_names_file_and_removal)
 {
 	struct doctor_report r;
