@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "clock.h"
 #include "pool-file.h"
 #include "pool-probe.h"
+#include "proto-conn.h"
 #include "remote.h"
 #include "xmalloc.h"
 
@@ -31,51 +34,141 @@ cmd_ls_pool_arg(int argc, char **argv)
 	return n == 1 ? at : -1;
 }
 
-/* One host's ls over its agent, each entry given its "host", added to all.
- * 0, or -1 with *cause. */
+/* The value of --host NAME in argv, or NULL. Borrowed from argv. */
+static const char *
+cmd_ls_host_opt(int argc, char **argv)
+{
+	for (int i = 1; i + 1 < argc; i++) {
+		if (strcmp(argv[i], "--host") == 0)
+			return argv[i + 1];
+	}
+	return NULL;
+}
+
+/* pool has no hosts: say so, or, when it is not one of the user's pools
+ * (pools exist only through their hosts; "default" is always one), say
+ * which pools there are. */
+static void
+cmd_ls_pool_none(const cJSON *entries, const char *pool)
+{
+	const cJSON *e;
+	struct buf *names;
+	const char *p;
+	int n = 0;
+
+	if (strcmp(pool, POOL_DEFAULT) == 0) {
+		fprintf(stderr,
+		    "rdev: ls: pool %s has no hosts (add one with `rdev hosts add "
+		    "--pool %s HOST`)\n",
+		    pool, pool);
+		return;
+	}
+	names = buf_new();
+	cJSON_ArrayForEach(e, entries) {
+		p = pool_entry_pool(e);
+		/* each pool once: named by its first entry */
+		const cJSON *f;
+		int seen = 0;
+		cJSON_ArrayForEach(f, entries) {
+			if (f == e)
+				break;
+			if (strcmp(pool_entry_pool(f), p) == 0)
+				seen = 1;
+		}
+		if (!seen)
+			buf_appendf(names, "%s@%s", n++ > 0 ? ", " : "", p);
+	}
+	if (n == 0)
+		fprintf(stderr,
+		    "rdev: ls: @%s: you have no pools (add a host to one with `rdev "
+		    "hosts add --pool %s HOST`)\n",
+		    pool, pool);
+	else
+		fprintf(stderr,
+		    "rdev: ls: @%s: not one of your pools (%.*s; `rdev hosts add --pool "
+		    "%s HOST` makes it)\n",
+		    pool, (int)buf_len(names), (const char *)buf_data(names), pool);
+	buf_free(names);
+}
+
+/* One host's ls, asked (cmd_ls_pool_ask) then answered (cmd_ls_pool_answer). */
+struct cmd_ls_ask {
+	const char *name; /* the pool entry's (borrowed from the probe's rows) */
+	struct target t;
+	struct remote *r; /* NULL: not asked (cause says why) */
+	int id;
+	char *cause;
+};
+
+/* Connect to a's host (by deadline) and send it the ls request, without
+ * waiting for the answer: the hosts are asked at once. 0, or -1 with
+ * a->cause. */
 static int
-cmd_ls_pool_host(const char *name, int everyone, cJSON *all, char **cause)
+cmd_ls_pool_ask(struct cmd_ls_ask *a, int everyone, long long deadline)
 {
 	struct remote_opts ro = { .quiet = 1, .silent = 1, .batch = 1 };
-	cJSON *req = cJSON_CreateObject(), *list = NULL, *c;
-	struct remote *r;
-	struct target t;
-	int rc;
+	cJSON *req;
 
-	if (pool_probe_target(name, "~", &t, cause) != 0) {
-		cJSON_Delete(req);
+	if (pool_probe_target(a->name, "~", &a->t, &a->cause) != 0)
 		return -1;
-	}
-	r = remote_new(&t, &ro);
+	a->r = remote_new(&a->t, &ro);
+	if (remote_connect_by(a->r, deadline, &a->cause) != 0)
+		return -1;
+	req = cJSON_CreateObject();
+	a->id = remote_next_id(a->r);
+	cJSON_AddNumberToObject(req, "id", a->id);
 	cJSON_AddStringToObject(req, "op", "ls");
 	if (everyone)
 		cJSON_AddBoolToObject(req, "all", 1);
-	if ((rc = remote_request(r, req, NULL, &list, NULL, cause)) == 0) {
-		while ((c = cJSON_DetachItemFromArray(list, 0)) != NULL) {
-			cJSON_AddStringToObject(c, "host", name);
-			cJSON_AddItemToArray(all, c);
+	/* (the wait for the answer ends at deadline too) */
+	proto_conn_set_deadline(remote_conn(a->r), deadline);
+	return proto_conn_send_request(remote_conn(a->r), req, &a->cause);
+}
+
+/* a's answer: each entry given its "host", added to all. 0, or -1 with
+ * a->cause (after deadline: that it did not answer within timeout_ms). */
+static int
+cmd_ls_pool_answer(struct cmd_ls_ask *a, int timeout_ms, cJSON *all)
+{
+	cJSON *list = NULL, *c;
+	char wait[32];
+
+	if (proto_conn_response(remote_conn(a->r), a->id, NULL, NULL, -1, NULL, &list,
+		NULL, &a->cause) != 0) {
+		if (strstr(a->cause, "in time") != NULL) {
+			free(a->cause);
+			clock_ms_text(timeout_ms, wait, sizeof wait);
+			a->cause =
+			    xasprintf("no answer within %s (its agent's ls)", wait);
 		}
+		cJSON_Delete(list);
+		return -1;
+	}
+	while ((c = cJSON_DetachItemFromArray(list, 0)) != NULL) {
+		cJSON_AddStringToObject(c, "host", a->name);
+		cJSON_AddItemToArray(all, c);
 	}
 	cJSON_Delete(list);
-	remote_free(r);
-	target_clear(&t);
-	return rc;
+	return 0;
 }
 
 /* `rdev ls @POOL`: each host's dev containers of this user (--all:
  * everyone's), with a HOST column ("host" in --json). The hosts are probed
- * at once (pool-probe.h: one bound for them all, the probe timeout); a
- * host that is down is named on stderr with why, and the exit status is 1
- * then, the others listed all the same. */
+ * at once (pool-probe.h: one bound for them all, the probe timeout), then
+ * those up asked at once, bounded the same; a host that is down or does
+ * not answer is named on stderr with why, and the exit status is 1 then,
+ * the others listed all the same. */
 static int
 cmd_ls_pool(int argc, char **argv, const char *pool)
 {
 	int everyone = client_has_flag(argc, argv, "--all");
 	cJSON *entries, *members, *rows, *all = cJSON_CreateArray();
 	const cJSON *row;
-	const char *name, *err;
+	const char *err, *only;
+	struct cmd_ls_ask *asks;
 	char *cause = NULL, *text;
-	int rc = CMD_EXIT_OK;
+	long long deadline;
+	int rc = CMD_EXIT_OK, n, i;
 
 	if ((entries = pool_load(&cause)) == NULL) {
 		fprintf(stderr, "rdev: ls: %s\n", cause);
@@ -85,29 +178,64 @@ cmd_ls_pool(int argc, char **argv, const char *pool)
 	}
 	members = pool_members(entries, pool);
 	if (cJSON_GetArraySize(members) == 0) {
-		fprintf(stderr,
-		    "rdev: ls: pool %s has no hosts (add one with `rdev hosts add "
-		    "--pool %s HOST`)\n",
-		    pool, pool);
+		cmd_ls_pool_none(entries, pool);
 		rc = CMD_EXIT_FAILURE;
-	}
-	rows = pool_probe(members, pool_probe_timeout_ms(),
-	    client_has_flag(argc, argv, "--accept-new-host-key"));
-	cJSON_ArrayForEach(row, rows) {
-		name = pool_entry_name(row);
-		err =
-		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "error"));
-		if (err != NULL) {
-			fprintf(
-			    stderr, "rdev: ls: @%s: %s is down (%s)\n", pool, name, err);
-			rc = CMD_EXIT_FAILURE;
-		} else if (cmd_ls_pool_host(name, everyone, all, &cause) != 0) {
-			fprintf(stderr, "rdev: ls: @%s: %s: %s\n", pool, name, cause);
-			free(cause);
-			cause = NULL;
+	} else if ((only = cmd_ls_host_opt(argc, argv)) != NULL) {
+		/* --host NAME: that host of the pool alone */
+		cJSON *one = cJSON_CreateArray(), *m;
+		while ((m = cJSON_DetachItemFromArray(members, 0)) != NULL) {
+			if (strcmp(pool_entry_name(m), only) == 0)
+				cJSON_AddItemToArray(one, m);
+			else
+				cJSON_Delete(m);
+		}
+		cJSON_Delete(members);
+		members = one;
+		if (cJSON_GetArraySize(members) == 0) {
+			fprintf(stderr,
+			    "rdev: ls: @%s: --host %s is not a host of the pool (`rdev "
+			    "hosts ls --pool %s` lists them)\n",
+			    pool, only, pool);
 			rc = CMD_EXIT_FAILURE;
 		}
 	}
+	rows = pool_probe(members, pool_probe_timeout_ms(),
+	    client_has_flag(argc, argv, "--accept-new-host-key"));
+	/* The hosts that answered the probe are asked at once, under one
+	 * deadline as long again as the probe's: a host that hangs since (its
+	 * sshd or dockerd stopped) is named, not waited for. */
+	n = cJSON_GetArraySize(rows);
+	asks = xcalloc(n > 0 ? (size_t)n : 1, sizeof *asks);
+	deadline = clock_now_ms() + pool_probe_timeout_ms();
+	i = 0;
+	cJSON_ArrayForEach(row, rows) {
+		struct cmd_ls_ask *a = &asks[i++];
+
+		a->name = pool_entry_name(row);
+		err =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "error"));
+		if (err != NULL)
+			a->cause = xasprintf("is down (%s)", err);
+		else if (cmd_ls_pool_ask(a, everyone, deadline) != 0) {
+			remote_free(a->r);
+			a->r = NULL;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct cmd_ls_ask *a = &asks[i];
+
+		if (a->r != NULL)
+			cmd_ls_pool_answer(a, pool_probe_timeout_ms(), all);
+		if (a->cause != NULL) {
+			fprintf(stderr, "rdev: ls: @%s: %s%s%s\n", pool, a->name,
+			    strncmp(a->cause, "is down", 7) == 0 ? " " : ": ", a->cause);
+			rc = CMD_EXIT_FAILURE;
+		}
+		remote_free(a->r);
+		target_clear(&a->t);
+		free(a->cause);
+	}
+	free(asks);
 	if (client_has_flag(argc, argv, "--json")) {
 		if ((text = cJSON_PrintUnformatted(all)) == NULL)
 			fatal("out of memory");
@@ -173,5 +301,5 @@ const struct cmd_entry cmd_ls_entry = { "ls",
 	"          changed key is always refused)\n"
 	"  --host NAME\n"
 	"          with @POOL SOURCE: that pool host, not the one placement\n"
-	"          chose or remembered\n",
+	"          chose or remembered; with @POOL alone: that host's only\n",
 	cmd_ls_exec };

@@ -247,6 +247,21 @@ check_eq "... --json: the containers of the pool's hosts, each with its host" \
 check "... text: a HOST column, $hc's row" \
 	sh -c "head -1 '$TEST_TMP/ls-text.out' | grep -q '^HOST  *CONTAINER' &&
 		grep -q '^$hc  *${cid_big:0:12} ' '$TEST_TMP/ls-text.out'"
+# --host NAME: that host of the pool alone (it was ignored: every host's,
+# the hung one's wait too); a name not in the pool, a pool not yours: exit 1
+check_eq "ls @pp --host $hc: its rows only" \
+	"$(rdev ls @pp --host "$hc" --json | jq -r '[.[].host] | unique | join(",")')" "$hc"
+set +e
+rdev ls @pp --host nosuch >/dev/null 2>"$TEST_TMP/ls-nosuch.err"; s=$?
+set -e
+check_eq "ls @pp --host nosuch: exit 1" "$s" 1
+check "... named" grep -q "rdev: ls: @pp: --host nosuch is not a host of the pool" "$TEST_TMP/ls-nosuch.err"
+set +e
+rdev ls @nopool-$$ >/dev/null 2>"$TEST_TMP/ls-nopool.err"; s=$?
+set -e
+check_eq "ls @NOPOOL: exit 1" "$s" 1
+check "... not one of your pools, which are listed" \
+	grep -q "rdev: ls: @nopool-$$: not one of your pools (.*@pp" "$TEST_TMP/ls-nopool.err"
 # The hung host has had its say: each command that probes the pool would
 # wait the probe timeout for it again.
 check "hosts rm of the hung host" rdev hosts rm --pool pp "$hung"
