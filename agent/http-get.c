@@ -117,7 +117,8 @@ http_curl_load(struct http_curl *c, char **cause)
 
 /* Which redirects a request follows. */
 enum http_redirects {
-	HTTP_REDIRECTS_ANY,   /* to http or https (a registry's blob store) */
+	HTTP_REDIRECTS_ANY,   /* to http or https (a registry's blob store);
+				 from an https URL to https only */
 	HTTP_REDIRECTS_HTTPS, /* to https only */
 	HTTP_REDIRECTS_NONE,  /* none: a 3xx is the answer */
 };
@@ -133,6 +134,7 @@ http_request(const char *url, const char *const *headers, int head, const char *
 	struct curl_slist *list = NULL;
 	struct http_curl curl = { 0 };
 	char errbuf[CURL_ERROR_SIZE] = "";
+	int from_https = strncasecmp(url, "https://", 8) == 0;
 	CURLcode rc;
 	CURL *h;
 
@@ -162,8 +164,11 @@ http_request(const char *url, const char *const *headers, int head, const char *
 	    h, CURLOPT_FOLLOWLOCATION, redir != HTTP_REDIRECTS_NONE ? 1L : 0L);
 	curl.easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
 	curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* (a request begun over https never goes on in plain text: a
+	 * redirect to http:// would hand an OCI manifest fetched by tag, or a
+	 * token POST, to anyone on that leg) */
 	curl.easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
-	    redir == HTTP_REDIRECTS_HTTPS ? "https" : "http,https");
+	    redir == HTTP_REDIRECTS_HTTPS || from_https ? "https" : "http,https");
 	curl.easy_setopt(h, CURLOPT_USERAGENT, "rdev-agent/" RDEV_VERSION);
 	curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 20L);
 	/* A stalled transfer (under 1 KB/s for 60 s) fails instead of hanging up. */
@@ -186,11 +191,14 @@ http_request(const char *url, const char *const *headers, int head, const char *
 		error_set(cause, "%s: response larger than %zu bytes", url, max);
 		return -2;
 	}
-	if (rc == CURLE_UNSUPPORTED_PROTOCOL && redir == HTTP_REDIRECTS_HTTPS) {
-		/* an answer (a redirect to plain http), not a server out of reach */
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL &&
+	    (redir == HTTP_REDIRECTS_HTTPS || from_https)) {
+		/* an answer (a redirect to another scheme), not a server out of
+		 * reach */
 		http_response_clear(resp);
-		error_set(cause, "%s: redirected to a plain http:// URL (refused: %s)",
-		    url, errbuf[0] != '\0' ? errbuf : curl.easy_strerror(rc));
+		error_set(cause,
+		    "%s: redirected to a URL that is not https:// (refused: %s)", url,
+		    errbuf[0] != '\0' ? errbuf : curl.easy_strerror(rc));
 		return -2;
 	}
 	if (rc != CURLE_OK) {

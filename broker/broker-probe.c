@@ -133,12 +133,12 @@ broker_probe_handshake_words(const char *error)
 	int proxied = strstr(error, "through the proxy command") != NULL;
 
 	if (strstr(error, "the key exchange did not end") != NULL)
-		return proxied ? "no SSH handshake: the proxy command connected, the "
+		return proxied ? "no SSH handshake: through the proxy command the "
 				 "SSH banner came, the key exchange did not end"
 			       : "no SSH handshake: the SSH banner came, the key "
 				 "exchange did not end";
-	return proxied ? "no SSH handshake: the proxy command connected, SSH does "
-			 "not answer through it"
+	return proxied ? "no SSH handshake: the proxy command ran, no SSH came "
+			 "through it"
 		       : "no SSH handshake: the TCP port answers, SSH does not";
 }
 

@@ -301,5 +301,5 @@ const struct cmd_entry cmd_ls_entry = { "ls",
 	"          changed key is always refused)\n"
 	"  --host NAME\n"
 	"          with @POOL SOURCE: that pool host, not the one placement\n"
-	"          chose or remembered; with @POOL alone: that host's only\n",
+	"          chose or remembered; with @POOL alone: only that host's\n",
 	cmd_ls_exec };

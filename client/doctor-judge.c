@@ -83,8 +83,8 @@ doctor_judge_connect(
 		 * and what came through it was no SSH) */
 		if (proxied)
 			doctor_add(r, "ssh", DOCTOR_FAIL, fix,
-			    "no SSH handshake: the proxy command for %s connected, "
-			    "but %s port %d did not speak SSH through it within %s: "
+			    "no SSH handshake: the proxy command for %s ran, but "
+			    "no SSH from %s port %d came through it within %s: "
 			    "%s",
 			    host, hn, port, bound, err);
 		else
