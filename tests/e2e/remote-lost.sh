@@ -61,7 +61,9 @@ for f in exec shell late; do
 	st=0
 	wait "$1" || st=$?
 	shift
-	[ "$st" = 125 ] || cat "$TEST_TMP/$f-lost.err" >&2
+	# (what it said, whenever it is not what is checked below)
+	[ "$st" = 125 ] && grep -q "lost the SSH connection to .*$name" "$TEST_TMP/$f-lost.err" ||
+		sed "s/^/     $f-lost.err: /" "$TEST_TMP/$f-lost.err" >&2
 	verb=$f
 	[ "$f" != late ] || verb="exec (after the loss)"
 	check_eq "$verb HOST: SOURCE over the lost link exits 125, rdev's failure" "$st" 125
