@@ -2,10 +2,8 @@
  * itself (see ssh-proxy-command.h). */
 #include "ssh-proxy-command.h"
 
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -19,6 +17,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "spawn.h"
 #include "xmalloc.h"
 
 /* The most lines of stderr a failure shows */
@@ -82,25 +81,6 @@ ssh_proxy_command_expand(const char *cmd, const struct ssh_proxy_escapes *e, cha
 	return out;
 }
 
-/* In a new child (async-signal-safe calls only): close every descriptor
- * from lo up. */
-static void
-close_from(int lo)
-{
-	struct rlimit rl;
-	int max = 65536;
-
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, (unsigned)lo, ~0u, 0u) == 0)
-		return;
-#endif
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < (rlim_t)max)
-		max = (int)rl.rlim_cur;
-	for (int fd = lo; fd < max; fd++)
-		close(fd);
-}
-
 /* The child: its own process group, default signals, the socket pair's
  * end as stdin and stdout, stderr to errfd (or kept, -1), nothing else of
  * ours; then argv. Never returns. */
@@ -122,7 +102,7 @@ run_child(int end, int errfd, char *const argv[])
 	/* Nothing else of ours: not the other sessions' TCP sockets (libssh
 	 * makes them without FD_CLOEXEC; a long-lived command held a closed
 	 * session's connection open), nor what the broker inherited */
-	close_from(3);
+	spawn_close_from(3);
 	execv(argv[0], argv);
 	_exit(127);
 }
