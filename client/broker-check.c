@@ -8,6 +8,7 @@
 
 #include "broker-client.h"
 #include "broker-stale.h"
+#include "progress.h"
 #include "runtime-dir.h"
 
 void
@@ -29,10 +30,11 @@ client_broker_check(const char *command)
 	ours = broker_client_sibling("rdev-broker");
 	if (broker_stale_check(pid, ours, &exe) != BROKER_STALE_OLDER)
 		goto out;
-	fprintf(stderr,
+	/* (a warning: -q holds it, shown with an error) */
+	progress_stderr_line(0,
 	    "rdev: warning: rdev-broker (pid %ld) runs an older build of %s: "
 	    "`%s%s` switches to this one (forwards and syncs are kept; open "
-	    "sessions end)\n",
+	    "sessions end)",
 	    (long)pid, exe, systemd ? "systemctl --user restart rdev-broker" : ours,
 	    systemd ? "" : " restart");
 out:

@@ -302,7 +302,8 @@ void client_status_print(const cJSON *st, const char *folder);
  * machine's Docker engine (the broker's "local" host; workspace then
  * absolute). */
 /* After `up`: forward the workspace's forwardPorts (with portsAttributes)
- * through the broker; prints the table unless quiet. ports: the merged
+ * through the broker; prints the table unless quiet (-q holds it, as
+ * progress, progress.h). ports: the merged
  * forwardPorts and portsAttributes as up answered them (NULL: asked for
  * through be). id_labels: the workspace's --id-label's (NULL: none). With
  * auto_forward the broker also watches the container for

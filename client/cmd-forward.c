@@ -14,6 +14,7 @@
 #include "forward-spec.h"
 #include "json-get.h"
 #include "pool-target.h"
+#include "progress.h"
 #include "quote.h"
 #include "remote.h"
 #include "runtime-dir.h"
@@ -176,8 +177,36 @@ cmd_forward_error(struct remote *r, const char *cause)
 	free(text);
 }
 
+/* The forwards that work (broker "forward" entries) under their heading,
+ * on stderr: -q holds them as it holds up's other progress (an error
+ * shows them first, progress.h), for the table is no result (it is not on
+ * stdout). */
+static void
+cmd_forward_say_table(const cJSON *working)
+{
+	static const char heading[] =
+	    "forwarded ports (until `rdev down` or `rdev forward --stop`):\n";
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!progress_quiet()) {
+		fputs(heading, stderr);
+		client_forward_print_table(stderr, working, 0);
+		return;
+	}
+	if ((f = open_memstream(&text, &len)) == NULL)
+		fatal("open_memstream failed");
+	fputs(heading, f);
+	client_forward_print_table(f, working, 0);
+	if (fclose(f) != 0)
+		fatal("open_memstream failed");
+	progress_quiet_keep(text, len);
+	free(text);
+}
+
 /* Ask the broker for forwards of workspace on r's host; prints the table
- * (unless quiet) and the errors. attributes: the broker gives the entries
+ * (unless quiet; -q holds it) and the errors. attributes: the broker gives the entries
  * the workspace's port attributes (`rdev forward TARGET PORT`; up's have
  * them already). 0, or 1 if any forward failed. */
 static int
@@ -224,9 +253,9 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 		return 1;
 	}
 	if (!quiet && auto_attrs != NULL)
-		fprintf(stderr,
+		progress_stderr_line(0,
 		    "watching the container for new listening ports (they are "
-		    "forwarded as they appear; see `rdev forward --list`)\n");
+		    "forwarded as they appear; see `rdev forward --list`)");
 	/* (a forward whose target failed is an error below, not a row of
 	 * what works) */
 	working = cJSON_CreateArray();
@@ -234,12 +263,8 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 		if (!cJSON_HasObjectItem(e, "error"))
 			cJSON_AddItemToArray(working, cJSON_Duplicate(e, 1));
 	}
-	if (!quiet && cJSON_GetArraySize(working) > 0) {
-		fprintf(stderr,
-		    "forwarded ports (until `rdev down` or `rdev forward "
-		    "--stop`):\n");
-		client_forward_print_table(stderr, working, 0);
-	}
+	if (!quiet && cJSON_GetArraySize(working) > 0)
+		cmd_forward_say_table(working);
 	cJSON_Delete(working);
 	errors = cJSON_GetObjectItemCaseSensitive(res, "errors");
 	cJSON_ArrayForEach(e, errors) {
@@ -250,10 +275,11 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 		rc = 1;
 	}
 	/* a target not checked (it may be an old container's): the forward
-	 * is there, and the container up; told, not a failure */
+	 * is there, and the container up; told, not a failure (-q: held) */
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "warnings")) {
 		if (cJSON_IsString(e))
-			fprintf(stderr, "rdev: forward: warning: %s\n", e->valuestring);
+			progress_stderr_line(
+			    0, "rdev: forward: warning: %s", e->valuestring);
 	}
 	cJSON_Delete(res);
 	return rc;
@@ -735,14 +761,15 @@ cmd_forward_stop_port(const char *stop)
 	of = target == NULL ? xstrdup("")
 	    : host != NULL  ? xasprintf("%s on %s", target, host)
 			    : xstrdup(target);
+	/* (notes, as down's "removed ...": -q holds them) */
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "notRestored")))
-		fprintf(stderr,
+		progress_stderr_line(0,
 		    "forgot the saved forward at localhost:%ld%s%s (it was not "
-		    "restored)\n",
+		    "restored)",
 		    local, *of != '\0' ? " of " : "", of);
 	else
-		fprintf(stderr, "stopped the forward at localhost:%ld%s%s%s\n", local,
-		    *of != '\0' ? " (of " : "", of, *of != '\0' ? ")" : "");
+		progress_stderr_line(0, "stopped the forward at localhost:%ld%s%s%s",
+		    local, *of != '\0' ? " (of " : "", of, *of != '\0' ? ")" : "");
 	free(of);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
@@ -884,7 +911,8 @@ cmd_forward_stop(
 		fprintf(stderr, "rdev: forward: no such forward for %s\n", shown);
 		return CMD_EXIT_FAILURE;
 	}
-	fprintf(stderr, "stopped %d forward%s\n", (int)stopped, stopped == 1 ? "" : "s");
+	progress_stderr_line(
+	    0, "stopped %d forward%s", (int)stopped, stopped == 1 ? "" : "s");
 	return CMD_EXIT_OK;
 }
 

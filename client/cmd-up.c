@@ -73,9 +73,11 @@ cmd_up_exec(int argc, char **argv)
 		    cause);
 		cause = NULL;
 	}
-	/* (for the shell's completion: a failure costs only that) */
+	/* (for the shell's completion: a failure costs only that; a
+	 * warning, which -q holds) */
 	if (ct.remote != NULL && client_recent_target_add(ct.target_arg, &cause) != 0) {
-		fprintf(stderr, "rdev: up: warning: %s\n", cause);
+		progress_stderr_line(
+		    client_log_json(ct.argc, ct.argv), "rdev: up: warning: %s", cause);
 		free(cause);
 		cause = NULL;
 	}

@@ -269,9 +269,10 @@ out:
 void
 client_lockfile_warn(const char *name, const struct progress *p, char *cause)
 {
+	/* (-q holds it, as the progress it follows) */
 	if (p != NULL && p->json)
 		progress_line(p, "rdev: %s: warning: %s", name, cause);
 	else
-		fprintf(stderr, "rdev: %s: warning: %s\n", name, cause);
+		progress_stderr_line(0, "rdev: %s: warning: %s", name, cause);
 	free(cause);
 }

@@ -332,9 +332,9 @@ source_send_upload(struct remote *r, const struct source *src,
 	if ((names = sync_scan_bad_names(scan)) != NULL) {
 		struct quote_kept k = { 0 };
 
-		fprintf(stderr,
+		progress_stderr_line(0,
 		    "rdev: warning: %s: %zu name%s skipped: %s (" SYNC_SCAN_SKIPPED_WHY
-		    ")\n",
+		    ")",
 		    quote_shown(&k, src->path), scan->bad_names,
 		    scan->bad_names == 1 ? "" : "s", names);
 		quote_kept_free(&k);
@@ -345,8 +345,8 @@ source_send_upload(struct remote *r, const struct source *src,
 	host_key = remote_host_key(r);
 	if (source_origin_save(cache, src, host_key, &oc) != 0) {
 		/* (only a later error's listing of moved folders misses it) */
-		fprintf(stderr, "rdev: warning: recording where %s came from: %s\n",
-		    src->path, oc);
+		progress_stderr_line(
+		    0, "rdev: warning: recording where %s came from: %s", src->path, oc);
 		free(oc);
 	}
 	free(host_key);
@@ -373,32 +373,33 @@ source_send_warn_host_changes(const char *host, const struct source_send_stats *
 	long long named = 0;
 
 	cJSON_ArrayForEach(p, st->host_changed_paths) {
-		fprintf(stderr, "rdev: warning: %s: " SYNC_SEND_HOST_CHANGED_FMT "\n",
+		progress_stderr_line(0, "rdev: warning: %s: " SYNC_SEND_HOST_CHANGED_FMT,
 		    host, p->valuestring);
 		named++;
 	}
 	if (st->host_changed > named)
-		fprintf(stderr,
-		    "rdev: warning: %s: " SYNC_SEND_HOST_CHANGED_REST_FMT "\n", host,
+		progress_stderr_line(0,
+		    "rdev: warning: %s: " SYNC_SEND_HOST_CHANGED_REST_FMT, host,
 		    named > 0 ? "and " : "", st->host_changed - named);
 	named = 0;
 	cJSON_ArrayForEach(p, st->host_kept_paths) {
-		fprintf(stderr, "rdev: warning: %s: " SYNC_SEND_HOST_KEPT_FMT "\n", host,
-		    p->valuestring);
+		progress_stderr_line(0, "rdev: warning: %s: " SYNC_SEND_HOST_KEPT_FMT,
+		    host, p->valuestring);
 		named++;
 	}
 	if (st->host_kept > named)
-		fprintf(stderr, "rdev: warning: %s: " SYNC_SEND_HOST_KEPT_REST_FMT "\n",
-		    host, named > 0 ? "and " : "", st->host_kept - named);
+		progress_stderr_line(0,
+		    "rdev: warning: %s: " SYNC_SEND_HOST_KEPT_REST_FMT, host,
+		    named > 0 ? "and " : "", st->host_kept - named);
 	named = 0;
 	cJSON_ArrayForEach(p, st->kept_as) {
-		fprintf(stderr, "rdev: sync: %s: " SYNC_BACK_CONFLICT_FMT "\n", host,
+		progress_stderr_line(0, "rdev: sync: %s: " SYNC_BACK_CONFLICT_FMT, host,
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "path")),
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "as")));
 		named++;
 	}
 	if (st->kept > named)
-		fprintf(stderr, "rdev: sync: %s: " SYNC_SEND_KEPT_REST_FMT "\n", host,
+		progress_stderr_line(0, "rdev: sync: %s: " SYNC_SEND_KEPT_REST_FMT, host,
 		    named > 0 ? "and " : "", st->kept - named);
 }
 
@@ -468,7 +469,7 @@ source_send_clone(
 	*folder = xstrdup(f);
 	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(res, "warnings"))
 		if (cJSON_IsString(w))
-			fprintf(stderr, "rdev: warning: %s\n", w->valuestring);
+			progress_stderr_line(0, "rdev: warning: %s", w->valuestring);
 	cJSON_Delete(res);
 	return 0;
 }

@@ -289,8 +289,8 @@ client_target_pool_remember(struct client_target *ct, const char *host)
 	char *cause = NULL;
 
 	if (pool_target_remember(ct->pool_name, ct->pool_source, host, &cause) != 0) {
-		fprintf(
-		    stderr, "rdev: up: warning: cannot remember the host: %s\n", cause);
+		progress_stderr_line(client_log_json(ct->argc, ct->argv),
+		    "rdev: up: warning: cannot remember the host: %s", cause);
 		free(cause);
 	}
 }

@@ -8,7 +8,10 @@
 # JSON error on stdout), an unknown option is a usage error (exit 2); a
 # build whose image is removed meanwhile (the first stage's, before the
 # second stage's COPY --from) is built once more and succeeds. -q (errors
-# only) on the remote route: build, up, exec and down say nothing on stderr.
+# only) on the remote route: build, up, exec and down say nothing on stderr
+# (up's forwardPorts table and its --auto-forward line neither); an up
+# whose required local port is taken shows the forward's error, then what
+# -q held (the table of the forward made), then up's error.
 # The reference's results (its answer, the labels) are kept for the other
 # build's run of this test on the same dockerd (lib.sh, rig_ref_key): they
 # hold no name of this run's (the labels are the configurations as written,
@@ -57,15 +60,21 @@ cat >"$cws/.devcontainer/devcontainer.json" <<'JSON'
 JSON
 
 rig_remote_host b
+# (the host's copy forwards two ports, the second one's local port only)
+rport=$(rig_ports 2)
 on_host "mkdir -p ~/rbws/.devcontainer"
 on_host "cat > ~/rbws/.devcontainer/Dockerfile" <"$ws/.devcontainer/Dockerfile"
-on_host "cat > ~/rbws/.devcontainer/devcontainer.json" <"$ws/.devcontainer/devcontainer.json"
+jq --argjson p "$rport" '. + { forwardPorts: [$p, $p + 1],
+	portsAttributes: { "\($p + 1)": { requireLocalPort: true } } }' \
+	"$ws/.devcontainer/devcontainer.json" | on_host "cat > ~/rbws/.devcontainer/devcontainer.json"
+busy_pid=
 cleanup_build() {
 	local f
 	set +e # (a grep that finds nothing must not end the trap)
 	# (the lost-image case's build and listener, when it failed midway)
 	[ -z "${bpid:-}" ] || kill "$bpid" 2>/dev/null
 	[ -z "${lpid:-}" ] || kill "$lpid" 2>/dev/null
+	[ -z "$busy_pid" ] || kill "$busy_pid" 2>/dev/null
 	for f in "$ws" "$imgws" "$cws" "$home/rbws"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$f" | xargs -r docker rm -f >/dev/null
 	done
@@ -244,14 +253,34 @@ check_eq "remote: both names are the one image" "$(on_host docker image inspect 
 check_eq "remote: its metadata label" \
 	"$(on_host docker image inspect -f "'{{index .Config.Labels \"devcontainer.metadata\"}}'" "$tag:remote" | jq -c '.[-1].remoteUser')" '"dev"'
 check_eq "remote: no container" "$(on_host docker ps -aq --filter "label=devcontainer.local_folder=$home/rbws" | wc -l)" 0
-rdev -q up "$name:~/rbws" >"$TEST_TMP/rup.json" 2>"$TEST_TMP/rup.err" ||
+rdev -q up "$name:~/rbws" --auto-forward >"$TEST_TMP/rup.json" 2>"$TEST_TMP/rup.err" ||
 	{ cat "$TEST_TMP/rup.err" >&2; fail "rdev up $name:~/rbws failed"; }
-check_eq "remote: -q up (a postCreateCommand) says nothing on stderr" "$(cat "$TEST_TMP/rup.err")" ""
+check_eq "remote: -q up (a postCreateCommand, forwardPorts, --auto-forward) says nothing on stderr" \
+	"$(cat "$TEST_TMP/rup.err")" ""
+check_eq "remote: its forwards are made" \
+	"$(rdev forward --list --json | jq -c '[.[] | select(.workspace == "~/rbws") | .local] | sort')" \
+	"[$rport,$((rport + 1))]"
 rcid=$(jq -r .containerId "$TEST_TMP/rup.json")
 check_eq "remote: up runs the built image" "$(on_host docker inspect -f '{{.Image}}' "$rcid")" "$rid"
 rdev -q exec "$name:~/rbws" echo remote-out >"$TEST_TMP/rex.out" 2>"$TEST_TMP/rex.err"
 check_eq "remote: -q exec shows the command's output" "$(cat "$TEST_TMP/rex.out")" remote-out
 check_eq "remote: and nothing on stderr" "$(cat "$TEST_TMP/rex.err")" ""
+# -q and a failure: the required local port taken by another program.
+rdev forward "$name:~/rbws" --stop-all 2>/dev/null
+python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $((rport + 1)))); s.listen(); time.sleep(600)" &
+busy_pid=$!
+eventually "a local process holds port $((rport + 1))" sh -c "ss -ltn | grep -q '127.0.0.1:$((rport + 1)) '"
+rc=0
+rdev -q up "$name:~/rbws" >"$TEST_TMP/rupf.json" 2>"$TEST_TMP/rupf.err" || rc=$?
+kill "$busy_pid"
+busy_pid=
+check_eq "remote: -q up, a required port taken: exit 1" "$rc" 1
+check "... the forward's error" grep -q "^rdev: forward: .*127.0.0.1:$((rport + 1)) is not free" "$TEST_TMP/rupf.err"
+check "... then what -q held: the forward made" sh -c "sed -n '/is not free/,\$p' '$TEST_TMP/rupf.err' |
+	grep -q '^  localhost:$rport  *-> container port $rport\$'"
+check "... then up's error, last" sh -c "tail -1 '$TEST_TMP/rupf.err' |
+	grep -q '^rdev: up: forwardPorts: not every port was forwarded'"
+check_eq "... the result on stdout says so" "$(jq -r .outcome "$TEST_TMP/rupf.json")" error
 rdev -q down "$name:~/rbws" >/dev/null 2>"$TEST_TMP/rdown.err"
 check_eq "remote: -q down says nothing on stderr" "$(cat "$TEST_TMP/rdown.err")" ""
 finish
