@@ -215,10 +215,14 @@ void client_target_close(struct client_target *ct);
 struct remote *client_pool_remote(const char *name, char **cause);
 /* After an up of `@POOL SOURCE` that worked and moved it (up --host
  * another host: ct->pool_moved_from): stop the broker's sync of its folder
- * to the old host and its forwards there, and say so on one stderr line
- * with how to start the sync on the new one (sync: up was given --sync,
- * which starts it). Nothing stopped: nothing said. */
-void client_target_pool_leave(struct client_target *ct, int sync);
+ * to the old host and its forwards there. What could not be stopped is
+ * added to warnings (the caller's JSON array of strings, each for "rdev:
+ * up: warning: CAUSE"); *note is what was stopped, with how to start the
+ * sync on the new one (sync: up was given --sync, which starts it), as one
+ * line for up to show after them: a new string, or NULL (nothing
+ * stopped). Prints nothing. */
+void client_target_pool_leave(
+    struct client_target *ct, int sync, cJSON *warnings, char **note);
 /* Take every flag out of argv (before "--"); 1 if there was one. */
 /* complete.c: cmd_program.complete_operand for rdev (TARGET: pools, recent
  * targets, ssh_config host aliases; hosts: its subcommand, then the
@@ -241,6 +245,11 @@ int client_has_flag(int argc, char **argv, const char *flag);
 cJSON *client_id_labels_arg(int argc, char **argv);
 /* Does argv ask for --log-format json? */
 int client_log_json(int argc, char **argv);
+/* Add a warning's cause (fmt, printf's) to warnings: a JSON array of
+ * strings, the caller's, which a helper fills and the command that owns
+ * the output shows (client_target_pool_leave's). */
+void client_warning_add(cJSON *warnings, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* The --config value in argv, or NULL. */
 const char *client_config_arg(int argc, char **argv);
 
@@ -326,7 +335,9 @@ int client_unforward_workspace(struct remote *r, const char *workspace);
 /* Stop the broker's forwards on r's host of the workspace folder named name
  * (struct source's name, under whatever workspace root that host has): a
  * pool workspace moved to another host leaves them. How many stopped (0:
- * none, or no broker runs). */
-int client_unforward_source(struct remote *r, const char *name);
+ * none, or no broker runs); a workspace's whose stop failed adds its cause
+ * to warnings (the caller's JSON array of strings, each for "rdev: CMD:
+ * warning: CAUSE"; the command shows them). Prints nothing. */
+int client_unforward_source(struct remote *r, const char *name, cJSON *warnings);
 
 #endif

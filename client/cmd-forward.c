@@ -399,7 +399,7 @@ static int cmd_forward_saved(void);
 static int cmd_forward_label_is_host(const char *label, const char *host);
 
 int
-client_unforward_source(struct remote *r, const char *name)
+client_unforward_source(struct remote *r, const char *name, cJSON *warnings)
 {
 	cJSON *res, *done = cJSON_CreateArray(), *fields, *ans;
 	const cJSON *f, *ws, *host, *d;
@@ -431,9 +431,8 @@ client_unforward_source(struct remote *r, const char *name)
 		    json_get_int(ans, "stopped", 0, 1000000, &stopped) == 0)
 			n += (int)stopped;
 		else if (cause != NULL)
-			fprintf(stderr,
-			    "rdev: warning: %s: the forwards of %s there could not be "
-			    "stopped: %s\n",
+			client_warning_add(warnings,
+			    "%s: the forwards of %s there could not be stopped: %s",
 			    remote_host(r), ws->valuestring, cause);
 		free(cause);
 		cause = NULL;

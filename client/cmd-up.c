@@ -14,6 +14,25 @@
 #include "sync-scan.h"
 #include "xmalloc.h"
 
+/* What up's helpers gathered for it to say (client_target_pool_leave):
+ * each warning as "rdev: up: warning: CAUSE", then note (NULL: none), on
+ * stderr, a JSON log line each with --log-format json; -q holds them as
+ * up's other warnings (progress.h), shown with an error. */
+static void
+cmd_up_say(const struct client_target *ct, const cJSON *warnings, const char *note)
+{
+	int json = client_log_json(ct->argc, ct->argv);
+	const cJSON *w;
+
+	cJSON_ArrayForEach(w, warnings) {
+		if (cJSON_IsString(w))
+			progress_stderr_line(
+			    json, "rdev: up: warning: %s", w->valuestring);
+	}
+	if (note != NULL)
+		progress_stderr_line(json, "%s", note);
+}
+
 /* up's usage errors, before a remote TARGET's upload (client_target_hook). */
 static int
 cmd_up_check(int argc, char **argv, void *arg)
@@ -31,8 +50,9 @@ cmd_up_exec(int argc, char **argv)
 	struct progress progress = { .fn = agent_cmd_progress_stderr };
 	struct client_target ct;
 	cJSON *ports = NULL, *id_labels = NULL, *lockfile = NULL, *result = NULL;
+	cJSON *warnings;
 	const char *config, *workspace;
-	char *local_config = NULL, *cause = NULL, *failed = NULL, *text;
+	char *local_config = NULL, *cause = NULL, *failed = NULL, *text, *note;
 	int rc, auto_forward = client_take_flag(&argc, argv, "--auto-forward");
 	int sync = client_take_flag(&argc, argv, "--sync");
 	int git = sync && client_take_flag(&argc, argv, "--git");
@@ -61,7 +81,11 @@ cmd_up_exec(int argc, char **argv)
 	if (rc != CMD_EXIT_OK)
 		goto out;
 	/* (a pool's workspace moved: what the broker kept for the old host) */
-	client_target_pool_leave(&ct, sync);
+	warnings = cJSON_CreateArray();
+	client_target_pool_leave(&ct, sync, warnings, &note);
+	cmd_up_say(&ct, warnings, note);
+	cJSON_Delete(warnings);
+	free(note);
 	/* Before the live sync starts: it then finds the copy already so.
 	 * The line as the agent's would be: none with --json. */
 	progress.json = client_log_json(ct.argc, ct.argv);

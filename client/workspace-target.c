@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,19 @@ client_log_json(int argc, char **argv)
 		if (agent_cmd_option(argc, argv, &i, "--log-format", &v) > 0)
 			return strcmp(v, "json") == 0;
 	return 0;
+}
+
+void
+client_warning_add(cJSON *warnings, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	cJSON_AddItemToArray(warnings, cJSON_CreateString(s));
+	free(s);
 }
 
 int
@@ -417,29 +431,29 @@ client_pool_remote(const char *name, char **cause)
  * on the host it left (client.h); by name, the old host's workspace root
  * being its own. */
 void
-client_target_pool_leave(struct client_target *ct, int sync)
+client_target_pool_leave(struct client_target *ct, int sync, cJSON *warnings, char **note)
 {
 	const char *old = ct->pool_moved_from, *words[5];
 	struct remote *r;
 	char *cause = NULL, *what, *hint = NULL, *pool;
 	int synced, n;
 
+	*note = NULL;
 	if (old == NULL || ct->src.name == NULL)
 		return;
 	if ((r = client_pool_remote(old, &cause)) == NULL) {
-		fprintf(stderr, "rdev: up: warning: %s\n", cause);
+		client_warning_add(warnings, "%s", cause);
 		free(cause);
 		return;
 	}
 	synced = ct->src.kind == SOURCE_LOCAL &&
 	    sync_kept_stop_name(r, ct->src.name, &cause) == 1;
 	if (cause != NULL) /* (the old host's sync may run on: said) */
-		fprintf(stderr,
-		    "rdev: up: warning: %s: the sync kept for %s there could not be "
-		    "stopped: %s\n",
-		    old, ct->pool_source, cause);
+		client_warning_add(warnings,
+		    "%s: the sync kept for %s there could not be stopped: %s", old,
+		    ct->pool_source, cause);
 	free(cause);
-	n = client_unforward_source(r, ct->src.name);
+	n = client_unforward_source(r, ct->src.name, warnings);
 	remote_free(r);
 	if (!synced && n == 0)
 		return;
@@ -460,10 +474,8 @@ client_target_pool_leave(struct client_target *ct, int sync)
 	what = n == 0 ? xstrdup("")
 		      : xasprintf("%s%d forward%s", synced ? " and its " : "its ", n,
 			    n == 1 ? "" : "s");
-	/* (with --log-format json, as up's other lines) */
-	progress_stderr_line(client_log_json(ct->argc, ct->argv),
-	    "rdev: up: @%s %s moved from %s to %s: stopped %s%s on %s%s", ct->pool_name,
-	    ct->pool_source, old, ct->pool_host,
+	*note = xasprintf("rdev: up: @%s %s moved from %s to %s: stopped %s%s on %s%s",
+	    ct->pool_name, ct->pool_source, old, ct->pool_host,
 	    synced ? "the broker's sync of its folder" : "", what, old,
 	    hint != NULL ? hint : "");
 	free(what);

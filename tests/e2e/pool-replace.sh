@@ -15,7 +15,7 @@
 #   unknown. `up --host` moving it stops the broker's sync of the folder and
 #   its forwards on the old host, saying so with how to start the sync on
 #   the new one; `sync --stop @POOL SOURCE` stops a sync still going to the
-#   old host.
+#   old host; what cannot be stopped there is up's warning, which -q holds.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -114,6 +114,23 @@ rdev up "$h1:" ./w5 --sync >/dev/null 2>&1 || fail "up q1: ./w5 --sync failed"
 s=0; rdev sync --stop @mx ./w5 2>"$TEST_TMP/stop.err" || s=$?
 check_eq "sync --stop @mx after a move: stops the one still going to q1" "$s" 0
 check "... naming q1" grep -qF "stopped the sync of $TEST_TMP/w5 to $h1 (where @mx ./w5 was placed before $h2)" "$TEST_TMP/stop.err"
+# A placement on a host no ssh target can name (a placements.json written
+# by hand): up --host q2 moves it, and the old host's sync and forwards
+# cannot be looked for there; said as up's warning, held by -q.
+place_gone() {
+	jq --arg s "$TEST_TMP/w5" '(.placements[] | select(.pool == "mx" and .source == $s) | .host) = "-gone"' \
+		"$RDEV_STATE_DIR/placements.json" >"$TEST_TMP/placements.json"
+	mv "$TEST_TMP/placements.json" "$RDEV_STATE_DIR/placements.json"
+}
+gone_warning="rdev: up: warning: target '-gone:~': host may not start with '-'"
+place_gone
+rdev up @mx ./w5 --host "$h2" >/dev/null 2>"$TEST_TMP/up9.err" ||
+	{ cat "$TEST_TMP/up9.err" >&2; fail "up @mx ./w5 --host q2 (placed on -gone) failed"; }
+check "up moved from a host it cannot name: its warning" grep -qxF "$gone_warning" "$TEST_TMP/up9.err"
+place_gone
+rdev -q up @mx ./w5 --host "$h2" >/dev/null 2>"$TEST_TMP/up10.err" ||
+	{ cat "$TEST_TMP/up10.err" >&2; fail "-q up @mx ./w5 --host q2 (placed on -gone) failed"; }
+check "... -q holds it" sh -c "! grep -qF \"\$1\" '$TEST_TMP/up10.err'" sh "$gone_warning"
 # --- the placed host down -----------------------------------------------------------
 bash "$RIG" host-stop "$h2"
 "$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1 || : # (its session to q2 went on)
