@@ -90,9 +90,7 @@ TEST(tar_is_read_by_system_tar)
 	ASSERT_INT_EQ(stat(path, &st), 0);
 	ASSERT_INT_EQ(st.st_size, 0);
 	free(path);
-	cmd = xasprintf("rm -rf %s", dir);
-	ASSERT_INT_EQ(system(cmd), 0);
-	free(cmd);
+	test_rm_rf(dir);
 	free(tar);
 }
 
@@ -170,39 +168,43 @@ container_started(const char *started)
 	return c;
 }
 
-TEST(unchanged_needs_the_relay_of_this_start)
+/* Records under dir (RDEV_STATE_DIR) the relay of c1's start at
+ * 2026-12-04T10:00:00Z, as the agent does after installing it. */
+static void
+relay_state_write(const char *dir)
 {
-	char dir[] = "/tmp/rdev-test-relay-XXXXXX", *path;
-	struct relay_known known = { "c1", "172.17.0.2", 0 };
-	cJSON *first = container_started("2026-12-04T10:00:00Z"),
-	      *again = container_started("2026-12-04T11:00:00Z");
+	char *path = xasprintf("%s/relay", dir);
 	FILE *f;
 
-	ASSERT_NOT_NULL(mkdtemp(dir));
-	setenv("RDEV_STATE_DIR", dir, 1);
-	ASSERT_FALSE(relay_install_unchanged(NULL, first, "c1", &known)); /* no state */
-	path = xasprintf("%s/relay", dir);
 	ASSERT_INT_EQ(mkdir(path, 0700), 0);
 	free(path);
 	path = xasprintf("%s/relay/c1.json", dir);
-	f = fopen(path, "w");
-	ASSERT_NOT_NULL(f);
+	ASSERT_NOT_NULL(f = fopen(path, "w"));
 	fprintf(f,
 	    "{\"port\":40000,\"token\":\"%064d\",\"hash\":\"h\","
 	    "\"started\":\"2026-12-04T10:00:00Z\"}\n",
 	    0);
 	fclose(f);
+	free(path);
+}
+
+TEST(unchanged_needs_the_relay_of_this_start)
+{
+	char dir[] = "/tmp/rdev-test-relay-XXXXXX";
+	struct relay_known known = { "c1", "172.17.0.2", 0 };
+	cJSON *first = container_started("2026-12-04T10:00:00Z"),
+	      *again = container_started("2026-12-04T11:00:00Z");
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	setenv("RDEV_STATE_DIR", dir, 1);
+	ASSERT_FALSE(relay_install_unchanged(NULL, first, "c1", &known)); /* no state */
+	relay_state_write(dir);
 	ASSERT_TRUE(relay_install_unchanged(NULL, first, "c1", &known));
 	/* stopped and started again: the relay recorded is gone */
 	ASSERT_FALSE(relay_install_unchanged(NULL, again, "c1", &known));
 	known.address = "172.17.0.3";
 	ASSERT_FALSE(relay_install_unchanged(NULL, first, "c1", &known));
-	unlink(path);
-	free(path);
-	path = xasprintf("%s/relay", dir);
-	rmdir(path);
-	free(path);
-	rmdir(dir);
+	test_rm_rf(dir);
 	unsetenv("RDEV_STATE_DIR");
 	cJSON_Delete(first);
 	cJSON_Delete(again);
@@ -313,7 +315,7 @@ endpoint_cause(struct docker *d, const char *net)
  * owner gone, stopped or too deep is named, not "has no IP address". */
 TEST(address_of_container_on_anothers_network)
 {
-	char dir[] = "/tmp/rdev-test-relay-XXXXXX", *path, *cause, *sock;
+	char dir[] = "/tmp/rdev-test-relay-XXXXXX", *cause, *sock;
 	const char *ids[] = { "up", "via", "stopped", "l2", "l3", "l4", "l5" };
 	const char *bodies[] = {
 		"{\"Id\":\"up\",\"Name\":\"/p-app-1\",\"State\":{\"Running\":true},"
@@ -332,7 +334,6 @@ TEST(address_of_container_on_anothers_network)
 	struct relay_known known = { "c1", "172.18.0.5", 0 };
 	struct docker *d;
 	cJSON *c;
-	FILE *f;
 	pid_t pid;
 	int st;
 
@@ -340,20 +341,9 @@ TEST(address_of_container_on_anothers_network)
 	pid = fake_daemon(dir, ids, bodies, sizeof ids / sizeof ids[0]);
 	sock = xasprintf("%s/docker.sock", dir);
 	d = docker_new(sock);
-	/* the owner's address, directly and through another (the relay
-	 * recorded for this start, as unchanged_needs_the_relay_of_this_start) */
+	/* the owner's address, directly and through another */
 	setenv("RDEV_STATE_DIR", dir, 1);
-	path = xasprintf("%s/relay", dir);
-	ASSERT_INT_EQ(mkdir(path, 0700), 0);
-	free(path);
-	path = xasprintf("%s/relay/c1.json", dir);
-	f = fopen(path, "w");
-	ASSERT_NOT_NULL(f);
-	fprintf(f,
-	    "{\"port\":40000,\"token\":\"%064d\",\"hash\":\"h\","
-	    "\"started\":\"2026-12-04T10:00:00Z\"}\n",
-	    0);
-	fclose(f);
+	relay_state_write(dir);
 	c = container_on("up");
 	ASSERT_TRUE(relay_install_unchanged(d, c, "c1", &known));
 	cJSON_Delete(c);
@@ -366,11 +356,6 @@ TEST(address_of_container_on_anothers_network)
 	c = container_on("gone");
 	ASSERT_FALSE(relay_install_unchanged(d, c, "c1", &known));
 	cJSON_Delete(c);
-	unlink(path);
-	free(path);
-	path = xasprintf("%s/relay", dir);
-	rmdir(path);
-	free(path);
 	unsetenv("RDEV_STATE_DIR");
 
 	cause = endpoint_cause(d, "gone");
@@ -393,7 +378,6 @@ TEST(address_of_container_on_anothers_network)
 	docker_free(d);
 	kill(pid, SIGTERM);
 	ASSERT_INT_EQ(waitpid(pid, &st, 0), pid);
-	unlink(sock);
 	free(sock);
-	rmdir(dir);
+	test_rm_rf(dir);
 }

@@ -22,6 +22,8 @@
 #ifndef RDEV_TEST_H
 #define RDEV_TEST_H
 
+#include <errno.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -164,6 +166,21 @@ test_write_file(const char *dir, const char *name, const char *text)
 	ASSERT_NOT_NULL(f);
 	ASSERT_TRUE(fputs(text, f) >= 0);
 	ASSERT_INT_EQ(fclose(f), 0);
+}
+
+static inline int
+test_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* Remove path and all below it (not following links); a failure fails the
+ * test. */
+static inline void
+test_rm_rf(const char *path)
+{
+	ASSERT_INT_EQ(nftw(path, test_rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
 /* Run one test; returns 1 if it failed. Kept apart from main() so that
