@@ -213,7 +213,6 @@ TEST(include_globs_under_dot_ssh_and_depth)
 {
 	char home[] = "/tmp/rdev-test-sshcfg-XXXXXX", *dot, *top, *cause = NULL;
 	struct ssh_config_ctx c = { "buildbox", NULL, "me", NULL };
-	static const char *const names[] = { "config", "inc-1.conf", "inc-2.conf" };
 	struct ssh_config_host h;
 
 	ASSERT_NOT_NULL(mkdtemp(home));
@@ -240,13 +239,7 @@ TEST(include_globs_under_dot_ssh_and_depth)
 	free(cause);
 	ssh_config_host_clear(&h);
 	free(top);
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		top = xasprintf("%s/%s", dot, names[i]);
-		unlink(top);
-		free(top);
-	}
-	rmdir(dot);
-	rmdir(home);
+	test_rm_rf(home);
 	free(dot);
 }
 
@@ -412,8 +405,6 @@ TEST(files_read_tell_when_the_config_changed)
 {
 	char home[] = "/tmp/rdev-test-sshcfg-XXXXXX", *dot, *top, *cause = NULL, *p;
 	struct ssh_config_ctx c = { "buildbox", NULL, "me", NULL };
-	static const char *const names[] = { "config", "a.conf", "b.conf", "new",
-		"missing" };
 	struct ssh_config_files f;
 	struct ssh_config_host h;
 	struct timespec times[2];
@@ -507,12 +498,6 @@ TEST(files_read_tell_when_the_config_changed)
 	ssh_config_files_clear(&f);
 	ssh_config_host_clear(&h);
 	free(top);
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		top = xasprintf("%s/%s", dot, names[i]);
-		unlink(top);
-		free(top);
-	}
-	rmdir(dot);
-	rmdir(home);
+	test_rm_rf(home);
 	free(dot);
 }
