@@ -92,46 +92,42 @@ TEST(defaults_then_given)
 	feature_json_free(fj);
 }
 
-TEST(bad_given_options_name_the_option)
-{
-	struct feature_json *fj = parse_ok(feature_text);
-	char *cause = NULL;
-
-	ASSERT_NULL(options_text(fj, "{\"colour\": \"red\"}", &cause));
-	ASSERT_STR_EQ(cause,
-	    "w: unknown option \"colour\" (the Feature \"node\" has other options)");
-	free(cause);
-	cause = NULL;
-	ASSERT_NULL(options_text(fj, "{\"flavor\": \"c\"}", &cause));
-	ASSERT_STR_EQ(cause, "w: option \"flavor\": \"c\" is not one of \"a\", \"b\"");
-	free(cause);
-	cause = NULL;
-	ASSERT_NULL(options_text(fj, "{\"gyp\": \"yes\"}", &cause));
-	ASSERT_STR_EQ(cause, "w: option \"gyp\": expected a boolean, got string");
-	free(cause);
-	cause = NULL;
-	ASSERT_NULL(options_text(fj, "{\"gyp\": 1}", &cause));
-	ASSERT_STR_EQ(cause, "w: option \"gyp\": expected a boolean, got number");
-	free(cause);
-	cause = NULL;
-	ASSERT_NULL(options_text(fj, "{\"version\": null}", &cause));
-	ASSERT_STR_EQ(cause, "w: option \"version\": expected a string, got null");
-	free(cause);
-	cause = NULL;
-	ASSERT_NULL(options_text(fj, "{\"version\": [\"18\"]}", &cause));
-	ASSERT_STR_EQ(cause, "w: option \"version\": expected a string, got array");
-	free(cause);
-	cause = NULL;
-	ASSERT_NULL(options_text(fj, "{\"gyp\": {}}", &cause));
-	ASSERT_STR_EQ(cause, "w: option \"gyp\": expected a boolean, got object");
-	free(cause);
-	cause = NULL;
+/* Given options the Feature refuses, each named in the cause. */
+static const struct bad_option_case {
+	const char *name, *given, *want;
+} bad_options[] = {
+	{ "bad_option_unknown", "{\"colour\": \"red\"}",
+	    "w: unknown option \"colour\" (the Feature \"node\" has other options)" },
+	{ "bad_option_not_in_enum", "{\"flavor\": \"c\"}",
+	    "w: option \"flavor\": \"c\" is not one of \"a\", \"b\"" },
+	{ "bad_option_string_for_boolean", "{\"gyp\": \"yes\"}",
+	    "w: option \"gyp\": expected a boolean, got string" },
+	{ "bad_option_number_for_boolean", "{\"gyp\": 1}",
+	    "w: option \"gyp\": expected a boolean, got number" },
+	{ "bad_option_null_for_string", "{\"version\": null}",
+	    "w: option \"version\": expected a string, got null" },
+	{ "bad_option_array_for_string", "{\"version\": [\"18\"]}",
+	    "w: option \"version\": expected a string, got array" },
+	{ "bad_option_object_for_boolean", "{\"gyp\": {}}",
+	    "w: option \"gyp\": expected a boolean, got object" },
 	/* a number is taken as its text, then checked against the enum */
-	ASSERT_NULL(options_text(fj, "{\"flavor\": 1}", &cause));
-	ASSERT_STR_EQ(cause, "w: option \"flavor\": \"1\" is not one of \"a\", \"b\"");
-	free(cause);
+	{ "bad_option_number_not_in_enum", "{\"flavor\": 1}",
+	    "w: option \"flavor\": \"1\" is not one of \"a\", \"b\"" },
+};
+
+static void
+bad_option_check(const void *arg)
+{
+	const struct bad_option_case *c = arg;
+	struct feature_json *fj = parse_ok(feature_text);
+	char *cause = NULL, *s = options_text(fj, c->given, &cause);
+
 	feature_json_free(fj);
+	ASSERT_NULL(s);
+	ASSERT_STR_EQ(cause, c->want);
+	free(cause);
 }
+TEST_CASES(bad_option_check, bad_options)
 
 /* As the reference (which passes any value on as its text): "true"/"false"
  * for a boolean, a number for a string, each with a warning. */
