@@ -89,6 +89,22 @@ ff_assert_hello(const char *folder)
 	free(path);
 }
 
+/* Fetches ref (cache: ff.cache), which must fail, f.unreachable as given;
+ * returns the cause (caller frees). */
+static char *
+ff_fetch_error(const char *ref, const char *cache, int unreachable)
+{
+	struct feature_fetch_opts o = { 0 };
+	struct feature_fetched f;
+	char *cause = NULL;
+
+	o.cache_dir = cache != NULL ? cache : ff.cache;
+	ASSERT_INT_EQ(feature_fetch(ref, &o, &f, &cause), -1);
+	ASSERT_NOT_NULL(cause);
+	ASSERT_INT_EQ(f.unreachable, unreachable);
+	return cause;
+}
+
 TEST(oci_tag_then_cache)
 {
 	struct feature_fetch_opts o = { 0 };
@@ -137,47 +153,32 @@ TEST(oci_tag_then_cache)
 
 TEST(oci_missing_tag)
 {
-	struct feature_fetch_opts o = { 0 };
-	struct feature_fetched f;
-	char *id, *cause = NULL;
+	char *id, *cause;
 
 	ff_setup();
-	o.cache_dir = ff.cache;
 	id = xasprintf("%s/%s/hello:9.9", ff.reg, ff.ns);
-	ASSERT_INT_EQ(feature_fetch(id, &o, &f, &cause), -1);
+	/* a definite answer: not an unreachable registry */
+	cause = ff_fetch_error(id, NULL, 0);
 	ASSERT_STR_CONTAINS(cause, id);
 	ASSERT_STR_CONTAINS(cause, "9.9 not found in registry");
-	/* a definite answer: not an unreachable registry */
-	ASSERT_INT_EQ(f.unreachable, 0);
 	free(cause);
 	free(id);
 }
 
 TEST(unreachable_registry)
 {
-	struct feature_fetch_opts o = { 0 };
-	struct feature_fetched f;
-	char *url, *cause = NULL;
+	char *url, *cause;
 
 	ff_setup();
-	o.cache_dir = ff.cache;
-	ASSERT_INT_EQ(feature_fetch("localhost:1/a/b/c:1", &o, &f, &cause), -1);
+	cause = ff_fetch_error("localhost:1/a/b/c:1", NULL, 1);
 	ASSERT_STR_CONTAINS(cause, "Feature 'localhost:1/a/b/c:1'");
 	ASSERT_STR_CONTAINS(cause, "localhost");
-	ASSERT_INT_EQ(f.unreachable, 1);
 	free(cause);
-	cause = NULL;
 	/* a tarball's server likewise; a 404 from it is an answer */
-	ASSERT_INT_EQ(feature_fetch("http://127.0.0.1:1/devcontainer-feature-x.tgz", &o,
-			  &f, &cause),
-	    -1);
-	ASSERT_INT_EQ(f.unreachable, 1);
-	free(cause);
-	cause = NULL;
+	free(ff_fetch_error("http://127.0.0.1:1/devcontainer-feature-x.tgz", NULL, 1));
 	url = xasprintf("http://%s/files/devcontainer-feature-no.tgz", ff.reg);
-	ASSERT_INT_EQ(feature_fetch(url, &o, &f, &cause), -1);
+	cause = ff_fetch_error(url, NULL, 0);
 	ASSERT_STR_CONTAINS(cause, "HTTP 404");
-	ASSERT_INT_EQ(f.unreachable, 0);
 	free(cause);
 	free(url);
 }
@@ -186,12 +187,9 @@ TEST(unreachable_registry)
  * answer: unreachable, as a refused connection. */
 TEST(registry_5xx)
 {
-	struct feature_fetch_opts o = { 0 };
-	struct feature_fetched f;
-	char *port, *id, *cause = NULL;
+	char *port, *id, *cause;
 
 	ff_setup();
-	o.cache_dir = ff.cache;
 	rig_sh("python3 -c 'import http.server as h, sys\n"
 	       "class H(h.BaseHTTPRequestHandler):\n"
 	       "    def do_GET(self): self.send_response(503); self.end_headers()\n"
@@ -204,9 +202,8 @@ TEST(registry_5xx)
 	    rig.tmp, rig.tmp, rig.tmp);
 	port = rig_sh_out("cat '%s/port503'", rig.tmp);
 	id = xasprintf("localhost:%s/a/b/c:1", port);
-	ASSERT_INT_EQ(feature_fetch(id, &o, &f, &cause), -1);
+	cause = ff_fetch_error(id, NULL, 1);
 	ASSERT_STR_CONTAINS(cause, "HTTP 503");
-	ASSERT_INT_EQ(f.unreachable, 1);
 	rig_sh("kill $(cat '%s/pid503') 2>/dev/null; true", rig.tmp);
 	free(cause);
 	free(id);
@@ -217,9 +214,7 @@ TEST(registry_5xx)
  * nothing cached. */
 TEST(oci_digest_mismatch)
 {
-	struct feature_fetch_opts o = { 0 };
-	struct feature_fetched f;
-	char *id, *cause = NULL, *layer, *cache;
+	char *id, *cause, *layer, *cache;
 
 	ff_setup();
 	layer = rig_sh_out(
@@ -230,9 +225,8 @@ TEST(oci_digest_mismatch)
 	ASSERT_TRUE(feature_ref_digest_valid(layer));
 	rig_sh("printf 'not the layer' >'%s/blobs/%s'", ff.regdir, layer + 7);
 	cache = xasprintf("%s/cache-tamper", rig.tmp);
-	o.cache_dir = cache;
 	id = xasprintf("%s/%s/tamper:1", ff.reg, ff.ns);
-	ASSERT_INT_EQ(feature_fetch(id, &o, &f, &cause), -1);
+	cause = ff_fetch_error(id, cache, 0);
 	ASSERT_STR_CONTAINS(cause, id);
 	ASSERT_STR_CONTAINS(cause, "digest mismatch: expected");
 	ASSERT_STR_CONTAINS(cause, layer);
@@ -280,12 +274,9 @@ TEST(tarball_url_and_lock_digest)
  * no byte of a Feature that runs as root crosses a network in plain text. */
 TEST(tarball_http_redirect_refused)
 {
-	struct feature_fetch_opts o = { 0 };
-	struct feature_fetched f;
-	char *port, *url, *cause = NULL, *n;
+	char *port, *url, *cause, *n;
 
 	ff_setup();
-	o.cache_dir = ff.cache;
 	rig_sh("ip=$(hostname -I | awk '{print $1}'); python3 -c 'import http.server as "
 	       "h, sys\n"
 	       "class H(h.BaseHTTPRequestHandler):\n"
@@ -310,10 +301,9 @@ TEST(tarball_http_redirect_refused)
 	    rig.tmp, rig.tmp, rig.tmp);
 	port = rig_sh_out("cat '%s/port302'", rig.tmp);
 	url = xasprintf("http://127.0.0.1:%s/devcontainer-feature-start.tgz", port);
-	ASSERT_INT_EQ(feature_fetch(url, &o, &f, &cause), -1);
+	cause = ff_fetch_error(url, NULL, 0);
 	ASSERT_STR_CONTAINS(cause, "HTTP 302");
 	ASSERT_STR_CONTAINS(cause, "redirect");
-	ASSERT_INT_EQ(f.unreachable, 0);
 	/* the redirect's target was never asked */
 	n = rig_sh_out("grep -c evil '%s/port302.log' || true", rig.tmp);
 	ASSERT_STR_EQ(n, "0");
