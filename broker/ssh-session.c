@@ -896,6 +896,13 @@ char *
 rdev_ssh_destination_cached(
     struct rdev_ssh_dest_cache *c, const struct ssh_target_opts *o)
 {
+	return rdev_ssh_destination_cached_at(c, o, clock_now_ms());
+}
+
+char *
+rdev_ssh_destination_cached_at(
+    struct rdev_ssh_dest_cache *c, const struct ssh_target_opts *o, long long now_ms)
+{
 	struct rdev_ssh_dest_entry *e;
 	uid_t uid = getuid();
 	char *local_user, *home, *key;
@@ -905,13 +912,13 @@ rdev_ssh_destination_cached(
 	 * every request: a uid without an entry would cost each one an NSS
 	 * round trip) */
 	if (!c->looked_up || c->uid != uid ||
-	    (!c->have_pw && clock_now_ms() - c->pw_at >= RDEV_SSH_PW_RETRY_MS)) {
+	    (!c->have_pw && now_ms - c->pw_at >= RDEV_SSH_PW_RETRY_MS)) {
 		free(c->pw_name);
 		free(c->pw_dir);
 		c->pw_name = c->pw_dir = NULL;
 		c->have_pw = rdev_ssh_passwd(uid, &c->pw_name, &c->pw_dir) == 0;
 		c->looked_up = 1;
-		c->pw_at = clock_now_ms();
+		c->pw_at = now_ms;
 		c->uid = uid;
 		c->lookups++;
 	}

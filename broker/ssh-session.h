@@ -192,6 +192,10 @@ void rdev_ssh_dest_cache_free(struct rdev_ssh_dest_cache *c);
  * dropped first). An "unresolved" key is never kept. The caller frees. */
 char *rdev_ssh_destination_cached(
     struct rdev_ssh_dest_cache *c, const struct ssh_target_opts *o);
+/* rdev_ssh_destination_cached at now_ms (that one passes clock_now_ms();
+ * tests pass theirs, to cross RDEV_SSH_PW_RETRY_MS without waiting). */
+char *rdev_ssh_destination_cached_at(
+    struct rdev_ssh_dest_cache *c, const struct ssh_target_opts *o, long long now_ms);
 #define RDEV_SSH_DEST_CACHE_MAX 64
 /* How many times c read the config files (for tests and the log). */
 unsigned long rdev_ssh_dest_cache_reads(const struct rdev_ssh_dest_cache *c);

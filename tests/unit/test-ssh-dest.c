@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ssh-config.h"
 #include "ssh-session.h"
 #include "xmalloc.h"
@@ -150,9 +151,10 @@ TEST(a_long_password_entry_still_names_the_local_user)
 	test_dest_rm(dir, names);
 }
 
-/* The key of host through dir/config, from the cache c. */
+/* The key of host through dir/config, from the cache c at now_ms. */
 static char *
-test_dest_cached(struct rdev_ssh_dest_cache *c, const char *dir, const char *host)
+test_dest_cached_at(
+    struct rdev_ssh_dest_cache *c, const char *dir, const char *host, long long now_ms)
 {
 	struct ssh_target_opts o;
 	char *cfg = xasprintf("%s/config", dir), *key;
@@ -160,9 +162,16 @@ test_dest_cached(struct rdev_ssh_dest_cache *c, const char *dir, const char *hos
 	memset(&o, 0, sizeof o);
 	o.host = host;
 	o.ssh_config_file = cfg;
-	key = rdev_ssh_destination_cached(c, &o);
+	key = rdev_ssh_destination_cached_at(c, &o, now_ms);
 	free(cfg);
 	return key;
+}
+
+/* The key of host through dir/config, from the cache c now. */
+static char *
+test_dest_cached(struct rdev_ssh_dest_cache *c, const char *dir, const char *host)
+{
+	return test_dest_cached_at(c, dir, host, clock_now_ms());
 }
 
 /* In a child with a mount namespace of its own, run fn(dir) with
@@ -285,23 +294,34 @@ TEST(a_user_renamed_after_the_key_is_not_a_move)
 /* A uid that the test's password file does not name. */
 #define TEST_DEST_NO_UID 54321
 
-/* (test_dest_with_passwd's fn: two keys from the cache arg while the uid
- * has no entry; 1 unless it was looked up once and named "unknown") */
+/* (test_dest_with_passwd's fn: keys from the cache arg, at times of its
+ * own, while the uid has no entry and after one appears; 1 unless it was
+ * looked up once and named "unknown" until RDEV_SSH_PW_RETRY_MS had passed,
+ * then looked up again and named) */
 static int
 test_dest_no_entry(const char *dir, void *arg)
 {
 	struct rdev_ssh_dest_cache *c = arg;
-	char *a, *b;
+	char *pw = xasprintf("%s/passwd", dir), *a, *b, *later;
+	FILE *f;
 	int rc = 0;
 
-	/* (root is named without /etc/passwd by nss-systemd: another uid) */
-	if (setresuid(TEST_DEST_NO_UID, TEST_DEST_NO_UID, TEST_DEST_NO_UID) != 0) {
-		fprintf(stderr, "  setresuid: %s\n", strerror(errno));
+	/* (root is named without /etc/passwd by nss-systemd: another uid,
+	 * which may write the file, so that its entry appears later) */
+	if (chmod(pw, 0666) != 0 ||
+	    setresuid(TEST_DEST_NO_UID, TEST_DEST_NO_UID, TEST_DEST_NO_UID) != 0) {
+		fprintf(stderr, "  chmod, setresuid: %s\n", strerror(errno));
 		return 1;
 	}
-	a = test_dest_cached(c, dir, "sp");
-	b = test_dest_cached(c, dir, "sp");
-
+	a = test_dest_cached_at(c, dir, "sp", 1000);
+	if ((f = fopen(pw, "a")) == NULL ||
+	    fprintf(f, "back:x:%u:%u::/:/bin/sh\n", TEST_DEST_NO_UID, TEST_DEST_NO_UID) <
+		0 ||
+	    fclose(f) != 0) {
+		fprintf(stderr, "  %s: %s\n", pw, strerror(errno));
+		return 1;
+	}
+	b = test_dest_cached_at(c, dir, "sp", 1000 + RDEV_SSH_PW_RETRY_MS - 1);
 	if (strncmp(a, "unknown@", 8) != 0 || strcmp(a, b) != 0) {
 		fprintf(stderr, "  keys \"%.40s\", \"%.40s\"\n", a, b);
 		rc = 1;
@@ -311,13 +331,23 @@ test_dest_no_entry(const char *dir, void *arg)
 		    rdev_ssh_dest_cache_lookups(c));
 		rc = 1;
 	}
+	/* the interval passed: looked up again, the new entry found */
+	later = test_dest_cached_at(c, dir, "sp", 1000 + RDEV_SSH_PW_RETRY_MS);
+	if (strncmp(later, "back@", 5) != 0 || rdev_ssh_dest_cache_lookups(c) != 2) {
+		fprintf(stderr, "  after the interval: key \"%.40s\", %lu look-ups\n",
+		    later, rdev_ssh_dest_cache_lookups(c));
+		rc = 1;
+	}
 	free(a);
 	free(b);
+	free(later);
+	free(pw);
 	return rc;
 }
 
 /* A uid without a password entry is "unknown", and that is kept (for
- * RDEV_SSH_PW_RETRY_MS): not an NSS look-up per request. */
+ * RDEV_SSH_PW_RETRY_MS): not an NSS look-up per request; then it is looked
+ * up again (an entry that appeared is used). */
 TEST(a_uid_without_a_password_entry_is_not_looked_up_per_request)
 {
 	static const char *const names[] = { "config", "passwd", NULL };
