@@ -472,7 +472,12 @@ sync_recv_check(struct sync_recv *r, size_t i)
 	/* (never through a symlink the container swapped in meanwhile) */
 	if ((sb.st_mode & 0777) != e->mode) {
 		h->changed_on_host = o != NULL && (sb.st_mode & 0777) != o->mode;
-		fchmodat(dfd, leaf, e->mode, AT_SYMLINK_NOFOLLOW);
+		/* (refused, a file root made in the container: not there as
+		 * want says, so it is received whole, and its write fails or
+		 * lands with the reason, never taken as landed in the old
+		 * mode) */
+		if (fchmodat(dfd, leaf, e->mode, AT_SYMLINK_NOFOLLOW) != 0)
+			return 0;
 	}
 	return h->valid = 1;
 }
