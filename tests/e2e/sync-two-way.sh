@@ -178,6 +178,25 @@ echo two >"$app/f.txt"
 EVENTUALLY_SECONDS=30 eventually "a local edit still goes out" has f.txt two
 check_eq "status: two-way, files back, no conflict" \
 	"$(sync_json | jq -r '"\(.twoWay) \(.pulled >= 2) \(.removedHere) \(.conflicts)"')" "true true 3 0"
+# A mode changed on both sides while the local one cannot land on the
+# host (a file in a folder root made in the container): the pull that finds
+# the host's chmod keeps the local mode (a conflict), sent says the host's,
+# and no event of this side's names the file: the batch scans the whole
+# folder, so the retry that lands it carries the local mode (it carried
+# sent's, the host's, before 900f6ee).
+docker exec -u root -w "$ws" "$cid" sh -c 'mkdir md && echo m >md/g.sh && chmod 644 md/g.sh'
+EVENTUALLY_SECONDS=30 eventually "a file in a folder the container made as root comes back" here md/g.sh m
+chmod 600 "$app/md/g.sh"
+md_refused() { sync_json | jq -r .lastError | grep -q "md/g.sh"; }
+EVENTUALLY_SECONDS=30 eventually "... chmod-ed here, it cannot land on the host" md_refused
+docker exec -u root -w "$ws" "$cid" chmod 755 md/g.sh
+EVENTUALLY_SECONDS=30 eventually "... chmod-ed there too: a conflict, the local mode kept" \
+	grep -q "conflict md/g.sh: the local mode 0600 kept, the host's 0755 not applied" "$log"
+docker exec -u root -w "$ws" "$cid" chown -R "$(id -u "rdev-$name"):$(id -g "rdev-$name")" md
+md_there() { [ "$(in_ctr stat -c %a md/g.sh)" = 600 ]; }
+EVENTUALLY_SECONDS=30 eventually "... given back to the user, the local mode lands there" md_there
+check_eq "... the same bytes there, and here as they were" \
+	"$(in_ctr cat md/g.sh) $(stat -c %a "$app/md/g.sh") $(cat "$app/md/g.sh")" "m 600 m"
 
 # Both sides change f.txt while no broker runs; the next one resumes the
 # sync (two-way still) and finds both.
