@@ -16,7 +16,7 @@ rig_require_docker
 rig_remote_host spr
 export HOME=$TEST_TMP/home
 mkdir -p "$HOME"
-fwd= master= run= stopped=
+fwd= master= run= stopped= term=
 ssh_proxy_restart_cleanup() {
 	local rc=$? pids i
 	# (set -e: the (exit $rc) below, on a failure, ended the trap there,
@@ -25,7 +25,7 @@ ssh_proxy_restart_cleanup() {
 	set +e
 	# (a broker left stopped by a failed check would hold the rig's cleanup)
 	if [ -n "$stopped" ]; then kill -CONT "$stopped" 2>/dev/null || true; fi
-	for p in $fwd $master $run; do kill "$p" 2>/dev/null || true; done
+	for p in $fwd $master $run $term; do kill "$p" 2>/dev/null || true; done
 	# (the proxies end with their ssh; one still inside a reconnect would
 	# try for its window and start a broker after the broker stop below:
 	# ended, and waited for, first)
@@ -256,6 +256,38 @@ check_eq "... one block for the workspace, with --fdpass" \
 wait_quiet_over "$stopped_failed"
 check_eq "after the stopped broker's failure, a new session works (a new agent)" "$(cms2 echo after-cont)" after-cont
 check "the ControlMaster stays up" pid_alive "$master2"
+
+# --- a passphrase needed while connecting again: refused, never asked -------------
+# (a ControlMaster whose proxy has a terminal (script's pty); its ssh config
+# then names the rig's key with a passphrase and no ssh-agent, and the
+# broker is killed: the reconnect's prompt is refused, nothing is written to
+# or read from the terminal, and the refusal says why)
+cp "$cfg" "$TEST_TMP/pp.cfg"
+cp "$RDEV_RIG_CLIENT_KEY" "$TEST_TMP/ppkey"
+cp "$RDEV_RIG_CLIENT_KEY.pub" "$TEST_TMP/ppkey.pub"
+chmod 600 "$TEST_TMP/ppkey"
+ssh-keygen -q -p -P '' -N 'open sesame' -f "$TEST_TMP/ppkey" >/dev/null
+env -u SSH_AUTH_SOCK RDEV_SSH_CONFIG="$TEST_TMP/pp.cfg" RDEV_SSH_PROXY_RELINK_MS=$relink_ms \
+	script -qfec "ssh -F '$HOME/.ssh/rdev.config' -o BatchMode=yes -n -N -o ControlMaster=yes \
+	-o ControlPath='$TEST_TMP/cm3' rdev-ws 2>'$TEST_TMP/cm3.err'" /dev/null >"$TEST_TMP/cm3.tty" </dev/null &
+term=$!
+eventually "a ControlMaster on a terminal listens" test -S "$TEST_TMP/cm3"
+cms3() { sshp -o ProxyCommand=false -o ControlMaster=no -o ControlPath="$TEST_TMP/cm3" rdev-ws "$@"; }
+check_eq "a session through it works" "$(cms3 echo cm3-ok)" cm3-ok
+# (and no BatchMode, which the rig's configs have: the broker would ask nobody)
+sed -i "s|^\( *IdentityFile \).*|\1$TEST_TMP/ppkey|; /^ *BatchMode /d" "$TEST_TMP/pp.cfg"
+bpid=$(broker status --json | jq -r .pid)
+kill -KILL "$bpid"
+eventually "the broker is gone" pid_gone "$bpid"
+st=0
+# (bounded: a proxy reading its terminal would hold it for ever)
+timeout 20 ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -o ProxyCommand=false -o ControlMaster=no \
+	-o ControlPath="$TEST_TMP/cm3" rdev-ws echo pp >/dev/null 2>&1 || st=$?
+check "a key with a passphrase while connecting again: the session is refused (exit $st)" test "$st" -ne 0 -a "$st" -ne 124
+check "... saying a passphrase is needed and that none is asked now ($(tr '\n' ' ' <"$TEST_TMP/cm3.err"))" \
+	grep -q "^rdev: ssh-proxy: a new session refused: .*(a passphrase or password is needed, and ssh-proxy asks for none while it connects again: add the key to ssh-agent, or run \`rdev ls $name:\` once in a terminal)" "$TEST_TMP/cm3.err"
+check "... and nothing was asked on the terminal ($(tr '\n' ' ' <"$TEST_TMP/cm3.tty"))" test ! -s "$TEST_TMP/cm3.tty"
+ssh -o ControlPath="$TEST_TMP/cm3" -O exit rdev-ws 2>/dev/null || true
 
 # --- the container stopped under a session ------------------------------------------
 ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -o ControlPath=none rdev-ws 'echo started; sleep 60' >"$TEST_TMP/stop.out" 2>"$TEST_TMP/stop.err" &
