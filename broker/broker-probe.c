@@ -123,16 +123,10 @@ broker_probe_slot_done(struct broker_probe_slot *s, cJSON *answer)
 		broker_probe_finish_soon(s->p);
 }
 
-/* The words for a handshake timeout whose session said error
- * (rdev_ssh_handshake's "... through the proxy command: ...", "... the key
- * exchange did not end ..."): what was there and what was missing, kept
- * from the session's detail. A static string. */
 const char *
-broker_probe_handshake_words(const char *error)
+broker_probe_handshake_words(int proxied, int banner_came)
 {
-	int proxied = strstr(error, "through the proxy command") != NULL;
-
-	if (strstr(error, "the key exchange did not end") != NULL)
+	if (banner_came)
 		return proxied ? "no SSH handshake: through the proxy command the "
 				 "SSH banner came, the key exchange did not end"
 			       : "no SSH handshake: the SSH banner came, the key "
@@ -142,20 +136,27 @@ broker_probe_handshake_words(const char *error)
 		       : "no SSH handshake: the TCP port answers, SSH does not";
 }
 
-/* Slot s failed: error, and kind (NULL: none), the kind of connect failure
- * the host's session recorded (host_send_failure). A TCP connect that timed
- * out is the same finding as the probe's own deadline: "timeout"; one that
- * connected and heard no SSH (a stopped or hung sshd) is said so, in words
- * that fit after the host's name (placement, `hosts ls`). */
+/* Slot s failed: error, and failure (NULL: none), the session's failed
+ * response, whose "errorKind" is the kind of connect failure the host's
+ * session recorded (host_send_failure). A TCP connect that timed out is the
+ * same finding as the probe's own deadline: "timeout"; one that connected
+ * and heard no SSH (a stopped or hung sshd) is said so, by what the
+ * handshake got to ("proxied", "banner"), in words that fit after the
+ * host's name (placement, `hosts ls`). */
 static void
-broker_probe_slot_error(struct broker_probe_slot *s, const char *error, const char *kind)
+broker_probe_slot_error(
+    struct broker_probe_slot *s, const char *error, const cJSON *failure)
 {
 	cJSON *a = cJSON_CreateObject();
+	const char *kind =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(failure, "errorKind"));
 
 	if (kind != NULL && strcmp(kind, "timeout") == 0)
 		error = "timeout";
 	else if (kind != NULL && strcmp(kind, "handshake-timeout") == 0)
-		error = broker_probe_handshake_words(error);
+		error = broker_probe_handshake_words(
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(failure, "proxied")),
+		    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(failure, "banner")));
 	cJSON_AddStringToObject(a, "error", error);
 	if (kind != NULL)
 		cJSON_AddStringToObject(a, "errorKind", kind);
@@ -169,7 +170,7 @@ broker_probe_slot_frame(struct broker_probe_slot *s, const struct proto_frame *f
 {
 	cJSON *msg = f->type == PROTO_CONTROL ? proto_frame_json(f, NULL) : NULL;
 	cJSON *a, *result;
-	const char *ev, *err, *kind;
+	const char *ev, *err;
 
 	if (msg == NULL)
 		return 1;
@@ -195,9 +196,7 @@ broker_probe_slot_frame(struct broker_probe_slot *s, const struct proto_frame *f
 	} else {
 		err =
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "error"));
-		kind = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(msg, "errorKind"));
-		broker_probe_slot_error(s, err != NULL ? err : "no answer", kind);
+		broker_probe_slot_error(s, err != NULL ? err : "no answer", msg);
 	}
 	cJSON_Delete(msg);
 	return 0;

@@ -11,7 +11,8 @@
  *      it recorded (rdev_ssh_fail_name: "timeout", "refused",
  *      "unreachable", "dns", "hostkey", "auth", "other", and
  *      "handshake-timeout": TCP connected, no SSH); error is then "timeout"
- *      for a TCP timeout, "no SSH handshake: ..." for a handshake timeout,
+ *      for a TCP timeout, "no SSH handshake: ..." for a handshake timeout
+ *      (by the failure's "proxied" and "banner": host_send_failure),
  *      else the session's message.
  *
  * Each host's request goes to its session as an "info" job (host-session.h)
@@ -51,10 +52,12 @@ void broker_probe_start(struct event_base *base, struct broker_probes *list, int
     int id, const cJSON *req, broker_probe_submit_fn submit, void *arg);
 /* Free the probes still on list (the broker stops), closing their fds. */
 void broker_probe_free_all(struct broker_probes *list);
-/* The "error" of a host whose connect ended "handshake-timeout" with the
- * session's message error: "no SSH handshake: " and what was there and what
- * was not (the TCP port or the proxy command; the banner, the key
- * exchange). A static string. */
-const char *broker_probe_handshake_words(const char *error);
+/* The "error" of a host whose connect ended "handshake-timeout": "no SSH
+ * handshake: " and what was there and what was not, by what the session's
+ * failed response said the handshake got to: through a proxy command
+ * (proxied: its "proxied") or to the TCP port, and whether the SSH banner
+ * came (banner_came: its "banner"; the key exchange did not end). A static
+ * string. */
+const char *broker_probe_handshake_words(int proxied, int banner_came);
 
 #endif

@@ -41,15 +41,23 @@ host_send_progress(int fd, int id, const char *text)
 }
 
 void
-host_send_failure(int fd, int id, const char *error, enum ssh_fail fail)
+host_send_failure(
+    int fd, int id, const char *error, const struct ssh_connect_report *report)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(o, "id", id);
 	cJSON_AddBoolToObject(o, "ok", 0);
 	cJSON_AddStringToObject(o, "error", error);
-	if (fail != SSH_FAIL_NONE)
-		cJSON_AddStringToObject(o, "errorKind", rdev_ssh_fail_name(fail));
+	if (report != NULL && report->fail != SSH_FAIL_NONE)
+		cJSON_AddStringToObject(o, "errorKind", rdev_ssh_fail_name(report->fail));
+	/* (what the handshake got to: pool-probe's words for it) */
+	if (report != NULL && report->fail == SSH_FAIL_HANDSHAKE) {
+		if (report->proxied)
+			cJSON_AddBoolToObject(o, "proxied", 1);
+		if (report->banner[0] != '\0')
+			cJSON_AddStringToObject(o, "banner", report->banner);
+	}
 	host_send_json(fd, PROTO_CONTROL, o);
 	cJSON_Delete(o);
 }
@@ -57,7 +65,7 @@ host_send_failure(int fd, int id, const char *error, enum ssh_fail fail)
 void
 host_send_error(int fd, int id, const char *error)
 {
-	host_send_failure(fd, id, error, SSH_FAIL_NONE);
+	host_send_failure(fd, id, error, NULL);
 }
 
 /* Progress for every client waiting on the connect/install. Written

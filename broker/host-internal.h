@@ -595,9 +595,13 @@ void host_watch_forward_clear(struct host_forward *f);
 void host_send_json(int fd, enum proto_type type, const cJSON *obj);
 /* Answer request id with {"ok":false,"error":error}. */
 void host_send_error(int fd, int id, const char *error);
-/* The same with the kind of connect failure behind it ("errorKind": its
- * rdev_ssh_fail_name; none for SSH_FAIL_NONE). */
-void host_send_failure(int fd, int id, const char *error, enum ssh_fail fail);
+/* The same with the connect failure behind it, report (borrowed; NULL:
+ * none): "errorKind" (its rdev_ssh_fail_name; none for SSH_FAIL_NONE), and
+ * for SSH_FAIL_HANDSHAKE "proxied" (true, when through a ProxyCommand or
+ * ProxyJump) and "banner" (when the server's came: the key exchange did
+ * not end). */
+void host_send_failure(
+    int fd, int id, const char *error, const struct ssh_connect_report *report);
 /* A progress line (arg: the host_session) to every client waiting on the
  * connect and install (h->jobs). */
 void host_progress_all(void *arg, const char *line);

@@ -92,9 +92,11 @@ host_set_state(struct host_session *h, enum host_state state, const char *error)
 	pthread_mutex_unlock(&h->lock);
 }
 
-/* Answer a job (on no list) with error (of kind fail), close and free it. */
+/* Answer a job (on no list) with error (of the connect failure fail: NULL,
+ * none; host_send_failure), close and free it. */
 static void
-host_fail_job(struct host_job *j, const char *error, enum ssh_fail fail)
+host_fail_job(
+    struct host_job *j, const char *error, const struct ssh_connect_report *fail)
 {
 	host_send_failure(j->fd, j->request_id, error, fail);
 	close(j->fd);
@@ -104,7 +106,8 @@ host_fail_job(struct host_job *j, const char *error, enum ssh_fail fail)
 
 /* Answer a list of jobs with error and close them; the list is left empty. */
 static void
-host_fail_job_list(struct host_jobs *list, const char *error, enum ssh_fail fail)
+host_fail_job_list(
+    struct host_jobs *list, const char *error, const struct ssh_connect_report *fail)
 {
 	struct host_job *j;
 
@@ -114,9 +117,11 @@ host_fail_job_list(struct host_jobs *list, const char *error, enum ssh_fail fail
 	}
 }
 
-/* Answer every waiting client with error (of kind fail) and close them. */
+/* Answer every waiting client with error (fail: as host_fail_job) and close
+ * them. */
 static void
-host_fail_jobs(struct host_session *h, const char *error, enum ssh_fail fail)
+host_fail_jobs(
+    struct host_session *h, const char *error, const struct ssh_connect_report *fail)
 {
 	struct host_jobs jobs = TAILQ_HEAD_INITIALIZER(jobs);
 
@@ -450,8 +455,7 @@ host_serve(struct host_session *h)
 	keepalive_ms = (long long)rdev_ssh_keepalive_interval(h->ssh) * 1000;
 	for (;;) {
 		if (host_take_jobs(h, &jobs)) {
-			host_fail_job_list(
-			    &jobs, "the broker is stopping", SSH_FAIL_NONE);
+			host_fail_job_list(&jobs, "the broker is stopping", NULL);
 			break;
 		}
 		host_agent_check(h);
@@ -587,7 +591,7 @@ host_offline_jobs(struct host_session *h)
 	int waiting;
 
 	if (host_take_jobs(h, &jobs)) {
-		host_fail_job_list(&jobs, "the broker is stopping", SSH_FAIL_NONE);
+		host_fail_job_list(&jobs, "the broker is stopping", NULL);
 		return -1;
 	}
 	while ((j = TAILQ_FIRST(&jobs)) != NULL) {
@@ -645,7 +649,7 @@ host_connect_wait(void *arg, int fd, short events, int ms)
 	if (!host_stopping(h))
 		return 0;
 	/* (told why, not the abandoned connect's "connect abandoned") */
-	host_fail_jobs(h, "the broker is stopping", SSH_FAIL_NONE);
+	host_fail_jobs(h, "the broker is stopping", NULL);
 	return -1;
 }
 
@@ -673,7 +677,7 @@ host_jobs_attempt_failed(struct host_session *h, const char *cause)
 		if (key_unknown && j->accept_new_host_key)
 			TAILQ_INSERT_TAIL(&retry, j, entry);
 		else
-			host_fail_job(j, told, h->connect_report.fail);
+			host_fail_job(j, told, &h->connect_report);
 	}
 	free(told);
 	kept = !TAILQ_EMPTY(&retry);
@@ -731,7 +735,7 @@ host_reconnect(struct host_session *h, const char *first_cause)
 		host_refuser_stop(&refuser);
 		if (h->ssh == NULL && host_stopping(h)) {
 			/* (abandoned: no failed attempt to report) */
-			host_fail_jobs(h, "the broker is stopping", SSH_FAIL_NONE);
+			host_fail_jobs(h, "the broker is stopping", NULL);
 			free(cause);
 			free(last_cause);
 			return -1;
@@ -798,7 +802,7 @@ host_session_failed(struct host_session *h, char *cause)
 	pthread_mutex_lock(&h->lock);
 	h->ended = 1;
 	pthread_mutex_unlock(&h->lock);
-	host_fail_jobs(h, cause, h->connect_report.fail);
+	host_fail_jobs(h, cause, &h->connect_report);
 	free(cause);
 	host_watch_free(h);
 	return host_session_finish(h);
@@ -854,7 +858,7 @@ host_session_main(void *arg)
 		/* (abandoned for a stop, as in host_reconnect: no failed
 		 * connect to report, no reconnect to start) */
 		free(cause);
-		host_fail_jobs(h, "the broker is stopping", SSH_FAIL_NONE);
+		host_fail_jobs(h, "the broker is stopping", NULL);
 		connected = 0;
 	} else if (!LIST_EMPTY(&h->forwards) || !LIST_EMPTY(&h->autos)) {
 		/* Restored forwards keep their listeners: retry as after a loss. */
@@ -883,10 +887,10 @@ host_session_main(void *arg)
 	if (h->lost != NULL) {
 		char *told = host_down_cause(h, "the host session ended; try again", 0);
 
-		host_fail_jobs(h, told, SSH_FAIL_NONE);
+		host_fail_jobs(h, told, NULL);
 		free(told);
 	} else
-		host_fail_jobs(h, "the host session ended; try again", SSH_FAIL_NONE);
+		host_fail_jobs(h, "the host session ended; try again", NULL);
 	rdev_ssh_free(h->ssh);
 	h->ssh = NULL;
 	host_watch_free(h);
@@ -1089,10 +1093,10 @@ host_session_free(struct host_session *h)
 		return;
 	host_session_stop(h);
 	pthread_join(h->thread, NULL);
-	host_fail_jobs(h, "the broker is stopping", SSH_FAIL_NONE);
+	host_fail_jobs(h, "the broker is stopping", NULL);
 	/* (none: they wait only for a look in flight, ended with host_serve) */
 	while ((j = forward_order_take_held(&h->order)) != NULL)
-		host_fail_job(j, "the broker is stopping", SSH_FAIL_NONE);
+		host_fail_job(j, "the broker is stopping", NULL);
 	host_forward_parked_check(h); /* none: host_serve's end answered them */
 	host_auto_remove(h, NULL);
 	while ((f = LIST_FIRST(&h->forwards)) != NULL) {

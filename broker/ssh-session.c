@@ -547,6 +547,13 @@ rdev_ssh_handshake(struct rdev_ssh *s, const struct ssh_target_opts *o,
 			 * what is missing is the server's SSH) */
 			if (left <= 0) {
 				rdev_ssh_set_fail(s, SSH_FAIL_HANDSHAKE);
+				/* (the banner that came: the key exchange is
+				 * what hung; pool-probe's words say which) */
+				if (s->report != NULL &&
+				    ssh_get_serverbanner(s->ss) != NULL)
+					snprintf(s->report->banner,
+					    sizeof s->report->banner, "%s",
+					    ssh_get_serverbanner(s->ss));
 				return error_set(cause,
 				    "%s: cannot connect: Timeout connecting to %s%s: "
 				    "%s in %ld s",

@@ -94,7 +94,9 @@ struct ssh_connect_report {
 	unsigned port;
 	char user[128];
 	int proxied;	      /* through a ProxyCommand or ProxyJump */
-	char banner[128];     /* the server's, e.g. "SSH-2.0-OpenSSH_9.2p1" */
+	char banner[128];     /* the server's, e.g. "SSH-2.0-OpenSSH_9.2p1"
+				 (also with SSH_FAIL_HANDSHAKE when it came:
+				 the key exchange did not end) */
 	long long connect_ms; /* the connect step's time */
 	long long auth_ms;    /* the authentication step's time */
 	enum ssh_hostkey_state hostkey;
