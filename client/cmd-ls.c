@@ -3,6 +3,7 @@
  * broker's forwards. */
 #include "client.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,65 +92,77 @@ cmd_ls_pool_none(const cJSON *entries, const char *pool)
 	buf_free(names);
 }
 
-/* One host's ls, asked (cmd_ls_pool_ask) then answered (cmd_ls_pool_answer). */
+/* One host's ls, asked and answered on a thread of its own (cmd_ls_pool_ask),
+ * so that a host that hangs costs the deadline in parallel with the others,
+ * never the others' turn. */
 struct cmd_ls_ask {
 	const char *name; /* the pool entry's (borrowed from the probe's rows) */
 	struct target t;
-	struct remote *r; /* NULL: not asked (cause says why) */
-	int id;
-	char *cause;
+	int everyone;
+	long long deadline; /* (clock_now_ms) */
+	int timeout_ms;	    /* what the deadline is, for the words */
+	int down;	    /* the probe found it down: cause is why */
+	int asked;	    /* a thread was started for it */
+	pthread_t thread;
+	cJSON *list; /* its entries, each given its "host"; NULL: none */
+	char *cause; /* why it is not listed; NULL: listed */
 };
 
-/* Connect to a's host (by deadline) and send it the ls request, without
- * waiting for the answer: the hosts are asked at once. 0, or -1 with
- * a->cause. */
-static int
-cmd_ls_pool_ask(struct cmd_ls_ask *a, int everyone, long long deadline)
+/* a's cause when the deadline came before its answer: "no answer within 5 s
+ * (what)". */
+static void
+cmd_ls_pool_no_answer(struct cmd_ls_ask *a, const char *what)
 {
-	struct remote_opts ro = { .quiet = 1, .silent = 1, .batch = 1 };
-	cJSON *req;
-
-	if (pool_probe_target(a->name, "~", &a->t, &a->cause) != 0)
-		return -1;
-	a->r = remote_new(&a->t, &ro);
-	if (remote_connect_by(a->r, deadline, &a->cause) != 0)
-		return -1;
-	req = cJSON_CreateObject();
-	a->id = remote_next_id(a->r);
-	cJSON_AddNumberToObject(req, "id", a->id);
-	cJSON_AddStringToObject(req, "op", "ls");
-	if (everyone)
-		cJSON_AddBoolToObject(req, "all", 1);
-	/* (the wait for the answer ends at deadline too) */
-	proto_conn_set_deadline(remote_conn(a->r), deadline);
-	return proto_conn_send_request(remote_conn(a->r), req, &a->cause);
-}
-
-/* a's answer: each entry given its "host", added to all. 0, or -1 with
- * a->cause (after deadline: that it did not answer within timeout_ms). */
-static int
-cmd_ls_pool_answer(struct cmd_ls_ask *a, int timeout_ms, cJSON *all)
-{
-	cJSON *list = NULL, *c;
 	char wait[32];
 
-	if (proto_conn_response(remote_conn(a->r), a->id, NULL, NULL, -1, NULL, &list,
-		NULL, &a->cause) != 0) {
-		if (strstr(a->cause, "in time") != NULL) {
-			free(a->cause);
-			clock_ms_text(timeout_ms, wait, sizeof wait);
-			a->cause =
-			    xasprintf("no answer within %s (its agent's ls)", wait);
-		}
-		cJSON_Delete(list);
-		return -1;
+	free(a->cause);
+	clock_ms_text(a->timeout_ms, wait, sizeof wait);
+	a->cause = xasprintf("no answer within %s (%s)", wait, what);
+}
+
+/* Connect to a's host (by a->deadline), send it the ls request and wait for
+ * the answer (by a->deadline too): a->list, or a->cause. The thread's body
+ * (touches nothing but a). */
+static void *
+cmd_ls_pool_ask(void *arg)
+{
+	struct cmd_ls_ask *a = arg;
+	struct remote_opts ro = { .quiet = 1, .silent = 1, .batch = 1 };
+	struct remote *r = remote_new(&a->t, &ro);
+	cJSON *req, *list = NULL, *c;
+	int id;
+
+	if (remote_connect_by(r, a->deadline, &a->cause) != 0) {
+		if (remote_deadline_met(r))
+			cmd_ls_pool_no_answer(a, "the connect to its agent");
+		remote_free(r);
+		return NULL;
 	}
+	req = cJSON_CreateObject();
+	id = remote_next_id(r);
+	cJSON_AddNumberToObject(req, "id", id);
+	cJSON_AddStringToObject(req, "op", "ls");
+	if (a->everyone)
+		cJSON_AddBoolToObject(req, "all", 1);
+	/* (the wait for the answer ends at the deadline too) */
+	proto_conn_set_deadline(remote_conn(r), a->deadline);
+	if (proto_conn_send_request(remote_conn(r), req, &a->cause) != 0 ||
+	    proto_conn_response(
+		remote_conn(r), id, NULL, NULL, -1, NULL, &list, NULL, &a->cause) != 0) {
+		if (proto_conn_deadline_met(remote_conn(r)))
+			cmd_ls_pool_no_answer(a, "its agent's ls");
+		cJSON_Delete(list);
+		remote_free(r);
+		return NULL;
+	}
+	a->list = cJSON_CreateArray();
 	while ((c = cJSON_DetachItemFromArray(list, 0)) != NULL) {
 		cJSON_AddStringToObject(c, "host", a->name);
-		cJSON_AddItemToArray(all, c);
+		cJSON_AddItemToArray(a->list, c);
 	}
 	cJSON_Delete(list);
-	return 0;
+	remote_free(r);
+	return NULL;
 }
 
 /* `rdev ls @POOL`: each host's dev containers of this user (--all:
@@ -168,7 +181,7 @@ cmd_ls_pool(int argc, char **argv, const char *pool)
 	struct cmd_ls_ask *asks;
 	char *cause = NULL, *text;
 	long long deadline;
-	int rc = CMD_EXIT_OK, n, i;
+	int rc = CMD_EXIT_OK, n, i, e;
 
 	if ((entries = pool_load(&cause)) == NULL) {
 		fprintf(stderr, "rdev: ls: %s\n", cause);
@@ -201,9 +214,10 @@ cmd_ls_pool(int argc, char **argv, const char *pool)
 	}
 	rows = pool_probe(members, pool_probe_timeout_ms(),
 	    client_has_flag(argc, argv, "--accept-new-host-key"));
-	/* The hosts that answered the probe are asked at once, under one
-	 * deadline as long again as the probe's: a host that hangs since (its
-	 * sshd or dockerd stopped) is named, not waited for. */
+	/* The hosts that answered the probe are asked at once, each on a
+	 * thread of its own, under one deadline as long again as the probe's: a
+	 * host that hangs since (its sshd or dockerd stopped) is named, not
+	 * waited for, and the others are asked all the same. */
 	n = cJSON_GetArraySize(rows);
 	asks = xcalloc(n > 0 ? (size_t)n : 1, sizeof *asks);
 	deadline = clock_now_ms() + pool_probe_timeout_ms();
@@ -212,26 +226,39 @@ cmd_ls_pool(int argc, char **argv, const char *pool)
 		struct cmd_ls_ask *a = &asks[i++];
 
 		a->name = pool_entry_name(row);
+		a->everyone = everyone;
+		a->deadline = deadline;
+		a->timeout_ms = pool_probe_timeout_ms();
 		err =
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "error"));
-		if (err != NULL)
-			a->cause = xasprintf("is down (%s)", err);
-		else if (cmd_ls_pool_ask(a, everyone, deadline) != 0) {
-			remote_free(a->r);
-			a->r = NULL;
-		}
+		if (err != NULL) {
+			a->down = 1;
+			a->cause = xstrdup(err);
+		} else if (pool_probe_target(a->name, "~", &a->t, &a->cause) != 0)
+			continue;
+		else if ((e = pthread_create(&a->thread, NULL, cmd_ls_pool_ask, a)) != 0)
+			a->cause = xasprintf("cannot start a thread: %s", strerror(e));
+		else
+			a->asked = 1;
 	}
 	for (i = 0; i < n; i++) {
 		struct cmd_ls_ask *a = &asks[i];
+		cJSON *c;
 
-		if (a->r != NULL)
-			cmd_ls_pool_answer(a, pool_probe_timeout_ms(), all);
-		if (a->cause != NULL) {
-			fprintf(stderr, "rdev: ls: @%s: %s%s%s\n", pool, a->name,
-			    strncmp(a->cause, "is down", 7) == 0 ? " " : ": ", a->cause);
+		if (a->asked)
+			pthread_join(a->thread, NULL);
+		while (a->list != NULL &&
+		    (c = cJSON_DetachItemFromArray(a->list, 0)) != NULL)
+			cJSON_AddItemToArray(all, c);
+		if (a->down)
+			fprintf(stderr, "rdev: ls: @%s: %s is down (%s)\n", pool, a->name,
+			    a->cause);
+		else if (a->cause != NULL)
+			fprintf(
+			    stderr, "rdev: ls: @%s: %s: %s\n", pool, a->name, a->cause);
+		if (a->cause != NULL)
 			rc = CMD_EXIT_FAILURE;
-		}
-		remote_free(a->r);
+		cJSON_Delete(a->list);
 		target_clear(&a->t);
 		free(a->cause);
 	}

@@ -41,6 +41,8 @@ struct remote {
 	/* a prompt of the broker's was cancelled (batch) since the last
 	 * remote_connect_by began */
 	int prompt_refused;
+	/* the last remote_connect_by gave up at its deadline */
+	int deadline_met;
 };
 
 struct remote *
@@ -321,6 +323,7 @@ remote_connect_by(struct remote *r, long long deadline, char **cause)
 	if (r->conn != NULL)
 		return 0;
 	r->prompt_refused = 0;
+	r->deadline_met = 0;
 	for (;;) {
 		if (remote_connect_once(r, deadline, &c, cause) == 0) {
 			/* (the bound was the connect's, not the session's) */
@@ -333,8 +336,15 @@ remote_connect_by(struct remote *r, long long deadline, char **cause)
 		proto_conn_free(c);
 		c = NULL;
 	}
+	r->deadline_met = c != NULL && proto_conn_deadline_met(c);
 	proto_conn_free(c);
 	return -1;
+}
+
+int
+remote_deadline_met(const struct remote *r)
+{
+	return r->deadline_met;
 }
 
 /* The signal (SIGINT/SIGTERM) that interrupted the request we wait for. */

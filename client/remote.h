@@ -96,6 +96,10 @@ int remote_connect(struct remote *r, char **cause);
  * must not hang on a stopped broker (rdev ssh-proxy, which serves other
  * channels); the commands a user runs wait (^C stops them). */
 int remote_connect_by(struct remote *r, long long deadline, char **cause);
+/* Whether the last remote_connect_by failed because its deadline came
+ * while the broker or the agent was still to answer (its cause says "... in
+ * time"). */
+int remote_deadline_met(const struct remote *r);
 /* Drop the connection (broken): the next remote_connect makes a new one. */
 void remote_reset(struct remote *r);
 /* The agent connection; valid after remote_connect. */

@@ -32,12 +32,20 @@ struct proto_conn {
 	int fatal_named;    /* a FATAL came whose error names its host ("host") */
 	int idle_ms;	    /* > 0: a wait or a flush with nothing moving gives up */
 	long long deadline; /* > 0: a wait or a flush gives up then (clock_now_ms) */
+	int deadline_met;   /* a wait or a flush gave up at the deadline */
 };
 
 void
 proto_conn_set_deadline(struct proto_conn *c, long long at)
 {
 	c->deadline = at;
+	c->deadline_met = 0;
+}
+
+int
+proto_conn_deadline_met(const struct proto_conn *c)
+{
+	return c->deadline_met;
 }
 
 /* How long a poll may wait: timeout_ms (< 0: forever) cut to what is left
@@ -54,11 +62,13 @@ proto_conn_poll_ms(const struct proto_conn *c, long long timeout_ms)
 	return (int)(timeout_ms < 0 || timeout_ms > left ? left : timeout_ms);
 }
 
-/* Whether c's deadline has passed. */
+/* Whether c's deadline has passed (then recorded: proto_conn_deadline_met). */
 static int
-proto_conn_past_deadline(const struct proto_conn *c)
+proto_conn_past_deadline(struct proto_conn *c)
 {
-	return c->deadline > 0 && clock_now_ms() >= c->deadline;
+	if (c->deadline > 0 && clock_now_ms() >= c->deadline)
+		c->deadline_met = 1;
+	return c->deadline_met;
 }
 
 void

@@ -45,6 +45,10 @@ void proto_conn_set_idle(struct proto_conn *c, int ms);
  * at (0, the default: never), whatever its own timeout: a bound on a whole
  * exchange (a connect and its handshakes) with a peer that may hang. */
 void proto_conn_set_deadline(struct proto_conn *c, long long at);
+/* Did a wait or a flush give up at c's deadline (proto_conn_set_deadline:
+ * its "did not answer in time", "took nothing in time")? Cleared when a
+ * deadline is set. For a caller that words a timeout its own way. */
+int proto_conn_deadline_met(const struct proto_conn *c);
 /* Bytes queued but not written yet. */
 size_t proto_conn_pending_out(const struct proto_conn *c);
 

@@ -36,6 +36,7 @@ cleanup() {
 	set +e
 	rig_remove_host_containers "$ha" "$hb" "$hc"
 	[ -z "${hung_pid:-}" ] || kill "$hung_pid" 2>/dev/null
+	[ -z "${mute_pid:-}" ] || kill "$mute_pid" 2>/dev/null
 	(exit $rc)
 	rig_test_cleanup
 }
@@ -262,6 +263,40 @@ set -e
 check_eq "ls @NOPOOL: exit 1" "$s" 1
 check "... not one of your pools, which are listed" \
 	grep -q "rdev: ls: @nopool-$$: not one of your pools (.*@pp" "$TEST_TMP/ls-nopool.err"
+# A host that answers the probe and then hangs, first in the pool: its
+# agent's socket taken over by a listener that accepts and never speaks
+# (the agent session's "info" answers, a client's agent connection does
+# not). The hosts are asked at once, so the one after it is listed all the
+# same within the bound (connected one after another, it was left unasked:
+# "did not answer in time").
+check "hosts add --pool pf: $ha, then $hc" \
+	sh -c "\"$RDEV_BIN_DIR/rdev\" hosts add --pool pf '$ha' && \"$RDEV_BIN_DIR/rdev\" hosts add --pool pf '$hc'"
+ha_sock=$(ls "$(dirname "$cfg_a")"/home/.rdev/run/agent-*.sock)
+mv "$ha_sock" "$ha_sock.real"
+perl -MSocket -MIO::Socket::UNIX -e 'umask 0;
+	my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $ARGV[0],
+		Listen => 64) or die "listen: $!";
+	my @held; while (my $c = $s->accept) { push @held, $c }' "$ha_sock" &
+mute_pid=$!
+for _ in $(seq 50); do [ -S "$ha_sock" ] && break; sleep 0.1; done
+t0=$(now_ms)
+set +e
+rdev ls @pf --json >"$TEST_TMP/ls-pf.out" 2>"$TEST_TMP/ls-pf.err"; s=$?
+set -e
+pf_ms=$(($(now_ms) - t0))
+kill "$mute_pid"
+wait "$mute_pid" 2>/dev/null || true
+mute_pid=
+mv -f "$ha_sock.real" "$ha_sock"
+sed 's/^/  ls @pf: /' "$TEST_TMP/ls-pf.err"
+check_eq "ls @pf, its first host hung after the probe: exit 1" "$s" 1
+check "... $hc's container listed" jq -e --arg b "$cid_big" --arg h "$hc" \
+	'any(.[]; .containerId == $b and .host == $h)' "$TEST_TMP/ls-pf.out"
+check "... the hung host named, not answering" \
+	grep -qx "rdev: ls: @pf: $ha: no answer within 4 s (the connect to its agent)" "$TEST_TMP/ls-pf.err"
+check_eq "... and only it" "$(wc -l <"$TEST_TMP/ls-pf.err")" 1
+check "... within the probe and the one listing bound ($pf_ms ms)" \
+	test "$pf_ms" -lt "$((2 * probe_ms))"
 # The hung host has had its say: each command that probes the pool would
 # wait the probe timeout for it again.
 check "hosts rm of the hung host" rdev hosts rm --pool pp "$hung"

@@ -180,6 +180,7 @@ TEST(peer_gone_is_said)
 	ASSERT_INT_EQ(proto_conn_wait(a, &f, 2000, &cause), 0);
 	ASSERT_STR_CONTAINS(cause, "peer a");
 	ASSERT_TRUE(proto_conn_peer_gone(a));
+	ASSERT_FALSE(proto_conn_deadline_met(a));
 	free(cause);
 	proto_conn_free(a);
 }
@@ -320,7 +321,8 @@ TEST(fatal_at_hello_names_the_peer_once)
 
 /* A peer that takes the connection and never answers (a stopped broker):
  * a handshake (its own wait 30 s) and a request (none) give up at the
- * deadline, and a connection without one is not cut by it. */
+ * deadline, and say so by proto_conn_deadline_met (what `rdev ls @POOL`
+ * words its own way), and a connection without one is not cut by it. */
 TEST(deadline_bounds_a_silent_peer)
 {
 	struct proto_conn *a, *b;
@@ -332,16 +334,20 @@ TEST(deadline_bounds_a_silent_peer)
 	pair(&a, &b);
 	t0 = clock_now_ms();
 	proto_conn_set_deadline(a, t0 + 200);
+	ASSERT_FALSE(proto_conn_deadline_met(a));
 	ASSERT_INT_EQ(proto_conn_handshake(a, "rdev 0.1", &version, &cause), -1);
 	ASSERT_STR_EQ(cause, "peer a did not answer in time");
+	ASSERT_TRUE(proto_conn_deadline_met(a));
 	ASSERT_TRUE(clock_now_ms() - t0 < 5000);
 	free(cause);
 	cause = NULL;
 	t0 = clock_now_ms();
 	proto_conn_set_deadline(a, t0 + 200);
 	req = cJSON_Parse("{\"id\":1,\"op\":\"x\"}");
+	ASSERT_FALSE(proto_conn_deadline_met(a)); /* (a new deadline clears it) */
 	ASSERT_INT_EQ(proto_conn_request(a, req, NULL, NULL, &result, NULL, &cause), -1);
 	ASSERT_STR_EQ(cause, "peer a did not answer in time");
+	ASSERT_TRUE(proto_conn_deadline_met(a));
 	ASSERT_TRUE(clock_now_ms() - t0 >= 190 && clock_now_ms() - t0 < 5000);
 	free(cause);
 	cause = NULL;
@@ -349,6 +355,7 @@ TEST(deadline_bounds_a_silent_peer)
 	proto_conn_set_deadline(a, 0);
 	ASSERT_INT_EQ(proto_conn_wait(a, &(struct proto_frame){ 0 }, 100, &cause), -1);
 	ASSERT_STR_CONTAINS(cause, "did not answer within");
+	ASSERT_FALSE(proto_conn_deadline_met(a)); /* (its own timeout: no deadline) */
 	free(cause);
 	proto_conn_free(a);
 	proto_conn_free(b);
