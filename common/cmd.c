@@ -1,12 +1,30 @@
 /* cmd.c - subcommand tables and dispatch (see cmd.h). */
 #include "cmd.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
+
+/* Started with descriptor 0, 1 or 2 closed (`rdev exec ... <&-`), the
+ * program's first socket would take that number: exec would read its own
+ * connection to Docker or the broker as its input. Each closed one is
+ * opened on /dev/null first (open takes the lowest free number), as a
+ * closed stdin reads as an empty one. */
+static void
+cmd_std_fds_open(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
 
 static void
 cmd_print_program_help(const struct cmd_program *prog, FILE *f)
@@ -84,6 +102,7 @@ cmd_main(const struct cmd_program *prog, int argc, char **argv)
 	const struct cmd_entry *entry;
 	int i;
 
+	cmd_std_fds_open();
 	log_init(prog->name, LOG_WARN);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)

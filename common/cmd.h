@@ -2,7 +2,8 @@
  * rdev-broker.
  *
  * Each program lists its commands in a table of struct cmd_entry (client/cmd.c
- * and friends). cmd_main() handles the global options (-v, -q, --help,
+ * and friends). cmd_main() opens /dev/null on a closed descriptor 0, 1 or 2,
+ * handles the global options (-v, -q, --help,
  * --version), "help CMD", "CMD --help" and unknown commands, then calls the
  * command's exec function with argv[0] set to the command name.
  *

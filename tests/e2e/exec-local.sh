@@ -72,6 +72,13 @@ check_eq "exit status is propagated" "$rc" 7
 check_eq "death by signal is 128+signal" "$rc9" 137
 check_eq "stdout alone on stdout" "$(rdev exec "$ws" -- sh -c 'echo out; echo err >&2' 2>/dev/null)" out
 check_eq "stderr alone on stderr" "$(rdev exec "$ws" -- sh -c 'echo out; echo err >&2' 2>&1 >/dev/null)" err
+# started with stdin (or stdout) closed: exec's own first socket would take
+# descriptor 0 and be read as the command's input (exit 125, or a hang)
+check_eq "stdin closed (<&-): the command runs, reads an empty input" \
+	"$(timeout 20 "$RDEV_BIN_DIR/rdev" exec "$ws" -- sh -c 'sleep 0.3; cat; echo after' <&- 2>&1; echo "rc=$?")" "after
+rc=0"
+check_eq "stdout closed (>&-): the status comes back" \
+	"$(timeout 20 "$RDEV_BIN_DIR/rdev" exec "$ws" -- sh -c 'echo out; exit 4' 2>/dev/null >&-; echo "rc=$?")" "rc=4"
 check_eq "runs as the remote user" "$(rdev exec "$ws" -- id -un)" dev
 check_eq "in the workspace folder" "$(rdev exec "$ws" -- pwd)" "/workspaces/ws-exec"
 check_eq "containerEnv is visible" "$(rdev exec "$ws" -- sh -c 'echo $CE')" container-env

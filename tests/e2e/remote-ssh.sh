@@ -77,6 +77,9 @@ rdev exec "$name:~/no-such-ws" -- true 2>"$TEST_TMP/e-nows"; s_nows=$?
 set -e
 check "exec: a missing workspace fails, naming the host and the folder" \
 	sh -c "test $s_nows -ne 0 && grep -q 'exec: $name: workspace folder .*no-such-ws' '$TEST_TMP/e-nows'"
+check_eq "exec: stdin closed (<&-): the command runs, reads an empty input" \
+	"$(timeout 20 "$RDEV_BIN_DIR/rdev" exec "$name:~/ws" -- sh -c 'sleep 0.3; cat; echo after' <&- 2>&1; echo "rc=$?")" "after
+rc=0"
 check_eq "exec: the user is remoteUser" "$(rdev exec "$name:~/ws" -- id -un)" dev
 check_eq "exec: in the workspace folder" "$(rdev exec "$name:~/ws" -- pwd)" /workspaces/ws
 # A reader that goes away (`| head -1`) ends the exec as SIGPIPE would end
