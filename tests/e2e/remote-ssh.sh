@@ -170,11 +170,13 @@ check_eq "read-configuration over SSH names the remote file" \
 # Its output travels many lines per event (agent/progress.h): all 200,000
 # lines arrive, in order, in the plain log and as --log-format json's "raw"
 # lines (one per line); a line printed before a pause shows before the pause
-# ends (the runner flushes what it read). (One line per event took 3 s for
+# ends (the runner flushes what it read): the pause lasts until the test has
+# seen the line (the file go-on in the workspace; at most 90 s), not a fixed
+# 4 s that the up then waited out. (One line per event took 3 s for
 # 200,000 lines here, 28 s for 2,000,000: bench/README.md.)
 on_host "mkdir -p ~/lines && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
 	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false,
-	\"postCreateCommand\": \"echo before-pause; sleep 4; echo after-pause\",
+	\"postCreateCommand\": \"echo before-pause; i=0; while [ ! -e go-on ] && [ \$i -lt 900 ]; do sleep 0.1; i=\$((i + 1)); done; echo after-pause\",
 	\"postAttachCommand\": \"seq -f line-%06g 200000; sh big.sh\"}' >~/lines/.devcontainer.json"
 # Lines too long for one frame (16 MiB; 3 MB of control bytes is 21 MB
 # escaped twice in json) went nowhere but the agent's log: they come in
@@ -197,6 +199,7 @@ for _ in $(seq 1 600); do
 done
 check "up: a line before a pause shows before the pause ends" \
 	sh -c "grep -q '^before-pause\$' '$TEST_TMP/lines.err' && ! grep -q '^after-pause\$' '$TEST_TMP/lines.err'"
+on_host "touch ~/lines/go-on"
 wait $pl || { tail -5 "$TEST_TMP/lines.err" >&2; fail "rdev up $name:~/lines failed"; }
 grep '^line-' "$TEST_TMP/lines.err" >"$TEST_TMP/lines.got" || true
 check "up: 200,000 lines of postAttachCommand, all of them in order" \
