@@ -149,11 +149,44 @@ broker_state_check_host(const cJSON *h, char **cause)
 	return 0;
 }
 
-cJSON *
-broker_state_parse(const char *text, size_t len, char **cause)
+/* Take out of host entry h (number i) the forwards to container port 0
+ * (the port a local port was picked for at random), which an older rdev
+ * made and saved; each named in *dropped (grown; NULL: not told). */
+static void
+broker_state_drop_port_zero(cJSON *h, int i, char **dropped)
 {
-	cJSON *top, *hosts;
-	const cJSON *h;
+	cJSON *list = cJSON_GetObjectItemCaseSensitive(h, "forwards"), *f;
+	const cJSON *port, *ws;
+	char *text;
+	int n = 0;
+
+	if (!cJSON_IsArray(list))
+		return;
+	while ((f = cJSON_GetArrayItem(list, n)) != NULL) {
+		port = cJSON_GetObjectItemCaseSensitive(f, "port");
+		if (!cJSON_IsNumber(port) || port->valuedouble != 0) {
+			n++;
+			continue;
+		}
+		if (dropped != NULL) {
+			ws = cJSON_GetObjectItemCaseSensitive(f, "workspace");
+			text = xasprintf("%s%shosts[%d]: the saved forward of %s to "
+					 "container port 0 (an older rdev's: 0 is not a "
+					 "port) dropped, not restored",
+			    *dropped != NULL ? *dropped : "",
+			    *dropped != NULL ? "; " : "", i,
+			    cJSON_IsString(ws) ? ws->valuestring : "a workspace");
+			free(*dropped);
+			*dropped = text;
+		}
+		cJSON_DeleteItemFromArray(list, n);
+	}
+}
+
+cJSON *
+broker_state_parse(const char *text, size_t len, char **cause, char **dropped)
+{
+	cJSON *top, *hosts, *h;
 	int i = 0;
 
 	if ((top = cJSON_ParseWithLength(text, len)) == NULL) {
@@ -175,6 +208,8 @@ broker_state_parse(const char *text, size_t len, char **cause)
 		goto bad;
 	}
 	cJSON_ArrayForEach(h, hosts) {
+		if (cJSON_IsObject(h))
+			broker_state_drop_port_zero(h, i, dropped);
 		if (broker_state_check_host(h, cause) != 0) {
 			error_prefix(cause, "hosts[%d]", i);
 			goto bad;
@@ -185,6 +220,10 @@ broker_state_parse(const char *text, size_t len, char **cause)
 	cJSON_Delete(top);
 	return hosts;
 bad:
+	if (dropped != NULL) {
+		free(*dropped);
+		*dropped = NULL;
+	}
 	cJSON_Delete(top);
 	return NULL;
 }
@@ -194,7 +233,7 @@ bad:
 cJSON *
 broker_state_load(const char *path, char **warning)
 {
-	char *text = NULL, *cause = NULL, *aside, stamp[32];
+	char *text = NULL, *cause = NULL, *dropped = NULL, *aside, stamp[32];
 	cJSON *hosts;
 	size_t len;
 	time_t now = time(NULL);
@@ -210,10 +249,14 @@ broker_state_load(const char *path, char **warning)
 		free(cause);
 		return cJSON_CreateArray();
 	}
-	hosts = broker_state_parse(text, len, &cause);
+	hosts = broker_state_parse(text, len, &cause, &dropped);
 	free(text);
-	if (hosts != NULL)
+	if (hosts != NULL) {
+		if (dropped != NULL)
+			*warning = xasprintf("%s: %s", path, dropped);
+		free(dropped);
 		return hosts;
+	}
 	error_prefix(&cause, "%s", path);
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);

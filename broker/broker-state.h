@@ -36,13 +36,17 @@
 struct broker_state;
 
 /* The host entries of a state file's text: a new array (cJSON_Delete), or
- * NULL with *cause naming what is wrong ("hosts[0].forwards[1]: ..."). */
-cJSON *broker_state_parse(const char *text, size_t len, char **cause);
+ * NULL with *cause naming what is wrong ("hosts[0].forwards[1]: ...").
+ * Forwards to container port 0 (an older rdev saved them) are left out, and
+ * when dropped is not NULL, *dropped names them (a new string, the caller's
+ * to free; NULL when there were none, or when NULL is returned). */
+cJSON *broker_state_parse(const char *text, size_t len, char **cause, char **dropped);
 
 /* The host entries saved at path: a new array, empty when there is no file.
  * A file that cannot be read or parsed is moved aside to
  * PATH.bad-YYYYmmddTHHMMSS and *warning says so (the caller's to free);
- * otherwise *warning is NULL. Never NULL. */
+ * forwards to container port 0 left out (broker_state_parse) are in
+ * *warning too; otherwise *warning is NULL. Never NULL. */
 cJSON *broker_state_load(const char *path, char **warning);
 
 /* Save hosts (an array of host entries) at path, atomically and 0600; an

@@ -1212,6 +1212,30 @@ forward_request_has_exact(
 	return 0;
 }
 
+/* Are a request entry's port pp (1-65535) or local port lp (absent, or
+ * 0-65535) not ports? Then *error is the entry's error (a new item). */
+static int
+forward_request_bad_ports(const cJSON *pp, const cJSON *lp, cJSON **error)
+{
+	char *text;
+
+	if (pp->valuedouble >= 1 && pp->valuedouble <= 65535 &&
+	    pp->valuedouble == (double)pp->valueint &&
+	    (lp == NULL ||
+		(cJSON_IsNumber(lp) && lp->valuedouble >= 0 && lp->valuedouble <= 65535 &&
+		    lp->valuedouble == (double)lp->valueint)))
+		return 0;
+	if (pp->valuedouble < 1 || pp->valuedouble > 65535 ||
+	    pp->valuedouble != (double)pp->valueint)
+		text = xasprintf(
+		    "container port %g is not a port (1-65535)", pp->valuedouble);
+	else
+		text = xstrdup("the local port is not a port (1-65535)");
+	*error = cJSON_CreateString(text);
+	free(text);
+	return 1;
+}
+
 /* The passes of forward_request_make, in the order they bind. */
 enum forward_make_pass {
 	FORWARD_PASS_EXACT, /* requireLocalPort or a local port given */
@@ -1258,6 +1282,11 @@ forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
 				    "a forward needs a workspace and a port");
 				continue;
 			}
+			/* (container port 0 was listened for on a random port,
+			 * to nothing: an image label's forwardPorts, say, that
+			 * config validation does not see) */
+			if (forward_request_bad_ports(pp, lp, &failed[i]))
+				continue;
 			memset(&s, 0, sizeof s);
 			s.local_port = cJSON_IsNumber(lp) ? lp->valueint : 0;
 			s.port = pp->valueint;

@@ -274,7 +274,7 @@ config_validate_shutdown_action(
 	    v, node, path, v->kind == CONFIG_KIND_COMPOSE ? compose : single);
 }
 
-/* "host:port" with a service or host name and a port of 1-5 digits. */
+/* "host:port" with a service or host name and a port of 1-5 digits, 1-65535. */
 static int
 config_validate_is_host_port(const char *s)
 {
@@ -288,7 +288,7 @@ config_validate_is_host_port(const char *s)
 	for (p = colon + 1; *p != '\0'; p++)
 		if (!isdigit((unsigned char)*p))
 			return 0;
-	return atoi(colon + 1) <= 65535;
+	return atoi(colon + 1) >= 1 && atoi(colon + 1) <= 65535;
 }
 
 static int
@@ -306,8 +306,15 @@ static int
 config_validate_forward_port(
     struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
-	if (cJSON_IsNumber(node))
-		return config_validate_port_number(v, node, path);
+	/* (the schema allows 0; the broker has nothing to forward there: it
+	 * listened on a random port to container port 0) */
+	if (cJSON_IsNumber(node)) {
+		if (!config_validate_is_integer(node) || node->valuedouble < 1 ||
+		    node->valuedouble > 65535)
+			return config_validate_report_bad_value(
+			    v, node, path, "a port number (1-65535)");
+		return 0;
+	}
 	if (cJSON_IsString(node)) {
 		if (config_validate_is_host_port(node->valuestring) ||
 		    config_validate_has_variable(node))

@@ -5,7 +5,8 @@
 # by `rdev forward --list`, which starts one when forwards are saved). After
 # kill -9 the ports answer again and a port opened in the container later is
 # still auto-forwarded; a local port taken while no broker ran is reported
-# (status, --list) and left out; a corrupt state file is moved aside, the
+# (status, --list) and left out; a saved forward to container port 0 (an
+# older rdev's) is dropped with a warning; a corrupt state file is moved aside, the
 # broker starts anyway; `rdev-broker stop` keeps the forwards, `stop --forget`
 # drops them; `rdev down` removes the workspace's from the file.
 . "$(dirname "$0")/../rig/lib.sh"
@@ -102,6 +103,20 @@ check "and the error says it is not free" grep -q "127.0.0.1:$l_man is not free"
 check "but names no forward of rdev's as its holder (the entry not restored holds nothing)" \
 	sh -c "! grep -q \"is rdev's forward\" '$TEST_TMP/held.err'"
 kill "$busy_pid"; busy_pid=
+
+# --- a forward to container port 0, which an older rdev made and saved -----------
+# (it listened on a random port to port 0; config validation and the broker
+# refuse that now): dropped with a warning, the rest restored.
+kill_broker
+jq '.hosts[0].forwards += [{"workspace": .hosts[0].forwards[0].workspace, "port": 0, "local": 0}]' \
+	"$state" >"$state.new" && mv "$state.new" "$state"
+broker start || fail "rdev-broker start with a forward to port 0 saved"
+check "a saved forward to container port 0: the log says it is dropped" \
+	grep -q "the saved forward of .* to container port 0 (an older rdev's: 0 is not a port) dropped" \
+	"$RDEV_RUNTIME_DIR/broker.log"
+check "it is not restored, the others are" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(.port) | index(0) == null and index($p_fwd) != null' >/dev/null"
+check "the state file is kept (not moved aside)" sh -c "! ls '$RDEV_RUNTIME_DIR' | grep -q '^state.json.bad-'"
 
 # --- a corrupt state file ----------------------------------------------------------
 kill_broker

@@ -48,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cJSON *hosts, *top, *again;
 	char *cause = NULL, *text;
 
-	hosts = broker_state_parse((const char *)data, size, &cause);
+	hosts = broker_state_parse((const char *)data, size, &cause, NULL);
 	if (hosts == NULL) {
 		if (cause == NULL || *cause == '\0')
 			abort();
@@ -61,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cJSON_AddItemToObject(top, "hosts", hosts);
 	if ((text = cJSON_PrintUnformatted(top)) == NULL)
 		abort();
-	if ((again = broker_state_parse(text, strlen(text), &cause)) == NULL) {
+	if ((again = broker_state_parse(text, strlen(text), &cause, NULL)) == NULL) {
 		fprintf(stderr, "re-parse of \"%s\" failed: %s\n", text, cause);
 		abort();
 	}

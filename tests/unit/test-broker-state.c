@@ -144,6 +144,49 @@ TEST(corrupt_file_is_moved_aside)
 	check_moved_aside("{\"version\":1,\"hosts\":[{\"host\":\"a\",", "not JSON");
 }
 
+/* A forward to container port 0 (an older rdev made and saved them): left
+ * out with a warning that names it, the rest restored, the file kept. */
+TEST(forward_to_port_zero_is_dropped_with_a_warning)
+{
+	static const char text[] =
+	    "{\"version\":1,\"hosts\":[{\"host\":\"a\",\"forwards\":["
+	    "{\"workspace\":\"~/zero\",\"port\":0,\"local\":0},"
+	    "{\"workspace\":\"~/ws\",\"port\":3000,\"local\":3000}]}]}";
+	char *dir = make_tempdir(), *path = xasprintf("%s/state.json", dir);
+	char *cause = NULL, *warning = NULL, *dropped = NULL;
+	cJSON *hosts, *fw;
+
+	if (atomic_file_write(path, text, strlen(text), 0600, &cause) != 0)
+		TEST_FAIL("%s", cause);
+	hosts = broker_state_load(path, &warning);
+	ASSERT_INT_EQ(cJSON_GetArraySize(hosts), 1);
+	fw = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(hosts, 0), "forwards");
+	ASSERT_INT_EQ(cJSON_GetArraySize(fw), 1);
+	ASSERT_INT_EQ(
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(fw, 0), "port")->valueint,
+	    3000);
+	ASSERT_STR_CONTAINS(warning,
+	    "hosts[0]: the saved forward of ~/zero to "
+	    "container port 0");
+	ASSERT_STR_CONTAINS(warning, "dropped, not restored");
+	ASSERT_INT_EQ(access(path, F_OK), 0); /* (not moved aside) */
+	cJSON_Delete(hosts);
+	free(warning);
+	/* parse alone: the same, dropped not asked for */
+	hosts = broker_state_parse(text, strlen(text), &cause, NULL);
+	ASSERT_INT_EQ(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+			  cJSON_GetArrayItem(hosts, 0), "forwards")),
+	    1);
+	cJSON_Delete(hosts);
+	hosts = broker_state_parse(text, strlen(text), &cause, &dropped);
+	ASSERT_STR_CONTAINS(dropped, "~/zero");
+	free(dropped);
+	cJSON_Delete(hosts);
+	free(take_entry_and_remove(dir, "state.json"));
+	free(path);
+	free(dir);
+}
+
 TEST(wrong_shape_is_moved_aside)
 {
 	check_moved_aside("{\"version\":1,\"hosts\":[{\"host\":\"a\",\"forwards\":"

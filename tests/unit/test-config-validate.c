@@ -538,7 +538,17 @@ static const struct {
 	{ "secrets", "{\"T\": \"x\"}",
 	    "\"secrets\".\"T\": expected an object, got string" },
 	{ "forwardPorts", "[70000]",
-	    "\"forwardPorts\"[0]: expected a port number (0-65535), got 70000" },
+	    "\"forwardPorts\"[0]: expected a port number (1-65535), got 70000" },
+	{ "forwardPorts", "[3000, 0]",
+	    "\"forwardPorts\"[1]: expected a port number (1-65535), got 0" },
+	{ "forwardPorts", "[-1]",
+	    "\"forwardPorts\"[0]: expected a port number (1-65535), got -1" },
+	{ "forwardPorts", "[\"db:0\"]",
+	    "\"forwardPorts\"[0]: expected a number or \"host:port\" string, got "
+	    "\"db:0\"" },
+	{ "forwardPorts", "[\"db:65536\"]",
+	    "\"forwardPorts\"[0]: expected a number or \"host:port\" string, got "
+	    "\"db:65536\"" },
 	{ "portsAttributes", "{\"80\": {\"onAutoForward\": \"never\"}}",
 	    "\"portsAttributes\".\"80\".\"onAutoForward\": expected \"notify\", "
 	    "\"openBrowser\", \"openBrowserOnce\", \"openPreview\", \"silent\" or "
@@ -627,7 +637,7 @@ static const struct {
 	{ "overrideFeatureInstallOrder", "[\"a\"]" },
 	{ "secrets",
 	    "{\"TOKEN\": {\"description\": \"d\", \"documentationUrl\": \"u\"}}" },
-	{ "forwardPorts", "[0, 65535, \"db:5432\", \"localhost:3000\", \"my_svc.x:1\"]" },
+	{ "forwardPorts", "[1, 65535, \"db:5432\", \"localhost:3000\", \"my_svc.x:1\"]" },
 	{ "portsAttributes",
 	    "{\"3000\": {\"label\": \"a\", \"onAutoForward\": \"silent\", "
 	    "\"elevateIfNeeded\": true, \"requireLocalPort\": false, \"protocol\": "

@@ -571,6 +571,50 @@ TEST(an_explicit_request_for_an_auto_forward_makes_it_explicit)
 	watch_clear(&w);
 }
 
+/* A forward_make_fn that must not be called. */
+static struct forward *
+make_none(void *arg, const char *ws, const char *config, const struct forward_spec *s,
+    int exact, char **cause)
+{
+	(void)arg;
+	(void)ws;
+	(void)config;
+	(void)exact;
+	(void)cause;
+	TEST_FAIL("made a forward to container port %d", s->port);
+	return NULL;
+}
+
+/* Container port 0 (an image label's forwardPorts, which config validation
+ * does not see) or a local port out of range: refused, nothing listened
+ * for (a random local port to container port 0, before). */
+TEST(a_request_for_port_zero_is_refused)
+{
+	static const char *const bad[] = { "{\"port\":0}", "{\"port\":70000}",
+		"{\"port\":-1}", "{\"port\":80,\"local\":70000}" };
+	static const char *const want[] = { "container port 0 is not a port (1-65535)",
+		"container port 70000 is not a port (1-65535)",
+		"container port -1 is not a port (1-65535)",
+		"the local port is not a port (1-65535)" };
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cJSON *req = cJSON_CreateObject(), *done = cJSON_CreateArray();
+		cJSON *errors = cJSON_CreateArray();
+
+		cJSON_AddStringToObject(req, "workspace", "/ws");
+		cJSON_AddItemToArray(
+		    cJSON_AddArrayToObject(req, "forwards"), cJSON_Parse(bad[i]));
+		forward_request_make(req, make_none, NULL, NULL, done, errors);
+		ASSERT_INT_EQ(cJSON_GetArraySize(done), 0);
+		ASSERT_INT_EQ(cJSON_GetArraySize(errors), 1);
+		ASSERT_STR_EQ(cJSON_GetArrayItem(errors, 0)->valuestring, want[i]);
+		cJSON_Delete(req);
+		cJSON_Delete(done);
+		cJSON_Delete(errors);
+	}
+}
+
 /* What forward_auto_move_warn(label "h", fw, "/ws", moved, rc) writes to
  * the log (stderr), at the info level: into out (size n). */
 static void
