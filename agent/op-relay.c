@@ -3,11 +3,96 @@
  * Compose "service"'s) and answer how to reach it (relay-install.h). */
 #include "agent-ops.h"
 
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "error.h"
 #include "relay-install.h"
+#include "xmalloc.h"
+
+/* How long the reach check waits for a connect (a black-holed address
+ * answers nothing: this is what `up` waits then). */
+#define OP_RELAY_REACH_MS 2000
+
+/* Can this host open a TCP connection to address:port (numeric)? A refusal
+ * counts: something answered there. 0, or -1 with *cause ("connect to
+ * ADDR: Network is unreachable": port is rdev's relay's, not the user's). */
+static int
+op_relay_reach(const char *address, int port, char **cause)
+{
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	struct pollfd pfd;
+	char serv[16];
+	int fd, err = 0, rc;
+	socklen_t len = sizeof err;
+
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(serv, sizeof serv, "%d", port);
+	if ((rc = getaddrinfo(address, serv, &hints, &ai)) != 0)
+		return error_set(cause, "%s: %s", address, gai_strerror(rc));
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		freeaddrinfo(ai);
+		return error_set_errno(cause, errno, "socket");
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+		err = errno;
+	freeaddrinfo(ai);
+	if (err == EINPROGRESS) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		do
+			rc = poll(&pfd, 1, OP_RELAY_REACH_MS);
+		while (rc < 0 && errno == EINTR);
+		if (rc == 0)
+			err = ETIMEDOUT;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+			err = errno;
+	}
+	close(fd);
+	if (err == 0 || err == ECONNREFUSED)
+		return 0;
+	return error_set(cause, "connect to %s: %s", address, strerror(err));
+}
+
+/* A "reach" request (the broker's check for a "forward" request of an SSH
+ * host, where sshd connects to the container's address): say in result's
+ * "unreachable" when this host cannot connect to the container's address
+ * (rootless Docker, Docker in a VM: the address is not routed here), since
+ * every connection of the forward would then fail. */
+static void
+op_relay_check_reach(
+    const struct agent_op_req *r, const char *known_address, cJSON *result)
+{
+	const char *address =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "address"));
+	const cJSON *port = cJSON_GetObjectItemCaseSensitive(result, "port");
+	char *cause = NULL;
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "changed")))
+		return; /* (a new container: the check that follows asks) */
+	if (address == NULL)
+		address = known_address;
+	if (!cJSON_IsNumber(port))
+		port = cJSON_GetObjectItemCaseSensitive(r->json, "reachPort");
+	if (address == NULL || !cJSON_IsNumber(port) || port->valueint < 1 ||
+	    port->valueint > 65535)
+		return;
+	if (op_relay_reach(address, port->valueint, &cause) != 0) {
+		cJSON_AddStringToObject(result, "unreachable", cause);
+		free(cause);
+	}
+}
 
 /* A look ("resolveOnly") with "includePorts": the workspace's ports as
  * read-configuration's "ports" gives them (its portsAttributes for the
@@ -48,6 +133,9 @@ op_relay_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	    cJSON_IsNumber(not_relay) ? not_relay->valueint : 0,
 	    agent_op_req_bool(r, "resolveOnly"), result, cause);
 	free(up_cmd);
+	if (rc == 0 && *result != NULL && agent_op_req_bool(r, "reach") &&
+	    !agent_op_req_bool(r, "resolveOnly"))
+		op_relay_check_reach(r, known.address, *result);
 	if (rc == 0 && *result != NULL && agent_op_req_bool(r, "resolveOnly") &&
 	    agent_op_req_bool(r, "includePorts"))
 		op_relay_add_ports(r, *result);

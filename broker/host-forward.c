@@ -5,6 +5,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "clock.h"
 #include "forward.h"
 #include "log.h"
+#include "sock-drain.h"
 #include "xmalloc.h"
 
 static int host_forward_open_target(
@@ -107,6 +109,29 @@ host_forward_links_answered(struct host_session *h, struct host_forward *f,
 	}
 }
 
+/* The agent's answer (result) to a check of f says the host cannot connect
+ * to the container's address (op "relay"'s "unreachable"): the requests
+ * waiting for f are warned, naming the user's port and why, since every
+ * connection of f would fail (rootless Docker, Docker in a VM). */
+static void
+host_forward_unreachable_warning(
+    struct host_session *h, struct host_forward *f, const cJSON *result)
+{
+	const char *why = json_get_string(result, "unreachable");
+	char *w;
+
+	if (why == NULL || f->connect)
+		return;
+	w = xasprintf("forward localhost:%d -> %s%s%d: the container is not "
+		      "reachable from the host %s (%s): its connections will fail "
+		      "(rootless Docker, or Docker in a VM?)",
+	    f->fw.local_port, f->fw.service != NULL ? f->fw.service : "container port ",
+	    f->fw.service != NULL ? ":" : "", f->fw.port, h->label, why);
+	log_warn("%s: %s", h->label, w);
+	forward_parked_warning(&h->parked, &f->fw, w);
+	free(w);
+}
+
 /* The agent's answer to f's relay request (host_call_done_fn). */
 static void
 host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
@@ -136,6 +161,8 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 	/* (shown by --list: a forward listed that does not answer says why) */
 	if (a == FORWARD_ANSWER_TARGET || a == FORWARD_ANSWER_FAILED)
 		forward_check_answered(&f->fw, cause, from, &h->lock);
+	if (a == FORWARD_ANSWER_TARGET)
+		host_forward_unreachable_warning(h, f, result);
 	if (cause != NULL) {
 		if (f->fw.fd4 >= 0 || f->fw.fd6 >= 0)
 			log_warn("forward %d: %s", f->fw.local_port, cause);
@@ -166,6 +193,13 @@ host_forward_resolve_start(struct host_session *h, struct host_forward *f)
 	if (f->resolving != NULL)
 		return;
 	req = forward_relay_request(&f->fw);
+	/* (a "forward" request's check: the agent also says whether this
+	 * host reaches the container's address, which sshd connects to) */
+	if (f->fw.request_send > 0 && !f->connect) {
+		cJSON_AddBoolToObject(req, "reach", 1);
+		if (f->fw.have_target)
+			cJSON_AddNumberToObject(req, "reachPort", f->fw.target_port);
+	}
 	cJSON_AddNumberToObject(req, "id", 1);
 	f->resolving =
 	    host_agent_call_start(h, req, HOST_CALL_IDEMPOTENT, host_forward_resolved, f);
@@ -478,15 +512,21 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 	}
 	if (!l->open_direct) {
 		/* (the agent's target, asked again, not reached either:
-		 * --list's lastError and the log say so) */
-		char *text = xasprintf(
-		    "cannot reach %s:%d (%s)", l->open_address, l->open_port, why);
+		 * --list's lastError and the log say so; named by the user's
+		 * port: the relay's is rdev's own, which the log has) */
+		char *text = xasprintf("the host cannot reach container port %d "
+				       "at %s (%s)",
+		    f->fw.port, l->open_address, why);
 
 		forward_connection_failed(&f->fw, h->label, text, &h->lock);
 		free(text);
 	}
 	free(why);
-	/* the client sees its connection closed */
+	/* The client sees its connection refused (a reset), not closed: a
+	 * clean close with no bytes reads as a server that answered nothing.
+	 * (a "connect" is answered on its socket at the free: no reset) */
+	if (l->fd >= 0 && !l->connect && sock_drain_reset_at_close(l->fd) != 0)
+		log_debug("%s: link %u: SO_LINGER: %s", h->label, l->id, strerror(errno));
 	host_link_set_state(l, HOST_LINK_DEAD);
 }
 
