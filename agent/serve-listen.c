@@ -27,6 +27,7 @@
 #include "host-usage.h"
 #include "serve-mux.h"
 #include "serve.h"
+#include "spawn.h"
 #include "xmalloc.h"
 
 #define LISTEN_SOFTWARE "rdev-agent " RDEV_VERSION
@@ -263,6 +264,27 @@ serve_listen_agent_stream(void *arg, char **cause)
 	return sv[0];
 }
 
+/* An "exec" stream: `rdev-agent connect CONTAINER PORT` (this program),
+ * detached, its stdin and stdout one end of a socketpair (the local host's
+ * way, broker/local-exec.c). Our end, or -1 with *cause. */
+static int
+serve_listen_exec_stream(void *arg, const char *container_id, int port, char **cause)
+{
+	char self[4096], port_s[16];
+	const char *argv[] = { self, "connect", container_id, port_s, NULL };
+	ssize_t n;
+	int pid, fd;
+
+	(void)arg;
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0)
+		return error_set_errno(cause, errno, "cannot read /proc/self/exe");
+	self[n] = '\0';
+	snprintf(port_s, sizeof port_s, "%d", port);
+	if (spawn_socketpair(argv, 1, &pid, &fd, cause) != 0)
+		return -1;
+	return fd;
+}
+
 int
 serve_listen_run(const char *id)
 {
@@ -310,6 +332,7 @@ serve_listen_run(const char *id)
 	ctx.lfd = lfd;
 	ctx.mux = serve_mux_new(0, 1, host_usage_cpus(), serve_listen_agent_stream, &ctx);
 	serve_mux_set_info(ctx.mux, serve_listen_info, &ctx);
+	serve_mux_set_exec(ctx.mux, serve_listen_exec_stream, &ctx);
 	while (!serve_listen_stop) {
 		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = listen_sigpipe[0], .events = POLLIN };

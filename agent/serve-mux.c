@@ -105,6 +105,8 @@ struct serve_mux {
 	serve_mux_info_fn info;
 	void *info_arg;
 	serve_mux_connect_fn connect;
+	serve_mux_exec_fn exec; /* NULL: no "exec" streams */
+	void *exec_arg;
 	struct serve_mux_streams streams;
 	uint32_t data_id;   /* the DATA frame under way: its stream */
 	uint32_t data_left; /* and its bytes still to come */
@@ -242,6 +244,13 @@ serve_mux_priv_open(struct serve_mux *m)
 		return -1;
 	}
 	return 0;
+}
+
+void
+serve_mux_set_exec(struct serve_mux *m, serve_mux_exec_fn fn, void *arg)
+{
+	m->exec = fn;
+	m->exec_arg = arg;
 }
 
 void
@@ -554,6 +563,7 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 	const cJSON *addr = cJSON_GetObjectItemCaseSensitive(req, "address");
 	const cJSON *port = cJSON_GetObjectItemCaseSensitive(req, "port");
 	const cJSON *win = cJSON_GetObjectItemCaseSensitive(req, "window");
+	const cJSON *cid = cJSON_GetObjectItemCaseSensitive(req, "containerId");
 	struct serve_mux_stream *s;
 	char *cause = NULL, *msg;
 	uint32_t id;
@@ -585,6 +595,16 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 			free(msg);
 			return;
 		}
+	} else if (strcmp(conn->valuestring, "exec") == 0 && m->exec != NULL &&
+	    cJSON_IsString(cid) && cJSON_IsNumber(port) && port->valueint > 0 &&
+	    port->valueint < 65536) {
+		if ((fd = m->exec(
+			 m->exec_arg, cid->valuestring, port->valueint, &cause)) < 0) {
+			serve_mux_answer(m, id, 0, cause, 0);
+			free(cause);
+			return;
+		}
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	} else {
 		serve_mux_answer(m, id, 0, "bad open request", 0);
 		return;
@@ -597,6 +617,13 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 	if (strcmp(conn->valuestring, "agent") == 0) {
 		s->where = xstrdup("agent");
 		s->window = SERVE_MUX_WINDOW;
+		s->state = SERVE_MUX_OPEN;
+		serve_mux_answer(m, id, s->window, NULL, 0);
+	} else if (strcmp(conn->valuestring, "exec") == 0) {
+		/* (a connection's bytes, as a tcp stream's, open at once: the
+		 * exec's failure is its early end) */
+		s->window = SERVE_MUX_TCP_WINDOW;
+		s->where = xasprintf("exec %.12s:%d", cid->valuestring, port->valueint);
 		s->state = SERVE_MUX_OPEN;
 		serve_mux_answer(m, id, s->window, NULL, 0);
 	} else {

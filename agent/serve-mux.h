@@ -104,6 +104,14 @@ struct serve_mux *serve_mux_new(
 typedef int (*serve_mux_connect_fn)(const char *address, int port, int *err);
 /* Replace how m connects "tcp" streams (tests and fuzzing: no network). */
 void serve_mux_set_connect(struct serve_mux *m, serve_mux_connect_fn fn);
+/* How "exec" streams start: one connection to port on the loopback of
+ * container container_id through a Docker exec of its relay (`rdev-agent
+ * connect`); our end of it (a socket), or -1 with *cause. */
+typedef int (*serve_mux_exec_fn)(
+    void *arg, const char *container_id, int port, char **cause);
+/* Offer "exec" streams, started by fn (none: they are refused as a bad
+ * open request, as an older agent does). */
+void serve_mux_set_exec(struct serve_mux *m, serve_mux_exec_fn fn, void *arg);
 /* The answer to an "info" request on the agent session itself
  * ({"id":N,"op":"info"} -> {"id":N,"ok":true,"result":{...}} or
  * {"id":N,"ok":false,"error":"..."}): *result new, 0; or -1 with *cause. */

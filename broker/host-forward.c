@@ -109,6 +109,41 @@ host_forward_links_answered(struct host_session *h, struct host_forward *f,
 	}
 }
 
+/* Does f have a container whose connections may go through an "exec"
+ * stream (not a Compose service's: no relay there; not a connect's)? */
+static int
+host_forward_exec_possible(const struct host_forward *f)
+{
+	return f->fw.service == NULL && f->fw.container_id != NULL && !f->connect;
+}
+
+/* Send f's connections through "exec" streams from now on, the host not
+ * reaching the container's address (why). 1, or 0 when f cannot. */
+static int
+host_forward_exec_start(struct host_session *h, struct host_forward *f, const char *why)
+{
+	if (!host_forward_exec_possible(f))
+		return 0;
+	if (f->exec_cid != NULL && strcmp(f->exec_cid, f->fw.container_id) == 0)
+		return 1;
+	free(f->exec_cid);
+	f->exec_cid = xstrdup(f->fw.container_id);
+	log_warn("%s: forward %d: the host cannot reach the container %.12s (%s): "
+		 "its connections go through a Docker exec",
+	    h->label, f->fw.local_port != 0 ? f->fw.local_port : f->fw.port, f->exec_cid,
+	    why);
+	return 1;
+}
+
+/* Do f's connections go through "exec" streams (host_forward_exec_start,
+ * for the container it has now)? */
+static int
+host_forward_exec_due(const struct host_forward *f)
+{
+	return f->exec_cid != NULL && host_forward_exec_possible(f) &&
+	    strcmp(f->exec_cid, f->fw.container_id) == 0;
+}
+
 /* The agent's answer (result) to a check of f says the host cannot connect
  * to the container's address (op "relay"'s "unreachable"): the requests
  * waiting for f are warned, naming the user's port and why, since every
@@ -121,6 +156,8 @@ host_forward_unreachable_warning(
 	char *w;
 
 	if (why == NULL || f->connect)
+		return;
+	if (host_forward_exec_start(h, f, why))
 		return;
 	w = xasprintf("forward localhost:%d -> %s%s%d: the container is not "
 		      "reachable from the host %s (%s): its connections will fail "
@@ -390,6 +427,17 @@ host_forward_open_target(struct host_session *h, struct host_link *l, int direct
 	l->open_target_seq = f->fw.target_seq;
 	l->open_ms = clock_now_ms();
 	l->probe_ms = l->open_ms + forward_check_bound(&f->fw);
+	l->open_exec = host_forward_exec_due(f);
+	if (l->open_exec) {
+		/* the agent runs the relay's --connect in the container */
+		l->open_direct = 0;
+		l->open_port = f->fw.port;
+		host_link_attach_mux(l,
+		    host_mux_open(
+			h, "exec", f->exec_cid, f->fw.port, HOST_MUX_FORWARD_WINDOW));
+		host_link_set_state(l, HOST_LINK_OPENING);
+		return 0;
+	}
 	if (h->tcp_denied) {
 		/* the agent connects, on the host */
 		host_link_attach_mux(l,
@@ -440,6 +488,14 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 		}
 		if (l->hold == HOST_LINK_HOLD_WAIT)
 			return; /* open: the check's answer lets it go on */
+		if (l->open_exec) {
+			pthread_mutex_lock(&h->lock);
+			f->fw.via_exec++;
+			pthread_mutex_unlock(&h->lock);
+			forward_connection_ok(&f->fw, &h->lock);
+			host_link_set_state(l, HOST_LINK_OPEN);
+			return;
+		}
 		if (l->open_direct || f->fw.service != NULL) {
 			pthread_mutex_lock(&h->lock);
 			f->fw.direct++;
@@ -482,6 +538,19 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 		host_link_set_state(l, HOST_LINK_DEAD);
 		return;
 	}
+	if (l->open_exec) {
+		char *text = xasprintf("the host cannot reach container port %d, and "
+				       "its Docker exec failed (%s)",
+		    f->fw.port, why);
+
+		forward_connection_failed(&f->fw, h->label, text, &h->lock);
+		free(text);
+		free(why);
+		if (l->fd >= 0 && !l->connect)
+			(void)sock_drain_reset_at_close(l->fd);
+		host_link_set_state(l, HOST_LINK_DEAD);
+		return;
+	}
 	if (denied) {
 		/* the same way again, through the agent */
 		rc = host_forward_open_start(h, l, l->open_direct);
@@ -508,6 +577,14 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 				free(why);
 				return;
 			}
+		}
+	}
+	if (!l->open_direct && host_forward_exec_start(h, f, why)) {
+		/* (the relay not reached even after the agent was asked
+		 * again: the host cannot reach the container's address) */
+		if (host_forward_open_target(h, l, 0) == 0) {
+			free(why);
+			return;
 		}
 	}
 	if (!l->open_direct) {
@@ -571,6 +648,7 @@ host_forward_free(struct host_forward *f)
 	host_agent_call_forget(f->resolving);
 	host_watch_forward_clear(f);
 	forward_clear(&f->fw);
+	free(f->exec_cid);
 	free(f);
 }
 

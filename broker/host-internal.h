@@ -185,6 +185,13 @@ struct host_forward {
 	/* a probe (host_forward_probe) was logged at info since an open was
 	 * last answered: the others of that stall go at debug */
 	int probe_logged;
+	/* The host cannot reach this container's address (rootless Docker,
+	 * Docker in a VM: op relay's "unreachable", or the relay not reached
+	 * after the agent was asked again): while the forward's container is
+	 * still this one, each connection is an "exec" stream of the agent
+	 * session, a Docker exec of the relay's --connect (counted viaExec).
+	 * NULL: the usual ways. */
+	char *exec_cid;
 	LIST_ENTRY(host_forward) entry; /* on h->forwards */
 };
 LIST_HEAD(host_forwards, host_forward);
@@ -309,8 +316,9 @@ struct host_link {
 	int backlog;		/* libssh holds channel data that did not fit */
 	int cli_blocked;	/* the client's socket is full: wait for POLLOUT */
 	int open_direct;	/* the open goes to the container address itself */
-	int open_retried;	/* the agent was asked again after a failed open */
-	char *open_address;	/* where the open goes (the call is repeated) */
+	int open_exec;	    /* the open is an "exec" stream (host_forward's exec_cid) */
+	int open_retried;   /* the agent was asked again after a failed open */
+	char *open_address; /* where the open goes (the call is repeated) */
 	int open_port;
 	/* A forwarded connection whose forward's target was due for a check
 	 * (forward_target_wait): its open goes at once, beside the agent's

@@ -479,7 +479,10 @@ host_mux_send_open(struct host_session *h, struct host_mux_chan *c)
 	cJSON_AddStringToObject(o, "op", "open");
 	cJSON_AddStringToObject(o, "connect", c->connect);
 	if (c->address != NULL) {
-		cJSON_AddStringToObject(o, "address", c->address);
+		/* (an "exec" stream's address is the container's id) */
+		cJSON_AddStringToObject(o,
+		    strcmp(c->connect, "exec") == 0 ? "containerId" : "address",
+		    c->address);
 		cJSON_AddNumberToObject(o, "port", c->port);
 	}
 	cJSON_AddNumberToObject(o, "window", c->window);

@@ -2,21 +2,24 @@
 # forward-unreachable.sh - a host whose sshd cannot reach the container's
 # address (rootless Docker, Docker in a VM; here a rig host in its own
 # network namespace with no route to the Docker bridge, its Docker socket
-# still shared): `rdev up` warns, naming the user's port and why, that the
-# container is not reachable from the host (not a plain success table); a
-# connection to the forward is reset at once (not a clean close with no
-# bytes); `rdev forward --list` names the user's port, not the relay's.
+# still shared): the check `rdev up` makes finds that out (the agent's
+# connect fails) and the forward's connections go through "exec" streams of
+# the agent session, a Docker exec of the relay's --connect, as the local
+# host's do on Docker Desktop: servers on 0.0.0.0 and on 127.0.0.1 answer,
+# 3 MB intact, counted as viaExec; a port where nothing listens closes at
+# once. (Before: a clean close with no bytes, and `up` said nothing.)
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
 rig_remote_host u --netns
-p=$(rig_ports 1)
+base=$(rig_ports 3)
+p_any=$base p_lo=$((base + 1)) p_none=$((base + 2))
 on_host "mkdir -p ~/ws"
 on_host "cat > ~/ws/.devcontainer.json" <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BUSYBOX",
   "updateRemoteUserUID": false,
-  "forwardPorts": [$p]
+  "forwardPorts": [$p_any, $p_lo, $p_none]
 }
 JSON
 cleanup() {
@@ -29,18 +32,35 @@ trap cleanup EXIT
 rdev up "$name:~/ws" --accept-new-host-key >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up failed"; }
 cid=$(jq -r .containerId "$TEST_TMP/up.out")
-addr=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$cid")
-check "up warns that the container is not reachable from the host, naming the port" \
-	grep -q "forward localhost:$p -> container port $p: the container is not reachable from the host .*(connect to $addr: Network is unreachable)" "$TEST_TMP/up.err" ||
-	cat "$TEST_TMP/up.err" >&2
-docker exec "$cid" sh -c "mkdir -p /www && echo answers > /www/q && httpd -p 0.0.0.0:$p -h /www"
-
+check "up prints the table, no warning: the connections will go through a Docker exec" \
+	sh -c "grep -q 'localhost:$p_any -> container port $p_any' '$TEST_TMP/up.err' && ! grep -q warning '$TEST_TMP/up.err'"
+docker exec "$cid" sh -c "mkdir -p /www && echo any-answers > /www/q && echo lo-answers > /www/l &&
+	head -c 3000000 /dev/urandom > /www/big &&
+	httpd -p 0.0.0.0:$p_any -h /www && httpd -p 127.0.0.1:$p_lo -h /www"
+want=$(docker exec "$cid" sha256sum /www/big | cut -d' ' -f1)
+check "the broker's log says why" grep -q \
+	"forward $p_any: the host cannot reach the container ${cid:0:12} (connect to [0-9.]*: Network is unreachable): its connections go through a Docker exec" \
+	"$RDEV_RUNTIME_DIR/broker.log"
+check_eq "a server on 0.0.0.0 in the container answers on localhost" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_any/q")" any-answers
+check_eq "one bound to 127.0.0.1 too" "$(curl -sf --max-time 20 "http://127.0.0.1:$p_lo/l")" lo-answers
+check_eq "3 MB arrive intact" \
+	"$(curl -sf --max-time 30 "http://127.0.0.1:$p_any/big" | sha256sum | cut -d' ' -f1)" "$want"
+fwd() { rdev forward --list --json | jq -r --argjson p "$1" "map(select(.local == \$p))[0] | \"\\(.direct)/\\(.relayed)/\\(.viaExec)\""; }
+check_eq "counted as viaExec (direct/relayed/viaExec)" "$(fwd "$p_any") $(fwd "$p_lo")" "0/0/2 0/0/1"
 set +e
-curl -s --max-time 20 "http://127.0.0.1:$p/q" >/dev/null 2>&1
+curl -s --max-time 20 "http://127.0.0.1:$p_none/" >/dev/null 2>&1
 rc=$?
 set -e
-check_eq "a connection is reset (curl: recv failure), not closed with no bytes (52)" "$rc" 56
-check "--list names the user's port and the address, not the relay's port" sh -c \
-	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -r 'map(select(.local == $p))[0].lastError' |
-	grep -q '^the host cannot reach container port $p at $addr ('"
+check_eq "a port where nothing listens: the connection is closed at once (curl: empty reply)" "$rc" 52
+check_eq "no connection is left open" "$(rdev forward --list --json | jq '[.[].active] | add')" 0
+
+# A new broker restores the forwards without a request's check: its first
+# connection finds the relay not reached (even after asking the agent again)
+# and goes through the exec too.
+"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1 || fail "broker stop"
+check_eq "a restored forward: its first connection answers through the exec" \
+	"$(rdev forward --list >/dev/null && curl -sf --max-time 30 "http://127.0.0.1:$p_lo/l")" lo-answers
+check_eq "and the next" "$(curl -sf --max-time 20 "http://127.0.0.1:$p_lo/l")" lo-answers
+check_eq "both counted as viaExec" "$(fwd "$p_lo")" 0/0/2
 finish
