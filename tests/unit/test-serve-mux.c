@@ -958,6 +958,77 @@ TEST(hello_says_early_data)
 	cJSON_Delete(hello);
 }
 
+/* The "exec" streams' start (serve_mux_set_exec): a socketpair, the test's
+ * end in r->agent_fd, the container and port asked for in exec_asked. */
+static char exec_asked[128];
+
+static int
+rig_exec(void *arg, const char *container_id, int port, char **cause)
+{
+	struct rig *r = arg;
+	int sv[2];
+
+	snprintf(exec_asked, sizeof exec_asked, "%s:%d", container_id, port);
+	if (strcmp(container_id, "gone") == 0) {
+		*cause = strdup("no such container: gone");
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		TEST_FAIL("socketpair: %s", strerror(errno));
+	r->agent_fd = sv[1];
+	return sv[0];
+}
+
+/* An "exec" stream: opened at once with a tcp stream's window, bytes both
+ * ways and the server's end; refused with why when the exec cannot start,
+ * and as a bad open request where the mux offers none (an older agent). */
+TEST(exec_stream_both_ways_and_its_refusals)
+{
+	struct rig r;
+	struct buf *data = buf_new();
+	char ctl[256] = "", buf4[4];
+	int eof = 0;
+
+	rig_init(&r);
+	rig_send_json(&r,
+	    "{\"id\":3,\"op\":\"open\",\"connect\":\"exec\","
+	    "\"containerId\":\"c1\",\"port\":3000,\"window\":65536}");
+	rig_run(&r, 2);
+	rig_take_data(&r, 3, data, &eof, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":false");
+	ASSERT_STR_CONTAINS(ctl, "bad open request");
+	serve_mux_set_exec(r.m, rig_exec, &r);
+	ctl[0] = '\0';
+	rig_send_json(&r,
+	    "{\"id\":4,\"op\":\"open\",\"connect\":\"exec\","
+	    "\"containerId\":\"gone\",\"port\":3000,\"window\":65536}");
+	rig_run(&r, 2);
+	rig_take_data(&r, 4, data, &eof, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":false");
+	ASSERT_STR_CONTAINS(ctl, "no such container: gone");
+	ctl[0] = '\0';
+	rig_send_json(&r,
+	    "{\"id\":5,\"op\":\"open\",\"connect\":\"exec\","
+	    "\"containerId\":\"c1\",\"port\":3000,\"window\":65536}");
+	rig_run(&r, 2);
+	rig_take_data(&r, 5, data, &eof, ctl, sizeof ctl);
+	ASSERT_STR_EQ(exec_asked, "c1:3000");
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	rig_send(&r, PROTO_DATA, 5, "ping", 4);
+	rig_run(&r, 2);
+	ASSERT_INT_EQ(read(r.agent_fd, buf4, 4), 4);
+	ASSERT_TRUE(memcmp(buf4, "ping", 4) == 0);
+	ASSERT_INT_EQ(write(r.agent_fd, "pong", 4), 4);
+	ASSERT_INT_EQ(shutdown(r.agent_fd, SHUT_WR), 0);
+	rig_run(&r, 2);
+	rig_take_data(&r, 5, data, &eof, NULL, 0);
+	ASSERT_INT_EQ(buf_len(data), 4);
+	ASSERT_TRUE(memcmp(buf_data(data), "pong", 4) == 0);
+	ASSERT_INT_EQ(eof, 1);
+	buf_free(data);
+	rig_free(&r);
+}
+
 TEST(tcp_refused_is_said_so)
 {
 	struct rig r;
