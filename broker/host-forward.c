@@ -145,11 +145,13 @@ host_forward_exec_due(const struct host_forward *f)
 }
 
 /* The agent's answer (result) to a check of f says the host cannot connect
- * to the container's address (op "relay"'s "unreachable"): the requests
- * waiting for f are warned, naming the user's port and why, since every
- * connection of f would fail (rootless Docker, Docker in a VM). */
+ * to the container's address (op "relay"'s "unreachable"; rootless Docker,
+ * Docker in a VM): f's connections go through "exec" streams from now on;
+ * where they cannot (a Compose service), the requests waiting for f are
+ * warned, naming the user's port and why, since every connection would
+ * fail. */
 static void
-host_forward_unreachable_warning(
+host_forward_unreachable(
     struct host_session *h, struct host_forward *f, const cJSON *result)
 {
 	const char *why = json_get_string(result, "unreachable");
@@ -199,7 +201,7 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 	if (a == FORWARD_ANSWER_TARGET || a == FORWARD_ANSWER_FAILED)
 		forward_check_answered(&f->fw, cause, from, &h->lock);
 	if (a == FORWARD_ANSWER_TARGET)
-		host_forward_unreachable_warning(h, f, result);
+		host_forward_unreachable(h, f, result);
 	if (cause != NULL) {
 		if (f->fw.fd4 >= 0 || f->fw.fd6 >= 0)
 			log_warn("forward %d: %s", f->fw.local_port, cause);
