@@ -97,8 +97,10 @@ int remote_connect(struct remote *r, char **cause);
  * channels); the commands a user runs wait (^C stops them). */
 int remote_connect_by(struct remote *r, long long deadline, char **cause);
 /* Whether the last remote_connect_by failed because its deadline came
- * while the broker or the agent was still to answer (its cause says "... in
- * time"). */
+ * while the broker's answer to the agent request or the agent's handshake
+ * was awaited (its cause says "... in time"). Not when the broker itself
+ * did not answer its own handshake, or its socket did not take the
+ * connection, in time: that cause names the broker, and this says 0. */
 int remote_deadline_met(const struct remote *r);
 /* Drop the connection (broken): the next remote_connect makes a new one. */
 void remote_reset(struct remote *r);
