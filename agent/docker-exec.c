@@ -131,6 +131,11 @@ docker_exec_create(struct docker *d, const char *container,
 /* How long an exec with output_held may be silent before we look whether
  * its process has ended. */
 #define DOCKER_EXEC_HELD_MS 1000
+/* Once it has: how long the stream may stay silent before its output is
+ * taken as held by a process left behind. The daemon may still have the
+ * last of what the process wrote to pass on, then closes the stream at
+ * once when nothing else holds it: those bytes must not be lost. */
+#define DOCKER_EXEC_DRAIN_MS 300
 
 /* Has exec_id's process ended (its inspect says it is not running)? An
  * inspect that fails says no: the stream is then waited for. */
@@ -163,7 +168,7 @@ docker_exec_start(struct docker *d, const char *exec_id,
 	struct buf *errbody = NULL;
 	const unsigned char *in = opts->stdin_data;
 	size_t in_off = 0;
-	int fd, rc = -1, writing, status, ev;
+	int fd, rc = -1, writing, status, ev, ended = 0;
 	char *path;
 	ssize_t n;
 	cJSON *r;
@@ -208,15 +213,21 @@ docker_exec_start(struct docker *d, const char *exec_id,
 		*opts->output_held = 0;
 	for (;;) {
 		ev = docker_poll(fd, POLLIN | (writing ? POLLOUT : 0),
-		    opts->output_held != NULL ? DOCKER_EXEC_HELD_MS : -1);
-		/* (silent for a while: has the process itself ended?) */
-		if (ev == 0 && docker_exec_ended(d, exec_id)) {
+		    opts->output_held == NULL ? -1
+			: ended		      ? DOCKER_EXEC_DRAIN_MS
+					      : DOCKER_EXEC_HELD_MS);
+		/* (ended, and silent since: held by a process it left) */
+		if (ev == 0 && ended) {
 			*opts->output_held = 1;
 			log_debug("docker: exec %.12s: ended, its output still held "
 				  "open: not waited for",
 			    exec_id);
 			break;
 		}
+		/* (silent for a while: has the process itself ended? Then
+		 * what it wrote last may still be on its way: read on) */
+		if (ev == 0 && docker_exec_ended(d, exec_id))
+			ended = 1;
 		if (ev == 0)
 			continue;
 		if (ev < 0) {

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomic-file.h"
@@ -507,6 +508,86 @@ TEST(exec_console_size_goes_with_create_and_start_from_api_1_42)
 	buf_free(early);
 	free(id);
 	free(out);
+	docker_free(d);
+}
+
+/* A fake daemon for an exec whose process ends right as its stream's 1 s
+ * silence does: the exec is created (connection 0) and started (1: "a\n"
+ * on stdout, then silence); the inspect asked after the silence (2) says
+ * it ended; only then does the last line, "FINAL\n", come on the stream,
+ * which the daemon then closes (nothing holds it); the exit-code inspect
+ * (3) says 0. */
+static void
+fake_exec_late_output(struct fake *fk)
+{
+	static const char first[] = { 1, 0, 0, 0, 0, 0, 0, 2, 'a', '\n' };
+	static const char last[] = { 1, 0, 0, 0, 0, 0, 0, 6, 'F', 'I', 'N', 'A', 'L',
+		'\n' };
+	static const char ended[] =
+	    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 30\r\n\r\n{\"Running\":false,\"ExitCode\":0}";
+	struct timespec late = { 0, 50 * 1000 * 1000 };
+	int s, c[4];
+	FILE *null;
+
+	if ((s = fake_fork(fk, 4)) < 0)
+		return;
+	if ((null = fopen("/dev/null", "w")) == NULL)
+		_exit(1);
+	for (int i = 0; i < 4; i++) {
+		if ((c[i] = accept(s, NULL, NULL)) < 0)
+			_exit(1);
+		fake_read_request(c[i], null);
+		if (i == 0 && write(c[0], EXEC_CREATED, strlen(EXEC_CREATED)) < 0)
+			_exit(1);
+		if (i == 1 &&
+		    (write(c[1], EXEC_STARTED, strlen(EXEC_STARTED)) < 0 ||
+			write(c[1], first, sizeof first) < 0))
+			_exit(1);
+		if (i >= 2 && write(c[i], ended, strlen(ended)) < 0)
+			_exit(1);
+		if (i == 2) {
+			nanosleep(&late, NULL);
+			if (write(c[1], last, sizeof last) < 0)
+				_exit(1);
+			close(c[1]);
+		}
+		if (i != 1)
+			close(c[i]);
+	}
+	_exit(0);
+}
+
+static void
+collect_output(void *arg, int stream, const void *data, size_t len)
+{
+	(void)stream;
+	buf_append(arg, data, len);
+}
+
+TEST(exec_output_that_comes_after_its_end_is_seen_is_read_not_taken_as_held)
+{
+	static const char *const argv[] = { "sh", "-c", "echo a; sleep 1; echo FINAL",
+		NULL };
+	struct docker_exec_opts opts = { 0 };
+	struct fake fk;
+	struct docker *d;
+	struct buf *out = buf_new();
+	char *cause = NULL;
+	int exit_code = -1, held = -1;
+
+	fake_exec_late_output(&fk);
+	d = docker_new(fk.sock);
+	opts.argv = argv;
+	opts.output_held = &held;
+	ASSERT_INT_EQ(
+	    docker_exec(d, "c1", &opts, collect_output, out, &exit_code, &cause), 0);
+	ASSERT_INT_EQ(exit_code, 0);
+	ASSERT_INT_EQ(buf_len(out), 8);
+	ASSERT_MEM_EQ(buf_data(out), "a\nFINAL\n", 8);
+	ASSERT_INT_EQ(held, 0);
+	ASSERT_INT_EQ(fake_stop(&fk, 0), 0);
+	buf_free(out);
 	docker_free(d);
 }
 
