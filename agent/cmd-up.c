@@ -221,8 +221,8 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 			      &a->frozen_lockfile, &warning)) != 0) {
 			if (r < 0)
 				return cmd_usage_error(prog, entry, "%s", warning);
-			if (warning != NULL && warn)
-				fprintf(stderr, "%s\n", warning);
+			if (warning != NULL && warn) /* (-q holds it) */
+				progress_stderr_line(0, "%s", warning);
 		} else if (strncmp(argv[i], "--", 2) == 0 &&
 		    (r = agent_cmd_default_only(
 			 argc, argv, &i, AGENT_REF_UP, &a->error)) != 0) {
@@ -322,10 +322,10 @@ cmd_up_include_config(const struct cmd_program *prog, const struct agent_backend
 		    (item = cJSON_DetachItemFromObjectCaseSensitive(
 			 res, "mergedConfiguration")) != NULL)
 			cJSON_AddItemToObject(json, "mergedConfiguration", item);
-	} else
-		fprintf(stderr,
+	} else /* (-q holds it, as up's other warnings) */
+		progress_stderr_line(a->s.log_json,
 		    "%s: up: warning: %s: the configuration could not be read back "
-		    "once the container was up (left out of the result): %s\n",
+		    "once the container was up (left out of the result): %s",
 		    prog->name,
 		    a->include_config ? "--include-configuration"
 				      : "--include-merged-configuration",

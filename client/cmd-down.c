@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "progress.h"
+
 static int
 cmd_down_exec(int argc, char **argv)
 {
@@ -25,7 +27,9 @@ cmd_down_exec(int argc, char **argv)
 	/* and the folder's sync, if the broker keeps one */
 	if (rc == CMD_EXIT_OK && ct.remote != NULL && ct.src.kind == SOURCE_LOCAL &&
 	    sync_kept_stop(&ct, &cause) < 0) {
-		fprintf(stderr, "rdev: down: warning: the sync goes on: %s\n", cause);
+		/* (a warning: -q holds it) */
+		progress_stderr_line(client_log_json(ct.argc, ct.argv),
+		    "rdev: down: warning: the sync goes on: %s", cause);
 		free(cause);
 	}
 	client_target_close(&ct);

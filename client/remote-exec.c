@@ -115,8 +115,21 @@ remote_exec_queue_signal(struct remote_exec *x, int sig)
 	remote_exec_queue_control(x, o);
 }
 
-/* The "warnings" of the exec's answer, one line each on stderr, before the
- * command's output (the terminal is raw already with a TTY). */
+/* A warning of the exec's ("rdev: " text) on one stderr line (the terminal
+ * is raw already with a TTY); -q holds it, an error shows it
+ * (progress.h). */
+static void
+remote_exec_warn(struct remote_exec *x, const char *text)
+{
+	if (progress_quiet()) {
+		progress_quiet_keep("rdev: ", 6);
+		progress_quiet_keep(text, strlen(text));
+		progress_quiet_keep("\n", 1);
+	} else
+		fprintf(stderr, "rdev: %s%s", text, x->tty ? "\r\n" : "\n");
+}
+
+/* The "warnings" of the exec's answer, before the command's output. */
 static void
 remote_exec_warnings(struct remote_exec *x, const cJSON *msg)
 {
@@ -124,8 +137,7 @@ remote_exec_warnings(struct remote_exec *x, const cJSON *msg)
 
 	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(msg, "warnings")) {
 		if (cJSON_IsString(w))
-			fprintf(
-			    stderr, "rdev: %s%s", w->valuestring, x->tty ? "\r\n" : "\n");
+			remote_exec_warn(x, w->valuestring);
 	}
 }
 
@@ -215,8 +227,7 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 			} else if (cJSON_IsFalse(ok) && cJSON_IsString(v))
 				/* A signal (or resize) the agent could not
 				 * deliver: said, not lost in silence. */
-				fprintf(stderr, "rdev: warning: %s%s", v->valuestring,
-				    x->tty ? "\r\n" : "\n");
+				remote_exec_warn(x, v->valuestring);
 		}
 		cJSON_Delete(msg);
 		return;
