@@ -69,7 +69,7 @@ cmd_up_exec(int argc, char **argv)
 			    "%s`)",
 			    *o, *o);
 	if ((rc = client_target_open_hook("up", argc, argv,
-		 CLIENT_TARGET_PLACE | CLIENT_TARGET_SEND |
+		 CLIENT_TARGET_PLACE | CLIENT_TARGET_SEND | CLIENT_TARGET_SEND_HOLD |
 		     (sync ? CLIENT_TARGET_LOCAL_SOURCE : 0) |
 		     (git ? CLIENT_TARGET_SEND_GIT : 0) |
 		     (gitignore ? CLIENT_TARGET_SEND_GITIGNORE : 0) |

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,28 @@ source_send_stderr(void *arg, const char *data, size_t len)
 	if (fwrite(data, 1, len, stderr) != len) {
 		/* best effort */
 	}
+}
+
+/* One warning line of a send on stderr: with o->hold (up's) as up's other
+ * warnings (-q holds it, shown with an error; a JSON log line with
+ * o->json_log), else printed as it comes (sync's: it has its own rule for
+ * -q). */
+static void source_send_warn(const struct source_send_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+source_send_warn(const struct source_send_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (o != NULL && o->hold)
+		progress_stderr_line(o->json_log, "%s", s);
+	else
+		fprintf(stderr, "%s\n", s);
+	free(s);
 }
 
 /* obj.name when it is a string, else NULL (borrowed). */
@@ -332,7 +355,7 @@ source_send_upload(struct remote *r, const struct source *src,
 	if ((names = sync_scan_bad_names(scan)) != NULL) {
 		struct quote_kept k = { 0 };
 
-		progress_stderr_line(0,
+		source_send_warn(o,
 		    "rdev: warning: %s: %zu name%s skipped: %s (" SYNC_SCAN_SKIPPED_WHY
 		    ")",
 		    quote_shown(&k, src->path), scan->bad_names,
@@ -345,8 +368,8 @@ source_send_upload(struct remote *r, const struct source *src,
 	host_key = remote_host_key(r);
 	if (source_origin_save(cache, src, host_key, &oc) != 0) {
 		/* (only a later error's listing of moved folders misses it) */
-		progress_stderr_line(
-		    0, "rdev: warning: recording where %s came from: %s", src->path, oc);
+		source_send_warn(
+		    o, "rdev: warning: recording where %s came from: %s", src->path, oc);
 		free(oc);
 	}
 	free(host_key);
@@ -366,41 +389,47 @@ out:
 	return rc;
 }
 
-void
-source_send_warn_host_changes(const char *host, const struct source_send_stats *st)
+/* source_send_warn_host_changes()'s, each line by o's rule (source_send_warn). */
+static void
+source_send_warn_changes(const struct source_send_opts *o, const char *host,
+    const struct source_send_stats *st)
 {
 	const cJSON *p;
 	long long named = 0;
 
 	cJSON_ArrayForEach(p, st->host_changed_paths) {
-		progress_stderr_line(0, "rdev: warning: %s: " SYNC_SEND_HOST_CHANGED_FMT,
+		source_send_warn(o, "rdev: warning: %s: " SYNC_SEND_HOST_CHANGED_FMT,
 		    host, p->valuestring);
 		named++;
 	}
 	if (st->host_changed > named)
-		progress_stderr_line(0,
-		    "rdev: warning: %s: " SYNC_SEND_HOST_CHANGED_REST_FMT, host,
-		    named > 0 ? "and " : "", st->host_changed - named);
+		source_send_warn(o, "rdev: warning: %s: " SYNC_SEND_HOST_CHANGED_REST_FMT,
+		    host, named > 0 ? "and " : "", st->host_changed - named);
 	named = 0;
 	cJSON_ArrayForEach(p, st->host_kept_paths) {
-		progress_stderr_line(0, "rdev: warning: %s: " SYNC_SEND_HOST_KEPT_FMT,
-		    host, p->valuestring);
+		source_send_warn(o, "rdev: warning: %s: " SYNC_SEND_HOST_KEPT_FMT, host,
+		    p->valuestring);
 		named++;
 	}
 	if (st->host_kept > named)
-		progress_stderr_line(0,
-		    "rdev: warning: %s: " SYNC_SEND_HOST_KEPT_REST_FMT, host,
-		    named > 0 ? "and " : "", st->host_kept - named);
+		source_send_warn(o, "rdev: warning: %s: " SYNC_SEND_HOST_KEPT_REST_FMT,
+		    host, named > 0 ? "and " : "", st->host_kept - named);
 	named = 0;
 	cJSON_ArrayForEach(p, st->kept_as) {
-		progress_stderr_line(0, "rdev: sync: %s: " SYNC_BACK_CONFLICT_FMT, host,
+		source_send_warn(o, "rdev: sync: %s: " SYNC_BACK_CONFLICT_FMT, host,
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "path")),
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "as")));
 		named++;
 	}
 	if (st->kept > named)
-		progress_stderr_line(0, "rdev: sync: %s: " SYNC_SEND_KEPT_REST_FMT, host,
+		source_send_warn(o, "rdev: sync: %s: " SYNC_SEND_KEPT_REST_FMT, host,
 		    named > 0 ? "and " : "", st->kept - named);
+}
+
+void
+source_send_warn_host_changes(const char *host, const struct source_send_stats *st)
+{
+	source_send_warn_changes(NULL, host, st);
 }
 
 /* Clear st for a new request, keeping the caller's arrays (of paths, of
@@ -449,8 +478,8 @@ source_send_batch(struct remote *r, const struct source *s,
 
 /* Clone or fetch a git URL on the host (the "clone" request). */
 static int
-source_send_clone(
-    struct remote *r, const struct source *src, int quiet, char **folder, char **cause)
+source_send_clone(struct remote *r, const struct source *src,
+    const struct source_send_opts *o, char **folder, char **cause)
 {
 	struct progress p = { .fn = source_send_stderr };
 	const cJSON *w;
@@ -460,7 +489,7 @@ source_send_clone(
 	cJSON_AddStringToObject(req, "op", "clone");
 	cJSON_AddStringToObject(req, "name", src->name);
 	cJSON_AddStringToObject(req, "url", src->url);
-	if (remote_request(r, req, quiet ? NULL : &p, &res, NULL, cause) != 0)
+	if (remote_request(r, req, o->quiet ? NULL : &p, &res, NULL, cause) != 0)
 		return -1;
 	if ((f = source_json_string(res, "folder")) == NULL) {
 		cJSON_Delete(res);
@@ -469,7 +498,7 @@ source_send_clone(
 	*folder = xstrdup(f);
 	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(res, "warnings"))
 		if (cJSON_IsString(w))
-			progress_stderr_line(0, "rdev: warning: %s", w->valuestring);
+			source_send_warn(o, "rdev: warning: %s", w->valuestring);
 	cJSON_Delete(res);
 	return 0;
 }
@@ -489,7 +518,7 @@ source_send(struct remote *r, const struct source *s, const struct source_send_o
 	memset(st, 0, sizeof *st);
 	t0 = clock_now_ms();
 	if (s->kind == SOURCE_GIT)
-		rc = source_send_clone(r, s, quiet, folder, cause);
+		rc = source_send_clone(r, s, o, folder, cause);
 	else {
 		st->host_changed_paths = cJSON_CreateArray();
 		st->host_kept_paths = cJSON_CreateArray();
@@ -500,7 +529,7 @@ source_send(struct remote *r, const struct source *s, const struct source_send_o
 			st->kept_as = cJSON_CreateArray();
 		}
 		rc = source_send_upload(r, s, o, folder, st, cause);
-		source_send_warn_host_changes(remote_host(r), st);
+		source_send_warn_changes(o, remote_host(r), st);
 		cJSON_Delete(st->host_changed_paths);
 		cJSON_Delete(st->host_kept_paths);
 		cJSON_Delete(st->kept_as);

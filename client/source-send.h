@@ -29,6 +29,10 @@ struct sync_scan;
 struct source_send_opts {
 	int quiet;		 /* no line on stderr */
 	int json_log;		 /* the line as a --log-format json one */
+	int hold;		 /* up's: the warnings as up's others (-q
+				    holds them, an error shows them; JSON
+				    log lines with json_log); else printed
+				    as they come (sync's) */
 	unsigned scan_flags;	 /* SYNC_SCAN_* (sync-scan.h) */
 	struct sync_scan **scan; /* not NULL: the scan uploaded (new; the
 				    caller frees), for a live sync to go on */
@@ -70,7 +74,8 @@ int source_send_batch(struct remote *r, const struct source *s,
  * count of the rest), and of each entry deleted here but kept on the host
  * because changed there (st->host_kept_paths): a one-way sync overwrites
  * or keeps, but never silently. Two-way, tell each conflict whose host
- * version the agent kept beside it (st->kept_as), as a pull's. */
+ * version the agent kept beside it (st->kept_as), as a pull's. Printed as
+ * they come (sync's; -q does not hold them). */
 void source_send_warn_host_changes(const char *host, const struct source_send_stats *st);
 /* Where s's workspace is on r's host, without sending anything. 0 with
  * *folder (new) and *exists, or -1 with *cause. */

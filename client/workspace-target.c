@@ -724,6 +724,7 @@ client_target_source(const char *name, struct client_target *ct, int i,
 		so.entry_errors = 1;
 	}
 	so.keep_host_changes = (flags & CLIENT_TARGET_SEND_KEEP_HOST) != 0;
+	so.hold = (flags & CLIENT_TARGET_SEND_HOLD) != 0;
 	send = (flags & CLIENT_TARGET_SEND) ||
 	    ((flags & CLIENT_TARGET_SEND_LOCAL) && ct->src.kind == SOURCE_LOCAL);
 	/* (before the upload: an edit made during it is then seen as one) */

@@ -96,6 +96,10 @@ check_eq "bad names and a FIFO: counted as skipped" "$(jq .skipped "$TEST_TMP/s-
 check_eq "... one warning" "$(grep -c 'skipped' "$TEST_TMP/s-bad.err")" 1
 check "... naming the first five, quoted, and how many more" grep -qF "rdev: warning: $app: 7 names skipped: \"weird/n1\\u000ax\", \"weird/n2\\u000ax\", \"weird/n3\\u000ax\", \"weird/n4\\u000ax\", \"weird/n5\\u000ax\" and 2 more (a control character" "$TEST_TMP/s-bad.err"
 check "... and they stay home" on_host "test -d '$folder/weird' && test -z \"\$(ls -A '$folder/weird')\""
+# (sync's warnings are not held by -q as up's are: nothing would show them)
+rdev -q sync "$name:" "$app" --json >/dev/null 2>"$TEST_TMP/s-badq.err" ||
+	{ cat "$TEST_TMP/s-badq.err" >&2; fail "-q sync with bad names"; }
+check "... -q sync still says it" grep -qF "rdev: warning: $app: 7 names skipped:" "$TEST_TMP/s-badq.err"
 rm -rf "$app/weird"
 sync >/dev/null 2>&1 || fail "the sync after the bad names"
 
