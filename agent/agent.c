@@ -120,6 +120,7 @@ const struct cmd_program agent_program = {
 	NULL,
 	NULL,
 	agent_exit_status,
+	NULL,
 };
 
 static int

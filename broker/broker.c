@@ -55,6 +55,7 @@ const struct cmd_program broker_program = {
 	NULL,
 	NULL,
 	NULL,
+	NULL,
 };
 
 int

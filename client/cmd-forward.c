@@ -3,6 +3,7 @@
  * process. */
 #include "client.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,23 @@
 #include "runtime-dir.h"
 #include "target.h"
 #include "xmalloc.h"
+
+/* An error of forward's, "rdev: forward: " and fmt's line on stderr, after
+ * what -q held (a table of the forwards made, warnings): an error shows
+ * them first (progress.h), as without -q they came before it. */
+static void cmd_forward_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void
+cmd_forward_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	progress_quiet_show();
+	fputs("rdev: forward: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
 
 /* One requested forward as the broker wants it. */
 static cJSON *
@@ -173,7 +191,7 @@ cmd_forward_error(struct remote *r, const char *cause)
 {
 	char *text = r != NULL ? remote_error_text(r, cause) : NULL;
 
-	fprintf(stderr, "rdev: forward: %s\n", text != NULL ? text : cause);
+	cmd_forward_fail("%s", text != NULL ? text : cause);
 	free(text);
 }
 
@@ -326,6 +344,7 @@ client_forward_ports(const char *cmd, const struct agent_backend *be, struct rem
 	if ((merged = ports) == NULL) {
 		if (cmd_forward_read_ports(
 			be, workspace, config, id_labels, &res, &cause) != 0) {
+			progress_quiet_show(); /* -q: what it held, first */
 			fprintf(stderr, "rdev: %s: forwardPorts: %s\n", cmd, cause);
 			free(cause);
 			return 1;
@@ -608,7 +627,7 @@ cmd_forward_list(int json)
 
 	res = cmd_forward_status(&failed, &cause);
 	if (failed) {
-		fprintf(stderr, "rdev: forward: %s\n", cause);
+		cmd_forward_fail("%s", cause);
 		free(cause);
 		cJSON_Delete(res);
 		return CMD_EXIT_FAILURE;
@@ -641,9 +660,8 @@ cmd_forward_pool(const char *target, const char *source, const char *config,
 	int rc;
 
 	if (source == NULL) {
-		fprintf(stderr,
-		    "rdev: forward: %s needs a SOURCE: forward %s SOURCE SPEC...\n",
-		    target, target);
+		cmd_forward_fail(
+		    "%s needs a SOURCE: forward %s SOURCE SPEC...", target, target);
 		return CMD_EXIT_USAGE;
 	}
 	req.cmd = "forward";
@@ -688,18 +706,17 @@ cmd_forward_source(struct remote *r, const char *host_arg, const char *source_te
 	int exists, rc = CMD_EXIT_OK;
 
 	if (source_text == NULL) {
-		fprintf(stderr,
-		    "rdev: forward: a host alone: a SOURCE (a local "
-		    "folder or a git URL) must follow it\n");
+		cmd_forward_fail("a host alone: a SOURCE (a local "
+				 "folder or a git URL) must follow it");
 		return CMD_EXIT_USAGE;
 	}
 	if (source_parse(source_text, NULL, &src, &cause) != 0) {
-		fprintf(stderr, "rdev: forward: %s\n", cause);
+		cmd_forward_fail("%s", cause);
 		free(cause);
 		return CMD_EXIT_USAGE;
 	}
 	if (source_folder(r, &src, folder, &exists, &cause) != 0) {
-		fprintf(stderr, "rdev: forward: %s\n", cause);
+		cmd_forward_fail("%s", cause);
 		free(cause);
 		rc = CMD_EXIT_FAILURE;
 	} else {
@@ -744,13 +761,13 @@ cmd_forward_stop_port(const char *stop)
 	cJSON_AddNumberToObject(fields, "local", (double)local);
 	cJSON_AddBoolToObject(fields, "anyTarget", 1);
 	if (remote_broker_call(NULL, "unforward", fields, &res, &cause) != 0) {
-		fprintf(stderr, "rdev: forward: %s\n", cause);
+		cmd_forward_fail("%s", cause);
 		free(cause);
 		return CMD_EXIT_FAILURE;
 	}
 	if (json_get_int(res, "stopped", 0, 1000000, &stopped) != 0 || stopped == 0) {
 		/* (a broker before "anyTarget" looked on the local target only) */
-		fprintf(stderr, "rdev: forward: no forward at local port %ld\n", local);
+		cmd_forward_fail("no forward at local port %ld", local);
 		cJSON_Delete(res);
 		return CMD_EXIT_FAILURE;
 	}
@@ -760,7 +777,8 @@ cmd_forward_stop_port(const char *stop)
 	of = target == NULL ? xstrdup("")
 	    : host != NULL  ? xasprintf("%s on %s", target, host)
 			    : xstrdup(target);
-	/* (notes, as down's "removed ...": -q holds them) */
+	/* (a note of what was done, as down's "removed ...": none under -q;
+	 * held as progress, but only success follows it) */
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "notRestored")))
 		progress_stderr_line(0,
 		    "forgot the saved forward at localhost:%ld%s%s (it was not "
@@ -894,20 +912,19 @@ cmd_forward_stop(
 		forward_spec_clear(&s);
 	}
 	if (remote_broker_call(r, "unforward", fields, &res, &cause) != 0) {
-		fprintf(stderr, "rdev: forward: %s\n", cause);
+		cmd_forward_fail("%s", cause);
 		free(cause);
 		return CMD_EXIT_FAILURE;
 	}
 	if (json_get_int(res, "stopped", 0, 1000000, &stopped) != 0) {
-		fprintf(stderr,
-		    "rdev: forward: the broker's answer has no \"stopped\" "
-		    "count\n");
+		cmd_forward_fail("the broker's answer has no \"stopped\" "
+				 "count");
 		cJSON_Delete(res);
 		return CMD_EXIT_FAILURE;
 	}
 	cJSON_Delete(res);
 	if (stopped == 0) {
-		fprintf(stderr, "rdev: forward: no such forward for %s\n", shown);
+		cmd_forward_fail("no such forward for %s", shown);
 		return CMD_EXIT_FAILURE;
 	}
 	progress_stderr_line(
@@ -972,7 +989,7 @@ cmd_forward_exec(int argc, char **argv)
 		goto out;
 	}
 	if (a.host != NULL && a.target[0] != '@') {
-		fprintf(stderr, "rdev: forward: --host is for @POOL targets\n");
+		cmd_forward_fail("--host is for @POOL targets");
 		rc = CMD_EXIT_USAGE;
 		goto out;
 	}
@@ -983,7 +1000,7 @@ cmd_forward_exec(int argc, char **argv)
 		    (config != NULL &&
 			(local_config = config_discover_resolve(NULL, config, &cause)) ==
 			    NULL)) {
-			fprintf(stderr, "rdev: forward: %s\n", cause);
+			cmd_forward_fail("%s", cause);
 			free(cause);
 			rc = CMD_EXIT_FAILURE;
 			goto out;
@@ -993,7 +1010,7 @@ cmd_forward_exec(int argc, char **argv)
 		be = agent_backend_local;
 	} else {
 		if (target_parse(a.target, &t, &cause) != 0) {
-			fprintf(stderr, "rdev: forward: %s\n", cause);
+			cmd_forward_fail("%s", cause);
 			free(cause);
 			rc = CMD_EXIT_USAGE;
 			goto out;

@@ -2,6 +2,10 @@
  * one cmd-<name>.c with its entry; docs/DEVELOPING.md says how to add one. */
 #include "client.h"
 
+#include <string.h>
+
+#include "progress.h"
+
 static const struct cmd_entry *const client_commands[] = {
 	&cmd_up_entry,
 	&cmd_build_entry,
@@ -44,6 +48,19 @@ static const char *const client_exit_status[] = {
 	NULL,
 };
 
+/* -q: what a failed command held (progress.h) and did not show with its
+ * error is shown at its exit, after it, rather than lost: a command shows
+ * them before its error where it prints it (forward's, up's); this is for
+ * an error path that does not. exec's and shell's status is the command's
+ * own: theirs show what they hold at their own failures. */
+static void
+client_after_exec(const char *command, int rc)
+{
+	if (rc != CMD_EXIT_OK && strcmp(command, "exec") != 0 &&
+	    strcmp(command, "shell") != 0)
+		progress_quiet_show();
+}
+
 const struct cmd_program client_program = {
 	"rdev",
 	"Work inside dev containers on remote Docker hosts over SSH.",
@@ -51,4 +68,5 @@ const struct cmd_program client_program = {
 	client_complete_operand,
 	client_broker_check,
 	client_exit_status,
+	client_after_exec,
 };

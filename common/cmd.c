@@ -168,5 +168,8 @@ cmd_main(const struct cmd_program *prog, int argc, char **argv)
 	}
 	if (prog->before_exec != NULL)
 		prog->before_exec(entry->name);
-	return entry->exec(argc - i, argv + i);
+	i = entry->exec(argc - i, argv + i);
+	if (prog->after_exec != NULL)
+		prog->after_exec(entry->name, i);
+	return i;
 }

@@ -53,6 +53,9 @@ struct cmd_program {
 	/* The manual's exit statuses besides 0, 1, 2 and 69: pairs of the
 	 * status ("125") and its meaning, NULL-terminated. NULL: none. */
 	const char *const *exit_status;
+	/* Called with the command's name and exit code after it ran (as
+	 * before_exec). NULL: nothing. */
+	void (*after_exec)(const char *command, int rc);
 };
 
 /* Parse global options, pick the command and run it; returns the exit code. */

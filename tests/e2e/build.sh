@@ -10,8 +10,8 @@
 # second stage's COPY --from) is built once more and succeeds. -q (errors
 # only) on the remote route: build, up, exec and down say nothing on stderr
 # (up's forwardPorts table and its --auto-forward line neither); an up
-# whose required local port is taken shows the forward's error, then what
-# -q held (the table of the forward made), then up's error.
+# whose required local port is taken shows what -q held (the table of the
+# forward made), then the forward's error, then up's error.
 # The reference's results (its answer, the labels) are kept for the other
 # build's run of this test on the same dockerd (lib.sh, rig_ref_key): they
 # hold no name of this run's (the labels are the configurations as written,
@@ -275,9 +275,9 @@ rdev -q up "$name:~/rbws" >"$TEST_TMP/rupf.json" 2>"$TEST_TMP/rupf.err" || rc=$?
 kill "$busy_pid"
 busy_pid=
 check_eq "remote: -q up, a required port taken: exit 1" "$rc" 1
-check "... the forward's error" grep -q "^rdev: forward: .*127.0.0.1:$((rport + 1)) is not free" "$TEST_TMP/rupf.err"
-check "... then what -q held: the forward made" sh -c "sed -n '/is not free/,\$p' '$TEST_TMP/rupf.err' |
+check "... what -q held first: the forward made" sh -c "sed -n '/is not free/q;p' '$TEST_TMP/rupf.err' |
 	grep -q '^  localhost:$rport  *-> container port $rport\$'"
+check "... then the forward's error" grep -q "^rdev: forward: .*127.0.0.1:$((rport + 1)) is not free" "$TEST_TMP/rupf.err"
 check "... then up's error, last" sh -c "tail -1 '$TEST_TMP/rupf.err' |
 	grep -q '^rdev: up: forwardPorts: not every port was forwarded'"
 check_eq "... the result on stdout says so" "$(jq -r .outcome "$TEST_TMP/rupf.json")" error

@@ -52,7 +52,8 @@ fake_exec(void *ctx, const char *prog_name, const struct agent_exec_req *req)
 
 static const struct cmd_entry entry = { "fuzz", "", "", NULL, NULL };
 static const struct cmd_entry *const entries[] = { &entry, NULL };
-static const struct cmd_program prog = { "rdev", "fuzz", entries, NULL, NULL, NULL };
+static const struct cmd_program prog = { "rdev", "fuzz", entries, NULL, NULL, NULL,
+	NULL };
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -36,7 +36,7 @@ static const struct cmd_entry hosts = { "hosts",
 static const struct cmd_entry *const entries[] = { &up, &stop, &later, &hosts, NULL };
 static const char *const exit_status[] = { "125", "its own failure", NULL };
 static const struct cmd_program prog = { "prog", "A \\test\\ program.", entries, operand,
-	NULL, exit_status };
+	NULL, exit_status, NULL };
 
 /* The completions of words (the last is completed), one string. */
 static char *
