@@ -223,6 +223,45 @@ cmd_forward_say_table(const cJSON *working)
 	free(text);
 }
 
+/* Under -q, where the table is held: each forward of working (the
+ * broker's entries) whose local port is not the one asked for (asked: the
+ * request's entries; one with no "local" asks for its port, the next free
+ * one being taken when it is not free) on one stderr line, for that port
+ * is the command's result: where to connect. */
+static void
+cmd_forward_say_moved(const cJSON *working, const cJSON *asked)
+{
+	const cJSON *f, *a;
+	const char *svc, *asvc;
+	struct quote_kept k = { 0 };
+	long port, local, n, want;
+
+	cJSON_ArrayForEach(f, working) {
+		if (json_get_int(f, "port", 1, 65535, &port) != 0 ||
+		    json_get_int(f, "local", 1, 65535, &local) != 0 || local == port)
+			continue;
+		svc = json_get_string(f, "service");
+		want = 0;
+		cJSON_ArrayForEach(a, asked) {
+			asvc = json_get_string(a, "service");
+			if (json_get_int(a, "port", 1, 65535, &n) == 0 && n == port &&
+			    (svc == NULL ? asvc == NULL
+					 : asvc != NULL && strcmp(svc, asvc) == 0) &&
+			    !cJSON_HasObjectItem(a, "local")) {
+				want = port;
+				break;
+			}
+		}
+		if (want != 0)
+			fprintf(stderr,
+			    "rdev: forward: localhost:%ld -> %s%s%ld (not %ld: it "
+			    "could not be bound)\n",
+			    local, svc != NULL ? quote_shown(&k, svc) : "container port ",
+			    svc != NULL ? ":" : "", port, want);
+	}
+	quote_kept_free(&k);
+}
+
 /* Ask the broker for forwards of workspace on r's host; prints the table
  * (unless quiet; -q holds it) and the errors. attributes: the broker gives the entries
  * the workspace's port attributes (`rdev forward TARGET PORT`; up's have
@@ -233,7 +272,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 {
 	cJSON *fields = cJSON_CreateObject(), *res = NULL;
 	const cJSON *errors, *e;
-	cJSON *working;
+	cJSON *working, *asked;
 	char *cause = NULL, *hint;
 	int rc = 0;
 
@@ -258,6 +297,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 		cJSON_AddStringToObject(fields, "shown", remote_shown(r));
 	if (id_labels != NULL)
 		cJSON_AddItemToObject(fields, "idLabels", cJSON_Duplicate(id_labels, 1));
+	asked = cJSON_Duplicate(list, 1);
 	cJSON_AddItemToObject(fields, "forwards", list);
 	/* (from the broker's look at the workspace, bounded as it is: a
 	 * read-configuration here would wait for a hung agent) */
@@ -268,6 +308,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	if (remote_broker_call(r, "forward", fields, &res, &cause) != 0) {
 		cmd_forward_error(r, cause);
 		free(cause);
+		cJSON_Delete(asked);
 		return 1;
 	}
 	if (!quiet && auto_attrs != NULL)
@@ -283,7 +324,10 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	}
 	if (!quiet && cJSON_GetArraySize(working) > 0)
 		cmd_forward_say_table(working);
+	if (!quiet && attributes && progress_quiet())
+		cmd_forward_say_moved(working, asked);
 	cJSON_Delete(working);
+	cJSON_Delete(asked);
 	errors = cJSON_GetObjectItemCaseSensitive(res, "errors");
 	cJSON_ArrayForEach(e, errors) {
 		/* (HOST: SOURCE never sent: " (./app is not on that host

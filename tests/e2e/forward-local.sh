@@ -7,7 +7,8 @@
 # "local", and so do `rdev status` and `rdev-broker status`; a broker killed
 # with -9 is replaced and the forwards answer again; a bad spec and a taken
 # required port give clear errors naming the port (-q: the table of the
-# forward that worked shown before the error); --auto forwards the ports
+# forward that worked shown before the error; a port moved from its taken
+# number said in one line); --auto forwards the ports
 # the container starts listening on later, and its watch is restored with
 # the broker;
 # `rdev forward --stop` (with no TARGET too: the forward found by its local
@@ -136,7 +137,8 @@ check "and rdev names its forward there and how to free it" grep -qF \
 	"localhost:$p_any is rdev's forward of $(realpath "$ws") on local (\`rdev forward --stop $p_any\` frees it)" "$TEST_TMP/own.err"
 check "not a process of another program's" sh -c "! grep -q \"rdev's forward\" '$TEST_TMP/req.err'"
 # -q: the table of what worked is held, and shown before the error of the
-# forward that failed (as without -q).
+# forward that failed (as without -q); a port that moved (its own number
+# taken) is the command's result: said under -q too, one line.
 st=0
 rdev -q forward "$ws" "$p_o1" "$p_busy:$p_lo" 2>"$TEST_TMP/q.err" || st=$?
 check_eq "-q forward, one of two failing: exit 1" "$st" 1
@@ -144,6 +146,11 @@ check "-q: the table held is shown, before the error" sh -c \
 	"sed -n '/is not free/q;p' '$TEST_TMP/q.err' | grep -q '^  localhost:[0-9]* *-> container port $p_o1\$'"
 check "... then the error" grep -q "^rdev: forward: .*127.0.0.1:$p_busy is not free" "$TEST_TMP/q.err"
 moved=$(list | jq -r --argjson p "$p_o1" --arg ws "$ws" 'map(select(.port == $p and .workspace == $ws))[0].local')
+rdev forward --stop "$moved" >/dev/null 2>&1
+rdev -q forward "$ws" "$p_o1" 2>"$TEST_TMP/q1.err" || { cat "$TEST_TMP/q1.err" >&2; fail "-q forward $p_o1"; }
+moved=$(list | jq -r --argjson p "$p_o1" --arg ws "$ws" 'map(select(.port == $p and .workspace == $ws))[0].local')
+check_eq "-q forward, its port taken: one line, where it is" "$(cat "$TEST_TMP/q1.err")" \
+	"rdev: forward: localhost:$moved -> container port $p_o1 (not $p_o1: it could not be bound)"
 rdev forward --stop "$moved" >/dev/null 2>&1
 mkdir -p "$TEST_TMP/none"
 cp "$ws/.devcontainer.json" "$TEST_TMP/none/"
