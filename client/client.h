@@ -320,11 +320,11 @@ void client_status_print(const cJSON *st, const char *folder);
  * through be). id_labels: the workspace's --id-label's (NULL: none). With
  * auto_forward the broker also watches the container for
  * new listening ports and forwards them as portsAttributes' onAutoForward
- * says. 0, or 1 if any failed
- * (printed, after "rdev: CMD: "). */
+ * says. log_json: its warnings as --log-format json lines. 0, or 1 if
+ * any failed (printed, after "rdev: CMD: "; what -q held first). */
 int client_forward_ports(const char *cmd, const struct agent_backend *be,
     struct remote *r, const char *workspace, const char *config, const cJSON *id_labels,
-    int quiet, int auto_forward, const cJSON *ports);
+    int quiet, int log_json, int auto_forward, const cJSON *ports);
 /* forwards (broker "forward" entries) as a table; with_host: "on HOST". */
 void client_forward_print_table(FILE *out, const cJSON *forwards, int with_host);
 /* The broker's forwards as a table (nothing when none, or no broker). */

@@ -265,10 +265,12 @@ cmd_forward_say_moved(const cJSON *working, const cJSON *asked)
 /* Ask the broker for forwards of workspace on r's host; prints the table
  * (unless quiet; -q holds it) and the errors. attributes: the broker gives the entries
  * the workspace's port attributes (`rdev forward TARGET PORT`; up's have
- * them already). 0, or 1 if any forward failed. */
+ * them already). log_json: the warnings as --log-format json lines (up's).
+ * 0, or 1 if any forward failed. */
 static int
 cmd_forward_add(struct remote *r, const char *workspace, const char *config,
-    const cJSON *id_labels, cJSON *list, cJSON *auto_attrs, int quiet, int attributes)
+    const cJSON *id_labels, cJSON *list, cJSON *auto_attrs, int quiet, int log_json,
+    int attributes)
 {
 	cJSON *fields = cJSON_CreateObject(), *res = NULL;
 	const cJSON *errors, *e;
@@ -341,7 +343,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "warnings")) {
 		if (cJSON_IsString(e))
 			progress_stderr_line(
-			    0, "rdev: forward: warning: %s", e->valuestring);
+			    log_json, "rdev: forward: warning: %s", e->valuestring);
 	}
 	cJSON_Delete(res);
 	return rc;
@@ -374,7 +376,7 @@ cmd_forward_read_ports(const struct agent_backend *be, const char *workspace,
 int
 client_forward_ports(const char *cmd, const struct agent_backend *be, struct remote *r,
     const char *workspace, const char *config, const cJSON *id_labels, int quiet,
-    int auto_forward, const cJSON *ports)
+    int log_json, int auto_forward, const cJSON *ports)
 {
 	cJSON *res = NULL, *list;
 	const cJSON *merged, *fp, *e, *v;
@@ -405,7 +407,7 @@ client_forward_ports(const char *cmd, const struct agent_backend *be, struct rem
 		 * and is not up's.) */
 		if (r != NULL)
 			(void)cmd_forward_add(r, workspace, config, id_labels,
-			    cJSON_CreateArray(), NULL, 1, 0);
+			    cJSON_CreateArray(), NULL, 1, log_json, 0);
 		return 0;
 	}
 	list = cJSON_CreateArray();
@@ -454,7 +456,7 @@ client_forward_ports(const char *cmd, const struct agent_backend *be, struct rem
 	}
 	cJSON_Delete(res);
 	return cmd_forward_add(
-	    r, workspace, config, id_labels, list, auto_attrs, quiet, 0);
+	    r, workspace, config, id_labels, list, auto_attrs, quiet, log_json, 0);
 }
 
 /* Are forwards saved by a broker (running or not)? */
@@ -1091,12 +1093,12 @@ cmd_forward_exec(int argc, char **argv)
 	else if (a.auto_forward)
 		/* with the workspace's portsAttributes (onAutoForward, labels) */
 		rc = client_forward_ports("forward", &be, r, workspace, config,
-			 a.id_labels, 0, 1, NULL) == 0
+			 a.id_labels, 0, 0, 1, NULL) == 0
 		    ? CMD_EXIT_OK
 		    : CMD_EXIT_FAILURE;
 	else {
 		rc = cmd_forward_add(
-			 r, workspace, config, a.id_labels, a.list, NULL, 0, 1) == 0
+			 r, workspace, config, a.id_labels, a.list, NULL, 0, 0, 1) == 0
 		    ? CMD_EXIT_OK
 		    : CMD_EXIT_FAILURE;
 		a.list = NULL; /* (cmd_forward_add's now) */

@@ -119,7 +119,7 @@ cmd_up_exec(int argc, char **argv)
 	    client_forward_ports("up", &ct.be, ct.remote, workspace, config, id_labels,
 		client_has_flag(ct.argc, ct.argv, "--json") ||
 		    client_log_json(ct.argc, ct.argv),
-		auto_forward, ports) != 0)
+		client_log_json(ct.argc, ct.argv), auto_forward, ports) != 0)
 		failed = xstrdup("forwardPorts: not every port was forwarded (the "
 				 "lines above say which)");
 	/* Last: the broker watches the folder from now on (it sends what
