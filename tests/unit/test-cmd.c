@@ -140,3 +140,42 @@ TEST(man_page_escapes_and_lists_every_command)
 	ASSERT_TRUE(strstr(out, ".TP\n.B 125\nits own failure\n.SH SEE ALSO\n") != NULL);
 	free(out);
 }
+
+/* What after_exec was called with (cmd_main_calls_after_exec). */
+static const char *after_name;
+static int after_rc, after_calls;
+
+static int
+failing_exec(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return 3;
+}
+
+static void
+record_after(const char *command, int rc)
+{
+	after_name = command;
+	after_rc = rc;
+	after_calls++;
+}
+
+TEST(cmd_main_calls_after_exec)
+{
+	static const struct cmd_entry fails = { "fails", "", "fails", NULL,
+		failing_exec };
+	static const struct cmd_entry *const list[] = { &fails, NULL };
+	static const struct cmd_program p = { "prog", "p", list, NULL, NULL, NULL,
+		record_after };
+	char *run[] = { "prog", "fails", NULL },
+	     *help[] = { "prog", "fails", "--help", NULL };
+
+	ASSERT_INT_EQ(cmd_main(&p, 2, run), 3);
+	ASSERT_INT_EQ(after_calls, 1);
+	ASSERT_STR_EQ(after_name, "fails");
+	ASSERT_INT_EQ(after_rc, 3);
+	/* (help is no run of the command) */
+	ASSERT_INT_EQ(cmd_main(&p, 3, help), 0);
+	ASSERT_INT_EQ(after_calls, 1);
+}
