@@ -241,14 +241,20 @@ cmd_forward_say_moved(const cJSON *working, const cJSON *asked)
 		    json_get_int(f, "local", 1, 65535, &local) != 0 || local == port)
 			continue;
 		svc = json_get_string(f, "service");
+		/* (asked for with no LOCAL, and not also as LOCAL:PORT with
+		 * this local port: `3000 3001:3000`) */
 		want = 0;
 		cJSON_ArrayForEach(a, asked) {
 			asvc = json_get_string(a, "service");
-			if (json_get_int(a, "port", 1, 65535, &n) == 0 && n == port &&
-			    (svc == NULL ? asvc == NULL
-					 : asvc != NULL && strcmp(svc, asvc) == 0) &&
-			    !cJSON_HasObjectItem(a, "local")) {
+			if (json_get_int(a, "port", 1, 65535, &n) != 0 || n != port ||
+			    (svc == NULL ? asvc != NULL
+					 : asvc == NULL || strcmp(svc, asvc) != 0))
+				continue;
+			if (!cJSON_HasObjectItem(a, "local"))
 				want = port;
+			else if (json_get_int(a, "local", 1, 65535, &n) == 0 &&
+			    n == local) {
+				want = 0;
 				break;
 			}
 		}
