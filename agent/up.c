@@ -533,6 +533,29 @@ up_note_mounts_missing(const struct up_state *s)
 	}
 }
 
+/* --build-no-cache and --cache-from shape a build, and a container reused
+ * (running, or stopped and started again) is not built again: say the flag
+ * did nothing, as up_note_mounts_missing() does for --mount, rather than
+ * drop it in silence (as the reference does). */
+static void
+up_note_build_flags_unused(const struct up_state *s)
+{
+	const char *flag[2] = { NULL, NULL };
+	const char *id = up_json_string(s->container, "Id", NULL);
+	int i;
+
+	if (s->opts->build_no_cache)
+		flag[0] = "--build-no-cache";
+	if (cJSON_GetArraySize(s->opts->cache_from) > 0)
+		flag[1] = "--cache-from";
+	for (i = 0; i < 2; i++)
+		if (flag[i] != NULL)
+			progress_line(s->p,
+			    "warning: %s: nothing is built: the container exists "
+			    "(%.12s): use --remove-existing-container to rebuild",
+			    flag[i], id != NULL ? id : "");
+}
+
 /* An existing container: its merged configuration comes from its own
  * metadata label (frozen at creation), as the reference CLI does. A running
  * one whose workspace mount is of a folder deleted since (mount-stale.h) is
@@ -547,6 +570,7 @@ up_reuse(struct up_state *s, int *started, char **cause)
 
 	labels_note_changed(s->container, s->config_hash, s->p);
 	up_note_mounts_missing(s);
+	up_note_build_flags_unused(s);
 	if (up_merged_for_container_meta(s->cfg, s->container, &s->merged, &s->metadata,
 		&s->nmetadata, cause) != 0)
 		goto out;
@@ -1073,6 +1097,8 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 			goto out;
 		}
 		started = created;
+		if (!created)
+			up_note_build_flags_unused(&s);
 	} else {
 		if (up_find_container(&s, &s.container, cause) != 0)
 			goto out;

@@ -92,8 +92,15 @@ check_eq "onCreateCommand ran once across up, stop, up" "$(rdev exec "$ws" -- ca
 check_eq "postStartCommand ran on each start" "$(rdev exec "$ws" -- cat /tmp/start.count | wc -l)" 2
 # An edited compose file (here another service's) changes the
 # configuration as an edited devcontainer.json does: up says so.
-rdev up "$ws" >/dev/null 2>"$TEST_TMP/up3.err"
+# (the build flags on the running service's container: nothing is built,
+# said for each)
+rdev up "$ws" --build-no-cache --cache-from none.invalid/x:1 >/dev/null 2>"$TEST_TMP/up3.err"
 check "an unchanged configuration is not said to have changed" sh -c "! grep -q 'configuration changed' '$TEST_TMP/up3.err'"
+for flag in --build-no-cache --cache-from; do
+	check "$flag on the existing service container is warned about" grep -qF \
+		"warning: $flag: nothing is built: the container exists (${cid:0:12}): use --remove-existing-container to rebuild" \
+		"$TEST_TMP/up3.err"
+done
 # An up of a running service's container lists the project's containers
 # once: that one listing serves both the owner check and the finding of
 # the service's container (the agent's -vv log shows each Docker call).

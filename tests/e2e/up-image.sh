@@ -70,12 +70,18 @@ check_eq "a file made in the container belongs to the host owner" "$(stat -c %u 
 
 # A second up reuses the running container: only postAttach runs again,
 # before up returns. A --mount it was made without cannot be added: warned
-# about, not dropped in silence.
+# about, not dropped in silence; so are the build flags (nothing is built).
 late="type=bind,source=$TEST_TMP,target=/late"
-out2=$(rdev_agent up "$ws" --mount "$late" 2>"$TEST_TMP/up2.err")
+out2=$(rdev_agent up "$ws" --mount "$late" --build-no-cache --cache-from "none.invalid/x:1" \
+	2>"$TEST_TMP/up2.err")
 check "a --mount the reused container lacks is warned about" grep -qF \
 	"warning: --mount $late: not mounted: container ${cid:0:12} was made without it" \
 	"$TEST_TMP/up2.err"
+for flag in --build-no-cache --cache-from; do
+	check "$flag on the reused container is warned about" grep -qF \
+		"warning: $flag: nothing is built: the container exists (${cid:0:12}): use --remove-existing-container to rebuild" \
+		"$TEST_TMP/up2.err"
+done
 check_eq "second up reuses the container" "$(printf '%s' "$out2" | jq -r .containerId)" "$cid"
 check_eq "onCreate not repeated" "$(docker exec "$cid" cat /tmp/oncreate.count | wc -l)" 1
 check_eq "postStart not repeated on a running container" "$(docker exec "$cid" cat /tmp/start.count | wc -l)" 1
@@ -90,9 +96,10 @@ check_eq "onCreate still once after restart" "$(docker exec "$cid" cat /tmp/oncr
 check_eq "postStart ran again after restart" "$(docker exec "$cid" cat /tmp/start.count | wc -l)" 2
 
 # --recreate gives a new container that runs everything again.
-out4=$(rdev_agent up "$ws" --recreate --mount "$late" 2>/dev/null)
+out4=$(rdev_agent up "$ws" --recreate --mount "$late" --build-no-cache 2>"$TEST_TMP/up4.err")
 cid4=$(printf '%s' "$out4" | jq -r .containerId)
 check "recreate makes a new container" test "$cid4" != "$cid"
+check_eq "... and --build-no-cache is no warning then" "$(grep -c 'nothing is built' "$TEST_TMP/up4.err")" 0
 check "... with the --mount" docker exec "$cid4" test -d /late/ws-image
 rdev_agent up "$ws" --mount "$late" >/dev/null 2>"$TEST_TMP/up5.err"
 check_eq "then the same --mount is no warning" "$(grep -c 'not mounted' "$TEST_TMP/up5.err")" 0
