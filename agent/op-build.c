@@ -6,12 +6,13 @@
 #include "agent-ops.h"
 
 #include "error.h"
+#include "image-ref.h"
 #include "up.h"
 
 static int
 op_build_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
-	const cJSON *names = cJSON_GetObjectItemCaseSensitive(r->json, "imageNames");
+	const cJSON *names = cJSON_GetObjectItemCaseSensitive(r->json, "imageNames"), *e;
 	struct up_opts opts = { 0 };
 
 	*result = NULL;
@@ -25,6 +26,10 @@ op_build_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	    !agent_op_req_strings(r, "cacheFrom"))
 		return error_set(cause,
 		    "\"imageNames\" and \"cacheFrom\": expected arrays of strings");
+	cJSON_ArrayForEach(e, names)
+		if ((*cause = image_ref_tag_check("--image-name", e->valuestring)) !=
+		    NULL)
+			return -1;
 	if (agent_op_req_log_format(r, &opts.progress, cause) != 0 ||
 	    agent_op_req_lockfile(r, &opts.lockfile, cause) != 0 ||
 	    agent_op_req_features(r, &opts.additional_features, cause) != 0)

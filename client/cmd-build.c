@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image-ref.h"
 #include "progress-view.h"
 #include "progress.h"
 
@@ -59,9 +60,16 @@ cmd_build_value(int argc, char **argv, int *i, struct cmd_build_args *a, const c
 		a->folder = v;
 	} else if (k == 1)
 		a->config_file = v;
-	else if (k == 2)
+	else if (k == 2) {
+		/* Checked before the build, which Docker would otherwise run
+		 * whole before refusing the name in its tag. */
+		free(a->error);
+		if ((a->error = image_ref_tag_check("--image-name", v)) != NULL) {
+			*msg = a->error;
+			return -1;
+		}
 		agent_cmd_list_add(&a->image_names, cJSON_CreateString(v));
-	else if (k == 3)
+	} else if (k == 3)
 		agent_cmd_list_add(&a->cache_from, cJSON_CreateString(v));
 	else if (k == 5) {
 		cJSON_Delete(a->additional_features);

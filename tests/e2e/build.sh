@@ -230,7 +230,23 @@ rdev build "$TEST_TMP/feat" --image-name "$tag:feat" >"$TEST_TMP/f.json" 2>"$TES
 rc=$?
 rdev build "$ws" --push >/dev/null 2>"$TEST_TMP/u.err"
 urc=$?
+# An image name Docker refuses: refused before anything is built (Docker
+# refused it only when tagging the built image), on both routes.
+rdev build "$ws" --image-name "$tag:ok" --image-name Bad:Name >/dev/null 2>"$TEST_TMP/n.err"
+nrc=$?
+rdev build "$name:~/rbws" --image-name "reg.io/x@sha256:0123456789abcdef0123456789abcdef" \
+	>/dev/null 2>"$TEST_TMP/rn.err"
+rnrc=$?
 set -e
+check_eq "--image-name Bad:Name: a usage error" "$nrc" 2
+check "... naming the flag, the value and why" grep -qF \
+	"rdev build: --image-name Bad:Name: repository name must be lowercase" "$TEST_TMP/n.err"
+check_eq "... said in one line, before any build" "$(wc -l <"$TEST_TMP/n.err")" 1
+check "... nothing tagged" sh -c "! docker image inspect '$tag:ok' >/dev/null 2>&1"
+check_eq "remote: a digest for --image-name: a usage error" "$rnrc" 2
+check "... named likewise" grep -qF -e \
+	"--image-name reg.io/x@sha256:0123456789abcdef0123456789abcdef: an image is tagged with a name, not a digest" \
+	"$TEST_TMP/rn.err"
 check_eq "Features: exit 1" "$rc" 1
 check_eq "Features: the JSON error" "$(jq -r .outcome "$TEST_TMP/f.json")" error
 check "Features: the message names them" grep -q "Feature 'ghcr.io/x/y:1': https://ghcr.io/v2/x/y/manifests/1: " "$TEST_TMP/f.err"

@@ -1,4 +1,6 @@
-/* fuzz-target.c - fuzz the TARGET parser (common/target.c).
+/* fuzz-target.c - fuzz the TARGET parser (common/target.c), and the image
+ * reference parser (common/image-ref.c) on the same input: both take a name
+ * as a user types it on the command line.
  *
  * Every input (up to its first NUL) must either fail with a message that
  * names the target ("target 'x': ...", "empty target") and leave the struct
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "image-ref.h"
 #include "target.h"
 
 static int
@@ -56,6 +59,39 @@ check_target(const struct target *t)
 	}
 }
 
+/* image_ref_parse() on text: a reason, or parts that add up to the text:
+ * name[:tag][@digest], a registry no longer than the name, a name of at most
+ * 255 bytes without upper case outside the registry; image_ref_tag_check()
+ * agrees. */
+static void
+check_image_ref(const char *text)
+{
+	struct image_ref r;
+	const char *why = NULL;
+	char *msg;
+	size_t len = strlen(text), i;
+
+	msg = image_ref_tag_check("--image-name", text);
+	if (image_ref_parse(text, &r, &why) != 0) {
+		if (why == NULL || msg == NULL)
+			abort();
+		free(msg);
+		return;
+	}
+	if (r.name_len == 0 || r.name_len > 255 || r.domain_len >= r.name_len ||
+	    r.name_len + (r.tag_len > 0 ? r.tag_len + 1 : 0) +
+		    (r.digest_len > 0 ? r.digest_len + 1 : 0) !=
+		len ||
+	    (r.tag_len > 0 && text[r.name_len] != ':') ||
+	    (r.digest_len > 0 && text[len - r.digest_len - 1] != '@') ||
+	    (msg == NULL) != (r.digest_len == 0))
+		abort();
+	for (i = r.domain_len; i < r.name_len; i++)
+		if (text[i] >= 'A' && text[i] <= 'Z')
+			abort();
+	free(msg);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -69,6 +105,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
+	check_image_ref(text);
 	if (target_parse(text, &t, &cause) != 0) {
 		if (cause == NULL || strstr(cause, "target") == NULL)
 			abort();
