@@ -134,6 +134,7 @@ feature_fetch_oci(const struct feature_ref *ref, const struct feature_fetch_opts
 		error_prefix(cause, "registry %s", ref->registry);
 		goto out;
 	}
+	out->manifest = xstrndup((const char *)buf_data(manifest), buf_len(manifest));
 	entry = feature_fetch_entry(opts->cache_dir, out->digest);
 	if (feature_fetch_is_dir(entry))
 		out->cached = 1;
@@ -215,5 +216,6 @@ feature_fetched_clear(struct feature_fetched *f)
 	free(f->digest);
 	free(f->layer_digest);
 	free(f->resolved);
+	free(f->manifest);
 	memset(f, 0, sizeof *f);
 }

@@ -144,7 +144,11 @@ struct feature_fetched {
 	char *layer_digest; /* OCI: the layer's digest (NULL when a pinned digest
 			     * came from the cache); tarball: = digest */
 	char *resolved; /* the lockfile's "resolved": registry/path@digest, or the URL */
-	int cached;	/* 1: taken from the cache */
+	/* OCI: the manifest as the registry sent it (read-configuration's
+	 * featuresConfiguration shows it); NULL when none was asked for (a
+	 * pinned digest found in the cache) and for a tarball. */
+	char *manifest;
+	int cached; /* 1: taken from the cache */
 	/* When feature_fetch() fails (everything else cleared): 1 when no
 	 * definite answer came (the registry or server could not be reached:
 	 * DNS, connection, TLS, timeout, or a 5xx), 0 when it answered (404,

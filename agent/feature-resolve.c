@@ -648,7 +648,8 @@ feature_resolve_add_as(struct feature_resolve_ctx *c, const char *id, const char
 		fatal("out of memory");
 	fs->v[i].resolved = fetched.resolved;
 	fs->v[i].integrity = fetched.digest;
-	fetched.resolved = fetched.digest = NULL;
+	fs->v[i].manifest = fetched.manifest;
+	fetched.resolved = fetched.digest = fetched.manifest = NULL;
 	feature_fetched_clear(&fetched);
 	if (feature_resolve_is_local(fid))
 		fs->v[i].key = xstrdup(fs->v[i].dir);
@@ -938,6 +939,7 @@ feature_set_free(struct feature_set *fs)
 		free(fs->v[i].ids);
 		free(fs->v[i].resolved);
 		free(fs->v[i].integrity);
+		free(fs->v[i].manifest);
 		free(fs->v[i].where);
 		free(fs->v[i].key);
 		if (fs->v[i].ref != NULL)

@@ -60,6 +60,9 @@ struct feature {
 	 * pins, "registry/path@sha256:..." or the tarball URL, and the digest. */
 	char *resolved;
 	char *integrity;
+	/* OCI: its manifest's JSON text as fetched (feature_fetched's), or
+	 * NULL. */
+	char *manifest;
 	char *where; /* where it is named, for messages */
 };
 
@@ -83,5 +86,16 @@ struct feature_set {
 struct feature_set *feature_resolve(
     const struct config *cfg, const cJSON *additional, int no_lock, char **cause);
 void feature_set_free(struct feature_set *fs);
+
+/* feature-config.c */
+/* fs (NULL or none: NULL) as the reference's read-configuration prints its
+ * "featuresConfiguration": {"featureSets":[{"sourceInformation":{...},
+ * "features":[{...devcontainer-feature.json, "id", "value", "included",
+ * "consecutiveId"}], "internalVersion":"2", "computedDigest"}]}, one set per
+ * Feature in install order. What rdev has not (the reference's cachePath
+ * and dstFolder, its copies of the Features; an OCI manifest not fetched,
+ * its digest pinned and cached) is left out (docs/CONFORMANCE.md, D2). New
+ * object, the caller frees it. */
+cJSON *feature_config_json(const struct feature_set *fs);
 
 #endif

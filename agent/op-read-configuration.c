@@ -201,13 +201,14 @@ op_read_configuration_image_metadata(const struct config *cfg, cJSON *warnings)
 
 /* Append the metadata entries of cfg's Features and the additional ones
  * (--additional-features, or NULL) in install order, substituted like the
- * configuration, to meta. Features that cannot be had (a value up refuses,
- * a registry that does not answer) fail it, as they fail the reference's
- * read-configuration: a merged configuration without them would say yes to
- * what up refuses. 0, or -1 with *cause. */
+ * configuration, to meta; the set as the reference's featuresConfiguration
+ * into *features_config (feature_config_json(): NULL when there are none). Features that
+ * cannot be had (a value up refuses, a registry that does not answer) fail it, as they
+ * fail the reference's read-configuration: a merged configuration without them would say
+ * yes to what up refuses. 0, or -1 with *cause. */
 static int
-op_read_configuration_features(
-    const struct config *cfg, const cJSON *additional, cJSON *meta, char **cause)
+op_read_configuration_features(const struct config *cfg, const cJSON *additional,
+    cJSON *meta, cJSON **features_config, char **cause)
 {
 	struct feature_set *fs;
 	cJSON *entries, *substituted, *e;
@@ -218,6 +219,7 @@ op_read_configuration_features(
 		return -1;
 	entries = cJSON_CreateArray();
 	feature_install_metadata(fs, entries);
+	*features_config = feature_config_json(fs);
 	feature_set_free(fs);
 	substituted = config_subst(entries, config_get_subst_ctx(cfg));
 	cJSON_Delete(entries);
@@ -391,7 +393,7 @@ static int
 op_read_configuration_without_container(const struct config *cfg, const cJSON *additional,
     int merged, int ports, int discovered, cJSON *warnings, cJSON *out, char **cause)
 {
-	cJSON *conf, *meta, *m;
+	cJSON *conf, *meta, *m, *fconf = NULL;
 
 	conf = read_configuration_object(
 	    config_get_object(cfg), config_get_file(cfg), discovered);
@@ -399,12 +401,19 @@ op_read_configuration_without_container(const struct config *cfg, const cJSON *a
 	cJSON_AddItemToObject(out, "workspace", config_workspace_json(cfg));
 	if (merged || ports) {
 		meta = op_read_configuration_image_metadata(cfg, warnings);
-		if (op_read_configuration_features(cfg, additional, meta, cause) != 0) {
+		if (op_read_configuration_features(
+			cfg, additional, meta, &fconf, cause) != 0) {
 			cJSON_Delete(meta);
 			return -1;
 		}
 		m = config_merge(meta, conf);
 		cJSON_Delete(meta);
+		/* As the reference's: with the merged configuration when there
+		 * is no container (with one, the merge is the label's). */
+		if (merged && fconf != NULL)
+			cJSON_AddItemToObject(out, "featuresConfiguration", fconf);
+		else
+			cJSON_Delete(fconf);
 		if (ports)
 			cJSON_AddItemToObject(
 			    out, "ports", config_merge_ports(m, NULL, NULL));

@@ -327,6 +327,19 @@ rdev read-configuration --workspace-folder "$TEST_TMP/ws-same" --include-merged-
 check "its Features' metadata is had" sh -c "! grep -q 'cannot be honoured' '$TEST_TMP/same.out'"
 check_eq "an entry that is a Feature of the set at its tag: not fetched again" \
 	"$(grep -c "GET /v2/$ns/bbb/manifests/.* 200$" "$regdir/requests.log")" "$((before + 1))"
+# Its featuresConfiguration (a local Feature after an OCI one) is the
+# reference's, but for its own copies of the Features (cachePath, dstFolder:
+# docs/CONFORMANCE.md, D2).
+TMPDIR=$TEST_TMP "$REF" read-configuration --workspace-folder "$TEST_TMP/ws-same" \
+	--include-merged-configuration >"$TEST_TMP/same.ref" 2>"$TEST_TMP/same.ref.err" ||
+	{ tail -5 "$TEST_TMP/same.ref.err"; fail "the reference's read-configuration of ws-same failed"; }
+rdev read-configuration --workspace-folder "$TEST_TMP/ws-same" --include-merged-configuration \
+	>"$TEST_TMP/same.json" 2>/dev/null || fail "read-configuration of ws-same failed"
+fconf() { jq -S '.featuresConfiguration | del(.dstFolder) |
+	.featureSets[].features[] |= del(.cachePath)' "$1"; }
+check_eq "read-configuration --include-merged-configuration: featuresConfiguration, in install order" \
+	"$(fconf "$TEST_TMP/same.json" | jq -c '.featureSets | map(.sourceInformation.type)')" '["oci","file-path"]'
+check_eq "... the reference's, field by field" "$(fconf "$TEST_TMP/same.json")" "$(fconf "$TEST_TMP/same.ref")"
 # An untagged (latest) entry at the registry/path of the set's only Feature
 # of its namespace is not fetched (its metadata's ids could match no other
 # Feature), and an entry two Features name is fetched once per run.

@@ -193,3 +193,95 @@ TEST(twice_ordered_by_options_as_written)
 	config_free(cfg);
 	remove_tree(dir);
 }
+
+/* The set as read-configuration's featuresConfiguration: one feature set per
+ * Feature, in install order, each local one's sourceInformation and its
+ * devcontainer-feature.json with what the reference adds (a name when it
+ * has none: its id as written). */
+TEST(features_configuration_local)
+{
+	char dir[] = "/tmp/rdev-test-fconf.XXXXXX", path[512], *cause = NULL, *got;
+	char want[512];
+	struct config_load_opts opts = { 0 };
+	struct feature_set *fs;
+	struct config *cfg;
+	const cJSON *set, *src, *feat;
+	cJSON *out;
+	int k = 0;
+	pid_t pid;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/.devcontainer", dir);
+	ASSERT_INT_EQ(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/.devcontainer/devcontainer.json", dir);
+	test_write_file(NULL, path,
+	    "{\"image\":\"alpine\",\"features\":{\"./a\":{\"v\":true},\"./b\":{}}}");
+	for (const char *n = "ab"; *n != '\0'; n++) {
+		snprintf(path, sizeof path, "%s/.devcontainer/%c", dir, *n);
+		ASSERT_INT_EQ(mkdir(path, 0700), 0);
+		snprintf(path, sizeof path, "%s/.devcontainer/%c/install.sh", dir, *n);
+		test_write_file(NULL, path, "#!/bin/sh\n");
+		snprintf(path, sizeof path,
+		    "%s/.devcontainer/%c/devcontainer-feature.json", dir, *n);
+		test_write_file(NULL, path,
+		    *n == 'a' ? "{\"id\":\"a\",\"version\":\"1.0.0\",\"options\":"
+				"{\"v\":{\"type\":\"boolean\",\"default\":false}}}"
+			      : "{\"id\":\"b\",\"version\":\"2.0.0\",\"name\":\"B\"}");
+	}
+	snprintf(path, sizeof path, "%s/state", dir);
+	setenv("RDEV_STATE_DIR", path, 1);
+	opts.workspace_folder = dir;
+	cfg = config_load(&opts, &cause);
+	ASSERT_NOT_NULL(cfg);
+	fs = feature_resolve(cfg, NULL, 1, &cause);
+	ASSERT_NOT_NULL(fs);
+	out = feature_config_json(fs);
+	ASSERT_NOT_NULL(out);
+	ASSERT_INT_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(out, "featureSets")), 2);
+	cJSON_ArrayForEach(set, cJSON_GetObjectItem(out, "featureSets")) {
+		const struct feature *f = &fs->v[fs->order[k]];
+
+		TEST_CASE_NAME("%s", f->id);
+		src = cJSON_GetObjectItem(set, "sourceInformation");
+		ASSERT_STR_EQ(
+		    cJSON_GetStringValue(cJSON_GetObjectItem(src, "type")), "file-path");
+		ASSERT_STR_EQ(
+		    cJSON_GetStringValue(cJSON_GetObjectItem(src, "userFeatureId")),
+		    f->id);
+		ASSERT_STR_EQ(
+		    cJSON_GetStringValue(cJSON_GetObjectItem(src, "resolvedFilePath")),
+		    f->dir);
+		ASSERT_STR_EQ(
+		    cJSON_GetStringValue(cJSON_GetObjectItem(set, "internalVersion")),
+		    "2");
+		ASSERT_NULL(cJSON_GetObjectItem(set, "computedDigest"));
+		ASSERT_INT_EQ(
+		    cJSON_GetArraySize(cJSON_GetObjectItem(set, "features")), 1);
+		feat = cJSON_GetArrayItem(cJSON_GetObjectItem(set, "features"), 0);
+		/* (devcontainer-feature.json's keys replace the first ones) */
+		got = cJSON_PrintUnformatted(feat);
+		if (strcmp(f->id, "./a") == 0)
+			snprintf(want, sizeof want,
+			    "{\"name\":\"./a\",\"value\":{\"v\":true},\"included\":true,"
+			    "\"id\":\"a\",\"version\":\"1.0.0\",\"options\":{\"v\":"
+			    "{\"type\":\"boolean\",\"default\":false}},"
+			    "\"consecutiveId\":\"a_%d\"}",
+			    k);
+		else
+			snprintf(want, sizeof want,
+			    "{\"value\":{},\"included\":true,\"id\":\"b\",\"version\":"
+			    "\"2.0.0\",\"name\":\"B\",\"consecutiveId\":\"b_%d\"}",
+			    k);
+		ASSERT_STR_EQ(got, want);
+		free(got);
+		k++;
+	}
+	cJSON_Delete(out);
+	feature_set_free(fs);
+	config_free(cfg);
+	if ((pid = fork()) == 0) {
+		execlp("rm", "rm", "-rf", dir, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0);
+}
