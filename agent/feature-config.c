@@ -39,10 +39,44 @@ feature_config_ref(const struct feature_ref *ref)
 	return o;
 }
 
+/* The folder of config_file joined with a local id, as Node's path.join
+ * writes it (the reference's resolvedFilePath): "." and empty segments
+ * dropped, ".." taking the one before, no symbolic link followed (f->dir is
+ * the real path). New string. */
+static char *
+feature_config_local_path(const char *config_file, const char *id)
+{
+	const char *slash = strrchr(config_file, '/');
+	char *joined =
+	    xasprintf("%.*s/%s", slash != NULL ? (int)(slash - config_file) : 1,
+		slash != NULL ? config_file : ".", id);
+	char *out = xmalloc(strlen(joined) + 2), *seg, *rest = joined;
+	size_t n = 0, back;
+
+	while ((seg = strsep(&rest, "/")) != NULL) {
+		if (*seg == '\0' || strcmp(seg, ".") == 0)
+			continue;
+		if (strcmp(seg, "..") == 0) {
+			for (back = n; back > 0 && out[back - 1] != '/'; back--)
+				;
+			n = back > 0 ? back - 1 : 0;
+			continue;
+		}
+		out[n++] = '/';
+		memcpy(out + n, seg, strlen(seg));
+		n += strlen(seg);
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+	free(joined);
+	return out;
+}
+
 /* f's sourceInformation: "file-path", "oci" or "direct-tarball", as the
  * reference writes each. New object. */
 static cJSON *
-feature_config_source(const struct feature *f)
+feature_config_source(const struct feature *f, const char *config_file)
 {
 	cJSON *o = cJSON_CreateObject(), *manifest;
 	char *without;
@@ -50,7 +84,9 @@ feature_config_source(const struct feature *f)
 
 	if (f->ref == NULL) {
 		cJSON_AddStringToObject(o, "type", "file-path");
-		cJSON_AddStringToObject(o, "resolvedFilePath", f->dir);
+		without = feature_config_local_path(config_file, f->id);
+		cJSON_AddStringToObject(o, "resolvedFilePath", without);
+		free(without);
 		cJSON_AddStringToObject(o, "userFeatureId", f->id);
 	} else if (f->ref->kind == FEATURE_REF_TARBALL) {
 		cJSON_AddStringToObject(o, "type", "direct-tarball");
@@ -123,7 +159,7 @@ feature_config_feature(const struct feature *f, size_t k)
 }
 
 cJSON *
-feature_config_json(const struct feature_set *fs)
+feature_config_json(const struct feature_set *fs, const char *config_file)
 {
 	cJSON *out, *sets, *set, *list, *feature;
 	const struct feature *f;
@@ -136,7 +172,8 @@ feature_config_json(const struct feature_set *fs)
 	for (k = 0; k < fs->n; k++) {
 		f = &fs->v[fs->order[k]];
 		set = cJSON_CreateObject();
-		cJSON_AddItemToObject(set, "sourceInformation", feature_config_source(f));
+		cJSON_AddItemToObject(
+		    set, "sourceInformation", feature_config_source(f, config_file));
 		feature = feature_config_feature(f, k);
 		list = cJSON_AddArrayToObject(set, "features");
 		cJSON_AddItemToArray(list, feature);

@@ -92,10 +92,11 @@ void feature_set_free(struct feature_set *fs);
  * "featuresConfiguration": {"featureSets":[{"sourceInformation":{...},
  * "features":[{...devcontainer-feature.json, "id", "value", "included",
  * "consecutiveId"}], "internalVersion":"2", "computedDigest"}]}, one set per
- * Feature in install order. What rdev has not (the reference's cachePath
- * and dstFolder, its copies of the Features; an OCI manifest not fetched,
- * its digest pinned and cached) is left out (docs/CONFORMANCE.md, D2). New
+ * Feature in install order, a local one's resolvedFilePath config_file's
+ * folder joined with its id (as the reference: no link followed). What rdev has not (the
+ * reference's cachePath and dstFolder, its copies of the Features; an OCI manifest not
+ * fetched, its digest pinned and cached) is left out (docs/CONFORMANCE.md, D2). New
  * object, the caller frees it. */
-cJSON *feature_config_json(const struct feature_set *fs);
+cJSON *feature_config_json(const struct feature_set *fs, const char *config_file);
 
 #endif

@@ -219,7 +219,7 @@ op_read_configuration_features(const struct config *cfg, const cJSON *additional
 		return -1;
 	entries = cJSON_CreateArray();
 	feature_install_metadata(fs, entries);
-	*features_config = feature_config_json(fs);
+	*features_config = feature_config_json(fs, config_get_file(cfg));
 	feature_set_free(fs);
 	substituted = config_subst(entries, config_get_subst_ctx(cfg));
 	cJSON_Delete(entries);
