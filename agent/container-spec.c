@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "config-merge.h"
+#include "config-validate.h"
 #include "error.h"
 #include "mount-spec.h"
 #include "run-args.h"
@@ -121,15 +122,29 @@ container_spec_add_extra_mounts(cJSON *mounts, const cJSON *extra, char **cause)
 	return 0;
 }
 
-/* containerEnv -> Env ["K=V"...], in the configuration's order. */
-static void
-container_spec_add_env(cJSON *body, const cJSON *container_env)
+/* containerEnv -> Env ["K=V"...], in the configuration's order. An entry
+ * no process could start with (config_env_entry_problem(): what the
+ * configuration's own were checked for when it was loaded, here after the
+ * image's metadata and the Features were merged in) is an error: the
+ * container would be created only to exit at once. 0, or -1 with *cause. */
+static int
+container_spec_add_env(cJSON *body, const cJSON *container_env, char **cause)
 {
 	cJSON *env = array_in(body, "Env");
 	const cJSON *e;
-	char *kv;
+	char *kv, *why;
 
 	cJSON_ArrayForEach(e, container_env) {
+		if (cJSON_IsString(e) &&
+		    (why = config_env_entry_problem(e->string, strlen(e->valuestring))) !=
+			NULL) {
+			error_set(cause,
+			    "\"containerEnv\".\"%.64s\" (merged with the image's "
+			    "metadata and the Features'): %s",
+			    e->string, why);
+			free(why);
+			return -1;
+		}
 		if (cJSON_IsString(e))
 			kv = xasprintf("%s=%s", e->string, e->valuestring);
 		else if (cJSON_IsNumber(e))
@@ -142,6 +157,7 @@ container_spec_add_env(cJSON *body, const cJSON *container_env)
 		cJSON_AddItemToArray(env, cJSON_CreateString(kv));
 		free(kv);
 	}
+	return 0;
 }
 
 /* appPort: a number N is published as 127.0.0.1:N:N; a string is a -p spec. */
@@ -296,8 +312,10 @@ container_spec_create_body(
 	cJSON_ArrayForEach(e, in->labels)
 		if (cJSON_IsString(e))
 			cJSON_AddStringToObject(labels, e->string, e->valuestring);
-	container_spec_add_env(
-	    body, cJSON_GetObjectItemCaseSensitive(merged, "containerEnv"));
+	if (container_spec_add_env(body,
+		cJSON_GetObjectItemCaseSensitive(merged, "containerEnv"),
+		&mount_cause) != 0)
+		goto fail;
 	v = cJSON_GetObjectItemCaseSensitive(merged, "containerUser");
 	if (cJSON_IsString(v) && *v->valuestring != '\0')
 		cJSON_AddStringToObject(body, "User", v->valuestring);

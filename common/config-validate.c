@@ -177,14 +177,109 @@ config_validate_string_or_null(
 	return config_validate_report_bad_type(v, node, path, "a string or null");
 }
 
+char *
+config_env_entry_problem(const char *name, size_t value_len)
+{
+	size_t len = strlen(name) + 1 + value_len;
+
+	if (*name == '\0')
+		return xstrdup("an environment variable needs a name");
+	if (strchr(name, '=') != NULL)
+		return xasprintf("an environment variable's name cannot hold '=' "
+				 "(NAME=VALUE would set \"%.*s\" to \"%s=...\")",
+		    (int)strcspn(name, "="), name, name + strcspn(name, "=") + 1);
+	if (len > CONFIG_ENV_ENTRY_MAX)
+		return xasprintf("NAME=VALUE is %zu bytes, over the %d one "
+				 "environment string can have (the kernel's "
+				 "MAX_ARG_STRLEN, 128 KiB with its NUL): no "
+				 "program could start with it (\"argument list "
+				 "too long\")",
+		    len, CONFIG_ENV_ENTRY_MAX);
+	return NULL;
+}
+
+/* An environment map (containerEnv; remoteEnv, whose null unsets): each
+ * name one that can be set, each value a string (or, with nullable, null).
+ * The values' lengths are checked after substitution
+ * (config_validate_env()). */
+static int
+config_validate_env_members(
+    struct config_validate_ctx *v, const cJSON *node, const char *path, int nullable)
+{
+	const cJSON *item;
+	char *sub, *why;
+	int rc;
+
+	if (!cJSON_IsObject(node))
+		return config_validate_report_bad_type(
+		    v, node, path, "an object of strings");
+	cJSON_ArrayForEach(item, node) {
+		sub = config_validate_report_member_path(path, item->string);
+		if ((why = config_env_entry_problem(item->string, 0)) != NULL) {
+			rc = config_validate_report_error_key(v, item, sub, "%s", why);
+			free(why);
+		} else
+			rc = nullable ? config_validate_string_or_null(v, item, sub)
+				      : config_validate_string(v, item, sub);
+		free(sub);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+config_validate_container_env(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
+{
+	return config_validate_env_members(v, node, path, 0);
+}
+
 static int
 config_validate_env_map(
     struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
-	if (!cJSON_IsObject(node))
-		return config_validate_report_bad_type(
-		    v, node, path, "an object of strings");
-	return config_validate_each(v, node, path, config_validate_string_or_null);
+	return config_validate_env_members(v, node, path, 1);
+}
+
+int
+config_validate_env(const struct jsonc_doc *doc, const cJSON *object, char **cause)
+{
+	static const char *const props[] = { "containerEnv", "remoteEnv", NULL };
+	struct config_validate_ctx v;
+	const cJSON *map, *e, *raw;
+	char *top, *path, *why;
+	int rc;
+
+	memset(&v, 0, sizeof v);
+	v.doc = doc;
+	v.cause = cause;
+	for (int i = 0; props[i] != NULL; i++) {
+		map = cJSON_GetObjectItemCaseSensitive(object, props[i]);
+		cJSON_ArrayForEach(e, map) {
+			if (!cJSON_IsString(e) ||
+			    (why = config_env_entry_problem(
+				 e->string, strlen(e->valuestring))) == NULL)
+				continue;
+			/* (placed at the value as written: object is a copy) */
+			raw = cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetObjectItemCaseSensitive(
+				jsonc_doc_root(doc), props[i]),
+			    e->string);
+			top = config_validate_report_member_path("", props[i]);
+			path = config_validate_report_member_path(top, e->string);
+			free(top);
+			rc = config_validate_report_error(&v, raw, path, "%s%s", why,
+			    cJSON_IsString(raw) &&
+				    strcmp(raw->valuestring, e->valuestring) != 0
+				? " (after its variables were substituted)"
+				: "");
+			free(path);
+			free(why);
+			return rc;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -646,7 +741,7 @@ static const struct config_validate_prop config_validate_top[] = {
 	{ "portsAttributes", config_validate_ports_attributes, K_ALL },
 	{ "otherPortsAttributes", config_validate_port_attributes, K_ALL },
 	{ "updateRemoteUserUID", config_validate_bool, K_ALL },
-	{ "containerEnv", config_validate_string_map, K_ALL },
+	{ "containerEnv", config_validate_container_env, K_ALL },
 	{ "containerUser", config_validate_string, K_ALL },
 	{ "mounts", config_validate_mounts, K_ALL },
 	{ "init", config_validate_bool, K_ALL },

@@ -58,6 +58,28 @@ int config_validate_kind(const cJSON *config, enum config_kind *kind);
 int config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
     struct config_warnings *warnings, char **cause);
 
+/* The longest "NAME=VALUE" string a process's environment can hold: the
+ * kernel's MAX_ARG_STRLEN (32 pages of 4 KiB) less its NUL. execve() fails
+ * with E2BIG on a longer one, so a container whose environment holds one
+ * never starts ("exec /bin/sh: argument list too long") and no exec runs
+ * with one. */
+#define CONFIG_ENV_ENTRY_MAX (128 * 1024 - 1)
+
+/* Why NAME=VALUE (a VALUE of value_len bytes) cannot be one entry of a
+ * process's environment: an empty NAME, a NAME holding '=' (the string
+ * would set another variable: "B=C" to "v" sets B to "C=v"), or a string
+ * longer than CONFIG_ENV_ENTRY_MAX. New string (caller frees), or NULL when
+ * it can be. */
+char *config_env_entry_problem(const char *name, size_t value_len);
+
+/* The entries of containerEnv and remoteEnv in object (doc's
+ * configuration with its variables substituted: config_get_object()) that
+ * config_env_entry_problem() refuses: -1 with *cause (caller frees) naming
+ * the place in doc and the property, e.g. "NAME:4:12:
+ * \"containerEnv\".\"BIG\": NAME=VALUE is 5242885 bytes, over ...";
+ * 0 when there is none. */
+int config_validate_env(const struct jsonc_doc *doc, const cJSON *object, char **cause);
+
 /* What `up` cannot honour yet in a validated document (docs/STATUS.md,
  * "What up does with each property"). What would make the container differ
  * from the one asked for is an error: -1 with *cause (caller frees), e.g.

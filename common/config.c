@@ -532,7 +532,8 @@ config_load(const struct config_load_opts *opts, char **cause)
 	config_set_id_labels(cfg, opts->id_labels);
 	cfg->devcontainer_id = config_devcontainer_id_labels(cfg->id_labels);
 	config_workspace_defaults(cfg, opts);
-	if (config_substitute(cfg, opts, cause) != 0)
+	if (config_substitute(cfg, opts, cause) != 0 ||
+	    config_validate_env(cfg->doc, cfg->object, cause) != 0)
 		goto fail;
 	return cfg;
 fail:

@@ -302,6 +302,27 @@ static const struct validate_case validate_cases[] = {
 			"not bind is forwarded from the port plus 10000 (80 from "
 			"10080), or the next free one (with requireLocalPort: not "
 			"forwarded, an error)\n" },
+	/* A name with '=' would set another variable ("B=C": "v" is B set
+	 * to "C=v", as docker reads "B=C=v"); an empty one is no variable. */
+	{ .name = "container_env_name_with_equals",
+	    .text =
+		"{\"image\": \"x\",\n  \"containerEnv\": {\"A\": \"1\", \"B=C\": \"v\"}}",
+	    .rc = -1,
+	    .cause = "devcontainer.json:2:30: \"containerEnv\".\"B=C\": an environment "
+		     "variable's name cannot hold '=' (NAME=VALUE would set \"B\" to "
+		     "\"C=...\")" },
+	{ .name = "remote_env_empty_name",
+	    .text = "{\"image\": \"x\", \"remoteEnv\": {\"\": null}}",
+	    .rc = -1,
+	    .cause =
+		"devcontainer.json:1:30: \"remoteEnv\".\"\": an environment variable "
+		"needs a name" },
+	{ .name = "remote_env_name_with_equals",
+	    .text = "{\"image\": \"x\", \"remoteEnv\": {\"=X\": \"v\"}}",
+	    .rc = -1,
+	    .cause = "devcontainer.json:1:30: \"remoteEnv\".\"=X\": an environment "
+		     "variable's name cannot hold '=' (NAME=VALUE would set \"\" to "
+		     "\"X=...\")" },
 	{ .name = "up_forward_ports_fine_when_forwarded",
 	    .step = VALIDATE_UP,
 	    .text = "{\"image\": \"x\", \"forwardPorts\": [3000, \"db:5432\"]}",
@@ -1056,4 +1077,60 @@ TEST(up_port_attribute_keys_warned_as_the_matcher_takes_them)
 	ASSERT_STR_CONTAINS(
 	    r.warnings.items[4], "\"99999999999999999999-1\": matches no port");
 	result_free(&r);
+}
+
+/* config_validate_env() on "{containerEnv: {A: raw}}" (remoteEnv with
+ * remote set) whose substituted copy holds value instead: rc, *cause. */
+static int
+env_check(int remote, const char *raw, const char *value, char **cause)
+{
+	char *text = xasprintf("{\"image\": \"x\",\n  \"%s\": {\"A\": \"%s\"}}",
+	    remote ? "remoteEnv" : "containerEnv", raw);
+	struct jsonc_doc *doc =
+	    jsonc_parse("devcontainer.json", text, strlen(text), cause);
+	cJSON *obj;
+	int rc;
+
+	ASSERT_TRUE(doc != NULL);
+	obj = cJSON_Duplicate(jsonc_doc_root(doc), 1);
+	cJSON_ReplaceItemInObjectCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(obj, remote ? "remoteEnv" : "containerEnv"),
+	    "A", cJSON_CreateString(value));
+	*cause = NULL;
+	rc = config_validate_env(doc, obj, cause);
+	cJSON_Delete(obj);
+	jsonc_doc_free(doc);
+	free(text);
+	return rc;
+}
+
+/* "NAME=VALUE" up to MAX_ARG_STRLEN less its NUL passes; one byte more is
+ * an error placed at the value as written, after substitution too: a
+ * container with it would exit at once ("exec /bin/sh: argument list too
+ * long"), an exec with it could not start. */
+TEST(env_entry_longer_than_max_arg_strlen_is_an_error)
+{
+	size_t fits = CONFIG_ENV_ENTRY_MAX - 2; /* "A=" */
+	char *big = xmalloc(fits + 2), *cause;
+
+	memset(big, 'x', fits + 1);
+	big[fits] = '\0';
+	ASSERT_INT_EQ(env_check(0, "v", big, &cause), 0);
+	ASSERT_TRUE(cause == NULL);
+	big[fits] = 'x';
+	big[fits + 1] = '\0';
+	ASSERT_INT_EQ(env_check(0, "v", big, &cause), -1);
+	ASSERT_STR_EQ(cause,
+	    "devcontainer.json:2:25: \"containerEnv\".\"A\": NAME=VALUE is 131072 "
+	    "bytes, over the 131071 one environment string can have (the kernel's "
+	    "MAX_ARG_STRLEN, 128 KiB with its NUL): no program could start with it "
+	    "(\"argument list too long\") (after its variables were substituted)");
+	free(cause);
+	ASSERT_INT_EQ(env_check(1, "${localEnv:BIG}", big, &cause), -1);
+	ASSERT_STR_CONTAINS(cause,
+	    "devcontainer.json:2:22: \"remoteEnv\".\"A\": "
+	    "NAME=VALUE is 131072 bytes");
+	free(cause);
+	free(big);
+	ASSERT_INT_EQ(env_check(1, "short", "short", &cause), 0);
 }
