@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "docker-stream.h"
 #include "error.h"
 #include "xmalloc.h"
 
@@ -78,6 +79,53 @@ docker_container_inspect(
 	}
 	path = xasprintf("/containers/%s/json", enc);
 	rc = docker_inspect(d, path, info, cause);
+	free(path);
+	free(enc);
+	return rc;
+}
+
+int
+docker_container_log_tail(struct docker *d, const char *id, int tty, int lines,
+    size_t max, char **text, char **cause)
+{
+	char *enc = docker_urlencode(id, ""), *path, *body = NULL;
+	struct docker_stream *ds = NULL;
+	const unsigned char *piece;
+	size_t len = 0, used, piece_len, off;
+	struct buf *out = buf_new();
+	int status, stream, r, rc = -1;
+
+	*text = NULL;
+	path = xasprintf("/containers/%s/logs?stdout=1&stderr=1&tail=%d", enc, lines);
+	if (docker_request_raw(
+		d, "GET", path, NULL, NULL, 0, &status, &body, &len, cause) != 0)
+		goto out;
+	if (status / 100 != 2) {
+		error_set(cause, "docker: the container's log: HTTP %d", status);
+		goto out;
+	}
+	if (tty)
+		buf_append(out, body, len);
+	else {
+		/* (stdout and stderr in frames: each frame's payload, in order) */
+		ds = docker_stream_new(DOCKER_STREAM_MAX_FRAME);
+		for (off = 0; off < len; off += used) {
+			r = docker_stream_feed(ds, body + off, len - off, &used, &stream,
+			    &piece, &piece_len, cause);
+			if (r < 0)
+				goto out;
+			if (r == 0)
+				break;
+			buf_append(out, piece, piece_len);
+		}
+	}
+	off = buf_len(out) > max ? buf_len(out) - max : 0;
+	*text = xstrndup((const char *)buf_data(out) + off, buf_len(out) - off);
+	rc = 0;
+out:
+	docker_stream_free(ds);
+	buf_free(out);
+	free(body);
 	free(path);
 	free(enc);
 	return rc;

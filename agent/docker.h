@@ -114,6 +114,13 @@ int docker_container_list_by(struct docker *d, const char *key, const char *cons
  * error: 0 with *info NULL. */
 int docker_container_inspect(
     struct docker *d, const char *id_or_name, cJSON **info, char **cause);
+/* The last lines of a container's output as `docker logs --tail LINES`
+ * shows it (stdout and stderr interleaved; tty: the container has a
+ * terminal, Config.Tty, and its log is not in frames), at most the last max
+ * bytes of them: *text, a new string (caller frees; a NUL in the output
+ * ends it early). 0, or -1 with *cause. */
+int docker_container_log_tail(struct docker *d, const char *id, int tty, int lines,
+    size_t max, char **text, char **cause);
 /* Is the container of an inspect object (docker_container_inspect()'s)
  * running (State.Running)? NULL: no. */
 int docker_container_running(const cJSON *inspect);

@@ -20,6 +20,7 @@
 
 #include "admission.h"
 #include "atomic-file.h"
+#include "buf.h"
 #include "agent-state.h"
 #include "compose.h"
 #include "config-discover.h"
@@ -36,9 +37,11 @@
 #include "feature-resolve.h"
 #include "image.h"
 #include "jsonc.h"
+#include "log.h"
 #include "lifecycle.h"
 #include "mount-stale.h"
 #include "owner.h"
+#include "quote.h"
 #include "secrets.h"
 #include "source-root.h"
 #include "tree-hash.h"
@@ -981,6 +984,58 @@ up_ports(const struct up_state *s, cJSON **ports, char **cause)
 	return rc;
 }
 
+/* How much of the output of a container that exited as it started up's
+ * error carries: what `docker logs` would show, which a user of a remote
+ * host cannot run here ("exec /bin/sh: argument list too long"). */
+#define UP_EXIT_LOG_LINES 20
+#define UP_EXIT_LOG_MAX 4096
+
+/* The last lines of the stopped container's log (s->container, inspected)
+ * as up's error shows them: "; its log ends:\n" and each line indented,
+ * escape sequences and other control characters taken out; "; its log is
+ * empty" when there is none; "; see `docker logs ID`" when it cannot be
+ * read (*why, then, says why: logged). New string, caller frees. */
+static char *
+up_exit_log(struct up_state *s, const char *id)
+{
+	const cJSON *config = cJSON_GetObjectItemCaseSensitive(s->container, "Config");
+	struct quote_ansi qa = { 0 };
+	char *text = NULL, *why = NULL, *line, *next, *out;
+	struct buf *b;
+	size_t n;
+
+	if (docker_container_log_tail(s->docker, id,
+		cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "Tty")),
+		UP_EXIT_LOG_LINES, UP_EXIT_LOG_MAX, &text, &why) != 0) {
+		log_warn("container %.12s: its log: %s", id, why);
+		free(why);
+		return xasprintf("; see `docker logs %.12s`", id);
+	}
+	n = quote_ansi_strip(&qa, text, strlen(text), text);
+	text[n] = '\0';
+	for (char *p = text; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
+			*p = *p == '\r' ? '\n' : '?';
+	b = buf_new();
+	/* (the first line may be cut by the byte bound: still shown) */
+	for (line = text; *line != '\0'; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next == '\n')
+			*next++ = '\0';
+		if (*line != '\0')
+			buf_appendf(b, "\n  %s", line);
+	}
+	free(text);
+	if (buf_len(b) == 0) {
+		buf_free(b);
+		return xstrdup("; its log is empty");
+	}
+	out =
+	    xasprintf("; its log ends:%.*s", (int)buf_len(b), (const char *)buf_data(b));
+	buf_free(b);
+	return out;
+}
+
 /* Fail when the dev container is not running once it is created or
  * started: its command ended at once (typically "overrideCommand": false
  * with an image or service whose command does not keep running). Nothing
@@ -990,7 +1045,7 @@ up_ports(const struct up_state *s, cJSON **ports, char **cause)
 static int
 up_check_running(struct up_state *s, char **cause)
 {
-	char *id = xstrdup(up_json_string(s->container, "Id", NULL));
+	char *id = xstrdup(up_json_string(s->container, "Id", NULL)), *exit_log;
 	const cJSON *st, *code;
 	int rc = -1;
 
@@ -1009,9 +1064,10 @@ up_check_running(struct up_state *s, char **cause)
 	}
 	st = cJSON_GetObjectItemCaseSensitive(s->container, "State");
 	code = cJSON_GetObjectItemCaseSensitive(st, "ExitCode");
+	exit_log = up_exit_log(s, id);
 	error_set(cause,
 	    "container %.12s is not running: it exited (status %d) after it "
-	    "started%s; see `docker logs %.12s`",
+	    "started%s%s",
 	    id, cJSON_IsNumber(code) ? code->valueint : -1,
 	    config_override_command(config_get_kind(s->cfg), config_get_object(s->cfg))
 		? ""
@@ -1020,7 +1076,8 @@ up_check_running(struct up_state *s, char **cause)
 		  "service's own command runs and must keep running)"
 		: " (with \"overrideCommand\": false the image's own command runs "
 		  "and must keep running)",
-	    id);
+	    exit_log);
+	free(exit_log);
 out:
 	free(id);
 	return rc;
