@@ -25,6 +25,10 @@
 /* client_target_gone lists the newest this many uploads (a request each) */
 #define CLIENT_TARGET_GONE_MAX 20
 
+/* The option whose value is the workspace folder (argv's strings are
+ * char *: a writable copy). */
+static char client_target_wf[] = "--workspace-folder";
+
 /* Index of the TARGET: the value of --workspace-folder, else the first
  * argument that is neither an option nor an option's value, before any
  * "--". -1 if none; -2 if both are given (an argument before
@@ -86,7 +90,6 @@ static char **
 client_target_split(
     struct client_target *ct, int argc, char **argv, int command, int *nargc)
 {
-	static char wf[] = "--workspace-folder";
 	char **out = xcalloc((size_t)argc * 2 + 1, sizeof *out);
 	int n = 0, ended = 0;
 
@@ -100,9 +103,10 @@ client_target_split(
 			out[n++] = argv[i];
 		else if (!command && strcmp(argv[i], "--") == 0)
 			ended = 1;
-		else if (strncmp(argv[i], "--workspace-folder=", sizeof wf) == 0) {
-			out[n++] = wf;
-			out[n++] = argv[i] + sizeof wf;
+		else if (strncmp(argv[i],
+			     "--workspace-folder=", sizeof client_target_wf) == 0) {
+			out[n++] = client_target_wf;
+			out[n++] = argv[i] + sizeof client_target_wf;
 		} else
 			out[n++] = argv[i];
 	}
@@ -904,15 +908,23 @@ client_target_open_any(const char *name, int argc, char **argv, unsigned flags,
 	client_target_backend(ct, &ro);
 	/* The command on the remote side: the target's entry is the host's
 	 * folder, or gone for a command that takes none; a pool's SOURCE
-	 * goes with it. */
+	 * goes with it. A folder that starts with '-' (HOST:-dash) goes as
+	 * --workspace-folder's value: every parser after this one would take
+	 * it for an option. (A new array: it may be one longer.) */
+	ct->argv = xcalloc((size_t)argc + 2, sizeof *ct->argv);
 	for (int k = n = 0; k < argc; k++) {
 		if (k == source_i)
 			continue;
 		if (k != i)
 			ct->argv[n++] = argv[k];
-		else if (!(flags & CLIENT_TARGET_NO_FOLDER))
+		else if (!(flags & CLIENT_TARGET_NO_FOLDER)) {
+			if (ct->t.path != NULL && ct->t.path[0] == '-' &&
+			    (k == 0 || strcmp(argv[k - 1], "--workspace-folder") != 0))
+				ct->argv[n++] = client_target_wf;
 			ct->argv[n++] = ct->t.path;
+		}
 	}
+	free(argv);
 	ct->argv[n] = NULL;
 	ct->argc = n;
 	return CMD_EXIT_OK;
