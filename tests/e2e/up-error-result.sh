@@ -37,7 +37,7 @@ cleanup() {
 	{ grep -- '-features' "$images" || true; } | sort -u |
 		{ xargs -r docker rmi --no-prune >/dev/null 2>&1 || true; }
 	(exit $rc)
-	rig_remote_cleanup oncreate member feature noimage fwdfail
+	rig_remote_cleanup oncreate member feature noimage fwdfail -exits bigenv
 }
 trap cleanup EXIT
 # rm_container ID...: remove the containers, their images noted for cleanup.
@@ -66,6 +66,15 @@ ws init '{"image": "'"$img"'", "initializeCommand": "exit 2"}'
 # A forward that fails after the container is up (a service:port of a
 # workspace without Compose): up's result is an error too, with the id.
 ws fwdfail '{"image": "'"$img"'", "forwardPorts": ["ex:31462"]}'
+# A container whose command ends at once (the image's bash, without
+# input), with a line on stdout (rdev's entrypoint's) and one on stderr
+# (bash's: its LC_ALL is no locale); in a folder whose name starts with
+# '-' (HOST:-exits, a path relative to the host's home, is no option).
+ws -exits '{"image": "'"$img"'", "overrideCommand": false,
+	"containerEnv": {"LC_ALL": "xx_XX.UTF-8"}}'
+# A containerEnv value no program can start with (over MAX_ARG_STRLEN).
+ws bigenv '{"image": "'"$img"'",
+	"containerEnv": {"BIG": "'"$(head -c 200000 /dev/zero | tr '\0' x)"'"}}'
 # A Feature's failing postCreateCommand (a local Feature: in .devcontainer/).
 mkdir -p "$TEST_TMP/feature/.devcontainer/bad"
 printf '%s\n' '{"image": "'"$img"'", "features": {"./bad": {}}}' \
@@ -170,6 +179,45 @@ for where in remote local; do
 		'["description","message","outcome"]'
 	check_eq "$where noimage: the generic description" \
 		"$(jq -r .description "$out-noimage.json")" "An error occurred setting up the container."
+
+	# --- a container that exits as it starts: up's error ends with its
+	# log's last lines (a remote host's `docker logs` cannot be run here) ---
+	if [ $where = remote ]; then tx=$name:-exits; else tx=$(t -exits); fi
+	up_fails "$tx" "$out-exits.json"
+	check "$where exits: the message says it exited" \
+		grep -qF 'exited (status 0) after it started' <<<"$(jq -r .message "$out-exits.json")"
+	check "$where exits: and ends with its log" \
+		grep -q '; its log ends:$' <<<"$(jq -r .message "$out-exits.json" | tail -n 3 | head -n 1)"
+	# (stdout's and stderr's lines: docker's log may swap lines of the two
+	# written within a moment)
+	check_eq "$where exits: its log's lines, stdout's and stderr's" \
+		"$(jq -r .message "$out-exits.json" | tail -n 2 | sort)" \
+		"  /bin/bash: warning: setlocale: LC_ALL: cannot change locale (xx_XX.UTF-8)
+  Container started"
+	if [ $where = remote ]; then
+		# (every command takes HOST:-exits as the folder, not an option)
+		check_eq "$where exits: read-configuration of HOST:-exits" \
+			"$(rdev read-configuration "$name:-exits" | jq -r .workspace.workspaceFolder)" /workspaces/-exits
+		check_eq "$where exits: and of -- HOST:-exits" \
+			"$(rdev read-configuration -- "$name:-exits" | jq -r .workspace.workspaceFolder)" /workspaces/-exits
+		rc=0
+		rdev exec "$name:-exits" -- true 2>"$TEST_TMP/exits-exec.err" || rc=$?
+		check "$where exits: exec of HOST:-exits is no usage error" \
+			sh -c "test $rc -ne 0 -a $rc -ne 2 && ! grep -q 'unknown option' '$TEST_TMP/exits-exec.err'"
+		check_eq "$where exits: down of HOST:-exits" \
+			"$(rdev down "$name:-exits" >/dev/null 2>&1; docker ps -aq --filter "label=devcontainer.local_folder=$home/-exits")" ""
+	else
+		rm_container "$(docker ps -aq --filter "label=devcontainer.local_folder=$(folder -exits)")"
+	fi
+
+	# --- containerEnv too long for any program: an error naming the place,
+	# before a container is made ---
+	up_fails "$(t bigenv)" "$out-bigenv.json"
+	check "$where bigenv: the message names the file, line, property and size" \
+		grep -qE '\.devcontainer\.json:2:[0-9]+: "containerEnv"\."BIG": NAME=VALUE is 200004 bytes, over the 131071' \
+		<<<"$(jq -r .message "$out-bigenv.json")"
+	check_eq "$where bigenv: no container" \
+		"$(docker ps -aq --filter "label=devcontainer.local_folder=$(folder bigenv)")" ""
 
 	# --- initializeCommand (on the host, before the container): its own words ---
 	up_fails "$(t init)" "$out-init.json"
