@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "container-spec.h"
+#include "xmalloc.h"
 
 /* The body for merged and config (JSON texts); *cause on failure. */
 static cJSON *
@@ -82,6 +83,33 @@ TEST(bad_run_args_name_the_property)
 	ASSERT_NULL(body);
 	ASSERT_STR_CONTAINS(cause, "runArgs[0]");
 	free(cause);
+	container_spec_warnings_free(warnings);
+}
+
+/* A containerEnv entry no program starts with, as merged from the image's
+ * metadata or a Feature (the configuration's own were refused when it was
+ * loaded): no body, so no container that exits at once. */
+TEST(merged_env_no_program_starts_with_is_refused)
+{
+	char **warnings = NULL, *cause, *big = xmalloc(200001), *text;
+	cJSON *body;
+
+	memset(big, 'x', 200000);
+	big[200000] = '\0';
+	text = xasprintf("{\"containerEnv\":{\"A\":\"1\",\"BIG\":\"%s\"}}", big);
+	body = body_for(text, "{}", &warnings, &cause);
+	ASSERT_NULL(body);
+	ASSERT_STR_CONTAINS(cause,
+	    "\"containerEnv\".\"BIG\" (merged with the "
+	    "image's metadata and the Features'): NAME=VALUE "
+	    "is 200004 bytes, over the 131071");
+	free(cause);
+	free(text);
+	body = body_for("{\"containerEnv\":{\"B=C\":\"v\"}}", "{}", &warnings, &cause);
+	ASSERT_NULL(body);
+	ASSERT_STR_CONTAINS(cause, "cannot hold '='");
+	free(cause);
+	free(big);
 	container_spec_warnings_free(warnings);
 }
 
