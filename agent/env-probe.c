@@ -11,6 +11,7 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "config-subst.h"
+#include "config-validate.h"
 #include "docker.h"
 #include "error.h"
 #include "log.h"
@@ -674,11 +675,23 @@ env_probe_apply_remote_env(char *const *probed, const cJSON *remote_env,
 		}
 	}
 	cJSON_ArrayForEach(e, resolved) {
-		char *value = NULL;
+		char *value = NULL, *why;
 
 		if (e->string == NULL || *e->string == '\0' ||
 		    strchr(e->string, '=') != NULL)
 			continue;
+		/* (a ${containerEnv:...} made it longer than any process can
+		 * start with: every exec would fail, "argument list too long") */
+		if (cJSON_IsString(e) &&
+		    (why = config_env_entry_problem(e->string, strlen(e->valuestring))) !=
+			NULL) {
+			error_set(cause, "remoteEnv: \"%.64s\": %s", e->string, why);
+			free(why);
+			cJSON_Delete(resolved);
+			env_free(env);
+			env_free(unset);
+			return -1;
+		}
 		if (cJSON_IsNull(e)) {
 			env_remove(env, &n, e->string);
 			if (env_find(unset, e->string, strlen(e->string)) < 0)

@@ -1059,6 +1059,28 @@ TEST(remote_env_overlays_resolves_and_unsets)
 	env_free(unset);
 }
 
+/* A remoteEnv value that ${containerEnv:...} made longer than any process
+ * can start with (each variable fits, the two together do not): an error
+ * naming it, not execs that fail with "argument list too long". */
+TEST(remote_env_too_long_once_resolved_is_an_error)
+{
+	char *probed[] = { "HOME=/home/dev", NULL }, *cenv[] = { NULL, NULL };
+	cJSON *re = parse("{\"BOTH\": \"${containerEnv:BIG}${containerEnv:BIG}\"}");
+	char **env = NULL, **unset = NULL, *cause = NULL;
+
+	cenv[0] = xmalloc(100005);
+	memcpy(cenv[0], "BIG=", 4);
+	memset(cenv[0] + 4, 'x', 100000);
+	cenv[0][100004] = '\0';
+	ASSERT_INT_EQ(
+	    env_probe_apply_remote_env(probed, re, cenv, &env, &unset, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "remoteEnv: \"BOTH\": NAME=VALUE is 200005 bytes");
+	ASSERT_NULL(env);
+	free(cause);
+	free(cenv[0]);
+	cJSON_Delete(re);
+}
+
 /* ---- Log and initializeCommand ---- */
 
 TEST(log_lines_are_timestamped_and_appended)
