@@ -288,6 +288,10 @@ struct agent_cmd_args {
 	cJSON *id_labels;		  /* --id-label: ["NAME=VALUE", ...], or NULL */
 	enum workspace_git_root git_root; /* --mount-workspace-git-root */
 	enum workspace_common_dir common_dir; /* --mount-git-worktree-common-dir */
+	/* With AGENT_ARG_COMMAND: argv's index of the folder when it was given
+	 * as a word and no "--" followed it (`exec echo hi`: maybe a command
+	 * meant, agent_cmd_dashdash_hint()); else 0. */
+	int folder_i;
 };
 #define AGENT_ARG_FOLDER 0x01
 #define AGENT_ARG_JSON 0x02
@@ -521,6 +525,11 @@ int agent_cmd_down_parse(const struct cmd_program *prog, const struct cmd_entry 
     int argc, char **argv, struct agent_cmd_args *a);
 int agent_cmd_logs_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
     int argc, char **argv, struct agent_cmd_args *a);
+/* cmd-exec.c: "did you mean `PROG NAME [OPTIONS] -- WORDS`?" for argv whose
+ * word folder_i (agent_cmd_args' folder_i) was taken for the folder: the
+ * words from it on as the command (shell-quoted as needed). New string. */
+char *agent_cmd_dashdash_hint(const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv, int folder_i);
 /* cmd-exec.c: exit status: the command's, or AGENT_EXIT_EXEC_FAILED when it
  * could not be run (as docker exec's 125). */
 #define AGENT_EXIT_EXEC_FAILED 125

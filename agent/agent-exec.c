@@ -22,6 +22,9 @@
 #include "buf.h"
 #include "byte-order.h"
 #include "config.h"
+#include "config-merge.h"
+#include "config-subst.h"
+#include "image.h"
 #include "docker-stream.h"
 #include "docker.h"
 #include "env-probe.h"
@@ -31,6 +34,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "owner.h"
+#include "path.h"
 #include "relay-install.h"
 #include "secrets.h"
 #include "up.h"
@@ -249,6 +253,108 @@ agent_exec_notice(const char *state_dir, const char *cid, const char *up_cmd)
 	return notice;
 }
 
+/* The workspace folder in container for the local folder: where the bind
+ * mount holding it (its own, or its git root's: the longest) puts it. New
+ * string, or NULL when no bind mount holds it. */
+static char *
+agent_exec_mounted_folder(const cJSON *container, const char *local)
+{
+	const cJSON *m;
+	const char *type, *source, *dest, *best_source = NULL, *best_dest = NULL;
+
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(container, "Mounts")) {
+		type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Type"));
+		source =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Source"));
+		dest = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(m, "Destination"));
+		if (type == NULL || strcmp(type, "bind") != 0 || source == NULL ||
+		    dest == NULL || !path_within(local, source))
+			continue;
+		if (best_source == NULL || strlen(source) > strlen(best_source)) {
+			best_source = source;
+			best_dest = dest;
+		}
+	}
+	if (best_source == NULL)
+		return NULL;
+	/* (strlen: "/" holds every path, the rest keeps its '/') */
+	local += strcmp(best_source, "/") == 0 ? 0 : strlen(best_source);
+	return xasprintf(
+	    "%s%s", strcmp(best_dest, "/") == 0 && *local == '/' ? "" : best_dest, local);
+}
+
+/* What exec needs when the configuration does not load but the container
+ * was found by its labels: the container's recorded configuration (its
+ * devcontainer.metadata label: remoteUser, remoteEnv, userEnvProbe as they
+ * were at its up, the configuration's own entry last) substituted as up
+ * did, into *merged, and the workspace folder from its bind mount of the
+ * folder into *workdir (a workspaceFolder below that mount is not recorded:
+ * the command starts at the mount's folder). 0, or -1 with *cause. */
+static int
+agent_exec_recorded(const char *folder, const cJSON *container, cJSON **merged,
+    char **workdir, char **cause)
+{
+	struct config_subst_ctx ctx = { 0 };
+	const char *local = image_label(container, "devcontainer.local_folder");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(container, "Id");
+	char *real = NULL;
+	cJSON *entries, *subst;
+
+	*merged = NULL;
+	*workdir = NULL;
+	/* (an --id-label container has no folder label: the folder given) */
+	if (local == NULL || *local == '\0')
+		local = (real = realpath(folder, NULL)) != NULL ? real : folder;
+	if ((*workdir = agent_exec_mounted_folder(container, local)) == NULL) {
+		error_set(cause,
+		    "container %.12s mounts no folder holding %s: its workspace "
+		    "folder is known only from the configuration",
+		    cJSON_IsString(id) ? id->valuestring : "", local);
+		free(real);
+		return -1;
+	}
+	if ((entries = image_metadata_entries(container, cause)) == NULL) {
+		free(real);
+		free(*workdir);
+		*workdir = NULL;
+		return -1;
+	}
+	ctx.local_workspace_folder = local;
+	ctx.container_workspace_folder = *workdir;
+	ctx.devcontainer_id = image_label(container, "dev.rdev.devcontainer_id");
+	ctx.local_env = config_env_lookup_process;
+	subst = config_subst(entries, &ctx);
+	*merged = config_merge_entries(subst, NULL);
+	cJSON_Delete(subst);
+	cJSON_Delete(entries);
+	free(real);
+	return 0;
+}
+
+/* Find req's container into *ws: as up made it, or, when the configuration
+ * does not load (an edit half-written, a bad value, several
+ * configurations), by its labels as stop and status find it, with
+ * *config_error the configuration's error (else NULL). 0, or -1 with
+ * *cause. */
+static int
+agent_exec_open(const char *up_cmd, const struct agent_exec_req *req, struct docker *d,
+    struct workspace *ws, char **config_error, char **cause)
+{
+	*config_error = NULL;
+	if (workspace_open_existing(req->folder, req->config_file, req->id_labels,
+		req->git_root, req->common_dir, up_cmd, d, ws, cause) == 0)
+		return 0;
+	/* (loaded: no container, or Docker failed; that is the answer) */
+	if (ws->cfg != NULL)
+		return -1;
+	workspace_clear(ws);
+	free(*cause);
+	*cause = NULL;
+	return workspace_open_tolerant(
+	    req->folder, req->config_file, req->id_labels, d, ws, config_error, cause);
+}
+
 int
 agent_exec_start(const char *up_cmd, const struct agent_exec_req *req, int tty,
     const char *term, unsigned rows, unsigned cols, struct agent_exec **xp, char **cause)
@@ -257,16 +363,16 @@ agent_exec_start(const char *up_cmd, const struct agent_exec_req *req, int tty,
 	struct agent_exec_plan p = { 0 };
 	struct workspace ws;
 	cJSON *merged = NULL;
-	char *state = NULL, *user = NULL;
+	char *state = NULL, *user = NULL, *config_error = NULL, *workdir = NULL, *why;
 	char **env = NULL;
 	int rc = -1, r;
 
 	*xp = NULL;
+	memset(&ws, 0, sizeof ws);
 	x->fd = -1;
 	x->tty = tty;
 	x->docker = docker_new(NULL);
-	if (workspace_open_existing(req->folder, req->config_file, req->id_labels,
-		req->git_root, req->common_dir, up_cmd, x->docker, &ws, cause) != 0 ||
+	if (agent_exec_open(up_cmd, req, x->docker, &ws, &config_error, cause) != 0 ||
 	    owner_check(ws.container, cause) != 0)
 		goto out;
 	if (!docker_container_running(ws.container)) {
@@ -274,9 +380,25 @@ agent_exec_start(const char *up_cmd, const struct agent_exec_req *req, int tty,
 		    req->folder, up_cmd);
 		goto out;
 	}
-	if ((state = agent_state_dir(cause)) == NULL ||
-	    up_merged_for_container(ws.cfg, ws.container, &merged, cause) != 0)
+	if ((state = agent_state_dir(cause)) == NULL)
 		goto out;
+	if (ws.cfg != NULL) {
+		if (up_merged_for_container(ws.cfg, ws.container, &merged, cause) != 0)
+			goto out;
+		workdir = xstrdup(config_get_workspace_folder(ws.cfg));
+	} else if (agent_exec_recorded(
+		       req->folder, ws.container, &merged, &workdir, cause) != 0) {
+		why = xasprintf(
+		    "%s (the configuration does not load, and %s)", config_error, *cause);
+		free(*cause);
+		*cause = why;
+		goto out;
+	}
+	if (config_error != NULL)
+		x->warning = xasprintf("%s: warning: %s (the configuration does not "
+				       "load: using the running container's "
+				       "recorded configuration)",
+		    AGENT_EXEC_VERB(req), config_error);
 	user = up_remote_user(merged, ws.container);
 	/* ws.container: inspected by workspace_open just now */
 	if (up_remote_env(x->docker, state, ws.container, 1, merged, req->remote_env,
@@ -287,7 +409,7 @@ agent_exec_start(const char *up_cmd, const struct agent_exec_req *req, int tty,
 	p.cid = workspace_container_id(&ws);
 	x->notice = agent_exec_notice(state, p.cid, up_cmd);
 	p.user = user;
-	p.workdir = config_get_workspace_folder(ws.cfg);
+	p.workdir = workdir;
 	p.env = agent_exec_env(env, tty, term);
 	p.command = req->command;
 	p.ncommand = req->ncommand;
@@ -309,6 +431,8 @@ out:
 	cJSON_Delete(merged);
 	free(state);
 	free(user);
+	free(config_error);
+	free(workdir);
 	workspace_clear(&ws);
 	return rc;
 }
@@ -498,6 +622,7 @@ agent_exec_free(struct agent_exec *x)
 	buf_free(x->early);
 	free(x->exec_id);
 	free(x->container_id);
+	free(x->warning);
 	free(x->notice);
 	docker_free(x->docker);
 	free(x);

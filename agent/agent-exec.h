@@ -42,6 +42,10 @@ struct agent_exec {
 	/* One line for the user's stderr, or NULL: the background lifecycle
 	 * steps still running (lifecycle_bg_notice()). */
 	char *notice;
+	/* One line for the user's stderr, before notice, or NULL: "VERB:
+	 * warning: ..." when the configuration did not load and the
+	 * container's recorded one is used. */
+	char *warning;
 };
 
 struct agent_exec_req;

@@ -592,6 +592,7 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 		    (allowed & AGENT_ARG_FOLLOW))
 			a->follow = 1;
 		else if (strcmp(s, "--") == 0 && (allowed & AGENT_ARG_COMMAND)) {
+			a->folder_i = 0;
 			a->command = argv + i + 1;
 			a->ncommand = argc - i - 1;
 			break;
@@ -606,10 +607,19 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 			}
 		} else if (s[0] == '-' && s[1] != '\0') {
 			agent_cmd_args_clear(a);
-			return cmd_usage_error(prog, entry, "unknown option %s", s);
-		} else if (a->folder == NULL && (allowed & AGENT_ARG_FOLDER))
+			if (!(allowed & AGENT_ARG_COMMAND) || a->folder_i == 0)
+				return cmd_usage_error(
+				    prog, entry, "unknown option %s", s);
+			/* (`exec ls -d /`: the command's option) */
+			msg =
+			    agent_cmd_dashdash_hint(prog, entry, argc, argv, a->folder_i);
+			r = cmd_usage_error(prog, entry, "unknown option %s: %s", s, msg);
+			free(msg);
+			return r;
+		} else if (a->folder == NULL && (allowed & AGENT_ARG_FOLDER)) {
 			a->folder = s;
-		else if (allowed & AGENT_ARG_COMMAND) {
+			a->folder_i = i;
+		} else if (allowed & AGENT_ARG_COMMAND) {
 			a->command = argv + i;
 			a->ncommand = argc - i;
 			break;

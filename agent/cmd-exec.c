@@ -23,6 +23,7 @@
 #include "exec-signal.h"
 #include "progress.h"
 #include "secrets.h"
+#include "shell-quote.h"
 #include "xmalloc.h"
 
 /* How long a hung-up command has between SIGHUP and SIGKILL. */
@@ -250,6 +251,29 @@ agent_cmd_exec_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 	return 0;
 }
 
+char *
+agent_cmd_dashdash_hint(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv, int folder_i)
+{
+	const char **words = xcalloc((size_t)argc + 3, sizeof *words);
+	char *line, *hint;
+	int n = 0;
+
+	words[n++] = prog->name;
+	words[n++] = entry->name;
+	for (int i = 1; i < argc; i++) {
+		if (i == folder_i)
+			words[n++] = "--";
+		words[n++] = argv[i];
+	}
+	words[n] = NULL;
+	line = shell_quote_argv(words, SHELL_QUOTE_HINT);
+	hint = xasprintf("did you mean `%s`?", line);
+	free(line);
+	free(words);
+	return hint;
+}
+
 int
 agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
@@ -257,11 +281,24 @@ agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
 	struct agent_cmd_args a;
 	struct agent_exec_req req = { 0 };
 	struct secrets *secrets = NULL;
-	char *cause = NULL;
+	char *cause = NULL, *hint;
 	int rc;
 
 	if ((rc = agent_cmd_exec_parse(prog, entry, argc, argv, &a)) != 0)
 		return rc;
+	/* `exec echo hi` in the workspace: no folder "echo" here, so the
+	 * command was meant (a usage error, 2; not 125, the command's). */
+	if (a.folder_i > 0 && be->exec == agent_backend_local.exec &&
+	    access(a.folder, F_OK) != 0 && errno == ENOENT) {
+		hint = agent_cmd_dashdash_hint(prog, entry, argc, argv, a.folder_i);
+		rc = cmd_usage_error(prog, entry,
+		    "no folder %s here for the workspace (a command goes after "
+		    "--): %s",
+		    a.folder, hint);
+		free(hint);
+		agent_cmd_args_clear(&a);
+		return rc;
+	}
 	/* Read here, where the user is: the values travel in the request. */
 	if (a.secrets_file != NULL &&
 	    secrets_read_file(a.secrets_file, &secrets, &cause) != 0) {
@@ -318,6 +355,8 @@ agent_exec_local(const char *prog_name, const struct agent_exec_req *req)
 	free(up_cmd);
 	if (!started)
 		goto out;
+	if (x->warning != NULL)
+		fprintf(stderr, "%s: %s\n", prog_name, x->warning);
 	if (x->notice != NULL)
 		fprintf(stderr, "%s: %s\n", prog_name, x->notice);
 	/* (the handlers first: a signal between raw mode and them left the

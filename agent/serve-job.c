@@ -317,7 +317,7 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	char **argv, *cause = NULL, *why = NULL, *up_cmd;
 	int argc = 0, tty = serve_req_bool(j->req, "tty"), rc, status, signo, core;
 	unsigned size_rows = 0, size_cols = 0;
-	cJSON *r, *close_msg;
+	cJSON *r, *close_msg, *warnings;
 
 	if (secrets_from_json(cJSON_GetObjectItemCaseSensitive(j->req, "secrets"),
 		&secrets, &cause) != 0) {
@@ -374,9 +374,13 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 		cJSON_AddNumberToObject(r, "window", window);
 	if (in_window > 0)
 		cJSON_AddNumberToObject(r, "stdinWindow", in_window);
-	if (x->notice != NULL)
-		cJSON_AddItemToArray(
-		    cJSON_AddArrayToObject(r, "warnings"), cJSON_CreateString(x->notice));
+	if (x->warning != NULL || x->notice != NULL) {
+		warnings = cJSON_AddArrayToObject(r, "warnings");
+		if (x->warning != NULL)
+			cJSON_AddItemToArray(warnings, cJSON_CreateString(x->warning));
+		if (x->notice != NULL)
+			cJSON_AddItemToArray(warnings, cJSON_CreateString(x->notice));
+	}
 	serve_job_send(j, PROTO_CONTROL, 0, r);
 	cJSON_Delete(r);
 	rc = serve_exec_pump(j, ch, window, in_window, x, &cause);

@@ -85,6 +85,37 @@ check_eq "containerEnv is visible" "$(rdev exec "$ws" -- sh -c 'echo $CE')" cont
 check_eq "remoteEnv is applied with \${containerEnv}" "$(rdev exec "$ws" -- sh -c 'echo $RE')" remote-container-env
 check_eq "remoteEnv null removes a variable" "$(rdev exec "$ws" -- sh -c 'echo ${HOSTNAME-unset}')" unset
 check_eq "arguments are passed without a shell" "$(rdev exec "$ws" -- printf '%s|' 'a b' '$HOME' ';')" 'a b|$HOME|;|'
+# A devcontainer.json that no longer loads (an edit half-written, a bad
+# value): exec finds the running container by its labels, as status and stop
+# do, and runs with its recorded configuration (user, remoteEnv, folder),
+# warning once with where the file is wrong (it failed: 125, as the
+# reference runs the command).
+cp "$ws/.devcontainer.json" "$TEST_TMP/good.json"
+for bad in '{ "image": ' '{ "image": "x", "forwardPorts": "x" }'; do
+	printf '%s' "$bad" >"$ws/.devcontainer.json"
+	check_eq "config does not load ($bad): exec runs as the container recorded it" \
+		"$(rdev exec "$ws" -- sh -c 'id -un; pwd; echo "$RE ${HOSTNAME-unset}"' 2>"$TEST_TMP/bad.err"; echo "rc=$?")" "dev
+/workspaces/ws-exec
+remote-container-env unset
+rc=0"
+	check_eq "... warning once" "$(grep -c . "$TEST_TMP/bad.err")" 1
+	check "... naming where the file is wrong, and what is used" grep -qE \
+		"^rdev: exec: warning: .*/ws-exec/\\.devcontainer\\.json:1:[0-9]+: .*using the running container's recorded configuration" \
+		"$TEST_TMP/bad.err"
+done
+cp "$TEST_TMP/good.json" "$ws/.devcontainer.json"
+# In the workspace, a command without `--` is taken for the folder: no such
+# folder (or a word after it an option) is a usage error (2, not the
+# command's 125) that says the `--` form.
+for cmd in "echo hi" "ls -d /"; do
+	set +e
+	# shellcheck disable=SC2086 # (the words)
+	(cd "$ws" && "$RDEV_BIN_DIR/rdev" exec $cmd) >/dev/null 2>"$TEST_TMP/dd.err"
+	rc=$?
+	set -e
+	check_eq "exec $cmd (no --): a usage error" "$rc" 2
+	check "... hinting the -- form" grep -qF "did you mean \`rdev exec -- $cmd\`?" "$TEST_TMP/dd.err"
+done
 
 head -c $((20 * 1024 * 1024)) /dev/urandom >"$TEST_TMP/blob"
 want=$(sha256sum <"$TEST_TMP/blob" | cut -d' ' -f1)
@@ -316,10 +347,12 @@ check_eq "down again is a no-op" "$(rdev down "$ws" --json | jq -r .removed)" 0
 two=$TEST_TMP/two
 for c in a b; do
 	mkdir -p "$two/.devcontainer/$c"
-	printf '{"image": "%s"}' "$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$two/.devcontainer/$c/devcontainer.json"
+	printf '{"image": "%s", "containerEnv": {"CFG": "%s"}}' "$RDEV_RIG_IMAGE_BOOKWORM_DEV" "$c" \
+		>"$two/.devcontainer/$c/devcontainer.json"
 	rdev up "$two" --config "$two/.devcontainer/$c/devcontainer.json" >/dev/null 2>&1 ||
 		fail "up of $two with config $c failed"
 done
+cp -r "$two/.devcontainer" "$TEST_TMP/two-configs"
 rm -rf "$two/.devcontainer"
 set +e
 rdev down "$two" 2>"$TEST_TMP/two.err"
@@ -331,6 +364,12 @@ check_eq "... both are still there" \
 	"$(docker ps -aq --filter "label=devcontainer.local_folder=$two" | wc -l)" 2
 check_eq "with --config, that one goes" \
 	"$(rdev down "$two" --config "$two/.devcontainer/a/devcontainer.json" --json 2>/dev/null | jq -r .removed)" 1
+# Its configurations back (several: which one is not said), one container
+# left: exec runs in it, as status finds it ("several configurations" before).
+cp -r "$TEST_TMP/two-configs" "$two/.devcontainer"
+check_eq "several configurations, one container: exec runs in it" \
+	"$(rdev exec "$two" -- sh -c 'echo $CFG' 2>"$TEST_TMP/two-exec.err")" b
+check "... with a warning naming them" grep -q "warning: several dev container configurations" "$TEST_TMP/two-exec.err"
 check_eq "then the folder's one container goes with down alone" \
 	"$(rdev down "$two" --json 2>/dev/null | jq -r .removed)" 1
 finish
