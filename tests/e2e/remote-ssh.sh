@@ -128,6 +128,17 @@ got=$(rdev exec "$name:~/ws" -- cat <"$TEST_TMP/big" | sha256sum | cut -d' ' -f1
 check_eq "exec: 100 MB of binary stdin comes back unchanged" "$got" "$want"
 rm -f "$TEST_TMP/big"
 check_eq "exec: no new SSH login for repeated commands" "$(logins)" "$n0"
+# A devcontainer.json half-written on the host: the running container is
+# found by its labels and the command runs as it recorded (125 before), the
+# warning in the exec's answer, once.
+on_host 'cp ~/ws/.devcontainer.json ~/ws-good.json && printf "{ \"image\": " >~/ws/.devcontainer.json'
+check_eq "exec: a configuration that does not load: runs with the container's recorded one" \
+	"$(rdev exec "$name:~/ws" -- sh -c 'id -un; pwd' 2>"$TEST_TMP/bad.err"; echo "rc=$?")" "dev
+/workspaces/ws
+rc=0"
+check_eq "... one warning, naming the file's error" \
+	"$(grep -c "^rdev: exec: warning: .*/\.devcontainer\.json:1:[0-9]*: .*using the running container's recorded configuration" "$TEST_TMP/bad.err")" 1
+on_host 'mv ~/ws-good.json ~/ws/.devcontainer.json'
 
 # --- shell through a real terminal -------------------------------------------
 check "shell: typed commands, TERM, resize and exit status through a pty" \
