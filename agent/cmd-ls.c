@@ -48,7 +48,7 @@ agent_cmd_ls_print(const cJSON *list, int all, int hosts)
 {
 	struct quote_kept k = { 0 };
 	const cJSON *c, *created;
-	const char *owner;
+	const char *owner, *ws;
 	char age[32];
 
 	if (hosts)
@@ -70,8 +70,10 @@ agent_cmd_ls_print(const cJSON *list, int all, int hosts)
 		if (all)
 			printf(
 			    "%-12.12s  ", *owner != '\0' ? quote_shown(&k, owner) : "?");
+		/* (one `up --id-label` made has no folder label) */
+		ws = cmd_ls_string(c, "workspace");
 		printf("%-30.30s  %s\n", quote_shown(&k, cmd_ls_string(c, "image")),
-		    quote_shown(&k, cmd_ls_string(c, "workspace")));
+		    *ws != '\0' ? quote_shown(&k, ws) : "(made with --id-label)");
 	}
 	quote_kept_free(&k);
 }

@@ -1,8 +1,8 @@
 /* op-ls.c - the "ls" operation: the caller's dev containers on this host
  * ("all": true, everyone's), an array of {"containerId","state","image",
- * "workspace","configFile","owner","composeProject" (null when none, as
- * status'),"created" (seconds since the epoch, as Docker lists it)}. The caller
- * is this agent's user: a container is theirs when its dev.rdev.owner_uid
+ * "workspace" ("" for one `up --id-label` made),"configFile","owner","composeProject"
+ * (null when none, as status'),"created" (seconds since the epoch, as Docker lists it)}.
+ * The caller is this agent's user: a container is theirs when its dev.rdev.owner_uid
  * label says so, or, without the label (another tool made it), when they
  * own its workspace folder. */
 #include "agent-ops.h"
@@ -37,15 +37,21 @@ op_ls_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	const char *labels[] = { "devcontainer.local_folder", NULL };
 	struct docker *d = docker_new(NULL);
-	cJSON *list = NULL, *c, *out, *o;
+	cJSON *list = NULL, *labelled = NULL, *c, *out, *o;
 	const cJSON *created;
 	int all = agent_op_req_bool(r, "all");
 
 	*result = NULL;
-	if (docker_container_list(d, labels, 1, &list, cause) != 0) {
+	if (docker_container_list(d, labels, 1, &list, cause) != 0 ||
+	    workspace_list_id_labelled(d, &labelled, cause) != 0) {
+		cJSON_Delete(list);
 		docker_free(d);
 		return -1;
 	}
+	/* (and those `up --id-label` made: no folder label, theirs instead) */
+	while ((c = cJSON_DetachItemFromArray(labelled, 0)) != NULL)
+		cJSON_AddItemToArray(list, c);
+	cJSON_Delete(labelled);
 	out = cJSON_CreateArray();
 	cJSON_ArrayForEach(c, list) {
 		if (!all &&

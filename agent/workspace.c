@@ -12,6 +12,7 @@
 #include "labels.h"
 #include "log.h"
 #include "owner.h"
+#include "path.h"
 #include "up.h"
 #include "xmalloc.h"
 
@@ -257,17 +258,83 @@ workspace_folder_container(const char *folder, const cJSON *id_labels, struct do
 }
 
 int
+workspace_list_id_labelled(struct docker *d, cJSON **list, char **cause)
+{
+	/* (labels_make() writes both on every dev container, and nothing
+	 * else: a Compose project's other services carry neither) */
+	const char *labels[] = { OWNER_UID_LABEL, "dev.rdev.devcontainer_id", NULL };
+	cJSON *c, *next;
+
+	*list = NULL;
+	if (docker_container_list(d, labels, 1, list, cause) != 0)
+		return -1;
+	for (c = (*list)->child; c != NULL; c = next) {
+		next = c->next;
+		if (cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(c, "Labels"),
+			"devcontainer.local_folder") != NULL)
+			cJSON_Delete(cJSON_DetachItemViaPointer(*list, c));
+	}
+	return 0;
+}
+
+/* The id of a container `up --id-label` made that bind-mounts folder (it,
+ * or a folder holding it), or NULL. New string. */
+static char *
+workspace_id_labelled_of(struct docker *d, const char *folder)
+{
+	cJSON *list = NULL, *c, *m;
+	const cJSON *mounts;
+	const char *type, *source, *id;
+	char *why = NULL, *found = NULL;
+
+	if (workspace_list_id_labelled(d, &list, &why) != 0) {
+		free(why);
+		return NULL;
+	}
+	cJSON_ArrayForEach(c, list) {
+		mounts = cJSON_GetObjectItemCaseSensitive(c, "Mounts");
+		id = workspace_json_string(c, "Id");
+		cJSON_ArrayForEach(m, mounts) {
+			type = workspace_json_string(m, "Type");
+			source = workspace_json_string(m, "Source");
+			if (found == NULL && id != NULL && type != NULL &&
+			    strcmp(type, "bind") == 0 && source != NULL &&
+			    path_within(folder, source) && strcmp(source, "/") != 0)
+				found = xstrdup(id);
+		}
+	}
+	cJSON_Delete(list);
+	return found;
+}
+
+int
 workspace_open_existing(const char *folder, const char *config_file,
     const cJSON *id_labels, enum workspace_git_root git_root,
     enum workspace_common_dir common_dir, const char *up_cmd, struct docker *d,
     struct workspace *ws, char **cause)
 {
+	char *id;
+
 	if (workspace_open_git(
 		folder, config_file, id_labels, git_root, common_dir, d, ws, cause) != 0)
 		return -1;
-	if (ws->container == NULL)
+	if (ws->container == NULL) {
+		/* (`up --id-label` made one here: another up makes a second) */
+		if (!config_id_labels_given(ws->cfg) &&
+		    (id = workspace_id_labelled_of(
+			 d, config_get_local_folder(ws->cfg))) != NULL) {
+			error_set(cause,
+			    "no dev container for %s by its folder: container "
+			    "%.12s, which mounts it, was made with --id-label: "
+			    "give the --id-label its up was given",
+			    folder, id);
+			free(id);
+			return -1;
+		}
 		return error_set(
 		    cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
+	}
 	return 0;
 }
 

@@ -106,8 +106,14 @@ int workspace_folder_container(const char *folder, const cJSON *id_labels,
  * its inspect (caller frees) or NULL when there is none, or -1 with *cause. */
 int workspace_find_container(
     struct docker *d, const struct config *cfg, cJSON **container, char **cause);
+/* The dev containers `up --id-label` made (rdev's labels, none of
+ * devcontainer.local_folder), in any state, as Docker lists them, into
+ * *list (caller frees with cJSON_Delete). 0, or -1 with *cause. */
+int workspace_list_id_labelled(struct docker *d, cJSON **list, char **cause);
 /* workspace_open() for a command that needs the container: no container is
- * -1 with *cause "no dev container for FOLDER (run `UP_CMD` first)".
+ * -1 with *cause "no dev container for FOLDER (run `UP_CMD` first)", or,
+ * when a container `up --id-label` made mounts the folder and no
+ * --id-label was given, saying to give exec the one its up had.
  * git_root, common_dir: --mount-workspace-git-root and
  * --mount-git-worktree-common-dir as given (the workspace folder is then
  * the one such an up made). */

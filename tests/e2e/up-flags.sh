@@ -315,6 +315,13 @@ up_b() {
 		rdev exec "$target" --config "$ov" "${flags[@]:2}" -- cat /etc/hostname \
 		    >"$out.exec" 2>"$out.err" || echo failed >"$out.exec"
 		rdev status "$target" --config "$ov" "${flags[@]:2}" --json | jq -r .containerId >"$out.status"
+		# ls lists it (it has no folder label); exec without the
+		# --id-label names it and the flag (not "run up": a second one)
+		local lsarg=()
+		[ "$target" = "$dir" ] || lsarg=("${target%%:*}:")
+		rdev ls "${lsarg[@]+"${lsarg[@]}"}" --json |
+			jq -r --arg id "$id1" '.[] | select(.containerId == $id) | .workspace == ""' >"$out.ls"
+		rdev exec "$target" --config "$ov" -- true 2>"$out.noid" || true
 		rdev stop "$target" --config "$ov" "${flags[@]:2}" >/dev/null 2>&1
 		docker inspect -f '{{.State.Running}}' "$id1" >"$out.stopped"
 		rdev down "$target" --config "$ov" "${flags[@]:2}" >/dev/null 2>&1
@@ -334,6 +341,9 @@ compare_b() {
 	check_eq "$where: exec --id-label finds it, as the reference's" "$(cat "$d.found")" "$(cat "$r.found")"
 	check_eq "$where: ... in the container up made" "$(cat "$d.found")" yes
 	check_eq "$where: status --id-label shows it" "$(cat "$d.status")" "$(cat "$d.id1")"
+	check_eq "$where: ls lists it" "$(cat "$d.ls")" true
+	check "$where: exec without --id-label: names the container and the flag" \
+		grep -qF "container $(head -c 12 "$d.id1"), which mounts it, was made with --id-label" "$d.noid"
 	check_eq "$where: stop --id-label stops it" "$(cat "$d.stopped")" false
 	check_eq "$where: down --id-label removes it" "$(cat "$d.down")" removed
 }
