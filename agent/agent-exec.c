@@ -22,9 +22,6 @@
 #include "buf.h"
 #include "byte-order.h"
 #include "config.h"
-#include "config-merge.h"
-#include "config-subst.h"
-#include "image.h"
 #include "docker-stream.h"
 #include "docker.h"
 #include "env-probe.h"
@@ -34,7 +31,6 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "owner.h"
-#include "path.h"
 #include "relay-install.h"
 #include "secrets.h"
 #include "up.h"
@@ -253,85 +249,6 @@ agent_exec_notice(const char *state_dir, const char *cid, const char *up_cmd)
 	return notice;
 }
 
-/* The workspace folder in container for the local folder: where the bind
- * mount holding it (its own, or its git root's: the longest) puts it. New
- * string, or NULL when no bind mount holds it. */
-static char *
-agent_exec_mounted_folder(const cJSON *container, const char *local)
-{
-	const cJSON *m;
-	const char *type, *source, *dest, *best_source = NULL, *best_dest = NULL;
-
-	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(container, "Mounts")) {
-		type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Type"));
-		source =
-		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Source"));
-		dest = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(m, "Destination"));
-		if (type == NULL || strcmp(type, "bind") != 0 || source == NULL ||
-		    dest == NULL || !path_within(local, source))
-			continue;
-		if (best_source == NULL || strlen(source) > strlen(best_source)) {
-			best_source = source;
-			best_dest = dest;
-		}
-	}
-	if (best_source == NULL)
-		return NULL;
-	/* (strlen: "/" holds every path, the rest keeps its '/') */
-	local += strcmp(best_source, "/") == 0 ? 0 : strlen(best_source);
-	return xasprintf(
-	    "%s%s", strcmp(best_dest, "/") == 0 && *local == '/' ? "" : best_dest, local);
-}
-
-/* What exec needs when the configuration does not load but the container
- * was found by its labels: the container's recorded configuration (its
- * devcontainer.metadata label: remoteUser, remoteEnv, userEnvProbe as they
- * were at its up, the configuration's own entry last) substituted as up
- * did, into *merged, and the workspace folder from its bind mount of the
- * folder into *workdir (a workspaceFolder below that mount is not recorded:
- * the command starts at the mount's folder). 0, or -1 with *cause. */
-static int
-agent_exec_recorded(const char *folder, const cJSON *container, cJSON **merged,
-    char **workdir, char **cause)
-{
-	struct config_subst_ctx ctx = { 0 };
-	const char *local = image_label(container, "devcontainer.local_folder");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(container, "Id");
-	char *real = NULL;
-	cJSON *entries, *subst;
-
-	*merged = NULL;
-	*workdir = NULL;
-	/* (an --id-label container has no folder label: the folder given) */
-	if (local == NULL || *local == '\0')
-		local = (real = realpath(folder, NULL)) != NULL ? real : folder;
-	if ((*workdir = agent_exec_mounted_folder(container, local)) == NULL) {
-		error_set(cause,
-		    "container %.12s mounts no folder holding %s: its workspace "
-		    "folder is known only from the configuration",
-		    cJSON_IsString(id) ? id->valuestring : "", local);
-		free(real);
-		return -1;
-	}
-	if ((entries = image_metadata_entries(container, cause)) == NULL) {
-		free(real);
-		free(*workdir);
-		*workdir = NULL;
-		return -1;
-	}
-	ctx.local_workspace_folder = local;
-	ctx.container_workspace_folder = *workdir;
-	ctx.devcontainer_id = image_label(container, "dev.rdev.devcontainer_id");
-	ctx.local_env = config_env_lookup_process;
-	subst = config_subst(entries, &ctx);
-	*merged = config_merge_entries(subst, NULL);
-	cJSON_Delete(subst);
-	cJSON_Delete(entries);
-	free(real);
-	return 0;
-}
-
 /* Find req's container into *ws: as up made it, or, when the configuration
  * does not load (an edit half-written, a bad value, several
  * configurations), by its labels as stop and status find it, with
@@ -386,8 +303,8 @@ agent_exec_start(const char *up_cmd, const struct agent_exec_req *req, int tty,
 		if (up_merged_for_container(ws.cfg, ws.container, &merged, cause) != 0)
 			goto out;
 		workdir = xstrdup(config_get_workspace_folder(ws.cfg));
-	} else if (agent_exec_recorded(
-		       req->folder, ws.container, &merged, &workdir, cause) != 0) {
+	} else if (up_merged_recorded(req->folder, ws.container, &merged, NULL, NULL,
+		       &workdir, cause) != 0) {
 		why = xasprintf(
 		    "%s (the configuration does not load, and %s)", config_error, *cause);
 		free(*cause);

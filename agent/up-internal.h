@@ -21,7 +21,10 @@ struct progress;
 struct up_state {
 	const struct up_opts *opts;
 	const struct progress *p;
-	struct config *cfg;
+	struct config *cfg; /* NULL: it does not load (run-user-commands) */
+	/* With cfg NULL: the workspace folder in the container
+	 * (up_merged_recorded()); else NULL */
+	char *workdir;
 	int no_git_root; /* cfg loaded without the git root mounted */
 	int common_dir;	 /* cfg loaded with --mount-git-worktree-common-dir */
 	struct docker *docker;

@@ -330,7 +330,7 @@ up_lifecycle_run(struct up_state *s, char **cause)
 	ctx.docker = s->docker;
 	ctx.container_id = id;
 	ctx.user = s->remote_user;
-	ctx.workdir = config_get_workspace_folder(s->cfg);
+	ctx.workdir = s->cfg != NULL ? config_get_workspace_folder(s->cfg) : s->workdir;
 	ctx.env = (const char *const *)env;
 	ctx.unset_env = (const char *const *)unset;
 	ctx.created_at = up_json_string(s->container, "Created", NULL);

@@ -41,6 +41,7 @@
 #include "lifecycle.h"
 #include "mount-stale.h"
 #include "owner.h"
+#include "path.h"
 #include "quote.h"
 #include "secrets.h"
 #include "source-root.h"
@@ -688,6 +689,83 @@ up_merged_for_container_meta(const struct config *cfg, const cJSON *container,
 	return 0;
 }
 
+/* The workspace folder in container for the local folder: where the bind
+ * mount holding it (its own, or its git root's: the longest) puts it. New
+ * string, or NULL when no bind mount holds it. */
+static char *
+up_recorded_folder(const cJSON *container, const char *local)
+{
+	const cJSON *m;
+	const char *type, *source, *dest, *best_source = NULL, *best_dest = NULL;
+
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(container, "Mounts")) {
+		type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Type"));
+		source =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Source"));
+		dest = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(m, "Destination"));
+		if (type == NULL || strcmp(type, "bind") != 0 || source == NULL ||
+		    dest == NULL || !path_within(local, source))
+			continue;
+		if (best_source == NULL || strlen(source) > strlen(best_source)) {
+			best_source = source;
+			best_dest = dest;
+		}
+	}
+	if (best_source == NULL)
+		return NULL;
+	/* (strlen: "/" holds every path, the rest keeps its '/') */
+	local += strcmp(best_source, "/") == 0 ? 0 : strlen(best_source);
+	return xasprintf(
+	    "%s%s", strcmp(best_dest, "/") == 0 && *local == '/' ? "" : best_dest, local);
+}
+
+int
+up_merged_recorded(const char *folder, const cJSON *container, cJSON **merged,
+    cJSON **metadata, int *nmetadata, char **workdir, char **cause)
+{
+	struct config_subst_ctx ctx = { 0 };
+	const char *local = image_label(container, "devcontainer.local_folder");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(container, "Id");
+	char *real = NULL;
+	cJSON *entries, *subst;
+
+	*merged = NULL;
+	*workdir = NULL;
+	/* (an --id-label container has no folder label: the folder given) */
+	if (local == NULL || *local == '\0')
+		local = (real = realpath(folder, NULL)) != NULL ? real : folder;
+	if ((*workdir = up_recorded_folder(container, local)) == NULL) {
+		error_set(cause,
+		    "container %.12s mounts no folder holding %s: its workspace "
+		    "folder is known only from the configuration",
+		    cJSON_IsString(id) ? id->valuestring : "", local);
+		free(real);
+		return -1;
+	}
+	if ((entries = image_metadata_entries(container, cause)) == NULL) {
+		free(real);
+		free(*workdir);
+		*workdir = NULL;
+		return -1;
+	}
+	ctx.local_workspace_folder = local;
+	ctx.container_workspace_folder = *workdir;
+	ctx.devcontainer_id = image_label(container, "dev.rdev.devcontainer_id");
+	ctx.local_env = config_env_lookup_process;
+	subst = config_subst(entries, &ctx);
+	*merged = config_merge_entries(subst, NULL);
+	if (metadata != NULL) {
+		*nmetadata = labels_image_entry_count(container, entries);
+		*metadata = subst;
+		subst = NULL;
+	}
+	cJSON_Delete(subst);
+	cJSON_Delete(entries);
+	free(real);
+	return 0;
+}
+
 int
 up_merged_for_container(
     const struct config *cfg, const cJSON *container, cJSON **merged, char **cause)
@@ -719,6 +797,7 @@ up_state_clear(struct up_state *s)
 	free(s->remote_user);
 	free(s->lock_text);
 	free(s->failed_description);
+	free(s->workdir);
 	feature_set_free(s->features);
 }
 
@@ -1069,7 +1148,9 @@ up_check_running(struct up_state *s, char **cause)
 	    "container %.12s is not running: it exited (status %d) after it "
 	    "started%s%s",
 	    id, cJSON_IsNumber(code) ? code->valueint : -1,
-	    config_override_command(config_get_kind(s->cfg), config_get_object(s->cfg))
+	    s->cfg == NULL ||
+		    config_override_command(
+			config_get_kind(s->cfg), config_get_object(s->cfg))
 		? ""
 		: config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE
 		? " (with \"overrideCommand\": false, the default for Compose, the "
@@ -1261,6 +1342,8 @@ up_user_commands(const struct up_opts *opts, const char *up_cmd, const char **re
 {
 	struct up_state s;
 	struct workspace ws;
+	const char *dcid;
+	char *config_error = NULL;
 	int rc = -1;
 
 	*result = NULL;
@@ -1273,23 +1356,45 @@ up_user_commands(const struct up_opts *opts, const char *up_cmd, const char **re
 	s.docker = docker_new(NULL);
 	if (workspace_open_existing(opts->workspace_folder, opts->config_file,
 		opts->id_labels, opts->git_root, opts->common_dir, up_cmd, s.docker, &ws,
-		cause) != 0)
-		goto out;
+		cause) != 0) {
+		/* (loaded: no container, or Docker failed; that is the answer) */
+		if (ws.cfg != NULL)
+			goto out;
+		/* Does not load: the running container found by its labels, as
+		 * exec finds it, runs its recorded steps. */
+		workspace_clear(&ws);
+		free(*cause);
+		*cause = NULL;
+		if (workspace_open_tolerant(opts->workspace_folder, opts->config_file,
+			opts->id_labels, s.docker, &ws, &config_error, cause) != 0)
+			goto out;
+	}
 	s.cfg = ws.cfg;
 	ws.cfg = NULL;
-	workspace_clear(&ws);
-	for (size_t i = 0; i < config_get_warnings(s.cfg)->count; i++)
-		progress_line(s.p, "warning: %s", config_get_warnings(s.cfg)->items[i]);
+	if (s.cfg == NULL) {
+		progress_line(s.p,
+		    "warning: %s (the configuration does not load: using the "
+		    "running container's recorded configuration)",
+		    config_error);
+		dcid = image_label(ws.container, "dev.rdev.devcontainer_id");
+	} else {
+		for (size_t i = 0; i < config_get_warnings(s.cfg)->count; i++)
+			progress_line(
+			    s.p, "warning: %s", config_get_warnings(s.cfg)->items[i]);
+		dcid = config_get_devcontainer_id(s.cfg);
+	}
 	/* As up: one workspace's steps run by one process at a time (an up,
 	 * its background steps, another run-user-commands). The container is
 	 * looked up again once the lock is had: an `up --recreate` holding it
 	 * replaces the one found before. */
 	if ((s.state_dir = agent_state_dir(cause)) == NULL ||
-	    (s.lock_fd =
-		    agent_lock_acquire(s.state_dir, config_get_devcontainer_id(s.cfg),
-			up_on_lock_wait, (void *)s.p, cause)) < 0)
+	    (s.lock_fd = agent_lock_acquire(s.state_dir, dcid != NULL ? dcid : "",
+		 up_on_lock_wait, (void *)s.p, cause)) < 0)
 		goto out;
-	if (workspace_find_container(s.docker, s.cfg, &s.container, cause) != 0)
+	if (s.cfg != NULL
+		? workspace_find_container(s.docker, s.cfg, &s.container, cause) != 0
+		: docker_container_inspect(
+		      s.docker, workspace_container_id(&ws), &s.container, cause) != 0)
 		goto out;
 	if (s.container == NULL) {
 		error_set(cause, "no dev container for %s (run `%s` first)",
@@ -1307,8 +1412,11 @@ up_user_commands(const struct up_opts *opts, const char *up_cmd, const char **re
 		    opts->workspace_folder, up_cmd);
 		goto out;
 	}
-	if (up_merged_for_container_meta(
-		s.cfg, s.container, &s.merged, &s.metadata, &s.nmetadata, cause) != 0)
+	if (s.cfg != NULL
+		? up_merged_for_container_meta(s.cfg, s.container, &s.merged, &s.metadata,
+		      &s.nmetadata, cause) != 0
+		: up_merged_recorded(opts->workspace_folder, s.container, &s.merged,
+		      &s.metadata, &s.nmetadata, &s.workdir, cause) != 0)
 		goto out;
 	s.remote_user = up_remote_user(s.merged, s.container);
 	if (up_lifecycle_run(&s, cause) != 0) {
@@ -1320,6 +1428,7 @@ up_user_commands(const struct up_opts *opts, const char *up_cmd, const char **re
 	*result = up_user_commands_result(opts, s.merged);
 	rc = 0;
 out:
+	free(config_error);
 	workspace_clear(&ws);
 	up_state_clear(&s);
 	return rc;

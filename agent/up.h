@@ -89,6 +89,19 @@ int up_user_commands(const struct up_opts *opts, const char *up_cmd, const char 
 
 struct config;
 struct docker;
+/* What a command in an existing container needs when its configuration does
+ * not load (found by its labels: workspace_open_tolerant()): the container's
+ * recorded configuration (its devcontainer.metadata label: remoteUser,
+ * remoteEnv, userEnvProbe and the lifecycle commands as at its up, the
+ * configuration's own entry last), substituted as up did, into *merged, and
+ * (metadata not NULL) those entries into *metadata, the first *nmetadata
+ * the image's and its Features' (as up_merged_for_container_meta()); the
+ * workspace folder into *workdir: where the container's bind mount holding
+ * folder (its devcontainer.local_folder label, else folder) puts it (a
+ * workspaceFolder below that mount is known only from the configuration).
+ * All new (caller frees). 0, or -1 with *cause. */
+int up_merged_recorded(const char *folder, const cJSON *container, cJSON **merged,
+    cJSON **metadata, int *nmetadata, char **workdir, char **cause);
 /* The merged configuration of an existing container: its devcontainer.metadata
  * label plus what cfg may still change (remoteUser, userEnvProbe, remoteEnv),
  * as the reference CLI does. New object (caller frees) or -1 with *cause. */

@@ -27,7 +27,8 @@ cat >"$ws/.devcontainer.json" <<JSON
     { "type": "volume", "source": "$shared", "target": "/shared" },
     "type=tmpfs,target=/scratch"
   ],
-  "updateRemoteUserUID": false
+  "updateRemoteUserUID": false,
+  "postAttachCommand": "echo attach-ran-as-\$(id -un)-in-\$(pwd)"
 }
 JSON
 others=()
@@ -102,6 +103,12 @@ rc=0"
 	check "... naming where the file is wrong, and what is used" grep -qE \
 		"^rdev: exec: warning: .*/ws-exec/\\.devcontainer\\.json:1:[0-9]+: .*using the running container's recorded configuration" \
 		"$TEST_TMP/bad.err"
+	# (run-user-commands likewise: its steps as the container recorded them)
+	check_eq "... run-user-commands runs the recorded steps" \
+		"$(rdev run-user-commands "$ws" 2>"$TEST_TMP/bad-ruc.err" | jq -r .outcome)" success
+	check "... postAttachCommand as the remote user, in the workspace folder" \
+		grep -qx "attach-ran-as-dev-in-/workspaces/ws-exec" "$TEST_TMP/bad-ruc.err"
+	check "... with the warning" grep -q "^warning: .*using the running container's recorded configuration" "$TEST_TMP/bad-ruc.err"
 done
 cp "$TEST_TMP/good.json" "$ws/.devcontainer.json"
 # In the workspace, a command without `--` is taken for the folder: no such
