@@ -31,5 +31,10 @@ const struct cmd_entry cmd_exec_entry = { "exec", "TARGET " AGENT_CMD_EXEC_USAGE
 	"command's (128+N when killed by signal N); 126 when it is not\n"
 	"executable, 127 when it is not found (as a shell's and docker exec's);\n"
 	"125 when rdev itself failed (the container or host not reached, the\n"
-	"connection broke).\n\n" AGENT_CMD_EXEC_OPTIONS "\n" CLIENT_TARGET_HELP,
+	"connection broke); 2 for a usage error. Without TARGET the command\n"
+	"goes after -- (`rdev exec -- ls -d /`): a first word that is no folder\n"
+	"here, or is followed by an option, is refused with that hint.\n"
+	"A devcontainer.json that does not load: the running container found\n"
+	"by its labels runs the command with its recorded configuration (a\n"
+	"warning says so).\n\n" AGENT_CMD_EXEC_OPTIONS "\n" CLIENT_TARGET_HELP,
 	cmd_exec_exec };
