@@ -268,8 +268,8 @@ agent_exec_open(const char *up_cmd, const struct agent_exec_req *req, struct doc
 	workspace_clear(ws);
 	free(*cause);
 	*cause = NULL;
-	return workspace_open_tolerant(
-	    req->folder, req->config_file, req->id_labels, d, ws, config_error, cause);
+	return workspace_open_tolerant_pick(
+	    req->folder, req->config_file, req->id_labels, 1, d, ws, config_error, cause);
 }
 
 int

@@ -1365,8 +1365,9 @@ up_user_commands(const struct up_opts *opts, const char *up_cmd, const char **re
 		workspace_clear(&ws);
 		free(*cause);
 		*cause = NULL;
-		if (workspace_open_tolerant(opts->workspace_folder, opts->config_file,
-			opts->id_labels, s.docker, &ws, &config_error, cause) != 0)
+		if (workspace_open_tolerant_pick(opts->workspace_folder,
+			opts->config_file, opts->id_labels, 1, s.docker, &ws,
+			&config_error, cause) != 0)
 			goto out;
 	}
 	s.cfg = ws.cfg;

@@ -29,8 +29,8 @@ workspace_json_string(const cJSON *obj, const char *key)
 /* The container carrying labels (NAME=VALUE, NULL-terminated), as
  * workspace_find_container() says; *count (may be NULL): how many do. */
 static int
-workspace_find_labelled(
-    struct docker *d, char *const *labels, cJSON **container, int *count, char **cause)
+workspace_find_labelled(struct docker *d, char *const *labels, int running_only,
+    cJSON **container, int *count, char **cause)
 {
 	cJSON *list = NULL, *c;
 	const char *id, *state;
@@ -43,7 +43,8 @@ workspace_find_labelled(
 	cJSON_ArrayForEach(c, list) {
 		state = workspace_json_string(c, "State");
 		id = workspace_json_string(c, "Id");
-		if (id == NULL || (state != NULL && strcmp(state, "removing") == 0))
+		if (id == NULL || (state != NULL && strcmp(state, "removing") == 0) ||
+		    (running_only && (state == NULL || strcmp(state, "running") != 0)))
 			continue;
 		if (n++ == 0)
 			rc = docker_container_inspect(d, id, container, cause);
@@ -61,7 +62,7 @@ workspace_find_container(
     struct docker *d, const struct config *cfg, cJSON **container, char **cause)
 {
 	return workspace_find_labelled(
-	    d, config_get_id_labels(cfg), container, NULL, cause);
+	    d, config_get_id_labels(cfg), 0, container, NULL, cause);
 }
 
 /* ws->compose_project from ws->container's label. */
@@ -183,9 +184,18 @@ workspace_open_tolerant(const char *folder, const char *config_file,
     const cJSON *id_labels, struct docker *d, struct workspace *ws, char **config_error,
     char **cause)
 {
+	return workspace_open_tolerant_pick(
+	    folder, config_file, id_labels, 0, d, ws, config_error, cause);
+}
+
+int
+workspace_open_tolerant_pick(const char *folder, const char *config_file,
+    const cJSON *id_labels, int pick_running, struct docker *d, struct workspace *ws,
+    char **config_error, char **cause)
+{
 	struct config_load_opts lo = { 0 };
 	char **labels, *load_error = NULL, *why;
-	int rc, bare = 0, n;
+	int rc, bare = 0, n, running = 0;
 
 	*config_error = NULL;
 	if (workspace_open(folder, config_file, id_labels, d, ws, &load_error) == 0)
@@ -210,7 +220,17 @@ workspace_open_tolerant(const char *folder, const char *config_file,
 		}
 		bare = 1;
 	}
-	rc = workspace_find_labelled(d, labels, &ws->container, &n, cause);
+	rc = workspace_find_labelled(d, labels, 0, &ws->container, &n, cause);
+	/* (several, one of them running: that one, for a command that runs
+	 * in it) */
+	if (rc == 0 && bare && n > 1 && pick_running) {
+		cJSON_Delete(ws->container);
+		ws->container = NULL;
+		rc = workspace_find_labelled(
+		    d, labels, 1, &ws->container, &running, cause);
+		if (rc == 0 && running == 1)
+			n = 1;
+	}
 	config_id_labels_free(labels);
 	if (rc != 0) {
 		free(load_error);
@@ -225,9 +245,11 @@ workspace_open_tolerant(const char *folder, const char *config_file,
 	/* The folder's label alone names several (one per configuration file,
 	 * as `--config` made them): none is taken for the others. */
 	if (bare && n > 1) {
-		why = xasprintf("%s (%d dev containers carry the folder's label: "
+		why = xasprintf("%s (%d dev containers carry the folder's label%s: "
 				"name one with --config)",
-		    load_error, n);
+		    load_error, n,
+		    pick_running ? (running == 0 ? ", none running" : ", several running")
+				 : "");
 		free(load_error);
 		cJSON_Delete(ws->container);
 		ws->container = NULL;
@@ -252,7 +274,7 @@ workspace_folder_container(const char *folder, const cJSON *id_labels, struct do
 	lo.id_labels = id_labels;
 	if ((labels = config_folder_id_labels(&lo, cause)) == NULL)
 		return -1;
-	rc = workspace_find_labelled(d, labels, container, NULL, cause);
+	rc = workspace_find_labelled(d, labels, 0, container, NULL, cause);
 	config_id_labels_free(labels);
 	return rc;
 }

@@ -95,6 +95,13 @@ int workspace_open(const char *folder, const char *config_file, const cJSON *id_
 int workspace_open_tolerant(const char *folder, const char *config_file,
     const cJSON *id_labels, struct docker *d, struct workspace *ws, char **config_error,
     char **cause);
+/* workspace_open_tolerant(), and when the folder's label alone names
+ * several containers and pick_running, the one running when exactly one
+ * is (exec, run-user-commands: a command runs in it; stop and down take
+ * none for another). */
+int workspace_open_tolerant_pick(const char *folder, const char *config_file,
+    const cJSON *id_labels, int pick_running, struct docker *d, struct workspace *ws,
+    char **config_error, char **cause);
 void workspace_clear(struct workspace *ws);
 /* The container of folder whatever its configuration (one that cannot be
  * found or read: config_folder_id_labels()), as workspace_find_container()

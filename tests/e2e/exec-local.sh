@@ -369,14 +369,16 @@ check_eq "down of a folder whose configurations are gone, two containers: refuse
 check "... saying to name one with --config" grep -q "2 dev containers carry the folder's label: name one with --config" "$TEST_TMP/two.err"
 check_eq "... both are still there" \
 	"$(docker ps -aq --filter "label=devcontainer.local_folder=$two" | wc -l)" 2
-check_eq "with --config, that one goes" \
-	"$(rdev down "$two" --config "$two/.devcontainer/a/devcontainer.json" --json 2>/dev/null | jq -r .removed)" 1
-# Its configurations back (several: which one is not said), one container
-# left: exec runs in it, as status finds it ("several configurations" before).
+# Its configurations back (several: which one is not said), a's container
+# stopped: exec runs in the one running, b's ("several configurations"
+# before).
+docker kill "$(docker ps -q --filter "label=devcontainer.config_file=$two/.devcontainer/a/devcontainer.json")" >/dev/null
 cp -r "$TEST_TMP/two-configs" "$two/.devcontainer"
-check_eq "several configurations, one container: exec runs in it" \
+check_eq "several configurations, one container running: exec runs in it" \
 	"$(rdev exec "$two" -- sh -c 'echo $CFG' 2>"$TEST_TMP/two-exec.err")" b
 check "... with a warning naming them" grep -q "warning: several dev container configurations" "$TEST_TMP/two-exec.err"
+check_eq "with --config, that one goes" \
+	"$(rdev down "$two" --config "$two/.devcontainer/a/devcontainer.json" --json 2>/dev/null | jq -r .removed)" 1
 check_eq "then the folder's one container goes with down alone" \
 	"$(rdev down "$two" --json 2>/dev/null | jq -r .removed)" 1
 finish
