@@ -354,6 +354,35 @@ out:
 	return rc;
 }
 
+/* A relay's MESSAGE (why the command did not start) goes to the TTY's
+ * output stream, which the client's terminal shows raw: its lines end in
+ * "\n" (as on stderr without a TTY), which there only moves down a line and
+ * leaves the prompt after it mid-line. Each "\n" not after a "\r" becomes
+ * "\r\n", as a TTY's output processing (and Docker's own start failure,
+ * written into the stream with "\r\n") would have it. *payload then
+ * borrows x->message. */
+static void
+agent_exec_message_crlf(
+    struct agent_exec *x, const unsigned char **payload, size_t *payload_len)
+{
+	const unsigned char *p = *payload;
+	size_t i, from = 0;
+
+	if (x->message == NULL)
+		x->message = buf_new();
+	buf_reset(x->message);
+	for (i = 0; i < *payload_len; i++) {
+		if (p[i] != '\n' || (i > 0 && p[i - 1] == '\r'))
+			continue;
+		buf_append(x->message, p + from, i - from);
+		buf_append(x->message, "\r", 1);
+		from = i;
+	}
+	buf_append(x->message, p + from, *payload_len - from);
+	*payload = buf_data(x->message);
+	*payload_len = buf_len(x->message);
+}
+
 int
 agent_exec_output(struct agent_exec *x, const unsigned char *data, size_t len,
     size_t *used, int *stream, const unsigned char **payload, size_t *payload_len,
@@ -381,6 +410,8 @@ agent_exec_output(struct agent_exec *x, const unsigned char *data, size_t len,
 		case DOCKER_STREAM_STDERR: break;
 		case DOCKER_STREAM_SYSTEMERR: /* = EXEC_RELAY_MESSAGE */
 			*stream = DOCKER_STREAM_STDERR;
+			if (x->tty)
+				agent_exec_message_crlf(x, payload, payload_len);
 			break;
 		case EXEC_RELAY_EXIT:
 			for (size_t i = 0;
@@ -537,6 +568,7 @@ agent_exec_free(struct agent_exec *x)
 		close(x->fd);
 	docker_stream_free(x->demux);
 	buf_free(x->early);
+	buf_free(x->message);
 	free(x->exec_id);
 	free(x->container_id);
 	free(x->warning);

@@ -39,6 +39,10 @@ struct agent_exec {
 	unsigned char exit_bytes[6]; /* relay: the EXIT frame's payload */
 	size_t exit_len;
 	char *container_id; /* the container's full id */
+	/* With a TTY, the relay's start-failure message with each "\n" made
+	 * "\r\n" (the client's terminal is raw): what *payload then borrows.
+	 * NULL until one comes. */
+	struct buf *message;
 	/* One line for the user's stderr, or NULL: the background lifecycle
 	 * steps still running (lifecycle_bg_notice()). */
 	char *notice;
@@ -59,7 +63,9 @@ int agent_exec_start(const char *up_cmd, const struct agent_exec_req *req, int t
     const char *term, unsigned rows, unsigned cols, struct agent_exec **x, char **cause);
 
 /* Cut output read from x->fd (and x->early first) into pieces: 1 with a
- * non-empty piece in *payload (borrowed from data), *stream 1 (stdout) or 2
+ * non-empty piece in *payload (borrowed from data; with a TTY a relay's
+ * start-failure message from x, its "\n" made "\r\n", valid until the next
+ * call), *stream 1 (stdout) or 2
  * (stderr; with a TTY everything is 1); 0 when all of data was consumed; -1
  * with *cause on a malformed stream. *used: bytes consumed, as
  * docker_stream_feed(). */

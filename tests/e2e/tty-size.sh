@@ -7,9 +7,10 @@
 # broker). On Docker 20.10 (API 1.41, no ConsoleSize) the size used to be set
 # only after the command had started, and a fast command read "0 0". Also: a
 # missing command with a TTY still fails with 126/127 and a message naming
-# it. Execs go through the container's rdev-relay (it sizes the pty before
-# the command starts); the Docker exec path (RDEV_EXEC_VIA=docker) is checked
-# too, and without a TTY it copies nothing into the container.
+# it, on a line ending in \r\n (local and remote). Execs go through the
+# container's rdev-relay (it sizes the pty before the command starts); the
+# Docker exec path (RDEV_EXEC_VIA=docker) is checked too, and without a TTY
+# it copies nothing into the container.
 # A command typed at a terminal with its stdout sent to a file gets no TTY:
 # the file is byte-exact, stderr apart (local and remote).
 . "$(dirname "$0")/../rig/lib.sh"
@@ -81,6 +82,29 @@ redirected() {
 		"$(cat "$TEST_TMP/redir.err")" to-stderr
 }
 
+# start_failures LABEL TARGET: a command that cannot start, with a TTY: 127
+# for a missing one, 126 for one not executable, with a message naming it
+# whose line ends in \r\n (the terminal is raw while the exec runs: a bare \n
+# left the shell's prompt after it at the message's last column).
+start_failures() {
+	local label=$1 target=$2 cmd want rc
+	for cmd in no-such-command-xyz /etc/passwd; do
+		want=127
+		[ "$cmd" = /etc/passwd ] && want=126
+		set +e
+		python3 "$drive" -q --rows 37 --cols 101 --timeout 60 --log "$TEST_TMP/pty.log" \
+			-- "$RDEV_BIN_DIR/rdev" exec "$target" -- "$cmd"
+		rc=$?
+		set -e
+		check_eq "$label, TTY: $cmd fails with $want" "$rc" "$want"
+		check "$label, TTY: and the message names it" \
+			grep -qiE "\"$cmd\": (executable file not found|permission denied)" "$TEST_TMP/pty.log"
+		check "$label, TTY: each line of it ends in \\r\\n ($(od -An -c "$TEST_TMP/pty.log" | tail -c 24 | tr -s ' '))" \
+			test "$(grep -c $'\r$' "$TEST_TMP/pty.log")" = "$(wc -l <"$TEST_TMP/pty.log")" \
+			-a "$(wc -l <"$TEST_TMP/pty.log")" -ge 1
+	done
+}
+
 # local_ws LABEL IMAGE [USER]: a local workspace of IMAGE, up, in $lws.
 local_ws() {
 	lws=$TEST_TMP/ws-$1
@@ -121,13 +145,7 @@ sizes "local, Debian" "$ws"
 redirected "local, Debian" "$ws"
 RDEV_EXEC_VIA=docker sizes "local, Debian, through a Docker exec" "$ws"
 
-set +e
-python3 "$drive" -q --rows 37 --cols 101 --timeout 60 --log "$TEST_TMP/pty.log" \
-	-- "$RDEV_BIN_DIR/rdev" exec "$ws" -- no-such-command-xyz
-rc=$?
-set -e
-check "local, TTY: a missing command fails with 126/127 ($rc)" test "$rc" -ge 126 -a "$rc" -le 127
-check "local, TTY: and the message names it" grep -q 'no-such-command-xyz.*not found' "$TEST_TMP/pty.log"
+start_failures "local" "$ws"
 check_eq "local, TTY: the command runs as the remote user" \
 	"$(python3 "$drive" -q --rows 37 --cols 101 --timeout 60 --log "$TEST_TMP/pty.log" \
 		--step 'expect dev\r\n' -- "$RDEV_BIN_DIR/rdev" exec "$ws" -- id -un >/dev/null &&
@@ -151,5 +169,6 @@ on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DE
 	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false}' > ~/ws/.devcontainer.json"
 rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>&1 || { cat "$TEST_TMP/up.out" >&2; fail "remote: up failed"; }
 sizes "remote" "$name:~/ws"
+start_failures "remote" "$name:~/ws"
 redirected "remote" "$name:~/ws"
 finish
