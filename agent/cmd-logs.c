@@ -18,6 +18,8 @@
 #include "lifecycle.h"
 #include "xmalloc.h"
 
+/* Said on stderr (%s: the program's name) when there is no log to show. */
+#define CMD_LOGS_NONE "%s: no background lifecycle output for this container\n"
 /* How often -f asks for news when there were none. */
 #define CMD_LOGS_POLL_US (300 * 1000)
 /* The most one answer carries (the agent's limit too). */
@@ -57,10 +59,12 @@ cmd_logs_write(const char *text, char **cause)
 
 /* -f: ask for what the log gained, until the background run has ended and
  * all of it is here. 0; 1 when our stdout's reader went away; 2 with *cause
- * when writing to it failed otherwise; -1 with *cause. */
+ * when writing to it failed otherwise; -1 with *cause. *wrote: whether any
+ * of the log was written (none: no background run, or one that said
+ * nothing). */
 static int
 cmd_logs_follow(const struct agent_backend *be, const struct cmd_program *prog,
-    const struct agent_cmd_args *a, char **failed, char **cause)
+    const struct agent_cmd_args *a, char **failed, int *wrote, char **cause)
 {
 	const cJSON *log, *bg, *state, *error;
 	long long at = -1;
@@ -69,6 +73,7 @@ cmd_logs_follow(const struct agent_backend *be, const struct cmd_program *prog,
 	int done, news, known, w;
 
 	*failed = NULL;
+	*wrote = 0;
 	for (;;) {
 		if (cmd_logs_ask(be, prog, a, at, &result, cause) != 0)
 			return -1;
@@ -88,6 +93,7 @@ cmd_logs_follow(const struct agent_backend *be, const struct cmd_program *prog,
 			cJSON_Delete(result);
 			return w < 0 ? 2 : 1;
 		}
+		*wrote |= news;
 		/* An agent that cannot say where it is has nothing to follow. */
 		done = !known ||
 		    ((!cJSON_IsString(state) ||
@@ -130,12 +136,12 @@ agent_cmd_logs(const struct agent_backend *be, const struct cmd_program *prog,
 {
 	struct agent_cmd_args a;
 	char *cause = NULL, *failed = NULL;
-	int rc = CMD_EXIT_FAILURE;
+	int rc = CMD_EXIT_FAILURE, wrote;
 
 	if (agent_cmd_logs_parse(prog, entry, argc, argv, &a) != 0)
 		return CMD_EXIT_USAGE;
 	if (a.follow) {
-		if ((rc = cmd_logs_follow(be, prog, &a, &failed, &cause)) != 0) {
+		if ((rc = cmd_logs_follow(be, prog, &a, &failed, &wrote, &cause)) != 0) {
 			/* (as `tail -f | head` ends: by SIGPIPE; a failed
 			 * output as exec's) */
 			rc = rc == 1  ? 128 + SIGPIPE
@@ -147,6 +153,8 @@ agent_cmd_logs(const struct agent_backend *be, const struct cmd_program *prog,
 			fprintf(stderr,
 			    "%s: logs: the background lifecycle steps failed: %s\n",
 			    prog->name, failed);
+		else if (!wrote) /* (as plain logs says it: not a silent 0) */
+			fprintf(stderr, CMD_LOGS_NONE, prog->name);
 		rc = failed != NULL ? CMD_EXIT_FAILURE : CMD_EXIT_OK;
 		goto out;
 	}
@@ -172,10 +180,7 @@ agent_cmd_logs(const struct agent_backend *be, const struct cmd_program *prog,
 		} else if (cJSON_IsString(log) && log->valuestring[0] != '\0')
 			w = cmd_logs_write(log->valuestring, &cause);
 		else
-			fprintf(stderr,
-			    "%s: no background lifecycle output for this "
-			    "container\n",
-			    prog->name);
+			fprintf(stderr, CMD_LOGS_NONE, prog->name);
 		free(text);
 		cJSON_Delete(result);
 		rc = w == 1 ? 128 + SIGPIPE

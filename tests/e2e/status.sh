@@ -178,6 +178,17 @@ set +e
 flrc=$?
 set -e
 check_eq "logs does not call it a failed background run" "$flrc" 0
+check "... and says there is no background output" \
+	grep -qx "rdev: no background lifecycle output for this container" "$TEST_TMP/flogs.err"
+# -f has nothing to wait for: it says the same (not a silent 0)
+set +e
+timeout 60 "$RDEV_BIN_DIR/rdev" logs -f "$wf" >"$TEST_TMP/flogsf.out" 2>"$TEST_TMP/flogsf.err"
+flrc=$?
+set -e
+check_eq "logs -f with no background run: 0 at once" "$flrc" 0
+check "... saying so as plain logs does" \
+	grep -qx "rdev: no background lifecycle output for this container" "$TEST_TMP/flogsf.err"
+check "... and printing nothing" test ! -s "$TEST_TMP/flogsf.out"
 fcid=$(jq -r .containerId "$TEST_TMP/f1.json")
 # Fixed in devcontainer.json: the lifecycle commands are the container's
 # (its metadata label), so the fix takes a new container, which does not
