@@ -4,6 +4,7 @@
 #define RDEV_CLIENT_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -239,6 +240,16 @@ int client_recent_target_add(const char *target, char **cause);
  * (broker-stale.h), one warning line on stderr saying how to restart it.
  * Reads the pid file and /proc only: never connects to the broker. */
 void client_broker_check(const char *command);
+/* The look client_broker_check makes: 1 when the broker named by
+ * RUNTIME/broker.pid runs an older build of ours, with its *pid, *exe (the
+ * program it runs) and *fix (the command that restarts it: `systemctl
+ * --user restart rdev-broker` under systemd, else `PATH/rdev-broker
+ * restart`, quoted for a shell where it needs it), both new (caller
+ * frees); else 0 and both NULL. */
+int client_broker_stale(pid_t *pid, char **exe, char **fix);
+/* What the fix does, after it (the warning's and doctor's words). */
+#define CLIENT_BROKER_STALE_FIX \
+	"switches to this one (forwards and syncs are kept; open sessions end)"
 
 int client_take_flag(int *argc, char **argv, const char *flag);
 /* Is flag in argv (before "--")? */

@@ -13,6 +13,7 @@
 
 #include "atomic-file.h"
 #include "broker-client.h"
+#include "client.h"
 #include "error.h"
 #include "docker.h"
 #include "json-get.h"
@@ -31,6 +32,8 @@ doctor_local_broker(struct doctor_report *r)
 	const char *err;
 	char *cause = NULL;
 	int not_running = 0;
+	char *exe, *fix, *fix_text;
+	pid_t stale_pid;
 
 	if (broker_client_connect(0, "rdev " RDEV_VERSION, &c, &not_running, &cause) !=
 	    0) {
@@ -61,6 +64,19 @@ doctor_local_broker(struct doctor_report *r)
 	sw = cJSON_GetObjectItemCaseSensitive(st, "software");
 	pid = cJSON_GetObjectItemCaseSensitive(st, "pid");
 	if (cJSON_IsString(sw) &&
+	    strcmp(sw->valuestring, "rdev-broker " RDEV_VERSION) == 0 &&
+	    client_broker_stale(&stale_pid, &exe, &fix)) {
+		/* Our version's number, but a build since replaced (a rebuild,
+		 * an upgrade in place): what every other command warns of. */
+		fix_text = xasprintf("%s: it " CLIENT_BROKER_STALE_FIX, fix);
+		doctor_add(r, "broker", DOCTOR_WARN, fix_text,
+		    "running (pid %d, %s, %d session%s), an older build of %s",
+		    cJSON_IsNumber(pid) ? pid->valueint : (int)stale_pid, sw->valuestring,
+		    n, n == 1 ? "" : "s", exe);
+		free(fix_text);
+		free(exe);
+		free(fix);
+	} else if (cJSON_IsString(sw) &&
 	    strcmp(sw->valuestring, "rdev-broker " RDEV_VERSION) == 0)
 		doctor_add(r, "broker", DOCTOR_OK, NULL,
 		    "running (pid %d, %s, %d session%s)",

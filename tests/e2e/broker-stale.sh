@@ -8,6 +8,7 @@
 # another install (another path) says nothing. The check reads the broker's
 # pid file (RUNTIME/broker.pid) and never connects: a stopped (SIGSTOP) broker
 # does not delay it; no pid file, or a dead pid in it, means no warning.
+# `rdev doctor` gives it as a warning of its broker check, with that fix.
 # `rdev-broker restart` switches: a new broker of the new file, the forward
 # answers through it, the live sync (`up --sync`) goes on, and the warning is
 # gone.
@@ -96,6 +97,18 @@ check "the command still works against the old broker" \
 check_eq "which is not restarted" "$(broker_pid)" "$pid0"
 check "and still forwards" web_ok
 
+# doctor names it too: a warning (exit 1 at least), with the fix, not "ok running"
+doctor_broker() { jq -c '.checks[] | select(.name == "broker")' "$TEST_TMP/doctor.json"; }
+set +e
+rd doctor --json >"$TEST_TMP/doctor.json" 2>/dev/null
+drc=$?
+set -e
+check "doctor: the broker check warns ($(doctor_broker))" \
+	jq -e --arg exe "$inst/rdev-broker" --arg pid "$pid0" '.checks[] | select(.name == "broker") |
+	.status == "warn" and (.detail | contains("pid \($pid), ") and endswith("an older build of \($exe)")) and
+	(.fix | startswith("\($exe) restart: it switches to this one ("))' "$TEST_TMP/doctor.json"
+check "doctor: exits with a warning's status at least ($drc)" test "$drc" -ge 1
+
 # --- another install's rdev: not its broker ----------------------------------------
 "$RDEV_BIN_DIR/rdev" forward --list >/dev/null 2>"$TEST_TMP/other.err"
 check "rdev of another path says nothing about it" test ! -s "$TEST_TMP/other.err"
@@ -141,6 +154,9 @@ echo three >"$app/f.txt"
 eventually "and an edit made after the restart arrives" synced f.txt three
 rd forward --list >/dev/null 2>"$TEST_TMP/after.err"
 check "the warning is gone" test ! -s "$TEST_TMP/after.err"
+rd doctor --json >"$TEST_TMP/doctor.json" 2>/dev/null || true
+check "doctor: the broker is ok again ($(doctor_broker))" \
+	jq -e '.checks[] | select(.name == "broker") | .status == "ok"' "$TEST_TMP/doctor.json"
 check_eq "and the new broker kept" "$(broker_pid)" "$pid1"
 rb stop >/dev/null
 check "a clean stop removes the pid file" test ! -e "$pidfile"
