@@ -251,3 +251,44 @@ TEST(pump_ends_with_1_when_the_output_gives_up)
 	ASSERT_INT_EQ(p.c.outputs, 1);
 	pump_clear(&p);
 }
+
+/* The relay's start-failure MESSAGE (frame type 3) with a TTY: on stdout,
+ * each "\n" made "\r\n" (the client's terminal is raw), one already after a
+ * "\r" kept; without a TTY: on stderr as it came. */
+static void
+message_out(int tty, const char *text, int want_stream, const char *want)
+{
+	struct agent_exec *x = xcalloc(1, sizeof *x);
+	struct buf *in = buf_new();
+	const unsigned char *payload;
+	unsigned char hdr[8] = { 3, 0, 0, 0, 0, 0, 0, 0 };
+	size_t used, payload_len, len = strlen(text);
+	int stream;
+	char *cause = NULL;
+
+	x->fd = -1;
+	x->tty = tty;
+	x->demux = docker_stream_new(DOCKER_STREAM_MAX_FRAME);
+	hdr[7] = (unsigned char)len;
+	buf_append(in, hdr, sizeof hdr);
+	buf_append(in, text, len);
+	ASSERT_INT_EQ(agent_exec_output(x, buf_data(in), buf_len(in), &used, &stream,
+			  &payload, &payload_len, &cause),
+	    1);
+	ASSERT_NULL(cause);
+	ASSERT_INT_EQ(used, buf_len(in));
+	ASSERT_INT_EQ(stream, want_stream);
+	ASSERT_INT_EQ(payload_len, strlen(want));
+	ASSERT_MEM_EQ(payload, want, payload_len);
+	buf_free(in);
+	agent_exec_free(x);
+}
+
+TEST(relay_message_lines_end_in_crlf_with_a_tty)
+{
+	message_out(1, "rdev: exec: \"x\": executable file not found in $PATH\n", 1,
+	    "rdev: exec: \"x\": executable file not found in $PATH\r\n");
+	message_out(1, "\none\r\ntwo\n\n", 1, "\r\none\r\ntwo\r\n\r\n");
+	message_out(1, "no newline", 1, "no newline");
+	message_out(0, "a\nb\n", 2, "a\nb\n");
+}
