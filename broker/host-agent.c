@@ -229,6 +229,18 @@ host_start_free(struct host_session *h)
 	h->starting = NULL;
 }
 
+/* Why the agent could not start, libssh's error (new string): the loss as
+ * clients are told it when the connection is gone (host_lost_now). */
+static char *
+host_agent_start_error(struct host_session *h)
+{
+	char *lost = host_lost_now(h, "starting the agent");
+
+	return lost != NULL ? lost
+			    : xasprintf("%s: cannot start the agent: %s", h->label,
+				  ssh_get_error(rdev_ssh_session(h->ssh)));
+}
+
 /* The start ended: error NULL (listening) or why not (taken). */
 static void
 host_start_end(struct host_session *h, char *error)
@@ -272,9 +284,7 @@ host_start_begin(struct host_session *h, int verify, char **cause)
 	free(h->agent_start_error);
 	h->agent_start_error = NULL;
 	if ((st->ch = ssh_channel_new(rdev_ssh_session(h->ssh))) == NULL) {
-		host_start_end(h,
-		    xasprintf("%s: cannot start the agent: %s", h->label,
-			ssh_get_error(rdev_ssh_session(h->ssh))));
+		host_start_end(h, host_agent_start_error(h));
 		return error_set(cause, "%s", h->agent_start_error);
 	}
 	host_agent_start_step(h);
@@ -480,8 +490,7 @@ pending:
 	/* the open and the exec request are answered with no callback */
 	return st->step != START_LISTEN;
 failed:
-	host_start_end(
-	    h, xasprintf("%s: cannot start the agent: %s", h->label, ssh_get_error(ss)));
+	host_start_end(h, host_agent_start_error(h));
 	return 0;
 }
 
@@ -500,9 +509,7 @@ host_agent_start(struct host_session *h, char **cause)
 	while (h->agent_state == HOST_AGENT_STARTING) {
 		if (ssh_event_dopoll(ev != NULL ? ev : h->ev, 100) == SSH_ERROR &&
 		    !ssh_is_connected(ss)) {
-			host_start_end(h,
-			    xasprintf("%s: cannot start the agent: %s", h->label,
-				ssh_get_error(ss)));
+			host_start_end(h, host_agent_start_error(h));
 			break;
 		}
 		host_agent_start_step(h);

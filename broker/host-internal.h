@@ -623,6 +623,12 @@ void host_progress_all(void *arg, const char *line);
  * agent_install_ensure's, with h as its arg. On h's thread. */
 int host_install_current(struct host_session *h, char **agent_path,
     void (*progress)(void *arg, const char *line), char **cause);
+/* A step (doing: "installing the agent") failed: when h's SSH connection is
+ * gone (a link cut under a busy channel ends in a socket error: the
+ * kernel's TCP_USER_TIMEOUT, before the keepalive's), the failure as every
+ * loss is told, "lost the SSH connection to LABEL: libssh's error (while
+ * DOING)" (new string); NULL while it is still up. */
+char *host_lost_now(struct host_session *h, const char *doing);
 /* ssh_target_opts.ask (arg: the host_session): the prompt goes to the first
  * waiting client, whose answer lands in buf. 0, or -1 when none came. */
 int host_ask(void *arg, const char *prompt, int echo, char *buf, size_t len);

@@ -170,12 +170,23 @@ host_ssh_connect(struct host_session *h, char **cause)
 	return s;
 }
 
+char *
+host_lost_now(struct host_session *h, const char *doing)
+{
+	ssh_session ss = h->ssh != NULL ? rdev_ssh_session(h->ssh) : NULL;
+
+	if (ss == NULL || ssh_is_connected(ss))
+		return NULL;
+	return xasprintf("lost the SSH connection to %s: %s (while %s)", h->label,
+	    ssh_get_error(ss), doing);
+}
+
 int
 host_install_current(struct host_session *h, char **agent_path,
     void (*progress)(void *arg, const char *line), char **cause)
 {
 	struct agent_bundle *b;
-	char *path = NULL, *err = NULL;
+	char *path = NULL, *err = NULL, *lost;
 	int again = 0;
 
 	for (;;) {
@@ -187,6 +198,13 @@ host_install_current(struct host_session *h, char **agent_path,
 			break;
 		if (again || !agent_bundle_stale(b)) {
 			agent_bundle_free(b);
+			/* The link cut under the upload: told as every loss
+			 * is, not as its exec channel's read failing ("u@h:22:
+			 * reading from sh: Socket error: disconnected"). */
+			if ((lost = host_lost_now(h, "installing the agent")) != NULL) {
+				free(err);
+				err = lost;
+			}
 			if (err == NULL)
 				return error_set(cause, "%s: install failed", h->label);
 			if (cause != NULL)

@@ -446,6 +446,15 @@ remote_set_batch(struct remote *r, int batch)
 }
 
 int
+remote_set_quiet(struct remote *r, int quiet)
+{
+	int was = r->o.quiet;
+
+	r->o.quiet = quiet;
+	return was;
+}
+
+int
 remote_prompt_refused(const struct remote *r)
 {
 	return r->prompt_refused;

@@ -66,6 +66,9 @@ void remote_free(struct remote *r);
 /* r's remote_opts' batch: set (from now on the broker's SSH prompts are
  * cancelled, not asked on the terminal). */
 void remote_set_batch(struct remote *r, int batch);
+/* r's remote_opts' quiet: set; returns what it was (a live sync's
+ * reconnects after a lost link are quiet until the link is back). */
+int remote_set_quiet(struct remote *r, int quiet);
 /* Whether the last remote_connect/remote_connect_by of a batch r cancelled
  * a prompt of the broker's (a passphrase or password was needed). */
 int remote_prompt_refused(const struct remote *r);

@@ -51,6 +51,8 @@ struct sync_live {
 	int resend;		 /* a batch was lost: send the whole manifest */
 	int resend_landed;	 /* ... once retry is empty (sync_live_note_failed) */
 	int link_lost;		 /* ... because the link failed (told "back") */
+	int was_quiet;		 /* the remote's quiet before (link_lost: its
+				    reconnects say nothing, remote_set_quiet) */
 	long long retry_at, retry_ms;
 	long long pull_due;	    /* two-way: when to ask the host next (idle) */
 	struct sync_back_pull pull; /* two-way: what pulls keep (sync-back.h) */
@@ -124,11 +126,17 @@ sync_live_print(struct sync_live *l, const struct sync_delta *d,
 }
 
 /* The link dropped (or the agent refused): reconnect later and send the
- * whole manifest then. */
+ * whole manifest then. Told once per outage: the tries to reconnect until
+ * one works say nothing (each said the loss again, and "connecting to
+ * host (reconnecting)"); "back" (sync_live_resend) ends it. */
 static void
 sync_live_failed(struct sync_live *l, char *cause)
 {
-	fprintf(stderr, "rdev: sync: %s: %s (will send again)\n", l->o->host, cause);
+	if (!l->link_lost) {
+		fprintf(
+		    stderr, "rdev: sync: %s: %s (will send again)\n", l->o->host, cause);
+		l->was_quiet = remote_set_quiet(l->r, 1);
+	}
 	free(cause);
 	remote_reset(l->r);
 	l->resend = 1;
@@ -240,10 +248,12 @@ sync_live_resend(struct sync_live *l)
 	sync_live_note_failed(l, &st, NULL);
 	sync_send_failed_free(&st);
 	/* (not after a failed list the agent cut: the link never went) */
-	if (l->link_lost)
-		fprintf(stderr,
-		    "rdev: sync: %s: back: %lld entries sent again (%lld bytes)\n",
-		    l->o->host, st.sent, st.sent_bytes);
+	if (l->link_lost) {
+		fprintf(stderr, "rdev: sync: %s: back: %lld %s sent again (%lld bytes)\n",
+		    l->o->host, st.sent, st.sent == 1 ? "entry" : "entries",
+		    st.sent_bytes);
+		remote_set_quiet(l->r, l->was_quiet);
+	}
 	l->link_lost = 0;
 }
 

@@ -212,6 +212,8 @@ proto_conn_write_some(struct proto_conn *c, char **cause)
 	return 0;
 }
 
+static void proto_conn_left_fatal(struct proto_conn *c, char **cause);
+
 int
 proto_conn_flush(struct proto_conn *c, char **cause)
 {
@@ -219,8 +221,13 @@ proto_conn_flush(struct proto_conn *c, char **cause)
 	int n;
 
 	for (;;) {
-		if (proto_conn_write_some(c, cause) != 0)
+		if (proto_conn_write_some(c, cause) != 0) {
+			/* (an upload's stream, cut by the broker when the
+			 * host was lost: its FATAL says why, not EPIPE) */
+			if (c->peer_gone)
+				proto_conn_left_fatal(c, cause);
 			return -1;
+		}
 		if (proto_conn_pending_out(c) == 0)
 			return 0;
 		if (proto_conn_past_deadline(c))
@@ -431,7 +438,8 @@ proto_conn_handshake(
 
 /* A write found c's peer gone: the FATAL it sent before it closed (the
  * broker's "the agent on HOST ended unexpectedly ..." to a client between
- * two requests, `rdev logs -f`'s), read now, replaces *cause ("writing to
+ * two requests, `rdev logs -f`'s; "lost the SSH connection to HOST ..." to
+ * one in the middle of an upload), read now, replaces *cause ("writing to
  * the broker: Broken pipe"), as a wait for an answer would have shown it. */
 static void
 proto_conn_left_fatal(struct proto_conn *c, char **cause)
@@ -478,12 +486,7 @@ proto_conn_send_request(struct proto_conn *c, cJSON *request, char **cause)
 	c->fatal_named = 0;
 	if (rc != 0)
 		return -1;
-	if (proto_conn_flush(c, cause) != 0) {
-		if (c->peer_gone)
-			proto_conn_left_fatal(c, cause);
-		return -1;
-	}
-	return 0;
+	return proto_conn_flush(c, cause) != 0 ? -1 : 0;
 }
 
 /* A failure's "errorCode" into its details *result (made when it has

@@ -59,7 +59,9 @@ void proto_conn_queue(struct proto_conn *c, enum proto_type type, uint32_t chann
 int proto_conn_queue_json(struct proto_conn *c, enum proto_type type, uint32_t channel,
     const cJSON *obj, char **cause);
 /* Write everything queued, waiting as needed (poll if the fd is non-blocking).
- * -1 with *cause when the peer is gone. */
+ * -1 with *cause when the peer is gone: the error of the FATAL it sent
+ * before its end when one is there to read (proto_conn_fatal_named then
+ * says whether it names its host), else what the write met. */
 int proto_conn_flush(struct proto_conn *c, char **cause);
 /* Write what the fd takes now (fd non-blocking). -1 with *cause on error. */
 int proto_conn_write_some(struct proto_conn *c, char **cause);

@@ -222,9 +222,18 @@ sync_send_stream_close(
 	for (;;) {
 		if ((r = proto_conn_wait(c, &f, -1, cause)) <= 0)
 			return -1;
-		if (f.type == PROTO_FATAL)
-			return error_set(
-			    cause, "%.*s", (int)f.len, (const char *)f.payload);
+		if (f.type == PROTO_FATAL) {
+			/* (the broker's, for a host it lost: its error, not
+			 * the frame's JSON) */
+			if ((m = proto_frame_json(&f, cause)) == NULL)
+				return -1;
+			err = cJSON_GetObjectItemCaseSensitive(m, "error");
+			error_set(cause, "%s",
+			    cJSON_IsString(err) ? err->valuestring
+						: "the peer ended the sync");
+			cJSON_Delete(m);
+			return -1;
+		}
 		if (f.type != PROTO_CLOSE || f.channel != SYNC_SEND_CHANNEL)
 			continue;
 		if ((m = proto_frame_json(&f, cause)) == NULL)

@@ -8,7 +8,10 @@
 # packets dropped). Meanwhile a forward request is answered at once, and
 # `rdev-broker stop` is prompt: the connect is abandoned (it used to wait
 # for it: up to ConnectTimeout, 20 s), the state kept, socket and pid file
-# gone, exit 0.
+# gone, exit 0. A one-shot `rdev sync` cut mid-transfer says the loss (exit
+# 1; it said "writing to the broker: Broken pipe"), and its agent, once sshd
+# ends its session, removes the file it was writing; a `sync --watch` says
+# the loss once, not at each reconnect try.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -29,8 +32,29 @@ rdev forward "$name:~/ws" "$port" "$port2" >/dev/null 2>"$TEST_TMP/fw.err" ||
 state() { broker status --json | jq -r '.sessions[0].state'; }
 check_eq "the session is connected" "$(state)" connected
 
+# Syncs over the link about to be cut: a live one (`sync --watch`), and a
+# one-shot upload still sending a file (the link shaped to 40 Mbit/s, so
+# that the cut comes in the middle of it).
+mkdir -p "$TEST_TMP/live" "$TEST_TMP/tree"
+echo a >"$TEST_TMP/live/a"
+head -c 48M /dev/urandom >"$TEST_TMP/tree/big.bin"
+# (the binary, not the rdev function: its pid gets the signal below)
+"$RDEV_BIN_DIR/rdev" sync --watch "$name:" "$TEST_TMP/live" >/dev/null \
+	2>"$TEST_TMP/watch.err" &
+watch_pid=$!
+eventually "the live sync watches" grep -q "watching" "$TEST_TMP/watch.err"
+tc qdisc add dev "rdvh-$name" root tbf rate 40mbit burst 256kb latency 1s ||
+	fail "cannot shape the host's link"
+partial() { find "$home/rdev/workspaces" -name '.rdev-sync-*' -size +1M | grep -q .; }
+no_partial() { ! find "$home/rdev/workspaces" -name '.rdev-sync-*' | grep -q .; }
+rdev sync "$name:" "$TEST_TMP/tree" >/dev/null 2>"$TEST_TMP/sync-lost.err" &
+sync_pid=$!
+eventually "the one-shot sync is writing the file on the host" partial
+
 bash "$RIG" host-link "$name" down
 start=$(date +%s%N)
+tc qdisc del dev "rdvh-$name" root || true
+echo b >"$TEST_TMP/live/b"
 # Meanwhile an exec and a shell of a HOST: SOURCE find its folder on the
 # host over the silent link: the keepalive's loss is rdev's failure, 125
 # (it was 1, the command's own status as a script reads it).
@@ -70,6 +94,29 @@ for f in exec shell late; do
 	check "... saying the SSH connection was lost" \
 		grep -q "lost the SSH connection to .*$name" "$TEST_TMP/$f-lost.err"
 done
+# The one-shot sync says what the broker said of the host (it said
+# "writing to the broker: Broken pipe", which blamed the broker: the
+# broker had closed its stream, its FATAL unread), failing as `up` does.
+st=0
+wait "$sync_pid" || st=$?
+grep -q "lost the SSH connection to .*$name" "$TEST_TMP/sync-lost.err" ||
+	sed 's/^/     sync-lost.err: /' "$TEST_TMP/sync-lost.err" >&2
+check_eq "a one-shot sync cut mid-transfer exits 1 (as up)" "$st" 1
+check "... saying the SSH connection was lost" \
+	grep -q "lost the SSH connection to .*$name" "$TEST_TMP/sync-lost.err"
+# Its agent, its session ended by sshd (ClientAliveInterval 5 s, 3 times),
+# removes the file it was writing (the worker sees its stream end): no half
+# file left in the workspace, where the container sees it.
+EVENTUALLY_SECONDS=40 eventually "the agent removes its partial file once its session ends" \
+	no_partial
+# The live sync said the loss once (it said it, and "connecting to host
+# (reconnecting)", at each try to reconnect: 9 times in a 40 s cut).
+kill -TERM "$watch_pid"
+wait "$watch_pid" 2>/dev/null || true
+check_eq "the live sync says the loss once per outage" \
+	"$(grep -c "lost the SSH connection to .*$name" "$TEST_TMP/watch.err")" 1
+check_eq "... and no reconnect attempt" "$(grep -c "reconnecting)" "$TEST_TMP/watch.err")" 0
+
 # Now a host that drops every packet (the link back, sshd's port dropped in
 # the host's namespace): the reconnect's connect waits for ConnectTimeout;
 # connections meanwhile are closed too.
