@@ -278,6 +278,34 @@ TEST(fatal_left_before_the_peer_closed_is_the_cause_of_a_failed_send)
 	}
 }
 
+/* The same for a stream's flush, not a request's: the broker tells a client
+ * uploading a folder (DATA frames, `rdev sync`) that it lost the host, and
+ * closes; the blocked flush's error was "writing to the broker: Broken
+ * pipe". */
+TEST(fatal_left_before_the_peer_closed_is_the_cause_of_a_failed_flush)
+{
+	static unsigned char chunk[256 << 10];
+	struct proto_conn *a, *b;
+	char *cause = NULL;
+	cJSON *o;
+
+	pair(&a, &b);
+	o = cJSON_Parse("{\"error\":\"lost the SSH connection to u@h:22: no "
+			"answer to keepalive\",\"host\":\"u@h:22\"}");
+	ASSERT_INT_EQ(proto_conn_queue_json(b, PROTO_FATAL, 0, o, &cause), 0);
+	cJSON_Delete(o);
+	ASSERT_INT_EQ(proto_conn_flush(b, &cause), 0);
+	proto_conn_free(b);
+	for (int i = 0; i < 8; i++)
+		proto_conn_queue(a, PROTO_DATA, 1, chunk, sizeof chunk);
+	ASSERT_INT_EQ(proto_conn_flush(a, &cause), -1);
+	ASSERT_TRUE(proto_conn_peer_gone(a));
+	ASSERT_STR_EQ(cause, "lost the SSH connection to u@h:22: no answer to keepalive");
+	ASSERT_INT_EQ(proto_conn_fatal_named(a), 1);
+	free(cause);
+	proto_conn_free(a);
+}
+
 /* A FATAL in answer to our HELLO (a version the peer refuses) is the peer's
  * text after the connection's name, once: the broker refuses before it sends
  * its HELLO, in its own words, so the name says who refused. One whose
