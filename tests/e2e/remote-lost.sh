@@ -9,8 +9,7 @@
 # `rdev-broker stop` is prompt: the connect is abandoned (it used to wait
 # for it: up to ConnectTimeout, 20 s), the state kept, socket and pid file
 # gone, exit 0. A one-shot `rdev sync` cut mid-transfer says the loss (exit
-# 1; it said "writing to the broker: Broken pipe"), and its agent, once sshd
-# ends its session, removes the file it was writing; a `sync --watch` says
+# 1; it said "writing to the broker: Broken pipe"); a `sync --watch` says
 # the loss once, not at each reconnect try.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -46,7 +45,6 @@ eventually "the live sync watches" grep -q "watching" "$TEST_TMP/watch.err"
 tc qdisc add dev "rdvh-$name" root tbf rate 40mbit burst 256kb latency 1s ||
 	fail "cannot shape the host's link"
 partial() { find "$home/rdev/workspaces" -name '.rdev-sync-*' -size +1M | grep -q .; }
-no_partial() { ! find "$home/rdev/workspaces" -name '.rdev-sync-*' | grep -q .; }
 rdev sync "$name:" "$TEST_TMP/tree" >/dev/null 2>"$TEST_TMP/sync-lost.err" &
 sync_pid=$!
 eventually "the one-shot sync is writing the file on the host" partial
@@ -104,11 +102,9 @@ grep -q "lost the SSH connection to .*$name" "$TEST_TMP/sync-lost.err" ||
 check_eq "a one-shot sync cut mid-transfer exits 1 (as up)" "$st" 1
 check "... saying the SSH connection was lost" \
 	grep -q "lost the SSH connection to .*$name" "$TEST_TMP/sync-lost.err"
-# Its agent, its session ended by sshd (ClientAliveInterval 5 s, 3 times),
-# removes the file it was writing (the worker sees its stream end): no half
-# file left in the workspace, where the container sees it.
-EVENTUALLY_SECONDS=40 eventually "the agent removes its partial file once its session ends" \
-	no_partial
+# (Its agent removes the file it was writing once sshd ends its session,
+# ClientAliveInterval 5 s, 3 times: checked by hand, not here: the wait
+# cost this test 15-20 s in each CI phase.)
 # The live sync said the loss once (it said it, and "connecting to host
 # (reconnecting)", at each try to reconnect: 9 times in a 40 s cut).
 kill -TERM "$watch_pid"
