@@ -971,6 +971,16 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		if (n == SSH_ERROR) {
 			log_warn("%s: channel write: %s", h->label,
 			    ssh_get_error(rdev_ssh_session(h->ssh)));
+			/* An agent link's client is told why before its end
+			 * (the link cut under an upload fails here first, the
+			 * socket's error before the keepalive's loss): closed
+			 * with nothing to read, its write said "writing to the
+			 * broker: Broken pipe". */
+			if (l->fwd == NULL && l->down < HOST_LINK_DOWN_DRAIN) {
+				host_link_end_agent(l);
+				host_link_flush_client(
+				    l, clock_now_ms() + HOST_LINK_LOST_FLUSH_MS);
+			}
 			host_link_kill(l);
 			break;
 		}
