@@ -223,9 +223,9 @@ proto_conn_flush(struct proto_conn *c, char **cause)
 	for (;;) {
 		if (proto_conn_write_some(c, cause) != 0) {
 			/* (an upload's stream, cut by the broker when the
-			 * host was lost: its FATAL says why, not EPIPE) */
-			if (c->peer_gone)
-				proto_conn_left_fatal(c, cause);
+			 * host was lost: its FATAL says why, not EPIPE or
+			 * ECONNRESET, whatever the write met) */
+			proto_conn_left_fatal(c, cause);
 			return -1;
 		}
 		if (proto_conn_pending_out(c) == 0)
