@@ -65,13 +65,26 @@ mount_stale_in_mountinfo(const char *text, const char *target)
 	return deleted;
 }
 
+int
+mount_bind_holding(
+    const cJSON *m, const char *folder, const char **source, const char **dest)
+{
+	const char *type =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Type"));
+
+	*source = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Source"));
+	*dest = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Destination"));
+	return type != NULL && strcmp(type, "bind") == 0 && *source != NULL &&
+	    *dest != NULL && path_within(folder, *source);
+}
+
 const char *
 mount_stale_workspace(const cJSON *container, const char *folder)
 {
 	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(container, "State"), "Pid");
 	const cJSON *m;
-	const char *type, *source, *dest, *stale = NULL;
+	const char *source, *dest, *stale = NULL;
 	char *path, *text = NULL, *cause = NULL;
 	size_t len;
 
@@ -87,13 +100,7 @@ mount_stale_workspace(const cJSON *container, const char *folder)
 	}
 	free(path);
 	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(container, "Mounts")) {
-		type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Type"));
-		source =
-		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Source"));
-		dest = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(m, "Destination"));
-		if (type == NULL || strcmp(type, "bind") != 0 || source == NULL ||
-		    dest == NULL || !path_within(folder, source))
+		if (!mount_bind_holding(m, folder, &source, &dest))
 			continue;
 		if (mount_stale_in_mountinfo(text, dest)) {
 			stale = source;

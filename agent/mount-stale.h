@@ -17,6 +17,11 @@
  * process sees it, not escaped) one of a deleted directory? The last mount
  * at target counts (it hides those before). 1 or 0. Pure. */
 int mount_stale_in_mountinfo(const char *text, const char *target);
+/* Is m (an entry of a container inspect's "Mounts") a bind mount whose
+ * host path is folder or a folder above it? 1 with *source and *dest (its
+ * host path and its path in the container, borrowed from m), else 0. */
+int mount_bind_holding(
+    const cJSON *m, const char *folder, const char **source, const char **dest);
 /* The host path of the running container's (its inspect) bind mount of
  * folder, or of a folder above it (a git root mounted), whose directory was
  * deleted since it was mounted; NULL when none is, or when it cannot be told.

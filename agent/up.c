@@ -696,16 +696,10 @@ static char *
 up_recorded_folder(const cJSON *container, const char *local)
 {
 	const cJSON *m;
-	const char *type, *source, *dest, *best_source = NULL, *best_dest = NULL;
+	const char *source, *dest, *best_source = NULL, *best_dest = NULL;
 
 	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(container, "Mounts")) {
-		type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Type"));
-		source =
-		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Source"));
-		dest = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(m, "Destination"));
-		if (type == NULL || strcmp(type, "bind") != 0 || source == NULL ||
-		    dest == NULL || !path_within(local, source))
+		if (!mount_bind_holding(m, local, &source, &dest))
 			continue;
 		if (best_source == NULL || strlen(source) > strlen(best_source)) {
 			best_source = source;
