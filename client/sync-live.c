@@ -53,6 +53,7 @@ struct sync_live {
 	int link_lost;		 /* ... because the link failed (told "back") */
 	int was_quiet;		 /* the remote's quiet before (link_lost: its
 				    reconnects say nothing, remote_set_quiet) */
+	char *lost_told;	 /* link_lost: the failure last told */
 	long long retry_at, retry_ms;
 	long long pull_due;	    /* two-way: when to ask the host next (idle) */
 	struct sync_back_pull pull; /* two-way: what pulls keep (sync-back.h) */
@@ -126,18 +127,23 @@ sync_live_print(struct sync_live *l, const struct sync_delta *d,
 }
 
 /* The link dropped (or the agent refused): reconnect later and send the
- * whole manifest then. Told once per outage: the tries to reconnect until
- * one works say nothing (each said the loss again, and "connecting to
- * host (reconnecting)"); "back" (sync_live_resend) ends it. */
+ * whole manifest then. Told once per outage and cause: the tries to
+ * reconnect that fail as the one before say nothing (each said the loss
+ * again, and "connecting to host (reconnecting)"), one that fails
+ * otherwise (the host key changed, the login refused) is told;
+ * "back" (sync_live_resend) ends it. */
 static void
 sync_live_failed(struct sync_live *l, char *cause)
 {
-	if (!l->link_lost) {
+	if (!l->link_lost)
+		l->was_quiet = remote_set_quiet(l->r, 1);
+	if (l->lost_told == NULL || strcmp(l->lost_told, cause) != 0) {
 		fprintf(
 		    stderr, "rdev: sync: %s: %s (will send again)\n", l->o->host, cause);
-		l->was_quiet = remote_set_quiet(l->r, 1);
-	}
-	free(cause);
+		free(l->lost_told);
+		l->lost_told = cause;
+	} else
+		free(cause);
 	remote_reset(l->r);
 	l->resend = 1;
 	l->link_lost = 1;
@@ -255,6 +261,8 @@ sync_live_resend(struct sync_live *l)
 		remote_set_quiet(l->r, l->was_quiet);
 	}
 	l->link_lost = 0;
+	free(l->lost_told);
+	l->lost_told = NULL;
 }
 
 /* Two-way: the host's changes, applied here (sync-back.h); each printed
@@ -536,5 +544,6 @@ out:
 	free(l.failed_told);
 	sync_paths_free(l.retry, l.nretry);
 	free(l.entry_failed_told);
+	free(l.lost_told);
 	return rc;
 }
