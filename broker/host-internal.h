@@ -427,6 +427,10 @@ struct host_session {
 	int serving;	   /* host_serve runs: listeners link, else refuse */
 	int ssh_out;	   /* libssh holds output for a full socket */
 	long long last_rx; /* when the SSH socket last had something */
+	/* Until when the clients of links whose channel write failed may be
+	 * waited for to take why (host_link_pump): one bound for all the links
+	 * that fail together (a dead session fails them all in one pass). */
+	long long write_failed_flush_until;
 	/* Why the connection was lost (the lost links' reason), until a
 	 * reconnect: the clients failed meanwhile are told it (the thread's). */
 	char *lost;

@@ -977,9 +977,13 @@ host_link_pump(struct host_session *h, struct host_link *l)
 			 * with nothing to read, its write said "writing to the
 			 * broker: Broken pipe". */
 			if (l->fwd == NULL && l->down < HOST_LINK_DOWN_DRAIN) {
+				long long now = clock_now_ms();
+
+				if (h->write_failed_flush_until <= now)
+					h->write_failed_flush_until =
+					    now + HOST_LINK_LOST_FLUSH_MS;
 				host_link_end_agent(l);
-				host_link_flush_client(
-				    l, clock_now_ms() + HOST_LINK_LOST_FLUSH_MS);
+				host_link_flush_client(l, h->write_failed_flush_until);
 			}
 			host_link_kill(l);
 			break;
