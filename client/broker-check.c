@@ -54,8 +54,9 @@ client_broker_check(const char *command)
 	char *exe, *fix;
 	pid_t pid;
 
-	/* (ssh runs it; its stderr is not the user's terminal) */
-	if (strcmp(command, "ssh-proxy") == 0)
+	/* (ssh runs it; its stderr is not the user's terminal. doctor says
+	 * it as one of its findings, with its fix: not twice) */
+	if (strcmp(command, "ssh-proxy") == 0 || strcmp(command, "doctor") == 0)
 		return;
 	if (!client_broker_stale(&pid, &exe, &fix))
 		return;
