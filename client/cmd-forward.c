@@ -187,11 +187,17 @@ cmd_forward_holder_hint(const char *error)
 /* "rdev: forward: CAUSE" as a remote's errors are shown (remote_error_text:
  * HOST:./app's hint, a file of the host's copy named as the one here). */
 static void
-cmd_forward_error(struct remote *r, const char *cause)
+cmd_forward_error(struct remote *r, const char *cause, int quiet)
 {
 	char *text = r != NULL ? remote_error_text(r, cause) : NULL;
 
-	cmd_forward_fail("%s", text != NULL ? text : cause);
+	/* (quiet: up's own check of the workspace's forwards, with none
+	 * asked: its failure is told alone, not after up's held lines, up
+	 * having worked) */
+	if (quiet)
+		fprintf(stderr, "rdev: forward: %s\n", text != NULL ? text : cause);
+	else
+		cmd_forward_fail("%s", text != NULL ? text : cause);
 	free(text);
 }
 
@@ -314,7 +320,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	if (auto_attrs != NULL)
 		cJSON_AddItemToObject(fields, "auto", auto_attrs);
 	if (remote_broker_call(r, "forward", fields, &res, &cause) != 0) {
-		cmd_forward_error(r, cause);
+		cmd_forward_error(r, cause, quiet);
 		free(cause);
 		cJSON_Delete(asked);
 		return 1;
@@ -340,7 +346,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	cJSON_ArrayForEach(e, errors) {
 		/* (HOST: SOURCE never sent: " (./app is not on that host
 		 * yet: ...)") */
-		cmd_forward_error(r, e->valuestring);
+		cmd_forward_error(r, e->valuestring, quiet);
 		cmd_forward_holder_hint(e->valuestring);
 		rc = 1;
 	}
