@@ -135,7 +135,7 @@ docker_exec_create(struct docker *d, const char *container,
  * taken as held by a process left behind. The daemon may still have the
  * last of what the process wrote to pass on, then closes the stream at
  * once when nothing else holds it: those bytes must not be lost. */
-#define DOCKER_EXEC_DRAIN_MS 300
+#define DOCKER_EXEC_DRAIN_MS 200
 
 /* Has exec_id's process ended (its inspect says it is not running)? An
  * inspect that fails says no: the stream is then waited for. */
