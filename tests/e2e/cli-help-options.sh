@@ -64,11 +64,11 @@ declare -A rc_of err_of
 T=$'\t' # (a key: the command, a tab, the form)
 runs=0
 unknown_main() { # C O RC ERR: the command does not take O (the loops' test)
-	local unknown_re="unknown option $2(=| |$|"$'\n'")|(^|"$'\n'")rdev: ls: 'x' is not a remote target"
+	local unknown_re="unknown option $2(=| |:|$|"$'\n'")|(^|"$'\n'")rdev: ls: 'x' is not a remote target"
 	[ "$3" -eq 2 ] && [[ $4 =~ $unknown_re ]]
 }
 unknown_other() { # C O RC ERR
-	[[ $4 =~ unknown\ option\ $2(=|\ |$) ]]
+	[[ $4 =~ unknown\ option\ $2(=|\ |:|$) ]]
 }
 main_args() { # C FORM: the words of its run, tab-separated
 	local a=("$1") IFS=$T

@@ -95,12 +95,15 @@ check "... and it is still the link" test -L "$lock"
 rm "$lock"
 
 # A build that fails after the host's lockfile was written (a stale one
-# uploaded; a name docker cannot tag): no answer carries the lockfile, so
-# the host's line is shown, and the local file stays as it was.
+# uploaded; the Feature's install.sh failing: a name docker cannot tag is
+# refused before anything is built now): no answer carries the lockfile,
+# so the host's line is shown, and the local file stays as it was.
 echo '{"features":{"stale":{}}}' >"$lock"
+cp "$d/hello/install.sh" "$TEST_TMP/install.sh.good"
+printf '#!/bin/sh\nexit 3\n' >"$d/hello/install.sh"
 rc=0
-rdev build "$name:" ./app --image-name 'rdev-sl:bad tag' >/dev/null \
-	2>"$TEST_TMP/build.err" || rc=$?
+rdev build "$name:" ./app >/dev/null 2>"$TEST_TMP/build.err" || rc=$?
+cp "$TEST_TMP/install.sh.good" "$d/hello/install.sh"
 check "a build that fails after the lockfile step fails" test "$rc" != 0
 check "... and says where the host's lockfile was written" \
 	grep -q "^Wrote /.*/\.devcontainer/devcontainer-lock.json" "$TEST_TMP/build.err"
