@@ -555,6 +555,17 @@ serve_mux_connect(const char *address, int port, int *err)
 
 /* An "open" request: the stream is made (connecting, or open at once for
  * an agent) or refused with an answer. */
+/* Is id a Docker container id (12 to 64 lowercase hex digits, as
+ * idle-watch takes)? An "exec" stream's id becomes a Docker API path and a
+ * lock's name: "../x" or "a/b" must not reach either. */
+static int
+serve_mux_container_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n >= 12 && n <= 64 && strspn(id, "0123456789abcdef") == n;
+}
+
 static void
 serve_mux_open(struct serve_mux *m, const cJSON *req)
 {
@@ -596,8 +607,8 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 			return;
 		}
 	} else if (strcmp(conn->valuestring, "exec") == 0 && m->exec != NULL &&
-	    cJSON_IsString(cid) && cJSON_IsNumber(port) && port->valueint > 0 &&
-	    port->valueint < 65536) {
+	    cJSON_IsString(cid) && serve_mux_container_id_ok(cid->valuestring) &&
+	    cJSON_IsNumber(port) && port->valueint > 0 && port->valueint < 65536) {
 		if ((fd = m->exec(
 			 m->exec_arg, cid->valuestring, port->valueint, &cause)) < 0) {
 			serve_mux_answer(m, id, 0, cause, 0);

@@ -969,8 +969,8 @@ rig_exec(void *arg, const char *container_id, int port, char **cause)
 	int sv[2];
 
 	snprintf(exec_asked, sizeof exec_asked, "%s:%d", container_id, port);
-	if (strcmp(container_id, "gone") == 0) {
-		*cause = strdup("no such container: gone");
+	if (strcmp(container_id, "0123456789ab") == 0) {
+		*cause = strdup("no such container: 0123456789ab");
 		return -1;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -1001,18 +1001,36 @@ TEST(exec_stream_both_ways_and_its_refusals)
 	ctl[0] = '\0';
 	rig_send_json(&r,
 	    "{\"id\":4,\"op\":\"open\",\"connect\":\"exec\","
-	    "\"containerId\":\"gone\",\"port\":3000,\"window\":65536}");
+	    "\"containerId\":\"0123456789ab\",\"port\":3000,\"window\":65536}");
 	rig_run(&r, 2);
 	rig_take_data(&r, 4, data, &eof, ctl, sizeof ctl);
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":false");
-	ASSERT_STR_CONTAINS(ctl, "no such container: gone");
+	ASSERT_STR_CONTAINS(ctl, "no such container: 0123456789ab");
+	/* not a container id (a path, short, upper case): refused before
+	 * any exec is asked for */
+	exec_asked[0] = '\0';
+	ctl[0] = '\0';
+	rig_send_json(&r,
+	    "{\"id\":6,\"op\":\"open\",\"connect\":\"exec\","
+	    "\"containerId\":\"../../0123456789ab\",\"port\":3000,\"window\":65536}");
+	rig_run(&r, 2);
+	rig_take_data(&r, 6, data, &eof, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "bad open request");
+	ctl[0] = '\0';
+	rig_send_json(&r,
+	    "{\"id\":7,\"op\":\"open\",\"connect\":\"exec\","
+	    "\"containerId\":\"c1\",\"port\":3000,\"window\":65536}");
+	rig_run(&r, 2);
+	rig_take_data(&r, 7, data, &eof, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "bad open request");
+	ASSERT_STR_EQ(exec_asked, "");
 	ctl[0] = '\0';
 	rig_send_json(&r,
 	    "{\"id\":5,\"op\":\"open\",\"connect\":\"exec\","
-	    "\"containerId\":\"c1\",\"port\":3000,\"window\":65536}");
+	    "\"containerId\":\"c1c1c1c1c1c1\",\"port\":3000,\"window\":65536}");
 	rig_run(&r, 2);
 	rig_take_data(&r, 5, data, &eof, ctl, sizeof ctl);
-	ASSERT_STR_EQ(exec_asked, "c1:3000");
+	ASSERT_STR_EQ(exec_asked, "c1c1c1c1c1c1:3000");
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
 	rig_send(&r, PROTO_DATA, 5, "ping", 4);
 	rig_run(&r, 2);
