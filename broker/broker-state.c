@@ -149,11 +149,12 @@ broker_state_check_host(const cJSON *h, char **cause)
 	return 0;
 }
 
-/* Take out of host entry h (number i) the forwards to container port 0
- * (the port a local port was picked for at random), which an older rdev
- * made and saved; each named in *dropped (grown; NULL: not told). */
+/* Take out of host entry h (number i) the forwards to a container port
+ * outside 1-65535 (0: the port a local port was picked for at random),
+ * which an older rdev made and saved; each named in *dropped (grown; NULL:
+ * not told). One such entry is not worth moving the whole file aside. */
 static void
-broker_state_drop_port_zero(cJSON *h, int i, char **dropped)
+broker_state_drop_bad_ports(cJSON *h, int i, char **dropped)
 {
 	cJSON *list = cJSON_GetObjectItemCaseSensitive(h, "forwards"), *f;
 	const cJSON *port, *ws;
@@ -164,18 +165,20 @@ broker_state_drop_port_zero(cJSON *h, int i, char **dropped)
 		return;
 	while ((f = cJSON_GetArrayItem(list, n)) != NULL) {
 		port = cJSON_GetObjectItemCaseSensitive(f, "port");
-		if (!cJSON_IsNumber(port) || port->valuedouble != 0) {
+		if (!cJSON_IsNumber(port) ||
+		    (port->valuedouble >= 1 && port->valuedouble <= 65535)) {
 			n++;
 			continue;
 		}
 		if (dropped != NULL) {
 			ws = cJSON_GetObjectItemCaseSensitive(f, "workspace");
 			text = xasprintf("%s%shosts[%d]: the saved forward of %s to "
-					 "container port 0 (an older rdev's: 0 is not a "
-					 "port) dropped, not restored",
+					 "container port %.0f (an older rdev's: not a "
+					 "port, 1-65535) dropped, not restored",
 			    *dropped != NULL ? *dropped : "",
 			    *dropped != NULL ? "; " : "", i,
-			    cJSON_IsString(ws) ? ws->valuestring : "a workspace");
+			    cJSON_IsString(ws) ? ws->valuestring : "a workspace",
+			    port->valuedouble);
 			free(*dropped);
 			*dropped = text;
 		}
@@ -209,7 +212,7 @@ broker_state_parse(const char *text, size_t len, char **cause, char **dropped)
 	}
 	cJSON_ArrayForEach(h, hosts) {
 		if (cJSON_IsObject(h))
-			broker_state_drop_port_zero(h, i, dropped);
+			broker_state_drop_bad_ports(h, i, dropped);
 		if (broker_state_check_host(h, cause) != 0) {
 			error_prefix(cause, "hosts[%d]", i);
 			goto bad;
