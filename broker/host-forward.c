@@ -26,6 +26,7 @@ static int host_forward_open_target(
 static int host_forward_open_start(
     struct host_session *h, struct host_link *l, int direct);
 static int host_open_nowait(struct host_session *h, struct host_link *l);
+static int host_forward_exec_due(const struct host_forward *f);
 
 /* What the way a relay call ended means for its check (forward_check_take):
  * one that failed as the session ends, or with its connection gone, would
@@ -93,13 +94,16 @@ host_forward_links_answered(struct host_session *h, struct host_forward *f,
 		l->probing = 0;
 		l->hold = HOST_LINK_HOLD_NONE;
 		h->kicked = 1; /* host_forward_open_progress goes on */
-		if (f->fw.have_target && l->open_target_seq == f->fw.target_seq)
+		if (f->fw.have_target && l->open_target_seq == f->fw.target_seq &&
+		    l->open_exec == host_forward_exec_due(f))
 			continue;
-		/* Another target: whatever came from the old one is dropped, and
-		 * an open still in flight there is not waited for (an address
-		 * nobody has any more answers only at the connect's timeout). */
-		log_debug("%s: link %u: its target changed while it opened: opening "
-			  "again",
+		/* Another target, or the host found not to reach it (then the
+		 * open goes through an exec): whatever came from the old one
+		 * is dropped, and an open still in flight there is not waited
+		 * for (an address nobody has any more, or one this host drops
+		 * packets to, answers only at the connect's timeout). */
+		log_debug("%s: link %u: its target or way changed while it opened: "
+			  "opening again",
 		    h->label, l->id);
 		if (l->ch != NULL && host_open_nowait(h, l) == SSH_AGAIN)
 			host_link_orphan_open(l);
@@ -234,11 +238,12 @@ host_forward_resolve_start(struct host_session *h, struct host_forward *f)
 	req = forward_relay_request(&f->fw);
 	/* (a "forward" request's check: the agent also says whether this
 	 * host reaches the container's address, which sshd connects to) */
-	if (f->fw.request_send > 0 && !f->connect) {
+	if ((f->fw.request_send > 0 || f->reach_due) && !f->connect) {
 		cJSON_AddBoolToObject(req, "reach", 1);
 		if (f->fw.have_target)
 			cJSON_AddNumberToObject(req, "reachPort", f->fw.target_port);
 	}
+	f->reach_due = 0;
 	cJSON_AddNumberToObject(req, "id", 1);
 	f->resolving =
 	    host_agent_call_start(h, req, HOST_CALL_IDEMPOTENT, host_forward_resolved, f);
@@ -284,8 +289,12 @@ host_forward_probe(struct host_session *h, struct host_link *l, long long now)
 		    forward_check_bound(&f->fw));
 	f->probe_logged = 1;
 	l->probing = 1;
-	/* (a check of the target, whatever its age) */
+	/* (a check of the target, whatever its age; and of whether this
+	 * host reaches it at all: a host that drops packets to the container
+	 * leaves sshd's connect waiting for the kernel's SYN timeout, minutes,
+	 * where "reach" says so in 2 s and the link goes through an exec) */
 	f->fw.checked_ms = 0;
+	f->reach_due = 1;
 	host_forward_resolve_start(h, f);
 	return 0;
 }

@@ -185,6 +185,9 @@ struct host_forward {
 	/* a probe (host_forward_probe) was logged at info since an open was
 	 * last answered: the others of that stall go at debug */
 	int probe_logged;
+	/* the next check also asks "reach" (host_forward_probe: a connection
+	 * not answered may be one to an address this host drops packets to) */
+	int reach_due;
 	/* The host cannot reach this container's address (rootless Docker,
 	 * Docker in a VM: op relay's "unreachable", or the relay not reached
 	 * after the agent was asked again): while the forward's container is

@@ -63,4 +63,22 @@ check_eq "a restored forward: its first connection answers through the exec" \
 	"$(rdev forward --list >/dev/null && curl -sf --max-time 30 "http://127.0.0.1:$p_lo/l")" lo-answers
 check_eq "and the next" "$(curl -sf --max-time 20 "http://127.0.0.1:$p_lo/l")" lo-answers
 check_eq "both counted as viaExec" "$(fwd "$p_lo")" 0/0/2
+
+# A host that silently DROPS packets to the container (a route there, a
+# firewall eating them): sshd's connect would wait for the kernel's SYN
+# timeout (~2 min), twice. The restored forward's stalled first connection
+# has the agent check reach (2 s) and goes through the exec. (Before: no
+# answer in 30 s.)
+ns=$(cat "$hdir/netns")
+peer=$(ip -n "$ns" -4 -o addr show | awk '$2 ~ /^rdvn-/ {split($4, a, "/"); print a[1]}' |
+	awk -F. '{print $1"."$2"."$3"."$4-1}')
+ip -n "$ns" route add 172.16.0.0/12 via "$peer"
+ip netns exec "$ns" iptables -A OUTPUT -d 172.16.0.0/12 -j DROP
+"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1 || fail "broker stop"
+rdev forward --list >/dev/null
+t0=$(date +%s)
+check_eq "packets dropped: a restored forward's first connection answers through the exec" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_any/q")" any-answers
+check "within 12 s (the probe's bound and a 2 s reach check)" test $(($(date +%s) - t0)) -le 12
+check_eq "and the next at once" "$(curl -sf --max-time 5 "http://127.0.0.1:$p_any/q")" any-answers
 finish
