@@ -66,10 +66,12 @@ op_relay_reach(const char *address, int port, char **cause)
 }
 
 /* A "reach" request (the broker's check for a "forward" request of an SSH
- * host, where sshd connects to the container's address): say in result's
- * "unreachable" when this host cannot connect to the container's address
- * (rootless Docker, Docker in a VM: the address is not routed here), since
- * every connection of the forward would then fail. */
+ * host, where sshd connects to the container's address, or of a connection
+ * not answered in time): say in result's "unreachable" when this host
+ * cannot connect to the container's address (rootless Docker, Docker in a
+ * VM: the address is not routed here), since every connection of the
+ * forward would then fail, or "reachable" when it can. A Compose service's
+ * answer has no port (no relay there): reachPort, the user's port, then. */
 static void
 op_relay_check_reach(
     const struct agent_op_req *r, const char *known_address, cJSON *result)
@@ -91,6 +93,10 @@ op_relay_check_reach(
 	if (op_relay_reach(address, port->valueint, &cause) != 0) {
 		cJSON_AddStringToObject(result, "unreachable", cause);
 		free(cause);
+	} else {
+		/* (the broker sends a forward that went through Docker execs
+		 * the usual way again) */
+		cJSON_AddBoolToObject(result, "reachable", 1);
 	}
 }
 

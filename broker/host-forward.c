@@ -161,6 +161,17 @@ host_forward_unreachable(
 	const char *why = json_get_string(result, "unreachable");
 	char *w;
 
+	if (why == NULL && f->exec_cid != NULL &&
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "reachable"))) {
+		/* (one slow check on a busy host must not pin the forward to
+		 * a Docker exec per connection for the container's life) */
+		log_info("%s: forward %d: the host reaches the container %.12s "
+			 "again: its connections go the usual way",
+		    h->label, f->fw.local_port != 0 ? f->fw.local_port : f->fw.port,
+		    f->exec_cid);
+		free(f->exec_cid);
+		f->exec_cid = NULL;
+	}
 	if (why == NULL || f->connect)
 		return;
 	if (host_forward_exec_start(h, f, why))

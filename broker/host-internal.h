@@ -193,7 +193,9 @@ struct host_forward {
 	 * after the agent was asked again): while the forward's container is
 	 * still this one, each connection is an "exec" stream of the agent
 	 * session, a Docker exec of the relay's --connect (counted viaExec).
-	 * NULL: the usual ways. */
+	 * NULL: the usual ways; cleared when a later check (each up or
+	 * forward request's, each stalled connection's) says the host reaches
+	 * it ("reachable"). */
 	char *exec_cid;
 	LIST_ENTRY(host_forward) entry; /* on h->forwards */
 };

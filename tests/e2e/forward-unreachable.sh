@@ -22,7 +22,9 @@ on_host "cat > ~/ws/.devcontainer.json" <<JSON
   "forwardPorts": [$p_any, $p_lo, $p_none]
 }
 JSON
+fwd_rule=0
 cleanup() {
+	[ "$fwd_rule" = 0 ] || iptables -D FORWARD -i "rdvh-$name" -j ACCEPT || true
 	docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
 		xargs -r docker rm -f >/dev/null
 	rig_test_cleanup
@@ -81,4 +83,22 @@ check_eq "packets dropped: a restored forward's first connection answers through
 	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_any/q")" any-answers
 check "within 12 s (the probe's bound and a 2 s reach check)" test $(($(date +%s) - t0)) -le 12
 check_eq "and the next at once" "$(curl -sf --max-time 5 "http://127.0.0.1:$p_any/q")" any-answers
+
+# The host reaches the container again (the firewall rule gone): the next
+# request's check says so and the forward leaves the Docker exec.
+ip netns exec "$ns" iptables -D OUTPUT -d 172.16.0.0/12 -j DROP
+# (this machine forwards the host's link to the bridge only with this rule,
+# scoped to the test host's veth, removed by cleanup)
+iptables -I FORWARD -i "rdvh-$name" -j ACCEPT && fwd_rule=1
+caddr=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$cid")
+if ip netns exec "$ns" curl -sf --max-time 3 "http://$caddr:$p_any/q" >/dev/null; then
+	before=$(fwd "$p_any")
+	rdev forward "$name:~/ws" "$p_any" 2>/dev/null || fail "forward $p_any"
+	check_eq "reached again: the connection goes the usual way, not an exec" \
+		"$(curl -sf --max-time 10 "http://127.0.0.1:$p_any/q")" any-answers
+	check "not counted as viaExec ($before, then $(fwd "$p_any"))" \
+		test "${before##*/}" = "$(fwd "$p_any" | cut -d/ -f3)"
+else
+	echo "note: the rig's host does not forward to the Docker bridge: the switch back is not checked"
+fi
 finish
