@@ -251,8 +251,12 @@ host_forward_resolve_start(struct host_session *h, struct host_forward *f)
 	 * host reaches the container's address, which sshd connects to) */
 	if ((f->fw.request_send > 0 || f->reach_due) && !f->connect) {
 		cJSON_AddBoolToObject(req, "reach", 1);
+		/* (a Compose service's answer has no port: the user's, which
+		 * the forward connects to directly) */
 		if (f->fw.have_target)
 			cJSON_AddNumberToObject(req, "reachPort", f->fw.target_port);
+		else if (f->fw.service != NULL)
+			cJSON_AddNumberToObject(req, "reachPort", f->fw.port);
 	}
 	f->reach_due = 0;
 	cJSON_AddNumberToObject(req, "id", 1);
