@@ -95,7 +95,7 @@ host_forward_links_answered(struct host_session *h, struct host_forward *f,
 		l->hold = HOST_LINK_HOLD_NONE;
 		h->kicked = 1; /* host_forward_open_progress goes on */
 		if (f->fw.have_target && l->open_target_seq == f->fw.target_seq &&
-		    l->open_exec == host_forward_exec_due(f))
+		    (l->open_via == HOST_LINK_VIA_EXEC) == host_forward_exec_due(f))
 			continue;
 		/* Another target, or the host found not to reach it (then the
 		 * open goes through an exec): whatever came from the old one
@@ -449,14 +449,13 @@ host_forward_open_target(struct host_session *h, struct host_link *l, int direct
 	free(l->open_address);
 	l->open_address = xstrdup(f->fw.address);
 	l->open_port = direct ? f->fw.port : f->fw.target_port;
-	l->open_direct = direct;
+	l->open_via = direct ? HOST_LINK_VIA_DIRECT : HOST_LINK_VIA_RELAY;
 	l->open_target_seq = f->fw.target_seq;
 	l->open_ms = clock_now_ms();
 	l->probe_ms = l->open_ms + forward_check_bound(&f->fw);
-	l->open_exec = host_forward_exec_due(f);
-	if (l->open_exec) {
+	if (host_forward_exec_due(f)) {
 		/* the agent runs the relay's --connect in the container */
-		l->open_direct = 0;
+		l->open_via = HOST_LINK_VIA_EXEC;
 		l->open_port = f->fw.port;
 		host_link_attach_mux(l,
 		    host_mux_open(
@@ -514,7 +513,7 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 		}
 		if (l->hold == HOST_LINK_HOLD_WAIT)
 			return; /* open: the check's answer lets it go on */
-		if (l->open_exec) {
+		if (l->open_via == HOST_LINK_VIA_EXEC) {
 			pthread_mutex_lock(&h->lock);
 			f->fw.via_exec++;
 			pthread_mutex_unlock(&h->lock);
@@ -522,7 +521,7 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 			host_link_set_state(l, HOST_LINK_OPEN);
 			return;
 		}
-		if (l->open_direct || f->fw.service != NULL) {
+		if (l->open_via == HOST_LINK_VIA_DIRECT || f->fw.service != NULL) {
 			pthread_mutex_lock(&h->lock);
 			f->fw.direct++;
 			pthread_mutex_unlock(&h->lock);
@@ -564,7 +563,7 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 		host_link_set_state(l, HOST_LINK_DEAD);
 		return;
 	}
-	if (l->open_exec) {
+	if (l->open_via == HOST_LINK_VIA_EXEC) {
 		char *text = xasprintf("the host cannot reach container port %d, and "
 				       "its Docker exec failed (%s)",
 		    f->fw.port, why);
@@ -579,13 +578,13 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 	}
 	if (denied) {
 		/* the same way again, through the agent */
-		rc = host_forward_open_start(h, l, l->open_direct);
+		rc = host_forward_open_start(h, l, l->open_via == HOST_LINK_VIA_DIRECT);
 		free(why);
 		if (rc != 0)
 			host_link_set_state(l, HOST_LINK_DEAD);
 		return;
 	}
-	if (l->open_direct) {
+	if (l->open_via == HOST_LINK_VIA_DIRECT) {
 		/* Not listening there (127.0.0.1 only, or not yet): the relay. */
 		f->fw.direct_retry_ms = clock_now_ms() + FORWARD_DIRECT_RETRY_MS;
 		if (host_forward_open_start(h, l, 0) == 0) {
@@ -605,7 +604,7 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 			}
 		}
 	}
-	if (!l->open_direct && host_forward_exec_start(h, f, why)) {
+	if (l->open_via != HOST_LINK_VIA_DIRECT && host_forward_exec_start(h, f, why)) {
 		/* (the relay not reached even after the agent was asked
 		 * again: the host cannot reach the container's address) */
 		if (host_forward_open_target(h, l, 0) == 0) {
@@ -613,7 +612,7 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 			return;
 		}
 	}
-	if (!l->open_direct) {
+	if (l->open_via != HOST_LINK_VIA_DIRECT) {
 		/* (the agent's target, asked again, not reached either:
 		 * --list's lastError and the log say so; named by the user's
 		 * port: the relay's is rdev's own, which the log has) */

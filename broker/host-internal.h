@@ -297,6 +297,13 @@ enum host_link_down { /* channel -> client */
 /* A client spliced to a channel: a channel to the host's agent for rdev
  * clients (host_link_open), a direct-tcpip channel for forwarded
  * connections. */
+/* Which way a forward link's open went (one at a time). */
+enum host_link_via {
+	HOST_LINK_VIA_RELAY = 0, /* the relay's port, a header first */
+	HOST_LINK_VIA_DIRECT,	 /* the container address and port itself */
+	HOST_LINK_VIA_EXEC,	 /* an "exec" stream (host_forward's exec_cid) */
+};
+
 struct host_link {
 	unsigned id; /* for the log: the session's links are numbered from 1 */
 	enum host_link_state state;
@@ -316,14 +323,13 @@ struct host_link {
 	unsigned char frame_hdr[PROTO_HEADER_SIZE];
 	size_t frame_hdr_have;
 	uint32_t frame_left;
-	struct chan_window win; /* the channel's receive window (chan-window.h) */
-	uint32_t win_logged;	/* its size when last logged */
-	int backlog;		/* libssh holds channel data that did not fit */
-	int cli_blocked;	/* the client's socket is full: wait for POLLOUT */
-	int open_direct;	/* the open goes to the container address itself */
-	int open_exec;	    /* the open is an "exec" stream (host_forward's exec_cid) */
-	int open_retried;   /* the agent was asked again after a failed open */
-	char *open_address; /* where the open goes (the call is repeated) */
+	struct chan_window win;	     /* the channel's receive window (chan-window.h) */
+	uint32_t win_logged;	     /* its size when last logged */
+	int backlog;		     /* libssh holds channel data that did not fit */
+	int cli_blocked;	     /* the client's socket is full: wait for POLLOUT */
+	enum host_link_via open_via; /* which way the open went */
+	int open_retried;	     /* the agent was asked again after a failed open */
+	char *open_address;	     /* where the open goes (the call is repeated) */
 	int open_port;
 	/* A forwarded connection whose forward's target was due for a check
 	 * (forward_target_wait): its open goes at once, beside the agent's
