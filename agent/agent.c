@@ -76,13 +76,14 @@ static const struct cmd_entry agent_commands[] = {
 	    serve_cmd },
 	{ "info", "", "print this host's capacity and environments as JSON", NULL,
 	    agent_info_exec },
-	{ "connect", "CONTAINER PORT",
+	{ "connect", "[--status] CONTAINER PORT",
 	    "carry one connection to PORT in the container (used by the broker)",
 	    "Connects stdin and stdout to PORT on the container's loopback through\n"
 	    "a Docker exec of its rdev-relay (`/.rdev-relay --connect PORT`), for\n"
 	    "forwards whose container address does not answer (Docker Desktop).\n"
 	    "Half closes are passed on both ways; exit 1 with a message when\n"
-	    "nothing listens there.\n",
+	    "nothing listens there. --status: stdout starts with a byte, 0 once\n"
+	    "connected, else 1 (nothing listens) or 2 and the reason.\n",
 	    agent_cmd_connect },
 	{ "idle-watch", "CONTAINER",
 	    "stop the container once unused (started by up --idle-stop)",

@@ -10,6 +10,9 @@
  * server's end of sending becomes stdout's (shutdown(SHUT_WR): stdout is a
  * socket). Exit 0 once the relay ended well; 1 with a message on stderr
  * ("nothing listens on port 3000 in container 1a2b3c4d5e6f") otherwise.
+ * With --status first (the agent session's "exec" streams) stdout starts
+ * with one byte: 0 once the relay connected (the server's bytes follow), or
+ * 1 (nothing listens) or 2 (another failure) then the reason, and its end.
  */
 #include "agent.h"
 
@@ -42,9 +45,11 @@
 /* The broker's side of the pump: stdin and stdout. */
 struct cmd_connect {
 	struct relay_chunks chunks;
-	struct buf *err; /* the relay's stderr */
-	int gone;	 /* stdout failed: the broker dropped us */
-	int bad;	 /* the relay's output made no sense */
+	struct buf *err;  /* the relay's stderr */
+	int gone;	  /* stdout failed: the broker dropped us */
+	int bad;	  /* the relay's output made no sense */
+	int status_first; /* --status: a byte before the bytes, then a reason */
+	int said;	  /* --status: the 0 byte went (connected) */
 };
 
 /* stdin while it has not ended and little waits for the exec; once stdout
@@ -103,7 +108,12 @@ cmd_connect_output(void *arg, int stream, const unsigned char *data, size_t len)
 		len -= used;
 		if (w == RELAY_CHUNKS_BAD)
 			cc->bad = 1;
-		else if (w == RELAY_CHUNKS_DATA && fd_write_all(1, piece, plen) != 0)
+		else if (w == RELAY_CHUNKS_STATUS && cc->status_first &&
+		    cc->chunks.status == 0) {
+			if (fd_write_all(1, "", 1) != 0)
+				cc->gone = 1;
+			cc->said = 1;
+		} else if (w == RELAY_CHUNKS_DATA && fd_write_all(1, piece, plen) != 0)
 			cc->gone = 1;
 		else if (w == RELAY_CHUNKS_END)
 			shutdown(1, SHUT_WR);
@@ -145,6 +155,11 @@ agent_cmd_connect(int argc, char **argv)
 	char *cause = NULL, *why;
 	int rc, status = -1;
 
+	if (argc == 4 && strcmp(argv[1], "--status") == 0) {
+		cc.status_first = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 3)
 		return cmd_usage_error(&agent_program,
 		    cmd_lookup(&agent_program, "connect"), "need CONTAINER and PORT");
@@ -177,6 +192,16 @@ agent_cmd_connect(int argc, char **argv)
 	}
 	if (rc != 1) {
 		why = cmd_connect_why(&cc, argv[1], argv[2], rc, status, cause);
+		/* (--status, not connected: the reason is the stream's answer,
+		 * 1 refused, 2 another failure) */
+		if (cc.status_first && !cc.said && !cc.gone) {
+			/* (one write: the agent reads it at once) */
+			char *said = xasprintf("%c%s",
+			    cc.chunks.have_status && cc.chunks.status == 1 ? 1 : 2, why);
+
+			(void)fd_write_all(1, said, strlen(said));
+			free(said);
+		}
 		fprintf(stderr, "rdev-agent: connect: %s\n", why);
 		free(why);
 	}

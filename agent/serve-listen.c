@@ -266,12 +266,13 @@ serve_listen_agent_stream(void *arg, char **cause)
 
 /* An "exec" stream: `rdev-agent connect CONTAINER PORT` (this program),
  * detached, its stdin and stdout one end of a socketpair (the local host's
- * way, broker/local-exec.c). Our end, or -1 with *cause. */
+ * way, broker/local-exec.c), --status: the stream is answered once the
+ * relay connected or failed (serve-mux.c). Our end, or -1 with *cause. */
 static int
 serve_listen_exec_stream(void *arg, const char *container_id, int port, char **cause)
 {
 	char self[4096], port_s[16];
-	const char *argv[] = { self, "connect", container_id, port_s, NULL };
+	const char *argv[] = { self, "connect", "--status", container_id, port_s, NULL };
 	ssize_t n;
 	int pid, fd;
 

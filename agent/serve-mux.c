@@ -30,6 +30,9 @@
 
 /* A TCP connect that takes longer fails (as the relay's does). */
 #define SERVE_MUX_CONNECT_MS 10000
+/* How long an "exec" stream waits for its status byte (a Docker exec, the
+ * relay's copy into the container maybe, then its connect). */
+#define SERVE_MUX_EXEC_MS 30000
 /* At most that many reads a pass of what the server sends it meanwhile. */
 #define SERVE_MUX_DRAIN_READS 16
 /* Bytes for the broker waiting in out before no socket is read. */
@@ -83,6 +86,7 @@ struct serve_mux_stream {
 	int rst;	    /* the server reset it: CLOSE "reset" at the end */
 	int closing;	    /* the broker's client reset it: drained, then reset */
 	int tcp;	    /* a "tcp" stream */
+	int exec;	    /* an "exec" stream: connecting until its status byte */
 	int bulk;	    /* its last read was large: splice the next */
 	size_t sent;	    /* bytes this pass wrote to the socket */
 	int spin_watch;	    /* the last pass wrote to it: its answer is a hit */
@@ -631,12 +635,14 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 		s->state = SERVE_MUX_OPEN;
 		serve_mux_answer(m, id, s->window, NULL, 0);
 	} else if (strcmp(conn->valuestring, "exec") == 0) {
-		/* (a connection's bytes, as a tcp stream's, open at once: the
-		 * exec's failure is its early end) */
+		/* (answered once `rdev-agent connect --status` says the relay
+		 * connected, or why not: a port where nothing listens is a
+		 * refusal the broker shows, not a clean close) */
 		s->window = SERVE_MUX_TCP_WINDOW;
+		s->exec = 1;
 		s->where = xasprintf("exec %.12s:%d", cid->valuestring, port->valueint);
-		s->state = SERVE_MUX_OPEN;
-		serve_mux_answer(m, id, s->window, NULL, 0);
+		s->state = SERVE_MUX_CONNECTING;
+		s->deadline = clock_now_ms() + SERVE_MUX_EXEC_MS;
 	} else {
 		s->window = SERVE_MUX_TCP_WINDOW;
 		s->tcp = 1;
@@ -892,6 +898,42 @@ serve_mux_read_input(struct serve_mux *m)
 	if (serve_mux_decode(m, 1) != 0 || ended)
 		return -1;
 	return 0;
+}
+
+/* An "exec" stream's status byte came, or its end, or the deadline
+ * (timed_out): answer the open, with the reason `rdev-agent connect
+ * --status` wrote after a failure's byte. 0, or -1 when it failed (s
+ * freed). */
+static int
+serve_mux_exec_status(struct serve_mux *m, struct serve_mux_stream *s, int timed_out)
+{
+	char b[512], *msg;
+	ssize_t n = -1;
+
+	if (!timed_out)
+		n = read(s->fd, b, 1);
+	if (n < 0 && !timed_out && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n == 1 && b[0] == 0) {
+		s->state = SERVE_MUX_OPEN;
+		serve_mux_answer(m, s->id, s->window, NULL, 0);
+		return 0;
+	}
+	if (n == 1) {
+		int refused = b[0] == 1;
+		ssize_t k = read(s->fd, b, sizeof b - 1);
+
+		b[k > 0 ? k : 0] = '\0';
+		msg = xasprintf("%s: %s", s->where, k > 0 ? b : "failed");
+		serve_mux_answer(m, s->id, 0, msg, refused);
+	} else {
+		msg = xasprintf("%s: %s", s->where,
+		    timed_out ? "no answer in time" : "the exec ended");
+		serve_mux_answer(m, s->id, 0, msg, 0);
+	}
+	free(msg);
+	serve_mux_stream_free(s);
+	return -1;
 }
 
 /* A connect in progress finished (or timed out): answer the open. 0, or -1
@@ -1190,6 +1232,11 @@ static int
 serve_mux_stream_run(
     struct serve_mux *m, struct serve_mux_stream *s, short re, long long now)
 {
+	if (s->state == SERVE_MUX_CONNECTING && s->exec) {
+		if (re != 0 || now >= s->deadline)
+			return serve_mux_exec_status(m, s, re == 0);
+		return 0;
+	}
 	if (s->state == SERVE_MUX_CONNECTING) {
 		if (re != 0)
 			return serve_mux_connected(m, s, 0);
@@ -1244,7 +1291,7 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 			if (timeout_ms < 0 || wait < timeout_ms)
 				timeout_ms = wait < 0 ? 0 : (int)wait;
 		} else if (s->state == SERVE_MUX_CONNECTING) {
-			ev = POLLOUT;
+			ev = s->exec ? POLLIN : POLLOUT;
 			wait = s->deadline - now;
 			if (timeout_ms < 0 || wait < timeout_ms)
 				timeout_ms = wait < 0 ? 0 : (int)wait;

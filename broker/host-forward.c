@@ -494,7 +494,7 @@ void
 host_forward_open_progress(struct host_session *h, struct host_link *l)
 {
 	struct host_forward *f = l->fwd;
-	int rc = host_open_nowait(h, l), denied;
+	int rc = host_open_nowait(h, l), denied, refused;
 	char *why;
 
 	if (rc == SSH_AGAIN)
@@ -557,6 +557,7 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 				    : ssh_get_error(rdev_ssh_session(h->ssh)));
 	denied =
 	    l->mx == NULL && f != NULL && host_forward_check_denied(h, f->fw.local_port);
+	refused = l->mx != NULL && l->mx->refused;
 	host_link_detach(l);
 	if (host_link_dead(l) || f == NULL) {
 		free(why);
@@ -564,9 +565,13 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 		return;
 	}
 	if (l->open_via == HOST_LINK_VIA_EXEC) {
-		char *text = xasprintf("the host cannot reach container port %d, and "
-				       "its Docker exec failed (%s)",
-		    f->fw.port, why);
+		/* (refused: the relay's --connect found nothing listening,
+		 * which its reason says) */
+		char *text = refused
+		    ? xstrdup(why)
+		    : xasprintf("the host cannot reach container port %d, and "
+				"its Docker exec failed (%s)",
+			  f->fw.port, why);
 
 		forward_connection_failed(&f->fw, h->label, text, &h->lock);
 		free(text);

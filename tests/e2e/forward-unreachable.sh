@@ -6,8 +6,8 @@
 # connect fails) and the forward's connections go through "exec" streams of
 # the agent session, a Docker exec of the relay's --connect, as the local
 # host's do on Docker Desktop: servers on 0.0.0.0 and on 127.0.0.1 answer,
-# 3 MB intact, counted as viaExec; a port where nothing listens closes at
-# once. (Before: a clean close with no bytes, and `up` said nothing.)
+# 3 MB intact, counted as viaExec; a port where nothing listens is reset at
+# once, --list saying why. (Before: a clean close with no bytes, and `up` said nothing.)
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -55,8 +55,10 @@ t0=$(date +%s)
 curl -s --max-time 20 "http://127.0.0.1:$p_none/" >/dev/null 2>&1
 rc=$?
 set -e
-check_eq "a port where nothing listens: the connection is closed (curl: empty reply)" "$rc" 52
+check_eq "a port where nothing listens: the connection is reset (curl: recv failure), not closed clean (52)" "$rc" 56
 check "at once (within 5 s)" test $(($(date +%s) - t0)) -le 5
+check "--list says why: nothing listens there" sh -c "rdev forward --list --json |
+	jq -e --argjson p $p_none 'map(select(.local == \$p))[0].lastError | test(\"nothing listens on port $p_none in container\")'"
 check_eq "no connection is left open" "$(rdev forward --list --json | jq '[.[].active] | add')" 0
 
 # A new broker restores the forwards without a request's check: its first

@@ -1031,6 +1031,10 @@ TEST(exec_stream_both_ways_and_its_refusals)
 	rig_run(&r, 2);
 	rig_take_data(&r, 5, data, &eof, ctl, sizeof ctl);
 	ASSERT_STR_EQ(exec_asked, "c1c1c1c1c1c1:3000");
+	ASSERT_STR_EQ(ctl, ""); /* (not answered before its status byte) */
+	ASSERT_INT_EQ(write(r.agent_fd, "", 1), 1);
+	rig_run(&r, 2);
+	rig_take_data(&r, 5, data, &eof, ctl, sizeof ctl);
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
 	rig_send(&r, PROTO_DATA, 5, "ping", 4);
 	rig_run(&r, 2);
@@ -1043,6 +1047,19 @@ TEST(exec_stream_both_ways_and_its_refusals)
 	ASSERT_INT_EQ(buf_len(data), 4);
 	ASSERT_TRUE(memcmp(buf_data(data), "pong", 4) == 0);
 	ASSERT_INT_EQ(eof, 1);
+	/* the relay found nothing listening: refused, with its reason */
+	close(r.agent_fd);
+	ctl[0] = '\0';
+	rig_send_json(&r,
+	    "{\"id\":8,\"op\":\"open\",\"connect\":\"exec\","
+	    "\"containerId\":\"c1c1c1c1c1c1\",\"port\":3001,\"window\":65536}");
+	rig_run(&r, 2);
+	ASSERT_INT_EQ(write(r.agent_fd, "\001nothing listens on port 3001", 30), 30);
+	rig_run(&r, 2);
+	rig_take_data(&r, 8, data, &eof, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":false");
+	ASSERT_STR_CONTAINS(ctl, "\"refused\":true");
+	ASSERT_STR_CONTAINS(ctl, "nothing listens on port 3001");
 	buf_free(data);
 	rig_free(&r);
 }
