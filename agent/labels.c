@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config-merge.h"
+#include "config-subst.h"
 #include "config.h"
 #include "env-probe.h"
 #include "error.h"
@@ -256,6 +257,51 @@ labels_no_git_root(const cJSON *container)
 	const char *v = image_label(container, LABELS_NO_GIT_ROOT);
 
 	return v != NULL && strcmp(v, "false") == 0;
+}
+
+/* The candidate id labels of labels (labels_id_labels_of()), less those
+ * image_labels (may be NULL) has with the same value, hashed: that array when
+ * its hash is id, else NULL. */
+static char **
+labels_id_labels_try(const cJSON *labels, const cJSON *image_labels, const char *id)
+{
+	const cJSON *l, *same;
+	char **v = xcalloc((size_t)cJSON_GetArraySize(labels) + 1, sizeof *v), *hash;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(l, labels) {
+		if (!cJSON_IsString(l) || strncmp(l->string, "dev.rdev.", 9) == 0 ||
+		    strcmp(l->string, "devcontainer.metadata") == 0 ||
+		    strncmp(l->string, "com.docker.compose.", 19) == 0)
+			continue;
+		same = cJSON_GetObjectItemCaseSensitive(image_labels, l->string);
+		if (cJSON_IsString(same) &&
+		    strcmp(same->valuestring, l->valuestring) == 0)
+			continue;
+		v[n++] = xasprintf("%s=%s", l->string, l->valuestring);
+	}
+	hash = n > 0 ? config_devcontainer_id_labels(v) : NULL;
+	if (hash == NULL || strcmp(hash, id) != 0) {
+		config_id_labels_free(v);
+		v = NULL;
+	}
+	free(hash);
+	return v;
+}
+
+char **
+labels_id_labels_of(const cJSON *labels, const cJSON *image_labels)
+{
+	const cJSON *id =
+	    cJSON_GetObjectItemCaseSensitive(labels, "dev.rdev.devcontainer_id");
+	char **v;
+
+	if (!cJSON_IsString(id))
+		return NULL;
+	if (image_labels != NULL &&
+	    (v = labels_id_labels_try(labels, image_labels, id->valuestring)) != NULL)
+		return v;
+	return labels_id_labels_try(labels, NULL, id->valuestring);
 }
 
 int

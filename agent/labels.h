@@ -114,6 +114,14 @@ void labels_add_git_root(cJSON *labels, int no_git_root, int common_dir);
 /* Was container (its inspect) made without its git root mounted
  * (LABELS_NO_GIT_ROOT "false")? */
 int labels_no_git_root(const cJSON *container);
+/* The --id-label NAME=VALUE words `up --id-label` gave the container whose
+ * labels (an object of strings: a listing's "Labels") are labels, found as
+ * its dev.rdev.devcontainer_id (their hash) says: of its labels, those not
+ * rdev's own (dev.rdev.*, devcontainer.metadata, com.docker.compose.*), less
+ * those its image carries with the same value (image_labels, may be NULL),
+ * or all of them. New NULL-terminated array (config_id_labels_free()), or
+ * NULL when neither hashes to that id. Pure. */
+char **labels_id_labels_of(const cJSON *labels, const cJSON *image_labels);
 /* Was container made with --mount-git-worktree-common-dir
  * (LABELS_COMMON_DIR "true")? */
 int labels_common_dir(const cJSON *container);

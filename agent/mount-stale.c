@@ -78,6 +78,13 @@ mount_bind_holding(
 	    *dest != NULL && path_within(folder, *source);
 }
 
+int
+mount_bind_of(const cJSON *m, const char *folder, const char **source, const char **dest)
+{
+	return mount_bind_holding(m, folder, source, dest) &&
+	    path_within(*source, folder);
+}
+
 const char *
 mount_stale_workspace(const cJSON *container, const char *folder)
 {

@@ -22,6 +22,10 @@ int mount_stale_in_mountinfo(const char *text, const char *target);
  * host path and its path in the container, borrowed from m), else 0. */
 int mount_bind_holding(
     const cJSON *m, const char *folder, const char **source, const char **dest);
+/* mount_bind_holding() of folder itself: is m a bind mount whose host path
+ * is folder (as up mounts a workspace folder, or its git root)? */
+int mount_bind_of(
+    const cJSON *m, const char *folder, const char **source, const char **dest);
 /* The host path of the running container's (its inspect) bind mount of
  * folder, or of a folder above it (a git root mounted), whose directory was
  * deleted since it was mounted; NULL when none is, or when it cannot be told.

@@ -3,16 +3,20 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compose.h"
+#include "config-discover.h"
 #include "config.h"
 #include "docker.h"
 #include "error.h"
 #include "image.h"
 #include "labels.h"
 #include "log.h"
+#include "mount-stale.h"
 #include "owner.h"
 #include "path.h"
+#include "shell-quote.h"
 #include "up.h"
 #include "xmalloc.h"
 
@@ -300,32 +304,86 @@ workspace_list_id_labelled(struct docker *d, cJSON **list, char **cause)
 	return 0;
 }
 
-/* The id of a container `up --id-label` made that bind-mounts folder (it,
- * or a folder holding it), or NULL. New string. */
-static char *
-workspace_id_labelled_of(struct docker *d, const char *folder)
+/* Does the container c (a listing's entry) bind-mount folder, or its git
+ * root (git_root, may be NULL), as up mounts a workspace folder? */
+static int
+workspace_mounts_folder(const cJSON *c, const char *folder, const char *git_root)
 {
-	cJSON *list = NULL, *c, *m;
-	const cJSON *mounts;
-	const char *type, *source, *id;
-	char *why = NULL, *found = NULL;
+	const cJSON *m;
+	const char *source, *dest;
 
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(c, "Mounts")) {
+		if (mount_bind_of(m, folder, &source, &dest) ||
+		    (git_root != NULL && mount_bind_of(m, git_root, &source, &dest)))
+			return 1;
+	}
+	return 0;
+}
+
+/* The --id-label words up gave container c (a listing's entry), as a
+ * command line takes them ("--id-label a=b --id-label c=d"), or NULL when
+ * they cannot be told (labels_id_labels_of()). New string. */
+static char *
+workspace_id_label_words(struct docker *d, const cJSON *c)
+{
+	const char *image = workspace_json_string(c, "ImageID");
+	cJSON *info = NULL;
+	char **labels, *why = NULL, *line = NULL;
+	const char **words;
+	size_t n = 0, k;
+
+	if (image != NULL && docker_image_inspect(d, image, &info, &why) != 0) {
+		free(why);
+		info = NULL;
+	}
+	labels = labels_id_labels_of(cJSON_GetObjectItemCaseSensitive(c, "Labels"),
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(info, "Config"), "Labels"));
+	cJSON_Delete(info);
+	if (labels == NULL)
+		return NULL;
+	while (labels[n] != NULL)
+		n++;
+	words = xcalloc(2 * n + 1, sizeof *words);
+	for (k = 0; k < n; k++) {
+		words[2 * k] = "--id-label";
+		words[2 * k + 1] = labels[k];
+	}
+	line = shell_quote_argv(words, SHELL_QUOTE_HINT);
+	free(words);
+	config_id_labels_free(labels);
+	return line;
+}
+
+/* The id of this user's container `up --id-label` made for folder (one that
+ * bind-mounts it, or its git root, as up mounts a workspace folder), or
+ * NULL; *words: its --id-label words (workspace_id_label_words()), or NULL.
+ * New strings. */
+static char *
+workspace_id_labelled_of(struct docker *d, const char *folder, char **words)
+{
+	cJSON *list = NULL, *c;
+	const char *id;
+	char *why = NULL, *found = NULL, *git_root;
+
+	*words = NULL;
 	if (workspace_list_id_labelled(d, &list, &why) != 0) {
 		free(why);
 		return NULL;
 	}
+	git_root = config_discover_git_root(folder);
 	cJSON_ArrayForEach(c, list) {
-		mounts = cJSON_GetObjectItemCaseSensitive(c, "Mounts");
 		id = workspace_json_string(c, "Id");
-		cJSON_ArrayForEach(m, mounts) {
-			type = workspace_json_string(m, "Type");
-			source = workspace_json_string(m, "Source");
-			if (found == NULL && id != NULL && type != NULL &&
-			    strcmp(type, "bind") == 0 && source != NULL &&
-			    path_within(folder, source) && strcmp(source, "/") != 0)
-				found = xstrdup(id);
-		}
+		/* (another user's is not theirs to name: ls and status skip it) */
+		if (id == NULL ||
+		    !owner_is(cJSON_GetObjectItemCaseSensitive(c, "Labels"), getuid()) ||
+		    !workspace_mounts_folder(c, folder, git_root))
+			continue;
+		found = xstrdup(id);
+		*words = workspace_id_label_words(d, c);
+		break;
 	}
+	free(git_root);
 	cJSON_Delete(list);
 	return found;
 }
@@ -336,7 +394,7 @@ workspace_open_existing(const char *folder, const char *config_file,
     enum workspace_common_dir common_dir, const char *up_cmd, struct docker *d,
     struct workspace *ws, char **cause)
 {
-	char *id;
+	char *id, *words;
 
 	if (workspace_open_git(
 		folder, config_file, id_labels, git_root, common_dir, d, ws, cause) != 0)
@@ -345,12 +403,20 @@ workspace_open_existing(const char *folder, const char *config_file,
 		/* (`up --id-label` made one here: another up makes a second) */
 		if (!config_id_labels_given(ws->cfg) &&
 		    (id = workspace_id_labelled_of(
-			 d, config_get_local_folder(ws->cfg))) != NULL) {
-			error_set(cause,
-			    "no dev container for %s by its folder: container "
-			    "%.12s, which mounts it, was made with --id-label: "
-			    "give the --id-label its up was given",
-			    folder, id);
+			 d, config_get_local_folder(ws->cfg), &words)) != NULL) {
+			if (words != NULL)
+				error_set(cause,
+				    "no dev container for %s by its folder: container "
+				    "%.12s, which mounts it, was made with --id-label: "
+				    "give its labels as its up had them (%s)",
+				    folder, id, words);
+			else
+				error_set(cause,
+				    "no dev container for %s by its folder: container "
+				    "%.12s, which mounts it, was made with --id-label: "
+				    "give the --id-label its up was given",
+				    folder, id);
+			free(words);
 			free(id);
 			return -1;
 		}

@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include "config.h"
+#include "config-subst.h"
 #include "config-validate.h"
 #include "env-probe.h"
 #include "labels.h"
@@ -276,4 +277,42 @@ TEST(image_entry_count_recorded_else_guessed)
 	cJSON_Delete(two);
 	cJSON_Delete(feature_last);
 	cJSON_Delete(c);
+}
+
+/* labels_id_labels_of(): the --id-label words of an `up --id-label`
+ * container, from its labels, checked by the devcontainer_id they hash to:
+ * rdev's own labels and the image's (same value) are not among them; one
+ * the image has with another value is; a hash none matches gives NULL. */
+TEST(id_labels_of_by_their_hash)
+{
+	char *given[] = { "proj=mono", "team=x y", NULL };
+	char *id = config_devcontainer_id_labels(given), **got;
+	cJSON *labels = cJSON_CreateObject(), *image = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(labels, "proj", "mono");
+	cJSON_AddStringToObject(labels, "team", "x y");
+	cJSON_AddStringToObject(labels, "org.opencontainers.image.title", "base");
+	cJSON_AddStringToObject(labels, "devcontainer.metadata", "[]");
+	cJSON_AddStringToObject(labels, "dev.rdev.owner_uid", "1000");
+	cJSON_AddStringToObject(labels, "dev.rdev.devcontainer_id", id);
+	cJSON_AddStringToObject(image, "org.opencontainers.image.title", "base");
+	got = labels_id_labels_of(labels, image);
+	ASSERT_NOT_NULL(got);
+	ASSERT_STR_EQ(got[0], "proj=mono");
+	ASSERT_STR_EQ(got[1], "team=x y");
+	ASSERT_NULL(got[2]);
+	config_id_labels_free(got);
+	/* (without the image's labels: not told) */
+	ASSERT_NULL(labels_id_labels_of(labels, NULL));
+	/* (the image's label, another value on the container: an id label) */
+	cJSON_AddStringToObject(image, "proj", "other");
+	got = labels_id_labels_of(labels, image);
+	ASSERT_TRUE(got != NULL && got[2] == NULL);
+	config_id_labels_free(got);
+	cJSON_ReplaceItemInObjectCaseSensitive(
+	    labels, "dev.rdev.devcontainer_id", cJSON_CreateString("0"));
+	ASSERT_NULL(labels_id_labels_of(labels, image));
+	free(id);
+	cJSON_Delete(labels);
+	cJSON_Delete(image);
 }
