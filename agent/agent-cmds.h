@@ -525,6 +525,11 @@ int agent_cmd_down_parse(const struct cmd_program *prog, const struct cmd_entry 
     int argc, char **argv, struct agent_cmd_args *a);
 int agent_cmd_logs_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
     int argc, char **argv, struct agent_cmd_args *a);
+/* cmd-exec.c: was argv's word folder_i (agent_cmd_args' folder_i; 0: none),
+ * taken for the folder, a command meant (`exec echo hi`)? 1 when no `--`
+ * follows it, it has no '/' (`./app` is a folder meant: its own error) and
+ * no such file is here; else 0. */
+int agent_cmd_command_meant(int argc, char **argv, int folder_i);
 /* cmd-exec.c: "did you mean `PROG NAME [OPTIONS] -- WORDS`?" for argv whose
  * word folder_i (agent_cmd_args' folder_i) was taken for the folder: the
  * words from it on as the command (shell-quoted as needed). New string. */

@@ -607,10 +607,12 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 			}
 		} else if (s[0] == '-' && s[1] != '\0') {
 			agent_cmd_args_clear(a);
-			if (!(allowed & AGENT_ARG_COMMAND) || a->folder_i == 0)
+			/* (`exec ls -d /`: the command's option; not `exec
+			 * ./proj --bogus -- true`, a folder and a typo) */
+			if (!(allowed & AGENT_ARG_COMMAND) ||
+			    !agent_cmd_command_meant(argc, argv, a->folder_i))
 				return cmd_usage_error(
 				    prog, entry, "unknown option %s", s);
-			/* (`exec ls -d /`: the command's option) */
 			msg =
 			    agent_cmd_dashdash_hint(prog, entry, argc, argv, a->folder_i);
 			r = cmd_usage_error(prog, entry, "unknown option %s: %s", s, msg);

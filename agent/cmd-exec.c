@@ -251,6 +251,20 @@ agent_cmd_exec_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 	return 0;
 }
 
+int
+agent_cmd_command_meant(int argc, char **argv, int folder_i)
+{
+	const char *word;
+
+	if (folder_i <= 0 || folder_i >= argc)
+		return 0;
+	word = argv[folder_i];
+	for (int i = folder_i + 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+	return strchr(word, '/') == NULL && access(word, F_OK) != 0 && errno == ENOENT;
+}
+
 char *
 agent_cmd_dashdash_hint(const struct cmd_program *prog, const struct cmd_entry *entry,
     int argc, char **argv, int folder_i)
@@ -288,8 +302,8 @@ agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
 		return rc;
 	/* `exec echo hi` in the workspace: no folder "echo" here, so the
 	 * command was meant (a usage error, 2; not 125, the command's). */
-	if (a.folder_i > 0 && be->exec == agent_backend_local.exec &&
-	    access(a.folder, F_OK) != 0 && errno == ENOENT) {
+	if (be->exec == agent_backend_local.exec &&
+	    agent_cmd_command_meant(argc, argv, a.folder_i)) {
 		hint = agent_cmd_dashdash_hint(prog, entry, argc, argv, a.folder_i);
 		rc = cmd_usage_error(prog, entry,
 		    "no folder %s here for the workspace (a command goes after "

@@ -5,12 +5,14 @@
 #include "test.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
+#include "agent-cmds.h"
 #include "agent-exec.h"
 #include "buf.h"
 #include "docker-stream.h"
@@ -291,4 +293,34 @@ TEST(relay_message_lines_end_in_crlf_with_a_tty)
 	message_out(1, "\none\r\ntwo\n\n", 1, "\r\none\r\ntwo\r\n\r\n");
 	message_out(1, "no newline", 1, "no newline");
 	message_out(0, "a\nb\n", 2, "a\nb\n");
+}
+
+/* agent_cmd_command_meant(): exec's word taken for the folder is a command
+ * meant (the `--` hint) only when no `--` is on the line after it, it has no
+ * '/' and no such file is here: `exec ./proj --bogus -- true` and a real
+ * folder are a folder (and a typo), `exec ./nothere true` keeps its own
+ * "no such folder" error. */
+TEST(command_meant_only_for_a_missing_bare_word)
+{
+	char dir[] = "/tmp/rdev-test-meant-XXXXXX", cwd[4096];
+	char *echo[] = { "exec", "echo", "hi", NULL };
+	char *ls[] = { "exec", "ls", "-d", "/", NULL };
+	char *dashed[] = { "exec", "echo", "--bogus", "--", "true", NULL };
+	char *real[] = { "exec", "proj", "--bogus", NULL };
+	char *path[] = { "exec", "./nothere", "true", NULL };
+
+	ASSERT_NOT_NULL(getcwd(cwd, sizeof cwd));
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	ASSERT_INT_EQ(chdir(dir), 0);
+	ASSERT_INT_EQ(mkdir("proj", 0700), 0);
+	ASSERT_INT_EQ(agent_cmd_command_meant(3, echo, 1), 1);
+	ASSERT_INT_EQ(agent_cmd_command_meant(4, ls, 1), 1);
+	ASSERT_INT_EQ(agent_cmd_command_meant(5, dashed, 1), 0);
+	ASSERT_INT_EQ(agent_cmd_command_meant(3, real, 1), 0);
+	ASSERT_INT_EQ(agent_cmd_command_meant(3, path, 1), 0);
+	/* (no word taken for the folder: `exec -- echo hi`) */
+	ASSERT_INT_EQ(agent_cmd_command_meant(3, echo, 0), 0);
+	ASSERT_INT_EQ(rmdir("proj"), 0);
+	ASSERT_INT_EQ(chdir(cwd), 0);
+	ASSERT_INT_EQ(rmdir(dir), 0);
 }
