@@ -1371,7 +1371,12 @@ up_user_commands(const struct up_opts *opts, const char *up_cmd, const char **re
 		    "warning: %s (the configuration does not load: using the "
 		    "running container's recorded configuration)",
 		    config_error);
-		dcid = image_label(ws.container, "dev.rdev.devcontainer_id");
+		/* (the reference's container has no such label: its own id,
+		 * not "", on which all such workspaces would wait) */
+		if ((dcid = image_label(ws.container, "dev.rdev.devcontainer_id")) ==
+			NULL ||
+		    *dcid == '\0')
+			dcid = workspace_container_id(&ws);
 	} else {
 		for (size_t i = 0; i < config_get_warnings(s.cfg)->count; i++)
 			progress_line(
@@ -1391,6 +1396,21 @@ up_user_commands(const struct up_opts *opts, const char *up_cmd, const char **re
 		: docker_container_inspect(
 		      s.docker, workspace_container_id(&ws), &s.container, cause) != 0)
 		goto out;
+	/* (gone while the lock was waited for: an `up --recreate` made
+	 * another, found by the folder's labels again) */
+	if (s.container == NULL && s.cfg == NULL) {
+		workspace_clear(&ws);
+		free(config_error);
+		config_error = NULL;
+		if (workspace_open_tolerant_pick(opts->workspace_folder,
+			opts->config_file, opts->id_labels, 1, s.docker, &ws,
+			&config_error, cause) != 0)
+			goto out;
+		s.cfg = ws.cfg;
+		ws.cfg = NULL;
+		s.container = ws.container;
+		ws.container = NULL;
+	}
 	if (s.container == NULL) {
 		error_set(cause, "no dev container for %s (run `%s` first)",
 		    opts->workspace_folder, up_cmd);
