@@ -30,12 +30,19 @@ workspace_json_string(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* workspace_find_labelled()'s choice: running ones only, this user's only
+ * (owner_is()). */
+#define WORKSPACE_FIND_RUNNING 0x1
+#define WORKSPACE_FIND_OWN 0x2
+
 /* The container carrying labels (NAME=VALUE, NULL-terminated), as
- * workspace_find_container() says; *count (may be NULL): how many do. */
+ * workspace_find_container() says, of those flags choose; *count (may be
+ * NULL): how many do. */
 static int
-workspace_find_labelled(struct docker *d, char *const *labels, int running_only,
+workspace_find_labelled(struct docker *d, char *const *labels, unsigned flags,
     cJSON **container, int *count, char **cause)
 {
+	int running_only = (flags & WORKSPACE_FIND_RUNNING) != 0;
 	cJSON *list = NULL, *c;
 	const char *id, *state;
 	int rc, n = 0;
@@ -48,7 +55,10 @@ workspace_find_labelled(struct docker *d, char *const *labels, int running_only,
 		state = workspace_json_string(c, "State");
 		id = workspace_json_string(c, "Id");
 		if (id == NULL || (state != NULL && strcmp(state, "removing") == 0) ||
-		    (running_only && (state == NULL || strcmp(state, "running") != 0)))
+		    (running_only && (state == NULL || strcmp(state, "running") != 0)) ||
+		    ((flags & WORKSPACE_FIND_OWN) &&
+			!owner_is(
+			    cJSON_GetObjectItemCaseSensitive(c, "Labels"), getuid())))
 			continue;
 		if (n++ == 0)
 			rc = docker_container_inspect(d, id, container, cause);
@@ -199,7 +209,7 @@ workspace_open_tolerant_pick(const char *folder, const char *config_file,
 {
 	struct config_load_opts lo = { 0 };
 	char **labels, *load_error = NULL, *why;
-	int rc, bare = 0, n, running = 0;
+	int rc, bare = 0, n, running = 0, own = 0;
 
 	*config_error = NULL;
 	if (workspace_open(folder, config_file, id_labels, d, ws, &load_error) == 0)
@@ -226,14 +236,24 @@ workspace_open_tolerant_pick(const char *folder, const char *config_file,
 	}
 	rc = workspace_find_labelled(d, labels, 0, &ws->container, &n, cause);
 	/* (several, one of them running: that one, for a command that runs
-	 * in it) */
+	 * in it; of the user's own when there are any: another user's running
+	 * one does not win over the user's stopped one) */
 	if (rc == 0 && bare && n > 1 && pick_running) {
 		cJSON_Delete(ws->container);
 		ws->container = NULL;
 		rc = workspace_find_labelled(
-		    d, labels, 1, &ws->container, &running, cause);
-		if (rc == 0 && running == 1)
-			n = 1;
+		    d, labels, WORKSPACE_FIND_OWN, &ws->container, &own, cause);
+		if (rc == 0 && own > 0)
+			n = own;
+		if (rc == 0 && n > 1) {
+			cJSON_Delete(ws->container);
+			ws->container = NULL;
+			rc = workspace_find_labelled(d, labels,
+			    WORKSPACE_FIND_RUNNING | (own > 0 ? WORKSPACE_FIND_OWN : 0),
+			    &ws->container, &running, cause);
+			if (rc == 0 && running == 1)
+				n = 1;
+		}
 	}
 	config_id_labels_free(labels);
 	if (rc != 0) {

@@ -96,9 +96,11 @@ int workspace_open_tolerant(const char *folder, const char *config_file,
     const cJSON *id_labels, struct docker *d, struct workspace *ws, char **config_error,
     char **cause);
 /* workspace_open_tolerant(), and when the folder's label alone names
- * several containers and pick_running, the one running when exactly one
- * is (exec, run-user-commands: a command runs in it; stop and down take
- * none for another). */
+ * several containers and pick_running: this user's own (owner_is()) when
+ * there are any, and of those (else of all) the one running when exactly
+ * one is (exec, run-user-commands: a command runs in it; stop and down take
+ * none for another). Another user's running container does not win over
+ * the user's own stopped one. */
 int workspace_open_tolerant_pick(const char *folder, const char *config_file,
     const cJSON *id_labels, int pick_running, struct docker *d, struct workspace *ws,
     char **config_error, char **cause);
