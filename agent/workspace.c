@@ -209,6 +209,7 @@ workspace_open_tolerant_pick(const char *folder, const char *config_file,
 {
 	struct config_load_opts lo = { 0 };
 	char **labels, *load_error = NULL, *why;
+	cJSON *own_c = NULL, *run_c = NULL;
 	int rc, bare = 0, n, running = 0, own = 0;
 
 	*config_error = NULL;
@@ -239,20 +240,26 @@ workspace_open_tolerant_pick(const char *folder, const char *config_file,
 	 * in it; of the user's own when there are any: another user's running
 	 * one does not win over the user's stopped one) */
 	if (rc == 0 && bare && n > 1 && pick_running) {
-		cJSON_Delete(ws->container);
-		ws->container = NULL;
 		rc = workspace_find_labelled(
-		    d, labels, WORKSPACE_FIND_OWN, &ws->container, &own, cause);
-		if (rc == 0 && own > 0)
+		    d, labels, WORKSPACE_FIND_OWN, &own_c, &own, cause);
+		if (rc == 0 && own > 0) {
 			n = own;
-		if (rc == 0 && n > 1) {
 			cJSON_Delete(ws->container);
-			ws->container = NULL;
+			ws->container = own_c;
+		} else
+			cJSON_Delete(own_c);
+		if (rc == 0 && n > 1) {
 			rc = workspace_find_labelled(d, labels,
 			    WORKSPACE_FIND_RUNNING | (own > 0 ? WORKSPACE_FIND_OWN : 0),
-			    &ws->container, &running, cause);
-			if (rc == 0 && running == 1)
+			    &run_c, &running, cause);
+			/* (none or several running: the first stays, for the
+			 * "several" error below) */
+			if (rc == 0 && running == 1) {
 				n = 1;
+				cJSON_Delete(ws->container);
+				ws->container = run_c;
+			} else
+				cJSON_Delete(run_c);
 		}
 	}
 	config_id_labels_free(labels);
