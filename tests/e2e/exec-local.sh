@@ -111,6 +111,24 @@ rc=0"
 	check "... with the warning" grep -q "^warning: .*using the running container's recorded configuration" "$TEST_TMP/bad-ruc.err"
 done
 cp "$TEST_TMP/good.json" "$ws/.devcontainer.json"
+# A container another tool made (no dev.rdev.devcontainer_id label) whose
+# configuration does not load: run-user-commands locks on its own id, not on
+# "" (every such workspace waited on one lock: held here, it hung).
+refws=$TEST_TMP/refws
+mkdir -p "$refws" "$RDEV_STATE_DIR/locks"
+printf '{ "image": ' >"$refws/.devcontainer.json"
+refc=$(docker run -d --label "devcontainer.local_folder=$refws" \
+	--label "devcontainer.config_file=$refws/.devcontainer.json" \
+	--label 'devcontainer.metadata=[{"postAttachCommand":"echo ref-attach-ran"}]' \
+	-v "$refws:/workspaces/refws" "$RDEV_RIG_IMAGE_BOOKWORM_DEV" sleep infinity)
+others+=("$refc")
+exec 9>"$RDEV_STATE_DIR/locks/.lock"
+flock 9
+check_eq "run-user-commands of another tool's container: not held by the \"\" lock" \
+	"$(timeout 20 "$RDEV_BIN_DIR/rdev" run-user-commands "$refws" 2>"$TEST_TMP/ref-ruc.err" 9>&- | jq -r .outcome)" success
+check "... its recorded postAttachCommand ran" grep -qx "ref-attach-ran" "$TEST_TMP/ref-ruc.err"
+exec 9>&-
+docker rm -f "$refc" >/dev/null
 # In the workspace, a command without `--` is taken for the folder: no such
 # folder (or a word after it an option) is a usage error (2, not the
 # command's 125) that says the `--` form.
@@ -123,6 +141,24 @@ for cmd in "echo hi" "ls -d /"; do
 	check_eq "exec $cmd (no --): a usage error" "$rc" 2
 	check "... hinting the -- form" grep -qF "did you mean \`rdev exec -- $cmd\`?" "$TEST_TMP/dd.err"
 done
+# Not when the word is a folder (here, or with a '/') or `--` is on the
+# line: a typo after a real folder is an unknown option without the hint
+# (it ran the folder as the command), a missing ./path its own error (125).
+set +e
+"$RDEV_BIN_DIR/rdev" exec "$ws" --bogus -- true 2>"$TEST_TMP/dd2.err"
+rc=$?
+(cd "$TEST_TMP" && "$RDEV_BIN_DIR/rdev" exec ws-exec --remote-evn A=B) 2>"$TEST_TMP/dd3.err"
+rc3=$?
+(cd "$TEST_TMP" && "$RDEV_BIN_DIR/rdev" exec ./nothere true) 2>"$TEST_TMP/dd4.err"
+rc4=$?
+set -e
+check_eq "exec FOLDER --bogus -- true: a usage error" "$rc" 2
+check "... unknown option --bogus" grep -q "unknown option --bogus" "$TEST_TMP/dd2.err"
+check "... without the -- hint" sh -c "! grep -q 'did you mean' '$TEST_TMP/dd2.err'"
+check_eq "exec ws-exec (a folder here) --remote-evn: a usage error" "$rc3" 2
+check "... without the -- hint" sh -c "! grep -q 'did you mean' '$TEST_TMP/dd3.err'"
+check_eq "exec ./nothere true: no such folder, 125 (no hint)" "$rc4" 125
+check "... without the -- hint" sh -c "! grep -q 'did you mean' '$TEST_TMP/dd4.err'"
 
 head -c $((20 * 1024 * 1024)) /dev/urandom >"$TEST_TMP/blob"
 want=$(sha256sum <"$TEST_TMP/blob" | cut -d' ' -f1)
@@ -377,6 +413,23 @@ cp -r "$TEST_TMP/two-configs" "$two/.devcontainer"
 check_eq "several configurations, one container running: exec runs in it" \
 	"$(rdev exec "$two" -- sh -c 'echo $CFG' 2>"$TEST_TMP/two-exec.err")" b
 check "... with a warning naming them" grep -q "warning: several dev container configurations" "$TEST_TMP/two-exec.err"
+# Another user's running container of the folder (its owner label) does not
+# win over this user's own, stopped: exec says none of the user's runs (it
+# took the other's, "not to you").
+docker stop "$(docker ps -q --filter "label=devcontainer.config_file=$two/.devcontainer/b/devcontainer.json")" >/dev/null
+other=$(docker run -d --label "devcontainer.local_folder=$two" \
+	--label "devcontainer.config_file=$two/.devcontainer/c/devcontainer.json" \
+	--label "dev.rdev.owner_uid=$(($(id -u) + 4242))" --label dev.rdev.owner_name=someone \
+	"$RDEV_RIG_IMAGE_BOOKWORM_DEV" sleep infinity)
+others+=("$other")
+set +e
+rdev exec "$two" -- true 2>"$TEST_TMP/two-other.err"
+rc=$?
+set -e
+check_eq "another user's running container, the user's own stopped: exec fails" "$rc" 125
+check "... saying none of the user's runs" grep -q "2 dev containers carry the folder's label, none running" "$TEST_TMP/two-other.err"
+check "... not taking the other's" sh -c "! grep -q 'not to you' '$TEST_TMP/two-other.err'"
+docker rm -f "$other" >/dev/null
 check_eq "with --config, that one goes" \
 	"$(rdev down "$two" --config "$two/.devcontainer/a/devcontainer.json" --json 2>/dev/null | jq -r .removed)" 1
 check_eq "then the folder's one container goes with down alone" \
