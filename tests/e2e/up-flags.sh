@@ -322,6 +322,14 @@ up_b() {
 		rdev ls "${lsarg[@]+"${lsarg[@]}"}" --json |
 			jq -r --arg id "$id1" '.[] | select(.containerId == $id) | .workspace == ""' >"$out.ls"
 		rdev exec "$target" --config "$ov" -- true 2>"$out.noid" || true
+		# (a folder below it with its own configuration is not that
+		# container's: run up, not "made with --id-label")
+		if [ "$target" = "$dir" ]; then
+			mkdir -p "$dir/sub"
+			printf '{"image": "%s"}' "$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$dir/sub/.devcontainer.json"
+			rdev exec "$dir/sub" -- true 2>"$out.sub" || true
+			rm -rf "$dir/sub"
+		fi
 		rdev stop "$target" --config "$ov" "${flags[@]:2}" >/dev/null 2>&1
 		docker inspect -f '{{.State.Running}}' "$id1" >"$out.stopped"
 		rdev down "$target" --config "$ov" "${flags[@]:2}" >/dev/null 2>&1
@@ -344,6 +352,13 @@ compare_b() {
 	check_eq "$where: ls lists it" "$(cat "$d.ls")" true
 	check "$where: exec without --id-label: names the container and the flag" \
 		grep -qF "container $(head -c 12 "$d.id1"), which mounts it, was made with --id-label" "$d.noid"
+	check "$where: ... giving its labels" \
+		grep -qF "(--id-label rdevflags.case=$tag --id-label rdevflags.other=y)" "$d.noid"
+	if [ -f "$d.sub" ]; then
+		check "$where: exec of a folder below it with its own configuration: run up" \
+			grep -qF "(run \`rdev up" "$d.sub"
+		check "$where: ... not 'made with --id-label'" sh -c "! grep -q 'made with --id-label' '$d.sub'"
+	fi
 	check_eq "$where: stop --id-label stops it" "$(cat "$d.stopped")" false
 	check_eq "$where: down --id-label removes it" "$(cat "$d.down")" removed
 }
