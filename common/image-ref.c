@@ -160,6 +160,28 @@ image_ref_is_id(const char *s, size_t n)
 	return 1;
 }
 
+/* The length of the name Docker checks against 255: distribution's
+ * ParseNormalizedNamed parses domain + "/" + remainder, with docker.io when
+ * no domain is given (index.docker.io becomes docker.io) and "library/"
+ * before a docker.io remainder without a '/' ("app" is checked as
+ * "docker.io/library/app": 18 more bytes). */
+static size_t
+image_ref_normalised_len(const char *s, const struct image_ref *ref)
+{
+	size_t domain = ref->domain_len, path, full;
+	const char *rest = s + (domain > 0 ? domain + 1 : 0);
+
+	path = ref->name_len - (size_t)(rest - s);
+	if (domain == 0 || (domain == 15 && strncmp(s, "index.docker.io", 15) == 0))
+		domain = 9; /* docker.io */
+	else if (domain != 9 || strncmp(s, "docker.io", 9) != 0)
+		return domain + 1 + path;
+	full = domain + 1 + path;
+	if (memchr(rest, '/', path) == NULL)
+		full += strlen("library/");
+	return full;
+}
+
 int
 image_ref_parse(const char *s, struct image_ref *ref, const char **why)
 {
@@ -192,8 +214,6 @@ image_ref_parse(const char *s, struct image_ref *ref, const char **why)
 	}
 	if (len == 0)
 		return *why = "an empty repository name", -1;
-	if (len > 255)
-		return *why = "repository name must not be more than 255 characters", -1;
 	ref->name_len = len;
 	path = s;
 	slash = memchr(s, '/', len);
@@ -220,6 +240,12 @@ image_ref_parse(const char *s, struct image_ref *ref, const char **why)
 				      "or '-')",
 			       -1;
 	}
+	if (image_ref_normalised_len(s, ref) > 255)
+		return *why = ref->domain_len == 0
+			   ? "repository name must not be more than 255 characters "
+			     "(with the docker.io/library/ Docker adds)"
+			   : "repository name must not be more than 255 characters",
+		       -1;
 	return 0;
 }
 

@@ -16,7 +16,9 @@
  *
  * As Docker's ParseNormalizedNamed, the first component is the registry
  * only when a '/' follows it and it has a '.' or ':', is "localhost" or has
- * an upper-case letter; the name is at most 255 bytes.
+ * an upper-case letter; the name as Docker normalises it (docker.io/ when
+ * there is no registry, library/ when docker.io's path has one component:
+ * "app" is "docker.io/library/app") is at most 255 bytes.
  */
 #ifndef RDEV_IMAGE_REF_H
 #define RDEV_IMAGE_REF_H

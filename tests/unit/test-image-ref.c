@@ -91,17 +91,48 @@ image_ref_bad_check(const void *arg)
 }
 TEST_CASES(image_ref_bad_check, image_ref_bads)
 
+/* s: prefix then n bytes of 'a' (caller's buffer of 300). */
+static char *
+image_ref_long(char *buf, const char *prefix, size_t n)
+{
+	size_t p = strlen(prefix);
+
+	memcpy(buf, prefix, p);
+	memset(buf + p, 'a', n);
+	buf[p + n] = '\0';
+	return buf;
+}
+
+/* 255 is checked on the name Docker normalises to: "a..." is
+ * "docker.io/library/a...", 18 more bytes. */
 TEST(long_name)
 {
 	char name[300];
 	struct image_ref r;
 	const char *why = NULL;
 
-	memset(name, 'a', 255);
-	name[255] = '\0';
-	ASSERT_INT_EQ(image_ref_parse(name, &r, &why), 0);
-	name[255] = 'a';
-	name[256] = '\0';
-	ASSERT_INT_EQ(image_ref_parse(name, &r, &why), -1);
+	ASSERT_INT_EQ(image_ref_parse(image_ref_long(name, "", 237), &r, &why), 0);
+	ASSERT_INT_EQ(image_ref_parse(image_ref_long(name, "", 238), &r, &why), -1);
+	ASSERT_STR_CONTAINS(why, "255");
+	ASSERT_STR_CONTAINS(why, "docker.io/library/");
+	ASSERT_INT_EQ(image_ref_parse(image_ref_long(name, "", 250), &r, &why), -1);
+	/* the tag is not counted */
+	ASSERT_INT_EQ(
+	    image_ref_parse(strcat(image_ref_long(name, "", 237), ":v1"), &r, &why), 0);
+	/* team/...: docker.io/ only (10) */
+	ASSERT_INT_EQ(image_ref_parse(image_ref_long(name, "t/", 243), &r, &why), 0);
+	ASSERT_INT_EQ(image_ref_parse(image_ref_long(name, "t/", 244), &r, &why), -1);
+	/* docker.io/a...: library/ added (8) */
+	ASSERT_INT_EQ(
+	    image_ref_parse(image_ref_long(name, "docker.io/", 237), &r, &why), 0);
+	ASSERT_INT_EQ(
+	    image_ref_parse(image_ref_long(name, "docker.io/", 238), &r, &why), -1);
+	/* index.docker.io/t/a...: counted as docker.io/t/a... */
+	ASSERT_INT_EQ(
+	    image_ref_parse(image_ref_long(name, "index.docker.io/t/", 243), &r, &why),
+	    0);
+	/* another registry: the name as typed */
+	ASSERT_INT_EQ(image_ref_parse(image_ref_long(name, "r.io/", 250), &r, &why), 0);
+	ASSERT_INT_EQ(image_ref_parse(image_ref_long(name, "r.io/", 251), &r, &why), -1);
 	ASSERT_STR_CONTAINS(why, "255");
 }
