@@ -54,9 +54,12 @@ image_ref_domain(const char *s, size_t n)
 	size_t i = 0;
 
 	if (n > 0 && s[0] == '[') {
+		/* Docker's \[[a-fA-F0-9:]+\]: no zone ("%eth0"), no dotted
+		 * IPv4-mapped tail */
 		for (i = 1; i < n && s[i] != ']'; i++)
-			if (!image_ref_alnum_any(s[i]) && s[i] != ':' && s[i] != '.' &&
-			    s[i] != '%')
+			if (!((s[i] >= '0' && s[i] <= '9') ||
+				(s[i] >= 'a' && s[i] <= 'f') ||
+				(s[i] >= 'A' && s[i] <= 'F') || s[i] == ':'))
 				return 0;
 		if (i == n || i == 1)
 			return 0;
@@ -146,7 +149,7 @@ image_ref_has_upper(const char *s, size_t n)
 }
 
 /* Is s[0..n) 64 lower-case hex digits (an image id, which Docker refuses
- * as a name)? */
+ * as a whole reference)? */
 static int
 image_ref_is_id(const char *s, size_t n)
 {
@@ -191,6 +194,10 @@ image_ref_parse(const char *s, struct image_ref *ref, const char **why)
 	memset(ref, 0, sizeof *ref);
 	if (*s == '\0')
 		return *why = "an empty name", -1;
+	/* ParseNormalizedNamed matches ^[a-f0-9]{64}$ against the whole
+	 * string: "<64 hex>:v1" is a name like any other */
+	if (image_ref_is_id(s, strlen(s)))
+		return *why = "cannot specify 64-byte hexadecimal strings", -1;
 	if (at != NULL) {
 		if (!image_ref_digest(at + 1))
 			return *why = "invalid digest format", -1;
@@ -229,8 +236,6 @@ image_ref_parse(const char *s, struct image_ref *ref, const char **why)
 	}
 	if (image_ref_has_upper(path, (size_t)(s + len - path)))
 		return *why = "repository name must be lowercase", -1;
-	if (path == s && image_ref_is_id(s, len))
-		return *why = "cannot specify 64-byte hexadecimal strings", -1;
 	for (end = s + len; path <= end; path = p + 1) {
 		if ((p = memchr(path, '/', (size_t)(end - path))) == NULL)
 			p = end;

@@ -18,7 +18,8 @@
  * only when a '/' follows it and it has a '.' or ':', is "localhost" or has
  * an upper-case letter; the name as Docker normalises it (docker.io/ when
  * there is no registry, library/ when docker.io's path has one component:
- * "app" is "docker.io/library/app") is at most 255 bytes.
+ * "app" is "docker.io/library/app") is at most 255 bytes; a reference that
+ * is just 64 lower-case hex digits (an image id) is refused.
  */
 #ifndef RDEV_IMAGE_REF_H
 #define RDEV_IMAGE_REF_H

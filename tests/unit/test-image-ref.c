@@ -28,6 +28,10 @@ static const struct image_ref_ok {
 	    "0123456789012345678901234567890123456789012345678901234567890123"
 	    "4567890123456789012345678901234567890123456789012345678901234567",
 	    0, 1, 128, 0 },
+	{ "ipv6_upper_hex", "[FE80::1]/app", 9, 13, 0, 0 },
+	{ "image_id_tagged",
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef:v1", 0, 64,
+	    2, 0 },
 };
 
 static void
@@ -76,6 +80,9 @@ static const struct image_ref_bad {
 	{ "digest_no_algo", "app@:0123456789abcdef0123456789abcdef", "invalid digest" },
 	{ "image_id", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 	    "64-byte" },
+	{ "ipv6_zone", "[fe80::1%eth0]:5000/app", "invalid registry" },
+	{ "ipv6_v4_mapped", "[::ffff:1.2.3.4]/app", "invalid registry" },
+	{ "ipv6_not_hex", "[::g]/app", "invalid registry" },
 };
 
 static void
