@@ -39,19 +39,39 @@ feature_config_ref(const struct feature_ref *ref)
 	return o;
 }
 
-/* The folder of config_file joined with a local id, as Node's path.join
- * writes it (the reference's resolvedFilePath): "." and empty segments
- * dropped, ".." taking the one before, no symbolic link followed (f->dir is
- * the real path). New string. */
+/* Node's path.dirname (posix): p less its last component and the slashes
+ * before it, trailing slashes ignored; "." when p has no '/', "/" for "/x".
+ * New string. */
 static char *
+feature_config_dirname(const char *p)
+{
+	size_t n = strlen(p);
+
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	while (n > 0 && p[n - 1] != '/')
+		n--;
+	if (n == 0)
+		return xstrdup(".");
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	/* path.dirname("//x") is "//"; join normalises it to "/" anyway */
+	return xstrndup(p, n);
+}
+
+/* Node's path.join(path.dirname(config_file), id), the reference's
+ * resolvedFilePath: "." and empty segments dropped, ".." taking the one
+ * before (kept at the start of a relative path, dropped at the root), a
+ * trailing '/' kept, "." for nothing; no symbolic link followed (f->dir is
+ * the real path). */
+char *
 feature_config_local_path(const char *config_file, const char *id)
 {
-	const char *slash = strrchr(config_file, '/');
-	char *joined =
-	    xasprintf("%.*s/%s", slash != NULL ? (int)(slash - config_file) : 1,
-		slash != NULL ? config_file : ".", id);
-	char *out = xmalloc(strlen(joined) + 2), *seg, *rest = joined;
-	size_t n = 0, back;
+	char *dir = feature_config_dirname(config_file);
+	char *joined = *id == '\0' ? xstrdup(dir) : xasprintf("%s/%s", dir, id);
+	size_t len = strlen(joined), n = 0, back;
+	int absolute = joined[0] == '/', trailing = joined[len - 1] == '/';
+	char *out = xmalloc(len + 3), *seg, *rest = joined;
 
 	while ((seg = strsep(&rest, "/")) != NULL) {
 		if (*seg == '\0' || strcmp(seg, ".") == 0)
@@ -59,17 +79,33 @@ feature_config_local_path(const char *config_file, const char *id)
 		if (strcmp(seg, "..") == 0) {
 			for (back = n; back > 0 && out[back - 1] != '/'; back--)
 				;
-			n = back > 0 ? back - 1 : 0;
-			continue;
+			if (n > 0 && strcmp(out + back, "..") != 0) {
+				n = back > 0 ? back - 1 : 0;
+				out[n] = '\0';
+				continue;
+			}
+			if (absolute)
+				continue;
 		}
-		out[n++] = '/';
-		memcpy(out + n, seg, strlen(seg));
+		if (n > 0)
+			out[n++] = '/';
+		memcpy(out + n, seg, strlen(seg) + 1);
 		n += strlen(seg);
 	}
-	if (n == 0)
-		out[n++] = '/';
 	out[n] = '\0';
+	if (n == 0)
+		strcpy(out, absolute ? "/" : trailing ? "./" : ".");
+	else {
+		if (absolute) {
+			memmove(out + 1, out, n + 1);
+			out[0] = '/';
+			n++;
+		}
+		if (trailing)
+			strcpy(out + n, "/");
+	}
 	free(joined);
+	free(dir);
 	return out;
 }
 

@@ -99,4 +99,11 @@ void feature_set_free(struct feature_set *fs);
  * object, the caller frees it. */
 cJSON *feature_config_json(const struct feature_set *fs, const char *config_file);
 
+/* config_file's folder joined with a local Feature's id as Node's
+ * path.join(path.dirname(config_file), id) writes it (the reference's
+ * resolvedFilePath): "/w/.devcontainer/devcontainer.json" and "./a/" give
+ * "/w/.devcontainer/a/", "d.json" and "../x" give "../x". Pure. New string,
+ * the caller frees it. */
+char *feature_config_local_path(const char *config_file, const char *id);
+
 #endif

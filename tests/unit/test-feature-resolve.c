@@ -287,3 +287,38 @@ TEST(features_configuration_local)
 	}
 	waitpid(pid, NULL, 0);
 }
+
+/* A config file and a local Feature id, and Node's
+ * path.join(path.dirname(config), id) of them (node -e, v20). */
+static const struct local_path_case {
+	const char *name, *config, *id, *want;
+} local_path_cases[] = {
+	{ "plain", "/w/.devcontainer/devcontainer.json", "./a", "/w/.devcontainer/a" },
+	{ "trailing_slash", "/w/.devcontainer/devcontainer.json", "./a/",
+	    "/w/.devcontainer/a/" },
+	{ "dotdot", "/w/x/../.devcontainer/d.json", "./a/../b", "/w/.devcontainer/b" },
+	{ "above_root", "/d.json", "../../a", "/a" },
+	{ "root_only", "/d.json", "..", "/" },
+	{ "root_trailing", "/d.json", "../", "/" },
+	{ "relative_config", ".devcontainer/d.json", "./a", ".devcontainer/a" },
+	{ "relative_bare", "d.json", "./a", "a" },
+	{ "relative_up", "d.json", "../a", "../a" },
+	{ "relative_up_twice", "x/d.json", "../../a/./b", "../a/b" },
+	{ "relative_up_kept", "d.json", "../../a", "../../a" },
+	{ "relative_dot", "d.json", ".", "." },
+	{ "relative_dot_slash", "d.json", "./", "./" },
+	{ "double_slashes", "/w//.devcontainer//d.json", "a//b", "/w/.devcontainer/a/b" },
+	{ "dots_in_names", "/w/d.json", "a../..b/...", "/w/a../..b/..." },
+	{ "config_trailing_slash", "/w/dir/", "a", "/w/a" },
+};
+
+static void
+local_path_check(const void *arg)
+{
+	const struct local_path_case *c = arg;
+	char *got = feature_config_local_path(c->config, c->id);
+
+	ASSERT_STR_EQ(got, c->want);
+	free(got);
+}
+TEST_CASES(local_path_check, local_path_cases)
