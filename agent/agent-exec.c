@@ -359,8 +359,9 @@ out:
  * "\n" (as on stderr without a TTY), which there only moves down a line and
  * leaves the prompt after it mid-line. Each "\n" not after a "\r" becomes
  * "\r\n", as a TTY's output processing (and Docker's own start failure,
- * written into the stream with "\r\n") would have it. *payload then
- * borrows x->message. */
+ * written into the stream with "\r\n") would have it; a piece may end
+ * between the "\r" and the "\n" (x->message_cr). *payload then borrows
+ * x->message. */
 static void
 agent_exec_message_crlf(
     struct agent_exec *x, const unsigned char **payload, size_t *payload_len)
@@ -372,13 +373,15 @@ agent_exec_message_crlf(
 		x->message = buf_new();
 	buf_reset(x->message);
 	for (i = 0; i < *payload_len; i++) {
-		if (p[i] != '\n' || (i > 0 && p[i - 1] == '\r'))
+		if (p[i] != '\n' || (i > 0 ? p[i - 1] == '\r' : x->message_cr))
 			continue;
 		buf_append(x->message, p + from, i - from);
 		buf_append(x->message, "\r", 1);
 		from = i;
 	}
 	buf_append(x->message, p + from, *payload_len - from);
+	if (*payload_len > 0)
+		x->message_cr = p[*payload_len - 1] == '\r';
 	*payload = buf_data(x->message);
 	*payload_len = buf_len(x->message);
 }

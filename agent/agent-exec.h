@@ -43,6 +43,9 @@ struct agent_exec {
 	 * "\r\n" (the client's terminal is raw): what *payload then borrows.
 	 * NULL until one comes. */
 	struct buf *message;
+	/* The last message byte made so was "\r": a "\r\n" split across two
+	 * pieces stays "\r\n". */
+	int message_cr;
 	/* One line for the user's stderr, or NULL: the background lifecycle
 	 * steps still running (lifecycle_bg_notice()). */
 	char *notice;

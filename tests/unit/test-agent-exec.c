@@ -324,3 +324,35 @@ TEST(command_meant_only_for_a_missing_bare_word)
 	ASSERT_INT_EQ(chdir(cwd), 0);
 	ASSERT_INT_EQ(rmdir(dir), 0);
 }
+
+/* A message frame whose "\r\n" comes in two reads ("ab\r", then "\n")
+ * stays "\r\n", not "\r\r\n". */
+TEST(relay_message_crlf_split_across_reads)
+{
+	struct agent_exec *x = xcalloc(1, sizeof *x);
+	const unsigned char hdr[8] = { 3, 0, 0, 0, 0, 0, 0, 5 };
+	const unsigned char *payload;
+	size_t used, payload_len;
+	int stream;
+	char *cause = NULL;
+
+	x->fd = -1;
+	x->tty = 1;
+	x->demux = docker_stream_new(DOCKER_STREAM_MAX_FRAME);
+	ASSERT_INT_EQ(agent_exec_output(x, hdr, sizeof hdr, &used, &stream, &payload,
+			  &payload_len, &cause),
+	    0);
+	ASSERT_INT_EQ(agent_exec_output(x, (const unsigned char *)"ab\r", 3, &used,
+			  &stream, &payload, &payload_len, &cause),
+	    1);
+	ASSERT_INT_EQ(payload_len, 3);
+	ASSERT_MEM_EQ(payload, "ab\r", 3);
+	ASSERT_INT_EQ(agent_exec_output(x, (const unsigned char *)"\nc", 2, &used,
+			  &stream, &payload, &payload_len, &cause),
+	    1);
+	ASSERT_NULL(cause);
+	ASSERT_INT_EQ(stream, 1);
+	ASSERT_INT_EQ(payload_len, 2);
+	ASSERT_MEM_EQ(payload, "\nc", 2);
+	agent_exec_free(x);
+}
