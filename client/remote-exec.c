@@ -115,18 +115,19 @@ remote_exec_queue_signal(struct remote_exec *x, int sig)
 	remote_exec_queue_control(x, o);
 }
 
-/* A warning of the exec's ("rdev: " text) on one stderr line (the terminal
- * is raw already with a TTY); -q holds it, an error shows it
- * (progress.h). */
+/* A warning of the exec's ("rdev: " label text: label "warning: " when
+ * text does not say it is one) on one stderr line (the terminal is raw
+ * already with a TTY); -q holds it, an error shows it (progress.h). */
 static void
-remote_exec_warn(struct remote_exec *x, const char *text)
+remote_exec_warn(struct remote_exec *x, const char *label, const char *text)
 {
 	if (progress_quiet()) {
 		progress_quiet_keep("rdev: ", 6);
+		progress_quiet_keep(label, strlen(label));
 		progress_quiet_keep(text, strlen(text));
 		progress_quiet_keep("\n", 1);
 	} else
-		fprintf(stderr, "rdev: %s%s", text, x->tty ? "\r\n" : "\n");
+		fprintf(stderr, "rdev: %s%s%s", label, text, x->tty ? "\r\n" : "\n");
 }
 
 /* The "warnings" of the exec's answer, before the command's output. */
@@ -137,7 +138,7 @@ remote_exec_warnings(struct remote_exec *x, const cJSON *msg)
 
 	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(msg, "warnings")) {
 		if (cJSON_IsString(w))
-			remote_exec_warn(x, w->valuestring);
+			remote_exec_warn(x, "", w->valuestring);
 	}
 }
 
@@ -226,8 +227,9 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 				}
 			} else if (cJSON_IsFalse(ok) && cJSON_IsString(v))
 				/* A signal (or resize) the agent could not
-				 * deliver: said, not lost in silence. */
-				remote_exec_warn(x, v->valuestring);
+				 * deliver: said, not lost in silence
+				 * ("rdev: warning: signal: ..."). */
+				remote_exec_warn(x, "warning: ", v->valuestring);
 		}
 		cJSON_Delete(msg);
 		return;
