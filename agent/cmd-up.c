@@ -194,7 +194,7 @@ static int
 cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
     char **argv, struct cmd_up_args *a, int warn)
 {
-	const char *msg = NULL, *warning;
+	const char *msg = NULL, *warning, *deprecated[2] = { NULL, NULL };
 	int i, r;
 
 	memset(a, 0, sizeof *a);
@@ -221,8 +221,9 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 			      &a->frozen_lockfile, &warning)) != 0) {
 			if (r < 0)
 				return cmd_usage_error(prog, entry, "%s", warning);
-			if (warning != NULL && warn) /* (-q holds it) */
-				progress_stderr_line(0, "%s", warning);
+			/* (said after the loop: --log-format may come later) */
+			if (warning != NULL && deprecated[0] != warning)
+				deprecated[deprecated[0] == NULL ? 0 : 1] = warning;
 		} else if (strncmp(argv[i], "--", 2) == 0 &&
 		    (r = agent_cmd_default_only(
 			 argc, argv, &i, AGENT_REF_UP, &a->error)) != 0) {
@@ -233,6 +234,9 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 		else if (agent_cmd_steps_folder(&a->s, argv[i], &msg) != 0)
 			return cmd_usage_error(prog, entry, "%s", msg);
 	}
+	/* (-q holds them; a JSON log line with --log-format json) */
+	for (i = 0; i < 2 && warn && deprecated[i] != NULL; i++)
+		progress_stderr_line(a->s.log_json, "%s", deprecated[i]);
 	if (a->no_lockfile && a->frozen_lockfile)
 		return cmd_usage_error(prog, entry, AGENT_CMD_LOCKFILE_BOTH);
 	if ((msg = agent_cmd_steps_check(&a->s)) != NULL)

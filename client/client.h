@@ -197,8 +197,9 @@ struct client_target_hook {
 		 host) is AGENT_EXIT_EXEC_FAILED (125), not CMD_EXIT_FAILURE: \
 		 docs/CLI.md's exit codes (the command could not be run) */
 #define CLIENT_TARGET_SEND_HOLD \
-	0x1000 /* HOST: SOURCE: the upload's warnings are up's: -q \
-		  holds them, an error shows them (source_send_opts) */
+	0x1000 /* HOST: SOURCE: the upload's warnings are the \
+		  command's (up, build, upgrade): -q holds them, an \
+		  error shows them (source_send_opts) */
 /* Find name's TARGET in argv (the value of --workspace-folder, else the
  * first non-option) and open its backend. `@POOL SOURCE [--host NAME]`
  * resolves to a host of the pool (pool-target.h; with CLIENT_TARGET_PLACE

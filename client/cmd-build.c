@@ -167,8 +167,9 @@ cmd_build_exec(int argc, char **argv)
 	char *cause = NULL, *text;
 	int rc;
 
-	if ((rc = client_target_open_hook("build", argc, argv, CLIENT_TARGET_SEND_LOCAL,
-		 &hook, &ct)) != CMD_EXIT_OK)
+	if ((rc = client_target_open_hook("build", argc, argv,
+		 CLIENT_TARGET_SEND_LOCAL | CLIENT_TARGET_SEND_HOLD, &hook, &ct)) !=
+	    CMD_EXIT_OK)
 		goto out;
 	if ((rc = cmd_build_parse(ct.argc, ct.argv, &a, 1)) != 0)
 		goto out;

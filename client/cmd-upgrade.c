@@ -180,8 +180,9 @@ cmd_upgrade_exec(int argc, char **argv)
 		goto out;
 	}
 	o.progress = &progress;
-	if ((rc = client_target_open_hook("upgrade", argc, argv, CLIENT_TARGET_SEND_LOCAL,
-		 &hook, &ct)) != CMD_EXIT_OK)
+	if ((rc = client_target_open_hook("upgrade", argc, argv,
+		 CLIENT_TARGET_SEND_LOCAL | CLIENT_TARGET_SEND_HOLD, &hook, &ct)) !=
+	    CMD_EXIT_OK)
 		goto out;
 	if ((rc = cmd_upgrade_parse(
 		 &client_program, &cmd_upgrade_entry, ct.argc, ct.argv, &a)) != 0)

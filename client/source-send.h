@@ -29,10 +29,10 @@ struct sync_scan;
 struct source_send_opts {
 	int quiet;		 /* no line on stderr */
 	int json_log;		 /* the line as a --log-format json one */
-	int hold;		 /* up's: the warnings as up's others (-q
-				    holds them, an error shows them; JSON
-				    log lines with json_log); else printed
-				    as they come (sync's) */
+	int hold;		 /* up's, build's, upgrade's: the warnings as
+				    their others (-q holds them, an error shows
+				    them; JSON log lines with json_log); else
+				    printed as they come (sync's) */
 	unsigned scan_flags;	 /* SYNC_SCAN_* (sync-scan.h) */
 	struct sync_scan **scan; /* not NULL: the scan uploaded (new; the
 				    caller frees), for a live sync to go on */

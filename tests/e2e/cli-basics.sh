@@ -139,6 +139,20 @@ set +e
 rc=$?
 set -e
 check_eq "rdev up --json --log-format json exits 2" "$rc" 2
+# A deprecated flag's warning is a progress line like the others: a JSON
+# one with --log-format json (given after it too), held by -q and shown
+# with the error.
+set +e
+"$RDEV_BIN_DIR/rdev-agent" up --experimental-lockfile --log-format json \
+	--workspace-folder "$TEST_TMP/nowhere" 2>"$TEST_TMP/lock.err" >/dev/null
+"$RDEV_BIN_DIR/rdev-agent" -q up --experimental-lockfile \
+	--workspace-folder "$TEST_TMP/nowhere" 2>"$TEST_TMP/lockq.err" >/dev/null
+set -e
+check "--experimental-lockfile --log-format json: the warning as a JSON line" \
+	sh -c "jq -r .text '$TEST_TMP/lock.err' | grep -qx 'Warning: --experimental-lockfile is deprecated. Lockfiles are now enabled by default.'"
+check "-q: the warning held, shown before the error" sh -c \
+	"head -1 '$TEST_TMP/lockq.err' | grep -q '^Warning: --experimental-lockfile is deprecated' &&
+	tail -1 '$TEST_TMP/lockq.err' | grep -q '^rdev-agent: up: '"
 # Usage errors the client can find itself are found before anything is
 # sent or connected, for a remote TARGET too: they came after `HOST:
 # SOURCE`'s upload (or a pool's placement). The host here does not exist
