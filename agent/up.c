@@ -540,17 +540,21 @@ up_note_mounts_missing(const struct up_state *s)
 /* --build-no-cache and --cache-from shape a build, and a container reused
  * (running, or stopped and started again) is not built again: say the flag
  * did nothing, as up_note_mounts_missing() does for --mount, rather than
- * drop it in silence (as the reference does). */
+ * drop it in silence (as the reference does). Only a flag that would shape
+ * a build of this configuration for a new container: an image: config
+ * builds with neither but for its Features (--no-cache; the UID-sync image
+ * takes neither), so "use --remove-existing-container" would promise what
+ * a new container does not do. */
 static void
 up_note_build_flags_unused(const struct up_state *s)
 {
 	const char *flag[2] = { NULL, NULL };
 	const char *id = up_json_string(s->container, "Id", NULL);
-	int i;
+	int built = config_get_kind(s->cfg) != CONFIG_KIND_IMAGE, i;
 
-	if (s->opts->build_no_cache)
+	if (s->opts->build_no_cache && (built || s->features->n > 0))
 		flag[0] = "--build-no-cache";
-	if (cJSON_GetArraySize(s->opts->cache_from) > 0)
+	if (cJSON_GetArraySize(s->opts->cache_from) > 0 && built)
 		flag[1] = "--cache-from";
 	for (i = 0; i < 2; i++)
 		if (flag[i] != NULL)
