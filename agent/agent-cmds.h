@@ -388,6 +388,7 @@ enum agent_cmd_bool {
 	AGENT_BOOL_BUILD_NO_CACHE,	     /* --build-no-cache (up) */
 	AGENT_BOOL_NO_LOCKFILE,		     /* --no-lockfile (up, build) */
 	AGENT_BOOL_FROZEN_LOCKFILE,	     /* --frozen-lockfile (up, build) */
+	AGENT_BOOL_INCLUDE_FEATURES,	     /* --include-features-configuration */
 	AGENT_BOOL_COUNT
 };
 /* Their names, by enum agent_cmd_bool. */

@@ -34,7 +34,7 @@ static const struct cmd_entry agent_commands[] = {
 	{ "read-configuration",
 	    "PATH [--config FILE] [--override-config FILE] "
 	    "[--additional-features JSON] "
-	    "[--include-merged-configuration] "
+	    "[--include-merged-configuration] [--include-features-configuration] "
 	    "[--mount-workspace-git-root true|false] " AGENT_CMD_ID_LABEL_USAGE,
 	    "print the workspace's configuration as JSON", CMD_READ_CONFIGURATION_HELP,
 	    agent_read_configuration_exec },

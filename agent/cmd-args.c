@@ -51,6 +51,7 @@ const char *const agent_cmd_bool_options[AGENT_BOOL_COUNT] = {
 	[AGENT_BOOL_BUILD_NO_CACHE] = "--build-no-cache",
 	[AGENT_BOOL_NO_LOCKFILE] = "--no-lockfile",
 	[AGENT_BOOL_FROZEN_LOCKFILE] = "--frozen-lockfile",
+	[AGENT_BOOL_INCLUDE_FEATURES] = "--include-features-configuration",
 };
 
 /* The reference's options that rdev takes at their default only (see
@@ -92,9 +93,6 @@ static const struct {
 	{ "--push", NULL, "false",
 	    "push the --image-name tags with `docker push` after the build",
 	    AGENT_REF_BUILD },
-	{ "--include-features-configuration", NULL, "false",
-	    "rdev's read-configuration has no featuresConfiguration",
-	    AGENT_REF_READ_CONFIGURATION },
 };
 #define AGENT_CMD_NDEFAULTS (sizeof agent_cmd_defaults / sizeof agent_cmd_defaults[0])
 

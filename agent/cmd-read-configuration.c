@@ -1,5 +1,6 @@
 /* cmd-read-configuration.c - `read-configuration PATH [--config FILE]
- * [--include-merged-configuration] [--mount-workspace-git-root true|false]`: print
+ * [--include-merged-configuration] [--include-features-configuration]
+ * [--mount-workspace-git-root true|false]`: print
  * the workspace's configuration as one line of JSON in the shape of the
  * reference CLI's `devcontainer read-configuration` (the "read-configuration"
  * operation, op-read-configuration.c, through a backend); its warnings go to
@@ -20,6 +21,7 @@ struct cmd_read_configuration_args {
 	const char *override_config; /* --override-config, or NULL */
 	cJSON *additional_features;  /* --additional-features, or NULL */
 	int merged;
+	int features;			      /* --include-features-configuration */
 	enum workspace_git_root git_root;     /* --mount-workspace-git-root */
 	enum workspace_common_dir common_dir; /* --mount-git-worktree-common-dir */
 	cJSON *id_labels;		      /* --id-label's, or NULL */
@@ -76,6 +78,13 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
 				return cmd_usage_error(prog, entry,
 				    "--include-merged-configuration %s", msg);
 			a->merged = b;
+		} else if ((r = agent_cmd_bool_option(argc, argv, &i,
+				agent_cmd_bool_options[AGENT_BOOL_INCLUDE_FEATURES], &b,
+				&msg)) != 0) {
+			if (r < 0)
+				return cmd_usage_error(prog, entry,
+				    "--include-features-configuration %s", msg);
+			a->features = b;
 		} else if ((r = agent_cmd_bool_option(argc, argv, &i,
 				agent_cmd_bool_options[AGENT_BOOL_GIT_ROOT], &b, &msg)) !=
 		    0) {
@@ -166,6 +175,8 @@ agent_cmd_read_configuration(const struct agent_backend *be,
 	if (a.id_labels != NULL)
 		cJSON_AddItemToObject(req, "idLabels", a.id_labels);
 	cJSON_AddBoolToObject(req, "includeMerged", a.merged);
+	if (a.features)
+		cJSON_AddTrueToObject(req, "includeFeatures");
 	workspace_git_root_add(req, a.git_root);
 	workspace_common_dir_add(req, a.common_dir);
 	if (a.override_config != NULL)

@@ -106,6 +106,7 @@ cmd_up_bool(int argc, char **argv, int *i, struct cmd_up_args *a, const char **m
 		if (k != AGENT_BOOL_PREBUILD &&
 		    k != AGENT_BOOL_STOP_FOR_PERSONALIZATION &&
 		    k != AGENT_BOOL_NO_LOCKFILE && k != AGENT_BOOL_FROZEN_LOCKFILE &&
+		    k != AGENT_BOOL_INCLUDE_FEATURES &&
 		    (r = agent_cmd_bool_option(
 			 argc, argv, i, agent_cmd_bool_options[k], &v, msg)) != 0)
 			break;

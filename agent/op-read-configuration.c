@@ -1,8 +1,10 @@
 /* op-read-configuration.c - the "read-configuration" operation: the
  * workspace's configuration as the reference CLI's `devcontainer
  * read-configuration` prints it, {"configuration":{..., "configFilePath":
- * {...}}, "workspace":{...}, "mergedConfiguration":{...} (with
- * "includeMerged": true)}, plus "warnings": the messages to show the user (a
+ * {...}}, "workspace":{...}, "featuresConfiguration":{...} (with
+ * "includeFeatures": true, or "includeMerged" and no container, when there
+ * are Features), "mergedConfiguration":{...} (with "includeMerged":
+ * true)}, plus "warnings": the messages to show the user (a
  * JSON array of strings), and with "includePorts": true "ports", the ports
  * rdev forwards (config_merge_ports(): never printed). "noGitRoot": true mounts the
  * folder itself, not its git work tree; absent, as the workspace's container
@@ -229,6 +231,23 @@ op_read_configuration_features(const struct config *cfg, const cJSON *additional
 	return 0;
 }
 
+/* The reference's featuresConfiguration of cfg's Features and the
+ * additional ones into *features_config (feature_config_json(): NULL when
+ * there are none), for --include-features-configuration where no merge is
+ * made. 0, or -1 with *cause when the Features cannot be had. */
+static int
+op_read_configuration_features_only(const struct config *cfg, const cJSON *additional,
+    cJSON **features_config, char **cause)
+{
+	struct feature_set *fs;
+
+	if ((fs = feature_resolve(cfg, additional, 1, cause)) == NULL)
+		return -1;
+	*features_config = feature_config_json(fs, config_get_file(cfg));
+	feature_set_free(fs);
+	return 0;
+}
+
 /* The workspace's container, as the reference looks for it on every
  * read-configuration; NULL when there is none, or when Docker cannot be
  * asked (then *warning says so: new string, caller frees). */
@@ -338,18 +357,23 @@ op_read_configuration_ports(const struct config *cfg, const cJSON *container,
 }
 
 /* "configuration" and (with merged) "mergedConfiguration" into out when the
- * workspace has a container: every variable substituted; with ports also
- * "ports" (op_read_configuration_ports()). */
+ * workspace has a container: every variable substituted; with features the
+ * Features' "featuresConfiguration" (as the reference: with a container
+ * only when asked for), with ports also "ports"
+ * (op_read_configuration_ports()). */
 static int
 op_read_configuration_with_container(const struct config *cfg, const cJSON *container,
-    int merged, int ports, int discovered, cJSON *out, char **cause)
+    const cJSON *additional, int merged, int features, int ports, int discovered,
+    cJSON *out, char **cause)
 {
 	char **env = env_from_json(cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(container, "Config"), "Env"));
-	cJSON *subst = NULL, *conf = NULL, *m = NULL, *p = NULL;
+	cJSON *subst = NULL, *conf = NULL, *m = NULL, *p = NULL, *fconf = NULL;
 	int rc = -1;
 
-	if (op_read_configuration_subst_container(cfg, env, &subst, cause) != 0)
+	if (op_read_configuration_subst_container(cfg, env, &subst, cause) != 0 ||
+	    (features &&
+		op_read_configuration_features_only(cfg, additional, &fconf, cause) != 0))
 		goto out;
 	conf = read_configuration_object(subst, config_get_file(cfg), discovered);
 	if ((merged || ports) &&
@@ -366,6 +390,10 @@ op_read_configuration_with_container(const struct config *cfg, const cJSON *cont
 	cJSON_AddItemToObject(out, "configuration", conf);
 	conf = NULL;
 	cJSON_AddItemToObject(out, "workspace", config_workspace_json(cfg));
+	if (fconf != NULL) {
+		cJSON_AddItemToObject(out, "featuresConfiguration", fconf);
+		fconf = NULL;
+	}
 	if (merged) {
 		cJSON_AddItemToObject(out, "mergedConfiguration", m);
 		m = NULL;
@@ -376,6 +404,7 @@ op_read_configuration_with_container(const struct config *cfg, const cJSON *cont
 	}
 	rc = 0;
 out:
+	cJSON_Delete(fconf);
 	cJSON_Delete(m);
 	cJSON_Delete(p);
 	cJSON_Delete(subst);
@@ -387,11 +416,13 @@ out:
 /* The same without a container: ${devcontainerId} and ${containerEnv:...}
  * stay as written, and the image's label and the Features' metadata are
  * merged (as the reference: the image's entries, the Features' in install
- * order, then the configuration); "ports" is the merged configuration's.
- * 0, or -1 with *cause when the Features cannot be had. */
+ * order, then the configuration); "ports" is the merged configuration's;
+ * "featuresConfiguration" with merged or features. 0, or -1 with *cause
+ * when the Features cannot be had. */
 static int
 op_read_configuration_without_container(const struct config *cfg, const cJSON *additional,
-    int merged, int ports, int discovered, cJSON *warnings, cJSON *out, char **cause)
+    int merged, int features, int ports, int discovered, cJSON *warnings, cJSON *out,
+    char **cause)
 {
 	cJSON *conf, *meta, *m, *fconf = NULL;
 
@@ -410,7 +441,7 @@ op_read_configuration_without_container(const struct config *cfg, const cJSON *a
 		cJSON_Delete(meta);
 		/* As the reference's: with the merged configuration when there
 		 * is no container (with one, the merge is the label's). */
-		if (merged && fconf != NULL)
+		if ((merged || features) && fconf != NULL)
 			cJSON_AddItemToObject(out, "featuresConfiguration", fconf);
 		else
 			cJSON_Delete(fconf);
@@ -421,6 +452,12 @@ op_read_configuration_without_container(const struct config *cfg, const cJSON *a
 			cJSON_AddItemToObject(out, "mergedConfiguration", m);
 		else
 			cJSON_Delete(m);
+	} else if (features) {
+		if (op_read_configuration_features_only(cfg, additional, &fconf, cause) !=
+		    0)
+			return -1;
+		if (fconf != NULL)
+			cJSON_AddItemToObject(out, "featuresConfiguration", fconf);
 	}
 	return 0;
 }
@@ -443,6 +480,7 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 	enum workspace_common_dir common_dir = workspace_common_dir_of(
 	    cJSON_GetObjectItemCaseSensitive(r->json, "gitWorktreeCommonDir"));
 	int merged = agent_op_req_bool(r, "includeMerged"),
+	    features = agent_op_req_bool(r, "includeFeatures"),
 	    ports = agent_op_req_bool(r, "includePorts"), rc = 0;
 
 	*result = NULL;
@@ -482,11 +520,11 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 		free(container_warning);
 	}
 	if (container != NULL)
-		rc = op_read_configuration_with_container(
-		    cfg, container, merged, ports, r->config == NULL, out, cause);
+		rc = op_read_configuration_with_container(cfg, container, additional,
+		    merged, features, ports, r->config == NULL, out, cause);
 	else
 		rc = op_read_configuration_without_container(cfg, additional, merged,
-		    ports, r->config == NULL, warnings, out, cause);
+		    features, ports, r->config == NULL, warnings, out, cause);
 	cJSON_Delete(container);
 	config_free(cfg);
 	if (rc != 0) {
@@ -501,4 +539,5 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 
 const struct agent_op agent_op_read_configuration = { "read-configuration",
 	AGENT_OP_WORKSPACE, op_read_configuration_run,
-	"the configuration as JSON (\"includeMerged\": merged with the image's)" };
+	"the configuration as JSON (\"includeMerged\": merged with the image's; "
+	"\"includeFeatures\": the Features' featuresConfiguration)" };

@@ -19,6 +19,9 @@
 	"  --include-merged-configuration  also print the configuration merged\n" \
 	"                                  with the image's devcontainer.metadata\n" \
 	"                                  and the Features' metadata\n" \
+	"  --include-features-configuration\n" \
+	"                                  also print the Features as the\n" \
+	"                                  reference's featuresConfiguration\n" \
 	"  --override-config FILE          read FILE in place of the workspace's\n" \
 	"                                  devcontainer.json (as `up`'s)\n" \
 	"  --additional-features JSON      Features besides the configuration's\n" \
@@ -36,10 +39,9 @@
 	"  --id-label NAME=VALUE           find the container by these labels\n" \
 	"                                  (repeatable), as `up --id-label` made\n" \
 	"                                  it; they make ${devcontainerId} too\n" \
-	"--oci-auth-hardening, --log-level, --log-format and\n" \
-	"--include-features-configuration take only the reference's defaults\n" \
-	"(false, info, text, false); any other value is a usage error that says\n" \
-	"what to use instead.\n" \
+	"--oci-auth-hardening, --log-level and --log-format take only the\n" \
+	"reference's defaults (false, info, text); any other value is a usage\n" \
+	"error that says what to use instead.\n" \
 	"\n" \
 	"The output matches `devcontainer read-configuration` of the reference\n" \
 	"CLI where both print the same thing. As there, ${devcontainerId} and\n" \

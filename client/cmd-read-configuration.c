@@ -37,7 +37,7 @@ cmd_read_configuration_exec(int argc, char **argv)
 const struct cmd_entry cmd_read_configuration_entry = { "read-configuration",
 	"TARGET [--config FILE] [--workspace-folder PATH] [--override-config FILE] "
 	"[--additional-features JSON] "
-	"[--include-merged-configuration] "
+	"[--include-merged-configuration] [--include-features-configuration] "
 	"[--mount-workspace-git-root true|false] " AGENT_CMD_ID_LABEL_USAGE,
 	"print the configuration as JSON",
 	CMD_READ_CONFIGURATION_HELP "\n" CLIENT_TARGET_HELP,

@@ -107,6 +107,16 @@ rdev up "$WS-df" --json >"$TEST_TMP/df.out" 2>"$TEST_TMP/df.err" ||
 dcid=$(jq -r .containerId "$TEST_TMP/df.out")
 check_eq "a Feature on the Dockerfile's image" "$(docker exec "$dcid" cat /df /order | tr '\n' ,)" "df,base df,"
 check "its label has the Feature's entry" sh -c "docker inspect $dcid --format '{{index .Config.Labels \"devcontainer.metadata\"}}' | grep -q '\"id\":\"./base\"'"
+# --include-features-configuration: the reference's featuresConfiguration
+# with a container too (--include-merged-configuration alone then has none:
+# that merge is the container's label).
+rdev read-configuration --workspace-folder "$WS-df" --include-features-configuration \
+	>"$TEST_TMP/df-fc.json" 2>"$TEST_TMP/df-fc.err" || fail "read-configuration --include-features-configuration: $(cat "$TEST_TMP/df-fc.err")"
+check_eq "--include-features-configuration with a container: the Feature's set" \
+	"$(jq -c '[.featuresConfiguration.featureSets[] | .sourceInformation.type, .sourceInformation.resolvedFilePath, .features[0].id]' "$TEST_TMP/df-fc.json")" \
+	"[\"file-path\",\"$WS-df/.devcontainer/base\",\"base\"]"
+check_eq "... --include-merged-configuration alone: none with a container" \
+	"$(rdev read-configuration --workspace-folder "$WS-df" --include-merged-configuration 2>/dev/null | jq -c 'has("featuresConfiguration")')" false
 
 # - Errors: each names the Feature; nothing is made.
 bad() { # NAME FEATURES-JSON EXPECTED-TEXT

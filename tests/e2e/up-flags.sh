@@ -571,7 +571,7 @@ for cf in "up --oci-auth-hardening" "up --workspace-mount-consistency delegated"
 	"up --expect-existing-container" "up --prebuild" "exec --oci-auth-hardening=true" \
 	"exec --log-level debug" "exec --log-format json" "read-configuration --oci-auth-hardening" \
 	"read-configuration --log-level trace" "read-configuration --log-format json" \
-	"read-configuration --include-features-configuration" "build --oci-auth-hardening" \
+	"build --oci-auth-hardening" \
 	"build --log-level debug" "build --push"; do
 	# shellcheck disable=SC2086 # (the command, the flag and its value)
 	check_eq "$cf (not the reference's default) exits 2" "$(usage_rc $cf "$W/$tag-a" -- true)" 2
