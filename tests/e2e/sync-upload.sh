@@ -100,6 +100,12 @@ check "... and they stay home" on_host "test -d '$folder/weird' && test -z \"\$(
 rdev -q sync "$name:" "$app" --json >/dev/null 2>"$TEST_TMP/s-badq.err" ||
 	{ cat "$TEST_TMP/s-badq.err" >&2; fail "-q sync with bad names"; }
 check "... -q sync still says it" grep -qF "rdev: warning: $app: 7 names skipped:" "$TEST_TMP/s-badq.err"
+# (build's upload is as up's: -q holds the warning, shown only with an
+# error; here none)
+rdev -q build "$name:" "$app" >"$TEST_TMP/b-badq.json" 2>"$TEST_TMP/b-badq.err" ||
+	{ cat "$TEST_TMP/b-badq.err" >&2; fail "-q build with bad names"; }
+on_host docker rmi "$(jq -r '.imageName[0]' "$TEST_TMP/b-badq.json")" >/dev/null
+check_eq "-q build $name: ./app: the upload's warning held, nothing on stderr" "$(cat "$TEST_TMP/b-badq.err")" ""
 rm -rf "$app/weird"
 sync >/dev/null 2>&1 || fail "the sync after the bad names"
 
