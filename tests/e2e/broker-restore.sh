@@ -112,7 +112,7 @@ jq '.hosts[0].forwards += [{"workspace": .hosts[0].forwards[0].workspace, "port"
 	"$state" >"$state.new" && mv "$state.new" "$state"
 broker start || fail "rdev-broker start with a forward to port 0 saved"
 check "a saved forward to container port 0: the log says it is dropped" \
-	grep -q "the saved forward of .* to container port 0 (an older rdev's: 0 is not a port) dropped" \
+	grep -q "the saved forward of .* to container port 0 (an older rdev's: not a port, 1-65535) dropped" \
 	"$RDEV_RUNTIME_DIR/broker.log"
 check "it is not restored, the others are" sh -c \
 	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(.port) | index(0) == null and index($p_fwd) != null' >/dev/null"

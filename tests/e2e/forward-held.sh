@@ -127,7 +127,7 @@ sleep "$idle"
 check_eq "the connection answers from the new container, not the old address's intruder" \
 	"$(line)" second
 check "the broker moved a held connection to the new target" \
-	grep -q 'its target changed while it opened: opening again' "$RDEV_RUNTIME_DIR/broker.log"
+	grep -q 'its target or way changed while it opened: opening again' "$RDEV_RUNTIME_DIR/broker.log"
 
 # --- the old address nobody's --------------------------------------------------
 old=$(address "$cid")
